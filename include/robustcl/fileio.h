@@ -1,0 +1,31 @@
+/* Whole-file reads and crash-safe writes (temp file, fsync, rename). */
+#ifndef ROBUSTCL_FILEIO_H
+#define ROBUSTCL_FILEIO_H
+#include <stddef.h>
+
+#include "robustcl/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Reads all of `path` into a malloc'd buffer (NUL-terminated past *size). */
+rcl_status rcl_file_read(const char *path, unsigned char **data, size_t *size);
+
+/* Writes `n` bytes to `path` atomically: the old file stays until the new one is complete. */
+rcl_status rcl_file_write_atomic(const char *path, const void *data, size_t n);
+
+/* Like rcl_file_write_atomic for content produced in pieces. */
+typedef struct rcl_atomic_file rcl_atomic_file;
+rcl_status rcl_atomic_open(const char *path, rcl_atomic_file **out);
+rcl_status rcl_atomic_write(rcl_atomic_file *f, const void *data, size_t n);
+rcl_status rcl_atomic_commit(rcl_atomic_file *f); /* fsync + rename; frees f */
+void rcl_atomic_abort(rcl_atomic_file *f);        /* removes the temp file; frees f */
+
+/* mkdir -p */
+rcl_status rcl_mkdirs(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

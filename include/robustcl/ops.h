@@ -1,0 +1,100 @@
+/* Device ops: each a *_forward / *_backward pair over rcl_tensor, all work
+ * enqueued on the device's in-order queue (nothing waits on the host).
+ * The plain-C reference of every op is in robustcl/ref.h.
+ * Backward functions overwrite their gradient outputs (no accumulation)
+ * unless stated. Tensors are NCHW float32. */
+#ifndef ROBUSTCL_OPS_H
+#define ROBUSTCL_OPS_H
+
+#include "robustcl/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- conv2d: im2col + GEMM, col2im as a gather (deterministic) ---- */
+typedef struct rcl_conv_shape {
+    int n, c_in, h, w;      /* input */
+    int c_out, kh, kw;      /* weight [c_out, c_in, kh, kw], no bias */
+    int stride, pad;
+} rcl_conv_shape;
+static inline int rcl_conv_out_h(const rcl_conv_shape *s) { return (s->h + 2 * s->pad - s->kh) / s->stride + 1; }
+static inline int rcl_conv_out_w(const rcl_conv_shape *s) { return (s->w + 2 * s->pad - s->kw) / s->stride + 1; }
+
+/* y[n, c_out, ho, wo] = conv(x, w). Batch chunked so im2col stays under the workspace cap. */
+rcl_status rcl_conv2d_forward(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
+                              const rcl_tensor *w, rcl_tensor *y);
+/* dx (may be NULL: not needed) and dw from dy. */
+rcl_status rcl_conv2d_backward(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
+                               const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx,
+                               rcl_tensor *dw);
+
+/* ---- batch norm over [N,C,H,W] per channel, optionally fused with a following ReLU ----
+ * train: normalise with the biased batch variance; running_mean/var updated with
+ *        momentum (running = (1-m)*running + m*batch, unbiased variance), mean and
+ *        1/sqrt(var+eps) saved for backward.
+ * eval:  normalise with the running statistics (save_* unused, may be NULL). */
+typedef enum { RCL_BN_TRAIN = 0, RCL_BN_EVAL = 1 } rcl_bn_mode;
+rcl_status rcl_batchnorm_forward(rcl_device *d, rcl_bn_mode mode, int relu, const rcl_tensor *x,
+                                 const rcl_tensor *gamma, const rcl_tensor *beta,
+                                 rcl_tensor *running_mean, rcl_tensor *running_var, float momentum,
+                                 float eps, rcl_tensor *y, rcl_tensor *save_mean,
+                                 rcl_tensor *save_invstd);
+/* Backward of a train-mode forward. With relu, y (the forward output) masks dy. dx may alias nothing. */
+rcl_status rcl_batchnorm_backward(rcl_device *d, int relu, const rcl_tensor *x, const rcl_tensor *y,
+                                  const rcl_tensor *dy, const rcl_tensor *gamma,
+                                  const rcl_tensor *save_mean, const rcl_tensor *save_invstd,
+                                  rcl_tensor *dx, rcl_tensor *dgamma, rcl_tensor *dbeta);
+
+/* ---- ReLU (y may alias x) ---- */
+rcl_status rcl_relu_forward(rcl_device *d, const rcl_tensor *x, rcl_tensor *y);
+/* dx = dy * (y > 0) (dx may alias dy) */
+rcl_status rcl_relu_backward(rcl_device *d, const rcl_tensor *y, const rcl_tensor *dy, rcl_tensor *dx);
+
+/* ---- inverted dropout: keep where rcl_counter_uniform(seed, counter, i) >= p, scale 1/(1-p) ---- */
+rcl_status rcl_dropout_forward(rcl_device *d, float p, uint32_t seed, uint32_t counter,
+                               const rcl_tensor *x, rcl_tensor *y);
+rcl_status rcl_dropout_backward(rcl_device *d, float p, uint32_t seed, uint32_t counter,
+                                const rcl_tensor *dy, rcl_tensor *dx);
+
+/* ---- global average pool [N,C,H,W] -> [N,C] ---- */
+rcl_status rcl_avgpool_forward(rcl_device *d, const rcl_tensor *x, rcl_tensor *y);
+rcl_status rcl_avgpool_backward(rcl_device *d, const rcl_tensor *dy, rcl_tensor *dx);
+
+/* ---- linear: y[N,K] = x[N,F] w[K,F]^T + b (b may be NULL) ---- */
+rcl_status rcl_linear_forward(rcl_device *d, const rcl_tensor *x, const rcl_tensor *w,
+                              const rcl_tensor *b, rcl_tensor *y);
+/* dx may be NULL; db may be NULL (no bias). */
+rcl_status rcl_linear_backward(rcl_device *d, const rcl_tensor *x, const rcl_tensor *w,
+                               const rcl_tensor *dy, rcl_tensor *dx, rcl_tensor *dw, rcl_tensor *db);
+
+/* ---- softmax cross-entropy, weighted mean ----
+ * labels: int32 buffer of N classes in [0,K). class_w [K] and sample_w [N] may be NULL.
+ * Per-sample weight w_i = class_w[y_i] * sample_w[i]; loss = sum w_i*l_i / sum w_i.
+ * probs [N,K] receives softmax(logits); loss [1] the scalar. */
+rcl_status rcl_softmax_xent_forward(rcl_device *d, const rcl_tensor *logits, cl_mem labels,
+                                    const rcl_tensor *class_w, const rcl_tensor *sample_w,
+                                    rcl_tensor *probs, rcl_tensor *loss);
+/* dlogits = w_i * (probs - onehot) / sum w. */
+rcl_status rcl_softmax_xent_backward(rcl_device *d, const rcl_tensor *probs, cl_mem labels,
+                                     const rcl_tensor *class_w, const rcl_tensor *sample_w,
+                                     rcl_tensor *dlogits);
+/* correct[0] = number of rows whose argmax (first maximum) equals the label. */
+rcl_status rcl_count_correct(rcl_device *d, const rcl_tensor *logits, cl_mem labels, cl_mem correct);
+
+/* ---- elementwise ---- */
+rcl_status rcl_add(rcl_device *d, const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *y); /* y = a + b */
+rcl_status rcl_axpy(rcl_device *d, float alpha, const rcl_tensor *x, rcl_tensor *y);        /* y += alpha x */
+
+/* ---- SGD (PROTOCOL 2): d = g + wd*w; buf = first ? d : momentum*buf + d;
+ *      d = nesterov ? d + momentum*buf : buf; w -= lr*d ---- */
+rcl_status rcl_sgd_step(rcl_device *d, rcl_tensor *w, const rcl_tensor *g, rcl_tensor *buf,
+                        float lr, float momentum, float wd, int nesterov, int first);
+
+/* Cosine schedule (PROTOCOL 2): learning rate for update t (1-based) of T. */
+double rcl_cosine_lr(double lr, double lr_min, long t, long T);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

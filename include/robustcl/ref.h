@@ -1,0 +1,52 @@
+/* Plain-C references of every device op (robustcl/ops.h), in double
+ * precision: the ground truth the device results are tested against, and
+ * what finite-difference gradient checks run on. Same semantics, host arrays. */
+#ifndef ROBUSTCL_REF_H
+#define ROBUSTCL_REF_H
+
+#include <stdint.h>
+
+#include "robustcl/ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void rcl_ref_conv2d_forward(const rcl_conv_shape *s, const double *x, const double *w, double *y);
+void rcl_ref_conv2d_backward(const rcl_conv_shape *s, const double *x, const double *w,
+                             const double *dy, double *dx /* may be NULL */, double *dw);
+
+void rcl_ref_batchnorm_forward(rcl_bn_mode mode, int relu, int n, int c, int hw, const double *x,
+                               const double *gamma, const double *beta, double *running_mean,
+                               double *running_var, double momentum, double eps, double *y,
+                               double *save_mean, double *save_invstd);
+void rcl_ref_batchnorm_backward(int relu, int n, int c, int hw, const double *x, const double *y,
+                                const double *dy, const double *gamma, const double *save_mean,
+                                const double *save_invstd, double *dx, double *dgamma, double *dbeta);
+
+void rcl_ref_relu_forward(size_t n, const double *x, double *y);
+void rcl_ref_relu_backward(size_t n, const double *y, const double *dy, double *dx);
+
+void rcl_ref_dropout_forward(size_t n, double p, uint32_t seed, uint32_t counter, const double *x, double *y);
+void rcl_ref_dropout_backward(size_t n, double p, uint32_t seed, uint32_t counter, const double *dy, double *dx);
+
+void rcl_ref_avgpool_forward(int n, int c, int hw, const double *x, double *y);
+void rcl_ref_avgpool_backward(int n, int c, int hw, const double *dy, double *dx);
+
+void rcl_ref_linear_forward(int n, int f, int k, const double *x, const double *w, const double *b, double *y);
+void rcl_ref_linear_backward(int n, int f, int k, const double *x, const double *w, const double *dy,
+                             double *dx, double *dw, double *db);
+
+/* returns the loss; probs [n,k] */
+double rcl_ref_softmax_xent_forward(int n, int k, const double *logits, const int *labels,
+                                    const double *class_w, const double *sample_w, double *probs);
+void rcl_ref_softmax_xent_backward(int n, int k, const double *probs, const int *labels,
+                                   const double *class_w, const double *sample_w, double *dlogits);
+
+void rcl_ref_sgd_step(size_t n, double *w, const double *g, double *buf, double lr, double momentum,
+                      double wd, int nesterov, int first);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

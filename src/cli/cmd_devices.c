@@ -1,0 +1,38 @@
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int rcl_cmd_devices(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help")) {
+            printf("usage: robustcl devices\n\nLists every OpenCL platform and device. Select one for other "
+                   "commands with\n--device P:D, --device SUBSTRING (of the name or vendor, any case), or "
+                   "ROBUSTCL_DEVICE;\nthe default is the first GPU, else the first device.\n");
+            return 0;
+        }
+        return rcl_cli_usage("devices", "unknown argument '%s'", argv[i]);
+    }
+    rcl_device_info *inf;
+    int n;
+    if (rcl_device_list(&inf, &n) != RCL_OK)
+        return rcl_cli_error();
+    int last_p = -1;
+    for (int i = 0; i < n; i++) {
+        rcl_device_info *d = &inf[i];
+        if (d->platform_index != last_p) {
+            printf("platform %d: %s (%s)\n", d->platform_index, d->platform_name, d->platform_version);
+            last_p = d->platform_index;
+        }
+        printf("  device %d:%d  %s%s\n", d->platform_index, d->device_index, d->name,
+               d->is_gpu ? "  [GPU]" : "");
+        printf("    vendor %s, driver %s, %s, %s\n", d->vendor, d->driver_version, d->version, d->c_version);
+        printf("    %u compute units, global memory %.1f GiB (max buffer %.1f GiB), local memory %llu KiB, "
+               "max work-group %zu, fp16 %s, fp64 %s\n",
+               d->compute_units, d->global_mem / 1073741824.0, d->max_alloc / 1073741824.0,
+               d->local_mem / 1024, d->max_work_group, d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no");
+    }
+    free(inf);
+    return 0;
+}

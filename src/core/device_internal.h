@@ -1,0 +1,38 @@
+/* Private layout of rcl_device, shared by the files of src/core. */
+#ifndef RCL_DEVICE_INTERNAL_H
+#define RCL_DEVICE_INTERNAL_H
+
+#include "robustcl/device.h"
+
+#define RCL_MAX_KERNELS 128
+#define RCL_MAX_PROFILE 64
+
+typedef struct rcl_named_kernel {
+    char name[48];
+    cl_kernel kernel;
+} rcl_named_kernel;
+
+struct rcl_device {
+    rcl_device_info info;
+    cl_platform_id platform;
+    cl_device_id id;
+    cl_context ctx;
+    cl_command_queue queue;
+    cl_program program;
+    rcl_named_kernel kernels[RCL_MAX_KERNELS];
+    int nkernels;
+    rcl_device_options opt;
+    size_t mem_in_use, mem_peak;
+    char gemm_source[24], gemm_params[512];
+    /* profiling: events pending collection, totals per name */
+    cl_event *pending;
+    int *pending_slot;
+    int npending, cap_pending;
+    rcl_profile_entry prof[RCL_MAX_PROFILE];
+    int nprof;
+};
+
+/* Builds (or loads from the binary cache) the program of all kernels. */
+rcl_status rcl_program_build(rcl_device *d);
+
+#endif

@@ -1,0 +1,192 @@
+/* Builds the kernel program, with a persistent binary cache keyed by a hash
+ * of source, options, device, driver and platform. A damaged or foreign cache
+ * entry is a miss, never an error. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device_internal.h"
+#include "hash.h"
+#include "kernel_sources.h"
+#include "robustcl/fileio.h"
+
+#define CACHE_MAGIC "RCLBIN01"
+
+typedef struct {
+    char magic[8];
+    uint64_t key, size, checksum;
+} cache_header;
+
+int rcl_cache_dir(char *out, size_t cap) {
+    const char *off = getenv("ROBUSTCL_CACHE");
+    out[0] = 0;
+    if (off && strcmp(off, "0") == 0)
+        return 0;
+    const char *dir = getenv("ROBUSTCL_CACHE_DIR");
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (dir && *dir)
+        n = snprintf(out, cap, "%s", dir);
+    else if (xdg && *xdg)
+        n = snprintf(out, cap, "%s/robustcl", xdg);
+    else if (home && *home)
+        n = snprintf(out, cap, "%s/.cache/robustcl", home);
+    else
+        return 0;
+    return n > 0 && (size_t)n < cap;
+}
+
+/* Concatenates all kernel files (from ROBUSTCL_KERNEL_DIR when set). */
+static rcl_status gather_source(char **out) {
+    const char *dir = getenv("ROBUSTCL_KERNEL_DIR");
+    size_t cap = 1 << 16, len = 0;
+    char *src = malloc(cap);
+    if (!src)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of memory loading kernels");
+    src[0] = 0;
+    for (int i = 0; i < rcl_kernel_source_count; i++) {
+        const char *text = rcl_kernel_sources[i].text;
+        unsigned char *disk = NULL;
+        if (dir && *dir) {
+            char path[4096];
+            size_t sz;
+            snprintf(path, sizeof path, "%s/%s", dir, rcl_kernel_sources[i].file);
+            rcl_status s = rcl_file_read(path, &disk, &sz);
+            if (s != RCL_OK) {
+                free(src);
+                return rcl_fail(s, "ROBUSTCL_KERNEL_DIR: %s", rcl_last_error());
+            }
+            text = (const char *)disk;
+        }
+        char line[256];
+        snprintf(line, sizeof line, "\n#line 1 \"%s\"\n", rcl_kernel_sources[i].file);
+        size_t need = len + strlen(line) + strlen(text) + 1;
+        if (need > cap) {
+            while (cap < need)
+                cap *= 2;
+            char *ns = realloc(src, cap);
+            if (!ns) {
+                free(src);
+                free(disk);
+                return rcl_fail(RCL_ERR_NO_MEMORY, "out of memory loading kernels");
+            }
+            src = ns;
+        }
+        len += (size_t)sprintf(src + len, "%s%s", line, text);
+        free(disk);
+    }
+    *out = src;
+    return RCL_OK;
+}
+
+static void build_options(const rcl_device *d, char *out, size_t cap) {
+    int major = 1, minor = 1;
+    sscanf(d->info.c_version, "OpenCL C %d.%d", &major, &minor);
+    /* Our kernels are OpenCL C 1.2 at most; ask for that when the device has it. */
+    snprintf(out, cap, "-cl-std=CL%s", (major > 1 || minor >= 2) ? "1.2" : "1.1");
+}
+
+static int try_cached(rcl_device *d, const char *path, uint64_t key, const char *opts) {
+    unsigned char *data;
+    size_t size;
+    if (rcl_file_read(path, &data, &size) != RCL_OK)
+        return 0;
+    cache_header h;
+    int ok = size >= sizeof h;
+    if (ok) {
+        memcpy(&h, data, sizeof h);
+        ok = memcmp(h.magic, CACHE_MAGIC, 8) == 0 && h.key == key &&
+             h.size == size - sizeof h &&
+             rcl_fnv1a(RCL_FNV_INIT, data + sizeof h, h.size) == h.checksum;
+    }
+    if (ok) {
+        const unsigned char *bin = data + sizeof h;
+        size_t bsize = (size_t)h.size;
+        cl_int e, bs;
+        cl_program p = clCreateProgramWithBinary(d->ctx, 1, &d->id, &bsize, &bin, &bs, &e);
+        ok = e == CL_SUCCESS && bs == CL_SUCCESS;
+        if (ok && clBuildProgram(p, 1, &d->id, opts, NULL, NULL) != CL_SUCCESS)
+            ok = 0;
+        if (ok)
+            d->program = p;
+        else if (e == CL_SUCCESS)
+            clReleaseProgram(p);
+    }
+    free(data);
+    return ok;
+}
+
+static void save_cached(rcl_device *d, const char *dir, const char *path, uint64_t key) {
+    size_t bsize = 0;
+    if (clGetProgramInfo(d->program, CL_PROGRAM_BINARY_SIZES, sizeof bsize, &bsize, NULL) != CL_SUCCESS ||
+        bsize == 0)
+        return;
+    unsigned char *buf = malloc(sizeof(cache_header) + bsize);
+    if (!buf)
+        return;
+    unsigned char *bin = buf + sizeof(cache_header);
+    if (clGetProgramInfo(d->program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
+        cache_header h;
+        memcpy(h.magic, CACHE_MAGIC, 8);
+        h.key = key;
+        h.size = bsize;
+        h.checksum = rcl_fnv1a(RCL_FNV_INIT, bin, bsize);
+        memcpy(buf, &h, sizeof h);
+        /* a cache we cannot write only costs start-up time */
+        if (rcl_mkdirs(dir) == RCL_OK)
+            rcl_file_write_atomic(path, buf, sizeof h + bsize);
+    }
+    free(buf);
+}
+
+rcl_status rcl_program_build(rcl_device *d) {
+    char *src = NULL;
+    RCL_TRY(gather_source(&src));
+    char opts[128];
+    build_options(d, opts, sizeof opts);
+
+    uint64_t key = rcl_fnv1a(RCL_FNV_INIT, "robustcl-program-v1", 19);
+    key = rcl_fnv1a(key, src, strlen(src) + 1);
+    key = rcl_fnv1a(key, opts, strlen(opts) + 1);
+    key = rcl_fnv1a(key, d->info.name, strlen(d->info.name) + 1);
+    key = rcl_fnv1a(key, d->info.driver_version, strlen(d->info.driver_version) + 1);
+    key = rcl_fnv1a(key, d->info.platform_version, strlen(d->info.platform_version) + 1);
+
+    char dir[4096], path[4200];
+    int cache = rcl_cache_dir(dir, sizeof dir);
+    if (cache) {
+        snprintf(path, sizeof path, "%s/kernels-%016llx.bin", dir, (unsigned long long)key);
+        if (try_cached(d, path, key, opts)) {
+            free(src);
+            return RCL_OK;
+        }
+    }
+
+    cl_int e;
+    const char *srcp = src;
+    d->program = clCreateProgramWithSource(d->ctx, 1, &srcp, NULL, &e);
+    free(src);
+    if (e != CL_SUCCESS)
+        return rcl_fail(RCL_ERR_OPENCL, "clCreateProgramWithSource failed: %s", rcl_cl_error_name(e));
+    e = clBuildProgram(d->program, 1, &d->id, opts, NULL, NULL);
+    if (e != CL_SUCCESS) {
+        size_t n = 0;
+        clGetProgramBuildInfo(d->program, d->id, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
+        char *log = malloc(n + 1);
+        if (log) {
+            log[0] = 0;
+            clGetProgramBuildInfo(d->program, d->id, CL_PROGRAM_BUILD_LOG, n, log, NULL);
+            log[n] = 0;
+            fprintf(stderr, "robustcl: kernel build log for '%s':\n%s\n", d->info.name, log);
+            free(log);
+        }
+        return rcl_fail(RCL_ERR_BUILD, "building the kernels for '%s' (%s) failed: %s (build log above)",
+                        d->info.name, opts, rcl_cl_error_name(e));
+    }
+    if (cache)
+        save_cached(d, dir, path, key);
+    return RCL_OK;
+}

@@ -1,0 +1,3 @@
+#include "robustcl/robustcl.h"
+
+const char *rcl_version(void) { return RCL_VERSION " (" RCL_COMMIT ")"; }

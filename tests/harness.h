@@ -1,0 +1,65 @@
+/* Minimal test harness: counted checks, closeness of arrays, a test device.
+ * Every test ends with `return rcl_test_finish();`, which prints
+ * "N passed, N failed" and returns the exit status. */
+#ifndef RCL_TEST_HARNESS_H
+#define RCL_TEST_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "robustcl/device.h"
+#include "robustcl/rng.h"
+#include "robustcl/status.h"
+
+extern int rcl_test_passed, rcl_test_failed;
+
+#define CHECK(cond, ...)                                               \
+    do {                                                               \
+        if (cond) {                                                    \
+            rcl_test_passed++;                                         \
+        } else {                                                       \
+            rcl_test_failed++;                                         \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);        \
+            fprintf(stderr, __VA_ARGS__);                              \
+            fprintf(stderr, "\n");                                     \
+        }                                                              \
+    } while (0)
+
+/* Checks that an rcl_status expression is RCL_OK; prints rcl_last_error() if not. */
+#define CHECK_OK(expr)                                                                     \
+    do {                                                                                   \
+        rcl_status s_ = (expr);                                                            \
+        CHECK(s_ == RCL_OK, "%s -> %s: %s", #expr, rcl_status_name(s_), rcl_last_error()); \
+    } while (0)
+
+/* Checks that `expr` fails with status `want`. */
+#define CHECK_FAILS(expr, want)                                                   \
+    do {                                                                          \
+        rcl_status s_ = (expr);                                                   \
+        CHECK(s_ == (want), "%s -> %s, expected %s", #expr, rcl_status_name(s_),  \
+              rcl_status_name(want));                                             \
+    } while (0)
+
+/* Compares got (float) with want (double): ||got-want||/||want|| <= rel_norm and
+ * |got-want| <= atol + rtol*|want| element-wise. Counts one check. */
+int rcl_check_close(const char *what, const float *got, const double *want, size_t n,
+                    double rel_norm, double atol, double rtol);
+/* Same for two double arrays (finite differences, reference vs reference). */
+int rcl_check_close_d(const char *what, const double *got, const double *want, size_t n,
+                      double rel_norm, double atol, double rtol);
+
+void rcl_fill_uniform(rcl_rng *r, double *x, size_t n, double lo, double hi);
+void rcl_to_float(const double *x, float *y, size_t n);
+void rcl_to_double(const float *x, double *y, size_t n);
+
+/* The device for tests: $ROBUSTCL_DEVICE or the default, pinned GEMM parameters.
+ * workspace_cap 0 = default. Exits the test (status 1) if no device opens. */
+rcl_device *rcl_test_device(size_t workspace_cap);
+
+/* Scratch directory for this test (created, unique per process). */
+const char *rcl_test_tmpdir(void);
+
+int rcl_test_finish(void);
+
+#endif
