@@ -55,6 +55,12 @@ void rcl_device_free(rcl_device *d, cl_mem m, size_t bytes);
 size_t rcl_device_mem_in_use(const rcl_device *d);
 size_t rcl_device_mem_peak(const rcl_device *d);
 
+/* Scratch buffers owned by the device and reused across calls (slots
+ * 0..RCL_WORKSPACE_SLOTS-1, e.g. im2col columns). A slot grows when asked for more;
+ * its contents are undefined between calls. */
+#define RCL_WORKSPACE_SLOTS 4
+rcl_status rcl_device_workspace(rcl_device *d, int slot, size_t bytes, cl_mem *out);
+
 /* A kernel argument: a value of `size` bytes at `ptr`, or local memory when ptr is NULL. */
 typedef struct rcl_arg {
     size_t size;

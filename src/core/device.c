@@ -247,6 +247,8 @@ void rcl_device_close(rcl_device *d) {
         clReleaseEvent(d->pending[i]);
     free(d->pending);
     free(d->pending_slot);
+    for (int i = 0; i < RCL_WORKSPACE_SLOTS; i++)
+        rcl_device_free(d, d->ws[i], d->ws_size[i]);
     for (int i = 0; i < d->nkernels; i++)
         clReleaseKernel(d->kernels[i].kernel);
     if (d->program)
@@ -309,6 +311,24 @@ void rcl_device_free(rcl_device *d, cl_mem m, size_t bytes) {
         bytes = 4;
     clReleaseMemObject(m);
     d->mem_in_use -= bytes < d->mem_in_use ? bytes : d->mem_in_use;
+}
+
+rcl_status rcl_device_workspace(rcl_device *d, int slot, size_t bytes, cl_mem *out) {
+    if (slot < 0 || slot >= RCL_WORKSPACE_SLOTS)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "workspace slot %d out of range", slot);
+    if (d->ws[slot] && d->ws_size[slot] >= bytes) {
+        *out = d->ws[slot];
+        return RCL_OK;
+    }
+    rcl_device_free(d, d->ws[slot], d->ws_size[slot]);
+    d->ws[slot] = NULL;
+    d->ws_size[slot] = 0;
+    char what[48];
+    snprintf(what, sizeof what, "workspace %d", slot);
+    RCL_TRY(rcl_device_alloc(d, bytes, what, &d->ws[slot]));
+    d->ws_size[slot] = bytes;
+    *out = d->ws[slot];
+    return RCL_OK;
 }
 
 static rcl_status find_kernel(rcl_device *d, const char *name, cl_kernel *out) {

@@ -24,6 +24,8 @@ struct rcl_device {
     rcl_device_options opt;
     size_t mem_in_use, mem_peak;
     char gemm_source[24], gemm_params[512];
+    cl_mem ws[RCL_WORKSPACE_SLOTS];
+    size_t ws_size[RCL_WORKSPACE_SLOTS];
     /* profiling: events pending collection, totals per name */
     cl_event *pending;
     int *pending_slot;
