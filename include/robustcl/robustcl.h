@@ -9,6 +9,15 @@
 #include "robustcl/ops.h"
 #include "robustcl/rng.h"
 #include "robustcl/fileio.h"
+#include "robustcl/data.h"
+#include "robustcl/loader.h"
+#include "robustcl/model.h"
+#include "robustcl/train.h"
+#include "robustcl/progress.h"
+#include "robustcl/selftest.h"
+#include "robustcl/json.h"
+#include "robustcl/metrics.h"
+#include "robustcl/checkpoint.h"
 
 const char *rcl_version(void); /* "0.1.0 (commit)" */
 

@@ -13,6 +13,10 @@ typedef struct {
 
 static const command commands[] = {
     {"devices", rcl_cmd_devices, "list OpenCL platforms and devices"},
+    {"selftest", rcl_cmd_selftest, "check every op on the device against its C reference"},
+    {"train", rcl_cmd_train, "train a Wide ResNet"},
+    {"eval", rcl_cmd_eval, "evaluate a checkpoint"},
+    {"bench", rcl_cmd_bench, "GEMM and training-step benchmarks"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

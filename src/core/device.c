@@ -420,6 +420,14 @@ rcl_status rcl_kernel_run(rcl_device *d, const char *name, int dims, const size_
             return rcl_fail(RCL_ERR_OPENCL, "clSetKernelArg(%s, %d) failed: %s", name, i,
                             rcl_cl_error_name(e));
     }
+    /* Without a local size PoCL may pick tiny work-groups that it cannot
+     * vectorise; every kernel bound-checks, so rounding the global size up is safe. */
+    size_t auto_local[3] = {64, 1, 1};
+    if (!local && dims == 1) {
+        if (auto_local[0] > d->info.max_work_group)
+            auto_local[0] = d->info.max_work_group;
+        local = auto_local;
+    }
     size_t g[3];
     for (int i = 0; i < dims; i++) {
         g[i] = global[i];

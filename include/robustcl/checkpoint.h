@@ -1,0 +1,47 @@
+/* Checkpoints: safetensors files with the official PyTorch parameter names
+ * (PROTOCOL 1, plus BN num_batches_tracked so PyTorch's strict loading works),
+ * provenance metadata, and the optimizer and RNG state needed to resume a run
+ * bit-identically. Written atomically. */
+#ifndef ROBUSTCL_CHECKPOINT_H
+#define ROBUSTCL_CHECKPOINT_H
+
+#include "robustcl/data.h"
+#include "robustcl/json.h"
+#include "robustcl/model.h"
+#include "robustcl/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rcl_checkpoint_info {
+    rcl_train_state state;
+    int total_epochs;
+    double lr;
+    uint64_t seed;
+    char dataset[64], dataset_sha256[65];
+} rcl_checkpoint_info;
+
+void rcl_checkpoint_info_fill(rcl_checkpoint_info *info, rcl_model *m, const rcl_dataset *ds, uint64_t seed,
+                              const rcl_train_state *st, int total_epochs, double lr);
+
+/* with_optimizer: also the momentum buffers and the dropout stream. */
+rcl_status rcl_checkpoint_save(rcl_model *m, const char *path, const rcl_checkpoint_info *info, int with_optimizer);
+
+typedef enum {
+    RCL_CKPT_EVAL,     /* weights and BN statistics; the architecture must match exactly */
+    RCL_CKPT_RESUME,   /* + optimizer and RNG state; *state receives the position */
+    RCL_CKPT_FINETUNE, /* trunk from the file; the head too when its shape matches, else a new head */
+} rcl_checkpoint_mode;
+rcl_status rcl_checkpoint_load(rcl_model *m, const char *path, rcl_checkpoint_mode mode, rcl_train_state *state);
+
+/* The model configuration a checkpoint was saved with (for building the model to load it into). */
+rcl_status rcl_checkpoint_read_config(const char *path, rcl_wrn_config *cfg);
+
+/* Provenance object (version, commit, device, driver, GEMM parameters, dataset, seed) for result JSON. */
+void rcl_checkpoint_provenance_json(rcl_json_writer *w, rcl_model *m, const rcl_dataset *ds, uint64_t seed);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,24 @@
+/* `robustcl selftest`: every op on the chosen device against its C reference
+ * at a few shapes. Drivers that silently compute wrong results exist; training
+ * refuses a device whose cached self-test failed unless forced. */
+#ifndef ROBUSTCL_SELFTEST_H
+#define ROBUSTCL_SELFTEST_H
+
+#include <stdio.h>
+
+#include "robustcl/device.h"
+
+typedef struct rcl_selftest_row {
+    char op[40], shape[48];
+    double rel_err; /* ||device - ref|| / ||ref|| */
+    int pass;
+} rcl_selftest_row;
+
+/* Runs all checks; rows (malloc'd) and counts returned. RCL_OK even when some fail. */
+rcl_status rcl_selftest_run(rcl_device *d, rcl_selftest_row **rows, int *count, int *failed);
+
+/* Cached verdict for this device and driver: 1 passed, 0 failed, -1 unknown. */
+int rcl_selftest_cached(const rcl_device *d);
+rcl_status rcl_selftest_store(const rcl_device *d, int passed);
+
+#endif

@@ -1,0 +1,66 @@
+/* Training (PROTOCOL 2: SGD Nesterov, weight decay, cosine schedule per
+ * iteration, mean cross-entropy) and evaluation of a model on a dataset. */
+#ifndef ROBUSTCL_TRAIN_H
+#define ROBUSTCL_TRAIN_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "robustcl/data.h"
+#include "robustcl/loader.h"
+#include "robustcl/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where a run stands: the next batch to train. */
+typedef struct rcl_train_state {
+    int epoch, batch;
+    long step; /* updates done, 0-based count */
+} rcl_train_state;
+
+/* Called to save a checkpoint (periodically, on interruption and at the end). */
+typedef rcl_status (*rcl_checkpoint_fn)(void *ctx, rcl_model *m, const rcl_train_state *st, int final);
+
+typedef struct rcl_train_config {
+    int epochs, batch;
+    double lr, lr_min, momentum, wd;
+    int nesterov;
+    uint64_t seed;
+    int augment, pad;
+    float mean[3], std[3];
+    const float *class_weights;      /* [classes] or NULL: weighted-mean cross-entropy */
+    FILE *log;                       /* JSON lines per epoch, or NULL */
+    const rcl_dataset *test;         /* evaluated after each epoch, or NULL */
+    rcl_checkpoint_fn checkpoint;    /* or NULL */
+    void *checkpoint_ctx;
+    long checkpoint_every_steps;     /* 0: off */
+    double checkpoint_every_minutes; /* 0: off */
+    volatile sig_atomic_t *stop;     /* nonzero: checkpoint and return RCL_ERR_INTERRUPTED */
+    rcl_train_state start;           /* resume position */
+    const char *label;               /* progress label */
+} rcl_train_config;
+
+/* batch 128, lr 0.1 -> 1e-6, momentum 0.9 Nesterov, wd 5e-4, augmentation on, pad 4, 0.5/0.5. */
+rcl_train_config rcl_train_defaults(void);
+
+typedef struct rcl_train_result {
+    double train_loss, train_error; /* over the last epoch, as trained (augmented, train mode) */
+    double test_error;              /* after the last epoch; -1 without a test set */
+    double seconds, images_per_s;
+    long steps;
+} rcl_train_result;
+
+rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
+                     const rcl_train_config *cfg, rcl_train_result *res);
+
+/* Eval-mode pass over ds (or the listed images): top-1 error, and the logits
+ * [count, classes] when `logits` is not NULL. */
+rcl_status rcl_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
+                        const float *mean, const float *std, float *logits, double *error);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

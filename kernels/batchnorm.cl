@@ -1,0 +1,146 @@
+/* Batch norm over [N,C,HW] per channel, optionally fused with a following ReLU.
+ * Train-mode forward and the backward run one work-group per channel and reduce
+ * with a fixed-order tree in local memory (no atomics), so results are
+ * bit-identical run to run. The local size must be a power of two. */
+
+/* Sum of v over the work-group, returned to every item. All items must call it. */
+float bn_group_sum(__local float *buf, float v) {
+    uint lid = get_local_id(0), l = get_local_size(0);
+    buf[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint s = l / 2; s > 0; s >>= 1) {
+        if (lid < s)
+            buf[lid] += buf[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = buf[0];
+    barrier(CLK_LOCAL_MEM_FENCE); /* buf is reused by the next call */
+    return r;
+}
+
+/* The elements j (0..N*HW) of channel ch that one work item visits: strided
+ * (j = lid, lid+l, ...: coalesced loads on GPUs) or, when `chunked`, one contiguous
+ * run per work item (CPUs, where a work item's loop runs to the end before the next
+ * item starts). j is tracked as (sample b, offset i) without a division per element. */
+typedef struct {
+    uint j, end, step, b, i, step_b, step_i;
+} bn_cursor;
+
+bn_cursor bn_start(uint lid, uint l, uint m, uint hw, int chunked) {
+    bn_cursor p;
+    if (chunked) {
+        uint chunk = (m + l - 1) / l;
+        p.j = min(lid * chunk, m);
+        p.end = min(p.j + chunk, m);
+        p.step = 1;
+    } else {
+        p.j = lid;
+        p.end = m;
+        p.step = l;
+    }
+    p.b = p.j / hw;
+    p.i = p.j - p.b * hw;
+    p.step_b = p.step / hw;
+    p.step_i = p.step - p.step_b * hw;
+    return p;
+}
+
+size_t bn_addr(const bn_cursor *p, uint ch, uint c, uint hw) {
+    return ((size_t)p->b * c + ch) * hw + p->i;
+}
+
+void bn_next(bn_cursor *p, uint hw) {
+    p->j += p->step;
+    p->b += p->step_b;
+    p->i += p->step_i;
+    if (p->i >= hw) {
+        p->i -= hw;
+        p->b++;
+    }
+}
+
+/* Train mode: biased batch variance (two passes: mean, then squared deviations),
+ * running stats updated with the unbiased variance, mean and 1/sqrt(var+eps) saved. */
+__kernel void bn_fwd_train(__global const float *x, __global const float *gamma,
+                           __global const float *beta, __global float *run_mean,
+                           __global float *run_var, __global float *y, __global float *save_mean,
+                           __global float *save_invstd, uint n, uint c, uint hw, float momentum,
+                           float eps, int relu, int chunked, __local float *scratch) {
+    uint ch = get_group_id(0), lid = get_local_id(0), l = get_local_size(0);
+    uint m = n * hw;
+    float s = 0.0f;
+    bn_cursor p = bn_start(lid, l, m, hw, chunked);
+    for (; p.j < p.end; bn_next(&p, hw))
+        s += x[bn_addr(&p, ch, c, hw)];
+    float mean = bn_group_sum(scratch, s) / (float)m;
+    s = 0.0f;
+    p = bn_start(lid, l, m, hw, chunked);
+    for (; p.j < p.end; bn_next(&p, hw)) {
+        float dv = x[bn_addr(&p, ch, c, hw)] - mean;
+        s += dv * dv;
+    }
+    float var = bn_group_sum(scratch, s) / (float)m;
+    float invstd = 1.0f / sqrt(var + eps);
+    float g = gamma[ch] * invstd, b = beta[ch];
+    p = bn_start(lid, l, m, hw, chunked);
+    for (; p.j < p.end; bn_next(&p, hw)) {
+        size_t k = bn_addr(&p, ch, c, hw);
+        float v = (x[k] - mean) * g + b;
+        y[k] = relu ? fmax(v, 0.0f) : v;
+    }
+    if (lid == 0) {
+        save_mean[ch] = mean;
+        save_invstd[ch] = invstd;
+        float unbiased = m > 1 ? var * ((float)m / (float)(m - 1)) : var;
+        run_mean[ch] = (1.0f - momentum) * run_mean[ch] + momentum * mean;
+        run_var[ch] = (1.0f - momentum) * run_var[ch] + momentum * unbiased;
+    }
+}
+
+/* Eval mode: normalise with the running statistics; one work item per element. */
+__kernel void bn_fwd_eval(__global const float *x, __global const float *gamma,
+                          __global const float *beta, __global const float *run_mean,
+                          __global const float *run_var, __global float *y, uint total, uint c,
+                          uint hw, float eps, int relu) {
+    uint i = get_global_id(0);
+    if (i >= total)
+        return;
+    uint ch = (i / hw) % c;
+    float v = (x[i] - run_mean[ch]) * (gamma[ch] / sqrt(run_var[ch] + eps)) + beta[ch];
+    y[i] = relu ? fmax(v, 0.0f) : v;
+}
+
+/* Backward of the train-mode forward: with relu, dy is first masked by y > 0;
+ * dbeta = sum dy, dgamma = sum dy*xhat, dx = gamma*invstd*(dy - dbeta/M - xhat*dgamma/M).
+ * y may be any buffer when relu is 0. */
+__kernel void bn_bwd(__global const float *x, __global const float *y, __global const float *dy,
+                     __global const float *gamma, __global const float *save_mean,
+                     __global const float *save_invstd, __global float *dx,
+                     __global float *dgamma, __global float *dbeta, uint n, uint c, uint hw,
+                     int relu, int chunked, __local float *scratch) {
+    uint ch = get_group_id(0), lid = get_local_id(0), l = get_local_size(0);
+    uint m = n * hw;
+    float mean = save_mean[ch], invstd = save_invstd[ch];
+    float sdb = 0.0f, sdg = 0.0f;
+    bn_cursor p = bn_start(lid, l, m, hw, chunked);
+    for (; p.j < p.end; bn_next(&p, hw)) {
+        size_t k = bn_addr(&p, ch, c, hw);
+        float g = (relu && !(y[k] > 0.0f)) ? 0.0f : dy[k];
+        sdb += g;
+        sdg += g * ((x[k] - mean) * invstd);
+    }
+    float db = bn_group_sum(scratch, sdb);
+    float dg = bn_group_sum(scratch, sdg);
+    float mdb = db / (float)m, mdg = dg / (float)m, gi = gamma[ch] * invstd;
+    p = bn_start(lid, l, m, hw, chunked);
+    for (; p.j < p.end; bn_next(&p, hw)) {
+        size_t k = bn_addr(&p, ch, c, hw);
+        float g = (relu && !(y[k] > 0.0f)) ? 0.0f : dy[k];
+        float xhat = (x[k] - mean) * invstd;
+        dx[k] = gi * (g - mdb - xhat * mdg);
+    }
+    if (lid == 0) {
+        dgamma[ch] = dg;
+        dbeta[ch] = db;
+    }
+}

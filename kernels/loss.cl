@@ -1,0 +1,134 @@
+/* Softmax cross-entropy (weighted mean), count_correct, and the linear layer's
+ * bias add and bias gradient. The reductions run in ONE work-group with a
+ * fixed-order tree in local memory (deterministic, no atomics); the local size
+ * must be a power of two. */
+
+/* Sum of v over the work-group, returned to every item. All items must call it. */
+float loss_group_sum(__local float *buf, float v) {
+    uint lid = get_local_id(0), l = get_local_size(0);
+    buf[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint s = l / 2; s > 0; s >>= 1) {
+        if (lid < s)
+            buf[lid] += buf[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = buf[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+int loss_group_sum_int(__local int *buf, int v) {
+    uint lid = get_local_id(0), l = get_local_size(0);
+    buf[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint s = l / 2; s > 0; s >>= 1) {
+        if (lid < s)
+            buf[lid] += buf[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    int r = buf[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+/* Weight of sample r: class_w[label] * sample_w[r] (each optional). */
+float loss_sample_weight(__global const int *labels, __global const float *class_w,
+                         __global const float *sample_w, int has_cw, int has_sw, uint r, uint k) {
+    float w = has_sw ? sample_w[r] : 1.0f;
+    int lab = labels[r];
+    if (has_cw && lab >= 0 && (uint)lab < k)
+        w *= class_w[lab];
+    return w;
+}
+
+/* probs = softmax(logits) (row max subtracted); loss[0] = sum w_i*l_i / sum w_i with
+ * l_i = log(sum exp(z - max)) - (z_y - max). A label outside [0,k) makes the loss NaN. */
+__kernel void loss_xent_fwd(__global const float *logits, __global const int *labels,
+                            __global const float *class_w, __global const float *sample_w,
+                            int has_cw, int has_sw, __global float *probs, __global float *loss,
+                            uint n, uint k, __local float *scratch) {
+    uint lid = get_local_id(0), l = get_local_size(0);
+    float sl = 0.0f, sw = 0.0f;
+    for (uint r = lid; r < n; r += l) {
+        __global const float *z = logits + (size_t)r * k;
+        __global float *p = probs + (size_t)r * k;
+        float mx = z[0];
+        for (uint j = 1; j < k; j++)
+            mx = fmax(mx, z[j]);
+        float se = 0.0f;
+        for (uint j = 0; j < k; j++) {
+            float e = exp(z[j] - mx);
+            p[j] = e;
+            se += e;
+        }
+        float inv = 1.0f / se;
+        for (uint j = 0; j < k; j++)
+            p[j] *= inv;
+        int lab = labels[r];
+        float w = loss_sample_weight(labels, class_w, sample_w, has_cw, has_sw, r, k);
+        float li = (lab >= 0 && (uint)lab < k) ? log(se) - (z[lab] - mx) : NAN;
+        sl += w * li;
+        sw += w;
+    }
+    float tl = loss_group_sum(scratch, sl);
+    float tw = loss_group_sum(scratch, sw);
+    if (lid == 0)
+        loss[0] = tl / tw;
+}
+
+/* dlogits = w_i * (probs - onehot(y_i)) / sum w. */
+__kernel void loss_xent_bwd(__global const float *probs, __global const int *labels,
+                            __global const float *class_w, __global const float *sample_w,
+                            int has_cw, int has_sw, __global float *dlogits, uint n, uint k,
+                            __local float *scratch) {
+    uint lid = get_local_id(0), l = get_local_size(0);
+    float sw = 0.0f;
+    for (uint r = lid; r < n; r += l)
+        sw += loss_sample_weight(labels, class_w, sample_w, has_cw, has_sw, r, k);
+    float inv = 1.0f / loss_group_sum(scratch, sw);
+    uint total = n * k;
+    for (uint i = lid; i < total; i += l) {
+        uint r = i / k, j = i - r * k;
+        int lab = labels[r];
+        float w = loss_sample_weight(labels, class_w, sample_w, has_cw, has_sw, r, k) * inv;
+        float t = (uint)lab == j ? 1.0f : 0.0f;
+        dlogits[i] = (lab >= 0 && (uint)lab < k) ? w * (probs[i] - t) : NAN;
+    }
+}
+
+/* correct[0] = rows whose argmax (the first maximum) equals the label. */
+__kernel void loss_count_correct(__global const float *logits, __global const int *labels,
+                                 __global int *correct, uint n, uint k, __local int *scratch) {
+    uint lid = get_local_id(0), l = get_local_size(0);
+    int cnt = 0;
+    for (uint r = lid; r < n; r += l) {
+        __global const float *z = logits + (size_t)r * k;
+        uint best = 0;
+        for (uint j = 1; j < k; j++)
+            if (z[j] > z[best])
+                best = j;
+        cnt += labels[r] >= 0 && (uint)labels[r] == best;
+    }
+    int t = loss_group_sum_int(scratch, cnt);
+    if (lid == 0)
+        correct[0] = t;
+}
+
+/* y[r, j] += b[j] over y [n, k]. */
+__kernel void loss_bias_add(__global float *y, __global const float *b, uint n, uint k) {
+    uint i = get_global_id(0);
+    if (i < n * k)
+        y[i] += b[i % k];
+}
+
+/* db[j] = sum over rows of dy[r, j], summed in row order (deterministic). */
+__kernel void loss_col_sum(__global const float *dy, __global float *db, uint n, uint k) {
+    uint j = get_global_id(0);
+    if (j >= k)
+        return;
+    float s = 0.0f;
+    for (uint r = 0; r < n; r++)
+        s += dy[(size_t)r * k + j];
+    db[j] = s;
+}

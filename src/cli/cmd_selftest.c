@@ -1,0 +1,67 @@
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "robustcl/selftest.h"
+
+rcl_status rcl_cli_check_device(rcl_device *d, int force) {
+    int v = rcl_selftest_cached(d);
+    if (v < 0) {
+        rcl_selftest_row *rows;
+        int n, failed;
+        fprintf(stderr, "robustcl: first use of '%s' with this driver: running the self-test\n",
+                rcl_device_get_info(d)->name);
+        RCL_TRY(rcl_selftest_run(d, &rows, &n, &failed));
+        free(rows);
+        v = failed == 0;
+        RCL_TRY(rcl_selftest_store(d, v));
+    }
+    if (!v && !force)
+        return rcl_fail(RCL_ERR_SELFTEST,
+                        "'%s' failed its self-test (its driver computes wrong results; see `robustcl selftest`): "
+                        "use another device, or --force",
+                        rcl_device_get_info(d)->name);
+    return RCL_OK;
+}
+
+int rcl_cmd_selftest(int argc, char **argv) {
+    rcl_args a;
+    const char *dev = NULL;
+    rcl_args_init(&a, "selftest", argc, argv);
+    while (rcl_args_next(&a)) {
+        if (rcl_args_is(&a, "--help")) {
+            printf("usage: robustcl selftest [--device SEL]\n\nRuns every op on the device against its plain-C "
+                   "reference at a few shapes and prints\na pass/fail table (relative error <= 1e-4 passes). The "
+                   "verdict is cached per device and driver;\ntraining refuses a device whose self-test failed "
+                   "unless given --force.\n");
+            return 0;
+        } else if (rcl_args_is(&a, "--device")) {
+            dev = rcl_args_str(&a);
+        } else {
+            return rcl_args_unknown(&a);
+        }
+    }
+    if (a.bad)
+        return 2;
+    rcl_device *d;
+    if (rcl_cli_open_device(dev, 0, &d) != RCL_OK)
+        return rcl_cli_error();
+    rcl_selftest_row *rows = NULL;
+    int n = 0, failed = 0;
+    double t0 = rcl_now();
+    rcl_status s = rcl_selftest_run(d, &rows, &n, &failed);
+    if (s != RCL_OK) {
+        rcl_device_close(d);
+        free(rows);
+        return rcl_cli_error();
+    }
+    printf("self-test on %s (%s)\n", rcl_device_get_info(d)->name, rcl_device_get_info(d)->driver_version);
+    printf("%-28s %-22s %12s  %s\n", "op", "shape", "rel. error", "result");
+    for (int i = 0; i < n; i++)
+        printf("%-28s %-22s %12.2e  %s\n", rows[i].op, rows[i].shape, rows[i].rel_err, rows[i].pass ? "pass" : "FAIL");
+    printf("%d passed, %d failed (%.1f s)\n", n - failed, failed, rcl_now() - t0);
+    rcl_selftest_store(d, failed == 0);
+    free(rows);
+    rcl_device_close(d);
+    return failed ? 1 : 0;
+}

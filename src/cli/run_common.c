@@ -1,0 +1,201 @@
+#include "run_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "robustcl/checkpoint.h"
+
+void rcl_run_options_default(rcl_run_options *o) {
+    memset(o, 0, sizeof *o);
+    o->data = "fashion-mnist";
+    o->arch = "wrn-40-2";
+    o->lr = 0.1;
+    o->wd = 5e-4;
+    o->epochs = 1;
+    o->batch = 128;
+    o->seed = 1;
+    o->augment = 1;
+}
+
+int rcl_run_option(rcl_run_options *o, rcl_args *a) {
+    if (rcl_args_is(a, "--data")) return (o->data = rcl_args_str(a)) != NULL;
+    if (rcl_args_is(a, "--test")) return (o->test = rcl_args_str(a)) != NULL;
+    if (rcl_args_is(a, "--arch")) return (o->arch = rcl_args_str(a)) != NULL;
+    if (rcl_args_is(a, "--device")) return (o->device = rcl_args_str(a)) != NULL;
+    if (rcl_args_is(a, "--out")) return (o->out = rcl_args_str(a)) != NULL;
+    if (rcl_args_is(a, "--init")) return (o->init = rcl_args_str(a)) != NULL;
+    if (rcl_args_is(a, "--log")) return (o->log = rcl_args_str(a)) != NULL;
+    if (rcl_args_is(a, "--json")) return (o->json = rcl_args_str(a)) != NULL;
+    if (rcl_args_is(a, "--dropout")) return rcl_args_double(a, 0, 0.99, &o->dropout);
+    if (rcl_args_is(a, "--lr")) return rcl_args_double(a, 1e-9, 100, &o->lr);
+    if (rcl_args_is(a, "--wd")) return rcl_args_double(a, 0, 1, &o->wd);
+    if (rcl_args_is(a, "--epochs")) return rcl_args_int(a, 1, 100000, &o->epochs);
+    if (rcl_args_is(a, "--batch")) return rcl_args_int(a, 1, 65536, &o->batch);
+    if (rcl_args_is(a, "--seed")) return rcl_args_int(a, 0, 2147483647, &o->seed);
+    if (rcl_args_is(a, "--keep")) return rcl_args_int(a, 0, 1000, &o->keep);
+    if (rcl_args_is(a, "--no-augment")) return (o->augment = 0) == 0;
+    if (rcl_args_is(a, "--resume")) return (o->resume = 1) == 1;
+    if (rcl_args_is(a, "--force")) return (o->force = 1) == 1;
+    if (rcl_args_is(a, "--checkpoint-every")) {
+        const char *v = rcl_args_str(a);
+        char *end;
+        if (!v)
+            return 0;
+        double x = strtod(v, &end);
+        if (end == v || x <= 0 || (*end && strcmp(end, "m"))) {
+            rcl_cli_usage(a->cmd, "--checkpoint-every '%s': expected N (steps) or Nm (minutes)", v);
+            a->bad = 1;
+            return 0;
+        }
+        if (*end == 'm')
+            o->every_minutes = x;
+        else
+            o->every_steps = (long)x;
+        return 1;
+    }
+    return -1;
+}
+
+typedef struct {
+    const rcl_run_options *o;
+    const rcl_dataset *train;
+    const char *gemm;
+} ckpt_ctx;
+
+static rcl_status save_checkpoint(void *vctx, rcl_model *m, const rcl_train_state *st, int final) {
+    ckpt_ctx *c = vctx;
+    if (!c->o->out)
+        return RCL_OK;
+    rcl_checkpoint_info info;
+    rcl_checkpoint_info_fill(&info, m, c->train, c->o->seed, st, c->o->epochs, c->o->lr);
+    if (!final && c->o->keep > 0) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s.step%ld", c->o->out, st->step);
+        RCL_TRY(rcl_checkpoint_save(m, path, &info, 1));
+        if (st->step > 0 && c->o->every_steps > 0) { /* drop the one that fell out of the window */
+            snprintf(path, sizeof path, "%s.step%ld", c->o->out, st->step - c->o->every_steps * c->o->keep);
+            remove(path);
+        }
+    }
+    return rcl_checkpoint_save(m, c->o->out, &info, 1);
+}
+
+static rcl_status write_result(const rcl_run_options *o, rcl_model *m, const rcl_dataset *train,
+                               const rcl_dataset *test, const rcl_train_result *r) {
+    FILE *f = fopen(o->json, "w");
+    if (!f)
+        return rcl_fail(RCL_ERR_IO, "%s: cannot create the result file", o->json);
+    rcl_json_writer w;
+    rcl_jw_init(&w, f, 2);
+    rcl_jw_begin_object(&w);
+    rcl_jw_key(&w, "command");
+    rcl_jw_string(&w, "train");
+    rcl_jw_key(&w, "arch");
+    rcl_jw_string(&w, o->arch);
+    rcl_jw_key(&w, "epochs");
+    rcl_jw_int(&w, o->epochs);
+    rcl_jw_key(&w, "batch");
+    rcl_jw_int(&w, o->batch);
+    rcl_jw_key(&w, "lr");
+    rcl_jw_number(&w, o->lr);
+    rcl_jw_key(&w, "dropout");
+    rcl_jw_number(&w, o->dropout);
+    rcl_jw_key(&w, "test_error");
+    rcl_jw_number(&w, r->test_error);
+    rcl_jw_key(&w, "test_accuracy");
+    rcl_jw_number(&w, r->test_error >= 0 ? 1 - r->test_error : -1);
+    rcl_jw_key(&w, "train_loss");
+    rcl_jw_number(&w, r->train_loss);
+    rcl_jw_key(&w, "train_error");
+    rcl_jw_number(&w, r->train_error);
+    rcl_jw_key(&w, "seconds");
+    rcl_jw_number(&w, r->seconds);
+    rcl_jw_key(&w, "images_per_second");
+    rcl_jw_number(&w, r->images_per_s);
+    rcl_jw_key(&w, "steps");
+    rcl_jw_int(&w, r->steps);
+    rcl_jw_key(&w, "test_set");
+    rcl_jw_string(&w, test ? test->name : "");
+    rcl_jw_key(&w, "provenance");
+    rcl_checkpoint_provenance_json(&w, m, train, (uint64_t)o->seed);
+    rcl_jw_end_object(&w);
+    rcl_status s = rcl_jw_finish(&w);
+    if (fclose(f) != 0 && s == RCL_OK)
+        s = rcl_fail(RCL_ERR_IO, "%s: write failed", o->json);
+    return s;
+}
+
+rcl_status rcl_run_train(const rcl_run_options *o) {
+    rcl_wrn_config cfg = {0};
+    RCL_TRY(rcl_wrn_parse_arch(o->arch, &cfg));
+    rcl_dataset train = {0}, test = {0};
+    RCL_TRY(rcl_dataset_load(o->data, 1, &train));
+    rcl_status s = rcl_dataset_load(o->test ? o->test : o->data, 0, &test);
+    rcl_device *d = NULL;
+    rcl_model *m = NULL;
+    FILE *log = NULL;
+    rcl_train_state start = {0, 0, 0};
+    if (s != RCL_OK)
+        goto done;
+    cfg.in_c = train.c;
+    cfg.in_h = train.h;
+    cfg.in_w = train.w;
+    cfg.num_classes = train.num_classes;
+    cfg.dropout = (float)o->dropout;
+    cfg.fc_bias = 1;
+    if ((s = rcl_cli_open_device(o->device, 0, &d)) != RCL_OK || (s = rcl_cli_check_device(d, o->force)) != RCL_OK ||
+        (s = rcl_model_create(d, &cfg, o->batch, &m)) != RCL_OK || (s = rcl_model_init(m, (uint64_t)o->seed)) != RCL_OK)
+        goto done;
+    if (o->resume) {
+        if ((s = rcl_checkpoint_load(m, o->out, RCL_CKPT_RESUME, &start)) != RCL_OK)
+            goto done;
+        fprintf(stderr, "robustcl: resuming %s at epoch %d, batch %d (step %ld)\n", o->out, start.epoch + 1,
+                start.batch, start.step);
+    } else if (o->init) {
+        if ((s = rcl_checkpoint_load(m, o->init, RCL_CKPT_FINETUNE, NULL)) != RCL_OK)
+            goto done;
+    }
+    if (o->log && !(log = fopen(o->log, o->resume ? "a" : "w"))) {
+        s = rcl_fail(RCL_ERR_IO, "%s: cannot open the log", o->log);
+        goto done;
+    }
+    const rcl_device_info *di = rcl_device_get_info(d);
+    fprintf(stderr, "robustcl: %s on %s: %s %d images %dx%dx%d, %d classes, %zu weights, %d epochs, batch %d\n",
+            o->arch, di->name, train.name, train.n, train.c, train.h, train.w, train.num_classes,
+            rcl_model_num_weights(m), o->epochs, o->batch);
+    rcl_train_config tc = rcl_train_defaults();
+    tc.epochs = o->epochs;
+    tc.batch = o->batch;
+    tc.lr = o->lr;
+    tc.wd = o->wd;
+    tc.seed = (uint64_t)o->seed;
+    tc.augment = o->augment;
+    tc.pad = train.h >= 64 ? 8 : 4;
+    tc.test = &test;
+    tc.log = log;
+    tc.stop = o->stop;
+    tc.start = start;
+    tc.label = "train";
+    ckpt_ctx cc = {o, &train, NULL};
+    tc.checkpoint = save_checkpoint;
+    tc.checkpoint_ctx = &cc;
+    tc.checkpoint_every_steps = o->every_steps;
+    tc.checkpoint_every_minutes = o->every_minutes;
+    rcl_train_result r;
+    s = rcl_train(m, &train, NULL, 0, &tc, &r);
+    if (s == RCL_OK) {
+        printf("test error %.2f%% (accuracy %.2f%%) on %s; %.1f s, %.1f images/s\n", 100 * r.test_error,
+               100 * (1 - r.test_error), test.name, r.seconds, r.images_per_s);
+        if (o->json)
+            s = write_result(o, m, &train, &test, &r);
+    }
+done:
+    if (log)
+        fclose(log);
+    rcl_model_free(m);
+    rcl_device_close(d);
+    rcl_dataset_free(&train);
+    rcl_dataset_free(&test);
+    return s;
+}

@@ -1,0 +1,23 @@
+/* Options and the body of `robustcl train` shared with other commands that train. */
+#ifndef RCL_RUN_COMMON_H
+#define RCL_RUN_COMMON_H
+
+#include <signal.h>
+
+#include "cli.h"
+
+typedef struct rcl_run_options {
+    const char *data, *test, *arch, *device, *out, *init, *log, *json;
+    double dropout, lr, wd;
+    int epochs, batch, seed, augment, resume, force, keep;
+    long every_steps;
+    double every_minutes;
+    volatile sig_atomic_t *stop;
+} rcl_run_options;
+
+void rcl_run_options_default(rcl_run_options *o);
+/* Consumes the current option if it is a training option: 1 taken, 0 usage error printed, -1 not ours. */
+int rcl_run_option(rcl_run_options *o, rcl_args *a);
+rcl_status rcl_run_train(const rcl_run_options *o);
+
+#endif

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# An interrupted-and-resumed run ends bit-identical to an uninterrupted one;
+# bad arguments give one error line and exit status 2.
+set -u
+bin="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0; pass=0
+check() { if eval "$2"; then pass=$((pass+1)); else echo "FAIL: $1"; fail=$((fail+1)); fi; }
+export ROBUSTCL_QUIET=1
+common=(--data "fashion-mnist,n=192,seed=3" --test "fashion-mnist,split=test,n=64" --arch wrn-10-1 --batch 64 --epochs 2 --seed 5 --dropout 0.2)
+
+"$bin" train "${common[@]}" --out "$tmp/a.safetensors" > "$tmp/a.log" 2>&1
+check "uninterrupted run" "[ -s $tmp/a.safetensors ]"
+# same run, periodic checkpoints every 2 steps, keeping them; then resume from step 2's
+"$bin" train "${common[@]}" --out "$tmp/b.safetensors" --checkpoint-every 2 --keep 3 > "$tmp/b.log" 2>&1
+check "periodic checkpoint kept" "[ -s $tmp/b.safetensors.step2 ]"
+cp "$tmp/b.safetensors.step2" "$tmp/c.safetensors"
+"$bin" train "${common[@]}" --out "$tmp/c.safetensors" --resume > "$tmp/c.log" 2>&1
+check "resume succeeded: $(tail -1 $tmp/c.log)" "grep -q 'resuming' $tmp/c.log"
+check "resumed run is bit-identical to the uninterrupted one" "cmp -s $tmp/a.safetensors $tmp/c.safetensors"
+check "checkpointing does not change the result" "cmp -s $tmp/a.safetensors $tmp/b.safetensors"
+
+# eval of the checkpoint
+"$bin" eval --model "$tmp/a.safetensors" --data "fashion-mnist,split=test,n=64" --json "$tmp/e.json" > "$tmp/e.log" 2>&1
+check "eval runs" "grep -q '\"error\"' $tmp/e.json"
+
+# usage errors: exit 2, one line
+"$bin" train --epochs zero > "$tmp/u.log" 2>&1; rc=$?
+check "bad number -> exit 2 (got $rc)" "[ $rc -eq 2 ] && [ \$(wc -l < $tmp/u.log) -eq 1 ]"
+"$bin" train --bogus > "$tmp/u.log" 2>&1; rc=$?
+check "unknown option -> exit 2 (got $rc)" "[ $rc -eq 2 ]"
+"$bin" eval --model "$tmp/missing.safetensors" > "$tmp/u.log" 2>&1; rc=$?
+check "missing checkpoint -> exit 1 naming the file" "[ $rc -eq 1 ] && grep -q missing.safetensors $tmp/u.log"
+head -c 100 "$tmp/a.safetensors" > "$tmp/trunc.safetensors"
+"$bin" eval --model "$tmp/trunc.safetensors" > "$tmp/u.log" 2>&1; rc=$?
+check "truncated checkpoint -> exit 1, one line" "[ $rc -eq 1 ] && [ \$(wc -l < $tmp/u.log) -eq 1 ]"
+"$bin" eval --model "$tmp/a.safetensors" --data "cifar10:/nonexistent" > "$tmp/u.log" 2>&1; rc=$?
+check "missing data dir -> exit 1" "[ $rc -eq 1 ]"
+"$bin" nosuchcommand > /dev/null 2>&1; rc=$?
+check "unknown command -> exit 2" "[ $rc -eq 2 ]"
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,319 @@
+/* conv2d: device vs the double-precision reference (forward, dx, dw) over
+ * assorted shapes, batch chunking under a small workspace cap, determinism,
+ * dx == NULL, a finite-difference check of the reference itself, and shape
+ * validation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "robustcl/ops.h"
+#include "robustcl/ref.h"
+#include "robustcl/tensor.h"
+
+/* Random inputs of one conv, rounded to float (the values the device sees). */
+typedef struct {
+    rcl_conv_shape s;
+    size_t nx, nw, ny;
+    double *x, *w, *dy;
+    float *fx, *fw, *fdy;
+} conv_data;
+
+static void data_init(conv_data *c, const rcl_conv_shape *s, uint64_t seed) {
+    c->s = *s;
+    c->nx = (size_t)s->n * s->c_in * s->h * s->w;
+    c->nw = (size_t)s->c_out * s->c_in * s->kh * s->kw;
+    c->ny = (size_t)s->n * s->c_out * rcl_conv_out_h(s) * rcl_conv_out_w(s);
+    c->x = malloc(c->nx * sizeof(double));
+    c->w = malloc(c->nw * sizeof(double));
+    c->dy = malloc(c->ny * sizeof(double));
+    c->fx = malloc(c->nx * sizeof(float));
+    c->fw = malloc(c->nw * sizeof(float));
+    c->fdy = malloc(c->ny * sizeof(float));
+    rcl_rng r = rcl_rng_seed(seed);
+    rcl_fill_uniform(&r, c->x, c->nx, -1, 1);
+    rcl_fill_uniform(&r, c->w, c->nw, -1, 1);
+    rcl_fill_uniform(&r, c->dy, c->ny, -1, 1);
+    rcl_to_float(c->x, c->fx, c->nx), rcl_to_double(c->fx, c->x, c->nx);
+    rcl_to_float(c->w, c->fw, c->nw), rcl_to_double(c->fw, c->w, c->nw);
+    rcl_to_float(c->dy, c->fdy, c->ny), rcl_to_double(c->fdy, c->dy, c->ny);
+}
+
+static void data_free(conv_data *c) {
+    free(c->x), free(c->w), free(c->dy), free(c->fx), free(c->fw), free(c->fdy);
+}
+
+/* Device results of one conv: y, dx (NULL: backward without dx), dw. Outputs
+ * start as NaN so an element the device forgets to write shows up. */
+static void device_run(rcl_device *d, const conv_data *c, float *y, float *dx, float *dw) {
+    const rcl_conv_shape *s = &c->s;
+    int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s);
+    rcl_tensor tx, tw, ty, tdy, tdx = {0}, tdw;
+    CHECK_OK(rcl_tensor_create(d, &tx, "x", 4, s->n, s->c_in, s->h, s->w));
+    CHECK_OK(rcl_tensor_create(d, &tw, "w", 4, s->c_out, s->c_in, s->kh, s->kw));
+    CHECK_OK(rcl_tensor_create(d, &ty, "y", 4, s->n, s->c_out, ho, wo));
+    CHECK_OK(rcl_tensor_create(d, &tdy, "dy", 4, s->n, s->c_out, ho, wo));
+    CHECK_OK(rcl_tensor_create(d, &tdw, "dw", 4, s->c_out, s->c_in, s->kh, s->kw));
+    if (dx) {
+        CHECK_OK(rcl_tensor_create(d, &tdx, "dx", 4, s->n, s->c_in, s->h, s->w));
+        CHECK_OK(rcl_tensor_fill(&tdx, NAN));
+    }
+    CHECK_OK(rcl_tensor_upload(&tx, c->fx));
+    CHECK_OK(rcl_tensor_upload(&tw, c->fw));
+    CHECK_OK(rcl_tensor_upload(&tdy, c->fdy));
+    CHECK_OK(rcl_tensor_fill(&ty, NAN));
+    CHECK_OK(rcl_tensor_fill(&tdw, NAN));
+    CHECK_OK(rcl_conv2d_forward(d, s, &tx, &tw, &ty));
+    CHECK_OK(rcl_conv2d_backward(d, s, &tx, &tw, &tdy, dx ? &tdx : NULL, &tdw));
+    CHECK_OK(rcl_tensor_download(&ty, y));
+    CHECK_OK(rcl_tensor_download(&tdw, dw));
+    if (dx)
+        CHECK_OK(rcl_tensor_download(&tdx, dx));
+    rcl_tensor_release(&tx), rcl_tensor_release(&tw), rcl_tensor_release(&ty);
+    rcl_tensor_release(&tdy), rcl_tensor_release(&tdx), rcl_tensor_release(&tdw);
+}
+
+static void shape_name(const rcl_conv_shape *s, const char *part, char *out, size_t cap) {
+    snprintf(out, cap, "%s n%d %d->%d %dx%d k%dx%d s%d p%d", part, s->n, s->c_in, s->c_out, s->h,
+             s->w, s->kh, s->kw, s->stride, s->pad);
+}
+
+/* Float32 sums: the error grows with the number of terms summed; inputs are
+ * U(-1,1). Observed on PoCL: worst |error| <= 7e-8 * terms, norm-wise relative
+ * error <= 1e-6 (dw of the 3->16 32x32 conv, 3072 terms). The bounds below
+ * leave a margin of 4-5x; a wrong index gives O(1) errors. */
+static void compare(const char *part, const rcl_conv_shape *s, const float *got,
+                    const double *want, size_t n, double terms) {
+    char what[128];
+    shape_name(s, part, what, sizeof what);
+    rcl_check_close(what, got, want, n, 5e-6, 3e-7 * terms, 1e-5);
+}
+
+static void test_vs_reference(rcl_device *d) {
+    static const rcl_conv_shape shapes[] = {
+        /* n, c_in, h, w, c_out, kh, kw, stride, pad */
+        {2, 3, 5, 7, 4, 3, 3, 1, 1},      /* odd, non-square image */
+        {1, 1, 8, 8, 8, 3, 3, 1, 1},      /* batch 1, C_in = 1 first layer */
+        {3, 4, 9, 9, 6, 3, 3, 2, 1},      /* stride 2, pad 1, odd size */
+        {2, 8, 8, 8, 16, 1, 1, 2, 0},     /* 1x1 stride-2 shortcut */
+        {2, 6, 7, 7, 5, 1, 1, 2, 0},      /* 1x1 stride-2 on an odd size */
+        {2, 5, 7, 6, 3, 5, 5, 1, 2},      /* 5x5 */
+        {2, 3, 6, 9, 4, 3, 5, 2, 1},      /* non-square kernel, stride 2 */
+        {1, 2, 4, 4, 3, 3, 3, 1, 0},      /* no padding */
+        {2, 4, 3, 3, 2, 3, 3, 3, 2},      /* stride 3, outputs that see only padding */
+        {3, 3, 32, 32, 16, 3, 3, 1, 1},   /* WRN conv1 on CIFAR, C_in = 3 */
+        /* WRN-28-10 block1 scale; batch 2 keeps the double reference (~1.4e9
+         * multiply-adds forward + backward) to a few seconds */
+        {2, 160, 32, 32, 160, 3, 3, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const rcl_conv_shape *s = &shapes[i];
+        conv_data c;
+        data_init(&c, s, 100 + i);
+        double *y = malloc(c.ny * sizeof(double)), *dx = malloc(c.nx * sizeof(double)),
+               *dw = malloc(c.nw * sizeof(double));
+        float *fy = malloc(c.ny * sizeof(float)), *fdx = malloc(c.nx * sizeof(float)),
+              *fdw = malloc(c.nw * sizeof(float));
+        rcl_ref_conv2d_forward(s, c.x, c.w, y);
+        rcl_ref_conv2d_backward(s, c.x, c.w, c.dy, dx, dw);
+        device_run(d, &c, fy, fdx, fdw);
+        double k = (double)s->c_in * s->kh * s->kw;
+        double n_out = (double)s->n * rcl_conv_out_h(s) * rcl_conv_out_w(s);
+        compare("forward y", s, fy, y, c.ny, k);
+        compare("backward dx", s, fdx, dx, c.nx, (double)s->c_out * s->kh * s->kw);
+        compare("backward dw", s, fdw, dw, c.nw, n_out);
+        free(y), free(dx), free(dw), free(fy), free(fdx), free(fdw);
+        data_free(&c);
+    }
+}
+
+/* The same conv on a device whose workspace cap forces chunks of nb_want
+ * images (1: a cap too small even for one image) equals the one-chunk run:
+ * y and dx bit for bit (each column of the GEMM is the same dot product),
+ * dw within rounding (its sum over images is split across chunks). */
+static void test_chunking(rcl_device *d_full) {
+    static const rcl_conv_shape shapes[] = {
+        {5, 3, 7, 6, 4, 3, 3, 1, 1},
+        {5, 6, 9, 9, 8, 1, 1, 2, 0},
+        {3, 32, 16, 16, 32, 3, 3, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const rcl_conv_shape *s = &shapes[i];
+        conv_data c;
+        data_init(&c, s, 200 + i);
+        float *y0 = malloc(c.ny * sizeof(float)), *dx0 = malloc(c.nx * sizeof(float)),
+              *dw0 = malloc(c.nw * sizeof(float)), *y = malloc(c.ny * sizeof(float)),
+              *dx = malloc(c.nx * sizeof(float)), *dw = malloc(c.nw * sizeof(float));
+        double *dw0d = malloc(c.nw * sizeof(double));
+        device_run(d_full, &c, y0, dx0, dw0);
+        rcl_to_double(dw0, dw0d, c.nw);
+        size_t hw = (size_t)rcl_conv_out_h(s) * rcl_conv_out_w(s);
+        size_t k = (size_t)s->c_in * s->kh * s->kw;
+        /* backward with dx holds col, tmp and dcol per image: the largest user */
+        size_t per_image = (2 * k + (size_t)s->c_out) * hw * sizeof(float);
+        const size_t caps[] = {1, 2 * per_image + 16};
+        for (int ci = 0; ci < 2; ci++) {
+            rcl_device *d = rcl_test_device(caps[ci]);
+            device_run(d, &c, y, dx, dw);
+            char what[128];
+            shape_name(s, ci ? "chunks of 2" : "chunks of 1", what, sizeof what);
+            CHECK(!memcmp(y, y0, c.ny * sizeof(float)), "%s: forward y bit-identical", what);
+            CHECK(!memcmp(dx, dx0, c.nx * sizeof(float)), "%s: dx bit-identical", what);
+            compare(ci ? "chunks of 2: dw" : "chunks of 1: dw", s, dw, dw0d, c.nw, (double)(s->n * hw));
+            if (ci == 0) /* the workspace was sized for exactly one image */
+                CHECK(rcl_device_mem_in_use(d) == per_image, "%s: workspace %zu bytes, one image %zu",
+                      what, rcl_device_mem_in_use(d), per_image);
+            /* dx == NULL takes another chunk size (less workspace per image) */
+            device_run(d, &c, y, NULL, dw);
+            compare(ci ? "chunks of 2, no dx: dw" : "chunks of 1, no dx: dw", s, dw, dw0d, c.nw,
+                    (double)(s->n * hw));
+            rcl_device_close(d);
+        }
+        free(y0), free(dx0), free(dw0), free(y), free(dx), free(dw), free(dw0d);
+        data_free(&c);
+    }
+}
+
+/* Backward twice gives the same bits (no atomics, no order-dependent sums). */
+static void test_determinism(rcl_device *d) {
+    rcl_conv_shape s = {4, 16, 12, 10, 24, 3, 3, 2, 1};
+    conv_data c;
+    data_init(&c, &s, 300);
+    float *y = malloc(c.ny * sizeof(float)), *dx1 = malloc(c.nx * sizeof(float)),
+          *dw1 = malloc(c.nw * sizeof(float)), *dx2 = malloc(c.nx * sizeof(float)),
+          *dw2 = malloc(c.nw * sizeof(float));
+    device_run(d, &c, y, dx1, dw1);
+    device_run(d, &c, y, dx2, dw2);
+    CHECK(!memcmp(dx1, dx2, c.nx * sizeof(float)), "dx bit-identical across runs");
+    CHECK(!memcmp(dw1, dw2, c.nw * sizeof(float)), "dw bit-identical across runs");
+    free(y), free(dx1), free(dw1), free(dx2), free(dw2);
+    data_free(&c);
+}
+
+/* dx == NULL: only dw is computed, and it is still right. */
+static void test_no_dx(rcl_device *d) {
+    rcl_conv_shape s = {3, 5, 9, 8, 7, 3, 3, 2, 1};
+    conv_data c;
+    data_init(&c, &s, 400);
+    double *dw = malloc(c.nw * sizeof(double));
+    float *fy = malloc(c.ny * sizeof(float)), *fdw = malloc(c.nw * sizeof(float));
+    rcl_ref_conv2d_backward(&s, c.x, c.w, c.dy, NULL, dw);
+    device_run(d, &c, fy, NULL, fdw);
+    compare("dx=NULL dw", &s, fdw, dw, c.nw, (double)s.n * rcl_conv_out_h(&s) * rcl_conv_out_w(&s));
+    free(dw), free(fy), free(fdw);
+    data_free(&c);
+}
+
+/* loss = sum(y .* r); central differences of the reference forward against the
+ * reference backward. The loss is linear in each x and w entry, so the
+ * difference quotient has no truncation error, only rounding (~1e-16/h). */
+static double fd_loss(const rcl_conv_shape *s, const double *x, const double *w, const double *r,
+                      double *y, size_t ny) {
+    rcl_ref_conv2d_forward(s, x, w, y);
+    double l = 0;
+    for (size_t i = 0; i < ny; i++)
+        l += y[i] * r[i];
+    return l;
+}
+
+static void test_reference_gradient(void) {
+    static const rcl_conv_shape shapes[] = {
+        {2, 3, 5, 6, 4, 3, 3, 2, 1},
+        {2, 2, 7, 5, 3, 3, 2, 1, 1}, /* non-square kernel, pad wider than needed on w */
+        {1, 4, 6, 6, 2, 1, 1, 2, 0},
+    };
+    const double h = 1e-6;
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        const rcl_conv_shape *s = &shapes[si];
+        conv_data c;
+        data_init(&c, s, 500 + si);
+        double *y = malloc(c.ny * sizeof(double)), *dx = malloc(c.nx * sizeof(double)),
+               *dw = malloc(c.nw * sizeof(double));
+        rcl_ref_conv2d_backward(s, c.x, c.w, c.dy, dx, dw); /* r = dy */
+        enum { SAMPLES = 24 };
+        double got[2 * SAMPLES], want[2 * SAMPLES];
+        rcl_rng r = rcl_rng_seed(600 + si);
+        for (int k = 0; k < 2 * SAMPLES; k++) {
+            int is_w = k >= SAMPLES;
+            double *p = is_w ? c.w : c.x;
+            size_t i = (size_t)rcl_rng_below(&r, is_w ? c.nw : c.nx);
+            double keep = p[i];
+            p[i] = keep + h;
+            double lp = fd_loss(s, c.x, c.w, c.dy, y, c.ny);
+            p[i] = keep - h;
+            double lm = fd_loss(s, c.x, c.w, c.dy, y, c.ny);
+            p[i] = keep;
+            got[k] = (lp - lm) / (2 * h);
+            want[k] = is_w ? dw[i] : dx[i];
+        }
+        char what[128];
+        shape_name(s, "reference finite differences", what, sizeof what);
+        /* observed: norm-wise relative error ~5e-10 */
+        rcl_check_close_d(what, got, want, 2 * SAMPLES, 1e-8, 1e-8, 1e-7);
+        free(y), free(dx), free(dw);
+        data_free(&c);
+    }
+}
+
+static void test_bad_shapes(rcl_device *d) {
+    rcl_conv_shape s = {2, 3, 8, 8, 4, 3, 3, 1, 1};
+    rcl_tensor x, w, y, dx, dw, other;
+    CHECK_OK(rcl_tensor_create(d, &x, "x", 4, 2, 3, 8, 8));
+    CHECK_OK(rcl_tensor_create(d, &w, "w", 4, 4, 3, 3, 3));
+    CHECK_OK(rcl_tensor_create(d, &y, "y", 4, 2, 4, 8, 8));
+    CHECK_OK(rcl_tensor_create(d, &dx, "dx", 4, 2, 3, 8, 8));
+    CHECK_OK(rcl_tensor_create(d, &dw, "dw", 4, 4, 3, 3, 3));
+    CHECK_OK(rcl_tensor_create(d, &other, "other", 4, 2, 3, 7, 8));
+    CHECK_OK(rcl_conv2d_forward(d, &s, &x, &w, &y));
+    CHECK_OK(rcl_conv2d_backward(d, &s, &x, &w, &y, &dx, &dw));
+
+    CHECK_FAILS(rcl_conv2d_forward(d, &s, &other, &w, &y), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "input x") != NULL, "error names x: %s", rcl_last_error());
+    CHECK_FAILS(rcl_conv2d_forward(d, &s, &x, &other, &y), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "weight w") != NULL, "error names w: %s", rcl_last_error());
+    CHECK_FAILS(rcl_conv2d_forward(d, &s, &x, &w, &other), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "output y") != NULL, "error names y: %s", rcl_last_error());
+    CHECK_FAILS(rcl_conv2d_backward(d, &s, &x, &w, &other, &dx, &dw), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "dy") != NULL, "error names dy: %s", rcl_last_error());
+    CHECK_FAILS(rcl_conv2d_backward(d, &s, &x, &w, &y, &other, &dw), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "dx") != NULL, "error names dx: %s", rcl_last_error());
+    CHECK_FAILS(rcl_conv2d_backward(d, &s, &x, &w, &y, &dx, &other), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "dw") != NULL, "error names dw: %s", rcl_last_error());
+    CHECK_FAILS(rcl_conv2d_backward(d, &s, &x, &w, &y, &dx, NULL), RCL_ERR_INVALID_ARG);
+    CHECK_FAILS(rcl_conv2d_forward(d, &s, &x, &w, NULL), RCL_ERR_INVALID_ARG);
+    CHECK_FAILS(rcl_conv2d_forward(d, &s, &x, &w, &x), RCL_ERR_INVALID_ARG); /* wrong shape anyway */
+
+    rcl_conv_shape b = s;
+    b.stride = 0;
+    CHECK_FAILS(rcl_conv2d_forward(d, &b, &x, &w, &y), RCL_ERR_INVALID_ARG);
+    b = s, b.pad = -1;
+    CHECK_FAILS(rcl_conv2d_forward(d, &b, &x, &w, &y), RCL_ERR_INVALID_ARG);
+    b = s, b.n = 3; /* tensors no longer match */
+    CHECK_FAILS(rcl_conv2d_forward(d, &b, &x, &w, &y), RCL_ERR_INVALID_ARG);
+    b = s, b.c_out = 0;
+    CHECK_FAILS(rcl_conv2d_backward(d, &b, &x, &w, &y, &dx, &dw), RCL_ERR_INVALID_ARG);
+    /* a kernel larger than the padded input has no output (9x9 on 8x8, pad 0):
+     * (8-9)/1+1 truncates to 1 in C, so this must be caught before dividing */
+    rcl_tensor w9, y1;
+    CHECK_OK(rcl_tensor_create(d, &w9, "w9", 4, 4, 3, 9, 9));
+    CHECK_OK(rcl_tensor_create(d, &y1, "y1", 4, 2, 4, 1, 1));
+    b = s, b.kh = 9, b.kw = 9, b.pad = 0, b.stride = 2;
+    CHECK_FAILS(rcl_conv2d_forward(d, &b, &x, &w9, &y1), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "larger") != NULL, "error says why: %s", rcl_last_error());
+    CHECK_FAILS(rcl_conv2d_forward(d, NULL, &x, &w, &y), RCL_ERR_INVALID_ARG);
+    rcl_tensor_release(&w9), rcl_tensor_release(&y1);
+    rcl_tensor_release(&x), rcl_tensor_release(&w), rcl_tensor_release(&y);
+    rcl_tensor_release(&dx), rcl_tensor_release(&dw), rcl_tensor_release(&other);
+}
+
+int main(void) {
+    test_reference_gradient();
+    rcl_device *d = rcl_test_device(0);
+    test_vs_reference(d);
+    test_chunking(d);
+    test_determinism(d);
+    test_no_dx(d);
+    test_bad_shapes(d);
+    rcl_device_close(d);
+    return rcl_test_finish();
+}
