@@ -77,7 +77,7 @@ static rcl_param *add_param(rcl_model *m, const char *name, int trainable, int n
     p->trainable = trainable;
     *s = rcl_tensor_create_shape(m->dev, &p->value, name, ndim, shape);
     if (*s == RCL_OK && trainable) {
-        char what[100];
+        char what[128];
         snprintf(what, sizeof what, "gradient of %s", name);
         *s = rcl_tensor_create_shape(m->dev, &p->grad, what, ndim, shape);
     }
@@ -485,7 +485,7 @@ rcl_status rcl_model_step(rcl_model *m, float lr, float momentum, float wd, int 
             continue;
         int first = p->momentum.buf == NULL;
         if (first) {
-            char what[100];
+            char what[128];
             snprintf(what, sizeof what, "momentum of %s", p->name);
             RCL_TRY(rcl_tensor_create_shape(m->dev, &p->momentum, what, p->value.ndim, p->value.shape));
         }
