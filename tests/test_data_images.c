@@ -37,7 +37,7 @@ static void test_pil_reference(void) {
                 continue;
             }
             uint8_t *got = malloc(m);
-            rcl_image_options o = {cases[k].h, cases[k].w, c, 0};
+            rcl_image_options o = {.h = cases[k].h, .w = cases[k].w, .channels = c};
             CHECK_OK(rcl_image_load_file(src, &o, got));
             long diff = 0;
             int maxd = 0;
@@ -148,6 +148,20 @@ static void test_folders(void) {
     CHECK(ds.n == 7 && ds.num_classes == 0 && ds.c == 1 && ds.h == 16 && ds.w == 16, "auto flat: n=%d c=%d %dx%d",
           ds.n, ds.c, ds.h, ds.w);
     rcl_dataset_free(&ds);
+    /* n= on a folder decodes only the chosen files: same images as loading all, then subsetting */
+    rcl_dataset all;
+    snprintf(spec, sizeof spec, "folder:%s", flat);
+    CHECK_OK(rcl_dataset_load(spec, 0, &all));
+    CHECK_OK(rcl_dataset_subset(&all, 3, 5));
+    snprintf(spec, sizeof spec, "folder:%s,n=3,seed=5", flat);
+    CHECK_OK(rcl_dataset_load(spec, 0, &ds));
+    CHECK(ds.n == 3 && all.n == 3 && !memcmp(ds.pixels, all.pixels, 3 * 3072), "n=3 subset chosen before decoding");
+    CHECK(strcmp(ds.sha256, all.sha256) != 0, "provenance covers only the files read");
+    CHECK(strstr(ds.name, ",n=3,seed=5") != NULL, "name %s", ds.name);
+    rcl_dataset_free(&ds);
+    rcl_dataset_free(&all);
+    snprintf(spec, sizeof spec, "folder:%s,n=8", flat);
+    CHECK_FAILS(rcl_dataset_load(spec, 0, &ds), RCL_ERR_INVALID_ARG);
     snprintf(spec, sizeof spec, "folder:%s,classes=1,size=8x12", root);
     CHECK_OK(rcl_dataset_load(spec, 0, &ds));
     CHECK(ds.n == 2 && ds.num_classes == 1 && ds.h == 8 && ds.w == 12 && ds.labels[0] == 0, "classes=1: n=%d", ds.n);
@@ -193,7 +207,7 @@ static void test_folders(void) {
         g[i] = (uint8_t)(i * 7);
     snprintf(p, sizeof p, "%s/grey.png", tmpd);
     CHECK_OK(rcl_image_write_png(p, g, 1, 5, 7));
-    rcl_image_options og = {5, 7, 1, 0};
+    rcl_image_options og = {.h = 5, .w = 7, .channels = 1};
     CHECK_OK(rcl_image_load_file(p, &og, back));
     CHECK(!memcmp(g, back, 35), "grey PNG round trip");
 }
@@ -247,6 +261,9 @@ static void test_tiny_imagenet(void) {
     CHECK(ds.n == 3 && ds.h == 32 && ds.labels[0] == 1 && ds.labels[1] == 0 && ds.labels[2] == 1 &&
               !strcmp(ds.name, "tinyimagenet:val"),
           "val: annotation order, labels via wnid, resized to 32 (n=%d)", ds.n);
+    rcl_dataset_free(&ds);
+    CHECK_OK(rcl_tiny_imagenet_load(tmpd, 0, NULL, &ds)); /* the folder above tiny-imagenet-200/ */
+    CHECK(ds.n == 3, "parent of tiny-imagenet-200/ accepted");
     rcl_dataset_free(&ds);
     /* an annotation naming an unknown class: file and line in the message */
     put_text(p, "val_0.JPEG\tn02000000\t0\t0\t1\t1\nval_1.JPEG\tn09999999\t0\t0\t1\t1\n");

@@ -180,6 +180,23 @@ static void test_imagenet32(void) {
         check_imnet(&ds, 0, 4, 2, lv);
     rcl_dataset_free(&ds);
 
+    /* the official zip's folder: DIR/Imagenet32_val_npz/val_data.npz */
+    {
+        char sub[700], q[800];
+        unsigned char *vb;
+        size_t vn;
+        snprintf(sub, sizeof sub, "%s/Imagenet32_val_npz", rcl_test_tmpdir());
+        CHECK_OK(rcl_mkdirs(sub));
+        CHECK_OK(rcl_file_read(fx("data_imagenet32/val_data.npz"), &vb, &vn));
+        snprintf(q, sizeof q, "%s/val_data.npz", sub);
+        CHECK_OK(rcl_file_write_atomic(q, vb, vn));
+        free(vb);
+        snprintf(q, sizeof q, "imagenet32:%s,split=test", rcl_test_tmpdir());
+        CHECK_OK(rcl_dataset_load(q, 1, &ds));
+        CHECK(ds.n == 4 && !strcmp(ds.name, "imagenet32:val"), "Imagenet32_val_npz/ found: n=%d", ds.n);
+        rcl_dataset_free(&ds);
+    }
+
     const char *z64[1] = {fx("data_imnet_zip64.npz")};
     static const int lz[2] = {1, 2};
     CHECK_OK(rcl_imagenet32_load_files(z64, 1, NULL, &ds));

@@ -121,7 +121,13 @@ rcl_status rcl_npy_save(const char *path, const char *descr, int ndim, const int
 /* Files in order; labels minus 1, checked < 1000. Pixels stay uint8 (the train set is 3.9 GB). */
 rcl_status rcl_imagenet32_load_files(const char *const *paths, int nfiles, const char *name,
                                      rcl_dataset *out);
-/* train: dir/train_data_batch_1..10.npz (as many as exist, at least 1); else dir/val_data.npz. */
+/* The original pickled batches (dicts of `data`, `labels`, `mean`; read by the restricted
+ * unpickler of robustcl/pickle.h, which calls nothing), same checks and result. */
+rcl_status rcl_imagenet32_pickle_load_files(const char *const *paths, int nfiles, const char *name,
+                                            rcl_dataset *out);
+/* train: dir/train_data_batch_1..10.npz (as many as exist, at least 1), else the pickled
+ * dir/train_data_batch_1..10; test: dir/val_data.npz, else dir/val_data. dir may also be the
+ * folder above Imagenet32_{train,val}_npz/ (as the official zips unpack). */
 rcl_status rcl_imagenet32_load(const char *dir, int train, rcl_dataset *out);
 
 /* ---- SVHN (.mat v5 via libmatio; only when built with it) ---- */
@@ -140,6 +146,8 @@ typedef struct rcl_image_options {
     int h, w;      /* output size; 0,0 = 32x32 (64x64 for Tiny ImageNet) */
     int channels;  /* 3 (RGB, grey replicated, alpha dropped) or 1 (PIL "L"); 0 = 3 */
     int layout;    /* RCL_FOLDER_*: AUTO = flat if DIR has image files itself, else classes */
+    int n;         /* > 0: read and decode only a seeded subset of n images, the same ones */
+    uint64_t seed; /*      rcl_dataset_subset(all, n, seed) would keep (big OOD folders) */
 } rcl_image_options;
 
 /* Resize like PIL's Image.resize(BILINEAR) on 8-bit data (antialiased triangle filter,

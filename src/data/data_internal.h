@@ -30,6 +30,10 @@ void rcl_data_set_name(rcl_dataset *ds, const char *fmt, ...)
 #endif
     ;
 
+/* The seeded choice of m of `total` items rcl_dataset_subset makes: *idx (malloc'd, m
+ * entries) sorted ascending. RCL_ERR_INVALID_ARG if m > total; `what` names the set. */
+rcl_status rcl_data_pick(const char *what, int total, int m, uint64_t seed, int64_t **idx);
+
 /* Decodes an image file's bytes (stb_image) and fits them (rcl_image_fit_u8) into chw.
  * Undecodable: RCL_ERR_FORMAT naming `path`. */
 rcl_status rcl_data_decode_image(const char *path, const unsigned char *data, size_t n,

@@ -141,24 +141,31 @@ static int cmp_i64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-rcl_status rcl_dataset_subset(rcl_dataset *ds, int m, uint64_t seed) {
-    if (m < 0 || m > ds->n)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: subset of %d images asked, the set has %d", ds->name, m,
-                        ds->n);
-    int64_t *idx = malloc(((size_t)ds->n ? (size_t)ds->n : 1) * sizeof(int64_t));
+rcl_status rcl_data_pick(const char *what, int total, int m, uint64_t seed, int64_t **out) {
+    *out = NULL;
+    if (m < 0 || m > total)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: subset of %d images asked, the set has %d", what, m, total);
+    int64_t *idx = malloc(((size_t)total ? (size_t)total : 1) * sizeof(int64_t));
     if (!idx)
-        return rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory for a subset", ds->name);
-    for (int i = 0; i < ds->n; i++)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory for a subset", what);
+    for (int i = 0; i < total; i++)
         idx[i] = i;
     /* partial Fisher-Yates: the first m entries are a uniform sample */
     rcl_rng r = rcl_rng_seed(seed);
     for (int i = 0; i < m; i++) {
-        int j = i + (int)rcl_rng_below(&r, (uint64_t)(ds->n - i));
+        int j = i + (int)rcl_rng_below(&r, (uint64_t)(total - i));
         int64_t t = idx[i];
         idx[i] = idx[j];
         idx[j] = t;
     }
     qsort(idx, (size_t)m, sizeof *idx, cmp_i64);
+    *out = idx;
+    return RCL_OK;
+}
+
+rcl_status rcl_dataset_subset(rcl_dataset *ds, int m, uint64_t seed) {
+    int64_t *idx;
+    RCL_TRY(rcl_data_pick(ds->name, ds->n, m, seed, &idx));
     rcl_status st = rcl_dataset_take(ds, idx, m);
     free(idx);
     return st;

@@ -153,20 +153,31 @@ static rcl_status load_entries(const entry_list *l, int num_classes, const rcl_i
         opt.h = opt.w = def_size;
     if (opt.channels <= 0)
         opt.channels = 3;
-    RCL_TRY(rcl_dataset_alloc(out, l->n, opt.channels, opt.h, opt.w, num_classes, 0));
+    /* a subset is chosen from the listing, so only its files are read and decoded */
+    int64_t *pick = NULL;
+    int m = l->n;
+    if (opt.n > 0) {
+        RCL_TRY(rcl_data_pick(l->n ? l->e[0].dir : "images", l->n, opt.n, opt.seed, &pick));
+        m = opt.n;
+    }
+    rcl_status st = rcl_dataset_alloc(out, m, opt.channels, opt.h, opt.w, num_classes, 0);
+    if (st != RCL_OK) {
+        free(pick);
+        return st;
+    }
     size_t img = rcl_dataset_image_size(out);
     rcl_sha256 hash;
     rcl_sha256_init(&hash);
     char p[4096];
-    rcl_status st = RCL_OK;
-    for (int i = 0; i < l->n && st == RCL_OK; i++) {
+    for (int k = 0; k < m && st == RCL_OK; k++) {
+        int i = pick ? (int)pick[k] : k;
         st = rcl_data_join(p, sizeof p, l->e[i].dir, l->e[i].name);
         unsigned char *data = NULL;
         size_t n = 0;
         if (st == RCL_OK)
             st = rcl_data_read_file(p, &hash, &data, &n);
         if (st == RCL_OK) {
-            st = rcl_data_decode_image(p, data, n, &opt, out->pixels + (size_t)i * img);
+            st = rcl_data_decode_image(p, data, n, &opt, out->pixels + (size_t)k * img);
             if (st != RCL_OK && st != RCL_ERR_NO_MEMORY) {
                 char msg[1024];
                 snprintf(msg, sizeof msg, "%s", rcl_last_error());
@@ -174,8 +185,9 @@ static rcl_status load_entries(const entry_list *l, int num_classes, const rcl_i
             }
         }
         free(data);
-        out->labels[i] = l->e[i].label;
+        out->labels[k] = l->e[i].label;
     }
+    free(pick);
     if (st != RCL_OK) {
         rcl_dataset_free(out);
         return st;
@@ -353,6 +365,12 @@ static rcl_status tiny_val(const char *dir, const str_list *wnids, entry_list *l
 rcl_status rcl_tiny_imagenet_load(const char *dir, int train, const rcl_image_options *o,
                                   rcl_dataset *out) {
     memset(out, 0, sizeof *out);
+    /* the official zip unpacks into tiny-imagenet-200/: accept DIR above it too */
+    char sub[4096], probe[4096];
+    RCL_TRY(rcl_data_join(probe, sizeof probe, dir, train ? "train" : "val"));
+    RCL_TRY(rcl_data_join(sub, sizeof sub, dir, "tiny-imagenet-200"));
+    if (!rcl_data_is_dir(probe) && rcl_data_is_dir(sub))
+        dir = sub;
     str_list wnids = {0};
     entry_list l = {0};
     rcl_status st = tiny_classes(dir, &wnids);

@@ -149,28 +149,3 @@ rcl_status rcl_imagenet32_load_files(const char *const *paths, int nfiles, const
     rcl_sha256_final_hex(&hash, out->sha256);
     return RCL_OK;
 }
-
-rcl_status rcl_imagenet32_load(const char *dir, int train, rcl_dataset *out) {
-    memset(out, 0, sizeof *out);
-    char paths[10][1100];
-    const char *pp[10];
-    int nf = 0;
-    if (train) {
-        for (int i = 1; i <= 10; i++) {
-            snprintf(paths[nf], sizeof paths[nf], "%s/train_data_batch_%d.npz", dir, i);
-            if (rcl_data_is_file(paths[nf])) {
-                pp[nf] = paths[nf];
-                nf++;
-            }
-        }
-        if (nf == 0)
-            return rcl_fail(RCL_ERR_IO, "%s/train_data_batch_1.npz: no such file", dir);
-    } else {
-        snprintf(paths[0], sizeof paths[0], "%s/val_data.npz", dir);
-        if (!rcl_data_is_file(paths[0]))
-            return rcl_fail(RCL_ERR_IO, "%s: no such file", paths[0]);
-        pp[0] = paths[0];
-        nf = 1;
-    }
-    return rcl_imagenet32_load_files(pp, nf, train ? "imagenet32:train" : "imagenet32:val", out);
-}

@@ -167,7 +167,8 @@ rcl_status rcl_dataset_spec_parse(const char *spec, rcl_dataset_spec *o) {
         p += len;
         char *eq = strchr(item, '=');
         if (!eq || eq == item)
-            return rcl_fail(RCL_ERR_INVALID_ARG, "dataset spec '%s': option '%s' is not KEY=VALUE", spec, item);
+            return rcl_fail(RCL_ERR_INVALID_ARG, "dataset spec '%s': option '%s' is not KEY=VALUE%s", spec, item,
+                            item[0] >= '0' && item[0] <= '9' ? " (class lists use '+': classes=0+2+4)" : "");
         *eq = 0;
         const char *key = item, *val = eq + 1;
         static const char *names[] = {"classes", "exclude", "n",      "seed",   "split",
@@ -262,6 +263,15 @@ rcl_status rcl_dataset_spec_parse(const char *spec, rcl_dataset_spec *o) {
     return RCL_OK;
 }
 
+/* Appends to ds->name, truncating at its 63 characters. */
+static void append_name(rcl_dataset *ds, const char *suffix) {
+    size_t nl = strlen(ds->name), room = sizeof ds->name - 1 - nl, sl = strlen(suffix);
+    if (sl > room)
+        sl = room;
+    memcpy(ds->name + nl, suffix, sl);
+    ds->name[nl + sl] = 0;
+}
+
 static rcl_status load_svhn(const char *arg, int train, rcl_dataset *out) {
 #ifdef RCL_HAVE_MATIO
     char p[1100];
@@ -289,7 +299,10 @@ static rcl_status load_base(const rcl_dataset_spec *s, int train, const rcl_data
             return rcl_fail(RCL_ERR_INVALID_ARG, "%s: give shape=CxHxW and n=N (or a reference dataset)", s->kind);
         return rcl_dataset_synthetic((rcl_synthetic_kind)kind, n, c, h, w, s->seed, out);
     }
-    rcl_image_options io = {s->size_h, s->size_w, s->channels, s->layout};
+    rcl_image_options io = {s->size_h, s->size_w, s->channels, s->layout, 0, 0};
+    /* without a class selection, n= is applied to the file list: only n images are decoded */
+    if (s->n && !s->classes[0] && !s->exclude[0])
+        io.n = s->n, io.seed = s->seed;
     if (!strcmp(s->kind, "fashion-mnist"))
         return rcl_fashion_mnist_load(s->arg[0] ? s->arg : NULL, train, out);
     if (!strcmp(s->kind, "cifar10"))
@@ -301,8 +314,7 @@ static rcl_status load_base(const rcl_dataset_spec *s, int train, const rcl_data
             free(out->labels);
             out->labels = coarse;
             out->num_classes = 20;
-            size_t k = strlen(out->name);
-            snprintf(out->name + k, sizeof out->name - k, ":coarse");
+            append_name(out, ":coarse");
         }
         return RCL_OK;
     }
@@ -341,7 +353,9 @@ rcl_status rcl_dataset_load_like(const char *spec, int train, const rcl_dataset 
         free(cl);
     }
     int synthetic = rcl_synthetic_kind_from_name(s.kind) >= 0;
-    if (st == RCL_OK && s.n && !synthetic)
+    int image_kind = !strcmp(s.kind, "folder") || !strcmp(s.kind, "tinyimagenet");
+    int subset_done = image_kind && !s.classes[0] && !s.exclude[0]; /* done while listing */
+    if (st == RCL_OK && s.n && !synthetic && !subset_done)
         st = rcl_dataset_subset(out, s.n, s.seed);
     if (st != RCL_OK) {
         rcl_dataset_free(out);
@@ -356,9 +370,7 @@ rcl_status rcl_dataset_load_like(const char *spec, int train, const rcl_dataset 
         k += (size_t)snprintf(sel + k, sizeof sel - k, ",exclude");
     if (s.n && !synthetic && k < sizeof sel)
         k += (size_t)snprintf(sel + k, sizeof sel - k, ",n=%d,seed=%llu", s.n, (unsigned long long)s.seed);
-    size_t nl = strlen(out->name);
-    if (sel[0] && nl < sizeof out->name - 1)
-        snprintf(out->name + nl, sizeof out->name - nl, "%s", sel);
+    append_name(out, sel);
     return RCL_OK;
 }
 

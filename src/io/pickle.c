@@ -263,6 +263,8 @@ static rcl_status dict_add(U *u, rcl_py *d, rcl_py **kv, size_t k) {
         return fail_at(u, "SETITEM(S) on a %s", rcl_py_type_name(d->type), NULL);
     if (k % 2)
         return FAIL(u, "odd number of dict items");
+    if (k == 0)
+        return RCL_OK;
     if (d->count * 2 + k > d->cap) {
         size_t nc = d->cap ? d->cap : 8;
         while (nc < d->count * 2 + k)
@@ -958,7 +960,9 @@ rcl_status rcl_pickle_load(const void *data, size_t size, const char *label, rcl
     static const unsigned char empty[1];
     U u = {.p = p, .s = data ? data : empty, .n = data ? size : 0, .label = p->label};
     rcl_py *result = NULL;
-    rcl_status s = run(&u, &result);
+    u.stack = malloc(64 * sizeof *u.stack); /* never NULL below: stack + k is always valid */
+    u.scap = 64;
+    rcl_status s = u.stack ? run(&u, &result) : oom(&u);
     free(u.stack);
     free(u.marks);
     free(u.memo);
