@@ -9,7 +9,7 @@
 #include "robustcl/fileio.h"
 #include "robustcl/rng.h"
 
-enum { K_NPZ, K_IDX, K_IMAGE, K_NPY, K_SVHN, K_CIFAR };
+enum { K_NPZ, K_IDX, K_IMAGE, K_NPY, K_SVHN, K_CIFAR, K_PICKLE };
 
 static const char *data_dir;
 
@@ -28,6 +28,7 @@ static rcl_status load(int kind, const char *path, const char *aux) {
     const char *pp[1] = {path};
     switch (kind) {
     case K_NPZ: s = rcl_imagenet32_load_files(pp, 1, NULL, &d); break;
+    case K_PICKLE: s = rcl_imagenet32_pickle_load_files(pp, 1, NULL, &d); break;
     case K_IDX: s = rcl_idx_load(path, aux, 0, NULL, &d); break;
     case K_CIFAR: s = rcl_cifar100_load_files(pp, 1, NULL, &d, NULL); break;
     case K_SVHN: {
@@ -98,6 +99,7 @@ int main(void) {
     run_file("npz stored", K_NPZ, "data_imagenet32/train_data_batch_2.npz", ".npz", NULL, 300);
     run_file("npz deflated+descriptors", K_NPZ, "data_imagenet32/val_data.npz", ".npz", NULL, 300);
     run_file("npz zip64", K_NPZ, "data_imnet_zip64.npz", ".npz", NULL, 200);
+    run_file("imagenet32 pickle", K_PICKLE, "data_imagenet32_pkl/train_data_batch_2", ".pkl", NULL, 300);
     run_file("png", K_IMAGE, "data_resize/rgb_35x47.png", ".png", NULL, 300);
     run_file("jpeg", K_IMAGE, "data_resize/rgb_30x40.jpg", ".jpg", NULL, 300);
     run_file("npy", K_NPY, "data_npy_v3_i2.npy", ".npy", NULL, 300);

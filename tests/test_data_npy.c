@@ -180,6 +180,41 @@ static void test_imagenet32(void) {
         check_imnet(&ds, 0, 4, 2, lv);
     rcl_dataset_free(&ds);
 
+    /* the original pickled batches: same content through the restricted unpickler */
+    CHECK_OK(rcl_imagenet32_load(fx("data_imagenet32_pkl"), 1, &ds));
+    CHECK(ds.n == 8 && ds.num_classes == 1000 && ds.c == 3, "pickled train batches: n=%d", ds.n);
+    if (ds.n == 8) {
+        check_imnet(&ds, 0, 5, 0, l1);
+        check_imnet(&ds, 5, 3, 1, l2);
+    }
+    rcl_sha256_init(&h);
+    rcl_sha256_update_file(&h, fx("data_imagenet32_pkl/train_data_batch_1"));
+    rcl_sha256_update_file(&h, fx("data_imagenet32_pkl/train_data_batch_2"));
+    rcl_sha256_final_hex(&h, want);
+    CHECK(!strcmp(ds.sha256, want), "provenance over the pickled files");
+    rcl_dataset_free(&ds);
+    CHECK_OK(rcl_imagenet32_load(fx("data_imagenet32_pkl"), 0, &ds));
+    CHECK(ds.n == 4 && !strcmp(ds.name, "imagenet32:val"), "pickled val_data: n=%d", ds.n);
+    if (ds.n == 4)
+        check_imnet(&ds, 0, 4, 2, lv);
+    rcl_dataset_free(&ds);
+    struct {
+        const char *file, *want;
+    } badp[] = {
+        {"data_imnet_badlabel.pkl", "record 1"},
+        {"data_imnet_list.pkl", "dict"},
+        {"data_imnet_u16.pkl", "uint8"},
+        {"data_imnet_evil.pkl", "system"}, /* a global outside the allow-list: never called */
+        {"data_npy_v1_u1.npy", "data_npy_v1_u1.npy"},
+    };
+    for (size_t i = 0; i < sizeof badp / sizeof *badp; i++) {
+        const char *pp[1] = {fx(badp[i].file)};
+        CHECK_FAILS(rcl_imagenet32_pickle_load_files(pp, 1, NULL, &ds), RCL_ERR_FORMAT);
+        CHECK(strstr(rcl_last_error(), badp[i].file) && strstr(rcl_last_error(), badp[i].want), "%s: %s",
+              badp[i].file, rcl_last_error());
+        CHECK(ds.pixels == NULL && ds.n == 0, "nothing left allocated");
+    }
+
     /* the official zip's folder: DIR/Imagenet32_val_npz/val_data.npz */
     {
         char sub[700], q[800];

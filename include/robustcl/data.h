@@ -1,6 +1,6 @@
 /* Datasets in host memory: loaders for the paper's data (IDX / Fashion-MNIST,
- * CIFAR-10/100 binary, .npy and Downsampled-ImageNet32 .npz, SVHN .mat, image
- * folders and Tiny ImageNet), the synthetic OOD sets of PROTOCOL 8, class
+ * CIFAR-10/100 binary, .npy and Downsampled-ImageNet32 .npz or pickled batches,
+ * SVHN .mat, image folders and Tiny ImageNet), the synthetic OOD sets of PROTOCOL 8, class
  * selection / seeded subsets, and a one-string dataset spec.
  *
  * Every loader validates its input: malformed files (truncated, wrong magic,

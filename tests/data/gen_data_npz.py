@@ -6,6 +6,7 @@ Pixels follow (i*37 + j*11 + seed) % 256 so the C test can recompute them.
 """
 import io
 import os
+import pickle
 import zipfile
 
 import numpy as np
@@ -69,6 +70,32 @@ np.savez(os.path.join(HERE, "data_imnet_badshape.npz"), data=pixels(2, 0, 1024),
 np.savez(os.path.join(HERE, "data_imnet_count.npz"), data=pixels(3, 0),
          labels=np.array([1, 2], dtype=np.int64))
 np.savez(os.path.join(HERE, "data_imnet_nolabels.npz"), data=pixels(2, 0))
+
+# the original pickled batches (no extension): dicts of data/labels(/mean)
+PK = os.path.join(HERE, "data_imagenet32_pkl")
+os.makedirs(PK, exist_ok=True)
+
+
+def dump(path, obj, protocol):
+    with open(path, "wb") as f:
+        pickle.dump(obj, f, protocol=protocol)
+
+
+dump(os.path.join(PK, "train_data_batch_1"), {"data": pixels(5, 0), "labels": [1, 1000, 500, 2, 7],
+                                              "mean": np.zeros(4)}, 4)
+dump(os.path.join(PK, "train_data_batch_2"), {"data": pixels(3, 1), "labels": [3, 3, 999]}, 2)
+dump(os.path.join(PK, "val_data"), {"data": pixels(4, 2), "labels": [10, 20, 30, 40]}, 4)
+dump(os.path.join(HERE, "data_imnet_badlabel.pkl"), {"data": pixels(3, 0), "labels": [1, 0, 5]}, 4)
+dump(os.path.join(HERE, "data_imnet_list.pkl"), [pixels(1, 0)], 4)
+dump(os.path.join(HERE, "data_imnet_u16.pkl"), {"data": pixels(2, 0).astype(np.uint16), "labels": [1, 2]}, 4)
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+dump(os.path.join(HERE, "data_imnet_evil.pkl"), {"data": Evil(), "labels": [1]}, 4)
 
 # plain .npy headers of every version and the dtypes labels come in
 def save(name, arr, version=None):
