@@ -3,21 +3,6 @@
  * with a fixed-order tree in local memory (no atomics), so results are
  * bit-identical run to run. The local size must be a power of two. */
 
-/* Sum of v over the work-group, returned to every item. All items must call it. */
-float bn_group_sum(__local float *buf, float v) {
-    uint lid = get_local_id(0), l = get_local_size(0);
-    buf[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint s = l / 2; s > 0; s >>= 1) {
-        if (lid < s)
-            buf[lid] += buf[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float r = buf[0];
-    barrier(CLK_LOCAL_MEM_FENCE); /* buf is reused by the next call */
-    return r;
-}
-
 /* The elements j (0..N*HW) of channel ch that one work item visits: strided
  * (j = lid, lid+l, ...: coalesced loads on GPUs) or, when `chunked`, one contiguous
  * run per work item (CPUs, where a work item's loop runs to the end before the next
@@ -72,14 +57,14 @@ __kernel void bn_fwd_train(__global const float *x, __global const float *gamma,
     bn_cursor p = bn_start(lid, l, m, hw, chunked);
     for (; p.j < p.end; bn_next(&p, hw))
         s += x[bn_addr(&p, ch, c, hw)];
-    float mean = bn_group_sum(scratch, s) / (float)m;
+    float mean = rcl_group_sum(scratch, s) / (float)m;
     s = 0.0f;
     p = bn_start(lid, l, m, hw, chunked);
     for (; p.j < p.end; bn_next(&p, hw)) {
         float dv = x[bn_addr(&p, ch, c, hw)] - mean;
         s += dv * dv;
     }
-    float var = bn_group_sum(scratch, s) / (float)m;
+    float var = rcl_group_sum(scratch, s) / (float)m;
     float invstd = 1.0f / sqrt(var + eps);
     float g = gamma[ch] * invstd, b = beta[ch];
     p = bn_start(lid, l, m, hw, chunked);
@@ -129,8 +114,8 @@ __kernel void bn_bwd(__global const float *x, __global const float *y, __global 
         sdb += g;
         sdg += g * ((x[k] - mean) * invstd);
     }
-    float db = bn_group_sum(scratch, sdb);
-    float dg = bn_group_sum(scratch, sdg);
+    float db = rcl_group_sum(scratch, sdb);
+    float dg = rcl_group_sum(scratch, sdg);
     float mdb = db / (float)m, mdg = dg / (float)m, gi = gamma[ch] * invstd;
     p = bn_start(lid, l, m, hw, chunked);
     for (; p.j < p.end; bn_next(&p, hw)) {

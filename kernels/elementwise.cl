@@ -1,9 +1,6 @@
 /* Elementwise ops: ReLU, add, axpy, inverted dropout and the fused SGD step.
  * One work item per element; n is the element count (global size may be larger). */
 
-/* Defined in rng.cl (which sorts after this file in the concatenated program). */
-float rcl_counter_uniform(uint seed, uint counter, uint index);
-
 __kernel void ew_relu_fwd(__global const float *x, __global float *y, uint n) {
     uint i = get_global_id(0);
     if (i < n)

@@ -3,34 +3,7 @@
  * fixed-order tree in local memory (deterministic, no atomics); the local size
  * must be a power of two. */
 
-/* Sum of v over the work-group, returned to every item. All items must call it. */
-float loss_group_sum(__local float *buf, float v) {
-    uint lid = get_local_id(0), l = get_local_size(0);
-    buf[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint s = l / 2; s > 0; s >>= 1) {
-        if (lid < s)
-            buf[lid] += buf[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float r = buf[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
 
-int loss_group_sum_int(__local int *buf, int v) {
-    uint lid = get_local_id(0), l = get_local_size(0);
-    buf[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint s = l / 2; s > 0; s >>= 1) {
-        if (lid < s)
-            buf[lid] += buf[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    int r = buf[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
 
 /* Weight of sample r: class_w[label] * sample_w[r] (each optional). */
 float loss_sample_weight(__global const int *labels, __global const float *class_w,
@@ -71,8 +44,8 @@ __kernel void loss_xent_fwd(__global const float *logits, __global const int *la
         sl += w * li;
         sw += w;
     }
-    float tl = loss_group_sum(scratch, sl);
-    float tw = loss_group_sum(scratch, sw);
+    float tl = rcl_group_sum(scratch, sl);
+    float tw = rcl_group_sum(scratch, sw);
     if (lid == 0)
         loss[0] = tl / tw;
 }
@@ -86,7 +59,7 @@ __kernel void loss_xent_bwd(__global const float *probs, __global const int *lab
     float sw = 0.0f;
     for (uint r = lid; r < n; r += l)
         sw += loss_sample_weight(labels, class_w, sample_w, has_cw, has_sw, r, k);
-    float inv = 1.0f / loss_group_sum(scratch, sw);
+    float inv = 1.0f / rcl_group_sum(scratch, sw);
     uint total = n * k;
     for (uint i = lid; i < total; i += l) {
         uint r = i / k, j = i - r * k;
@@ -110,7 +83,7 @@ __kernel void loss_count_correct(__global const float *logits, __global const in
                 best = j;
         cnt += labels[r] >= 0 && (uint)labels[r] == best;
     }
-    int t = loss_group_sum_int(scratch, cnt);
+    int t = rcl_group_sum_int(scratch, cnt);
     if (lid == 0)
         correct[0] = t;
 }

@@ -96,11 +96,11 @@ static void test_program_cache(void) {
 }
 
 static void test_build_failure(void) {
-    /* a kernel directory whose rng.cl does not compile: the open fails with RCL_ERR_BUILD */
+    /* a kernel directory whose common.cl does not compile: the open fails with RCL_ERR_BUILD */
     char kdir[512], cmd[4096], src[600];
     snprintf(kdir, sizeof kdir, "%s/kernels", rcl_test_tmpdir());
     snprintf(src, sizeof src, "%s/kernels", getenv("RCL_SOURCE_DIR") ? getenv("RCL_SOURCE_DIR") : ".");
-    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s/*.cl %s/ && echo 'this is not OpenCL C;' >> %s/rng.cl",
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s/*.cl %s/ && echo 'this is not OpenCL C;' >> %s/common.cl",
              kdir, src, kdir, kdir);
     CHECK(system(cmd) == 0, "prepare a broken kernel dir");
     setenv("ROBUSTCL_KERNEL_DIR", kdir, 1);

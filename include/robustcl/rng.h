@@ -1,6 +1,6 @@
 /* Seeded random numbers. Host side: splitmix64 streams for shuffles,
  * augmentation and data generation. Device side: a counter-based hash
- * (kernels/rng.cl holds the same function) so dropout masks are a pure
+ * (kernels/common.cl holds the same function) so dropout masks are a pure
  * function of (seed, counter, index) and need no stored state. */
 #ifndef ROBUSTCL_RNG_H
 #define ROBUSTCL_RNG_H
@@ -38,7 +38,7 @@ static inline uint64_t rcl_rng_below(rcl_rng *r, uint64_t n) {
 double rcl_rng_normal(rcl_rng *r); /* standard normal (Box-Muller) */
 void rcl_rng_shuffle(rcl_rng *r, int *a, int n); /* Fisher-Yates */
 
-/* The device's counter hash (must equal kernels/rng.cl rcl_hash). */
+/* The device's counter hash (must equal kernels/common.cl rcl_hash). */
 static inline uint32_t rcl_hash32(uint32_t x) {
     x ^= x >> 16;
     x *= 0x7feb352dU;
