@@ -23,6 +23,19 @@ typedef struct rcl_train_state {
 /* Called to save a checkpoint (periodically, on interruption and at the end). */
 typedef rcl_status (*rcl_checkpoint_fn)(void *ctx, rcl_model *m, const rcl_train_state *st, int final);
 
+/* Hooks that change what a step trains on, for the evaluations' methods.
+ * index: the dataset indices of the batch's n images (host memory). */
+typedef struct rcl_step_hooks {
+    void *ctx;
+    /* Replaces x [n,...] (network space) before the forward, e.g. by PGD examples
+     * (adversarial training). May run the model; the trainer's forward follows. */
+    rcl_status (*input)(void *ctx, rcl_model *m, rcl_tensor *x, cl_mem labels, const int32_t *index, int n);
+    /* Replaces the mean cross-entropy: writes the scalar loss [1] and dlogits [n,K]
+     * from logits (e.g. the Forward/GLC corrected losses). */
+    rcl_status (*loss)(void *ctx, rcl_device *d, const rcl_tensor *logits, cl_mem labels, const int32_t *index,
+                       int n, rcl_tensor *loss, rcl_tensor *dlogits);
+} rcl_step_hooks;
+
 typedef struct rcl_train_config {
     int epochs, batch;
     double lr, lr_min, momentum, wd;
@@ -40,6 +53,7 @@ typedef struct rcl_train_config {
     volatile sig_atomic_t *stop;     /* nonzero: checkpoint and return RCL_ERR_INTERRUPTED */
     rcl_train_state start;           /* resume position */
     const char *label;               /* progress label */
+    const rcl_step_hooks *hooks;     /* or NULL: plain cross-entropy on the batch */
 } rcl_train_config;
 
 /* batch 128, lr 0.1 -> 1e-6, momentum 0.9 Nesterov, wd 5e-4, augmentation on, pad 4, 0.5/0.5. */

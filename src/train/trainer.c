@@ -194,11 +194,17 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
             }
             float loss = 0;
             cl_int correct = 0;
+            const rcl_step_hooks *hk = cfg->hooks;
+            if (hk && hk->input && (s = hk->input(hk->ctx, m, &xv, b.labels, idx, n)) != RCL_OK)
+                break;
             if ((s = rcl_model_forward(m, &xv, 1, &logits)) != RCL_OK ||
-                (s = rcl_count_correct(d, logits, b.labels, b.correct)) != RCL_OK ||
-                (s = rcl_softmax_xent_forward(d, logits, b.labels, cw, NULL, &pv, &b.loss)) != RCL_OK ||
-                (s = rcl_softmax_xent_backward(d, &pv, b.labels, cw, NULL, &gv)) != RCL_OK ||
-                (s = rcl_model_backward(m, &gv, NULL)) != RCL_OK ||
+                (s = rcl_count_correct(d, logits, b.labels, b.correct)) != RCL_OK)
+                break;
+            if (hk && hk->loss)
+                s = hk->loss(hk->ctx, d, logits, b.labels, idx, n, &b.loss, &gv);
+            else if ((s = rcl_softmax_xent_forward(d, logits, b.labels, cw, NULL, &pv, &b.loss)) == RCL_OK)
+                s = rcl_softmax_xent_backward(d, &pv, b.labels, cw, NULL, &gv);
+            if (s != RCL_OK || (s = rcl_model_backward(m, &gv, NULL)) != RCL_OK ||
                 (s = rcl_model_step(m, (float)lr, (float)cfg->momentum, (float)cfg->wd, cfg->nesterov)) != RCL_OK ||
                 (s = read_scalars(d, &b, &loss, &correct)) != RCL_OK)
                 break;
