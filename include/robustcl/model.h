@@ -43,6 +43,8 @@ int rcl_model_batch_cap(const rcl_model *m);
 
 /* PROTOCOL 1 initialisation from a seed (host RNG, uploaded once). */
 rcl_status rcl_model_init(rcl_model *m, uint64_t seed);
+/* The seed of the last rcl_model_init (new heads of fine-tuning derive from it). */
+uint64_t rcl_model_init_seed(const rcl_model *m);
 /* Re-initialises only the head: weight AND bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
 rcl_status rcl_model_init_head(rcl_model *m, uint64_t seed);
 

@@ -170,16 +170,17 @@ rcl_status rcl_checkpoint_load(rcl_model *m, const char *path, rcl_checkpoint_mo
     else if (s == RCL_OK && fc.in_c != mc->in_c)
         s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: trained on %d-channel inputs, the data has %d channels", path, fc.in_c,
                      mc->in_c);
-    else if (s == RCL_OK && mode != RCL_CKPT_FINETUNE && (fc.in_h != mc->in_h || fc.in_w != mc->in_w))
+    else if (s == RCL_OK && (mode == RCL_CKPT_EVAL || mode == RCL_CKPT_RESUME) && (fc.in_h != mc->in_h || fc.in_w != mc->in_w))
         s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: trained on %dx%d inputs, the data is %dx%d", path, fc.in_h, fc.in_w,
                      mc->in_h, mc->in_w);
-    else if (s == RCL_OK && mode != RCL_CKPT_FINETUNE && fc.num_classes != mc->num_classes)
+    else if (s == RCL_OK && (mode == RCL_CKPT_EVAL || mode == RCL_CKPT_RESUME) && fc.num_classes != mc->num_classes)
         s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: has %d classes, the data has %d", path, fc.num_classes,
                      mc->num_classes);
     int head_matches = s == RCL_OK && fc.num_classes == mc->num_classes && fc.fc_bias == mc->fc_bias;
+    int new_head = mode == RCL_CKPT_TRUNK || (mode == RCL_CKPT_FINETUNE && !head_matches);
     for (int i = 0; i < rcl_model_param_count(m) && s == RCL_OK; i++) {
         rcl_param *p = rcl_model_param(m, i);
-        if (mode == RCL_CKPT_FINETUNE && is_head(p->name) && !head_matches)
+        if (new_head && is_head(p->name))
             continue;
         s = load_into(f, p->name, &p->value);
         rcl_tensor_release(&p->momentum);
@@ -195,9 +196,8 @@ rcl_status rcl_checkpoint_load(rcl_model *m, const char *path, rcl_checkpoint_mo
             }
         }
     }
-    if (s == RCL_OK && mode == RCL_CKPT_FINETUNE && !head_matches) {
-        uint64_t seed = (uint64_t)meta_int(f, "seed", 0) + 1;
-        s = rcl_model_init_head(m, seed);
+    if (s == RCL_OK && new_head) {
+        s = rcl_model_init_head(m, rcl_model_init_seed(m));
     }
     if (s == RCL_OK && mode == RCL_CKPT_RESUME) {
         if (!rcl_st_metadata(f, "optimizer_state") || strcmp(rcl_st_metadata(f, "optimizer_state"), "yes"))
@@ -215,7 +215,7 @@ rcl_status rcl_checkpoint_load(rcl_model *m, const char *path, rcl_checkpoint_mo
                 state->step = st ? strtol(st, NULL, 10) : 0;
             }
         }
-    } else if (s == RCL_OK && mode == RCL_CKPT_FINETUNE) {
+    } else if (s == RCL_OK && (mode == RCL_CKPT_FINETUNE || mode == RCL_CKPT_TRUNK)) {
         rcl_model_set_steps(m, 0);
     }
     rcl_st_close(f);

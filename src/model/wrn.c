@@ -42,6 +42,7 @@ struct rcl_model {
     rcl_tensor last_x, feat_view, logits_view;
     long steps;
     uint32_t drop_seed, drop_counter;
+    uint64_t init_seed;
 };
 
 static rcl_tensor view(const rcl_tensor *t, int n) {
@@ -261,6 +262,7 @@ int rcl_model_batch_cap(const rcl_model *m) { return m->cap; }
 int rcl_model_param_count(const rcl_model *m) { return m->nparams; }
 rcl_param *rcl_model_param(rcl_model *m, int i) { return &m->params[i]; }
 long rcl_model_steps(const rcl_model *m) { return m->steps; }
+uint64_t rcl_model_init_seed(const rcl_model *m) { return m->init_seed; }
 void rcl_model_set_steps(rcl_model *m, long steps) { m->steps = steps; }
 uint32_t rcl_model_dropout_counter(const rcl_model *m) { return m->drop_counter; }
 const rcl_tensor *rcl_model_features(const rcl_model *m) { return &m->feat_view; }
@@ -321,6 +323,7 @@ rcl_status rcl_model_init(rcl_model *m, uint64_t seed) {
     }
     free(buf);
     m->steps = 0;
+    m->init_seed = seed;
     m->drop_seed = (uint32_t)(seed * 2654435761u) ^ 0x5eed;
     m->drop_counter = 0;
     return s;
@@ -419,16 +422,22 @@ static rcl_tensor grad_like(const rcl_tensor *g, const rcl_tensor *t, int n) {
     return v;
 }
 
+/* After an eval-mode forward the running statistics are constants (input gradients
+ * for attacks on a trained model); the BN parameter gradients are then those of the
+ * eval-mode network, like every other parameter gradient. */
 static rcl_status bn_backward(rcl_model *m, bn_layer *bn, const rcl_tensor *x, const rcl_tensor *y,
                               const rcl_tensor *dy, rcl_tensor *dx) {
+    if (!m->last_train)
+        return rcl_batchnorm_backward_eval(m->dev, 1, x, y, dy, &bn->w->value, &bn->rm->value, &bn->rv->value,
+                                           BN_EPS, dx, &bn->w->grad, &bn->b->grad);
     return rcl_batchnorm_backward(m->dev, 1, x, y, dy, &bn->w->value, &bn->mean, &bn->invstd, dx,
                                   &bn->w->grad, &bn->b->grad);
 }
 
 rcl_status rcl_model_backward(rcl_model *m, const rcl_tensor *dlogits, rcl_tensor *dx) {
     int n = m->last_n;
-    if (!m->last_train)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "model backward needs a train-mode forward first");
+    if (n < 1)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "model backward needs a forward first");
     RCL_TRY(rcl_tensor_expect(dlogits, "logit gradient", 2, n, m->cfg.num_classes));
     rcl_device *d = m->dev;
     rcl_tensor gfeat = view(&m->gfeat, n);
@@ -446,7 +455,7 @@ rcl_status rcl_model_backward(rcl_model *m, const rcl_tensor *dlogits, rcl_tenso
         wrn_block *b = &m->blocks[i];
         rcl_tensor in = i ? view(&m->blocks[i - 1].y, n) : view(&m->h0, n);
         rcl_tensor a = view(&b->a, n), c1 = view(&b->c1, n), o = view(&b->o, n);
-        int dropout = m->cfg.dropout > 0;
+        int dropout = m->cfg.dropout > 0 && m->last_train;
         rcl_tensor conv2_in = dropout ? view(&b->od, n) : o;
         rcl_tensor t1 = grad_like(&m->g[gi[1]], &o, n);
         rcl_tensor t2 = grad_like(&m->g[gi[2]], &c1, n);

@@ -1,0 +1,19 @@
+/* Evaluation of a trained suite model (src/suite/suite_eval.c). */
+#ifndef RCL_SUITE_EVAL_H
+#define RCL_SUITE_EVAL_H
+
+#include "robustcl/data.h"
+#include "robustcl/model.h"
+#include "suite_internal.h"
+
+/* Eval-mode logits [ds->n, classes] (malloc'd). */
+rcl_status rcl_suite_logits(rcl_model *m, const rcl_dataset *ds, float **logits);
+
+/* error, minority_error (when `minority` flags classes), per_class_error; with
+ * calibration: rms, mad (textbook), rms_paper, mad_paper, ece, aurra, reliability
+ * bins; with OOD sets: auroc/aupr/fpr95 per set (5 draws of test-size/5) and means,
+ * ROC points. All in percent. */
+rcl_status rcl_suite_eval(rcl_model *m, const rcl_dataset *test, const rcl_dataset *const *ood, const char *const *ood_names,
+                          int n_ood, const unsigned char *minority, int calibration, uint64_t seed, rcl_run_result *r);
+
+#endif

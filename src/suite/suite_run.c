@@ -1,0 +1,440 @@
+/* The suite's runner: data preparation, pre-training, and the grid of
+ * (experiment, method, arm, setting, seed) runs, each a cached stage. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "robustcl/checkpoint.h"
+#include "robustcl/fileio.h"
+#include "robustcl/metrics.h"
+#include "robustcl/progress.h"
+#include "robustcl/train.h"
+#include "suite_eval.h"
+#include "suite_internal.h"
+
+#define MAX_OOD 8
+
+typedef struct {
+    const rcl_suite_config *c;
+    const char *out;
+    rcl_device *d;
+    volatile sig_atomic_t *stop;
+    rcl_dataset source, source_test, target, test;
+    rcl_dataset ood[MAX_OOD];
+    const rcl_dataset *ood_ptr[MAX_OOD];
+    const char *ood_names[MAX_OOD];
+    char ood_name_buf[MAX_OOD][48];
+    int n_ood;
+    rcl_wrn_config net; /* in shape and arch; classes set per use */
+    rcl_run_result *runs;
+    int nruns, cap_runs;
+    char pretrain_path[RCL_SUITE_MAX][4400];
+    uint64_t pretrain_hash[RCL_SUITE_MAX];
+    double t0;
+    int stages_run, stages_cached;
+} suite;
+
+/* ---- configuration hashes: every input of a stage goes into its key ---- */
+
+static uint64_t hash_str(uint64_t h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static uint64_t hash_str(uint64_t h, const char *fmt, ...) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return rcl_fnv1a(h, buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1));
+}
+
+static uint64_t base_hash(const rcl_suite_config *c) {
+    return hash_str(RCL_FNV_INIT, "v1|%s|%s|%s|%s|%d|%d|%d|%d|%g|%g|%g|%g|%d|%d", c->data, c->source_classes,
+                    c->target_classes, c->arch, c->batch, c->target_per_class, c->test_per_class, c->min_steps,
+                    c->scratch_lr, c->finetune_lr, c->scratch_dropout, c->adv_eps, c->scratch_epochs,
+                    c->finetune_epochs);
+}
+
+/* ---- data ---- */
+
+static rcl_status parse_classes(const char *text, int **classes, int *k) {
+    return rcl_parse_class_ranges(text, classes, k);
+}
+
+static rcl_status load_classes(const char *spec, int train, const char *classes, rcl_dataset *out) {
+    int *cls = NULL, k = 0;
+    RCL_TRY(parse_classes(classes, &cls, &k));
+    rcl_status s = rcl_dataset_load(spec, train, out);
+    if (s == RCL_OK)
+        s = rcl_dataset_keep_classes(out, cls, k);
+    free(cls);
+    return s;
+}
+
+/* Keeps `per_class` images of each class (seeded); all when per_class is 0 or larger. */
+static rcl_status per_class_subset(rcl_dataset *ds, int per_class, uint64_t seed) {
+    if (per_class <= 0)
+        return RCL_OK;
+    int k = ds->num_classes, *counts = malloc((size_t)k * sizeof *counts), *idx = NULL, n = 0;
+    if (!counts)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    int *have = calloc((size_t)k, sizeof *have);
+    for (int i = 0; have && i < ds->n; i++)
+        have[ds->labels[i]]++;
+    for (int j = 0; j < k; j++)
+        counts[j] = have && have[j] < per_class ? have[j] : per_class;
+    free(have);
+    rcl_status s = rcl_imb_select((const int *)ds->labels, ds->n, k, counts, seed, &idx, &n);
+    free(counts);
+    if (s != RCL_OK)
+        return s;
+    int64_t *take = malloc((size_t)(n ? n : 1) * sizeof *take);
+    for (int i = 0; take && i < n; i++)
+        take[i] = idx[i];
+    s = take ? rcl_dataset_take(ds, take, n) : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    free(take);
+    free(idx);
+    return s;
+}
+
+/* A copy of the listed images of src (idx NULL: the first n), labels too, so they can be corrupted. */
+static rcl_status copy_subset(const rcl_dataset *src, const int *idx, int n, rcl_dataset *out) {
+    RCL_TRY(rcl_dataset_alloc(out, n, src->c, src->h, src->w, src->num_classes, 0));
+    size_t per = (size_t)src->c * src->h * src->w;
+    for (int i = 0; i < n; i++) {
+        int j = idx ? idx[i] : i;
+        memcpy(out->pixels + (size_t)i * per, src->pixels + (size_t)j * per, per);
+        out->labels[i] = src->labels[j];
+    }
+    snprintf(out->name, sizeof out->name, "%s", src->name);
+    snprintf(out->sha256, sizeof out->sha256, "%s", src->sha256);
+    return RCL_OK;
+}
+
+static rcl_status prepare_data(suite *S) {
+    const rcl_suite_config *c = S->c;
+    RCL_TRY(load_classes(c->data, 1, c->source_classes, &S->source));
+    RCL_TRY(load_classes(c->data, 0, c->source_classes, &S->source_test));
+    RCL_TRY(load_classes(c->data, 1, c->target_classes, &S->target));
+    RCL_TRY(load_classes(c->data, 0, c->target_classes, &S->test));
+    if (!S->source.pixels || !S->target.pixels)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "suite: %s is not an image dataset", c->data);
+    if (c->pretrain_images > 0 && c->pretrain_images < S->source.n)
+        RCL_TRY(rcl_dataset_subset(&S->source, c->pretrain_images, 7));
+    RCL_TRY(per_class_subset(&S->source_test, c->test_per_class, 11));
+    RCL_TRY(per_class_subset(&S->test, c->test_per_class, 13));
+    const char *synth[3] = {"gaussian", "rademacher", "blobs"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(S->ood_name_buf[S->n_ood], sizeof S->ood_name_buf[0], "%s", synth[i]);
+        RCL_TRY(rcl_dataset_load_like(synth[i], 0, &S->test, &S->ood[S->n_ood]));
+        S->ood_names[S->n_ood] = S->ood_name_buf[S->n_ood];
+        S->ood_ptr[S->n_ood] = &S->ood[S->n_ood];
+        S->n_ood++;
+    }
+    char extra[1024];
+    snprintf(extra, sizeof extra, "%s", c->ood);
+    for (char *save = NULL, *tok = strtok_r(extra, ";", &save); tok && S->n_ood < MAX_OOD;
+         tok = strtok_r(NULL, ";", &save)) {
+        rcl_dataset *o = &S->ood[S->n_ood];
+        RCL_TRY(rcl_dataset_load_like(tok, 0, &S->test, o));
+        if (o->c != S->test.c || o->h != S->test.h || o->w != S->test.w)
+            return rcl_fail(RCL_ERR_INVALID_ARG, "OOD set %s is %dx%dx%d, the data is %dx%dx%d (use size=HxW)", tok,
+                            o->c, o->h, o->w, S->test.c, S->test.h, S->test.w);
+        snprintf(S->ood_name_buf[S->n_ood], sizeof S->ood_name_buf[0], "ood%d", S->n_ood - 2);
+        S->ood_names[S->n_ood] = S->ood_name_buf[S->n_ood];
+        S->ood_ptr[S->n_ood] = o;
+        S->n_ood++;
+    }
+    RCL_TRY(rcl_wrn_parse_arch(c->arch, &S->net));
+    S->net.in_c = S->target.c, S->net.in_h = S->target.h, S->net.in_w = S->target.w;
+    S->net.fc_bias = 1;
+    return RCL_OK;
+}
+
+/* ---- runs ---- */
+
+static rcl_status add_run(suite *S, const rcl_run_result *r) {
+    if (S->nruns == S->cap_runs) {
+        int cap = S->cap_runs ? 2 * S->cap_runs : 64;
+        rcl_run_result *p = realloc(S->runs, (size_t)cap * sizeof *p);
+        if (!p)
+            return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+        S->runs = p;
+        S->cap_runs = cap;
+    }
+    S->runs[S->nruns++] = *r;
+    return RCL_OK;
+}
+
+static int epochs_for(const rcl_suite_config *c, int images, int epochs) {
+    int per_epoch = (images + c->batch - 1) / c->batch;
+    int need = (c->min_steps + per_epoch - 1) / per_epoch;
+    return need > epochs ? need : epochs;
+}
+
+static rcl_train_config train_config(const suite *S, int images, int pretrained, int seed) {
+    const rcl_suite_config *c = S->c;
+    rcl_train_config tc = rcl_train_defaults();
+    tc.batch = c->batch;
+    tc.lr = pretrained ? c->finetune_lr : c->scratch_lr;
+    tc.epochs = epochs_for(c, images, pretrained ? c->finetune_epochs : c->scratch_epochs);
+    tc.seed = (uint64_t)seed * 7919u + 17;
+    tc.stop = S->stop;
+    tc.label = "  train";
+    return tc;
+}
+
+/* A fresh model for a target run: scratch (PROTOCOL init, dropout) or the
+ * pre-trained trunk of this seed with a new head. */
+typedef struct {
+    suite *S;
+    int pretrained, seed, fc_bias;
+} model_spec;
+
+static rcl_status model_reinit(void *ctx, rcl_model *m) {
+    model_spec *ms = ctx;
+    RCL_TRY(rcl_model_init(m, (uint64_t)ms->seed * 1000003u + 1));
+    if (!ms->pretrained)
+        return RCL_OK;
+    int si = 0;
+    while (si < ms->S->c->nseeds && ms->S->c->seeds[si] != ms->seed)
+        si++;
+    return rcl_checkpoint_load(m, ms->S->pretrain_path[si], RCL_CKPT_TRUNK, NULL);
+}
+
+static rcl_status model_new(model_spec *ms, int classes, rcl_model **m) {
+    rcl_wrn_config cfg = ms->S->net;
+    cfg.num_classes = classes;
+    cfg.dropout = ms->pretrained ? 0.0f : (float)ms->S->c->scratch_dropout;
+    cfg.fc_bias = ms->fc_bias;
+    RCL_TRY(rcl_model_create(ms->S->d, &cfg, ms->S->c->batch, m));
+    rcl_status s = model_reinit(ms, *m);
+    if (s != RCL_OK) {
+        rcl_model_free(*m);
+        *m = NULL;
+    }
+    return s;
+}
+
+static void log_run(suite *S, const rcl_run_result *r, int cached) {
+    fprintf(stderr, "[%6.0fs] %-48s %s error %.2f%%\n", rcl_now() - S->t0, r->id, cached ? "cached " : "done   ",
+            rcl_run_get(r, "error", 0.0 / 0.0));
+}
+
+/* What a run trains on and how it is evaluated. */
+typedef struct {
+    const char *experiment, *method;
+    double setting;
+    int seed, pretrained;
+    const rcl_dataset *train;
+    const float *class_weights;
+    const unsigned char *minority; /* classes reported as minority */
+    int calibration, ood;
+    uint64_t extra_hash;
+} run_spec;
+
+static rcl_status run_one(suite *S, const run_spec *rs) {
+    rcl_run_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.experiment, sizeof r.experiment, "%s", rs->experiment);
+    snprintf(r.method, sizeof r.method, "%s", rs->method);
+    snprintf(r.arm, sizeof r.arm, "%s", rs->pretrained ? "pretrained" : "scratch");
+    r.setting = rs->setting;
+    r.seed = rs->seed;
+    snprintf(r.id, sizeof r.id, "%s/%g/%s/%s/seed=%d", rs->experiment, rs->setting, rs->method, r.arm, rs->seed);
+    int si = 0;
+    while (si < S->c->nseeds && S->c->seeds[si] != rs->seed)
+        si++;
+    r.hash = hash_str(base_hash(S->c), "|%s|%" PRIx64 "|%" PRIx64 "|%d", r.id,
+                      rs->pretrained ? S->pretrain_hash[si] : 0, rs->extra_hash, S->n_ood);
+    rcl_run_result cached;
+    if (rcl_stage_load(S->out, r.id, r.hash, &cached)) {
+        S->stages_cached++;
+        log_run(S, &cached, 1);
+        return add_run(S, &cached);
+    }
+    model_spec ms = {S, rs->pretrained, rs->seed, 1};
+    rcl_model *m = NULL;
+    RCL_TRY(model_new(&ms, S->target.num_classes, &m));
+    rcl_train_config tc = train_config(S, rs->train->n, rs->pretrained, rs->seed);
+    tc.class_weights = rs->class_weights;
+    rcl_train_result tr;
+    rcl_status s = rcl_train(m, rs->train, NULL, 0, &tc, &tr);
+    if (s == RCL_OK) {
+        rcl_run_set(&r, "train_seconds", tr.seconds);
+        rcl_run_set(&r, "steps", (double)tr.steps);
+        s = rcl_suite_eval(m, &S->test, S->ood_ptr, S->ood_names, rs->ood ? S->n_ood : 0, rs->minority, rs->calibration,
+                           (uint64_t)rs->seed * 31u, &r);
+    }
+    rcl_model_free(m);
+    if (s == RCL_OK)
+        s = rcl_stage_store(S->out, &r);
+    if (s == RCL_OK) {
+        S->stages_run++;
+        log_run(S, &r, 0);
+        s = add_run(S, &r);
+    } else {
+        rcl_run_free(&r);
+    }
+    return s;
+}
+
+/* ---- pre-training ---- */
+
+static rcl_status pretrain(suite *S, int si) {
+    const rcl_suite_config *c = S->c;
+    int seed = c->seeds[si];
+    uint64_t h = hash_str(base_hash(c), "|pretrain|%d|%d|%g|%d", c->pretrain_images, c->pretrain_epochs,
+                          c->pretrain_lr, seed);
+    S->pretrain_hash[si] = h;
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/stages", S->out);
+    RCL_TRY(rcl_mkdirs(dir));
+    snprintf(S->pretrain_path[si], sizeof S->pretrain_path[si], "%s/pretrain_seed=%d_%016" PRIx64 ".safetensors",
+             dir, seed, h);
+    rcl_run_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.id, sizeof r.id, "pretrain/seed=%d", seed);
+    r.hash = h;
+    FILE *f = fopen(S->pretrain_path[si], "rb");
+    if (f)
+        fclose(f);
+    rcl_run_result cached;
+    if (f && rcl_stage_load(S->out, r.id, h, &cached)) {
+        S->stages_cached++;
+        fprintf(stderr, "[%6.0fs] %-48s cached  source error %.2f%%\n", rcl_now() - S->t0, r.id,
+                rcl_run_get(&cached, "source_error", 0.0 / 0.0));
+        rcl_run_free(&cached);
+        return RCL_OK;
+    }
+    rcl_wrn_config cfg = S->net;
+    cfg.num_classes = S->source.num_classes;
+    rcl_model *m;
+    RCL_TRY(rcl_model_create(S->d, &cfg, c->batch, &m));
+    rcl_train_config tc = rcl_train_defaults();
+    tc.batch = c->batch;
+    tc.lr = c->pretrain_lr;
+    tc.epochs = c->pretrain_epochs;
+    tc.seed = (uint64_t)seed * 104729u + 3;
+    tc.stop = S->stop;
+    tc.label = "  pre-train";
+    rcl_train_result tr;
+    rcl_status s = rcl_model_init(m, (uint64_t)seed * 1000003u + 2);
+    if (s == RCL_OK)
+        s = rcl_train(m, &S->source, NULL, 0, &tc, &tr);
+    double err = -1;
+    const float half[3] = {0.5f, 0.5f, 0.5f};
+    if (s == RCL_OK)
+        s = rcl_evaluate(m, &S->source_test, NULL, 0, half, half, NULL, &err);
+    if (s == RCL_OK) {
+        rcl_checkpoint_info info;
+        rcl_train_state st = {c->pretrain_epochs, 0, tr.steps};
+        rcl_checkpoint_info_fill(&info, m, &S->source, (uint64_t)seed, &st, c->pretrain_epochs, c->pretrain_lr);
+        s = rcl_checkpoint_save(m, S->pretrain_path[si], &info, 0);
+    }
+    if (s == RCL_OK) {
+        rcl_run_set(&r, "source_error", 100 * err);
+        rcl_run_set(&r, "train_seconds", tr.seconds);
+        s = rcl_stage_store(S->out, &r);
+        S->stages_run++;
+        fprintf(stderr, "[%6.0fs] %-48s done    source error %.2f%%\n", rcl_now() - S->t0, r.id, 100 * err);
+    }
+    rcl_model_free(m);
+    return s;
+}
+
+/* ---- the experiments ---- */
+
+static rcl_status target_train_set(suite *S, int seed, rcl_dataset *out) {
+    const rcl_suite_config *c = S->c;
+    int k = S->target.num_classes, *counts = malloc((size_t)k * sizeof *counts), *idx = NULL, n = 0;
+    if (!counts)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    for (int j = 0; j < k; j++)
+        counts[j] = c->target_per_class;
+    rcl_status s = rcl_imb_select((const int *)S->target.labels, S->target.n, k, counts, (uint64_t)seed, &idx, &n);
+    free(counts);
+    if (s == RCL_OK)
+        s = copy_subset(&S->target, idx, n, out);
+    free(idx);
+    return s;
+}
+
+/* PROTOCOL 5: each training label resampled from row C[y] of the uniform corruption matrix. */
+static rcl_status corrupt_labels(const rcl_dataset *clean, double strength, uint64_t seed, rcl_dataset *out) {
+    int k = clean->num_classes;
+    double *C = malloc((size_t)k * k * sizeof *C);
+    rcl_status s = C ? rcl_noise_uniform_matrix(k, strength, C) : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    if (s == RCL_OK)
+        s = copy_subset(clean, NULL, clean->n, out);
+    if (s == RCL_OK)
+        s = rcl_noise_resample_labels(C, k, (const int *)clean->labels, NULL, clean->n, seed, (int *)out->labels);
+    free(C);
+    return s;
+}
+
+static rcl_status clean_and_noise(suite *S, int seed, const rcl_dataset *clean) {
+    const rcl_suite_config *c = S->c;
+    rcl_status s = RCL_OK;
+    for (int ni = 0; ni < c->nnoise && s == RCL_OK; ni++) {
+        double strength = c->noise[ni];
+        rcl_dataset noisy = {0};
+        s = corrupt_labels(clean, strength, (uint64_t)seed * 977u + (uint64_t)(strength * 1000), &noisy);
+        for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
+            int is_clean = strength == 0;
+            run_spec rs = {is_clean ? "clean" : "noise", "normal", strength, seed, arm, &noisy, NULL, NULL,
+                           is_clean, is_clean, 0};
+            s = run_one(S, &rs);
+        }
+        rcl_dataset_free(&noisy);
+    }
+    return s;
+}
+
+rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatile sig_atomic_t *stop) {
+    suite S;
+    memset(&S, 0, sizeof S);
+    S.c = c;
+    S.out = out_dir;
+    S.stop = stop;
+    S.t0 = rcl_now();
+    rcl_device_options o = {0};
+    o.selector = c->device[0] ? c->device : NULL;
+    rcl_status s = rcl_mkdirs(out_dir);
+    if (s == RCL_OK)
+        s = rcl_device_open(&o, &S.d);
+    if (s == RCL_OK)
+        s = prepare_data(&S);
+    for (int si = 0; si < c->nseeds && s == RCL_OK; si++)
+        s = pretrain(&S, si);
+    for (int si = 0; si < c->nseeds && s == RCL_OK; si++) {
+        rcl_dataset clean = {0};
+        s = target_train_set(&S, c->seeds[si], &clean);
+        if (s == RCL_OK)
+            s = clean_and_noise(&S, c->seeds[si], &clean);
+        rcl_dataset_free(&clean);
+    }
+    if (s == RCL_OK) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/report.json", out_dir);
+        s = rcl_report_json(path, c, S.runs, S.nruns, NULL);
+        snprintf(path, sizeof path, "%s/report.html", out_dir);
+        if (s == RCL_OK)
+            s = rcl_report_html(path, c, S.runs, S.nruns);
+        if (s == RCL_OK)
+            rcl_report_table(stdout, S.runs, S.nruns);
+        fprintf(stderr, "suite finished in %.0f s: %d stages run, %d cached; %s/report.{json,html}\n",
+                rcl_now() - S.t0, S.stages_run, S.stages_cached, out_dir);
+    }
+    for (int i = 0; i < S.nruns; i++)
+        rcl_run_free(&S.runs[i]);
+    free(S.runs);
+    rcl_dataset_free(&S.source), rcl_dataset_free(&S.source_test), rcl_dataset_free(&S.target),
+        rcl_dataset_free(&S.test);
+    for (int i = 0; i < S.n_ood; i++)
+        rcl_dataset_free(&S.ood[i]);
+    rcl_device_close(S.d);
+    return s;
+}
