@@ -18,6 +18,11 @@
 #include "robustcl/json.h"
 #include "robustcl/metrics.h"
 #include "robustcl/checkpoint.h"
+#include "robustcl/evaluate.h"
+#include "robustcl/adversarial.h"
+#include "robustcl/noise_methods.h"
+#include "robustcl/imbalance_methods.h"
+#include "robustcl/suite.h"
 
 const char *rcl_version(void); /* "0.1.0 (commit)" */
 

@@ -7,6 +7,7 @@
 #define ROBUSTCL_SUITE_H
 
 #include <signal.h>
+#include <stdio.h>
 
 #include "robustcl/device.h"
 

@@ -180,7 +180,7 @@ void rcl_report_table(FILE *f, const rcl_run_result *runs, int n) {
 }
 
 rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n,
-                           const char *provenance_json) {
+                           const char *stages_json) {
     FILE *f = fopen(path, "w");
     if (!f)
         return rcl_fail(RCL_ERR_IO, "%s: cannot create the report", path);
@@ -201,9 +201,9 @@ rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rc
     free(desc);
     rcl_jw_key(&w, "modes");
     rcl_jw_string(&w, "textbook (calibration also reported in paper mode: rms_paper, mad_paper)");
-    if (provenance_json) {
-        rcl_jw_key(&w, "provenance");
-        rcl_jw_raw(&w, provenance_json);
+    if (stages_json) {
+        rcl_jw_key(&w, "stages");
+        rcl_jw_raw(&w, stages_json);
     }
     rcl_jw_key(&w, "summary");
     rcl_jw_begin_array(&w);

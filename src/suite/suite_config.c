@@ -41,6 +41,7 @@ void rcl_suite_defaults(rcl_suite_config *c, int quick) {
     c->adv_eval_steps = 10;
     if (quick) {
         c->quick = 1;
+        c->nseeds = 1;
         c->pretrain_images = 640;
         c->pretrain_epochs = 1;
         c->target_per_class = 24;
@@ -75,7 +76,7 @@ void rcl_suite_describe(const rcl_suite_config *c, FILE *f) {
             c->noise_methods & RCL_SUITE_NOISE_GLC ? ", glc" : "", 100 * c->trusted_fraction);
     fprintf(f, "class imbalance: power law gamma = ");
     list_d(f, c->gammas, c->ngammas);
-    fprintf(f, " (largest class = target size, smallest = 1/20 of it), methods normal%s%s%s\n",
+    fprintf(f, " (largest class = target size, smallest = 1/20 of it, at least 2), methods normal%s%s%s\n",
             c->imbalance_methods & RCL_SUITE_IMB_COST ? ", cost-sensitive" : "",
             c->imbalance_methods & RCL_SUITE_IMB_OVERSAMPLE ? ", oversampling" : "",
             c->imbalance_methods & RCL_SUITE_IMB_SMOTE ? ", SMOTE" : "");

@@ -9,11 +9,15 @@
 /* Eval-mode logits [ds->n, classes] (malloc'd). */
 rcl_status rcl_suite_logits(rcl_model *m, const rcl_dataset *ds, float **logits);
 
+#define RCL_SUITE_MAX_OOD 8
+
 /* error, minority_error (when `minority` flags classes), per_class_error; with
  * calibration: rms, mad (textbook), rms_paper, mad_paper, ece, aurra, reliability
- * bins; with OOD sets: auroc/aupr/fpr95 per set (5 draws of test-size/5) and means,
- * ROC points. All in percent. */
+ * bins (T = 1); with OOD sets: auroc/aupr/fpr95 per set (5 draws of test-size/5) and means,
+ * ROC points. All in percent. dump_path (or NULL): per-sample scores (robustcl eval
+ * --dump-scores format) when OOD sets are given. */
 rcl_status rcl_suite_eval(rcl_model *m, const rcl_dataset *test, const rcl_dataset *const *ood, const char *const *ood_names,
-                          int n_ood, const unsigned char *minority, int calibration, uint64_t seed, rcl_run_result *r);
+                          int n_ood, const unsigned char *minority, int calibration, uint64_t seed,
+                          const char *dump_path, rcl_run_result *r);
 
 #endif

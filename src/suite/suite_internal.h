@@ -62,8 +62,9 @@ typedef struct rcl_summary_row {
 int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **rows);
 
 /* Reports over all runs (aggregated over seeds). */
+/* stages_json: pre-formatted JSON of how many stages ran and were cached. */
 rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n,
-                           const char *provenance_json);
+                           const char *stages_json);
 rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n);
 void rcl_report_table(FILE *f, const rcl_run_result *runs, int n);
 

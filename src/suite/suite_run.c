@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "hash.h"
+#include "robustcl/adversarial.h"
 #include "robustcl/checkpoint.h"
+#include "robustcl/imbalance_methods.h"
+#include "robustcl/noise_methods.h"
 #include "robustcl/fileio.h"
 #include "robustcl/metrics.h"
 #include "robustcl/progress.h"
@@ -16,7 +19,7 @@
 #include "suite_eval.h"
 #include "suite_internal.h"
 
-#define MAX_OOD 8
+#define MAX_OOD RCL_SUITE_MAX_OOD
 
 typedef struct {
     const rcl_suite_config *c;
@@ -32,8 +35,9 @@ typedef struct {
     rcl_wrn_config net; /* in shape and arch; classes set per use */
     rcl_run_result *runs;
     int nruns, cap_runs;
-    char pretrain_path[RCL_SUITE_MAX][4400];
-    uint64_t pretrain_hash[RCL_SUITE_MAX];
+    char pretrain_path[2][RCL_SUITE_MAX][4400]; /* [adversarial][seed] */
+    uint64_t pretrain_hash[2][RCL_SUITE_MAX];
+    rcl_attack_config adv_train, adv_eval;
     double t0;
     int stages_run, stages_cached;
 } suite;
@@ -190,24 +194,29 @@ static rcl_train_config train_config(const suite *S, int images, int pretrained,
  * pre-trained trunk of this seed with a new head. */
 typedef struct {
     suite *S;
-    int pretrained, seed, fc_bias;
+    int pretrained, adversarial, seed, fc_bias;
 } model_spec;
+
+static int seed_index(const suite *S, int seed) {
+    int si = 0;
+    while (si < S->c->nseeds - 1 && S->c->seeds[si] != seed)
+        si++;
+    return si;
+}
 
 static rcl_status model_reinit(void *ctx, rcl_model *m) {
     model_spec *ms = ctx;
     RCL_TRY(rcl_model_init(m, (uint64_t)ms->seed * 1000003u + 1));
     if (!ms->pretrained)
         return RCL_OK;
-    int si = 0;
-    while (si < ms->S->c->nseeds && ms->S->c->seeds[si] != ms->seed)
-        si++;
-    return rcl_checkpoint_load(m, ms->S->pretrain_path[si], RCL_CKPT_TRUNK, NULL);
+    return rcl_checkpoint_load(m, ms->S->pretrain_path[ms->adversarial][seed_index(ms->S, ms->seed)], RCL_CKPT_TRUNK,
+                               NULL);
 }
 
 static rcl_status model_new(model_spec *ms, int classes, rcl_model **m) {
     rcl_wrn_config cfg = ms->S->net;
     cfg.num_classes = classes;
-    cfg.dropout = ms->pretrained ? 0.0f : (float)ms->S->c->scratch_dropout;
+    cfg.dropout = ms->pretrained || ms->adversarial ? 0.0f : (float)ms->S->c->scratch_dropout; /* PROTOCOL 4 */
     cfg.fc_bias = ms->fc_bias;
     RCL_TRY(rcl_model_create(ms->S->d, &cfg, ms->S->c->batch, m));
     rcl_status s = model_reinit(ms, *m);
@@ -229,11 +238,46 @@ typedef struct {
     double setting;
     int seed, pretrained;
     const rcl_dataset *train;
+    const int *indices;             /* or NULL: all of train */
+    int count;
     const float *class_weights;
-    const unsigned char *minority; /* classes reported as minority */
+    const rcl_noise_run *noise;     /* Forward/GLC runner, or NULL */
+    int adversarial;                /* adversarial training (and adversarially pre-trained trunk) */
+    const unsigned char *minority;  /* classes reported as minority */
     int calibration, ood;
-    uint64_t extra_hash;
+    uint64_t extra_hash;            /* anything else that changes the run */
 } run_spec;
+
+static rcl_status train_run(suite *S, const run_spec *rs, rcl_model *m, model_spec *ms, rcl_run_result *r) {
+    int images = rs->indices ? rs->count : rs->train->n;
+    rcl_train_config tc = train_config(S, images, rs->pretrained, rs->seed);
+    tc.class_weights = rs->class_weights;
+    rcl_step_hooks adv = {0};
+    if (rs->adversarial) {
+        RCL_TRY(rcl_adv_train_hooks(&S->adv_train, m, &adv));
+        tc.hooks = &adv;
+    }
+    rcl_train_result tr;
+    rcl_status s;
+    if (rs->noise) {
+        rcl_noise_run nr = *rs->noise;
+        nr.reinit = model_reinit;
+        nr.reinit_ctx = ms;
+        rcl_noise_result res;
+        s = rcl_noise_train(m, rs->train, &nr, &tc, NULL, &res);
+        tr = res.result;
+        tr.seconds += res.phase1.seconds;
+    } else {
+        s = rcl_train(m, rs->train, rs->indices, rs->count, &tc, &tr);
+    }
+    if (rs->adversarial)
+        rcl_adv_train_hooks_free(&adv);
+    if (s == RCL_OK) {
+        rcl_run_set(r, "train_seconds", tr.seconds);
+        rcl_run_set(r, "steps", (double)tr.steps);
+    }
+    return s;
+}
 
 static rcl_status run_one(suite *S, const run_spec *rs) {
     rcl_run_result r;
@@ -244,29 +288,41 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
     r.setting = rs->setting;
     r.seed = rs->seed;
     snprintf(r.id, sizeof r.id, "%s/%g/%s/%s/seed=%d", rs->experiment, rs->setting, rs->method, r.arm, rs->seed);
-    int si = 0;
-    while (si < S->c->nseeds && S->c->seeds[si] != rs->seed)
-        si++;
-    r.hash = hash_str(base_hash(S->c), "|%s|%" PRIx64 "|%" PRIx64 "|%d", r.id,
-                      rs->pretrained ? S->pretrain_hash[si] : 0, rs->extra_hash, S->n_ood);
+    int si = seed_index(S, rs->seed);
+    r.hash = hash_str(base_hash(S->c), "|%s|%" PRIx64 "|%" PRIx64 "|%d|%d|%d", r.id,
+                      rs->pretrained ? S->pretrain_hash[rs->adversarial][si] : 0, rs->extra_hash,
+                      rs->ood ? S->n_ood : 0, rs->adversarial ? S->c->adv_train_steps : 0,
+                      rs->adversarial ? S->c->adv_eval_steps : 0);
     rcl_run_result cached;
     if (rcl_stage_load(S->out, r.id, r.hash, &cached)) {
         S->stages_cached++;
         log_run(S, &cached, 1);
         return add_run(S, &cached);
     }
-    model_spec ms = {S, rs->pretrained, rs->seed, 1};
+    /* Forward/GLC fine-tuning uses a head without bias (PROTOCOL 4) */
+    model_spec ms = {S, rs->pretrained, rs->adversarial, rs->seed, !(rs->noise && rs->pretrained)};
     rcl_model *m = NULL;
     RCL_TRY(model_new(&ms, S->target.num_classes, &m));
-    rcl_train_config tc = train_config(S, rs->train->n, rs->pretrained, rs->seed);
-    tc.class_weights = rs->class_weights;
-    rcl_train_result tr;
-    rcl_status s = rcl_train(m, rs->train, NULL, 0, &tc, &tr);
-    if (s == RCL_OK) {
-        rcl_run_set(&r, "train_seconds", tr.seconds);
-        rcl_run_set(&r, "steps", (double)tr.steps);
-        s = rcl_suite_eval(m, &S->test, S->ood_ptr, S->ood_names, rs->ood ? S->n_ood : 0, rs->minority, rs->calibration,
-                           (uint64_t)rs->seed * 31u, &r);
+    rcl_status s = train_run(S, rs, m, &ms, &r);
+    char dump[4400] = "";
+    if (rs->ood) { /* per-sample scores of the OOD runs, so any metric can be recomputed */
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/scores", S->out);
+        if ((s = rcl_mkdirs(dir)) == RCL_OK)
+            snprintf(dump, sizeof dump, "%s/%s_%g_%s_%s_seed=%d.tsv", dir, rs->experiment, rs->setting, rs->method,
+                     r.arm, rs->seed);
+    }
+    if (s == RCL_OK)
+        s = rcl_suite_eval(m, &S->test, S->ood_ptr, S->ood_names, rs->ood ? S->n_ood : 0, rs->minority,
+                           rs->calibration, (uint64_t)rs->seed * 31u, dump[0] ? dump : NULL, &r);
+    if (s == RCL_OK && rs->adversarial) {
+        rcl_adv_result ar;
+        if ((s = rcl_adv_evaluate(m, &S->test, NULL, 0, &S->adv_eval, &ar)) == RCL_OK) {
+            rcl_run_set(&r, "clean_accuracy", 100 * ar.clean_accuracy);
+            rcl_run_set(&r, "adversarial_accuracy", 100 * ar.adv_accuracy);
+            rcl_run_set(&r, "max_linf", ar.max_linf);
+            rcl_run_set(&r, "zero_gradient_inputs", (double)ar.zero_grad);
+        }
     }
     rcl_model_free(m);
     if (s == RCL_OK)
@@ -283,22 +339,23 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
 
 /* ---- pre-training ---- */
 
-static rcl_status pretrain(suite *S, int si) {
+static rcl_status pretrain(suite *S, int si, int adversarial) {
     const rcl_suite_config *c = S->c;
     int seed = c->seeds[si];
-    uint64_t h = hash_str(base_hash(c), "|pretrain|%d|%d|%g|%d", c->pretrain_images, c->pretrain_epochs,
-                          c->pretrain_lr, seed);
-    S->pretrain_hash[si] = h;
+    uint64_t h = hash_str(base_hash(c), "|pretrain|%d|%d|%g|%d|%d", c->pretrain_images, c->pretrain_epochs,
+                          c->pretrain_lr, seed, adversarial ? c->adv_train_steps : 0);
+    S->pretrain_hash[adversarial][si] = h;
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/stages", S->out);
     RCL_TRY(rcl_mkdirs(dir));
-    snprintf(S->pretrain_path[si], sizeof S->pretrain_path[si], "%s/pretrain_seed=%d_%016" PRIx64 ".safetensors",
-             dir, seed, h);
+    char *path = S->pretrain_path[adversarial][si];
+    snprintf(path, sizeof S->pretrain_path[0][0], "%s/pretrain%s_seed=%d_%016" PRIx64 ".safetensors", dir,
+             adversarial ? "-adversarial" : "", seed, h);
     rcl_run_result r;
     memset(&r, 0, sizeof r);
-    snprintf(r.id, sizeof r.id, "pretrain/seed=%d", seed);
+    snprintf(r.id, sizeof r.id, "pretrain%s/seed=%d", adversarial ? "-adversarial" : "", seed);
     r.hash = h;
-    FILE *f = fopen(S->pretrain_path[si], "rb");
+    FILE *f = fopen(path, "rb");
     if (f)
         fclose(f);
     rcl_run_result cached;
@@ -321,9 +378,14 @@ static rcl_status pretrain(suite *S, int si) {
     tc.stop = S->stop;
     tc.label = "  pre-train";
     rcl_train_result tr;
+    rcl_step_hooks adv = {0};
     rcl_status s = rcl_model_init(m, (uint64_t)seed * 1000003u + 2);
+    if (s == RCL_OK && adversarial && (s = rcl_adv_train_hooks(&S->adv_train, m, &adv)) == RCL_OK)
+        tc.hooks = &adv;
     if (s == RCL_OK)
         s = rcl_train(m, &S->source, NULL, 0, &tc, &tr);
+    if (adversarial)
+        rcl_adv_train_hooks_free(&adv);
     double err = -1;
     const float half[3] = {0.5f, 0.5f, 0.5f};
     if (s == RCL_OK)
@@ -332,7 +394,7 @@ static rcl_status pretrain(suite *S, int si) {
         rcl_checkpoint_info info;
         rcl_train_state st = {c->pretrain_epochs, 0, tr.steps};
         rcl_checkpoint_info_fill(&info, m, &S->source, (uint64_t)seed, &st, c->pretrain_epochs, c->pretrain_lr);
-        s = rcl_checkpoint_save(m, S->pretrain_path[si], &info, 0);
+        s = rcl_checkpoint_save(m, path, &info, 0);
     }
     if (s == RCL_OK) {
         rcl_run_set(&r, "source_error", 100 * err);
@@ -362,33 +424,84 @@ static rcl_status target_train_set(suite *S, int seed, rcl_dataset *out) {
     return s;
 }
 
-/* PROTOCOL 5: each training label resampled from row C[y] of the uniform corruption matrix. */
-static rcl_status corrupt_labels(const rcl_dataset *clean, double strength, uint64_t seed, rcl_dataset *out) {
-    int k = clean->num_classes;
-    double *C = malloc((size_t)k * k * sizeof *C);
-    rcl_status s = C ? rcl_noise_uniform_matrix(k, strength, C) : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
-    if (s == RCL_OK)
-        s = copy_subset(clean, NULL, clean->n, out);
-    if (s == RCL_OK)
-        s = rcl_noise_resample_labels(C, k, (const int *)clean->labels, NULL, clean->n, seed, (int *)out->labels);
-    free(C);
+/* PROTOCOL 5: uniform corruption of strength s; a trusted (gold) fraction for GLC. */
+static rcl_status noisy_labels(const rcl_dataset *clean, double strength, double trusted_fraction, uint64_t seed,
+                               int32_t *noisy, uint8_t *trusted) {
+    rcl_corruption_options o = {RCL_CORRUPT_UNIFORM, strength, trusted_fraction, 0, seed};
+    return rcl_noise_corrupt_labels(clean, &o, noisy, trusted, NULL, NULL);
+}
+
+static rcl_status noise_experiment(suite *S, int seed, const rcl_dataset *clean) {
+    const rcl_suite_config *c = S->c;
+    int32_t *labels = malloc((size_t)clean->n * sizeof *labels);
+    uint8_t *trusted = malloc((size_t)clean->n);
+    rcl_status s = labels && trusted ? RCL_OK : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    static const rcl_noise_method methods[3] = {RCL_NOISE_NORMAL, RCL_NOISE_FORWARD, RCL_NOISE_GLC};
+    for (int mi = 0; mi < 3 && s == RCL_OK; mi++) {
+        rcl_noise_method method = methods[mi];
+        if ((method == RCL_NOISE_FORWARD && !(c->noise_methods & RCL_SUITE_NOISE_FORWARD)) ||
+            (method == RCL_NOISE_GLC && !(c->noise_methods & RCL_SUITE_NOISE_GLC)))
+            continue;
+        double fraction = method == RCL_NOISE_GLC ? c->trusted_fraction : 0;
+        for (int ni = 0; ni < c->nnoise && s == RCL_OK; ni++) {
+            double strength = c->noise[ni];
+            int is_clean = strength == 0 && method == RCL_NOISE_NORMAL;
+            s = noisy_labels(clean, strength, fraction, (uint64_t)seed * 977u + (uint64_t)(strength * 1000), labels,
+                             trusted);
+            rcl_dataset noisy = *clean; /* a view with the corrupted labels */
+            noisy.labels = labels;
+            rcl_noise_run nr = rcl_noise_run_defaults(method);
+            nr.trusted = trusted;
+            for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
+                run_spec rs = {is_clean ? "clean" : "noise", rcl_noise_method_name(method), strength, seed, arm,
+                               &noisy, NULL, 0, NULL, method == RCL_NOISE_NORMAL ? NULL : &nr, 0, NULL,
+                               is_clean, is_clean, (uint64_t)(fraction * 1e6)};
+                s = run_one(S, &rs);
+            }
+        }
+    }
+    free(labels);
+    free(trusted);
     return s;
 }
 
-static rcl_status clean_and_noise(suite *S, int seed, const rcl_dataset *clean) {
+/* PROTOCOL 6: power-law profile from the target size down to 1/20 of it. */
+static rcl_status imbalance_experiment(suite *S, int seed, const rcl_dataset *clean) {
     const rcl_suite_config *c = S->c;
+    static const rcl_imb_method methods[4] = {RCL_IMB_NORMAL, RCL_IMB_COST_SENSITIVE, RCL_IMB_OVERSAMPLE, RCL_IMB_SMOTE};
+    static const int bits[4] = {0, RCL_SUITE_IMB_COST, RCL_SUITE_IMB_OVERSAMPLE, RCL_SUITE_IMB_SMOTE};
     rcl_status s = RCL_OK;
-    for (int ni = 0; ni < c->nnoise && s == RCL_OK; ni++) {
-        double strength = c->noise[ni];
-        rcl_dataset noisy = {0};
-        s = corrupt_labels(clean, strength, (uint64_t)seed * 977u + (uint64_t)(strength * 1000), &noisy);
-        for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
-            int is_clean = strength == 0;
-            run_spec rs = {is_clean ? "clean" : "noise", "normal", strength, seed, arm, &noisy, NULL, NULL,
-                           is_clean, is_clean, 0};
-            s = run_one(S, &rs);
+    for (int gi = 0; gi < c->ngammas && s == RCL_OK; gi++) {
+        int b = c->target_per_class / 20 > 2 ? c->target_per_class / 20 : 2; /* SMOTE needs 2 per class */
+        rcl_imb_profile prof = {0, c->target_per_class, b, c->gammas[gi], 0, (uint64_t)seed * 31337u};
+        rcl_dataset imb = {0};
+        if ((s = rcl_imb_make_dataset(clean, &prof, &imb, NULL)) != RCL_OK)
+            break;
+        for (int mi = 0; mi < 4 && s == RCL_OK; mi++) {
+            if (mi && !(c->imbalance_methods & bits[mi]))
+                continue;
+            rcl_imb_plan plan;
+            memset(&plan, 0, sizeof plan);
+            if ((s = rcl_imb_plan_make(&imb, methods[mi], (uint64_t)seed, &plan)) != RCL_OK)
+                break;
+            for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
+                run_spec rs = {"imbalance", rcl_imb_method_name(methods[mi]), c->gammas[gi], seed, arm, plan.train,
+                               plan.indices, plan.count, plan.class_weights, NULL, 0, plan.is_minority, 0, 0, 0};
+                s = run_one(S, &rs);
+            }
+            rcl_imb_plan_free(&plan);
         }
-        rcl_dataset_free(&noisy);
+        rcl_dataset_free(&imb);
+    }
+    return s;
+}
+
+/* PROTOCOL 4/7: adversarial training from scratch vs adversarial pre-training + adversarial fine-tuning. */
+static rcl_status adversarial_experiment(suite *S, int seed, const rcl_dataset *clean) {
+    rcl_status s = RCL_OK;
+    for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
+        run_spec rs = {"adversarial", "pgd", S->c->adv_eps, seed, arm, clean, NULL, 0, NULL, NULL, 1, NULL, 0, 0, 0};
+        s = run_one(S, &rs);
     }
     return s;
 }
@@ -407,19 +520,34 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
         s = rcl_device_open(&o, &S.d);
     if (s == RCL_OK)
         s = prepare_data(&S);
-    for (int si = 0; si < c->nseeds && s == RCL_OK; si++)
-        s = pretrain(&S, si);
+    S.adv_train = rcl_attack_defaults();
+    S.adv_train.eps = c->adv_eps;
+    S.adv_train.step = c->adv_eps / 4;
+    S.adv_train.steps = c->adv_train_steps;
+    S.adv_eval = S.adv_train;
+    S.adv_eval.steps = c->adv_eval_steps;
+    for (int si = 0; si < c->nseeds && s == RCL_OK; si++) {
+        s = pretrain(&S, si, 0);
+        if (s == RCL_OK && c->adversarial)
+            s = pretrain(&S, si, 1);
+    }
     for (int si = 0; si < c->nseeds && s == RCL_OK; si++) {
         rcl_dataset clean = {0};
         s = target_train_set(&S, c->seeds[si], &clean);
         if (s == RCL_OK)
-            s = clean_and_noise(&S, c->seeds[si], &clean);
+            s = noise_experiment(&S, c->seeds[si], &clean);
+        if (s == RCL_OK && c->ngammas > 0)
+            s = imbalance_experiment(&S, c->seeds[si], &clean);
+        if (s == RCL_OK && c->adversarial)
+            s = adversarial_experiment(&S, c->seeds[si], &clean);
         rcl_dataset_free(&clean);
     }
     if (s == RCL_OK) {
         char path[4200];
         snprintf(path, sizeof path, "%s/report.json", out_dir);
-        s = rcl_report_json(path, c, S.runs, S.nruns, NULL);
+        char counts[96];
+        snprintf(counts, sizeof counts, "{\"stages_run\": %d, \"stages_cached\": %d}", S.stages_run, S.stages_cached);
+        s = rcl_report_json(path, c, S.runs, S.nruns, counts);
         snprintf(path, sizeof path, "%s/report.html", out_dir);
         if (s == RCL_OK)
             s = rcl_report_html(path, c, S.runs, S.nruns);

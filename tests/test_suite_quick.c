@@ -1,0 +1,145 @@
+/* End-to-end: `suite mini --quick` through the library. Every evaluation has both
+ * arms; every metric is finite and in range; OOD and calibration numbers
+ * recomputed from the per-sample score dump match the report; a rerun uses the
+ * cache; a changed adversarial setting re-runs exactly the stages it affects. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "robustcl/json.h"
+#include "robustcl/metrics.h"
+#include "robustcl/suite.h"
+
+static rcl_json *load(const char *dir) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    rcl_json *j = NULL;
+    CHECK_OK(rcl_json_parse_file(path, &j));
+    return j;
+}
+
+static double stages(const rcl_json *j, const char *key) {
+    return rcl_json_get_number(rcl_json_get(j, "stages"), key, -1);
+}
+
+static double metric(const rcl_json *j, const char *experiment, const char *method, const char *name, const char *arm) {
+    const rcl_json *sum = rcl_json_get(j, "summary");
+    for (size_t i = 0; sum && i < sum->len; i++) {
+        const rcl_json *row = &sum->items[i];
+        if (!strcmp(rcl_json_get_string(row, "experiment"), experiment) &&
+            !strcmp(rcl_json_get_string(row, "method"), method) && !strcmp(rcl_json_get_string(row, "metric"), name))
+            return rcl_json_get_number(rcl_json_get(row, arm), "mean", NAN);
+    }
+    return NAN;
+}
+
+static void check_summary(const rcl_json *j) {
+    const rcl_json *sum = rcl_json_get(j, "summary");
+    CHECK(sum && sum->len > 20, "summary has rows");
+    int seen[4] = {0};
+    const char *experiments[4] = {"clean", "noise", "imbalance", "adversarial"};
+    for (size_t i = 0; sum && i < sum->len; i++) {
+        const rcl_json *row = &sum->items[i];
+        const char *e = rcl_json_get_string(row, "experiment"), *m = rcl_json_get_string(row, "metric");
+        for (int k = 0; k < 4; k++)
+            seen[k] |= !strcmp(e, experiments[k]);
+        for (int arm = 0; arm < 2; arm++) {
+            const rcl_json *a = rcl_json_get(row, arm ? "pretrained" : "scratch");
+            double v = rcl_json_get_number(a, "mean", NAN);
+            CHECK(rcl_json_get_number(a, "seeds", 0) >= 1, "%s/%s/%s has the %s arm", e,
+                  rcl_json_get_string(row, "method"), m, arm ? "pre-trained" : "scratch");
+            double hi = !strcmp(m, "max_linf") ? 8.0 / 255 + 1e-6 : !strcmp(m, "zero_gradient_inputs") ? 1e9 : 100;
+            CHECK(isfinite(v) && v >= 0 && v <= hi, "%s/%s %s = %g in [0, %g]", e, rcl_json_get_string(row, "method"),
+                  m, v, hi);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        CHECK(seen[k], "experiment %s reported", experiments[k]);
+}
+
+/* Recomputes AUROC per OOD set (mean over draws) and textbook RMS from the dump. */
+static void check_dump(const char *dir, const rcl_json *j) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/scores/clean_0_normal_pretrained_seed=1.tsv", dir);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL, "score dump %s exists", path);
+    if (!f)
+        return;
+    int cap = 1 << 16, nid = 0, nood = 0;
+    double *id = malloc(cap * sizeof *id), *conf = malloc(cap * sizeof *conf), *oscore = malloc(cap * sizeof *oscore);
+    int *correct = malloc(cap * sizeof *correct), *oset = malloc(cap * sizeof *oset), *odraw = malloc(cap * sizeof *odraw);
+    char line[1024], set[32], name[64];
+    fgets(line, sizeof line, f); /* header */
+    while (fgets(line, sizeof line, f) && nid < cap && nood < cap) {
+        int draw, idx, label, pred, corr;
+        double c, ct, msp;
+        if (sscanf(line, "%31s %63s %d %d %d %d %lf %lf %lf %d", set, name, &draw, &idx, &label, &pred, &c, &ct, &msp,
+                   &corr) != 10)
+            continue;
+        if (!strcmp(set, "id")) {
+            id[nid] = msp, conf[nid] = c, correct[nid++] = corr;
+        } else {
+            oset[nood] = atoi(set + 3), odraw[nood] = draw, oscore[nood++] = msp;
+        }
+    }
+    fclose(f);
+    double rms, mad;
+    CHECK_OK(rcl_calib_error(conf, correct, nid, RCL_CALIB_BIN, 0, &rms, &mad));
+    double want = metric(j, "clean", "normal", "rms", "pretrained");
+    CHECK(fabs(100 * rms - want) < 1e-6, "RMS from the dump %.9g vs report %.9g", 100 * rms, want);
+    const char *names[3] = {"gaussian", "rademacher", "blobs"};
+    for (int s = 0; s < 3; s++) {
+        double sum = 0;
+        int draws = 0;
+        for (int d = 0; d < 5; d++) {
+            double *sub = malloc(nood * sizeof *sub);
+            int m = 0;
+            for (int i = 0; i < nood; i++)
+                if (oset[i] == s && odraw[i] == d)
+                    sub[m++] = oscore[i];
+            double au;
+            if (m > 0 && rcl_ood_auroc(sub, m, id, nid, &au) == RCL_OK)
+                sum += au, draws++;
+            free(sub);
+        }
+        char key[64];
+        snprintf(key, sizeof key, "auroc_%s", names[s]);
+        double rep = metric(j, "clean", "normal", key, "pretrained");
+        CHECK(draws == 5 && fabs(100 * sum / draws - rep) < 1e-6, "%s AUROC from the dump %.9g vs report %.9g (%d draws)",
+              names[s], draws ? 100 * sum / draws : NAN, rep, draws);
+    }
+    free(id), free(conf), free(oscore), free(correct), free(oset), free(odraw);
+}
+
+int main(void) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/suite", rcl_test_tmpdir());
+    setenv("ROBUSTCL_QUIET", "1", 1);
+    rcl_suite_config c;
+    rcl_suite_defaults(&c, 1);
+    CHECK_OK(rcl_suite_run(&c, dir, NULL));
+    rcl_json *j = load(dir);
+    if (j) {
+        check_summary(j);
+        check_dump(dir, j);
+        CHECK(stages(j, "stages_cached") == 0 && stages(j, "stages_run") > 20, "first run ran %g stages",
+              stages(j, "stages_run"));
+    }
+    rcl_json_free(j);
+
+    /* the same configuration again: everything from the cache */
+    CHECK_OK(rcl_suite_run(&c, dir, NULL));
+    j = load(dir);
+    CHECK(j && stages(j, "stages_run") == 0, "rerun ran %g stages (all should be cached)", j ? stages(j, "stages_run") : -1);
+    rcl_json_free(j);
+
+    /* a changed evaluation attack re-runs the adversarial runs only (one seed, two arms) */
+    c.adv_eval_steps += 1;
+    CHECK_OK(rcl_suite_run(&c, dir, NULL));
+    j = load(dir);
+    CHECK(j && stages(j, "stages_run") == 2, "changed attack re-ran %g stages, expected the 2 adversarial runs",
+          j ? stages(j, "stages_run") : -1);
+    rcl_json_free(j);
+    return rcl_test_finish();
+}
