@@ -62,23 +62,30 @@ kernel void conv_col2im(global const float *dcol, global float *dx, int x_off, i
     }
 }
 
-/* y[y_off + (img*c_out + co)*hw + p] = tmp[co][img*hw + p]  (GEMM layout -> NCHW) */
+/* y[y_off + (img*c_out + co)*hw + p] = tmp[co][img*hw + p]  (GEMM layout -> NCHW).
+ * One work item per (img, co) copies a contiguous row of hw: no per-element
+ * integer division, which is scalar (slow) on CPUs. */
 kernel void conv_cn_to_nchw(global const float *tmp, global float *y, int y_off, int nb,
                             int c_out, int hw) {
     int gid = (int)get_global_id(0);
-    if (gid >= nb * c_out * hw)
+    if (gid >= nb * c_out)
         return;
-    int p = gid % hw, co = (gid / hw) % c_out, img = gid / (hw * c_out);
-    y[y_off + gid] = tmp[co * (nb * hw) + img * hw + p];
+    int co = gid % c_out, img = gid / c_out;
+    global const float *src = tmp + (size_t)co * nb * hw + (size_t)img * hw;
+    global float *dst = y + y_off + (size_t)gid * hw;
+    for (int p = 0; p < hw; p++)
+        dst[p] = src[p];
 }
 
-/* tmp[co][img*hw + p] = y[y_off + (img*c_out + co)*hw + p]  (NCHW -> GEMM layout) */
+/* tmp[co][img*hw + p] = y[y_off + (img*c_out + co)*hw + p]  (NCHW -> GEMM layout), row-wise */
 kernel void conv_nchw_to_cn(global const float *y, int y_off, global float *tmp, int nb,
                             int c_out, int hw) {
     int gid = (int)get_global_id(0);
-    if (gid >= nb * c_out * hw)
+    if (gid >= nb * c_out)
         return;
-    int q = gid % (nb * hw), co = gid / (nb * hw);
-    int img = q / hw, p = q % hw;
-    tmp[gid] = y[y_off + (img * c_out + co) * hw + p];
+    int co = gid % c_out, img = gid / c_out;
+    global const float *src = y + y_off + (size_t)gid * hw;
+    global float *dst = tmp + (size_t)co * nb * hw + (size_t)img * hw;
+    for (int p = 0; p < hw; p++)
+        dst[p] = src[p];
 }

@@ -45,7 +45,9 @@ __kernel void ew_sgd(__global float *w, __global const float *g, __global float 
         return;
     float wi = w[i];
     float d = g[i] + wd * wi;
-    float b = first ? d : momentum * buf[i] + d;
+    float b = d;
+    if (!first) /* a branch, not a select: the first step must not read buf (uninitialised) */
+        b = momentum * buf[i] + d;
     buf[i] = b;
     d = nesterov ? d + momentum * b : b;
     w[i] = wi - lr * d;

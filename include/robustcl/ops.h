@@ -94,6 +94,32 @@ rcl_status rcl_sgd_step(rcl_device *d, rcl_tensor *w, const rcl_tensor *g, rcl_t
 /* Cosine schedule (PROTOCOL 2): learning rate for update t (1-based) of T. */
 double rcl_cosine_lr(double lr, double lr_min, long t, long T);
 
+/* ---- corrected loss of the label-noise methods (PROTOCOL 5: Forward, GLC) ----
+ * Per sample r: trusted[r] ? CE(logits_r, y_r) : -log sum_j softmax(logits_r)_j C[j, y_r];
+ * loss [1] = sum / N (the batch size: GLC's divisor, and the plain mean of Forward).
+ * labels: int32 [N]; trusted: int32 [N], nonzero = trusted, or NULL (none trusted);
+ * C [K,K] row-major, row = true class. probs [N,K] receives softmax(logits). */
+rcl_status rcl_corrected_loss_forward(rcl_device *d, const rcl_tensor *logits, cl_mem labels, cl_mem trusted,
+                                      const rcl_tensor *C, rcl_tensor *probs, rcl_tensor *loss);
+/* dlogits = (probs - onehot(y)) / N for trusted rows, else probs_j (1 - C[j,y] / sum_i probs_i C[i,y]) / N. */
+rcl_status rcl_corrected_loss_backward(rcl_device *d, const rcl_tensor *probs, cl_mem labels, cl_mem trusted,
+                                       const rcl_tensor *C, rcl_tensor *dlogits);
+
+/* ---- NaN/Inf detection: bad[i] = 1 when tensors[i] holds a NaN or an infinity, else 0;
+ * *first_bad (may be NULL) = the first such index, or -1. One launch per 16 tensors and one
+ * blocking read, so the trainer can check every weight and gradient each step. A tensor
+ * without a buffer (a zeroed struct) counts as finite. ---- */
+rcl_status rcl_check_finite(rcl_device *d, const rcl_tensor *const *tensors, int count, int *bad,
+                            int *first_bad);
+
+/* ---- batch-norm backward of an eval-mode forward (running statistics are constants) ----
+ * With relu, y (the forward output) masks dy. dx = dy*gamma/sqrt(running_var+eps),
+ * dbeta = sum dy, dgamma = sum dy*(x-running_mean)/sqrt(running_var+eps). dx may alias dy. */
+rcl_status rcl_batchnorm_backward_eval(rcl_device *d, int relu, const rcl_tensor *x, const rcl_tensor *y,
+                                       const rcl_tensor *dy, const rcl_tensor *gamma,
+                                       const rcl_tensor *running_mean, const rcl_tensor *running_var, float eps,
+                                       rcl_tensor *dx, rcl_tensor *dgamma, rcl_tensor *dbeta);
+
 #ifdef __cplusplus
 }
 #endif

@@ -46,6 +46,17 @@ void rcl_ref_softmax_xent_backward(int n, int k, const double *probs, const int 
 void rcl_ref_sgd_step(size_t n, double *w, const double *g, double *buf, double lr, double momentum,
                       double wd, int nesterov, int first);
 
+/* Corrected loss (rcl_corrected_loss_forward): returns sum l_r / n; probs [n,k]; trusted may be NULL. */
+double rcl_ref_corrected_loss_forward(int n, int k, const double *logits, const int *labels, const int *trusted,
+                                      const double *C, double *probs);
+void rcl_ref_corrected_loss_backward(int n, int k, const double *probs, const int *labels, const int *trusted,
+                                     const double *C, double *dlogits);
+
+void rcl_ref_batchnorm_backward_eval(int relu, int n, int c, int hw, const double *x, const double *y,
+                                     const double *dy, const double *gamma, const double *running_mean,
+                                     const double *running_var, double eps, double *dx, double *dgamma,
+                                     double *dbeta);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@ int rcl_cmd_selftest(int argc, char **argv);
 int rcl_cmd_train(int argc, char **argv);
 int rcl_cmd_eval(int argc, char **argv);
 int rcl_cmd_bench(int argc, char **argv);
+int rcl_cmd_tune(int argc, char **argv);
 int rcl_cmd_suite(int argc, char **argv);
 
 /* Prints "robustcl: <message>" for the last failure and returns 1. */

@@ -17,6 +17,7 @@ static const command commands[] = {
     {"train", rcl_cmd_train, "train a Wide ResNet"},
     {"eval", rcl_cmd_eval, "evaluate a checkpoint"},
     {"bench", rcl_cmd_bench, "GEMM and training-step benchmarks"},
+    {"tune", rcl_cmd_tune, "tune CLBlast's GEMM parameters for this device"},
     {"suite", rcl_cmd_suite, "the scratch vs pre-trained robustness suite (mini)"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])

@@ -14,6 +14,35 @@
             return rcl_fail(RCL_ERR_OPENCL, "%s failed: %s", what, rcl_cl_error_name(e_)); \
     } while (0)
 
+/* ---- Fault injection for the reliability tests (tests/cli_badinput.sh, test_device_faults):
+ * ROBUSTCL_INJECT=alloc[:N] makes the Nth (default the first) and every later buffer
+ * allocation fail with CL_MEM_OBJECT_ALLOCATION_FAILURE; ROBUSTCL_INJECT=lost-device[:N]
+ * makes the Nth and every later kernel launch and clFinish fail with CL_DEVICE_NOT_AVAILABLE,
+ * as on a GPU that was reset. (build is handled in program.c.) PoCL overcommits memory
+ * and never loses its device, so these faults cannot be made otherwise. ---- */
+typedef enum { INJECT_ALLOC, INJECT_LOST } inject_kind;
+
+static cl_int inject(inject_kind kind) {
+    static const char *names[] = {"alloc", "lost-device"};
+    static const cl_int codes[] = {CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_DEVICE_NOT_AVAILABLE};
+    static long calls[2];
+    const char *v = getenv("ROBUSTCL_INJECT");
+    size_t n = strlen(names[kind]);
+    if (!v || strncmp(v, names[kind], n) != 0 || (v[n] != 0 && v[n] != ':'))
+        return CL_SUCCESS;
+    long at = v[n] == ':' ? atol(v + n + 1) : 1;
+    return ++calls[kind] >= at ? codes[kind] : CL_SUCCESS;
+}
+
+/* What to try after an OpenCL call failed on device d with e. */
+static const char *fault_hint(cl_int e) {
+    if (e == CL_DEVICE_NOT_AVAILABLE || e == CL_OUT_OF_RESOURCES)
+        return "the device was lost, reset or is out of resources: check the driver (dmesg, "
+               "nvidia-smi / rocm-smi), close other programs using it, then rerun (train: --resume)";
+    return "check the driver with `robustcl devices` and `robustcl selftest`, or choose another --device";
+}
+/* ---- end of fault injection ---- */
+
 static void info_str(cl_device_id dev, cl_device_info p, char *out, size_t cap) {
     out[0] = 0;
     if (clGetDeviceInfo(dev, p, cap, out, NULL) != CL_SUCCESS)
@@ -269,7 +298,12 @@ size_t rcl_device_mem_in_use(const rcl_device *d) { return d->mem_in_use; }
 size_t rcl_device_mem_peak(const rcl_device *d) { return d->mem_peak; }
 
 rcl_status rcl_device_finish(rcl_device *d) {
-    CL_CHECK(clFinish(d->queue), "clFinish");
+    cl_int e = inject(INJECT_LOST);
+    if (e == CL_SUCCESS)
+        e = clFinish(d->queue);
+    if (e != CL_SUCCESS)
+        return rcl_fail(RCL_ERR_OPENCL, "waiting for '%s' failed: %s: %s", d->info.name,
+                        rcl_cl_error_name(e), fault_hint(e));
     return RCL_OK;
 }
 
@@ -288,8 +322,8 @@ rcl_status rcl_device_alloc(rcl_device *d, size_t bytes, const char *what, cl_me
                         "%s needs %.1f MiB, more than one buffer may hold on '%s' (%.1f MiB): "
                         "try a smaller --batch",
                         what, bytes / 1048576.0, d->info.name, d->info.max_alloc / 1048576.0);
-    cl_int e;
-    cl_mem m = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, bytes, NULL, &e);
+    cl_int e = inject(INJECT_ALLOC);
+    cl_mem m = e == CL_SUCCESS ? clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, bytes, NULL, &e) : NULL;
     if (e != CL_SUCCESS)
         return rcl_fail(e == CL_MEM_OBJECT_ALLOCATION_FAILURE || e == CL_OUT_OF_RESOURCES ||
                                 e == CL_INVALID_BUFFER_SIZE
@@ -437,14 +471,16 @@ rcl_status rcl_kernel_run(rcl_device *d, const char *name, int dims, const size_
             return RCL_OK; /* nothing to do */
     }
     cl_event ev = NULL;
-    cl_int e = clEnqueueNDRangeKernel(d->queue, k, (cl_uint)dims, NULL, g, local, 0, NULL,
-                                      d->opt.profile ? &ev : NULL);
+    cl_int e = inject(INJECT_LOST);
+    if (e == CL_SUCCESS)
+        e = clEnqueueNDRangeKernel(d->queue, k, (cl_uint)dims, NULL, g, local, 0, NULL,
+                                   d->opt.profile ? &ev : NULL);
     if (e != CL_SUCCESS)
         return rcl_fail(e == CL_MEM_OBJECT_ALLOCATION_FAILURE || e == CL_OUT_OF_RESOURCES
                             ? RCL_ERR_DEVICE_MEMORY
                             : RCL_ERR_OPENCL,
-                        "launching kernel %s on '%s' failed: %s", name, d->info.name,
-                        rcl_cl_error_name(e));
+                        "launching kernel %s on '%s' failed: %s: %s", name, d->info.name,
+                        rcl_cl_error_name(e), fault_hint(e));
     if (ev)
         rcl_device_profile_event(d, name, ev);
     return RCL_OK;

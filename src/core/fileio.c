@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,21 @@ rcl_status rcl_file_read(const char *path, unsigned char **data, size_t *size) {
     return RCL_OK;
 }
 
+/* Fault injection for the crash-safety tests: ROBUSTCL_FAIL_WRITE_AFTER=N lets this
+ * process write N bytes through rcl_atomic_write in total, then every write fails as
+ * with ENOSPC (a full disk), leaving the temp file partly written. */
+static long long write_budget(void) {
+    static long long budget = -2; /* -2: not read yet, -1: no limit */
+    if (budget == -2) {
+        const char *v = getenv("ROBUSTCL_FAIL_WRITE_AFTER");
+        char *end;
+        long long n = v && *v ? strtoll(v, &end, 10) : -1;
+        budget = n >= 0 && v && !*end ? n : -1;
+    }
+    return budget;
+}
+static long long bytes_written;
+
 struct rcl_atomic_file {
     FILE *f;
     char *path, *tmp;
@@ -68,6 +84,10 @@ rcl_status rcl_atomic_open(const char *path, rcl_atomic_file **out) {
         free(a);
         return rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory", path);
     }
+    /* Past RLIMIT_FSIZE the kernel sends SIGXFSZ, which kills (by default, and through
+     * the crash handler LLVM installs inside OpenCL compilers); ignored, the write fails
+     * with EFBIG and is reported like any other write error. */
+    signal(SIGXFSZ, SIG_IGN);
     snprintf(a->tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
     a->f = fopen(a->tmp, "wb");
     if (!a->f) {
@@ -84,6 +104,16 @@ rcl_status rcl_atomic_open(const char *path, rcl_atomic_file **out) {
 rcl_status rcl_atomic_write(rcl_atomic_file *a, const void *data, size_t n) {
     if (a->failed)
         return RCL_ERR_IO;
+    long long budget = write_budget();
+    if (budget >= 0 && bytes_written + (long long)n > budget) {
+        size_t part = (size_t)(budget - bytes_written);
+        fwrite(data, 1, part, a->f);
+        bytes_written = budget;
+        a->failed = 1;
+        return rcl_fail(RCL_ERR_IO, "%s: write failed: %s (ROBUSTCL_FAIL_WRITE_AFTER)", a->path,
+                        strerror(ENOSPC));
+    }
+    bytes_written += (long long)n;
     if (n && fwrite(data, 1, n, a->f) != n) {
         a->failed = 1;
         return rcl_fail(RCL_ERR_IO, "%s: write failed: %s", a->path, strerror(errno));

@@ -1,8 +1,11 @@
 #include <clblast_c.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "device_internal.h"
+#include "hash.h"
+#include "robustcl/fileio.h"
 #include "robustcl/gemm.h"
 
 static const char *clblast_status_name(CLBlastStatusCode s) {
@@ -29,62 +32,206 @@ static const char *clblast_status_name(CLBlastStatusCode s) {
     }
 }
 
-typedef struct {
-    const char *kernel;
-    int n;
-    const char *names[16];
-    size_t values[16];
-} param_set;
+const char *const rcl_gemm_xgemm_names[RCL_GEMM_XGEMM_PARAMS] = {
+    "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
+    "NDIMC", "NWG", "SA", "SB", "STRM", "STRN", "VWM", "VWN"};
+const char *const rcl_gemm_direct_names[RCL_GEMM_DIRECT_PARAMS] = {
+    "KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"};
+static const char *const routine_names[1] = {"XGEMM_MIN_INDIRECT_SIZE"};
 
-/* Pinned parameters: CLBlast's tuner's best on a 2-core AVX-512 PoCL machine
- * (../shared/PERFORMANCE-NOTES.md); valid on any device with >= 24 KiB local memory. */
-static const param_set pinned[] = {
-    {"Xgemm", 16,
-     {"GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB", "NDIMC", "NWG", "SA", "SB",
-      "STRM", "STRN", "VWM", "VWN"},
-     {0, 1, 32, 2, 16, 8, 128, 32, 16, 64, 1, 1, 0, 0, 8, 2}},
-    {"XgemmDirect", 10,
-     {"KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"},
-     {2, 32, 8, 8, 8, 0, 1, 2, 4, 64}},
-};
+/* Built-in CPU set: Xgemm and XgemmDirect are CLBlast's tuners' best on a 2-core AVX-512
+ * PoCL machine (../shared/PERFORMANCE-NOTES.md); valid on any device with >= 24 KiB local
+ * memory. min_indirect 4096 sends every GEMM of a WRN to XgemmDirect: on PoCL the indirect
+ * path's pad/transpose kernels and per-call temporary buffers cost more than they save
+ * (WRN-10-2 28x28x1 b128 GEMMs: 1.13 s direct vs 1.56 s indirect per step, same run). */
+void rcl_gemm_params_builtin(rcl_gemm_params *p) {
+    static const rcl_gemm_params builtin = {
+        {0, 1, 32, 2, 16, 8, 128, 32, 16, 64, 1, 1, 0, 0, 8, 2}, {2, 32, 8, 8, 8, 0, 1, 2, 4, 64}, 4096};
+    *p = builtin;
+}
 
-static rcl_status apply(rcl_device *d, const param_set *p) {
-    CLBlastStatusCode s = CLBlastOverrideParameters(d->id, p->kernel, CLBlastPrecisionSingle,
-                                                    (size_t)p->n, (const char **)p->names, p->values);
+static rcl_status override(rcl_device *d, const char *kernel, int n, const char *const *names,
+                           const size_t *values) {
+    CLBlastStatusCode s = CLBlastOverrideParameters(d->id, kernel, CLBlastPrecisionSingle,
+                                                    (size_t)n, (const char **)names, values);
     if (s != CLBlastSuccess)
-        return rcl_fail(RCL_ERR_GEMM, "setting CLBlast %s parameters on '%s' failed: %s", p->kernel,
+        return rcl_fail(RCL_ERR_GEMM, "setting CLBlast %s parameters on '%s' failed: %s", kernel,
                         d->info.name, clblast_status_name(s));
     size_t len = strlen(d->gemm_params);
     len += (size_t)snprintf(d->gemm_params + len, sizeof d->gemm_params - len, "%s%s:",
-                            len ? " " : "", p->kernel);
-    for (int i = 0; i < p->n && len < sizeof d->gemm_params; i++)
+                            len ? " " : "", kernel);
+    for (int i = 0; i < n && len < sizeof d->gemm_params; i++)
         len += (size_t)snprintf(d->gemm_params + len, sizeof d->gemm_params - len, "%s%s=%zu",
-                                i ? "," : "", p->names[i], p->values[i]);
+                                i ? "," : "", names[i], values[i]);
     return RCL_OK;
 }
 
+rcl_status rcl_gemm_params_apply(rcl_device *d, const rcl_gemm_params *p, const char *source) {
+    d->gemm_params[0] = 0;
+    snprintf(d->gemm_source, sizeof d->gemm_source, "%s", source);
+    RCL_TRY(override(d, "Xgemm", RCL_GEMM_XGEMM_PARAMS, rcl_gemm_xgemm_names, p->xgemm));
+    RCL_TRY(override(d, "XgemmDirect", RCL_GEMM_DIRECT_PARAMS, rcl_gemm_direct_names, p->direct));
+    return override(d, "GemmRoutine", 1, routine_names, &p->min_indirect);
+}
+
+int rcl_gemm_tuned_path(const rcl_device *d, char *out, size_t cap) {
+    char dir[4096];
+    if (!rcl_cache_dir(dir, sizeof dir))
+        return 0;
+    uint64_t h = rcl_fnv1a(RCL_FNV_INIT, d->info.name, strlen(d->info.name));
+    h = rcl_fnv1a(h, d->info.driver_version, strlen(d->info.driver_version));
+    h = rcl_fnv1a(h, d->info.platform_version, strlen(d->info.platform_version));
+    snprintf(out, cap, "%s/gemm-tuned-%016llx.txt", dir, (unsigned long long)h);
+    return 1;
+}
+
+/* File format, one item per line:
+ *   robustcl-gemm-tuned 1
+ *   device NAME / driver VERSION / platform VERSION   (must match the device)
+ *   NAME=VALUE                                        (every parameter exactly once) */
+static const char magic[] = "robustcl-gemm-tuned 1";
+
+static int parse_param(rcl_gemm_params *p, unsigned *seen, const char *line) {
+    const char *eq = strchr(line, '=');
+    if (!eq)
+        return 0;
+    char *end;
+    unsigned long long v = strtoull(eq + 1, &end, 10);
+    if (end == eq + 1 || *end || v > (1u << 20))
+        return 0;
+    size_t len = (size_t)(eq - line);
+    for (int i = 0; i < RCL_GEMM_XGEMM_PARAMS + RCL_GEMM_DIRECT_PARAMS + 1; i++) {
+        const char *name = i < RCL_GEMM_XGEMM_PARAMS ? rcl_gemm_xgemm_names[i]
+                           : i < RCL_GEMM_XGEMM_PARAMS + RCL_GEMM_DIRECT_PARAMS
+                               ? rcl_gemm_direct_names[i - RCL_GEMM_XGEMM_PARAMS]
+                               : routine_names[0];
+        if (strlen(name) != len || strncmp(name, line, len) || (*seen & (1u << i)))
+            continue;
+        *seen |= 1u << i;
+        if (i < RCL_GEMM_XGEMM_PARAMS)
+            p->xgemm[i] = (size_t)v;
+        else if (i < RCL_GEMM_XGEMM_PARAMS + RCL_GEMM_DIRECT_PARAMS)
+            p->direct[i - RCL_GEMM_XGEMM_PARAMS] = (size_t)v;
+        else
+            p->min_indirect = (size_t)v;
+        return 1;
+    }
+    return 0;
+}
+
+int rcl_gemm_tuned_load(const rcl_device *d, rcl_gemm_params *p) {
+    char path[4200];
+    unsigned char *data;
+    size_t n;
+    if (!rcl_gemm_tuned_path(d, path, sizeof path) || rcl_file_read(path, &data, &n) != RCL_OK)
+        return 0;
+    rcl_gemm_params q;
+    unsigned seen = 0;
+    int ok = n < 65536 && !memchr(data, 0, n), line_no = 0;
+    const char *expect[3] = {d->info.name, d->info.driver_version, d->info.platform_version};
+    static const char *const keys[3] = {"device ", "driver ", "platform "};
+    for (char *line = (char *)data, *next; ok && line < (char *)data + n; line = next, line_no++) {
+        char *nl = memchr(line, '\n', (size_t)((char *)data + n - line));
+        next = nl ? nl + 1 : (char *)data + n;
+        if (nl)
+            *nl = 0;
+        else
+            ok = 0; /* a truncated last line: an interrupted write */
+        if (!ok)
+            break;
+        if (line_no == 0)
+            ok = !strcmp(line, magic);
+        else if (line_no <= 3)
+            ok = !strncmp(line, keys[line_no - 1], strlen(keys[line_no - 1])) &&
+                 !strcmp(line + strlen(keys[line_no - 1]), expect[line_no - 1]);
+        else
+            ok = parse_param(&q, &seen, line);
+    }
+    free(data);
+    if (!ok || seen != (1u << (RCL_GEMM_XGEMM_PARAMS + RCL_GEMM_DIRECT_PARAMS + 1)) - 1)
+        return 0;
+    *p = q;
+    return 1;
+}
+
+rcl_status rcl_gemm_tuned_save(const rcl_device *d, const rcl_gemm_params *p) {
+    char path[4200], dir[4096], buf[2048];
+    if (!rcl_gemm_tuned_path(d, path, sizeof path) || !rcl_cache_dir(dir, sizeof dir))
+        return rcl_fail(RCL_ERR_IO, "gemm tuning: the cache is disabled (ROBUSTCL_CACHE=0)");
+    int len = snprintf(buf, sizeof buf, "%s\ndevice %s\ndriver %s\nplatform %s\n", magic,
+                       d->info.name, d->info.driver_version, d->info.platform_version);
+    for (int i = 0; i < RCL_GEMM_XGEMM_PARAMS; i++)
+        len += snprintf(buf + len, sizeof buf - (size_t)len, "%s=%zu\n", rcl_gemm_xgemm_names[i],
+                        p->xgemm[i]);
+    for (int i = 0; i < RCL_GEMM_DIRECT_PARAMS; i++)
+        len += snprintf(buf + len, sizeof buf - (size_t)len, "%s=%zu\n", rcl_gemm_direct_names[i],
+                        p->direct[i]);
+    len += snprintf(buf + len, sizeof buf - (size_t)len, "%s=%zu\n", routine_names[0],
+                    p->min_indirect);
+    RCL_TRY(rcl_mkdirs(dir));
+    return rcl_file_write_atomic(path, buf, (size_t)len);
+}
+
 rcl_status rcl_gemm_setup(rcl_device *d) {
+    rcl_gemm_params p;
+    d->gemm_params[0] = 0;
+    if (d->opt.pin_gemm) {
+        rcl_gemm_params_builtin(&p);
+        return rcl_gemm_params_apply(d, &p, "pinned");
+    }
+    /* a tuned file that CLBlast refuses is ignored like a corrupt one */
+    if (rcl_gemm_tuned_load(d, &p) && rcl_gemm_params_apply(d, &p, "tuned") == RCL_OK)
+        return RCL_OK;
     d->gemm_params[0] = 0;
     /* CLBlast's database has no entry worth using for PoCL CPUs (2x slower steps
      * measured on WRN-10-2); GPUs keep CLBlast's own tuned database. */
-    if (!d->opt.pin_gemm && d->info.is_gpu) {
+    if (d->info.is_gpu) {
         snprintf(d->gemm_source, sizeof d->gemm_source, "clblast-database");
         return RCL_OK;
     }
-    snprintf(d->gemm_source, sizeof d->gemm_source, d->opt.pin_gemm ? "pinned" : "builtin-cpu");
-    for (size_t i = 0; i < sizeof pinned / sizeof pinned[0]; i++)
-        RCL_TRY(apply(d, &pinned[i]));
-    return RCL_OK;
+    rcl_gemm_params_builtin(&p);
+    return rcl_gemm_params_apply(d, &p, "builtin-cpu");
 }
 
 const char *rcl_gemm_params_source(const rcl_device *d) { return d->gemm_source; }
 const char *rcl_gemm_params_string(const rcl_device *d) { return d->gemm_params; }
+
+/* The shape recorder (rcl_gemm_record). */
+static struct {
+    const rcl_device *d;
+    rcl_gemm_shape *shapes;
+    int cap, *count;
+} recorder;
+
+void rcl_gemm_record(const rcl_device *d, rcl_gemm_shape *shapes, int cap, int *count) {
+    recorder.d = shapes ? d : NULL;
+    recorder.shapes = shapes;
+    recorder.cap = cap;
+    recorder.count = count;
+    if (count)
+        *count = 0;
+}
+
+static void record(const rcl_device *d, int ta, int tb, size_t m, size_t n, size_t k) {
+    if (recorder.d != d)
+        return;
+    for (int i = 0; i < *recorder.count; i++) {
+        rcl_gemm_shape *s = &recorder.shapes[i];
+        if (s->trans_a == ta && s->trans_b == tb && s->m == m && s->n == n && s->k == k) {
+            s->calls++;
+            return;
+        }
+    }
+    if (*recorder.count < recorder.cap)
+        recorder.shapes[(*recorder.count)++] = (rcl_gemm_shape){ta, tb, m, n, k, 1};
+}
 
 rcl_status rcl_gemm(rcl_device *d, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                     float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
                     size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc) {
     if (m == 0 || n == 0)
         return RCL_OK;
+    record(d, trans_a, trans_b, m, n, k);
     cl_event ev = NULL;
     CLBlastStatusCode s = CLBlastSgemm(
         CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,

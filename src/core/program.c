@@ -142,6 +142,13 @@ static void save_cached(rcl_device *d, const char *dir, const char *path, uint64
     free(buf);
 }
 
+/* Fault injection for the reliability tests: ROBUSTCL_INJECT=build fails the build as a
+ * broken driver would, bypassing the binary cache (the other faults are in device.c). */
+static int inject_build(void) {
+    const char *v = getenv("ROBUSTCL_INJECT");
+    return v && strcmp(v, "build") == 0;
+}
+
 rcl_status rcl_program_build(rcl_device *d) {
     char *src = NULL;
     RCL_TRY(gather_source(&src));
@@ -157,6 +164,8 @@ rcl_status rcl_program_build(rcl_device *d) {
 
     char dir[4096], path[4200];
     int cache = rcl_cache_dir(dir, sizeof dir);
+    if (inject_build())
+        cache = 0; /* the injected fault is in the build below */
     if (cache) {
         snprintf(path, sizeof path, "%s/kernels-%016llx.bin", dir, (unsigned long long)key);
         if (try_cached(d, path, key, opts)) {
@@ -171,7 +180,10 @@ rcl_status rcl_program_build(rcl_device *d) {
     free(src);
     if (e != CL_SUCCESS)
         return rcl_fail(RCL_ERR_OPENCL, "clCreateProgramWithSource failed: %s", rcl_cl_error_name(e));
-    e = clBuildProgram(d->program, 1, &d->id, opts, NULL, NULL);
+    if (inject_build())
+        e = CL_BUILD_PROGRAM_FAILURE;
+    else
+        e = clBuildProgram(d->program, 1, &d->id, opts, NULL, NULL);
     if (e != CL_SUCCESS) {
         size_t n = 0;
         clGetProgramBuildInfo(d->program, d->id, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
@@ -183,7 +195,9 @@ rcl_status rcl_program_build(rcl_device *d) {
             fprintf(stderr, "robustcl: kernel build log for '%s':\n%s\n", d->info.name, log);
             free(log);
         }
-        return rcl_fail(RCL_ERR_BUILD, "building the kernels for '%s' (%s) failed: %s (build log above)",
+        return rcl_fail(RCL_ERR_BUILD,
+                        "building the kernels for '%s' (%s) failed: %s (build log above): update "
+                        "the OpenCL driver or choose another --device (see `robustcl devices`)",
                         d->info.name, opts, rcl_cl_error_name(e));
     }
     if (cache)

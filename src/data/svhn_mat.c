@@ -46,6 +46,42 @@ static size_t mat_count(const matvar_t *v) {
     return n;
 }
 
+/* libmatio allocates what an element's tag claims before reading it, so a 4 KB file can
+ * ask for gigabytes (found by tests/fuzz/fuzz_mat). Refuse v5 files whose top-level
+ * elements run past the end of the file before handing them to matio. */
+static rcl_status check_v5_elements(const char *path, int64_t fsize) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return rcl_fail(RCL_ERR_IO, "%s: cannot open", path);
+    unsigned char h[128];
+    rcl_status st = RCL_OK;
+    if (fread(h, 1, sizeof h, f) != sizeof h) {
+        st = rcl_fail(RCL_ERR_FORMAT, "%s: too short for a MATLAB file", path);
+    } else if (memcmp(h, "MATLAB 7.3", 10) != 0) { /* 7.3 is HDF5: matio checks that itself */
+        int big = h[126] == 'M' && h[127] == 'I';
+        for (int64_t off = 128; st == RCL_OK && off + 8 <= fsize;) {
+            unsigned char t[8];
+            if (fseek(f, (long)off, SEEK_SET) != 0 || fread(t, 1, 8, f) != 8)
+                break;
+            uint32_t type = big ? (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3]
+                                : (uint32_t)t[3] << 24 | (uint32_t)t[2] << 16 | (uint32_t)t[1] << 8 | t[0];
+            uint32_t bytes = big ? (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7]
+                                 : (uint32_t)t[7] << 24 | (uint32_t)t[6] << 16 | (uint32_t)t[5] << 8 | t[4];
+            if (type >> 16) { /* small element: data packed into the tag */
+                off += 8;
+                continue;
+            }
+            int64_t len = type == 15 /* miCOMPRESSED: not padded */ ? (int64_t)bytes : ((int64_t)bytes + 7) / 8 * 8;
+            if (off + 8 + (int64_t)bytes > fsize)
+                st = rcl_fail(RCL_ERR_FORMAT, "%s: element at byte %lld claims %u bytes, past the end of the file",
+                              path, (long long)off, bytes);
+            off += 8 + len;
+        }
+    }
+    fclose(f);
+    return st;
+}
+
 rcl_status rcl_svhn_load(const char *path, rcl_dataset *out) {
     memset(out, 0, sizeof *out);
     int64_t fsize = rcl_data_file_size(path);
@@ -54,6 +90,7 @@ rcl_status rcl_svhn_load(const char *path, rcl_dataset *out) {
     rcl_sha256 hash;
     rcl_sha256_init(&hash);
     RCL_TRY(rcl_sha256_update_file(&hash, path));
+    RCL_TRY(check_v5_elements(path, fsize));
     Mat_LogInitFunc("robustcl", mat_log);
     mat_msg[0] = 0;
     mat_t *mat = Mat_Open(path, MAT_ACC_RDONLY);

@@ -94,7 +94,7 @@ static rcl_status col2im(rcl_device *d, const rcl_conv_shape *s, const conv_dims
  * to_nchw 0: the reverse. */
 static rcl_status permute(rcl_device *d, int to_nchw, const rcl_conv_shape *s, const conv_dims *g,
                           cl_mem tmp, cl_mem nchw, int n0, int m) {
-    size_t global = (size_t)m * s->c_out * g->hw;
+    size_t global = (size_t)m * s->c_out; /* one item per row of hw */
     int off = n0 * s->c_out * g->hw;
     if (to_nchw) {
         rcl_arg a[] = {RCL_MEM(tmp), RCL_MEM(nchw), RCL_INT(off), RCL_INT(m), RCL_INT(s->c_out),

@@ -1,0 +1,150 @@
+/* robustcl tune: CLBlast GEMM parameters searched on the GEMMs a WRN training step runs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_SHAPES 256
+
+static void help(void) {
+    printf("usage: robustcl tune [--device SEL] [--arch wrn-16-4] [--input 32x32x3] [--batch 32]\n"
+           "                     [--classes 10] [--budget-seconds 300] [--seed 1] [--json FILE]\n\n"
+           "Records the GEMMs of one training step (forward and backward) of the WRN, then searches\n"
+           "CLBlast's parameters (Xgemm, XgemmDirect, and the direct/indirect switch point) at random\n"
+           "within CLBlast's constraints for the least total GEMM time, checking every candidate's\n"
+           "products against a double-precision reference. Stops after --budget-seconds (the start\n"
+           "set is always measured). The best set is stored per device and driver in the cache\n"
+           "directory and applied whenever the device is opened (not in tests, which pin their\n"
+           "parameters); provenance then says \"tuned\". Delete the file to go back.\n"
+           "A smaller --batch tunes faster; the shapes keep their channel counts.\n");
+}
+
+static rcl_status record_step(rcl_device *d, const char *arch, int batch, int c, int h, int w,
+                              int classes, rcl_gemm_shape *shapes, int *n) {
+    rcl_wrn_config cfg = {0};
+    RCL_TRY(rcl_wrn_parse_arch(arch, &cfg));
+    cfg.in_c = c, cfg.in_h = h, cfg.in_w = w, cfg.num_classes = classes, cfg.fc_bias = 1;
+    rcl_model *m;
+    RCL_TRY(rcl_model_create(d, &cfg, batch, &m));
+    rcl_tensor x, dlog;
+    memset(&x, 0, sizeof x), memset(&dlog, 0, sizeof dlog);
+    const rcl_tensor *logits;
+    rcl_status s;
+    if (!(s = rcl_model_init(m, 1)) && !(s = rcl_tensor_create(d, &x, "input", 4, batch, c, h, w)) &&
+        !(s = rcl_tensor_create(d, &dlog, "dlogits", 2, batch, classes)) &&
+        !(s = rcl_tensor_fill(&x, 0.5f)) && !(s = rcl_tensor_fill(&dlog, 0.01f))) {
+        rcl_gemm_record(d, shapes, MAX_SHAPES, n);
+        if (!(s = rcl_model_forward(m, &x, 1, &logits)))
+            s = rcl_model_backward(m, &dlog, NULL);
+        rcl_gemm_record(d, NULL, 0, NULL);
+        if (!s)
+            s = rcl_device_finish(d);
+    }
+    rcl_tensor_release(&x), rcl_tensor_release(&dlog);
+    rcl_model_free(m);
+    return s;
+}
+
+static void progress(const rcl_gemm_tune_result *r, void *ctx) {
+    double t0 = *(double *)ctx;
+    printf("  %4.0f s  candidate %d (%d rejected): best %.2f ms (start %.2f, %.2fx)\n",
+           rcl_now() - t0, r->tried, r->failed, r->best_ms, r->start_ms, r->start_ms / r->best_ms);
+    fflush(stdout);
+}
+
+int rcl_cmd_tune(int argc, char **argv) {
+    const char *dev = NULL, *json_path = NULL, *arch = "wrn-16-4", *input = "32x32x3";
+    int batch = 32, classes = 10, seed = 1;
+    double budget = 300;
+    rcl_args a;
+    rcl_args_init(&a, "tune", argc, argv);
+    while (rcl_args_next(&a)) {
+        if (rcl_args_is(&a, "--help")) {
+            help();
+            return 0;
+        } else if (rcl_args_is(&a, "--device")) dev = rcl_args_str(&a);
+        else if (rcl_args_is(&a, "--json")) json_path = rcl_args_str(&a);
+        else if (rcl_args_is(&a, "--arch")) arch = rcl_args_str(&a);
+        else if (rcl_args_is(&a, "--input")) input = rcl_args_str(&a);
+        else if (rcl_args_is(&a, "--batch")) rcl_args_int(&a, 1, 65536, &batch);
+        else if (rcl_args_is(&a, "--classes")) rcl_args_int(&a, 2, 100000, &classes);
+        else if (rcl_args_is(&a, "--seed")) rcl_args_int(&a, 0, 1 << 30, &seed);
+        else if (rcl_args_is(&a, "--budget-seconds")) rcl_args_double(&a, 0, 1e6, &budget);
+        else return rcl_args_unknown(&a);
+    }
+    if (a.bad)
+        return 2;
+    int h, w, c, used = 0;
+    if (sscanf(input, "%dx%dx%d%n", &h, &w, &c, &used) != 3 || input[used] || h < 4 || w < 4 || c < 1)
+        return rcl_cli_usage("tune", "--input '%s': expected HxWxC, e.g. 32x32x3", input);
+    rcl_device *d;
+    if (rcl_cli_open_device(dev, 0, &d) != RCL_OK)
+        return rcl_cli_error();
+    static rcl_gemm_shape shapes[MAX_SHAPES];
+    int n = 0;
+    rcl_gemm_tune_result r;
+    char path[4200] = "";
+    rcl_status s = record_step(d, arch, batch, c, h, w, classes, shapes, &n);
+    if (!s) {
+        printf("%s %dx%dx%d batch %d on %s: %d GEMM shapes; start: %s\n", arch, h, w, c, batch,
+               rcl_device_get_info(d)->name, n, rcl_gemm_params_source(d));
+        for (int i = 0; i < n; i++)
+            printf("  %s%s %6zu x %6zu x %6zu  x%d\n", shapes[i].trans_a ? "T" : "N",
+                   shapes[i].trans_b ? "T" : "N", shapes[i].m, shapes[i].n, shapes[i].k,
+                   shapes[i].calls);
+        double t0 = rcl_now();
+        s = rcl_gemm_tune(d, shapes, n, budget, (uint64_t)seed, progress, &t0, &r);
+    }
+    int improved = !s && r.best_known && r.best_ms < r.start_ms;
+    if (improved && !(s = rcl_gemm_tuned_save(d, &r.best)))
+        rcl_gemm_tuned_path(d, path, sizeof path);
+    if (!s) {
+        printf("%d candidates (%d rejected); GEMM time per step %.2f ms -> %.2f ms (%.2fx)\n",
+               r.tried, r.failed, r.start_ms, r.best_ms, r.start_ms / r.best_ms);
+        if (improved)
+            printf("stored %s\n  %s\n", path, rcl_gemm_params_string(d));
+        else
+            printf("nothing beat the starting set; nothing stored\n");
+    }
+    FILE *json = NULL;
+    if (!s && json_path && !(json = fopen(json_path, "w")))
+        s = rcl_fail(RCL_ERR_IO, "%s: cannot create", json_path);
+    if (json) {
+        rcl_json_writer jw;
+        rcl_jw_init(&jw, json, 2);
+        rcl_jw_begin_object(&jw);
+        rcl_jw_key(&jw, "device"), rcl_jw_string(&jw, rcl_device_get_info(d)->name);
+        rcl_jw_key(&jw, "driver"), rcl_jw_string(&jw, rcl_device_get_info(d)->driver_version);
+        rcl_jw_key(&jw, "arch"), rcl_jw_string(&jw, arch);
+        rcl_jw_key(&jw, "input"), rcl_jw_string(&jw, input);
+        rcl_jw_key(&jw, "batch"), rcl_jw_int(&jw, batch);
+        rcl_jw_key(&jw, "budget_seconds"), rcl_jw_number(&jw, budget);
+        rcl_jw_key(&jw, "candidates"), rcl_jw_int(&jw, r.tried);
+        rcl_jw_key(&jw, "rejected"), rcl_jw_int(&jw, r.failed);
+        rcl_jw_key(&jw, "start_ms"), rcl_jw_number(&jw, r.start_ms);
+        rcl_jw_key(&jw, "best_ms"), rcl_jw_number(&jw, r.best_ms);
+        rcl_jw_key(&jw, "stored"), rcl_jw_string(&jw, path);
+        rcl_jw_key(&jw, "gemm_params_source"), rcl_jw_string(&jw, rcl_gemm_params_source(d));
+        rcl_jw_key(&jw, "gemm_params"), rcl_jw_string(&jw, rcl_gemm_params_string(d));
+        rcl_jw_key(&jw, "shapes");
+        rcl_jw_begin_array(&jw);
+        for (int i = 0; i < n; i++) {
+            rcl_jw_begin_object(&jw);
+            rcl_jw_key(&jw, "trans_a"), rcl_jw_int(&jw, shapes[i].trans_a);
+            rcl_jw_key(&jw, "trans_b"), rcl_jw_int(&jw, shapes[i].trans_b);
+            rcl_jw_key(&jw, "m"), rcl_jw_uint(&jw, shapes[i].m);
+            rcl_jw_key(&jw, "n"), rcl_jw_uint(&jw, shapes[i].n);
+            rcl_jw_key(&jw, "k"), rcl_jw_uint(&jw, shapes[i].k);
+            rcl_jw_key(&jw, "calls"), rcl_jw_int(&jw, shapes[i].calls);
+            rcl_jw_end_object(&jw);
+        }
+        rcl_jw_end_array(&jw);
+        rcl_jw_end_object(&jw);
+        s = rcl_jw_finish(&jw);
+        rcl_jw_free(&jw);
+        if (fclose(json) && !s)
+            s = rcl_fail(RCL_ERR_IO, "%s: write failed", json_path);
+    }
+    rcl_device_close(d);
+    return s == RCL_OK ? 0 : rcl_cli_error();
+}
