@@ -25,6 +25,13 @@ check "checkpointing does not change the result" "cmp -s $tmp/a.safetensors $tmp
 "$bin" eval --model "$tmp/a.safetensors" --data "fashion-mnist,split=test,n=64" --json "$tmp/e.json" > "$tmp/e.log" 2>&1
 check "eval runs" "grep -q '\"error\"' $tmp/e.json"
 
+# import of a PyTorch state_dict (official WRN code, zip serialisation)
+data="${RCL_TEST_DATA:-$(dirname "$0")/data}"
+"$bin" import "$data/torch_parity_zip.pt" "$tmp/imp.safetensors" --input 12x12 > "$tmp/i.log" 2>&1; rc=$?
+check "import .pt (exit $rc): $(head -1 $tmp/i.log)" "[ $rc -eq 0 ] && grep -q 'WRN-10-1' $tmp/i.log && grep -q checked $tmp/i.log"
+"$bin" import "$data/io_torch_ckpt.pt" "$tmp/bad.safetensors" > "$tmp/i.log" 2>&1; rc=$?
+check "import of a non-WRN state_dict -> exit 1, one line" "[ $rc -eq 1 ] && [ \$(wc -l < $tmp/i.log) -eq 1 ]"
+
 # usage errors: exit 2, one line
 "$bin" train --epochs zero > "$tmp/u.log" 2>&1; rc=$?
 check "bad number -> exit 2 (got $rc)" "[ $rc -eq 2 ] && [ \$(wc -l < $tmp/u.log) -eq 1 ]"

@@ -39,6 +39,12 @@ rcl_status rcl_checkpoint_load(rcl_model *m, const char *path, rcl_checkpoint_mo
 /* The model configuration a checkpoint was saved with (for building the model to load it into). */
 rcl_status rcl_checkpoint_read_config(const char *path, rcl_wrn_config *cfg);
 
+/* Converts an official PyTorch WRN state_dict (.pt: zip or legacy serialisation,
+ * "module." prefixes stripped) into a robustcl checkpoint; the architecture is read
+ * off the shapes (*cfg receives it), the input size must be given. */
+rcl_status rcl_checkpoint_import_torch(const char *pt_path, const char *out_path, int in_h, int in_w,
+                                       rcl_wrn_config *cfg);
+
 /* Provenance object (version, commit, device, driver, GEMM parameters, dataset, seed) for result JSON. */
 void rcl_checkpoint_provenance_json(rcl_json_writer *w, rcl_model *m, const rcl_dataset *ds, uint64_t seed);
 

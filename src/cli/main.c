@@ -18,6 +18,7 @@ static const command commands[] = {
     {"eval", rcl_cmd_eval, "evaluate a checkpoint"},
     {"bench", rcl_cmd_bench, "GEMM and training-step benchmarks"},
     {"tune", rcl_cmd_tune, "tune CLBlast's GEMM parameters for this device"},
+    {"import", rcl_cmd_import, "convert a PyTorch WRN state_dict (.pt) into a checkpoint"},
     {"suite", rcl_cmd_suite, "the scratch vs pre-trained robustness suite (mini)"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])

@@ -4,7 +4,8 @@ pre-activation WideResNet of hendrycks/pre-training, PROTOCOL section 1) with
 PyTorch-initialised weights as a robustcl checkpoint, plus an input batch,
 labels, and what PyTorch computes for them: train-mode logits, loss, every
 parameter gradient and the input gradient, and eval-mode logits.
-Run with Debian's python3-torch; CI only reads the output."""
+Also writes the same state_dict as .pt files (zip and legacy serialisation) for
+`robustcl import`. Run with Debian's python3-torch; CI only reads the outputs."""
 import json, struct, sys
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -101,6 +102,12 @@ def main(out):
             "input_shape": f"{c}x{hw}x{hw}", "dropout": "0", "fc_bias": "1",
             "generator": "tests/data/gen_torch_parity.py, torch " + torch.__version__}
     write_safetensors(out, tensors, meta)
+    # the same weights as PyTorch files, for `robustcl import`: the zip serialisation with
+    # DataParallel's "module." prefixes, and the legacy one
+    base = out.rsplit(".", 1)[0]
+    torch.save({"module." + k: torch.from_numpy(v) for k, v in sd}, base + "_zip.pt")
+    torch.save({k: torch.from_numpy(v) for k, v in sd}, base + "_legacy.pt",
+               _use_new_zipfile_serialization=False)
 
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else "tests/data/torch_parity.safetensors")
