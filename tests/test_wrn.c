@@ -290,6 +290,48 @@ static void determinism(rcl_device *d) {
     free(w[0]), free(w[1]);
 }
 
+/* --freeze-trunk: a step changes fc only. */
+static void frozen_trunk(rcl_device *d) {
+    rcl_wrn_config c = {10, 1, 1, 8, 8, 3, 0.0f, 1};
+    rcl_model *m;
+    CHECK_OK(rcl_model_create(d, &c, 4, &m));
+    CHECK_OK(rcl_model_init(m, 3));
+    for (int i = 0; i < rcl_model_param_count(m); i++)
+        rcl_model_param(m, i)->frozen = strncmp(rcl_model_param(m, i)->name, "fc.", 3) != 0;
+    rcl_param *w = rcl_model_find(m, "block2.layer.0.conv1.weight"), *fc = rcl_model_find(m, "fc.weight");
+    float before_w[8], before_fc[8], after_w[8], after_fc[8];
+    float *tmp = malloc(sizeof(float) * (w->value.n > fc->value.n ? w->value.n : fc->value.n));
+    rcl_tensor_download(&w->value, tmp), memcpy(before_w, tmp, sizeof before_w);
+    rcl_tensor_download(&fc->value, tmp), memcpy(before_fc, tmp, sizeof before_fc);
+    rcl_tensor x, probs, dl, loss;
+    cl_mem lab;
+    rcl_tensor_create(d, &x, "x", 4, 4, 1, 8, 8);
+    rcl_tensor_create(d, &probs, "p", 2, 4, 3);
+    rcl_tensor_create(d, &dl, "dl", 2, 4, 3);
+    rcl_tensor_create(d, &loss, "l", 1, 1);
+    rcl_device_alloc(d, 4 * sizeof(cl_int), "labels", &lab);
+    int labels[4] = {0, 1, 2, 1};
+    clEnqueueWriteBuffer(rcl_device_queue(d), lab, CL_TRUE, 0, sizeof labels, labels, 0, NULL, NULL);
+    float xs[256];
+    for (int i = 0; i < 256; i++)
+        xs[i] = (float)((i * 37) % 17) / 8.0f - 1.0f;
+    const rcl_tensor *lg;
+    CHECK_OK(rcl_tensor_upload(&x, xs));
+    CHECK_OK(rcl_model_forward(m, &x, 1, &lg));
+    CHECK_OK(rcl_softmax_xent_forward(d, lg, lab, NULL, NULL, &probs, &loss));
+    CHECK_OK(rcl_softmax_xent_backward(d, &probs, lab, NULL, NULL, &dl));
+    CHECK_OK(rcl_model_backward(m, &dl, NULL));
+    CHECK_OK(rcl_model_step(m, 0.1f, 0.9f, 5e-4f, 1));
+    rcl_tensor_download(&w->value, tmp), memcpy(after_w, tmp, sizeof after_w);
+    rcl_tensor_download(&fc->value, tmp), memcpy(after_fc, tmp, sizeof after_fc);
+    CHECK(!memcmp(before_w, after_w, sizeof before_w), "a frozen trunk weight does not move");
+    CHECK(memcmp(before_fc, after_fc, sizeof before_fc) != 0, "the head moves");
+    free(tmp);
+    rcl_device_free(d, lab, 4 * sizeof(cl_int));
+    rcl_tensor_release(&x), rcl_tensor_release(&probs), rcl_tensor_release(&dl), rcl_tensor_release(&loss);
+    rcl_model_free(m);
+}
+
 static void structure(rcl_device *d) {
     rcl_wrn_config c = {40, 2, 3, 32, 32, 10, 0, 1};
     rcl_model *m;
@@ -335,6 +377,7 @@ int main(void) {
     run_case(d, 10, 2, 0.3f, 2, 1, 9);
     run_case(d, 16, 1, 0.0f, 2, 3, 12); /* batch 1 with 2x2 maps makes BN ill-conditioned in float */
     determinism(d);
+    frozen_trunk(d);
     rcl_device_close(d);
     return rcl_test_finish();
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "robustcl/adversarial.h"
 #include "robustcl/checkpoint.h"
 
 void rcl_run_options_default(rcl_run_options *o) {
@@ -27,6 +28,8 @@ int rcl_run_option(rcl_run_options *o, rcl_args *a) {
     if (rcl_args_is(a, "--init")) return (o->init = rcl_args_str(a)) != NULL;
     if (rcl_args_is(a, "--log")) return (o->log = rcl_args_str(a)) != NULL;
     if (rcl_args_is(a, "--json")) return (o->json = rcl_args_str(a)) != NULL;
+    if (rcl_args_is(a, "--adv-train")) return (o->adv_train = rcl_args_str(a)) != NULL;
+    if (rcl_args_is(a, "--freeze-trunk")) return (o->freeze_trunk = 1) == 1;
     if (rcl_args_is(a, "--dropout")) return rcl_args_double(a, 0, 0.99, &o->dropout);
     if (rcl_args_is(a, "--lr")) return rcl_args_double(a, 1e-9, 100, &o->lr);
     if (rcl_args_is(a, "--wd")) return rcl_args_double(a, 0, 1, &o->wd);
@@ -136,6 +139,7 @@ rcl_status rcl_run_train(const rcl_run_options *o) {
     rcl_model *m = NULL;
     FILE *log = NULL;
     rcl_train_state start = {0, 0, 0};
+    rcl_step_hooks adv = {0};
     if (s != RCL_OK)
         goto done;
     cfg.in_c = train.c;
@@ -154,6 +158,14 @@ rcl_status rcl_run_train(const rcl_run_options *o) {
                 start.batch, start.step);
     } else if (o->init) {
         if ((s = rcl_checkpoint_load(m, o->init, RCL_CKPT_FINETUNE, NULL)) != RCL_OK)
+            goto done;
+    }
+    if (o->freeze_trunk) /* the paper's last-layer-only ablation (Table 3) */
+        for (int i = 0; i < rcl_model_param_count(m); i++)
+            rcl_model_param(m, i)->frozen = strncmp(rcl_model_param(m, i)->name, "fc.", 3) != 0;
+    if (o->adv_train) {
+        rcl_attack_config ac;
+        if ((s = rcl_attack_parse(o->adv_train, &ac)) != RCL_OK || (s = rcl_adv_train_hooks(&ac, m, &adv)) != RCL_OK)
             goto done;
     }
     if (o->log && !(log = fopen(o->log, o->resume ? "a" : "w"))) {
@@ -182,6 +194,7 @@ rcl_status rcl_run_train(const rcl_run_options *o) {
     tc.checkpoint_ctx = &cc;
     tc.checkpoint_every_steps = o->every_steps;
     tc.checkpoint_every_minutes = o->every_minutes;
+    tc.hooks = o->adv_train ? &adv : NULL;
     rcl_train_result r;
     s = rcl_train(m, &train, NULL, 0, &tc, &r);
     if (s == RCL_OK) {
@@ -191,6 +204,8 @@ rcl_status rcl_run_train(const rcl_run_options *o) {
             s = write_result(o, m, &train, &test, &r);
     }
 done:
+    if (o->adv_train)
+        rcl_adv_train_hooks_free(&adv);
     if (log)
         fclose(log);
     rcl_model_free(m);

@@ -7,9 +7,9 @@
 #include "cli.h"
 
 typedef struct rcl_run_options {
-    const char *data, *test, *arch, *device, *out, *init, *log, *json;
+    const char *data, *test, *arch, *device, *out, *init, *log, *json, *adv_train;
     double dropout, lr, wd;
-    int epochs, batch, seed, augment, resume, force, keep;
+    int epochs, batch, seed, augment, resume, force, keep, freeze_trunk;
     long every_steps;
     double every_minutes;
     volatile sig_atomic_t *stop;
