@@ -248,8 +248,8 @@ static void linear_closed_form(rcl_device *d, problem *p, const rcl_classifier *
         CHECK(res.max_linf > 1.5 * c.eps && res.max_linf <= 2 * c.eps + 1e-6,
               "%s: paper mode reaches beyond eps, up to 2 eps (max_linf %g)", spec, res.max_linf);
     } else {
-        CHECK(res.max_linf <= c.eps + 1e-6 && res.max_linf >= c.eps - 1e-6,
-              "%s: textbook max |x_adv - x| is eps (%g)", spec, res.max_linf);
+        CHECK(res.max_linf <= c.eps + 1e-6 && res.max_linf >= c.eps - 1e-6, "%s: textbook max |x_adv - x| is eps (%g)",
+              spec, res.max_linf);
     }
     CHECK(res.zero_grad == 0, "%s: no zero gradients on a linear model with distinct weights", spec);
     CHECK(res.cfg.mode == c.mode && res.cfg.eps == c.eps, "%s: the result names its mode and eps", spec);
@@ -310,13 +310,14 @@ static void linear_tests(rcl_device *d) {
     for (int i = 0; i < 7; i++) {
         long ec, sl;
         expected(p, eps[i], 0, 1, 0, &ec, &sl, NULL);
-        printf("sweep eps %2.0f/255: adversarial %ld/%d (closed form %ld), step %.5f\n", eps[i] * 255, sw[i].adv_correct,
-               sw[i].count, ec, sw[i].cfg.step);
-        CHECK(labs(sw[i].adv_correct - ec) <= sl, "sweep eps %g: %ld correct, closed form %ld", eps[i], sw[i].adv_correct, ec);
+        printf("sweep eps %2.0f/255: adversarial %ld/%d (closed form %ld), step %.5f\n", eps[i] * 255,
+               sw[i].adv_correct, sw[i].count, ec, sw[i].cfg.step);
+        CHECK(labs(sw[i].adv_correct - ec) <= sl, "sweep eps %g: %ld correct, closed form %ld", eps[i],
+              sw[i].adv_correct, ec);
         CHECK(fabs(sw[i].cfg.step - eps[i] / 4) < 1e-12, "sweep: step scales with eps");
         if (i > 0)
-            CHECK(sw[i].adv_correct <= sw[i - 1].adv_correct, "accuracy rose with eps: %ld -> %ld", sw[i - 1].adv_correct,
-                  sw[i].adv_correct);
+            CHECK(sw[i].adv_correct <= sw[i - 1].adv_correct, "accuracy rose with eps: %ld -> %ld",
+                  sw[i - 1].adv_correct, sw[i].adv_correct);
     }
     CHECK(sw[0].adv_correct == sw[0].clean_correct, "sweep eps 0 gives clean accuracy");
     CHECK(sw[6].adv_correct < sw[0].adv_correct / 2, "a large eps defeats the linear model (%ld of %ld)",
@@ -382,18 +383,40 @@ static void parse_tests(void) {
           "pgd spec with options");
     CHECK_OK(rcl_attack_parse("pgd:eps=16/255", &c));
     CHECK(fabs(c.step - 4 / 255.0) < 1e-15, "step defaults to eps/4");
-    CHECK_OK(rcl_attack_parse("pgd:eps=0.03,step=0.01,steps=7,start=none,seed=18446744073709551615,loss=cw,bn=train", &c));
+    CHECK_OK(
+        rcl_attack_parse("pgd:eps=0.03,step=0.01,steps=7,start=none,seed=18446744073709551615,loss=cw,bn=train", &c));
     CHECK(c.eps == 0.03 && c.step == 0.01 && c.steps == 7 && !c.random_start && c.seed == UINT64_MAX &&
               c.loss == RCL_ATTACK_LOSS_MARGIN && c.bn_train == 1,
           "decimal values, start=none, cw, bn=train");
     CHECK_OK(rcl_attack_parse("fgsm:eps=8/255", &c));
     CHECK(c.kind == RCL_ATTACK_FGSM && c.steps == 1 && c.step == c.eps && !c.random_start && c.restarts == 1,
           "fgsm: one step of eps, no start");
-    const char *bad[] = {"", "pgd:", "pgd:eps", "pgd:eps=", "pgd:eps=2", "pgd:eps=-1/255", "pgd:eps=8/0",
-                         "pgd:eps=8/255x", "pgd:steps=0", "pgd:steps=2.5", "pgd:restarts=0", "pgd:mode=weird",
-                         "pgd:loss=l2", "pgd:start=zero", "pgd:bogus=1", "pgd,eps=8/255", "pgd:eps=8/255,,steps=2",
-                         "fgsm:steps=3", "fgsm:restarts=2", "fgsm:start=random", "cw", "pgd20", "pgd:seed=-1",
-                         "pgd:eps=nan", "pgd:eps=inf", "pgd:bn=maybe"};
+    const char *bad[] = {"",
+                         "pgd:",
+                         "pgd:eps",
+                         "pgd:eps=",
+                         "pgd:eps=2",
+                         "pgd:eps=-1/255",
+                         "pgd:eps=8/0",
+                         "pgd:eps=8/255x",
+                         "pgd:steps=0",
+                         "pgd:steps=2.5",
+                         "pgd:restarts=0",
+                         "pgd:mode=weird",
+                         "pgd:loss=l2",
+                         "pgd:start=zero",
+                         "pgd:bogus=1",
+                         "pgd,eps=8/255",
+                         "pgd:eps=8/255,,steps=2",
+                         "fgsm:steps=3",
+                         "fgsm:restarts=2",
+                         "fgsm:start=random",
+                         "cw",
+                         "pgd20",
+                         "pgd:seed=-1",
+                         "pgd:eps=nan",
+                         "pgd:eps=inf",
+                         "pgd:bn=maybe"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rcl_status s = rcl_attack_parse(bad[i], &c);
         CHECK(s == RCL_ERR_INVALID_ARG && strlen(rcl_last_error()) > 0, "spec '%s' must fail (got %s)", bad[i],
@@ -412,8 +435,9 @@ static void parse_tests(void) {
         CHECK_OK(rcl_attack_parse(buf, &b));
         CHECK(same_config(&a, &b), "describe round-trips: %s -> %s", specs[i], buf);
         if (i == 0)
-            CHECK(!strcmp(buf, "pgd:eps=8/255,step=2/255,steps=20,restarts=2,start=random,mode=paper,loss=margin,seed=0"),
-                  "canonical spec: %s", buf);
+            CHECK(
+                !strcmp(buf, "pgd:eps=8/255,step=2/255,steps=20,restarts=2,start=random,mode=paper,loss=margin,seed=0"),
+                "canonical spec: %s", buf);
     }
 }
 
@@ -576,6 +600,14 @@ static void wrn_tests(rcl_device *d) {
           pp.adv_accuracy);
     CHECK(fg.adv_accuracy + noise >= p10.adv_accuracy && p10.adv_accuracy + noise >= p20.adv_accuracy,
           "FGSM %.3f >= PGD-10 %.3f >= PGD-20 %.3f", fg.adv_accuracy, p10.adv_accuracy, p20.adv_accuracy);
+    /* at 2/255 the attacks do not all reach 0, so the order says more */
+    rcl_adv_result fg2 = wrn_attack(m, &test, "fgsm:eps=2/255");
+    rcl_adv_result p10_2 = wrn_attack(m, &test, "pgd:eps=2/255,steps=10");
+    CHECK(fg2.adv_accuracy + noise >= p10_2.adv_accuracy && p10_2.adv_accuracy + noise >= sw[2].adv_accuracy,
+          "eps 2/255: FGSM %.3f >= PGD-10 %.3f >= PGD-20 %.3f", fg2.adv_accuracy, p10_2.adv_accuracy,
+          sw[2].adv_accuracy);
+    CHECK(fg2.adv_accuracy > sw[2].adv_accuracy, "eps 2/255: iterating beats one step (FGSM %.3f, PGD-20 %.3f)",
+          fg2.adv_accuracy, sw[2].adv_accuracy);
     CHECK(sw[0].adv_correct == sw[0].clean_correct && sw[0].max_linf == 0, "eps 0 gives clean accuracy (%ld vs %ld)",
           sw[0].adv_correct, sw[0].clean_correct);
     for (int i = 1; i < 4; i++)

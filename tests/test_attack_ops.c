@@ -134,7 +134,8 @@ static void start_and_step(rcl_device *d, rcl_rng *r, int n, int c, int h, int w
         CHECK_OK(rcl_attack_step(d, &tg, &tc, step, eps, &ta));
         rcl_ref_attack_step(total, g, cen, step, eps, adv);
         get(&ta, fa);
-        snprintf(what, sizeof what, "attack_step %d (mode %s, random %d)", it, rcl_attack_mode_name(mode), random_start);
+        snprintf(what, sizeof what, "attack_step %d (mode %s, random %d)", it, rcl_attack_mode_name(mode),
+                 random_start);
         rcl_check_close(what, fa, adv, total, 1e-6, 1e-6, 1e-6);
         int zero_kept = 1, in_box = 1, in_range = 1;
         for (size_t i = 0; i < total; i++) {
@@ -157,7 +158,8 @@ static void start_and_step(rcl_device *d, rcl_rng *r, int n, int c, int h, int w
 static void loss_grad(rcl_device *d, rcl_rng *r, int n, int k, rcl_attack_loss loss) {
     size_t total = (size_t)n * k;
     double *z = dalloc(total), *g = dalloc(total), *rl = dalloc(n);
-    int32_t *y = malloc((size_t)n * sizeof *y), *rc = malloc((size_t)n * sizeof *rc), *dc = malloc((size_t)n * sizeof *dc);
+    int32_t *y = malloc((size_t)n * sizeof *y), *rc = malloc((size_t)n * sizeof *rc),
+            *dc = malloc((size_t)n * sizeof *dc);
     float *fg = malloc(total * sizeof *fg), *fl = malloc((size_t)n * sizeof *fl);
     rcl_fill_uniform(r, z, total, -5, 5);
     for (int i = 0; i < n; i++) {
@@ -251,8 +253,7 @@ static void keep_worst_and_stats(rcl_device *d, rcl_rng *r, int n, int per) {
         get(&tbl, fl);
         rcl_check_close("attack_keep_worst best loss", fl, bl, n, 1e-7, 1e-7, 1e-7);
         read_ints(d, bcb, dc, n);
-        CHECK(!memcmp(dc, bc, (size_t)n * sizeof *dc), "attack_keep_worst flags match the reference (round %d)",
-              round);
+        CHECK(!memcmp(dc, bc, (size_t)n * sizeof *dc), "attack_keep_worst flags match the reference (round %d)", round);
         /* once misclassified, an image stays misclassified at its worst case */
         int monotone = 1;
         for (int i = 0; i < n && round > 0; i++)

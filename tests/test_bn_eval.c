@@ -287,8 +287,14 @@ static void model_check(rcl_device *d, rcl_rng *r) {
         CHECK(fabs(dd - fd) <= 1e-4 * (1 + fabs(fd)), "eval-mode dx: directional derivative %g vs difference %g", dd,
               fd);
     }
-    const char *names[] = {"conv1.weight", "block1.layer.0.conv2.weight", "block2.layer.0.convShortcut.weight",
-                           "block3.layer.0.bn2.weight", "block1.layer.0.bn1.bias", "bn1.weight", "fc.weight", "fc.bias"};
+    const char *names[] = {"conv1.weight",
+                           "block1.layer.0.conv2.weight",
+                           "block2.layer.0.convShortcut.weight",
+                           "block3.layer.0.bn2.weight",
+                           "block1.layer.0.bn1.bias",
+                           "bn1.weight",
+                           "fc.weight",
+                           "fc.bias"};
     for (size_t j = 0; j < sizeof names / sizeof names[0]; j++) {
         rcl_param *p = rcl_model_find(m, names[j]);
         CHECK(p != NULL, "parameter %s exists", names[j]);

@@ -52,11 +52,11 @@ typedef enum { RCL_ATTACK_LOSS_CE = 0, RCL_ATTACK_LOSS_MARGIN = 1 } rcl_attack_l
 
 typedef struct rcl_attack_config {
     rcl_attack_kind kind;
-    double eps;            /* L-inf radius in pixel units ([0,1] scale) */
-    double step;           /* PGD step size (FGSM: eps) */
-    int steps;             /* PGD iterations (FGSM: 1) */
-    int restarts;          /* >= 1; the worst case per example is kept */
-    int random_start;      /* PGD: delta0 ~ U(-eps, eps) (FGSM: 0) */
+    double eps;       /* L-inf radius in pixel units ([0,1] scale) */
+    double step;      /* PGD step size (FGSM: eps) */
+    int steps;        /* PGD iterations (FGSM: 1) */
+    int restarts;     /* >= 1; the worst case per example is kept (misclassified, then higher loss) */
+    int random_start; /* PGD: delta0 ~ U(-eps, eps) (FGSM: 0) */
     rcl_attack_mode mode;
     rcl_attack_loss loss;
     uint64_t seed;
@@ -139,8 +139,8 @@ typedef struct rcl_adv_result {
     int count;             /* images evaluated */
     long clean_correct, adv_correct;
     double clean_accuracy, adv_accuracy; /* fractions of count */
-    double max_linf;       /* measured max |x_adv - x| over all images, pixel space */
-    long zero_grad;        /* images whose input gradient was all zero (gradient masking) */
+    double max_linf;                     /* measured max |x_adv - x| over all images, pixel space */
+    long zero_grad;                      /* images whose input gradient was all zero (gradient masking) */
     double seconds;
 } rcl_adv_result;
 
@@ -148,16 +148,15 @@ typedef struct rcl_adv_result {
  * images), normalised with cfg->mean/std, batches of the model's batch_cap. */
 rcl_status rcl_adv_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
                             const rcl_attack_config *cfg, rcl_adv_result *res);
-rcl_status rcl_adv_evaluate_classifier(const rcl_classifier *f, const rcl_dataset *ds, const int *indices,
-                                       int count, const rcl_attack_config *cfg, rcl_adv_result *res);
+rcl_status rcl_adv_evaluate_classifier(const rcl_classifier *f, const rcl_dataset *ds, const int *indices, int count,
+                                       const rcl_attack_config *cfg, rcl_adv_result *res);
 
 /* Accuracy vs eps: res[i] is rcl_adv_evaluate at eps[i] with the step scaled in
  * proportion (step * eps[i] / cfg->eps; cfg->step itself when cfg->eps is 0). */
 rcl_status rcl_adv_sweep(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
                          const rcl_attack_config *cfg, const double *eps, int neps, rcl_adv_result *res);
-rcl_status rcl_adv_sweep_classifier(const rcl_classifier *f, const rcl_dataset *ds, const int *indices,
-                                    int count, const rcl_attack_config *cfg, const double *eps, int neps,
-                                    rcl_adv_result *res);
+rcl_status rcl_adv_sweep_classifier(const rcl_classifier *f, const rcl_dataset *ds, const int *indices, int count,
+                                    const rcl_attack_config *cfg, const double *eps, int neps, rcl_adv_result *res);
 
 /* ---- adversarial training (PROTOCOL 4, 7) ----
  * Fills *out with an input hook that replaces each training batch by its PGD examples
@@ -175,14 +174,13 @@ void rcl_adv_train_hooks_free(rcl_step_hooks *hooks);
 rcl_status rcl_attack_to_pixels(rcl_device *d, const rcl_tensor *x_net, const float *mean, const float *std,
                                 rcl_tensor *x_pix);
 /* out = x_net + (adv - x_pix)/std[ch] (out may alias x_net). */
-rcl_status rcl_attack_to_network(rcl_device *d, const rcl_tensor *x_net, const rcl_tensor *x_pix,
-                                 const rcl_tensor *adv, const float *std, rcl_tensor *out);
+rcl_status rcl_attack_to_network(rcl_device *d, const rcl_tensor *x_net, const rcl_tensor *x_pix, const rcl_tensor *adv,
+                                 const float *std, rcl_tensor *out);
 /* Start point and projection centre. Without random start: adv = centre = x. With it:
  * delta = eps*(2u-1) (u as documented above, keyed by index (device int32 [n]));
  * textbook adv = clamp(x + delta, 0, 1), centre = x; paper adv = centre = x + delta. */
 rcl_status rcl_attack_start(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, int random_start, float eps,
-                            rcl_attack_mode mode, uint32_t seed, uint32_t counter, rcl_tensor *adv,
-                            rcl_tensor *centre);
+                            rcl_attack_mode mode, uint32_t seed, uint32_t counter, rcl_tensor *adv, rcl_tensor *centre);
 /* adv = clamp(clamp(adv + step*sign(g), centre - eps, centre + eps), 0, 1); sign(0) = 0. */
 rcl_status rcl_attack_step(rcl_device *d, const rcl_tensor *grad, const rcl_tensor *centre, float step, float eps,
                            rcl_tensor *adv);
@@ -193,9 +191,8 @@ rcl_status rcl_attack_loss_grad(rcl_device *d, rcl_attack_loss loss, const rcl_t
 /* Keeps the worst case per row: where (misclassified now and correct before) or (same
  * correctness and higher loss), or when first != 0, copies adv into best and updates
  * best_loss/best_correct. */
-rcl_status rcl_attack_keep_worst(rcl_device *d, const rcl_tensor *adv, const rcl_tensor *row_loss,
-                                 cl_mem row_correct, int first, rcl_tensor *best, rcl_tensor *best_loss,
-                                 cl_mem best_correct);
+rcl_status rcl_attack_keep_worst(rcl_device *d, const rcl_tensor *adv, const rcl_tensor *row_loss, cl_mem row_correct,
+                                 int first, rcl_tensor *best, rcl_tensor *best_loss, cl_mem best_correct);
 /* Per row: zero[r] = 1 when every element of grad's row r is 0; maxdiff[r] = max |a - b|
  * over the row (grad and zero may be NULL to skip the first). */
 rcl_status rcl_attack_row_stats(rcl_device *d, const rcl_tensor *grad, cl_mem zero, const rcl_tensor *a,
@@ -208,13 +205,11 @@ void rcl_ref_attack_to_network(int n, int c, int hw, const double *x_net, const 
                                const float *std, double *out);
 void rcl_ref_attack_start(int n, int per, const double *x_pix, const int32_t *index, int random_start, double eps,
                           rcl_attack_mode mode, uint32_t seed, uint32_t counter, double *adv, double *centre);
-void rcl_ref_attack_step(size_t total, const double *grad, const double *centre, double step, double eps,
-                         double *adv);
+void rcl_ref_attack_step(size_t total, const double *grad, const double *centre, double step, double eps, double *adv);
 void rcl_ref_attack_loss(rcl_attack_loss loss, int n, int k, const double *logits, const int32_t *labels,
                          double *dlogits, double *row_loss, int32_t *row_correct);
-void rcl_ref_attack_keep_worst(int n, int per, const double *adv, const double *row_loss,
-                               const int32_t *row_correct, int first, double *best, double *best_loss,
-                               int32_t *best_correct);
+void rcl_ref_attack_keep_worst(int n, int per, const double *adv, const double *row_loss, const int32_t *row_correct,
+                               int first, double *best, double *best_loss, int32_t *best_correct);
 
 #ifdef __cplusplus
 }

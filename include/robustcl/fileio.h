@@ -22,6 +22,10 @@ rcl_status rcl_atomic_write(rcl_atomic_file *f, const void *data, size_t n);
 rcl_status rcl_atomic_commit(rcl_atomic_file *f); /* fsync + rename; frees f */
 void rcl_atomic_abort(rcl_atomic_file *f);        /* removes the temp file; frees f */
 
+/* RCL_OK when a file can be created next to `path` (its folder exists and is writable),
+ * so a long run fails at once rather than at its first checkpoint. */
+rcl_status rcl_file_check_writable(const char *path);
+
 /* mkdir -p */
 rcl_status rcl_mkdirs(const char *path);
 

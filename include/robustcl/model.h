@@ -58,8 +58,10 @@ size_t rcl_model_num_weights(const rcl_model *m); /* trainable scalars */
 rcl_status rcl_model_forward(rcl_model *m, const rcl_tensor *x, int train, const rcl_tensor **logits);
 /* The penultimate features [n, 64k] of the last forward (a view owned by the model). */
 const rcl_tensor *rcl_model_features(const rcl_model *m);
-/* Backward of the last train-mode forward, from dlogits [n, classes]; writes every
- * parameter gradient, and dx [n, in_c, in_h, in_w] when dx is not NULL. */
+/* Backward of the last forward, from dlogits [n, classes]; writes every parameter
+ * gradient, and dx [n, in_c, in_h, in_w] when dx is not NULL. After an eval-mode
+ * forward the gradients are those of the eval-mode network (BN running statistics
+ * constant, no dropout): what attacks on a trained model need. */
 rcl_status rcl_model_backward(rcl_model *m, const rcl_tensor *dlogits, rcl_tensor *dx);
 /* One SGD step (PROTOCOL 2) over trainable, non-frozen parameters. */
 rcl_status rcl_model_step(rcl_model *m, float lr, float momentum, float wd, int nesterov);

@@ -37,7 +37,8 @@ static void help(void) {
            "  --log FILE           per-epoch metrics as JSON lines\n"
            "  --json FILE          the final result as JSON (with provenance)\n"
            "  --device SEL         P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)\n"
-           "  --force              train even on a device whose self-test failed\n");
+           "  --force              train even on a device whose self-test failed\n"
+           "  --max-device-mem MiB refuse device allocations beyond this (clear error instead of an overcommit)\n");
 }
 
 int rcl_cmd_train(int argc, char **argv) {

@@ -6,6 +6,7 @@
 
 #include "robustcl/adversarial.h"
 #include "robustcl/checkpoint.h"
+#include "robustcl/fileio.h"
 
 void rcl_run_options_default(rcl_run_options *o) {
     memset(o, 0, sizeof *o);
@@ -37,6 +38,7 @@ int rcl_run_option(rcl_run_options *o, rcl_args *a) {
     if (rcl_args_is(a, "--batch")) return rcl_args_int(a, 1, 65536, &o->batch);
     if (rcl_args_is(a, "--seed")) return rcl_args_int(a, 0, 2147483647, &o->seed);
     if (rcl_args_is(a, "--keep")) return rcl_args_int(a, 0, 1000, &o->keep);
+    if (rcl_args_is(a, "--max-device-mem")) return rcl_args_int(a, 1, 1 << 24, &o->max_device_mem_mib);
     if (rcl_args_is(a, "--no-augment")) return (o->augment = 0) == 0;
     if (rcl_args_is(a, "--resume")) return (o->resume = 1) == 1;
     if (rcl_args_is(a, "--force")) return (o->force = 1) == 1;
@@ -46,8 +48,8 @@ int rcl_run_option(rcl_run_options *o, rcl_args *a) {
         if (!v)
             return 0;
         double x = strtod(v, &end);
-        if (end == v || x <= 0 || (*end && strcmp(end, "m"))) {
-            rcl_cli_usage(a->cmd, "--checkpoint-every '%s': expected N (steps) or Nm (minutes)", v);
+        if (end == v || !(x > 0 && x <= 1e9) || (*end && strcmp(end, "m"))) {
+            rcl_cli_usage(a->cmd, "--checkpoint-every '%s': expected N (steps) or Nm (minutes), 0 < N <= 1e9", v);
             a->bad = 1;
             return 0;
         }
@@ -148,9 +150,14 @@ rcl_status rcl_run_train(const rcl_run_options *o) {
     cfg.num_classes = train.num_classes;
     cfg.dropout = (float)o->dropout;
     cfg.fc_bias = 1;
-    if ((s = rcl_cli_open_device(o->device, 0, &d)) != RCL_OK || (s = rcl_cli_check_device(d, o->force)) != RCL_OK ||
+    rcl_device_options dopt = {0};
+    dopt.selector = o->device;
+    dopt.max_device_mem = (size_t)o->max_device_mem_mib << 20;
+    if ((s = rcl_device_open(&dopt, &d)) != RCL_OK || (s = rcl_cli_check_device(d, o->force)) != RCL_OK ||
         (s = rcl_model_create(d, &cfg, o->batch, &m)) != RCL_OK || (s = rcl_model_init(m, (uint64_t)o->seed)) != RCL_OK)
         goto done;
+    if (o->out && !o->resume && (s = rcl_file_check_writable(o->out)) != RCL_OK)
+        goto done; /* before any training time is spent */
     if (o->resume) {
         if ((s = rcl_checkpoint_load(m, o->out, RCL_CKPT_RESUME, &start)) != RCL_OK)
             goto done;

@@ -9,7 +9,7 @@
 typedef struct rcl_run_options {
     const char *data, *test, *arch, *device, *out, *init, *log, *json, *adv_train;
     double dropout, lr, wd;
-    int epochs, batch, seed, augment, resume, force, keep, freeze_trunk;
+    int epochs, batch, seed, augment, resume, force, keep, freeze_trunk, max_device_mem_mib;
     long every_steps;
     double every_minutes;
     volatile sig_atomic_t *stop;

@@ -441,6 +441,7 @@ void rcl_device_profile_reset(rcl_device *d) {
     rcl_profile_entry *e;
     int n;
     rcl_device_profile(d, &e, &n);
+    memset(d->prof, 0, sizeof d->prof);
     d->nprof = 0;
 }
 

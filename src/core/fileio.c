@@ -174,6 +174,13 @@ rcl_status rcl_file_write_atomic(const char *path, const void *data, size_t n) {
     return rcl_atomic_commit(a);
 }
 
+rcl_status rcl_file_check_writable(const char *path) {
+    rcl_atomic_file *a;
+    RCL_TRY(rcl_atomic_open(path, &a));
+    rcl_atomic_abort(a);
+    return RCL_OK;
+}
+
 rcl_status rcl_mkdirs(const char *path) {
     char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)

@@ -164,9 +164,9 @@ const char *rcl_attack_describe(const rcl_attack_config *cfg, char *buf, size_t 
         snprintf(buf, cap, "fgsm:eps=%s,mode=%s,loss=%s,seed=%llu%s", eps, rcl_attack_mode_name(cfg->mode), loss,
                  (unsigned long long)cfg->seed, bn);
     else
-        snprintf(buf, cap, "pgd:eps=%s,step=%s,steps=%d,restarts=%d,start=%s,mode=%s,loss=%s,seed=%llu%s", eps,
-                 step, cfg->steps, cfg->restarts, cfg->random_start ? "random" : "none",
-                 rcl_attack_mode_name(cfg->mode), loss, (unsigned long long)cfg->seed, bn);
+        snprintf(buf, cap, "pgd:eps=%s,step=%s,steps=%d,restarts=%d,start=%s,mode=%s,loss=%s,seed=%llu%s", eps, step,
+                 cfg->steps, cfg->restarts, cfg->random_start ? "random" : "none", rcl_attack_mode_name(cfg->mode),
+                 loss, (unsigned long long)cfg->seed, bn);
     return buf;
 }
 
@@ -182,8 +182,15 @@ static rcl_status model_backward(void *ctx, const rcl_tensor *dlogits, rcl_tenso
 
 rcl_classifier rcl_model_classifier(rcl_model *m) {
     const rcl_wrn_config *c = rcl_model_config(m);
-    rcl_classifier f = {m, rcl_model_device(m), c->in_c, c->in_h, c->in_w, c->num_classes,
-                        rcl_model_batch_cap(m), model_forward, model_backward};
+    rcl_classifier f = {m,
+                        rcl_model_device(m),
+                        c->in_c,
+                        c->in_h,
+                        c->in_w,
+                        c->num_classes,
+                        rcl_model_batch_cap(m),
+                        model_forward,
+                        model_backward};
     return f;
 }
 
@@ -207,8 +214,8 @@ static rcl_tensor view(const rcl_tensor *t, int n) {
 void rcl_attack_free(rcl_attack *a) {
     if (!a)
         return;
-    rcl_tensor *ts[] = {&a->pix, &a->centre, &a->adv, &a->net, &a->grad, &a->best, &a->dlogits,
-                        &a->row_loss, &a->best_loss, &a->maxdiff};
+    rcl_tensor *ts[] = {&a->pix,  &a->centre,  &a->adv,      &a->net,       &a->grad,
+                        &a->best, &a->dlogits, &a->row_loss, &a->best_loss, &a->maxdiff};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
         rcl_tensor_release(ts[i]);
     size_t ib = (size_t)a->cap * sizeof(cl_int);
@@ -310,8 +317,8 @@ rcl_status rcl_attack_run(rcl_attack *a, const rcl_tensor *x, cl_mem labels, con
     if (c->random_start) {
         if (!index)
             return rcl_fail(RCL_ERR_INVALID_ARG, "attack: a random start needs the images' dataset indices");
-        cl_int e = clEnqueueWriteBuffer(rcl_device_queue(d), a->index, CL_TRUE, 0, (size_t)n * sizeof(cl_int), index,
-                                        0, NULL, NULL);
+        cl_int e = clEnqueueWriteBuffer(rcl_device_queue(d), a->index, CL_TRUE, 0, (size_t)n * sizeof(cl_int), index, 0,
+                                        NULL, NULL);
         if (e != CL_SUCCESS)
             return rcl_fail(RCL_ERR_OPENCL, "uploading attack indices failed: %s", rcl_cl_error_name(e));
     }
@@ -323,8 +330,8 @@ rcl_status rcl_attack_run(rcl_attack *a, const rcl_tensor *x, cl_mem labels, con
     int score = st || c->restarts > 1; /* else the last iterate is the result, unscored */
     RCL_TRY(rcl_attack_to_pixels(d, x, c->mean, c->std, &pix));
     for (int r = 0; r < c->restarts; r++) {
-        RCL_TRY(rcl_attack_start(d, &pix, a->index, c->random_start, eps, c->mode, seed32, counter + (uint32_t)r,
-                                 &adv, &centre));
+        RCL_TRY(rcl_attack_start(d, &pix, a->index, c->random_start, eps, c->mode, seed32, counter + (uint32_t)r, &adv,
+                                 &centre));
         for (int i = 0; i < c->steps; i++) {
             RCL_TRY(evaluate_point(a, x, &pix, &adv, labels, n, &grad));
             if (st && r == 0 && i == 0)
@@ -366,8 +373,8 @@ rcl_status rcl_attack_run(rcl_attack *a, const rcl_tensor *x, cl_mem labels, con
 
 /* ---- evaluation ---- */
 
-rcl_status rcl_adv_evaluate_classifier(const rcl_classifier *f, const rcl_dataset *ds, const int *indices,
-                                       int count, const rcl_attack_config *cfg, rcl_adv_result *res) {
+rcl_status rcl_adv_evaluate_classifier(const rcl_classifier *f, const rcl_dataset *ds, const int *indices, int count,
+                                       const rcl_attack_config *cfg, rcl_adv_result *res) {
     memset(res, 0, sizeof *res);
     res->cfg = *cfg;
     if (ds->c != f->in_c || ds->h != f->in_h || ds->w != f->in_w)
@@ -393,6 +400,8 @@ rcl_status rcl_adv_evaluate_classifier(const rcl_classifier *f, const rcl_datase
     rcl_status s = rcl_loader_create(ds, indices, count, &lo, &l);
     if (s == RCL_OK)
         s = rcl_attack_create(f, cfg, &a);
+    if (s == RCL_OK)
+        res->cfg = a->cfg; /* what runs (FGSM: one step of eps, no start) */
     if (s == RCL_OK)
         s = rcl_tensor_create(d, &x, "attack batch", 4, cap, f->in_c, f->in_h, f->in_w);
     if (s == RCL_OK)
@@ -423,7 +432,8 @@ rcl_status rcl_adv_evaluate_classifier(const rcl_classifier *f, const rcl_datase
             s = rcl_fail(RCL_ERR_OPENCL, "uploading attack labels failed");
             break;
         }
-        if ((s = f->forward(f->ctx, &xv, 0, &logits)) != RCL_OK || (s = rcl_count_correct(d, logits, labels, correct)) != RCL_OK)
+        if ((s = f->forward(f->ctx, &xv, 0, &logits)) != RCL_OK ||
+            (s = rcl_count_correct(d, logits, labels, correct)) != RCL_OK)
             break;
         if ((s = read_ints(d, correct, 1, &got)) != RCL_OK ||
             (s = rcl_attack_run(a, &xv, labels, idx, n, 0, &xv, &st)) != RCL_OK)
@@ -461,9 +471,8 @@ rcl_status rcl_adv_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indi
     return rcl_adv_evaluate_classifier(&f, ds, indices, count, cfg, res);
 }
 
-rcl_status rcl_adv_sweep_classifier(const rcl_classifier *f, const rcl_dataset *ds, const int *indices,
-                                    int count, const rcl_attack_config *cfg, const double *eps, int neps,
-                                    rcl_adv_result *res) {
+rcl_status rcl_adv_sweep_classifier(const rcl_classifier *f, const rcl_dataset *ds, const int *indices, int count,
+                                    const rcl_attack_config *cfg, const double *eps, int neps, rcl_adv_result *res) {
     for (int i = 0; i < neps; i++) {
         rcl_attack_config c = *cfg;
         c.eps = eps[i];
@@ -493,7 +502,8 @@ typedef struct {
 static rcl_status adv_train_input(void *ctx, rcl_model *m, rcl_tensor *x, cl_mem labels, const int32_t *index, int n) {
     adv_train_ctx *c = ctx;
     if (m != c->m)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "adversarial training hook: called with another model than it was made for");
+        return rcl_fail(RCL_ERR_INVALID_ARG,
+                        "adversarial training hook: called with another model than it was made for");
     uint32_t counter = (uint32_t)rcl_model_steps(m) * (uint32_t)c->restarts;
     return rcl_attack_run(c->a, x, labels, index, n, counter, x, NULL);
 }

@@ -17,9 +17,9 @@ static rcl_status like(const rcl_tensor *t, const char *what, const rcl_tensor *
 }
 
 rcl_status rcl_batchnorm_backward_eval(rcl_device *d, int relu, const rcl_tensor *x, const rcl_tensor *y,
-                                       const rcl_tensor *dy, const rcl_tensor *gamma,
-                                       const rcl_tensor *running_mean, const rcl_tensor *running_var, float eps,
-                                       rcl_tensor *dx, rcl_tensor *dgamma, rcl_tensor *dbeta) {
+                                       const rcl_tensor *dy, const rcl_tensor *gamma, const rcl_tensor *running_mean,
+                                       const rcl_tensor *running_var, float eps, rcl_tensor *dx, rcl_tensor *dgamma,
+                                       rcl_tensor *dbeta) {
     if (!x || !x->buf)
         return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm eval backward x: tensor missing");
     if (x->ndim < 2 || x->n > UINT32_MAX)
@@ -47,11 +47,21 @@ rcl_status rcl_batchnorm_backward_eval(rcl_device *d, int relu, const rcl_tensor
         l *= 2;
     size_t g = l * (size_t)c;
     cl_mem ybuf = relu ? y->buf : x->buf; /* unused without relu */
-    rcl_arg a[] = {RCL_MEM(x->buf),       RCL_MEM(ybuf),         RCL_MEM(dy->buf),
-                   RCL_MEM(gamma->buf),   RCL_MEM(running_mean->buf), RCL_MEM(running_var->buf),
-                   RCL_MEM(dx->buf),      RCL_MEM(dgamma->buf),  RCL_MEM(dbeta->buf),
-                   RCL_UINT(n),           RCL_UINT(c),           RCL_UINT(hw),
-                   RCL_FLOAT(eps),        RCL_INT(relu != 0),    RCL_INT(chunked),
+    rcl_arg a[] = {RCL_MEM(x->buf),
+                   RCL_MEM(ybuf),
+                   RCL_MEM(dy->buf),
+                   RCL_MEM(gamma->buf),
+                   RCL_MEM(running_mean->buf),
+                   RCL_MEM(running_var->buf),
+                   RCL_MEM(dx->buf),
+                   RCL_MEM(dgamma->buf),
+                   RCL_MEM(dbeta->buf),
+                   RCL_UINT(n),
+                   RCL_UINT(c),
+                   RCL_UINT(hw),
+                   RCL_FLOAT(eps),
+                   RCL_INT(relu != 0),
+                   RCL_INT(chunked),
                    RCL_LOCAL(l * sizeof(float))};
     return rcl_kernel_run(d, "bn_eval_bwd", 1, &g, &l, 16, a);
 }

@@ -45,8 +45,7 @@ void rcl_ref_attack_start(int n, int per, const double *x_pix, const int32_t *in
         }
 }
 
-void rcl_ref_attack_step(size_t total, const double *grad, const double *centre, double step, double eps,
-                         double *adv) {
+void rcl_ref_attack_step(size_t total, const double *grad, const double *centre, double step, double eps, double *adv) {
     for (size_t i = 0; i < total; i++) {
         double s = grad[i] > 0 ? 1 : (grad[i] < 0 ? -1 : 0);
         double a = fmin(fmax(adv[i] + step * s, centre[i] - eps), centre[i] + eps);
@@ -89,9 +88,8 @@ void rcl_ref_attack_loss(rcl_attack_loss loss, int n, int k, const double *logit
     }
 }
 
-void rcl_ref_attack_keep_worst(int n, int per, const double *adv, const double *row_loss,
-                               const int32_t *row_correct, int first, double *best, double *best_loss,
-                               int32_t *best_correct) {
+void rcl_ref_attack_keep_worst(int n, int per, const double *adv, const double *row_loss, const int32_t *row_correct,
+                               int first, double *best, double *best_loss, int32_t *best_correct) {
     for (int r = 0; r < n; r++) {
         if (!first && !((!row_correct[r] && best_correct[r]) ||
                         (row_correct[r] == best_correct[r] && row_loss[r] > best_loss[r])))

@@ -4,10 +4,9 @@
 
 #include "robustcl/ref.h"
 
-void rcl_ref_batchnorm_backward_eval(int relu, int n, int c, int hw, const double *x, const double *y,
-                                     const double *dy, const double *gamma, const double *running_mean,
-                                     const double *running_var, double eps, double *dx, double *dgamma,
-                                     double *dbeta) {
+void rcl_ref_batchnorm_backward_eval(int relu, int n, int c, int hw, const double *x, const double *y, const double *dy,
+                                     const double *gamma, const double *running_mean, const double *running_var,
+                                     double eps, double *dx, double *dgamma, double *dbeta) {
     for (int ch = 0; ch < c; ch++) {
         double invstd = 1.0 / sqrt(running_var[ch] + eps), db = 0, dg = 0;
         for (int b = 0; b < n; b++)

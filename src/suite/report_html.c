@@ -18,6 +18,7 @@ static const char *arm_color[2] = {"#d95f02", "#1b9e77"}; /* scratch, pre-traine
 typedef struct {
     FILE *f;
     double x0, x1, y0, y1;
+    int legend_bottom; /* stack the legend up from the lower right, where curves rarely are */
 } plot;
 
 static double px(const plot *p, double x) { return ML + (x - p->x0) / (p->x1 - p->x0) * (W - ML - MR); }
@@ -36,6 +37,7 @@ static void esc(FILE *f, const char *s) {
 static void plot_begin(plot *p, FILE *f, const char *title, const char *xlabel, const char *ylabel, double x0,
                        double x1, double y0, double y1) {
     p->f = f, p->x0 = x0, p->x1 = x1 > x0 ? x1 : x0 + 1, p->y0 = y0, p->y1 = y1 > y0 ? y1 : y0 + 1;
+    p->legend_bottom = 0;
     fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 %d %d' role='img'>\n", W, H,
             W, H);
     fprintf(f, "<text x='%d' y='18' font-size='14' font-weight='bold'>", W / 2 - 150);
@@ -57,10 +59,11 @@ static void plot_begin(plot *p, FILE *f, const char *title, const char *xlabel, 
 }
 
 static void legend(plot *p, int i, const char *color, const char *text, int dashed) {
-    int y = MT + 12 + 14 * i;
-    fprintf(p->f, "<line x1='%d' x2='%d' y1='%d' y2='%d' stroke='%s' stroke-width='2'%s/>", ML + 8, ML + 26, y, y, color,
+    int y = p->legend_bottom ? H - MB - 10 - 14 * i : MT + 12 + 14 * i;
+    int x = p->legend_bottom ? W - MR - 190 : ML + 8;
+    fprintf(p->f, "<line x1='%d' x2='%d' y1='%d' y2='%d' stroke='%s' stroke-width='2'%s/>", x, x + 18, y, y, color,
             dashed ? " stroke-dasharray='4 3'" : "");
-    fprintf(p->f, "<text x='%d' y='%d' font-size='10'>", ML + 30, y + 3);
+    fprintf(p->f, "<text x='%d' y='%d' font-size='10'>", x + 22, y + 3);
     esc(p->f, text);
     fprintf(p->f, "</text>\n");
 }
@@ -116,6 +119,7 @@ static void plot_noise(FILE *f, const rcl_summary_row *rows, int nr) {
     plot p;
     plot_begin(&p, f, "Test error vs label corruption", "corruption strength s", "test error (%)", 0, smax, 0,
                ceil(emax / 10 + 0.01) * 10);
+    p.legend_bottom = 1;
     int li = 0;
     for (int mi = 0; mi < nm; mi++)
         for (int a = 0; a < 2; a++) {
@@ -204,6 +208,7 @@ static void plot_roc(FILE *f, const rcl_run_result *runs, int n) {
         char title[96];
         snprintf(title, sizeof title, "ROC, OOD set %s (seed %d)", set, r[0]->seed);
         plot_begin(&p, f, title, "false positive rate", "true positive rate", 0, 1, 0, 1);
+        p.legend_bottom = 1;
         double diag[2] = {0, 1};
         polyline(&p, diag, diag, 2, "#bbb", 1);
         for (int a = 0; a < 2; a++) {
@@ -252,7 +257,7 @@ rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const rc
     fprintf(f, "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>robustcl suite report</title>\n"
                "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}table{border-collapse:collapse}"
                "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td.l,th.l{text-align:left}"
-               "svg{margin:4px;border:1px solid #eee}pre{background:#f6f6f6;padding:8px}</style></head><body>\n");
+               "svg{margin:4px;border:1px solid #eee}pre{background:#f6f6f6;padding:8px;white-space:pre-wrap}</style></head><body>\n");
     fprintf(f, "<h1>robustcl suite: scratch vs pre-trained</h1>\n<h2>Grid</h2>\n<pre>");
     char *desc = NULL;
     size_t dlen = 0;

@@ -132,6 +132,48 @@ static rcl_status read_scalars(rcl_device *d, step_buffers *b, float *loss, cl_i
     return RCL_OK;
 }
 
+/* Gradients then weights of every trainable parameter: checked for NaN/Inf after each
+ * step, so a diverging run stops within one step, before its next checkpoint. */
+typedef struct {
+    const rcl_tensor **t;
+    const char **what;
+    int *bad, n;
+} finite_check;
+
+static rcl_status finite_check_make(rcl_model *m, finite_check *fc) {
+    int np = rcl_model_param_count(m);
+    fc->t = malloc(sizeof *fc->t * (size_t)(2 * np));
+    fc->what = malloc(sizeof *fc->what * (size_t)(2 * np));
+    fc->bad = malloc(sizeof *fc->bad * (size_t)(2 * np));
+    fc->n = 0;
+    if (!fc->t || !fc->what || !fc->bad)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < np; i++) {
+            rcl_param *p = rcl_model_param(m, i);
+            if (!p->trainable)
+                continue;
+            fc->t[fc->n] = pass ? &p->value : &p->grad;
+            fc->what[fc->n++] = p->name;
+        }
+    return RCL_OK;
+}
+
+static void finite_check_free(finite_check *fc) {
+    free(fc->t), free(fc->what), free(fc->bad);
+}
+
+static rcl_status finite_check_run(rcl_device *d, finite_check *fc, const rcl_train_state *st) {
+    int first = -1;
+    RCL_TRY(rcl_check_finite(d, fc->t, fc->n, fc->bad, &first));
+    if (first < 0)
+        return RCL_OK;
+    int grads = fc->n / 2;
+    return rcl_fail(RCL_ERR_NUMERIC, "NaN or Inf in the %s of %s at step %ld (epoch %d, batch %d): stopping; the last "
+                    "checkpoint is kept (try a lower --lr)",
+                    first < grads ? "gradient" : "weights", fc->what[first], st->step + 1, st->epoch + 1, st->batch + 1);
+}
+
 rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
                      const rcl_train_config *cfg, rcl_train_result *res) {
     rcl_device *d = rcl_model_device(m);
@@ -158,6 +200,9 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
     RCL_TRY(rcl_loader_create(ds, indices, count, &lo, &l));
     step_buffers b;
     rcl_status s = step_alloc(m, cfg->batch, cfg->class_weights, &b);
+    finite_check fc = {0};
+    if (s == RCL_OK)
+        s = finite_check_make(m, &fc);
     long per_epoch = rcl_loader_batches(l), total = per_epoch * cfg->epochs;
     rcl_train_state st = cfg->start;
     rcl_progress prog;
@@ -209,10 +254,12 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
                 (s = read_scalars(d, &b, &loss, &correct)) != RCL_OK)
                 break;
             if (!isfinite(loss)) {
-                s = rcl_fail(RCL_ERR_NUMERIC, "the loss is %g at step %ld (epoch %d, batch %d): stopping", loss,
-                             st.step + 1, st.epoch + 1, st.batch + 1);
+                s = rcl_fail(RCL_ERR_NUMERIC, "the loss is %g at step %ld (epoch %d, batch %d): stopping; the last "
+                             "checkpoint is kept (try a lower --lr)", loss, st.step + 1, st.epoch + 1, st.batch + 1);
                 break;
             }
+            if ((s = finite_check_run(d, &fc, &st)) != RCL_OK)
+                break;
             st.step++;
             st.batch++;
             images += n;
@@ -263,6 +310,7 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
     char extra[96];
     snprintf(extra, sizeof extra, "loss %.4f train err %.2f%%", res->train_loss, 100 * res->train_error);
     rcl_progress_end(&prog, extra);
+    finite_check_free(&fc);
     step_release(d, &b, cfg->batch);
     rcl_loader_free(l);
     return s;
