@@ -1,17 +1,7 @@
 /* Batch norm, optionally fused with a following ReLU (kernels/batchnorm.cl). */
 #include <stdint.h>
 
-#include "robustcl/ops.h"
-
-/* Work-group size of the per-channel reductions: a power of two, at most 256 and the
- * device maximum, no larger than needed for m elements. Fixed per shape, so the
- * reduction order (and the result) is the same run to run. */
-static size_t group_size(rcl_device *d, size_t m) {
-    size_t max = rcl_device_get_info(d)->max_work_group, l = 1;
-    while (l < 256 && l < m && l * 2 <= max)
-        l *= 2;
-    return l;
-}
+#include "op_check.h"
 
 /* How a work item walks its channel: contiguous runs on CPUs (each work item's loop
  * runs to completion before the next starts, so strided access would thrash the
@@ -76,7 +66,7 @@ rcl_status rcl_batchnorm_forward(rcl_device *d, rcl_bn_mode mode, int relu, cons
         return rcl_fail(RCL_ERR_INVALID_ARG,
                         "batchnorm x: train mode needs more than one value per channel (shape N=%d, %d per sample)",
                         n, hw);
-    size_t l = group_size(d, m), g = l * (size_t)c;
+    size_t l = rcl_op_group_size(d, m), g = l * (size_t)c;
     rcl_arg a[] = {RCL_MEM(x->buf),           RCL_MEM(gamma->buf),      RCL_MEM(beta->buf),
                    RCL_MEM(running_mean->buf), RCL_MEM(running_var->buf), RCL_MEM(y->buf),
                    RCL_MEM(save_mean->buf),    RCL_MEM(save_invstd->buf), RCL_UINT(n),
@@ -105,7 +95,7 @@ rcl_status rcl_batchnorm_backward(rcl_device *d, int relu, const rcl_tensor *x, 
         return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm backward dx: must not alias x, y or dy");
     cl_mem ybuf = relu ? y->buf : x->buf; /* unused without relu */
     size_t m = (size_t)n * (size_t)hw;
-    size_t l = group_size(d, m), g = l * (size_t)c;
+    size_t l = rcl_op_group_size(d, m), g = l * (size_t)c;
     rcl_arg a[] = {RCL_MEM(x->buf),           RCL_MEM(ybuf),         RCL_MEM(dy->buf),
                    RCL_MEM(gamma->buf),       RCL_MEM(save_mean->buf), RCL_MEM(save_invstd->buf),
                    RCL_MEM(dx->buf),          RCL_MEM(dgamma->buf),  RCL_MEM(dbeta->buf),

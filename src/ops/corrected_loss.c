@@ -3,35 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "robustcl/ops.h"
-
-static size_t group_size(rcl_device *d) {
-    size_t max = rcl_device_get_info(d)->max_work_group, l = 1;
-    while (l < 256 && l * 2 <= max)
-        l *= 2;
-    return l;
-}
-
-static rcl_status need(const rcl_tensor *t, const char *what) {
-    if (!t || !t->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
-    if (t->n > UINT32_MAX)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %zu elements, too many", what, t->n);
-    return RCL_OK;
-}
-
-/* An int32 buffer of at least `count` elements. */
-static rcl_status int_buffer(cl_mem m, const char *what, size_t count) {
-    if (!m)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: buffer missing", what);
-    size_t size = 0;
-    cl_int e = clGetMemObjectInfo(m, CL_MEM_SIZE, sizeof size, &size, NULL);
-    if (e != CL_SUCCESS)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: not a buffer (%s)", what, rcl_cl_error_name(e));
-    if (size < count * sizeof(cl_int))
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %zu bytes, need %zu int32 values", what, size, count);
-    return RCL_OK;
-}
+#include "op_check.h"
 
 /* Checks x [N,K] (logits or probs), labels [N], trusted [N] (optional), C [K,K] and
  * out [N,K]; *n and *k set. `op` prefixes the messages. */
@@ -39,22 +11,22 @@ static rcl_status check_args(const char *op, const rcl_tensor *x, const char *xn
                              const rcl_tensor *C, const rcl_tensor *out, const char *outname, int *n, int *k) {
     char what[96];
     snprintf(what, sizeof what, "%s %s", op, xname);
-    RCL_TRY(need(x, what));
+    RCL_TRY(rcl_op_need(x, what));
     if (x->ndim != 2)
         return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %d dimensions, expected [N,K]", what, x->ndim);
     *n = x->shape[0];
     *k = x->shape[1];
     snprintf(what, sizeof what, "%s labels", op);
-    RCL_TRY(int_buffer(labels, what, (size_t)*n));
+    RCL_TRY(rcl_op_int_buffer(labels, what, (size_t)*n));
     if (trusted) {
         snprintf(what, sizeof what, "%s trusted", op);
-        RCL_TRY(int_buffer(trusted, what, (size_t)*n));
+        RCL_TRY(rcl_op_int_buffer(trusted, what, (size_t)*n));
     }
     snprintf(what, sizeof what, "%s C", op);
-    RCL_TRY(need(C, what));
+    RCL_TRY(rcl_op_need(C, what));
     RCL_TRY(rcl_tensor_expect(C, what, 2, *k, *k));
     snprintf(what, sizeof what, "%s %s", op, outname);
-    RCL_TRY(need(out, what));
+    RCL_TRY(rcl_op_need(out, what));
     return rcl_tensor_expect(out, what, 2, *n, *k);
 }
 
@@ -62,11 +34,11 @@ rcl_status rcl_corrected_loss_forward(rcl_device *d, const rcl_tensor *logits, c
                                       const rcl_tensor *C, rcl_tensor *probs, rcl_tensor *loss) {
     int n = 0, k = 0;
     RCL_TRY(check_args("corrected_loss", logits, "logits", labels, trusted, C, probs, "probs", &n, &k));
-    RCL_TRY(need(loss, "corrected_loss loss"));
+    RCL_TRY(rcl_op_need(loss, "corrected_loss loss"));
     if (loss->n != 1)
         return rcl_fail(RCL_ERR_INVALID_ARG, "corrected_loss loss: %zu elements, expected 1", loss->n);
     cl_mem tr = trusted ? trusted : labels; /* absent flags: any valid buffer, never read */
-    size_t l = group_size(d);
+    size_t l = rcl_op_group_size(d, SIZE_MAX);
     rcl_arg a[] = {RCL_MEM(logits->buf), RCL_MEM(labels),    RCL_MEM(tr),      RCL_INT(trusted != NULL),
                    RCL_MEM(C->buf),      RCL_MEM(probs->buf), RCL_MEM(loss->buf), RCL_UINT(n),
                    RCL_UINT(k),          RCL_LOCAL(l * sizeof(float))};

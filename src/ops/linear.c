@@ -3,21 +3,13 @@
 #include <stdint.h>
 
 #include "robustcl/gemm.h"
-#include "robustcl/ops.h"
-
-static rcl_status need(const rcl_tensor *t, const char *what) {
-    if (!t || !t->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
-    if (t->n > UINT32_MAX)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %zu elements, too many", what, t->n);
-    return RCL_OK;
-}
+#include "op_check.h"
 
 /* N, F from x ([N, ...]) and K from w, which must be [K, F]. */
 static rcl_status linear_dims(const rcl_tensor *x, const char *wx, const rcl_tensor *w, const char *ww,
                               int *n, int *f, int *k) {
-    RCL_TRY(need(x, wx));
-    RCL_TRY(need(w, ww));
+    RCL_TRY(rcl_op_need(x, wx));
+    RCL_TRY(rcl_op_need(w, ww));
     *n = x->shape[0];
     *f = (int)(x->n / (size_t)*n);
     if (w->ndim != 2 || w->shape[1] != *f)
@@ -30,10 +22,10 @@ rcl_status rcl_linear_forward(rcl_device *d, const rcl_tensor *x, const rcl_tens
                               const rcl_tensor *b, rcl_tensor *y) {
     int n = 0, f = 0, k = 0;
     RCL_TRY(linear_dims(x, "linear x", w, "linear w", &n, &f, &k));
-    RCL_TRY(need(y, "linear y"));
+    RCL_TRY(rcl_op_need(y, "linear y"));
     RCL_TRY(rcl_tensor_expect(y, "linear y", 2, n, k));
     if (b) {
-        RCL_TRY(need(b, "linear b"));
+        RCL_TRY(rcl_op_need(b, "linear b"));
         RCL_TRY(rcl_tensor_expect(b, "linear b", 1, k));
     }
     RCL_TRY(rcl_gemm(d, 0, 1, (size_t)n, (size_t)k, (size_t)f, 1.0f, x->buf, 0, (size_t)f, w->buf, 0,
@@ -49,17 +41,17 @@ rcl_status rcl_linear_backward(rcl_device *d, const rcl_tensor *x, const rcl_ten
                                const rcl_tensor *dy, rcl_tensor *dx, rcl_tensor *dw, rcl_tensor *db) {
     int n = 0, f = 0, k = 0;
     RCL_TRY(linear_dims(x, "linear backward x", w, "linear backward w", &n, &f, &k));
-    RCL_TRY(need(dy, "linear backward dy"));
+    RCL_TRY(rcl_op_need(dy, "linear backward dy"));
     RCL_TRY(rcl_tensor_expect(dy, "linear backward dy", 2, n, k));
-    RCL_TRY(need(dw, "linear backward dw"));
+    RCL_TRY(rcl_op_need(dw, "linear backward dw"));
     RCL_TRY(rcl_tensor_expect(dw, "linear backward dw", 2, k, f));
     if (dx) {
-        RCL_TRY(need(dx, "linear backward dx"));
+        RCL_TRY(rcl_op_need(dx, "linear backward dx"));
         RCL_TRY(rcl_tensor_expect(dx, "linear backward dx", x->ndim, x->shape[0], x->shape[1],
                                   x->shape[2], x->shape[3]));
     }
     if (db) {
-        RCL_TRY(need(db, "linear backward db"));
+        RCL_TRY(rcl_op_need(db, "linear backward db"));
         RCL_TRY(rcl_tensor_expect(db, "linear backward db", 1, k));
     }
     /* dw[K,F] = dy^T[K,N] x[N,F] */
