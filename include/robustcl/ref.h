@@ -37,6 +37,9 @@ void rcl_ref_linear_forward(int n, int f, int k, const double *x, const double *
 void rcl_ref_linear_backward(int n, int f, int k, const double *x, const double *w, const double *dy,
                              double *dx, double *dw, double *db);
 
+/* p = softmax(z) over k entries; returns log sum exp(z). */
+double rcl_ref_softmax_row(int k, const double *z, double *p);
+
 /* returns the loss; probs [n,k] */
 double rcl_ref_softmax_xent_forward(int n, int k, const double *logits, const int *labels,
                                     const double *class_w, const double *sample_w, double *probs);

@@ -17,16 +17,8 @@ double rcl_ref_corrected_loss_forward(int n, int k, const double *logits, const 
                                       const double *C, double *probs) {
     double sl = 0;
     for (int i = 0; i < n; i++) {
-        const double *z = logits + (size_t)i * k;
         double *p = probs + (size_t)i * k;
-        double mx = z[0];
-        for (int j = 1; j < k; j++)
-            mx = z[j] > mx ? z[j] : mx;
-        double se = 0;
-        for (int j = 0; j < k; j++)
-            se += exp(z[j] - mx);
-        for (int j = 0; j < k; j++)
-            p[j] = exp(z[j] - mx) / se;
+        rcl_ref_softmax_row(k, logits + (size_t)i * k, p);
         int y = labels[i];
         sl += trusted && trusted[i] ? -log(p[y]) : -log(noisy_prob(k, p, C, y));
     }
