@@ -32,6 +32,22 @@ check "import .pt (exit $rc): $(head -1 $tmp/i.log)" "[ $rc -eq 0 ] && grep -q '
 "$bin" import "$data/io_torch_ckpt.pt" "$tmp/bad.safetensors" > "$tmp/i.log" 2>&1; rc=$?
 check "import of a non-WRN state_dict -> exit 1, one line" "[ $rc -eq 1 ] && [ \$(wc -l < $tmp/i.log) -eq 1 ]"
 
+# a device whose self-test failed is refused unless --force
+( export ROBUSTCL_CACHE_DIR="$tmp/cache"
+  "$bin" selftest > "$tmp/st.log" 2>&1
+  for f in "$tmp"/cache/selftest-*.txt; do echo fail > "$f"; done
+  "$bin" train --data "fashion-mnist,n=64" --test "fashion-mnist,split=test,n=32" --arch wrn-10-1 --batch 32 > "$tmp/f.log" 2>&1
+  echo $? > "$tmp/f.rc"
+  "$bin" train --data "fashion-mnist,n=64" --test "fashion-mnist,split=test,n=32" --arch wrn-10-1 --batch 32 --force > /dev/null 2>&1
+  echo $? > "$tmp/g.rc" )
+check "selftest table printed" "grep -q 'passed, 0 failed' $tmp/st.log"
+check "failed self-test refused (exit $(cat $tmp/f.rc))" "[ \$(cat $tmp/f.rc) -eq 1 ] && grep -q 'failed its self-test' $tmp/f.log"
+check "--force trains anyway" "[ \$(cat $tmp/g.rc) -eq 0 ]"
+
+# no OpenCL platform: a message that says how to install one
+OCL_ICD_VENDORS="$tmp/no-icd" "$bin" devices > "$tmp/n.log" 2>&1; rc=$?
+check "empty ICD registry -> exit 1 with install advice" "[ $rc -eq 1 ] && grep -q 'pocl-opencl-icd' $tmp/n.log"
+
 # usage errors: exit 2, one line
 "$bin" train --epochs zero > "$tmp/u.log" 2>&1; rc=$?
 check "bad number -> exit 2 (got $rc)" "[ $rc -eq 2 ] && [ \$(wc -l < $tmp/u.log) -eq 1 ]"

@@ -176,6 +176,71 @@ done:
     return st;
 }
 
+/* Eval-mode BN backward (attacks on trained models) with ReLU. */
+static rcl_status check_bn_eval(st_ctx *c, int n, int ch, int h) {
+    int xs[4] = {n, ch, h, h}, cs[1] = {ch};
+    pair x, y, dy, g, rm, rv, dx, dg, db;
+    rcl_status st;
+    if ((st = pair_make(c, &x, 4, xs, 1)) || (st = pair_make(c, &y, 4, xs, 1)) || (st = pair_make(c, &dy, 4, xs, 1)) ||
+        (st = pair_make(c, &g, 1, cs, 1)) || (st = pair_make(c, &rm, 1, cs, 1)) || (st = pair_make(c, &rv, 1, cs, 0)) ||
+        (st = pair_make(c, &dx, 4, xs, 0)) || (st = pair_make(c, &dg, 1, cs, 0)) || (st = pair_make(c, &db, 1, cs, 0)))
+        goto done;
+    for (int i = 0; i < ch; i++)
+        rv.f[i] = 0.5f + (float)i / ch, rv.h[i] = rv.f[i];
+    if ((st = rcl_tensor_upload(&rv.t, rv.f)) ||
+        (st = rcl_batchnorm_backward_eval(c->d, 1, &x.t, &y.t, &dy.t, &g.t, &rm.t, &rv.t, 1e-5f, &dx.t, &dg.t, &db.t)) ||
+        (st = fetch(&dx)) || (st = fetch(&dg)) || (st = fetch(&db)))
+        goto done;
+    rcl_ref_batchnorm_backward_eval(1, n, ch, h * h, x.h, y.h, dy.h, g.h, rm.h, rv.h, 1e-5f, dx.h, dg.h, db.h);
+    char shape[48];
+    snprintf(shape, sizeof shape, "%dx%dx%dx%d", n, ch, h, h);
+    record(c, "batchnorm eval backward dx", shape, dx.f, dx.h, dx.t.n);
+    record(c, "batchnorm eval backward dgamma", shape, dg.f, dg.h, dg.t.n);
+    record(c, "batchnorm eval backward dbeta", shape, db.f, db.h, db.t.n);
+done:
+    pair_free(&x), pair_free(&y), pair_free(&dy), pair_free(&g), pair_free(&rm), pair_free(&rv);
+    pair_free(&dx), pair_free(&dg), pair_free(&db);
+    return st;
+}
+
+/* Forward/GLC corrected loss with a mix of trusted rows. */
+static rcl_status check_corrected_loss(st_ctx *c, int n, int k) {
+    int ls[2] = {n, k}, cs[2] = {k, k}, one[1] = {1};
+    pair lg, C, pr, loss, dl;
+    cl_mem labels = NULL, trusted = NULL;
+    int *lab = malloc((size_t)n * sizeof *lab), *tr = malloc((size_t)n * sizeof *tr);
+    rcl_status st = lab && tr ? RCL_OK : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory in selftest");
+    for (int i = 0; st == RCL_OK && i < n; i++)
+        lab[i] = (int)rcl_rng_below(&c->rng, (uint64_t)k), tr[i] = i % 3 == 0;
+    if (st || (st = pair_make(c, &lg, 2, ls, 1)) || (st = pair_make(c, &C, 2, cs, 0)) || (st = pair_make(c, &pr, 2, ls, 0)) ||
+        (st = pair_make(c, &loss, 1, one, 0)) || (st = pair_make(c, &dl, 2, ls, 0)))
+        goto done;
+    for (int i = 0; i < k * k; i++) /* uniform corruption, s = 0.4 */
+        C.f[i] = (float)((i / k == i % k ? 0.6 : 0.0) + 0.4 / k), C.h[i] = C.f[i];
+    if ((st = rcl_tensor_upload(&C.t, C.f)) ||
+        (st = rcl_device_alloc(c->d, (size_t)n * sizeof(cl_int), "selftest labels", &labels)) ||
+        (st = rcl_device_alloc(c->d, (size_t)n * sizeof(cl_int), "selftest trusted", &trusted)))
+        goto done;
+    clEnqueueWriteBuffer(rcl_device_queue(c->d), labels, CL_TRUE, 0, (size_t)n * sizeof(cl_int), lab, 0, NULL, NULL);
+    clEnqueueWriteBuffer(rcl_device_queue(c->d), trusted, CL_TRUE, 0, (size_t)n * sizeof(cl_int), tr, 0, NULL, NULL);
+    if ((st = rcl_corrected_loss_forward(c->d, &lg.t, labels, trusted, &C.t, &pr.t, &loss.t)) ||
+        (st = rcl_corrected_loss_backward(c->d, &pr.t, labels, trusted, &C.t, &dl.t)) || (st = fetch(&loss)) ||
+        (st = fetch(&dl)))
+        goto done;
+    loss.h[0] = rcl_ref_corrected_loss_forward(n, k, lg.h, lab, tr, C.h, pr.h);
+    rcl_ref_corrected_loss_backward(n, k, pr.h, lab, tr, C.h, dl.h);
+    char shape[48];
+    snprintf(shape, sizeof shape, "%dx%d", n, k);
+    record(c, "corrected loss", shape, loss.f, loss.h, 1);
+    record(c, "corrected loss backward", shape, dl.f, dl.h, dl.t.n);
+done:
+    rcl_device_free(c->d, labels, (size_t)n * sizeof(cl_int));
+    rcl_device_free(c->d, trusted, (size_t)n * sizeof(cl_int));
+    free(lab), free(tr);
+    pair_free(&lg), pair_free(&C), pair_free(&pr), pair_free(&loss), pair_free(&dl);
+    return st;
+}
+
 static rcl_status check_elementwise(st_ctx *c, int n) {
     int s1[1] = {n};
     pair x, y, g, buf, w;
@@ -208,6 +273,8 @@ rcl_status rcl_selftest_run(rcl_device *d, rcl_selftest_row **rows, int *count, 
     if (!s) s = check_bn(&c, 4, 16, 7);
     if (!s) s = check_bn(&c, 8, 64, 8);
     if (!s) s = check_head(&c, 5, 32, 8, 10);
+    if (!s) s = check_bn_eval(&c, 3, 16, 6);
+    if (!s) s = check_corrected_loss(&c, 37, 10);
     if (!s) s = check_elementwise(&c, 10007);
     *rows = c.rows;
     *count = c.n;
