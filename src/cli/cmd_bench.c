@@ -14,7 +14,8 @@ static void help(void) {
            "                           [--steps 3] [--device SEL] [--json FILE] [--peer]\n"
            "                           [--peer-threads 2] [--peer-device cpu] [--peer-script PATH]\n"
            "       robustcl bench logits --model FILE [--input-tensor parity.input] [--reference FILE]\n"
-           "                           [--tolerance 1e-4] [--device SEL] [--json FILE]\n\n"
+           "                           [--tolerance 1e-4] [--device SEL] [--json FILE]\n"
+           "       robustcl bench loader [--data fashion-mnist] [--batch 128] [--json FILE]\n\n"
            "gemm: SGEMM GFLOP/s (best of --repeat) on WRN convolution shapes, beside numpy.matmul's\n"
            "      (the peer script's gemm mode: OpenBLAS where libblas.so.3 is OpenBLAS; the JSON names\n"
            "      the library) and the fraction; \"peer unavailable\" without python3 + numpy.\n"
@@ -28,6 +29,8 @@ static void help(void) {
            "      (default: the checkpoint itself, e.g. tests/data/torch_parity.safetensors); --json\n"
            "      writes them; --reference compares with such a JSON (from another device) and fails\n"
            "      when max|diff| > tolerance x max|reference|.\n"
+           "loader: images/s of the input pipeline alone (one epoch of --data with crop, flip and\n"
+           "      normalisation on its background thread): it must far outrun bench step.\n"
            "--peer-script: default bench/peer_pytorch.py (run from the source tree); the interpreter\n"
            "      is $ROBUSTCL_PYTHON, default /usr/bin/python3 (Debian's, with python3-torch).\n");
 }
@@ -404,6 +407,44 @@ static rcl_status bench_logits(rcl_device *d, const char *model, const char *inp
     return s;
 }
 
+/* The input pipeline alone (background thread, crop + flip + normalisation): it must
+ * outrun the device by far so training never waits for data. */
+static rcl_status bench_loader(const char *spec, int batch, rcl_json_writer *jw) {
+    rcl_dataset ds = {0};
+    RCL_TRY(rcl_dataset_load(spec, 1, &ds));
+    rcl_loader_options o = rcl_loader_defaults();
+    o.batch = batch;
+    rcl_loader *l = NULL;
+    rcl_status s = rcl_loader_create(&ds, NULL, 0, &o, &l);
+    long images = 0;
+    double t0 = rcl_now();
+    if (s == RCL_OK && (s = rcl_loader_start(l, 0, 0)) == RCL_OK)
+        for (;;) {
+            const float *x;
+            const int32_t *y, *idx;
+            int n;
+            if ((s = rcl_loader_next(l, &x, &y, &idx, &n)) != RCL_OK || n == 0)
+                break;
+            images += n;
+        }
+    double el = rcl_now() - t0;
+    if (s == RCL_OK) {
+        printf("loader on %s (%dx%dx%d, batch %d, crop+flip+normalise, one producer thread): %.0f images/s "
+               "(%ld images in %.2f s)\n", ds.name, ds.c, ds.h, ds.w, batch, images / el, images, el);
+        if (jw) {
+            rcl_jw_begin_object(jw);
+            rcl_jw_key(jw, "bench"), rcl_jw_string(jw, "loader");
+            rcl_jw_key(jw, "data"), rcl_jw_string(jw, ds.name);
+            rcl_jw_key(jw, "batch"), rcl_jw_int(jw, batch);
+            rcl_jw_key(jw, "images_per_second"), rcl_jw_number(jw, images / el);
+            rcl_jw_end_object(jw);
+        }
+    }
+    rcl_loader_free(l);
+    rcl_dataset_free(&ds);
+    return s;
+}
+
 int rcl_cmd_bench(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help")) {
         help();
@@ -411,12 +452,12 @@ int rcl_cmd_bench(int argc, char **argv) {
     }
     const char *what = argv[1], *dev = NULL, *json_path = NULL, *input = "32x32x3";
     const char *script = "bench/peer_pytorch.py", *peer_device = "cpu", *model = NULL;
-    const char *input_tensor = "parity.input", *reference = NULL;
+    const char *input_tensor = "parity.input", *reference = NULL, *data = "fashion-mnist";
     double tol = 1e-4;
     step_cfg b = {"wrn-16-4", 128, 0, 0, 0, 10, 3};
     int repeat = 3, peer = 0, peer_threads = 2;
-    if (strcmp(what, "gemm") && strcmp(what, "step") && strcmp(what, "logits"))
-        return rcl_cli_usage("bench", "unknown benchmark '%s' (gemm, step or logits)", what);
+    if (strcmp(what, "gemm") && strcmp(what, "step") && strcmp(what, "logits") && strcmp(what, "loader"))
+        return rcl_cli_usage("bench", "unknown benchmark '%s' (gemm, step, logits or loader)", what);
     rcl_args a;
     rcl_args_init(&a, "bench", argc - 1, argv + 1);
     while (rcl_args_next(&a)) {
@@ -439,6 +480,7 @@ int rcl_cmd_bench(int argc, char **argv) {
         else if (rcl_args_is(&a, "--input-tensor")) input_tensor = rcl_args_str(&a);
         else if (rcl_args_is(&a, "--reference")) reference = rcl_args_str(&a);
         else if (rcl_args_is(&a, "--tolerance")) rcl_args_double(&a, 0, 1, &tol);
+        else if (rcl_args_is(&a, "--data")) data = rcl_args_str(&a);
         else return rcl_args_unknown(&a);
     }
     if (a.bad)
@@ -452,10 +494,25 @@ int rcl_cmd_bench(int argc, char **argv) {
     if (strspn(b.arch, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(b.arch) ||
         strspn(peer_device, "abcdefghijklmnopqrstuvwxyz0123456789:") != strlen(peer_device))
         return rcl_cli_usage("bench", "--arch / --peer-device: letters, digits, '-' and ':' only");
+    FILE *json = NULL;
+    if (!strcmp(what, "loader")) { /* host only: no device */
+        if (json_path && !(json = fopen(json_path, "w"))) {
+            rcl_fail(RCL_ERR_IO, "%s: cannot create", json_path);
+            return rcl_cli_error();
+        }
+        rcl_json_writer jl;
+        if (json)
+            rcl_jw_init(&jl, json, 2);
+        rcl_status ls = data ? bench_loader(data, b.batch, json ? &jl : NULL) : RCL_ERR_INVALID_ARG;
+        if (json) {
+            rcl_jw_finish(&jl);
+            fclose(json);
+        }
+        return ls == RCL_OK ? 0 : rcl_cli_error();
+    }
     rcl_device *d;
     if (rcl_cli_open_device(dev, !strcmp(what, "step"), &d) != RCL_OK)
         return rcl_cli_error();
-    FILE *json = NULL;
     if (json_path && !(json = fopen(json_path, "w"))) {
         rcl_device_close(d);
         rcl_fail(RCL_ERR_IO, "%s: cannot create", json_path);
