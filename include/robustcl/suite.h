@@ -63,6 +63,44 @@ void rcl_suite_describe(const rcl_suite_config *c, FILE *f);
 
 rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatile sig_atomic_t *stop);
 
+/* ---- suite paper: the paper's recipes and grids (PROTOCOL 4-9), paper mode ----
+ * Pre-training on ImageNet32 (clean WRN-40-2; adversarial WRN-28-10 with PGD-10), then
+ * for CIFAR-10 and CIFAR-100: label noise (uniform and flip, s = 0..1 step 0.1; Normal,
+ * Forward, GLC 5%, GLC 10%), class imbalance (power law, gamma 0.2..2.0; Normal,
+ * cost-sensitive, oversampling, SMOTE, pre-training), adversarial robustness (normal
+ * training, adversarial training, adversarial pre-training + fine-tuning, last layer only;
+ * PGD-20), OOD detection and calibration. Each run is a stage (OUT/stages/ID.json, IDs
+ * like "cifar10/noise-flip/0.4/glc5/pretrained/seed=1") that can run on its own. */
+typedef struct rcl_suite_paper_config {
+    char data_root[1024];  /* cifar10/ (binary), cifar100/ (binary), imagenet32/ (npz) */
+    char exclude[1024];    /* file of ImageNet32 classes left out of pre-training, or "" */
+    char datasets[64];     /* targets, comma-separated: "cifar10,cifar100" */
+    char arch[32];         /* the main net (PROTOCOL 4: wrn-40-2) */
+    char adv_arch[32];     /* the adversarial experiments' net (wrn-28-10) */
+    int batch, pretrain_batch; /* 128, 256 */
+    double scale;          /* 1 = the paper; F < 1: F times the paper's epochs and images */
+    int nseeds;            /* target runs per configuration, seeds 1..N (pre-training once) */
+    char ood[1024];        /* extra OOD sets (';'-separated specs) besides the synthetic ones */
+    char device[128];
+} rcl_suite_paper_config;
+
+void rcl_suite_paper_defaults(rcl_suite_paper_config *c);
+void rcl_suite_paper_describe(const rcl_suite_paper_config *c, FILE *f);
+/* One line per run, dependencies first: ID TAB DEPENDS (comma-separated IDs, or "-") TAB
+ * a command that runs it alone (`program suite paper ... --out OUT --only ID`). */
+rcl_status rcl_suite_paper_plan(const rcl_suite_paper_config *c, const char *out_dir, const char *program, FILE *f);
+/* Runs the runs whose ID matches one of the comma-separated shell patterns in only
+ * (NULL: every run, then OUT/report.{json,html}). A fine-tuning run needs its pre-training
+ * run's model in OUT/stages (run it first, with the same OUT). RCL_ERR_INVALID_ARG when
+ * only matches no run. */
+rcl_status rcl_suite_paper_run(const rcl_suite_paper_config *c, const char *out_dir, const char *only,
+                               volatile sig_atomic_t *stop);
+
+/* robustcl report: collects the stage results of suite runs executed anywhere
+ * (DIR/stages/NAME.json of each dir) into out_dir/report.json and report.html with the paper's
+ * Tables 1-5 beside ours; the tables also go to table (or NULL). */
+rcl_status rcl_suite_report(const char *const *dirs, int ndirs, const char *out_dir, FILE *table);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@ int rcl_cmd_bench(int argc, char **argv);
 int rcl_cmd_tune(int argc, char **argv);
 int rcl_cmd_suite(int argc, char **argv);
 int rcl_cmd_import(int argc, char **argv);
+int rcl_cmd_report(int argc, char **argv);
 
 /* Prints "robustcl: <message>" for the last failure and returns 1. */
 int rcl_cli_error(void);

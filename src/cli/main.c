@@ -19,7 +19,8 @@ static const command commands[] = {
     {"bench", rcl_cmd_bench, "GEMM and training-step benchmarks"},
     {"tune", rcl_cmd_tune, "tune CLBlast's GEMM parameters for this device"},
     {"import", rcl_cmd_import, "convert a PyTorch WRN state_dict (.pt) into a checkpoint"},
-    {"suite", rcl_cmd_suite, "the scratch vs pre-trained robustness suite (mini)"},
+    {"suite", rcl_cmd_suite, "the scratch vs pre-trained robustness suite (mini, paper)"},
+    {"report", rcl_cmd_report, "collect suite stage results into the report beside the paper's tables"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

@@ -7,16 +7,19 @@
 #include "robustcl/metrics.h"
 #include "suite_internal.h"
 
-static int same(const rcl_run_result *r, const char *experiment, const char *method, double setting) {
-    return !strcmp(r->experiment, experiment) && !strcmp(r->method, method) && fabs(r->setting - setting) < 1e-9;
+static int same(const rcl_run_result *r, const char *dataset, const char *experiment, const char *method,
+                double setting) {
+    return !strcmp(r->dataset, dataset) && !strcmp(r->experiment, experiment) && !strcmp(r->method, method) &&
+           fabs(r->setting - setting) < 1e-9;
 }
 
-int rcl_report_stat(const rcl_run_result *runs, int n, const char *experiment, const char *method, const char *arm,
-                    double setting, const char *key, double *mean, double *std) {
+int rcl_report_stat(const rcl_run_result *runs, int n, const char *dataset, const char *experiment,
+                    const char *method, const char *arm, double setting, const char *key, double *mean,
+                    double *std) {
     double sum = 0, sq = 0;
     int k = 0;
     for (int i = 0; i < n; i++) {
-        if (!same(&runs[i], experiment, method, setting) || strcmp(runs[i].arm, arm))
+        if (!same(&runs[i], dataset, experiment, method, setting) || strcmp(runs[i].arm, arm))
             continue;
         double v = rcl_run_get(&runs[i], key, NAN);
         if (isnan(v))
@@ -49,8 +52,8 @@ static void add_area_rows(const rcl_run_result *runs, int n, rcl_summary_row **r
     int nm = 0, seeds[64], ns = 0;
     for (int i = 0; i < n; i++) {
         const rcl_run_result *r = &runs[i];
-        if (strcmp(r->experiment, "noise") && strcmp(r->experiment, "clean"))
-            continue;
+        if (r->dataset[0] || (strcmp(r->experiment, "noise") && strcmp(r->experiment, "clean")))
+            continue; /* the mini suite's area; suite paper's is in its Table 1 */
         int f = 0;
         for (int j = 0; j < ng; j++)
             f |= fabs(grid[j] - r->setting) < 1e-9;
@@ -124,7 +127,7 @@ int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **out) {
                 continue;
             int seen = 0;
             for (int j = 0; j < nrows && !seen; j++)
-                seen = !strcmp(rows[j].experiment, r->experiment) && !strcmp(rows[j].method, r->method) &&
+                seen = !strcmp(rows[j].dataset, r->dataset) && !strcmp(rows[j].experiment, r->experiment) && !strcmp(rows[j].method, r->method) &&
                        fabs(rows[j].setting - r->setting) < 1e-9 && !strcmp(rows[j].metric, key);
             if (seen)
                 continue;
@@ -137,12 +140,13 @@ int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **out) {
             }
             rcl_summary_row *row = &rows[nrows++];
             memset(row, 0, sizeof *row);
+            snprintf(row->dataset, sizeof row->dataset, "%s", r->dataset);
             snprintf(row->experiment, sizeof row->experiment, "%s", r->experiment);
             snprintf(row->method, sizeof row->method, "%s", r->method);
             snprintf(row->metric, sizeof row->metric, "%s", key);
             row->setting = r->setting;
             for (int arm = 0; arm < 2; arm++)
-                row->n[arm] = rcl_report_stat(runs, n, r->experiment, r->method, arm ? "pretrained" : "scratch",
+                row->n[arm] = rcl_report_stat(runs, n, r->dataset, r->experiment, r->method, arm ? "pretrained" : "scratch",
                                               r->setting, key, &row->mean[arm], &row->std[arm]);
         }
     }
@@ -170,13 +174,42 @@ void rcl_report_table(FILE *f, const rcl_run_result *runs, int n) {
             snprintf(setting, sizeof setting, "all");
         else
             snprintf(setting, sizeof setting, "%g", r->setting);
-        fprintf(f, "%-12s %-12s %-8s %-22s", r->experiment, r->method, setting, r->metric);
+        char experiment[64];
+        snprintf(experiment, sizeof experiment, "%s%s%s", r->dataset, r->dataset[0] ? "/" : "", r->experiment);
+        fprintf(f, "%-12s %-12s %-8s %-22s", experiment, r->method, setting, r->metric);
         cell(f, r->mean[0], r->std[0], r->n[0]);
         cell(f, r->mean[1], r->std[1], r->n[1]);
         fprintf(f, "\n");
     }
     fprintf(f, "(mean +- sample std over seeds; percent)\n");
     free(rows);
+}
+
+void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int n) {
+    rcl_jw_key(w, "summary");
+    rcl_jw_begin_array(w);
+    rcl_summary_row *rows;
+    int nr = rcl_report_rows(runs, n, &rows);
+    for (int i = 0; i < nr; i++) {
+        rcl_jw_begin_object(w);
+        if (rows[i].dataset[0])
+            rcl_jw_key(w, "dataset"), rcl_jw_string(w, rows[i].dataset);
+        rcl_jw_key(w, "experiment"), rcl_jw_string(w, rows[i].experiment);
+        rcl_jw_key(w, "method"), rcl_jw_string(w, rows[i].method);
+        rcl_jw_key(w, "setting"), rows[i].setting < 0 ? rcl_jw_string(w, "all") : rcl_jw_number(w, rows[i].setting);
+        rcl_jw_key(w, "metric"), rcl_jw_string(w, rows[i].metric);
+        for (int arm = 0; arm < 2; arm++) {
+            rcl_jw_key(w, arm ? "pretrained" : "scratch");
+            rcl_jw_begin_object(w);
+            rcl_jw_key(w, "mean"), rcl_jw_number(w, rows[i].mean[arm]);
+            rcl_jw_key(w, "std"), rcl_jw_number(w, rows[i].std[arm]);
+            rcl_jw_key(w, "seeds"), rcl_jw_int(w, rows[i].n[arm]);
+            rcl_jw_end_object(w);
+        }
+        rcl_jw_end_object(w);
+    }
+    free(rows);
+    rcl_jw_end_array(w);
 }
 
 rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n,
@@ -205,28 +238,7 @@ rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rc
         rcl_jw_key(&w, "stages");
         rcl_jw_raw(&w, stages_json);
     }
-    rcl_jw_key(&w, "summary");
-    rcl_jw_begin_array(&w);
-    rcl_summary_row *rows;
-    int nr = rcl_report_rows(runs, n, &rows);
-    for (int i = 0; i < nr; i++) {
-        rcl_jw_begin_object(&w);
-        rcl_jw_key(&w, "experiment"), rcl_jw_string(&w, rows[i].experiment);
-        rcl_jw_key(&w, "method"), rcl_jw_string(&w, rows[i].method);
-        rcl_jw_key(&w, "setting"), rows[i].setting < 0 ? rcl_jw_string(&w, "all") : rcl_jw_number(&w, rows[i].setting);
-        rcl_jw_key(&w, "metric"), rcl_jw_string(&w, rows[i].metric);
-        for (int arm = 0; arm < 2; arm++) {
-            rcl_jw_key(&w, arm ? "pretrained" : "scratch");
-            rcl_jw_begin_object(&w);
-            rcl_jw_key(&w, "mean"), rcl_jw_number(&w, rows[i].mean[arm]);
-            rcl_jw_key(&w, "std"), rcl_jw_number(&w, rows[i].std[arm]);
-            rcl_jw_key(&w, "seeds"), rcl_jw_int(&w, rows[i].n[arm]);
-            rcl_jw_end_object(&w);
-        }
-        rcl_jw_end_object(&w);
-    }
-    free(rows);
-    rcl_jw_end_array(&w);
+    rcl_report_summary_json(&w, runs, n);
     rcl_jw_key(&w, "runs");
     rcl_jw_begin_array(&w);
     for (int i = 0; i < n; i++)

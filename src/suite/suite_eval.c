@@ -51,13 +51,15 @@ static void error_metrics(rcl_run_result *r, const float *logits, const rcl_data
     free(n), free(wrong), free(per);
 }
 
-/* PROTOCOL 9 at T = 1 (the suite holds out no validation split): textbook values as
- * the headline, the paper-mode ones beside them. */
-static rcl_status calibration_metrics(rcl_run_result *r, const rcl_logit_set *test) {
+/* PROTOCOL 9 at T = 1: textbook values as the headline, the paper-mode ones beside
+ * them; the temperature tuned on val (when given) is reported, not applied (Table 5). */
+static rcl_status calibration_metrics(rcl_run_result *r, const rcl_logit_set *test, const rcl_logit_set *val) {
     rcl_calib_config cc = rcl_calib_defaults();
-    cc.paper_mode = 0;
+    cc.paper_mode = 1; /* bins at T = 1 */
     rcl_calib_report cr;
-    RCL_TRY(rcl_calib_evaluate(test, NULL, &cc, &cr));
+    RCL_TRY(rcl_calib_evaluate(test, val, &cc, &cr));
+    if (cr.tuned)
+        rcl_run_set(r, "temperature", cr.T);
     rcl_run_set(r, "rms", 100 * cr.at_1.rms_textbook);
     rcl_run_set(r, "mad", 100 * cr.at_1.mad_textbook);
     rcl_run_set(r, "rms_paper", 100 * cr.at_1.rms_paper);
@@ -104,7 +106,8 @@ static rcl_status ood_metrics(rcl_run_result *r, const rcl_logit_set *id, const 
     return s;
 }
 
-rcl_status rcl_suite_eval(rcl_model *m, const rcl_dataset *test, const rcl_dataset *const *ood, const char *const *ood_names,
+rcl_status rcl_suite_eval(rcl_model *m, const rcl_dataset *test, const rcl_dataset *val,
+                          const rcl_dataset *const *ood, const char *const *ood_names,
                           int n_ood, const unsigned char *minority, int calibration, uint64_t seed,
                           const char *dump_path, rcl_run_result *r) {
     int k = rcl_model_config(m)->num_classes;
@@ -113,7 +116,14 @@ rcl_status rcl_suite_eval(rcl_model *m, const rcl_dataset *test, const rcl_datas
     error_metrics(r, logits, test, k, minority);
     rcl_logit_set id = {"test", logits, test->labels, test->n, k};
     rcl_logit_set sets[RCL_SUITE_MAX_OOD];
-    rcl_status s = calibration ? calibration_metrics(r, &id) : RCL_OK;
+    float *vl = NULL;
+    rcl_status s = RCL_OK;
+    if (calibration && val)
+        s = rcl_suite_logits(m, val, &vl);
+    rcl_logit_set vs = {"val", vl, val ? val->labels : NULL, val ? val->n : 0, k};
+    if (s == RCL_OK && calibration)
+        s = calibration_metrics(r, &id, vl ? &vs : NULL);
+    free(vl);
     if (n_ood > RCL_SUITE_MAX_OOD)
         n_ood = RCL_SUITE_MAX_OOD;
     for (int i = 0; i < n_ood && s == RCL_OK; i++) {

@@ -13,10 +13,12 @@ rcl_status rcl_suite_logits(rcl_model *m, const rcl_dataset *ds, float **logits)
 
 /* error, minority_error (when `minority` flags classes), per_class_error; with
  * calibration: rms, mad (textbook), rms_paper, mad_paper, ece, aurra, reliability
- * bins (T = 1); with OOD sets: auroc/aupr/fpr95 per set (5 draws of test-size/5) and means,
+ * bins (T = 1), and with a validation set val the temperature tuned on it (reported
+ * only); with OOD sets: auroc/aupr/fpr95 per set (5 draws of test-size/5) and means,
  * ROC points. All in percent. dump_path (or NULL): per-sample scores (robustcl eval
  * --dump-scores format) when OOD sets are given. */
-rcl_status rcl_suite_eval(rcl_model *m, const rcl_dataset *test, const rcl_dataset *const *ood, const char *const *ood_names,
+rcl_status rcl_suite_eval(rcl_model *m, const rcl_dataset *test, const rcl_dataset *val,
+                          const rcl_dataset *const *ood, const char *const *ood_names,
                           int n_ood, const unsigned char *minority, int calibration, uint64_t seed,
                           const char *dump_path, rcl_run_result *r);
 

@@ -2,10 +2,13 @@
 #ifndef RCL_SUITE_INTERNAL_H
 #define RCL_SUITE_INTERNAL_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "robustcl/adversarial.h"
 #include "robustcl/json.h"
+#include "robustcl/noise_methods.h"
 #include "robustcl/suite.h"
 
 #define RCL_RUN_METRICS 48
@@ -24,7 +27,8 @@ typedef struct {
 
 /* One training + evaluation of the suite. */
 typedef struct rcl_run_result {
-    char id[160];         /* e.g. "noise/s=0.4/glc/pretrained/seed=1" */
+    char id[160];         /* e.g. "noise/0.4/glc/pretrained/seed=1" */
+    char dataset[24];     /* suite paper: cifar10, cifar100, imagenet32; "" in the mini suite */
     char experiment[24];  /* clean, noise, imbalance, adversarial */
     char method[24];      /* normal, forward, glc, cost, oversample, smote, adversarial */
     char arm[16];         /* scratch, pretrained */
@@ -50,10 +54,67 @@ int rcl_stage_load(const char *out_dir, const char *id, uint64_t hash, rcl_run_r
 rcl_status rcl_stage_store(const char *out_dir, const rcl_run_result *r);
 void rcl_run_write_json(rcl_json_writer *w, const rcl_run_result *r);
 
-/* One line of the scratch-vs-pre-trained summary: a metric of one (experiment,
+/* Reads every stage result (OUT/stages/NAME.json) of each directory into *runs
+ * (malloc'd; free each with rcl_run_free). Pre-training stages are included. */
+rcl_status rcl_stage_collect(const char *const *dirs, int ndirs, rcl_run_result **runs, int *n);
+
+/* ---- one stage: a training run and its evaluation (src/suite/suite_stage.c) ---- */
+
+typedef struct rcl_stage_env {
+    rcl_device *d;
+    const char *out;
+    volatile sig_atomic_t *stop;
+    double t0;
+    int stages_run, stages_cached;
+} rcl_stage_env;
+
+typedef struct rcl_stage_spec {
+    const char *dataset, *experiment, *method; /* identity; dataset may be "" */
+    double setting;
+    int seed, pretrained;
+    const char *id;            /* or NULL: experiment/setting/method/arm/seed=N (dataset/ in front) */
+    /* net and recipe */
+    rcl_wrn_config net;        /* shape, arch, classes, dropout, fc_bias */
+    int batch, epochs, min_steps;
+    double lr;
+    uint64_t init_seed;        /* rcl_model_init seed */
+    const char *init_path;     /* pre-trained checkpoint (its trunk, a new head) or NULL */
+    uint64_t init_hash;        /* identity of that checkpoint */
+    int freeze_trunk;          /* train only fc */
+    uint64_t train_seed;
+    const char *save_path;     /* write the trained model here (pre-training) or NULL */
+    /* what it trains on */
+    const rcl_dataset *train;
+    const int *indices;        /* or NULL: all of train */
+    int count;
+    const float *class_weights;
+    const rcl_noise_run *noise; /* Forward/GLC runner (reinit filled in here), or NULL */
+    const rcl_attack_config *adv_train; /* adversarial training, or NULL */
+    /* evaluation */
+    const rcl_dataset *test;
+    const rcl_dataset *val;    /* calibration: temperature tuned on it (reported), or NULL */
+    const rcl_dataset *const *ood;
+    const char *const *ood_names;
+    int n_ood;
+    const char *dump_dir;      /* per-sample scores of OOD runs go here, or NULL */
+    const unsigned char *minority;
+    int calibration;
+    const rcl_attack_config *adv_eval; /* or NULL */
+    uint64_t extra_hash;       /* anything else that changes the run (data, labels) */
+} rcl_stage_spec;
+
+/* FNV-1a of a formatted string, chained from h (stage keys). */
+uint64_t rcl_suite_hash(uint64_t h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The stage's cache key: every input of the spec. */
+uint64_t rcl_stage_hash(const rcl_stage_spec *sp);
+/* Runs the stage, or loads it from env->out/stages when its hash matches (and its
+ * save_path exists). *r receives the result. */
+rcl_status rcl_stage_run(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_run_result *r);
+
+/* One line of the scratch-vs-pre-trained summary: a metric of one (dataset, experiment,
  * method, setting), mean and sample std over seeds for each arm (0 scratch, 1 pre-trained). */
 typedef struct rcl_summary_row {
-    char experiment[24], method[24], metric[40];
+    char dataset[24], experiment[24], method[24], metric[40];
     double setting;
     double mean[2], std[2];
     int n[2];
@@ -61,6 +122,8 @@ typedef struct rcl_summary_row {
 /* All rows, incl. the label-noise error area (PROTOCOL 5) per method; *rows malloc'd. */
 int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **rows);
 
+/* "summary": [rows...] (a key and its array) into an open JSON object. */
+void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int n);
 /* Reports over all runs (aggregated over seeds). */
 /* stages_json: pre-formatted JSON of how many stages ran and were cached. */
 rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n,
@@ -68,9 +131,15 @@ rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rc
 rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n);
 void rcl_report_table(FILE *f, const rcl_run_result *runs, int n);
 
-/* Mean and sample standard deviation of `key` over the runs matching (experiment,
- * method, arm, setting) — one per seed. Returns the number of runs found. */
-int rcl_report_stat(const rcl_run_result *runs, int n, const char *experiment, const char *method,
-                    const char *arm, double setting, const char *key, double *mean, double *std);
+/* Mean and sample standard deviation of `key` over the runs matching (dataset,
+ * experiment, method, arm, setting) — one per seed. Returns the number of runs found. */
+int rcl_report_stat(const rcl_run_result *runs, int n, const char *dataset, const char *experiment,
+                    const char *method, const char *arm, double setting, const char *key, double *mean,
+                    double *std);
+
+/* suite paper's report (src/suite/report_paper.c): the paper's Tables 1-5 with our
+ * numbers beside the paper's, the summary and every run; report.json and report.html
+ * in out_dir, the tables on f (or NULL). */
+rcl_status rcl_report_paper(const char *out_dir, const rcl_run_result *runs, int n, FILE *f);
 
 #endif

@@ -1,7 +1,6 @@
 /* The suite's runner: data preparation, pre-training, and the grid of
  * (experiment, method, arm, setting, seed) runs, each a cached stage. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +8,6 @@
 
 #include "hash.h"
 #include "robustcl/adversarial.h"
-#include "robustcl/checkpoint.h"
 #include "robustcl/imbalance_methods.h"
 #include "robustcl/noise_methods.h"
 #include "robustcl/fileio.h"
@@ -24,8 +22,7 @@
 typedef struct {
     const rcl_suite_config *c;
     const char *out;
-    rcl_device *d;
-    volatile sig_atomic_t *stop;
+    rcl_stage_env env;
     rcl_dataset source, source_test, target, test;
     rcl_dataset ood[MAX_OOD];
     const rcl_dataset *ood_ptr[MAX_OOD];
@@ -38,27 +35,14 @@ typedef struct {
     char pretrain_path[2][RCL_SUITE_MAX][4400]; /* [adversarial][seed] */
     uint64_t pretrain_hash[2][RCL_SUITE_MAX];
     rcl_attack_config adv_train, adv_eval;
-    double t0;
-    int stages_run, stages_cached;
+    char scores_dir[4200];
 } suite;
 
 /* ---- configuration hashes: every input of a stage goes into its key ---- */
 
-static uint64_t hash_str(uint64_t h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static uint64_t hash_str(uint64_t h, const char *fmt, ...) {
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return rcl_fnv1a(h, buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1));
-}
-
 static uint64_t base_hash(const rcl_suite_config *c) {
-    return hash_str(RCL_FNV_INIT, "v1|%s|%s|%s|%s|%d|%d|%d|%d|%g|%g|%g|%g|%d|%d", c->data, c->source_classes,
-                    c->target_classes, c->arch, c->batch, c->target_per_class, c->test_per_class, c->min_steps,
-                    c->scratch_lr, c->finetune_lr, c->scratch_dropout, c->adv_eps, c->scratch_epochs,
-                    c->finetune_epochs);
+    return rcl_suite_hash(RCL_FNV_INIT, "v1|%s|%s|%s|%d|%d", c->data, c->source_classes, c->target_classes,
+                          c->target_per_class, c->test_per_class);
 }
 
 /* ---- data ---- */
@@ -172,64 +156,11 @@ static rcl_status add_run(suite *S, const rcl_run_result *r) {
     return RCL_OK;
 }
 
-static int epochs_for(const rcl_suite_config *c, int images, int epochs) {
-    int per_epoch = (images + c->batch - 1) / c->batch;
-    int need = (c->min_steps + per_epoch - 1) / per_epoch;
-    return need > epochs ? need : epochs;
-}
-
-static rcl_train_config train_config(const suite *S, int images, int pretrained, int seed) {
-    const rcl_suite_config *c = S->c;
-    rcl_train_config tc = rcl_train_defaults();
-    tc.batch = c->batch;
-    tc.lr = pretrained ? c->finetune_lr : c->scratch_lr;
-    tc.epochs = epochs_for(c, images, pretrained ? c->finetune_epochs : c->scratch_epochs);
-    tc.seed = (uint64_t)seed * 7919u + 17;
-    tc.stop = S->stop;
-    tc.label = "  train";
-    return tc;
-}
-
-/* A fresh model for a target run: scratch (PROTOCOL init, dropout) or the
- * pre-trained trunk of this seed with a new head. */
-typedef struct {
-    suite *S;
-    int pretrained, adversarial, seed, fc_bias;
-} model_spec;
-
 static int seed_index(const suite *S, int seed) {
     int si = 0;
     while (si < S->c->nseeds - 1 && S->c->seeds[si] != seed)
         si++;
     return si;
-}
-
-static rcl_status model_reinit(void *ctx, rcl_model *m) {
-    model_spec *ms = ctx;
-    RCL_TRY(rcl_model_init(m, (uint64_t)ms->seed * 1000003u + 1));
-    if (!ms->pretrained)
-        return RCL_OK;
-    return rcl_checkpoint_load(m, ms->S->pretrain_path[ms->adversarial][seed_index(ms->S, ms->seed)], RCL_CKPT_TRUNK,
-                               NULL);
-}
-
-static rcl_status model_new(model_spec *ms, int classes, rcl_model **m) {
-    rcl_wrn_config cfg = ms->S->net;
-    cfg.num_classes = classes;
-    cfg.dropout = ms->pretrained || ms->adversarial ? 0.0f : (float)ms->S->c->scratch_dropout; /* PROTOCOL 4 */
-    cfg.fc_bias = ms->fc_bias;
-    RCL_TRY(rcl_model_create(ms->S->d, &cfg, ms->S->c->batch, m));
-    rcl_status s = model_reinit(ms, *m);
-    if (s != RCL_OK) {
-        rcl_model_free(*m);
-        *m = NULL;
-    }
-    return s;
-}
-
-static void log_run(suite *S, const rcl_run_result *r, int cached) {
-    fprintf(stderr, "[%6.0fs] %-48s %s error %.2f%%\n", rcl_now() - S->t0, r->id, cached ? "cached " : "done   ",
-            rcl_run_get(r, "error", 0.0 / 0.0));
 }
 
 /* What a run trains on and how it is evaluated. */
@@ -248,93 +179,40 @@ typedef struct {
     uint64_t extra_hash;            /* anything else that changes the run */
 } run_spec;
 
-static rcl_status train_run(suite *S, const run_spec *rs, rcl_model *m, model_spec *ms, rcl_run_result *r) {
-    int images = rs->indices ? rs->count : rs->train->n;
-    rcl_train_config tc = train_config(S, images, rs->pretrained, rs->seed);
-    tc.class_weights = rs->class_weights;
-    rcl_step_hooks adv = {0};
-    if (rs->adversarial) {
-        RCL_TRY(rcl_adv_train_hooks(&S->adv_train, m, &adv));
-        tc.hooks = &adv;
-    }
-    rcl_train_result tr;
-    rcl_status s;
-    if (rs->noise) {
-        rcl_noise_run nr = *rs->noise;
-        nr.reinit = model_reinit;
-        nr.reinit_ctx = ms;
-        rcl_noise_result res;
-        s = rcl_noise_train(m, rs->train, &nr, &tc, NULL, &res);
-        tr = res.result;
-        tr.seconds += res.phase1.seconds;
-    } else {
-        s = rcl_train(m, rs->train, rs->indices, rs->count, &tc, &tr);
-    }
-    if (rs->adversarial)
-        rcl_adv_train_hooks_free(&adv);
-    if (s == RCL_OK) {
-        rcl_run_set(r, "train_seconds", tr.seconds);
-        rcl_run_set(r, "steps", (double)tr.steps);
-    }
-    return s;
-}
-
+/* Scratch: PROTOCOL init and dropout at lr scratch_lr; pre-trained: this seed's trunk
+ * with a new head at lr finetune_lr (Forward/GLC fine-tuning: a head without bias). */
 static rcl_status run_one(suite *S, const run_spec *rs) {
-    rcl_run_result r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.experiment, sizeof r.experiment, "%s", rs->experiment);
-    snprintf(r.method, sizeof r.method, "%s", rs->method);
-    snprintf(r.arm, sizeof r.arm, "%s", rs->pretrained ? "pretrained" : "scratch");
-    r.setting = rs->setting;
-    r.seed = rs->seed;
-    snprintf(r.id, sizeof r.id, "%s/%g/%s/%s/seed=%d", rs->experiment, rs->setting, rs->method, r.arm, rs->seed);
+    const rcl_suite_config *c = S->c;
     int si = seed_index(S, rs->seed);
-    r.hash = hash_str(base_hash(S->c), "|%s|%" PRIx64 "|%" PRIx64 "|%d|%d|%d", r.id,
-                      rs->pretrained ? S->pretrain_hash[rs->adversarial][si] : 0, rs->extra_hash,
-                      rs->ood ? S->n_ood : 0, rs->adversarial ? S->c->adv_train_steps : 0,
-                      rs->adversarial ? S->c->adv_eval_steps : 0);
-    rcl_run_result cached;
-    if (rcl_stage_load(S->out, r.id, r.hash, &cached)) {
-        S->stages_cached++;
-        log_run(S, &cached, 1);
-        return add_run(S, &cached);
-    }
-    /* Forward/GLC fine-tuning uses a head without bias (PROTOCOL 4) */
-    model_spec ms = {S, rs->pretrained, rs->adversarial, rs->seed, !(rs->noise && rs->pretrained)};
-    rcl_model *m = NULL;
-    RCL_TRY(model_new(&ms, S->target.num_classes, &m));
-    rcl_status s = train_run(S, rs, m, &ms, &r);
-    char dump[4400] = "";
-    if (rs->ood) { /* per-sample scores of the OOD runs, so any metric can be recomputed */
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s/scores", S->out);
-        if ((s = rcl_mkdirs(dir)) == RCL_OK)
-            snprintf(dump, sizeof dump, "%s/%s_%g_%s_%s_seed=%d.tsv", dir, rs->experiment, rs->setting, rs->method,
-                     r.arm, rs->seed);
-    }
-    if (s == RCL_OK)
-        s = rcl_suite_eval(m, &S->test, S->ood_ptr, S->ood_names, rs->ood ? S->n_ood : 0, rs->minority,
-                           rs->calibration, (uint64_t)rs->seed * 31u, dump[0] ? dump : NULL, &r);
-    if (s == RCL_OK && rs->adversarial) {
-        rcl_adv_result ar;
-        if ((s = rcl_adv_evaluate(m, &S->test, NULL, 0, &S->adv_eval, &ar)) == RCL_OK) {
-            rcl_run_set(&r, "clean_accuracy", 100 * ar.clean_accuracy);
-            rcl_run_set(&r, "adversarial_accuracy", 100 * ar.adv_accuracy);
-            rcl_run_set(&r, "max_linf", ar.max_linf);
-            rcl_run_set(&r, "zero_gradient_inputs", (double)ar.zero_grad);
-        }
-    }
-    rcl_model_free(m);
-    if (s == RCL_OK)
-        s = rcl_stage_store(S->out, &r);
-    if (s == RCL_OK) {
-        S->stages_run++;
-        log_run(S, &r, 0);
-        s = add_run(S, &r);
-    } else {
-        rcl_run_free(&r);
-    }
-    return s;
+    rcl_stage_spec sp = {0};
+    sp.dataset = "", sp.experiment = rs->experiment, sp.method = rs->method;
+    sp.setting = rs->setting, sp.seed = rs->seed, sp.pretrained = rs->pretrained;
+    sp.net = S->net;
+    sp.net.num_classes = S->target.num_classes;
+    sp.net.dropout = rs->pretrained || rs->adversarial ? 0.0f : (float)c->scratch_dropout; /* PROTOCOL 4 */
+    sp.net.fc_bias = !(rs->noise && rs->pretrained);
+    sp.batch = c->batch;
+    sp.epochs = rs->pretrained ? c->finetune_epochs : c->scratch_epochs;
+    sp.min_steps = c->min_steps;
+    sp.lr = rs->pretrained ? c->finetune_lr : c->scratch_lr;
+    sp.init_seed = (uint64_t)rs->seed * 1000003u + 1;
+    sp.init_path = rs->pretrained ? S->pretrain_path[rs->adversarial][si] : NULL;
+    sp.init_hash = S->pretrain_hash[rs->adversarial][si];
+    sp.train_seed = (uint64_t)rs->seed * 7919u + 17;
+    sp.train = rs->train, sp.indices = rs->indices, sp.count = rs->count;
+    sp.class_weights = rs->class_weights;
+    sp.noise = rs->noise;
+    sp.adv_train = rs->adversarial ? &S->adv_train : NULL;
+    sp.test = &S->test;
+    sp.ood = S->ood_ptr, sp.ood_names = S->ood_names, sp.n_ood = rs->ood ? S->n_ood : 0;
+    sp.dump_dir = S->scores_dir;
+    sp.minority = rs->minority;
+    sp.calibration = rs->calibration;
+    sp.adv_eval = rs->adversarial ? &S->adv_eval : NULL;
+    sp.extra_hash = rcl_suite_hash(base_hash(c), "|%" PRIx64, rs->extra_hash);
+    rcl_run_result r;
+    RCL_TRY(rcl_stage_run(&S->env, &sp, &r));
+    return add_run(S, &r);
 }
 
 /* ---- pre-training ---- */
@@ -342,8 +220,23 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
 static rcl_status pretrain(suite *S, int si, int adversarial) {
     const rcl_suite_config *c = S->c;
     int seed = c->seeds[si];
-    uint64_t h = hash_str(base_hash(c), "|pretrain|%d|%d|%g|%d|%d", c->pretrain_images, c->pretrain_epochs,
-                          c->pretrain_lr, seed, adversarial ? c->adv_train_steps : 0);
+    char id[64];
+    snprintf(id, sizeof id, "pretrain%s/seed=%d", adversarial ? "-adversarial" : "", seed);
+    rcl_stage_spec sp = {0};
+    sp.dataset = "", sp.experiment = "pretrain", sp.method = adversarial ? "pgd" : "normal", sp.seed = seed;
+    sp.id = id;
+    sp.net = S->net;
+    sp.net.num_classes = S->source.num_classes;
+    sp.batch = c->batch;
+    sp.epochs = c->pretrain_epochs;
+    sp.lr = c->pretrain_lr;
+    sp.init_seed = (uint64_t)seed * 1000003u + 2;
+    sp.train_seed = (uint64_t)seed * 104729u + 3;
+    sp.train = &S->source;
+    sp.adv_train = adversarial ? &S->adv_train : NULL;
+    sp.test = &S->source_test;
+    sp.extra_hash = rcl_suite_hash(base_hash(c), "|%d", c->pretrain_images);
+    uint64_t h = rcl_stage_hash(&sp);
     S->pretrain_hash[adversarial][si] = h;
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/stages", S->out);
@@ -351,60 +244,11 @@ static rcl_status pretrain(suite *S, int si, int adversarial) {
     char *path = S->pretrain_path[adversarial][si];
     snprintf(path, sizeof S->pretrain_path[0][0], "%s/pretrain%s_seed=%d_%016" PRIx64 ".safetensors", dir,
              adversarial ? "-adversarial" : "", seed, h);
+    sp.save_path = path;
     rcl_run_result r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.id, sizeof r.id, "pretrain%s/seed=%d", adversarial ? "-adversarial" : "", seed);
-    r.hash = h;
-    FILE *f = fopen(path, "rb");
-    if (f)
-        fclose(f);
-    rcl_run_result cached;
-    if (f && rcl_stage_load(S->out, r.id, h, &cached)) {
-        S->stages_cached++;
-        fprintf(stderr, "[%6.0fs] %-48s cached  source error %.2f%%\n", rcl_now() - S->t0, r.id,
-                rcl_run_get(&cached, "source_error", 0.0 / 0.0));
-        rcl_run_free(&cached);
-        return RCL_OK;
-    }
-    rcl_wrn_config cfg = S->net;
-    cfg.num_classes = S->source.num_classes;
-    rcl_model *m;
-    RCL_TRY(rcl_model_create(S->d, &cfg, c->batch, &m));
-    rcl_train_config tc = rcl_train_defaults();
-    tc.batch = c->batch;
-    tc.lr = c->pretrain_lr;
-    tc.epochs = c->pretrain_epochs;
-    tc.seed = (uint64_t)seed * 104729u + 3;
-    tc.stop = S->stop;
-    tc.label = "  pre-train";
-    rcl_train_result tr;
-    rcl_step_hooks adv = {0};
-    rcl_status s = rcl_model_init(m, (uint64_t)seed * 1000003u + 2);
-    if (s == RCL_OK && adversarial && (s = rcl_adv_train_hooks(&S->adv_train, m, &adv)) == RCL_OK)
-        tc.hooks = &adv;
-    if (s == RCL_OK)
-        s = rcl_train(m, &S->source, NULL, 0, &tc, &tr);
-    if (adversarial)
-        rcl_adv_train_hooks_free(&adv);
-    double err = -1;
-    const float half[3] = {0.5f, 0.5f, 0.5f};
-    if (s == RCL_OK)
-        s = rcl_evaluate(m, &S->source_test, NULL, 0, half, half, NULL, &err);
-    if (s == RCL_OK) {
-        rcl_checkpoint_info info;
-        rcl_train_state st = {c->pretrain_epochs, 0, tr.steps};
-        rcl_checkpoint_info_fill(&info, m, &S->source, (uint64_t)seed, &st, c->pretrain_epochs, c->pretrain_lr);
-        s = rcl_checkpoint_save(m, path, &info, 0);
-    }
-    if (s == RCL_OK) {
-        rcl_run_set(&r, "source_error", 100 * err);
-        rcl_run_set(&r, "train_seconds", tr.seconds);
-        s = rcl_stage_store(S->out, &r);
-        S->stages_run++;
-        fprintf(stderr, "[%6.0fs] %-48s done    source error %.2f%%\n", rcl_now() - S->t0, r.id, 100 * err);
-    }
-    rcl_model_free(m);
-    return s;
+    RCL_TRY(rcl_stage_run(&S->env, &sp, &r));
+    rcl_run_free(&r);
+    return RCL_OK;
 }
 
 /* ---- the experiments ---- */
@@ -511,13 +355,15 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
     memset(&S, 0, sizeof S);
     S.c = c;
     S.out = out_dir;
-    S.stop = stop;
-    S.t0 = rcl_now();
+    S.env.out = out_dir;
+    S.env.stop = stop;
+    S.env.t0 = rcl_now();
+    snprintf(S.scores_dir, sizeof S.scores_dir, "%s/scores", out_dir);
     rcl_device_options o = {0};
     o.selector = c->device[0] ? c->device : NULL;
     rcl_status s = rcl_mkdirs(out_dir);
     if (s == RCL_OK)
-        s = rcl_device_open(&o, &S.d);
+        s = rcl_device_open(&o, &S.env.d);
     if (s == RCL_OK)
         s = prepare_data(&S);
     S.adv_train = rcl_attack_defaults();
@@ -546,7 +392,8 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
         char path[4200];
         snprintf(path, sizeof path, "%s/report.json", out_dir);
         char counts[96];
-        snprintf(counts, sizeof counts, "{\"stages_run\": %d, \"stages_cached\": %d}", S.stages_run, S.stages_cached);
+        snprintf(counts, sizeof counts, "{\"stages_run\": %d, \"stages_cached\": %d}", S.env.stages_run,
+                 S.env.stages_cached);
         s = rcl_report_json(path, c, S.runs, S.nruns, counts);
         snprintf(path, sizeof path, "%s/report.html", out_dir);
         if (s == RCL_OK)
@@ -554,7 +401,7 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
         if (s == RCL_OK)
             rcl_report_table(stdout, S.runs, S.nruns);
         fprintf(stderr, "suite finished in %.0f s: %d stages run, %d cached; %s/report.{json,html}\n",
-                rcl_now() - S.t0, S.stages_run, S.stages_cached, out_dir);
+                rcl_now() - S.env.t0, S.env.stages_run, S.env.stages_cached, out_dir);
     }
     for (int i = 0; i < S.nruns; i++)
         rcl_run_free(&S.runs[i]);
@@ -563,6 +410,6 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
         rcl_dataset_free(&S.test);
     for (int i = 0; i < S.n_ood; i++)
         rcl_dataset_free(&S.ood[i]);
-    rcl_device_close(S.d);
+    rcl_device_close(S.env.d);
     return s;
 }

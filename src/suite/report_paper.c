@@ -1,0 +1,411 @@
+/* suite paper's report: the paper's Tables 1-5 (PROTOCOL 5-9) with our numbers
+ * beside the paper's, from stage results gathered wherever the runs executed. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "robustcl/fileio.h"
+#include "robustcl/metrics.h"
+#include "suite_internal.h"
+
+#define MAX_ROWS 96
+#define MAX_COLS 8
+
+typedef struct {
+    char label[2][32];
+    double v[MAX_COLS]; /* NAN: not run / not in the paper */
+} trow;
+
+typedef struct {
+    const char *key, *title, *note;
+    const char *labels[2];
+    const char *cols[MAX_COLS];
+    int nval;
+    trow rows[MAX_ROWS];
+    int n;
+} table;
+
+static trow *row(table *t, const char *a, const char *b) {
+    if (t->n == MAX_ROWS)
+        return NULL;
+    trow *r = &t->rows[t->n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->label[0], sizeof r->label[0], "%s", a);
+    snprintf(r->label[1], sizeof r->label[1], "%s", b);
+    for (int i = 0; i < MAX_COLS; i++)
+        r->v[i] = NAN;
+    return r;
+}
+
+static double ours(const rcl_run_result *runs, int n, const char *dataset, const char *experiment, const char *method,
+                   const char *arm, double setting, const char *key) {
+    double mean, std;
+    rcl_report_stat(runs, n, dataset, experiment, method, arm, setting, key, &mean, &std);
+    return mean;
+}
+
+static const char *const datasets[2] = {"cifar10", "cifar100"};
+
+/* ---- Table 1: area under the error curve, mean over uniform and flip and seeds ---- */
+
+/* Area of one (dataset, corruption, method, arm, seed) over the strengths that ran; NAN if < 2. */
+static double area_of(const rcl_run_result *runs, int n, const char *dataset, const char *experiment,
+                      const char *method, const char *arm, int seed, int *points) {
+    double s[64], e[64];
+    int m = 0;
+    for (int i = 0; i < n && m < 64; i++) {
+        const rcl_run_result *r = &runs[i];
+        if (r->seed != seed || strcmp(r->dataset, dataset) || strcmp(r->experiment, experiment) ||
+            strcmp(r->method, method) || strcmp(r->arm, arm))
+            continue;
+        int j = m++;
+        for (; j > 0 && s[j - 1] > r->setting; j--) /* insertion by strength */
+            s[j] = s[j - 1], e[j] = e[j - 1];
+        s[j] = r->setting, e[j] = rcl_run_get(r, "error", NAN);
+    }
+    double area;
+    *points = m;
+    return m >= 2 && rcl_noise_error_area(s, e, m, &area) == RCL_OK ? area : NAN;
+}
+
+static double table1_value(const rcl_run_result *runs, int n, const char *dataset, const char *method,
+                           const char *arm, int *min_points) {
+    static const char *const kinds[2] = {"noise-uniform", "noise-flip"};
+    double sum = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++) { /* each seed once: at its first run of this method */
+        const rcl_run_result *r = &runs[i];
+        if (strcmp(r->dataset, dataset) || strncmp(r->experiment, "noise-", 6) || strcmp(r->method, method) ||
+            strcmp(r->arm, arm))
+            continue;
+        int first = 1;
+        for (int j = 0; j < i && first; j++)
+            first = !(runs[j].seed == r->seed && !strcmp(runs[j].dataset, dataset) &&
+                      !strncmp(runs[j].experiment, "noise-", 6) && !strcmp(runs[j].method, method) &&
+                      !strcmp(runs[j].arm, arm));
+        if (!first)
+            continue;
+        for (int kind = 0; kind < 2; kind++) {
+            int points;
+            double a = area_of(runs, n, dataset, kinds[kind], method, arm, r->seed, &points);
+            if (!isnan(a)) {
+                sum += a, k++;
+                if (points < *min_points)
+                    *min_points = points;
+            }
+        }
+    }
+    return k ? sum / k : NAN;
+}
+
+static void table1(table *t, const rcl_run_result *runs, int n) {
+    static const char *const methods[4] = {"normal", "forward", "glc5", "glc10"};
+    static const char *const names[4] = {"No correction", "Forward", "GLC 5%", "GLC 10%"};
+    static const double paper[2][4][2] = {{{28.7, 15.9}, {25.5, 15.7}, {14.0, 7.2}, {11.5, 6.4}},
+                                          {{55.4, 39.1}, {52.6, 42.8}, {46.8, 33.7}, {38.9, 28.4}}};
+    int min_points = 11;
+    for (int d = 0; d < 2; d++)
+        for (int m = 0; m < 4; m++) {
+            trow *r = row(t, datasets[d], names[m]);
+            for (int arm = 0; arm < 2 && r; arm++) {
+                r->v[2 * arm] = table1_value(runs, n, datasets[d], methods[m], arm ? "pretrained" : "scratch",
+                                             &min_points);
+                r->v[2 * arm + 1] = paper[d][m][arm];
+            }
+        }
+    t->note = min_points < 11 ? "some areas are over fewer than the paper's 11 strengths (a reduced grid ran)"
+                              : "areas over s = 0..1 step 0.1, mean of uniform and flip";
+}
+
+/* ---- Table 2: class imbalance ---- */
+
+static void table2(table *t, const rcl_run_result *runs, int n) {
+    static const char *const methods[5] = {"normal", "cost-sensitive", "oversample", "smote", "normal"};
+    static const char *const names[5] = {"Normal", "Cost sensitive", "Oversampling", "SMOTE", "Pre-training"};
+    static const double paper[2][2][2] = {{{23.7, 26.0}, {8.0, 8.8}}, {{69.7, 72.0}, {37.8, 41.8}}};
+    static const double gammas[7] = {0.2, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0};
+    for (int d = 0; d < 2; d++)
+        for (int g = 0; g < 7; g++)
+            for (int m = 0; m < 5; m++) {
+                const char *arm = m == 4 ? "pretrained" : "scratch";
+                double total = ours(runs, n, datasets[d], "imbalance", methods[m], arm, gammas[g], "error");
+                if (isnan(total) && g > 0)
+                    continue; /* gamma 0.2 rows always (the paper's), others when they ran */
+                char label[32];
+                snprintf(label, sizeof label, "%s g=%g", datasets[d], gammas[g]);
+                trow *r = row(t, label, names[m]);
+                if (!r)
+                    return;
+                r->v[0] = total;
+                r->v[1] = ours(runs, n, datasets[d], "imbalance", methods[m], arm, gammas[g], "minority_error");
+                if (g == 0 && (m == 0 || m == 4)) {
+                    r->v[2] = paper[d][m == 4][0];
+                    r->v[3] = paper[d][m == 4][1];
+                }
+            }
+    t->note = "test error %, total and minority classes; the paper's values at gamma = 0.2";
+}
+
+/* ---- Table 3: adversarial robustness (PGD-20, paper mode) ---- */
+
+static void table3(table *t, const rcl_run_result *runs, int n) {
+    static const char *const methods[4] = {"normal", "pgd", "pgd", "pgd-last-layer"};
+    static const char *const arms[4] = {"scratch", "scratch", "pretrained", "pretrained"};
+    static const char *const names[4] = {"Normal training", "Adversarial training", "Adv. pre-training + tuning",
+                                         "Tuning only the last layer"};
+    static const double paper[2][4][2] = {{{96.0, 0.0}, {87.3, 45.8}, {87.1, 57.4}, {NAN, 46.6}},
+                                          {{81.0, 0.0}, {59.1, 24.3}, {59.2, 33.5}, {NAN, 26.1}}};
+    for (int d = 0; d < 2; d++)
+        for (int m = 0; m < 4; m++) {
+            trow *r = row(t, datasets[d], names[m]);
+            if (!r)
+                return;
+            r->v[0] = ours(runs, n, datasets[d], "adversarial", methods[m], arms[m], 8, "clean_accuracy");
+            r->v[1] = ours(runs, n, datasets[d], "adversarial", methods[m], arms[m], 8, "adversarial_accuracy");
+            r->v[2] = paper[d][m][0];
+            r->v[3] = paper[d][m][1];
+        }
+    t->note = "accuracy %: clean and under PGD-20 (eps 8/255, paper mode: perturbations reach 2 eps)";
+}
+
+/* ---- Tables 4 and 5: OOD detection and calibration of the clean runs ---- */
+
+static void table_clean(table *t, const rcl_run_result *runs, int n, const char *key0, const char *key1,
+                        const double paper[2][2][2]) {
+    for (int d = 0; d < 2; d++)
+        for (int arm = 0; arm < 2; arm++) {
+            trow *r = row(t, datasets[d], arm ? "Pre-training" : "Normal");
+            if (!r)
+                return;
+            const char *a = arm ? "pretrained" : "scratch";
+            r->v[0] = ours(runs, n, datasets[d], "clean", "normal", a, 0, key0);
+            r->v[1] = paper[d][arm][0];
+            r->v[2] = ours(runs, n, datasets[d], "clean", "normal", a, 0, key1);
+            r->v[3] = paper[d][arm][1];
+        }
+}
+
+static void table_pretrain(table *t, const rcl_run_result *runs, int n) {
+    static const char *const ids[2] = {"pretrain", "pretrain-adv"};
+    static const char *const names[2] = {"WRN (clean)", "WRN (PGD-10 adversarial)"};
+    static const double paper[2] = {50.8, 70.25};
+    for (int a = 0; a < 2; a++) {
+        trow *r = row(t, "imagenet32", names[a]);
+        for (int i = 0; r && i < n; i++)
+            if (!strcmp(runs[i].id, ids[a]))
+                r->v[0] = rcl_run_get(&runs[i], "error", NAN);
+        if (r)
+            r->v[1] = paper[a];
+    }
+    t->note = "ImageNet32 validation top-1 error %, clean images";
+}
+
+static int build(table *t, const rcl_run_result *runs, int n) {
+    static const double t4[2][2][2] = {{{91.5, 63.4}, {94.5, 73.5}}, {{69.4, 29.7}, {83.1, 52.7}}};
+    static const double t5[2][2][2] = {{{6.4, 2.9}, {2.9, 1.2}}, {{13.3, 10.3}, {3.6, 2.5}}};
+    static const struct {
+        const char *key, *title, *note, *labels[2], *cols[4];
+        int nval;
+    } defs[6] = {
+        {"pretraining", "Pre-training", NULL, {"data", "model"}, {"error", "paper"}, 2},
+        {"table1", "Table 1: label corruption, area under the error curve (%)", NULL, {"dataset", "method"},
+         {"normal", "normal (paper)", "pre-trained", "pre-trained (paper)"}, 4},
+        {"table2", "Table 2: class imbalance, test error (%)", NULL, {"dataset, gamma", "method"},
+         {"total", "minority", "total (paper)", "minority (paper)"}, 4},
+        {"table3", "Table 3: adversarial robustness, accuracy (%)", NULL, {"dataset", "training"},
+         {"clean", "adversarial", "clean (paper)", "adversarial (paper)"}, 4},
+        {"table4", "Table 4: OOD detection with MSP, mean over OOD sets (%)",
+         "our OOD sets: Gaussian, Rademacher, Blobs (+ --ood); the paper's also include real ones",
+         {"dataset", "training"}, {"AUROC", "AUROC (paper)", "AUPR", "AUPR (paper)"}, 4},
+        {"table5", "Table 5: calibration error at T = 1, paper mode (%)",
+         "RMS and MAD, adaptive bins of 100, last bin skipped (QUIRK)", {"dataset", "training"},
+         {"RMS", "RMS (paper)", "MAD", "MAD (paper)"}, 4},
+    };
+    for (int i = 0; i < 6; i++) {
+        memset(&t[i], 0, sizeof t[i]);
+        t[i].key = defs[i].key, t[i].title = defs[i].title, t[i].note = defs[i].note, t[i].nval = defs[i].nval;
+        t[i].labels[0] = defs[i].labels[0], t[i].labels[1] = defs[i].labels[1];
+        for (int c = 0; c < defs[i].nval; c++)
+            t[i].cols[c] = defs[i].cols[c];
+    }
+    table_pretrain(&t[0], runs, n);
+    table1(&t[1], runs, n);
+    table2(&t[2], runs, n);
+    table3(&t[3], runs, n);
+    table_clean(&t[4], runs, n, "auroc", "aupr", t4);
+    table_clean(&t[5], runs, n, "rms_paper", "mad_paper", t5);
+    return 6;
+}
+
+/* ---- output ---- */
+
+static void text(FILE *f, const table *t) {
+    fprintf(f, "\n%s\n%-18s %-28s", t->title, t->labels[0], t->labels[1]);
+    for (int c = 0; c < t->nval; c++)
+        fprintf(f, " %20s", t->cols[c]);
+    fputc('\n', f);
+    for (int i = 0; i < t->n; i++) {
+        fprintf(f, "%-18s %-28s", t->rows[i].label[0], t->rows[i].label[1]);
+        for (int c = 0; c < t->nval; c++)
+            if (isnan(t->rows[i].v[c]))
+                fprintf(f, " %20s", "-");
+            else
+                fprintf(f, " %20.2f", t->rows[i].v[c]);
+        fputc('\n', f);
+    }
+    if (t->note)
+        fprintf(f, "(%s)\n", t->note);
+}
+
+static void json_table(rcl_json_writer *w, const table *t) {
+    rcl_jw_begin_object(w);
+    rcl_jw_key(w, "key"), rcl_jw_string(w, t->key);
+    rcl_jw_key(w, "title"), rcl_jw_string(w, t->title);
+    if (t->note)
+        rcl_jw_key(w, "note"), rcl_jw_string(w, t->note);
+    rcl_jw_key(w, "columns");
+    rcl_jw_begin_array(w);
+    rcl_jw_string(w, t->labels[0]), rcl_jw_string(w, t->labels[1]);
+    for (int c = 0; c < t->nval; c++)
+        rcl_jw_string(w, t->cols[c]);
+    rcl_jw_end_array(w);
+    rcl_jw_key(w, "rows");
+    rcl_jw_begin_array(w);
+    for (int i = 0; i < t->n; i++) {
+        rcl_jw_begin_array(w);
+        rcl_jw_string(w, t->rows[i].label[0]), rcl_jw_string(w, t->rows[i].label[1]);
+        for (int c = 0; c < t->nval; c++)
+            if (isnan(t->rows[i].v[c]))
+                rcl_jw_raw(w, "null");
+            else
+                rcl_jw_number(w, t->rows[i].v[c]);
+        rcl_jw_end_array(w);
+    }
+    rcl_jw_end_array(w);
+    rcl_jw_end_object(w);
+}
+
+static void esc(FILE *f, const char *s) {
+    for (; *s; s++)
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else
+            fputc(*s, f);
+}
+
+static void html_table(FILE *f, const table *t) {
+    fprintf(f, "<h2>");
+    esc(f, t->title);
+    fprintf(f, "</h2>\n<table>\n<tr><th>");
+    esc(f, t->labels[0]);
+    fprintf(f, "</th><th>");
+    esc(f, t->labels[1]);
+    fprintf(f, "</th>");
+    for (int c = 0; c < t->nval; c++) {
+        fprintf(f, "<th%s>", strstr(t->cols[c], "(paper)") ? " class='paper'" : "");
+        esc(f, t->cols[c]);
+        fprintf(f, "</th>");
+    }
+    fprintf(f, "</tr>\n");
+    for (int i = 0; i < t->n; i++) {
+        fprintf(f, "<tr><td>");
+        esc(f, t->rows[i].label[0]);
+        fprintf(f, "</td><td>");
+        esc(f, t->rows[i].label[1]);
+        fprintf(f, "</td>");
+        for (int c = 0; c < t->nval; c++) {
+            const char *cls = strstr(t->cols[c], "(paper)") ? " class='paper'" : "";
+            if (isnan(t->rows[i].v[c]))
+                fprintf(f, "<td%s>-</td>", cls);
+            else
+                fprintf(f, "<td%s>%.2f</td>", cls, t->rows[i].v[c]);
+        }
+        fprintf(f, "</tr>\n");
+    }
+    fprintf(f, "</table>\n");
+    if (t->note) {
+        fprintf(f, "<p class='note'>");
+        esc(f, t->note);
+        fprintf(f, "</p>\n");
+    }
+}
+
+static rcl_status write_json(const char *path, const table *t, int nt, const rcl_run_result *runs, int n) {
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return rcl_fail(RCL_ERR_IO, "%s: cannot create the report", path);
+    rcl_json_writer w;
+    rcl_jw_init(&w, f, 1);
+    rcl_jw_begin_object(&w);
+    rcl_jw_key(&w, "suite"), rcl_jw_string(&w, "paper");
+    rcl_jw_key(&w, "modes"), rcl_jw_string(&w, "paper (PROTOCOL QUIRKs as in the official code)");
+    rcl_jw_key(&w, "stages"), rcl_jw_int(&w, n);
+    rcl_jw_key(&w, "tables");
+    rcl_jw_begin_array(&w);
+    for (int i = 0; i < nt; i++)
+        json_table(&w, &t[i]);
+    rcl_jw_end_array(&w);
+    rcl_report_summary_json(&w, runs, n);
+    rcl_jw_key(&w, "runs");
+    rcl_jw_begin_array(&w);
+    for (int i = 0; i < n; i++)
+        rcl_run_write_json(&w, &runs[i]);
+    rcl_jw_end_array(&w);
+    rcl_jw_end_object(&w);
+    rcl_status s = rcl_jw_finish(&w);
+    if (fclose(f) != 0 && s == RCL_OK)
+        s = rcl_fail(RCL_ERR_IO, "%s: write failed", path);
+    return s;
+}
+
+static rcl_status write_html(const char *path, const table *t, int nt, int n) {
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return rcl_fail(RCL_ERR_IO, "%s: cannot create the report", path);
+    fprintf(f, "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>robustcl suite paper</title>\n"
+               "<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
+               "td,th{border:1px solid #bbb;padding:2px 8px;text-align:right}"
+               "td:first-child,td:nth-child(2),th:first-child,th:nth-child(2){text-align:left}"
+               ".paper{background:#eef3fb;color:#345}.note{color:#555;font-size:90%%}</style>"
+               "</head><body>\n<h1>Hendrycks, Lee &amp; Mazeika (2019): our numbers beside the paper's</h1>\n"
+               "<p>%d stage results; paper mode for every QUIRK; shaded columns are the paper's values, "
+               "'-' a run that has not been collected or a value the paper does not give.</p>\n", n);
+    for (int i = 0; i < nt; i++)
+        html_table(f, &t[i]);
+    fprintf(f, "</body></html>\n");
+    return fclose(f) == 0 ? RCL_OK : rcl_fail(RCL_ERR_IO, "%s: write failed", path);
+}
+
+rcl_status rcl_report_paper(const char *out_dir, const rcl_run_result *runs, int n, FILE *f) {
+    table *t = malloc(6 * sizeof *t);
+    if (!t)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    int nt = build(t, runs, n);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/report.json", out_dir);
+    rcl_status s = write_json(path, t, nt, runs, n);
+    snprintf(path, sizeof path, "%s/report.html", out_dir);
+    if (s == RCL_OK)
+        s = write_html(path, t, nt, n);
+    for (int i = 0; f && s == RCL_OK && i < nt; i++)
+        text(f, &t[i]);
+    free(t);
+    return s;
+}
+
+rcl_status rcl_suite_report(const char *const *dirs, int ndirs, const char *out_dir, FILE *table) {
+    rcl_run_result *runs;
+    int n;
+    RCL_TRY(rcl_stage_collect(dirs, ndirs, &runs, &n));
+    rcl_status s = rcl_mkdirs(out_dir);
+    if (s == RCL_OK)
+        s = rcl_report_paper(out_dir, runs, n, table);
+    for (int i = 0; i < n; i++)
+        rcl_run_free(&runs[i]);
+    free(runs);
+    return s;
+}

@@ -1,0 +1,196 @@
+/* One stage of a suite: build the model (scratch or a pre-trained trunk with a
+ * new head), train it (plain, class-weighted, Forward/GLC, adversarial, trunk
+ * frozen), evaluate it, and keep the result in the stage cache. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "robustcl/checkpoint.h"
+#include "robustcl/fileio.h"
+#include "robustcl/progress.h"
+#include "robustcl/train.h"
+#include "suite_eval.h"
+#include "suite_internal.h"
+
+uint64_t rcl_suite_hash(uint64_t h, const char *fmt, ...) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return rcl_fnv1a(h, buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1));
+}
+
+static int exists(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f)
+        fclose(f);
+    return f != NULL;
+}
+
+static const char *arm_name(const rcl_stage_spec *sp) { return sp->pretrained ? "pretrained" : "scratch"; }
+
+static void stage_id(const rcl_stage_spec *sp, char *id, size_t cap) {
+    if (sp->id)
+        snprintf(id, cap, "%s", sp->id);
+    else
+        snprintf(id, cap, "%s%s%s/%g/%s/%s/seed=%d", sp->dataset, sp->dataset[0] ? "/" : "", sp->experiment,
+                 sp->setting, sp->method, arm_name(sp), sp->seed);
+}
+
+static uint64_t attack_hash(uint64_t h, const rcl_attack_config *a) {
+    char desc[256];
+    return a ? rcl_suite_hash(h, "|%s", rcl_attack_describe(a, desc, sizeof desc)) : rcl_suite_hash(h, "|-");
+}
+
+uint64_t rcl_stage_hash(const rcl_stage_spec *sp) {
+    char id[160];
+    stage_id(sp, id, sizeof id);
+    const rcl_wrn_config *n = &sp->net;
+    uint64_t h = rcl_suite_hash(RCL_FNV_INIT, "stage v2|%s|%dx%dx%d|%d-%d|%d|%g|%d|%d|%d|%d|%g|%" PRIu64 "|%" PRIx64
+                                "|%d|%" PRIu64 "|%d|%d|%d|%d|%d|%" PRIx64, id, n->in_c, n->in_h, n->in_w, n->depth,
+                                n->widen, n->num_classes, n->dropout, n->fc_bias, sp->batch, sp->epochs, sp->min_steps,
+                                sp->lr, sp->init_seed, sp->init_path ? sp->init_hash : 0, sp->freeze_trunk,
+                                sp->train_seed, sp->noise ? (int)sp->noise->method : -1, sp->n_ood, sp->calibration,
+                                sp->val ? sp->val->n : 0, sp->test ? sp->test->n : 0, sp->extra_hash);
+    h = attack_hash(h, sp->adv_train);
+    return attack_hash(h, sp->adv_eval);
+}
+
+/* ---- the model ---- */
+
+static rcl_status model_reinit(void *ctx, rcl_model *m) {
+    const rcl_stage_spec *sp = ctx;
+    RCL_TRY(rcl_model_init(m, sp->init_seed));
+    return sp->init_path ? rcl_checkpoint_load(m, sp->init_path, RCL_CKPT_TRUNK, NULL) : RCL_OK;
+}
+
+static rcl_status model_new(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_model **m) {
+    RCL_TRY(rcl_model_create(env->d, &sp->net, sp->batch, m));
+    rcl_status s = model_reinit((void *)sp, *m);
+    for (int i = 0; s == RCL_OK && sp->freeze_trunk && i < rcl_model_param_count(*m); i++)
+        rcl_model_param(*m, i)->frozen = strncmp(rcl_model_param(*m, i)->name, "fc.", 3) != 0;
+    if (s != RCL_OK) {
+        rcl_model_free(*m);
+        *m = NULL;
+    }
+    return s;
+}
+
+static int epochs_for(const rcl_stage_spec *sp, int images) {
+    int per_epoch = (images + sp->batch - 1) / sp->batch;
+    int need = sp->min_steps > 0 ? (sp->min_steps + per_epoch - 1) / per_epoch : 0;
+    return need > sp->epochs ? need : sp->epochs;
+}
+
+static rcl_status train(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_model *m, rcl_run_result *r) {
+    int images = sp->indices ? sp->count : sp->train->n;
+    rcl_train_config tc = rcl_train_defaults();
+    tc.batch = sp->batch;
+    tc.lr = sp->lr;
+    tc.epochs = epochs_for(sp, images);
+    tc.seed = sp->train_seed;
+    tc.stop = env->stop;
+    tc.label = sp->save_path ? "  pre-train" : "  train";
+    tc.class_weights = sp->class_weights;
+    rcl_step_hooks adv = {0};
+    if (sp->adv_train) {
+        RCL_TRY(rcl_adv_train_hooks(sp->adv_train, m, &adv));
+        tc.hooks = &adv;
+    }
+    rcl_train_result tr;
+    rcl_status s;
+    if (sp->noise) {
+        rcl_noise_run nr = *sp->noise;
+        nr.reinit = model_reinit;
+        nr.reinit_ctx = (void *)sp;
+        rcl_noise_result res;
+        s = rcl_noise_train(m, sp->train, &nr, &tc, NULL, &res);
+        tr = res.result;
+        tr.seconds += res.phase1.seconds;
+    } else {
+        s = rcl_train(m, sp->train, sp->indices, sp->count, &tc, &tr);
+    }
+    if (sp->adv_train)
+        rcl_adv_train_hooks_free(&adv);
+    if (s == RCL_OK) {
+        rcl_run_set(r, "train_seconds", tr.seconds);
+        rcl_run_set(r, "steps", (double)tr.steps);
+    }
+    if (s == RCL_OK && sp->save_path) {
+        rcl_checkpoint_info info;
+        rcl_train_state st = {tc.epochs, 0, tr.steps};
+        rcl_checkpoint_info_fill(&info, m, sp->train, sp->train_seed, &st, tc.epochs, sp->lr);
+        s = rcl_checkpoint_save(m, sp->save_path, &info, 0);
+    }
+    return s;
+}
+
+static rcl_status evaluate(const rcl_stage_spec *sp, rcl_model *m, const char *id, rcl_run_result *r) {
+    char dump[4400] = "";
+    if (sp->n_ood > 0 && sp->dump_dir) { /* per-sample scores, so any metric can be recomputed */
+        RCL_TRY(rcl_mkdirs(sp->dump_dir));
+        char safe[160];
+        size_t j = 0;
+        for (; id[j] && j + 1 < sizeof safe; j++)
+            safe[j] = id[j] == '/' ? '_' : id[j];
+        safe[j] = 0;
+        snprintf(dump, sizeof dump, "%s/%s.tsv", sp->dump_dir, safe);
+    }
+    RCL_TRY(rcl_suite_eval(m, sp->test, sp->val, sp->ood, sp->ood_names, sp->n_ood, sp->minority, sp->calibration,
+                           (uint64_t)sp->seed * 31u, dump[0] ? dump : NULL, r));
+    if (!sp->adv_eval)
+        return RCL_OK;
+    rcl_adv_result ar;
+    RCL_TRY(rcl_adv_evaluate(m, sp->test, NULL, 0, sp->adv_eval, &ar));
+    rcl_run_set(r, "clean_accuracy", 100 * ar.clean_accuracy);
+    rcl_run_set(r, "adversarial_accuracy", 100 * ar.adv_accuracy);
+    rcl_run_set(r, "max_linf", ar.max_linf);
+    rcl_run_set(r, "zero_gradient_inputs", (double)ar.zero_grad);
+    return RCL_OK;
+}
+
+static void log_run(const rcl_stage_env *env, const rcl_run_result *r, int cached) {
+    fprintf(stderr, "[%6.0fs] %-56s %s error %.2f%%\n", rcl_now() - env->t0, r->id, cached ? "cached " : "done   ",
+            rcl_run_get(r, "error", 0.0 / 0.0));
+}
+
+rcl_status rcl_stage_run(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_run_result *r) {
+    memset(r, 0, sizeof *r);
+    stage_id(sp, r->id, sizeof r->id);
+    snprintf(r->dataset, sizeof r->dataset, "%s", sp->dataset);
+    snprintf(r->experiment, sizeof r->experiment, "%s", sp->experiment);
+    snprintf(r->method, sizeof r->method, "%s", sp->method);
+    snprintf(r->arm, sizeof r->arm, "%s", arm_name(sp));
+    r->setting = sp->setting;
+    r->seed = sp->seed;
+    r->hash = rcl_stage_hash(sp);
+    rcl_run_result cached;
+    if ((!sp->save_path || exists(sp->save_path)) && rcl_stage_load(env->out, r->id, r->hash, &cached)) {
+        env->stages_cached++;
+        log_run(env, &cached, 1);
+        *r = cached;
+        return RCL_OK;
+    }
+    if (sp->init_path && !exists(sp->init_path))
+        return rcl_fail(RCL_ERR_IO, "stage %s: its pre-trained model %s does not exist (run its dependency first)",
+                        r->id, sp->init_path);
+    rcl_model *m = NULL;
+    RCL_TRY(model_new(env, sp, &m));
+    rcl_status s = train(env, sp, m, r);
+    if (s == RCL_OK)
+        s = evaluate(sp, m, r->id, r);
+    rcl_model_free(m);
+    if (s == RCL_OK)
+        s = rcl_stage_store(env->out, r);
+    if (s != RCL_OK) {
+        rcl_run_free(r);
+        return s;
+    }
+    env->stages_run++;
+    log_run(env, r, 0);
+    return RCL_OK;
+}
