@@ -15,7 +15,10 @@ pc=$(dirname "$(find "$tmp/inst" -name robustcl.pc | head -1)")
 flags=$(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs robustcl)
 check "pkg-config points into the prefix: $flags" "echo '$flags' | grep -q '$tmp/inst'"
 libdir=$(PKG_CONFIG_PATH="$pc" pkg-config --variable=libdir robustcl)
-cc -std=c11 "$src/tests/test_example_train.c" $flags -Wl,-rpath,"$libdir" -o "$tmp/example" 2> "$tmp/cc.log"
+# a sanitizer build of the library needs its runtime linked into the program too
+san=""
+ldd "$libdir"/librobustcl.so 2>/dev/null | grep -q libasan && san="-fsanitize=address,undefined"
+cc -std=c11 $san "$src/tests/test_example_train.c" $flags -Wl,-rpath,"$libdir" -o "$tmp/example" 2> "$tmp/cc.log"
 check "example compiles against the installed library: $(head -1 $tmp/cc.log)" "[ -x $tmp/example ]"
 ROBUSTCL_QUIET=1 "$tmp/example" > "$tmp/run.log" 2>&1
 check "example trains: $(tail -1 $tmp/run.log)" "grep -q '^1 passed, 0 failed' $tmp/run.log"

@@ -18,7 +18,9 @@ common=(--data "fashion-mnist,n=48,seed=3" --test "fashion-mnist,split=test,n=16
         --epochs 2 --seed 5 --dropout 0.1 --checkpoint-every 1)
 evalargs=(--data "fashion-mnist,split=test,n=16")
 
+t0=$(date +%s.%N)
 "$bin" train "${common[@]}" --out "$tmp/ref.safetensors" > "$tmp/ref.log" 2>&1
+t1=$(date +%s.%N)
 check "uninterrupted run: $(tail -1 "$tmp/ref.log")" "[ -s $tmp/ref.safetensors ]"
 [ -s "$tmp/ref.safetensors" ] || { echo "$pass passed, $fail failed"; exit 1; }
 
@@ -32,8 +34,9 @@ while [ $kills -lt 20 ] || [ -e "$out" ]; do
   "$bin" train "${common[@]}" --out "$out" "${extra[@]}" > "$tmp/seg.log" 2>&1 &
   pid=$!
   if [ $kills -lt 20 ]; then
-    # 0.3 .. 3.3 s: start-up, steps and checkpoint writes all get hit
-    sleep "$((RANDOM % 3)).$((RANDOM % 10))$((RANDOM % 10))"
+    # 5% .. 105% of an uninterrupted run's time (slower builds, e.g. ASan, scale with it):
+    # start-up, steps and checkpoint writes all get hit
+    sleep "$(awk -v a="$t0" -v b="$t1" -v r=$((RANDOM % 101 + 5)) 'BEGIN { printf "%.2f", (b - a) * r / 100 }')"
     kill -KILL $pid 2>/dev/null && kills=$((kills+1))
   fi
   wait $pid 2>/dev/null; rc=$?
