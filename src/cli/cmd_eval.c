@@ -147,10 +147,11 @@ int rcl_cmd_eval(int argc, char **argv) {
     rcl_calib_config cal_cfg = rcl_calib_defaults();
     rcl_args a;
     rcl_args_init(&a, "eval", argc, argv);
-    while (!rc && rcl_args_next(&a)) {
+    int helped = 0;
+    while (!rc && !helped && rcl_args_next(&a)) {
         if (rcl_args_is(&a, "--help")) {
             help();
-            return 0;
+            helped = 1;
         } else if (rcl_args_is(&a, "--model")) model = rcl_args_str(&a);
         else if (rcl_args_is(&a, "--data")) data = rcl_args_str(&a);
         else if (rcl_args_is(&a, "--json")) json = rcl_args_str(&a);
@@ -182,9 +183,9 @@ int rcl_cmd_eval(int argc, char **argv) {
     }
     if (!rc && a.bad)
         rc = 2;
-    if (!rc && !model)
+    if (!rc && !helped && !model)
         rc = rcl_cli_usage("eval", "--model is required");
-    if (rc) {
+    if (rc || helped) { /* the --ood specs collected so far are freed on every early return */
         for (int i = 0; i < n_ood; i++)
             free(ood_specs[i]);
         return rc;
