@@ -21,11 +21,10 @@ static inline const char *fuzz_path(int slot, const char *suffix) {
 static inline const char *fuzz_file(int slot, const char *suffix, const uint8_t *data, size_t n) {
     const char *p = fuzz_path(slot, suffix);
     FILE *f = fopen(p, "wb");
-    if (!f)
-        abort(); /* the harness itself is broken: make it loud */
-    if (n)
-        fwrite(data, 1, n, f);
-    fclose(f);
+    /* a short write would fuzz a different file than libFuzzer recorded: the harness
+     * itself is broken (full /dev/shm, say), make it loud */
+    if (!f || (n && fwrite(data, 1, n, f) != n) || fclose(f) != 0)
+        abort();
     return p;
 }
 

@@ -23,7 +23,12 @@ if [ $rc -eq 0 ]; then
   echo "1 passed, 0 failed"
 else
   tail -60 "$log"
-  echo "$name: FINDING (exit $rc) after ${runs:-?} executions; reproducer: $(ls "$findings"/"$name"-* 2>/dev/null | tail -1)"
+  repro=$(ls "$findings"/"$name"-* 2>/dev/null | tail -1)
+  # a digest short enough to survive a CI log's tail: what failed, where, and the input
+  echo "$name: $(grep -m1 -E 'SUMMARY|ERROR: libFuzzer|runtime error' "$log")"
+  grep -E '#[0-9]+ 0x[0-9a-f]+ in rcl_' "$log" | head -3 | sed "s/^/$name:   /"
+  [ -n "$repro" ] && echo "$name: reproducer ($(stat -c %s "$repro") bytes) head: $(head -c 96 "$repro" | od -An -tx1 | tr -d ' \n')"
+  echo "$name: FINDING (exit $rc) after ${runs:-?} executions; reproducer: $repro"
   echo "0 passed, 1 failed"
 fi
 exit $rc
