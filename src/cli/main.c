@@ -45,13 +45,48 @@ static void usage(FILE *f) {
                "commands:\n", rcl_version());
     for (int i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "  %-10s %s\n", "help data", "the dataset spec syntax of --data, --test and --ood");
     fprintf(f, "\nenvironment: ROBUSTCL_DEVICE (device selector), ROBUSTCL_CACHE_DIR, ROBUSTCL_CACHE=0,\n"
                "             ROBUSTCL_KERNEL_DIR (load kernels/*.cl from disk)\n");
+}
+
+/* `robustcl help data`: the dataset spec syntax every --data/--test/--ood takes (src/data/spec.c). */
+static void data_help(void) {
+    printf("dataset spec: KIND[:PATH][,KEY=VALUE...]\n\n"
+           "kinds:\n"
+           "  fashion-mnist[:DIR]  IDX files, .gz or not (default DIR /usr/share/datasets/fashion-mnist)\n"
+           "  cifar10:DIR          CIFAR-10 binary batches\n"
+           "  cifar100:DIR         CIFAR-100 binary (labels=fine|coarse)\n"
+           "  imagenet32:DIR       Downsampled ImageNet 32x32 (npz or pickled batches)\n"
+           "  svhn:FILE.mat        SVHN test_32x32.mat\n"
+           "  folder:DIR           images in class folders or flat (layout=auto|classes|flat, size=HxW, channels=1|3)\n"
+           "  tinyimagenet:DIR     Tiny ImageNet 64x64 (size=HxW, channels=1|3)\n"
+           "  gaussian, rademacher, blobs   synthetic OOD sets (n=N, seed=N, shape=CxHxW)\n\n"
+           "options of the labelled kinds:\n"
+           "  classes=5-9 or 0+2+4  keep these classes, relabelled 0..K'-1 in order\n"
+           "  exclude=FILE          leave out the classes listed in FILE (one a line)\n"
+           "  n=N, seed=N           a seeded random subset of N images\n"
+           "  split=train|test      which split (default: train for --data, test for --test)\n\n"
+           "examples: fashion-mnist,classes=5-9,n=500   cifar10:/data/cifar-10-batches-bin,split=test\n");
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "help") && argc > 2) {
+        if (!strcmp(argv[2], "data")) {
+            data_help();
+            return 0;
+        }
+        for (int i = 0; i < NCOMMANDS; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                static char help_flag[] = "--help";
+                char *sub[] = {argv[2], help_flag, NULL};
+                return commands[i].run(2, sub);
+            }
+        fprintf(stderr, "robustcl: no help on '%s' (topics: data, or a command)\n", argv[2]);
         return 2;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
