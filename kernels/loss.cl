@@ -16,7 +16,9 @@ float loss_sample_weight(__global const int *labels, __global const float *class
 }
 
 /* probs = softmax(logits) (row max subtracted); loss[0] = sum w_i*l_i / sum w_i with
- * l_i = log(sum exp(z - max)) - (z_y - max). A label outside [0,k) makes the loss NaN. */
+ * l_i = log(sum exp(z - max)) - (z_y - max), the log taken as log1p of the sum without one
+ * maximum's exp(0) = 1: a confident row's loss (sum near 1) keeps its relative precision.
+ * A label outside [0,k) makes the loss NaN. */
 __kernel void loss_xent_fwd(__global const float *logits, __global const int *labels,
                             __global const float *class_w, __global const float *sample_w,
                             int has_cw, int has_sw, __global float *probs, __global float *loss,
@@ -29,18 +31,22 @@ __kernel void loss_xent_fwd(__global const float *logits, __global const int *la
         float mx = z[0];
         for (uint j = 1; j < k; j++)
             mx = fmax(mx, z[j]);
-        float se = 0.0f;
+        float rest = 0.0f;
+        int max_seen = 0;
         for (uint j = 0; j < k; j++) {
             float e = exp(z[j] - mx);
             p[j] = e;
-            se += e;
+            if (!max_seen && z[j] == mx)
+                max_seen = 1;
+            else
+                rest += e;
         }
-        float inv = 1.0f / se;
+        float inv = 1.0f / (1.0f + rest);
         for (uint j = 0; j < k; j++)
             p[j] *= inv;
         int lab = labels[r];
         float w = loss_sample_weight(labels, class_w, sample_w, has_cw, has_sw, r, k);
-        float li = (lab >= 0 && (uint)lab < k) ? log(se) - (z[lab] - mx) : NAN;
+        float li = (lab >= 0 && (uint)lab < k) ? log1p(rest) - (z[lab] - mx) : NAN;
         sl += w * li;
         sw += w;
     }

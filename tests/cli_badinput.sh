@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Bad-input sweep: every command with wrong arguments, missing files, files of the wrong
-# format, truncated files, mismatched checkpoints (other architecture, class count, input
-# shape) and injected device faults (ROBUSTCL_INJECT: allocation failure, kernel build
-# failure, lost device). Each must end with a non-zero status below 128 (no signal, no core
-# dump), print exactly one error line, and say what is wrong (an expected fragment).
+# Bad-input sweep: every command (train, eval, import, tune, suite, report, bench, selftest,
+# devices) with wrong arguments, missing files, files of the wrong format, truncated files,
+# mismatched checkpoints (other architecture, class count, input shape) and injected device
+# faults (ROBUSTCL_INJECT: allocation failure, kernel build failure, lost device). Each must
+# end with a non-zero status below 128 (no signal, no core dump), print exactly one error line
+# (the suite's plan before it aside), and say what is wrong (an expected fragment).
 set -u
 bin="$1"
 tmp=$(mktemp -d)
@@ -14,7 +15,8 @@ fail=0; pass=0; tried=0
 export ROBUSTCL_QUIET=1
 unset ROBUSTCL_FAIL_WRITE_AFTER ROBUSTCL_INJECT ROBUSTCL_DEVICE
 
-# expect STATUS FRAGMENT ARGS...: STATUS 1 (failure) or 2 (usage); FRAGMENT must appear in the error line
+# expect STATUS FRAGMENT ARGS...: STATUS 1 (failure) or 2 (usage); FRAGMENT must appear in the error line.
+# plan=1 expect ...: the command prints its plan first (suite): only lines starting with robustcl count
 expect() {
   local want="$1" frag="$2"
   shift 2
@@ -22,7 +24,10 @@ expect() {
   "$bin" "$@" > out.log 2> err.log
   local rc=$?
   # informational lines (the run banner, "resuming ...") are not errors
-  local errs=$(grep -v -e '^robustcl: wrn-.* on ' -e '^robustcl: resuming ' -e '^robustcl: kernel build log' err.log | grep -c .)
+  local pat=.
+  [ -n "${plan:-}" ] && pat='^robustcl'
+  local errs=$(grep -v -e '^robustcl: wrn-.* on ' -e '^robustcl: resuming ' -e '^robustcl: kernel build log' err.log |
+               grep -c -- "$pat")
   local last=$(tail -1 err.log)
   if [ $rc -eq "$want" ] && [ "$errs" -eq 1 ] && [[ "$last" == robustcl* ]] && grep -qF -- "$frag" <<< "$last" &&
      [ -z "$(ls core* 2>/dev/null)" ]; then
@@ -138,6 +143,51 @@ expect 1 "classes.safetensors" train --data "$fm16" "${common[@]}" --arch wrn-10
 expect 1 "shape.safetensors" eval --model shape.safetensors --data "fashion-mnist,split=test,n=8"
 expect 1 "shape.safetensors" train --data "$fm16" "${common[@]}" --arch wrn-10-1 --init shape.safetensors
 expect 1 "shape.safetensors" train --data "$fm16" "${common[@]}" --arch wrn-10-1 --out shape.safetensors --resume
+
+# ---- import, tune, suite, report ----
+data=${RCL_TEST_DATA:?RCL_TEST_DATA must name tests/data}
+head -c 100 "$data/io_torch_zip.pt" > trunc.pt
+echo "not a pickle" > text.pt
+mkdir -p stage_text/stages stage_trunc/stages empty_out
+echo "garbage" > stage_text/stages/pretrain.json
+printf '{"name": "pretrain", "err' > stage_trunc/stages/pretrain.json
+expect 2 "expected FILE.pt OUT.safetensors" import
+expect 2 "unknown argument" import a.pt b.safetensors c
+expect 2 "expected HxW" import "$data/io_torch_zip.pt" out.safetensors --input 32
+expect 1 "missing.pt" import missing.pt out.safetensors
+expect 1 "text.pt" import text.pt out.safetensors
+expect 1 "trunc.pt" import trunc.pt out.safetensors
+expect 1 "is not allowed" import "$data/io_torch_evil.pt" out.safetensors
+expect 1 "do not form a WRN" import "$data/io_torch_zip.pt" out.safetensors
+expect 1 "do not form a WRN" import "$data/io_torch_legacy.pt" out.safetensors
+expect 2 "unknown argument" tune --bogus
+expect 2 "expected an integer" tune --batch 0
+expect 2 "expected an integer" tune --classes 0
+expect 2 "expected HxWxC" tune --input 3x3
+expect 2 "expected a number" tune --budget-seconds -1
+expect 1 "banana" tune --arch banana
+expect 1 "no-such-device" tune --device no-such-device
+expect 2 "unknown suite" suite bogus
+expect 2 "unknown argument" suite mini --bogus
+expect 2 "expected an integer" suite mini --seeds 0
+expect 2 "banana" suite mini --arch banana
+expect 2 "--gamma 'abc'" suite mini --gamma abc
+expect 2 "--rho '0.5'" suite mini --rho 0.5
+expect 2 "--imbalance-profile 'foo'" suite mini --imbalance-profile foo
+expect 2 "unknown method" suite mini --noise-methods foo
+expect 2 "--data-root DIR is required" suite paper
+expect 2 "--scale '0'" suite paper --data-root /nonexistent --scale 0
+plan=1 expect 1 "nosuchkind" suite mini --data nosuchkind --out suite1
+plan=1 expect 1 "9-3" suite mini --source-classes 9-3 --out suite2
+plan=1 expect 1 "file_not_dir" suite mini --out file_not_dir/x
+plan=1 expect 1 "/nonexistent" suite paper --data-root /nonexistent --out suite3
+plan=1 expect 1 "matches no run" suite paper --data-root /nonexistent --only bogus --out suite4
+expect 2 "no directory given" report
+expect 2 "unknown option" report --bogus
+expect 1 "no stage directory" report /nonexistent
+expect 1 "no stage directory" report empty_out
+expect 1 "malformed JSON" report stage_text
+expect 1 "unterminated string" report stage_trunc
 
 # ---- device faults (injected: PoCL neither runs out of memory nor loses its device) ----
 dev=$("$bin" devices 2>/dev/null | sed -n 's/^  device 0:0  //p')

@@ -4,10 +4,7 @@
 # recomputed from the dump (here, in awk) equal what eval reported.
 set -u
 bin="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0; pass=0
-check() { if eval "$2"; then pass=$((pass+1)); else echo "FAIL: $1"; fail=$((fail+1)); fi; }
+. "$(dirname "$0")/testlib.sh"
 export ROBUSTCL_QUIET=1
 N=200      # test images: OOD draws of N/5 = 40
 "$bin" train --data 'fashion-mnist,n=256' --arch wrn-10-1 --batch 64 --epochs 1 --out "$tmp/m.safetensors" \
@@ -130,5 +127,4 @@ check "unknown OOD set -> exit 1 naming it (got $rc)" "[ $rc -eq 1 ] && grep -q 
 "$bin" eval --model "$tmp/m.safetensors" --data "fashion-mnist,split=test,n=$N" --ood 'cifar10:/nonexistent' \
     > "$tmp/u.log" 2>&1; rc=$?
 check "missing OOD data -> exit 1 (got $rc)" "[ $rc -eq 1 ]"
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

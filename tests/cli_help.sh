@@ -3,8 +3,7 @@
 # documents the dataset spec options the parser accepts, an unknown topic is one error line.
 set -u
 bin="$1"
-fail=0; pass=0
-check() { if eval "$2"; then pass=$((pass+1)); else echo "FAIL: $1"; fail=$((fail+1)); fi; }
+. "$(dirname "$0")/testlib.sh"
 cmds=$("$bin" --help | awk '/^commands:/{on=1; next} on && /^  [a-z]/{print $1} /^$/{if (on) exit}')
 check "the command list is not empty" "[ -n \"$cmds\" ]"
 for c in $cmds; do
@@ -26,5 +25,4 @@ done
 err=$("$bin" help no-such-topic 2>&1); rc=$?
 check "unknown help topic: exit 2 (rc $rc)" "[ $rc -eq 2 ]"
 check "unknown help topic: one line" "[ \$(wc -l <<< \"\$err\") -eq 1 ]"
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -8,10 +8,7 @@
 #    previous checkpoint intact; so does an output folder that does not exist.
 set -u
 bin="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0; pass=0
-check() { if eval "$2"; then pass=$((pass+1)); else echo "FAIL: $1"; fail=$((fail+1)); fi; }
+. "$(dirname "$0")/testlib.sh"
 export ROBUSTCL_QUIET=1
 unset ROBUSTCL_FAIL_WRITE_AFTER ROBUSTCL_INJECT
 common=(--data "fashion-mnist,n=48,seed=3" --test "fashion-mnist,split=test,n=16" --arch wrn-10-1 --batch 8
@@ -83,5 +80,4 @@ check "file-size limit -> previous checkpoint intact" "[ -s $tmp/fsize.orig ] &&
 rc=$?
 check "missing output folder -> exit 1 naming it (got $rc): $(tail -1 "$tmp/nodir.log")" \
   "[ $rc -eq 1 ] && grep -q 'no/such/dir' $tmp/nodir.log"
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -3,10 +3,7 @@
 # bad arguments give one error line and exit status 2.
 set -u
 bin="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0; pass=0
-check() { if eval "$2"; then pass=$((pass+1)); else echo "FAIL: $1"; fail=$((fail+1)); fi; }
+. "$(dirname "$0")/testlib.sh"
 export ROBUSTCL_QUIET=1
 common=(--data "fashion-mnist,n=192,seed=3" --test "fashion-mnist,split=test,n=64" --arch wrn-10-1 --batch 64 --epochs 2 --seed 5 --dropout 0.2)
 
@@ -62,5 +59,4 @@ check "truncated checkpoint -> exit 1, one line" "[ $rc -eq 1 ] && [ \$(wc -l < 
 check "missing data dir -> exit 1" "[ $rc -eq 1 ]"
 "$bin" nosuchcommand > /dev/null 2>&1; rc=$?
 check "unknown command -> exit 2" "[ $rc -eq 2 ]"
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

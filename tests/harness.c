@@ -61,6 +61,39 @@ void rcl_to_double(const float *x, double *y, size_t n) {
         y[i] = x[i];
 }
 
+/* oclgrind 21.10 (--uninitialized) keeps a buffer slot's shadow at the size of the first buffer
+ * that used the slot, and gives released slots to new buffers: a larger buffer in such a slot reads
+ * as uninitialised past the old size (false reports). So with RCL_TEST_OCLGRIND_SLOTS=1 the test
+ * device on oclgrind first claims OCLGRIND_SLOTS slots with buffers of OCLGRIND_SLOT_BYTES, each
+ * passed unwritten to one kernel launch (which gives it the shadow of a fresh, uninitialised
+ * buffer), and releases them; tests keep every buffer below that size when RCL_TEST_SMALL is set.
+ * (Only for --uninitialized runs: --data-races costs ~50 bytes of state per buffer byte.) */
+#define OCLGRIND_SLOTS 160
+#define OCLGRIND_SLOT_BYTES ((size_t)1 << 20)
+
+static void oclgrind_claim_slots(rcl_device *d) {
+    cl_mem m[OCLGRIND_SLOTS];
+    rcl_status s = RCL_OK;
+    int n = 0;
+    for (; n < OCLGRIND_SLOTS && s == RCL_OK; n++) {
+        s = rcl_device_alloc(d, OCLGRIND_SLOT_BYTES, "oclgrind slot", &m[n]);
+        if (s != RCL_OK)
+            break;
+        size_t one = 1;
+        rcl_arg a[] = {RCL_MEM(m[n]), RCL_UINT(0), RCL_UINT(0)}; /* n = 0: writes nothing */
+        s = rcl_kernel_run(d, "tensor_fill", 1, &one, NULL, 3, a);
+    }
+    if (s == RCL_OK)
+        s = rcl_device_finish(d);
+    for (int i = 0; i < n; i++)
+        rcl_device_free(d, m[i], OCLGRIND_SLOT_BYTES);
+    if (s != RCL_OK) {
+        fprintf(stderr, "FAIL: claiming oclgrind buffer slots: %s\n", rcl_last_error());
+        printf("0 passed, 1 failed\n");
+        exit(1);
+    }
+}
+
 rcl_device *rcl_test_device(size_t workspace_cap) {
     rcl_device_options o = {0};
     o.pin_gemm = 1;
@@ -72,6 +105,9 @@ rcl_device *rcl_test_device(size_t workspace_cap) {
         printf("0 passed, 1 failed\n");
         exit(1);
     }
+    const char *slots = getenv("RCL_TEST_OCLGRIND_SLOTS");
+    if (slots && !strcmp(slots, "1") && strstr(rcl_device_get_info(d)->platform_name, "Oclgrind"))
+        oclgrind_claim_slots(d);
     return d;
 }
 
@@ -86,6 +122,11 @@ const char *rcl_test_tmpdir(void) {
         }
     }
     return dir;
+}
+
+int rcl_test_small(void) {
+    const char *s = getenv("RCL_TEST_SMALL");
+    return s && *s && strcmp(s, "0") != 0;
 }
 
 int rcl_test_finish(void) {

@@ -60,6 +60,10 @@ rcl_device *rcl_test_device(size_t workspace_cap);
 /* Scratch directory for this test (created, unique per process). */
 const char *rcl_test_tmpdir(void);
 
+/* 1 when RCL_TEST_SMALL is set (not "0"): device tests then keep every tensor small, for
+ * the oclgrind run of CI; the reference comparisons stay the same. */
+int rcl_test_small(void);
+
 int rcl_test_finish(void);
 
 #endif

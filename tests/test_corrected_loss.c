@@ -281,8 +281,9 @@ int main(void) {
     device_case(37, 10, 0, 0, 0);
     device_case(37, 10, 1, 1, 0);
     device_case(37, 10, 2, 0, 0);
-    device_case(300, 100, 1, 1, 500); /* more rows than work items; logits far past exp's range */
-    device_case(128, 1000, 0, 0, -300);
+    device_case(rcl_test_small() ? 70 : 300, 100, 1, 1, 500); /* more rows than work items; logits past exp's range */
+    if (!rcl_test_small())
+        device_case(128, 1000, 0, 0, -300);
     test_errors();
     rcl_device_close(dev);
     return rcl_test_finish();

@@ -73,6 +73,37 @@ static void test_pil_reference(void) {
         cst &= up[i] == 77;
     CHECK(cst, "constant image preserved");
     CHECK_FAILS(rcl_image_resize_u8(a, 0, 2, 3, b, 3, 2), RCL_ERR_INVALID_ARG);
+
+    /* PPM headers claiming 636633 x 3 (a fuzz finding: 13 bytes, then a 6.8M x 32 resize for
+     * seconds) or a height of 0 are refused before decoding, naming the file */
+    const char *bad[][2] = {{"P6636633\r3&~", "too elongated"},
+                            {"P6\n3 636633\n255\n", "too elongated"},
+                            {"P6\n3 a{", "empty"}};
+    for (int i = 0; i < 3; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/bad%d.ppm", rcl_test_tmpdir(), i);
+        CHECK_OK(rcl_file_write_atomic(path, bad[i][0], strlen(bad[i][0])));
+        rcl_image_options o = {0};
+        uint8_t chw[3 * 32 * 32];
+        CHECK_FAILS(rcl_image_load_file(path, &o, chw), RCL_ERR_FORMAT);
+        CHECK(strstr(rcl_last_error(), bad[i][1]) && strstr(rcl_last_error(), path), "%s", rcl_last_error());
+    }
+    /* 19-byte RLE TGAs claiming 38680 x 3852 pixels (a fuzz finding: 149 M pixels decoded from
+     * 20 bytes) and 4000 x 4000 (within the pixel limit, not within what 19 bytes can hold) */
+    unsigned char tga[] = {0x01, 0x00, 0x0a, 0x33, 0x20, 0x0a, 0x36, 0x31, 0x01, 0x00,
+                           0x0d, 0x00, 0x18, 0x97, 0x0c, 0x0f, 0x10, 0x11, 0x12};
+    for (int i = 0; i < 2; i++) {
+        if (i)
+            tga[12] = tga[14] = 0xa0, tga[13] = tga[15] = 0x0f;
+        char path[600];
+        snprintf(path, sizeof path, "%s/bomb%d.tga", rcl_test_tmpdir(), i);
+        CHECK_OK(rcl_file_write_atomic(path, tga, sizeof tga));
+        rcl_image_options o = {0};
+        uint8_t chw[3 * 32 * 32];
+        CHECK_FAILS(rcl_image_load_file(path, &o, chw), RCL_ERR_FORMAT);
+        CHECK(strstr(rcl_last_error(), i ? "cannot hold" : "too large") && strstr(rcl_last_error(), path), "%s",
+              rcl_last_error());
+    }
 }
 
 static void img(uint8_t *chw, int c, int h, int w, int seed) {

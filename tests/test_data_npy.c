@@ -261,6 +261,7 @@ static void test_imagenet32(void) {
         {"data_imnet_badshape.npz", "3072"},
         {"data_imnet_count.npz", "2 labels"},
         {"data_imnet_nolabels.npz", "labels.npy"},
+        {"data_imnet_shorthdr.npz", "too short"}, /* fuzz finding: read 12 bytes into a 10-byte header */
         {"data_npy_v1_u1.npy", "data_npy_v1_u1.npy"}, /* not a zip at all */
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {

@@ -159,6 +159,33 @@ static void test_selection(void) {
     CHECK(strstr(rcl_last_error(), "list.txt:1") != NULL, "%s", rcl_last_error());
     snprintf(p, sizeof p, "%s/none.txt", tmpd);
     CHECK_FAILS(rcl_read_class_list(p, 10, &cl, &k), RCL_ERR_IO);
+
+    /* wnids through a map_clsloc.txt-format map (wnid, 1-based index, name), mixed with indices */
+    char map[700];
+    snprintf(map, sizeof map, "%s/map_clsloc.txt", tmpd);
+    const char *mapt = "n01440764 3 tench\nn01443537 1 goldfish\n\nn02119789 2 kit_fox\r\n";
+    CHECK_OK(rcl_file_write_atomic(map, mapt, strlen(mapt)));
+    snprintf(p, sizeof p, "%s/list.txt", tmpd);
+    const char *wl = "# two wnids and an index\nn02119789\n  n01440764  # tench\r\n0\n";
+    CHECK_OK(rcl_file_write_atomic(p, wl, strlen(wl)));
+    CHECK_OK(rcl_read_class_list_mapped(p, map, 10, &cl, &k));
+    CHECK(k == 3 && cl[0] == 1 && cl[1] == 2 && cl[2] == 0, "wnids map to 0-based indices: %d entries", k);
+    free(cl);
+    CHECK_FAILS(rcl_read_class_list_mapped(p, map, 2, &cl, &k), RCL_ERR_FORMAT);
+    CHECK(strstr(rcl_last_error(), "list.txt:3") && strstr(rcl_last_error(), "n01440764"),
+          "a wnid whose index is out of range names the line: %s", rcl_last_error());
+    const char *unk = "n02119789\nn09999999\n";
+    CHECK_OK(rcl_file_write_atomic(p, unk, strlen(unk)));
+    CHECK_FAILS(rcl_read_class_list_mapped(p, map, 10, &cl, &k), RCL_ERR_FORMAT);
+    CHECK(strstr(rcl_last_error(), "list.txt:2") && strstr(rcl_last_error(), "unknown wnid n09999999") &&
+              strstr(rcl_last_error(), "map_clsloc.txt"),
+          "unknown wnid: one error naming the file, line and map: %s", rcl_last_error());
+    const char *badmap = "n01440764 3 tench\nn01443537 goldfish\n";
+    CHECK_OK(rcl_file_write_atomic(map, badmap, strlen(badmap)));
+    CHECK_FAILS(rcl_read_class_list_mapped(p, map, 10, &cl, &k), RCL_ERR_FORMAT);
+    CHECK(strstr(rcl_last_error(), "map_clsloc.txt:2") != NULL, "a bad map line is named: %s", rcl_last_error());
+    remove(map);
+    CHECK_FAILS(rcl_read_class_list_mapped(p, map, 10, &cl, &k), RCL_ERR_IO);
 }
 
 /* Spec loading end to end on a small Fashion-MNIST-shaped folder, then the real one. */
@@ -179,7 +206,7 @@ static void test_load(void) {
         snprintf(p, sizeof p, "%s/%s", d, names[f]);
         CHECK_OK(f % 2 ? rcl_idx_save(p, lb, 1, dl, 1) : rcl_idx_save(p, im, 3, di, 1));
     }
-    char spec[2000];
+    char spec[2600];
     rcl_dataset ds;
     snprintf(spec, sizeof spec, "fashion-mnist:%s,classes=5-9", d);
     CHECK_OK(rcl_dataset_load(spec, 1, &ds));
@@ -201,6 +228,29 @@ static void test_load(void) {
     CHECK_OK(rcl_dataset_load(spec, 1, &ds));
     CHECK(ds.n == 25 && ds.num_classes == 5 && ds.pixels[0] == 5, "exclude file = classes=5-9");
     rcl_dataset_free(&ds);
+    /* the same list as wnids: the map next to the data by default, or map=FILE */
+    char map[800], ml[400] = "";
+    for (int c = 0; c < 10; c++)
+        snprintf(ml + strlen(ml), sizeof ml - strlen(ml), "n%08d %d class%d\n", 100 + c, c + 1, c);
+    snprintf(map, sizeof map, "%s/map_clsloc.txt", d);
+    CHECK_OK(rcl_file_write_atomic(map, ml, strlen(ml)));
+    CHECK_OK(rcl_file_write_atomic(p, "n00000100\nn00000101\n2\nn00000103\nn00000104\n", 42));
+    snprintf(spec, sizeof spec, "fashion-mnist:%s,exclude=%s", d, p);
+    CHECK_OK(rcl_dataset_load(spec, 1, &ds));
+    CHECK(ds.n == 25 && ds.num_classes == 5 && ds.pixels[0] == 5, "wnid exclude list (DIR/map_clsloc.txt) = classes=5-9");
+    rcl_dataset_free(&ds);
+    char moved[540];
+    snprintf(moved, sizeof moved, "%s/other_map.txt", tmpd);
+    CHECK(rename(map, moved) == 0, "move the map");
+    CHECK_FAILS(rcl_dataset_load(spec, 1, &ds), RCL_ERR_FORMAT);
+    CHECK(strstr(rcl_last_error(), "ex.txt:1") && strstr(rcl_last_error(), "map"), "no map: %s", rcl_last_error());
+    snprintf(spec, sizeof spec, "fashion-mnist:%s,exclude=%s,map=%s", d, p, moved);
+    CHECK_OK(rcl_dataset_load(spec, 1, &ds));
+    CHECK(ds.n == 25 && ds.num_classes == 5, "map=FILE");
+    rcl_dataset_free(&ds);
+    snprintf(spec, sizeof spec, "fashion-mnist:%s,map=%s", d, moved);
+    CHECK_FAILS(rcl_dataset_load(spec, 1, &ds), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "exclude=") != NULL, "map= without exclude=: %s", rcl_last_error());
     snprintf(spec, sizeof spec, "fashion-mnist:%s,n=51", d);
     CHECK_FAILS(rcl_dataset_load(spec, 1, &ds), RCL_ERR_INVALID_ARG);
     CHECK(strstr(rcl_last_error(), "51") != NULL, "%s", rcl_last_error());

@@ -84,6 +84,18 @@ int main(void) {
         CHECK(strstr(rcl_last_error(), bad[i].file) && strstr(rcl_last_error(), bad[i].want), "%s: %s", bad[i].file,
               rcl_last_error());
     }
+    /* a MAT v4 header (no v5 endian mark) whose name length claims 2 GB: matio's v4 reader
+     * allocated that unchecked (fuzz_mat); refused before matio sees it */
+    {
+        unsigned char v4[160] = {0};
+        const uint32_t hdr[5] = {0, 1, 1, 0, 0x7fffff00u}; /* type, rows, cols, imagf, name length */
+        memcpy(v4, hdr, sizeof hdr);
+        snprintf(q, sizeof q, "%s/v4.mat", dir);
+        CHECK_OK(rcl_file_write_atomic(q, v4, sizeof v4));
+        snprintf(spec, sizeof spec, "svhn:%s", q);
+        CHECK_FAILS(rcl_dataset_load(spec, 0, &ds), RCL_ERR_FORMAT);
+        CHECK(strstr(rcl_last_error(), "v4.mat") && strstr(rcl_last_error(), "endian mark"), "%s", rcl_last_error());
+    }
     /* truncated copies fail cleanly (matio must not crash on them) */
     snprintf(q, sizeof q, "%s/cut.mat", dir);
     snprintf(spec, sizeof spec, "svhn:%s", q);

@@ -77,8 +77,7 @@ static void round_of(rcl_device *d, rcl_rng *r, int round) {
 }
 
 int main(void) {
-    const char *sm = getenv("RCL_TEST_SMALL");
-    small = sm && *sm && strcmp(sm, "0") != 0;
+    small = rcl_test_small();
     rcl_device *d = rcl_test_device(0);
     rcl_rng r = rcl_rng_seed(20190612);
     for (int round = 0; round < (small ? 1 : 6); round++)

@@ -134,8 +134,14 @@ static void make_data(const char *root) {
     write_npz(path, root, 20, 5000);
     snprintf(path, sizeof path, "%s/exclude.txt", root);
     FILE *f = fopen(path, "w");
-    fprintf(f, "# three ImageNet32 classes left out\n0\n7\n999\n");
+    fprintf(f, "# three ImageNet32 classes left out, one by wnid (class 7 in the map beside the data)\n0\nn00000008\n999\n");
     fclose(f);
+    snprintf(path, sizeof path, "%s/imagenet32/map_clsloc.txt", root);
+    f = fopen(path, "w");
+    for (int c = 0; f && c < 1000; c++)
+        fprintf(f, "n%08d %d class_%d\n", c + 1, c + 1, c);
+    if (f)
+        fclose(f);
 }
 
 /* ---- the plan ---- */
@@ -377,6 +383,16 @@ int main(void) {
     rcl_wrn_config wc;
     CHECK(ckpt[0] && rcl_checkpoint_read_config(ckpt, &wc) == RCL_OK && wc.num_classes == 997,
           "pre-trained model %s has 997 classes", ckpt);
+    /* the SLURM pre-training job writes its model where the fine-tuning runs look for it */
+    char sdir[700], sfile[760];
+    snprintf(sdir, sizeof sdir, "%s/slurm", out);
+    CHECK_OK(rcl_suite_paper_slurm(&c, out, "robustcl", sdir, 2));
+    snprintf(sfile, sizeof sfile, "%s/pretrain.sbatch", sdir);
+    size_t slen = 0;
+    char *sbatch = (char *)slurp(sfile, &slen), want_out[700];
+    snprintf(want_out, sizeof want_out, "--out '%s'", ckpt);
+    CHECK(ckpt[0] && sbatch && strstr(sbatch, want_out), "pretrain.sbatch writes %s", ckpt);
+    free(sbatch);
 
     /* a fine-tuning run whose pre-trained model does not exist yet fails and names it */
     CHECK_FAILS(rcl_suite_paper_run(&c, out, "cifar10/adversarial/8/pgd/pretrained/seed=1", NULL), RCL_ERR_IO);
@@ -401,6 +417,49 @@ int main(void) {
     CHECK(stat(stage, &after) == 0 && after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
               after.st_mtim.tv_nsec == before.st_mtim.tv_nsec,
           "cached stage %s not rewritten", stage);
+
+    /* --quirk-normalize cifar is in the Forward/GLC runs' keys (they re-run) and no other run's */
+    rcl_suite_paper_config q = c;
+    q.quirk_normalize = 1;
+    char glc[700], normal[700];
+    snprintf(glc, sizeof glc, "%s/stages/cifar10_noise-flip_0.5_glc5_scratch_seed=1.json", out);
+    snprintf(normal, sizeof normal, "%s/stages/cifar10_noise-uniform_0_normal_scratch_seed=1.json", out);
+    struct stat glc0, glc1, normal0, normal1;
+    CHECK(stat(glc, &glc0) == 0 && stat(normal, &normal0) == 0, "stat %s, %s", glc, normal);
+    CHECK_OK(rcl_suite_paper_run(&q, out, "cifar10/noise-flip/0.5/glc5/scratch/*,cifar10/noise-uniform/0/normal/scratch/*",
+                                 NULL));
+    CHECK(stat(glc, &glc1) == 0 && stat(normal, &normal1) == 0, "stat again");
+    CHECK(glc1.st_mtim.tv_sec != glc0.st_mtim.tv_sec || glc1.st_mtim.tv_nsec != glc0.st_mtim.tv_nsec,
+          "the GLC run re-ran with the CIFAR normalisation");
+    CHECK(normal1.st_mtim.tv_sec == normal0.st_mtim.tv_sec && normal1.st_mtim.tv_nsec == normal0.st_mtim.tv_nsec,
+          "the normal run stayed cached");
+
+    /* the CIFAR-LT profile beside the power law: 5 more runs per target in the plan, and a run of
+     * it cuts its training set with the exponential profile (stage "imbalance-exp", rho 100) */
+    rcl_suite_paper_config lt = c;
+    lt.imbalance_profiles = RCL_SUITE_PROFILE_POWER | RCL_SUITE_PROFILE_EXP;
+    char *plan = NULL;
+    size_t plan_len = 0;
+    FILE *pf = open_memstream(&plan, &plan_len);
+    CHECK_OK(rcl_suite_paper_plan(&lt, out, "robustcl", pf));
+    fclose(pf);
+    int lines = 0, lt_runs = 0;
+    for (char *q = plan; q && *q; q = strchr(q, '\n') ? strchr(q, '\n') + 1 : NULL) {
+        lines++;
+        lt_runs += !strncmp(q, "cifar10/imbalance-exp/100/", 26) || !strncmp(q, "cifar100/imbalance-exp/100/", 27);
+    }
+    CHECK(lines == 436 + 10 && lt_runs == 10, "plan with both profiles: %d runs (%d CIFAR-LT), expected 446 (10)",
+          lines, lt_runs);
+    const char *lt_line = plan ? strstr(plan, "\ncifar10/imbalance-exp/100/smote/scratch/seed=1\t") : NULL;
+    CHECK(lt_line && strstr(lt_line, " --imbalance-profile both ") &&
+              strstr(lt_line, " --imbalance-profile both ") < strchr(lt_line + 1, '\n'),
+          "the plan's commands carry the profile");
+    free(plan);
+    int before_lt = count_stages(out);
+    CHECK_OK(rcl_suite_paper_run(&lt, out, "cifar10/imbalance-exp/100/normal/scratch/seed=1", NULL));
+    CHECK(count_stages(out) == before_lt + 1, "one CIFAR-LT stage ran");
+    double lt_err = stage_metric(out, "cifar10/imbalance-exp/100/normal/scratch/seed=1", "error");
+    CHECK(lt_err >= 0 && lt_err <= 100, "CIFAR-LT stage error %g", lt_err);
 
     /* the same through the command line: the plan's line count and `robustcl report` */
     const char *bin = getenv("RCL_BIN");

@@ -86,6 +86,11 @@ rcl_attack_config rcl_attack_defaults(void);
  * and the offending part. */
 rcl_status rcl_attack_parse(const char *spec, rcl_attack_config *cfg);
 
+/* Parses a comma-separated list of radii (each a number or a fraction a/b in [0,1],
+ * e.g. "0,1/255,2/255,8/255") into eps[0..cap); *n receives the count. Errors
+ * (RCL_ERR_INVALID_ARG) name the list and the offending item. */
+rcl_status rcl_attack_parse_eps_list(const char *list, double *eps, int cap, int *n);
+
 /* A canonical spec that rcl_attack_parse reads back, e.g.
  * "pgd:eps=8/255,step=2/255,steps=20,restarts=1,start=random,mode=textbook,loss=ce,seed=0".
  * Returns buf. */

@@ -8,6 +8,7 @@
 #include "robustcl/data.h"
 #include "robustcl/json.h"
 #include "robustcl/model.h"
+#include "robustcl/normalization.h"
 #include "robustcl/train.h"
 
 #ifdef __cplusplus
@@ -20,6 +21,8 @@ typedef struct rcl_checkpoint_info {
     double lr;
     uint64_t seed;
     char dataset[64], dataset_sha256[65];
+    rcl_normalization norm; /* the input normalisation it was trained with (fill: 0.5/0.5) */
+    int global_batch; /* images per step over all data-parallel ranks (0: not recorded) */
 } rcl_checkpoint_info;
 
 void rcl_checkpoint_info_fill(rcl_checkpoint_info *info, rcl_model *m, const rcl_dataset *ds, uint64_t seed,
@@ -35,6 +38,14 @@ typedef enum {
     RCL_CKPT_TRUNK,    /* trunk from the file and always a new head (PROTOCOL 4 fine-tuning) */
 } rcl_checkpoint_mode;
 rcl_status rcl_checkpoint_load(rcl_model *m, const char *path, rcl_checkpoint_mode mode, rcl_train_state *state);
+
+/* The global batch a run was checkpointed with (0 when not recorded): `batch` and `step`
+ * count global batches, so a resume with another number of ranks needs the same global batch. */
+rcl_status rcl_checkpoint_read_global_batch(const char *path, int *global_batch);
+
+/* The input normalisation a checkpoint was trained with ("normalisation" metadata:
+ * "mean=M1,M2,M3 std=S1,S2,S3"); 0.5/0.5 for checkpoints that predate it. */
+rcl_status rcl_checkpoint_read_normalization(const char *path, rcl_normalization *norm);
 
 /* The model configuration a checkpoint was saved with (for building the model to load it into). */
 rcl_status rcl_checkpoint_read_config(const char *path, rcl_wrn_config *cfg);

@@ -53,9 +53,14 @@ rcl_status rcl_dataset_take(rcl_dataset *ds, const int64_t *idx, int m);
 /* Seeded subset of m images drawn without replacement, kept in file order.
  * RCL_ERR_INVALID_ARG if m > n. */
 rcl_status rcl_dataset_subset(rcl_dataset *ds, int m, uint64_t seed);
-/* Reads a class list file: one class per line as a 0-based index, '#' comments and
- * blank lines ignored. Indices must be < num_classes (when num_classes > 0).
- * *classes is malloc'd. RCL_ERR_FORMAT names the file and line. */
+/* Reads a class list file: one class per line as a 0-based index or an ImageNet wnid
+ * (n01440764) mapped through map_path, ImageNet32's map_clsloc.txt (lines "n02119789 1
+ * kit_fox": wnid, 1-based index, name; NULL: a wnid is an error); '#' comments and blank
+ * lines ignored. Indices must be < num_classes (when num_classes > 0). *classes is
+ * malloc'd. RCL_ERR_FORMAT names the file and line (an unknown wnid, a bad map line). */
+rcl_status rcl_read_class_list_mapped(const char *path, const char *map_path, int num_classes, int **classes,
+                                      int *k);
+/* rcl_read_class_list_mapped without a map: indices only. */
 rcl_status rcl_read_class_list(const char *path, int num_classes, int **classes, int *k);
 
 /* ---- IDX (MNIST / Fashion-MNIST), raw or gzip ---- */
@@ -199,7 +204,9 @@ rcl_status rcl_blobs_blur(float *chw, int c, int h, int w, double sigma);
  * cifar100:DIR, imagenet32:DIR, svhn:FILE|DIR, folder:DIR, tinyimagenet:DIR, gaussian,
  * rademacher, blobs. Options:
  *   classes=5-9 | 0+2+4 | 0-3+7   keep these classes, relabelled 0..K'-1 in original order
- *   exclude=FILE                  drop the classes listed in FILE (one 0-based index a line)
+ *   exclude=FILE                  drop the classes listed in FILE (one a line: a 0-based index or a
+ *                                 wnid, mapped through map= or DIR/map_clsloc.txt when it exists)
+ *   map=FILE                      the wnid map of exclude= (map_clsloc.txt format)
  *   n=1000                        seeded subset (after class selection), file order kept
  *   seed=N                        seed for n= and for synthetic sets (default 0)
  *   split=train|test              overrides the `train` argument
@@ -215,6 +222,7 @@ typedef struct rcl_dataset_spec {
     int split;               /* -1 not given, 0 test, 1 train */
     char classes[256];       /* raw classes= value, "" if none */
     char exclude[1024];      /* exclude= file, "" if none */
+    char map[1024];          /* map= file (wnids of the exclude list), "" if none */
     int n;                   /* 0 = all */
     uint64_t seed;
     int size_h, size_w;      /* 0 = default */

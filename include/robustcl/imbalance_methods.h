@@ -15,11 +15,15 @@ extern "C" {
 
 typedef struct rcl_imb_profile {
     int exponential; /* 0: power law (a, b, gamma); 1: CIFAR-LT n_i = floor(a * rho^(-i/(K-1))) */
-    int a, b;        /* largest and (power law) smallest class */
+    int a, b;        /* largest and (power law) smallest class; exponential: b is a floor (0 = none) */
     double gamma;    /* power law exponent, smaller = more imbalanced */
     double rho;      /* exponential imbalance ratio */
     uint64_t seed;   /* which images each class keeps */
 } rcl_imb_profile;
+
+/* The profile's class sizes counts[0..k) (metrics.h profiles, the exponential one raised to
+ * its floor b). */
+rcl_status rcl_imb_profile_counts(const rcl_imb_profile *p, int k, int *counts);
 
 /* Cuts the imbalanced training set from a balanced labelled one: class c keeps a seeded
  * random subset of counts[c] images (metrics.h profiles), in file order. *out is a new

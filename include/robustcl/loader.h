@@ -20,6 +20,10 @@ typedef struct rcl_loader_options {
     int pad;           /* 4 for 32x32 inputs (PROTOCOL 3) */
     uint64_t seed;
     float mean[3], std[3]; /* network input = (pixel/255 - mean)/std; PROTOCOL default 0.5/0.5 */
+    /* Data parallelism: with shards > 1 `batch` is the global batch and this loader yields
+     * only slice `shard` of each: images [shard*n/shards, (shard+1)*n/shards) of a batch of n,
+     * augmented exactly as in the whole batch. 0 or 1: no sharding. */
+    int shard, shards;
 } rcl_loader_options;
 
 /* Defaults: batch 128, shuffle, augment, pad 4, mean = std = 0.5. */

@@ -63,6 +63,11 @@ const rcl_tensor *rcl_model_features(const rcl_model *m);
  * forward the gradients are those of the eval-mode network (BN running statistics
  * constant, no dropout): what attacks on a trained model need. */
 rcl_status rcl_model_backward(rcl_model *m, const rcl_tensor *dlogits, rcl_tensor *dx);
+/* Train-mode batch norm: split K > 1 normalises K equal sub-batches separately (ghost batch
+ * norm, the statistics of a K-device data-parallel run in one process; running statistics from
+ * the first sub-batch); sync (kept, not copied; NULL: off) takes the statistics over every
+ * data-parallel rank's batch. Default: split 1, no sync. */
+rcl_status rcl_model_set_bn(rcl_model *m, int split, const rcl_bn_sync *sync);
 /* One SGD step (PROTOCOL 2) over trainable, non-frozen parameters. */
 rcl_status rcl_model_step(rcl_model *m, float lr, float momentum, float wd, int nesterov);
 /* Number of SGD steps taken (resets the "first step" of the momentum buffers when 0). */

@@ -45,6 +45,38 @@ rcl_status rcl_batchnorm_backward(rcl_device *d, int relu, const rcl_tensor *x, 
                                   const rcl_tensor *dy, const rcl_tensor *gamma,
                                   const rcl_tensor *save_mean, const rcl_tensor *save_invstd,
                                   rcl_tensor *dx, rcl_tensor *dgamma, rcl_tensor *dbeta);
+/* Ghost batch norm: train mode normalises samples [k*N/K, (k+1)*N/K) of each of the K = split
+ * sub-batches with their own statistics (save_mean/save_invstd are [K*C], sub-batch major); the
+ * running statistics follow the first sub-batch (as replica 0 of a data-parallel run);
+ * dgamma/dbeta sum over the sub-batches. split 1 is rcl_batchnorm_forward/backward. */
+rcl_status rcl_batchnorm_forward_split(rcl_device *d, rcl_bn_mode mode, int relu, int split, const rcl_tensor *x,
+                                       const rcl_tensor *gamma, const rcl_tensor *beta,
+                                       rcl_tensor *running_mean, rcl_tensor *running_var, float momentum,
+                                       float eps, rcl_tensor *y, rcl_tensor *save_mean,
+                                       rcl_tensor *save_invstd);
+rcl_status rcl_batchnorm_backward_split(rcl_device *d, int relu, int split, const rcl_tensor *x,
+                                        const rcl_tensor *y, const rcl_tensor *dy, const rcl_tensor *gamma,
+                                        const rcl_tensor *save_mean, const rcl_tensor *save_invstd,
+                                        rcl_tensor *dx, rcl_tensor *dgamma, rcl_tensor *dbeta);
+
+/* Synchronised batch norm across data-parallel ranks: train-mode statistics over the union
+ * of every rank's batch. sum(ctx, buf, n) must replace buf[0..n) by its sum over the ranks
+ * (every rank calls it in the same order). Running statistics follow the global batch;
+ * dgamma/dbeta are this rank's local sums (the gradient averaging then makes them global);
+ * dx uses the global sums. With one rank the result equals rcl_batchnorm_forward/backward
+ * up to float summation order. */
+typedef struct rcl_bn_sync {
+    rcl_status (*sum)(void *ctx, float *buf, int n);
+    void *ctx;
+} rcl_bn_sync;
+rcl_status rcl_batchnorm_forward_sync(rcl_device *d, int relu, const rcl_bn_sync *sync, const rcl_tensor *x,
+                                      const rcl_tensor *gamma, const rcl_tensor *beta, rcl_tensor *running_mean,
+                                      rcl_tensor *running_var, float momentum, float eps, rcl_tensor *y,
+                                      rcl_tensor *save_mean, rcl_tensor *save_invstd);
+rcl_status rcl_batchnorm_backward_sync(rcl_device *d, int relu, const rcl_bn_sync *sync, const rcl_tensor *x,
+                                       const rcl_tensor *y, const rcl_tensor *dy, const rcl_tensor *gamma,
+                                       const rcl_tensor *save_mean, const rcl_tensor *save_invstd,
+                                       rcl_tensor *dx, rcl_tensor *dgamma, rcl_tensor *dbeta);
 
 /* ---- ReLU (y may alias x) ---- */
 rcl_status rcl_relu_forward(rcl_device *d, const rcl_tensor *x, rcl_tensor *y);

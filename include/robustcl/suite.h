@@ -25,6 +25,7 @@ typedef struct rcl_suite_config {
     int batch;
     /* pre-training on the source classes */
     int pretrain_images;          /* 0 = all source images */
+    int adv_pretrain_images;      /* adversarial pre-training: the first N of those (0 = all) */
     int pretrain_epochs;
     double pretrain_lr;
     /* target tasks */
@@ -40,8 +41,11 @@ typedef struct rcl_suite_config {
     int noise_methods;            /* bit set of RCL_NOISE_* below */
     double trusted_fraction;      /* GLC */
     /* class imbalance */
-    double gammas[RCL_SUITE_MAX];
+    int imbalance_profiles;       /* bit set of RCL_SUITE_PROFILE_* below */
+    double gammas[RCL_SUITE_MAX]; /* power law exponents */
     int ngammas;
+    double rhos[RCL_SUITE_MAX];   /* CIFAR-LT ratios (experiment "imbalance-exp", setting = rho) */
+    int nrhos;
     int imbalance_methods;        /* bit set of RCL_IMB_* below */
     /* adversarial */
     int adversarial;              /* 0 off */
@@ -55,6 +59,10 @@ typedef struct rcl_suite_config {
 
 enum { RCL_SUITE_NOISE_FORWARD = 1, RCL_SUITE_NOISE_GLC = 2 };
 enum { RCL_SUITE_IMB_COST = 1, RCL_SUITE_IMB_OVERSAMPLE = 2, RCL_SUITE_IMB_SMOTE = 4 };
+/* Imbalance profiles (PROTOCOL 6): power law, CIFAR-LT exponential. */
+enum { RCL_SUITE_PROFILE_POWER = 1, RCL_SUITE_PROFILE_EXP = 2 };
+/* "power" | "exp" | "both" -> bit set; -1 if none. */
+int rcl_suite_profiles_from_name(const char *name);
 
 /* The mini suite's defaults (PROTOCOL 11); quick = the CI-sized version. */
 void rcl_suite_defaults(rcl_suite_config *c, int quick);
@@ -67,19 +75,24 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
  * Pre-training on ImageNet32 (clean WRN-40-2; adversarial WRN-28-10 with PGD-10), then
  * for CIFAR-10 and CIFAR-100: label noise (uniform and flip, s = 0..1 step 0.1; Normal,
  * Forward, GLC 5%, GLC 10%), class imbalance (power law, gamma 0.2..2.0; Normal,
- * cost-sensitive, oversampling, SMOTE, pre-training), adversarial robustness (normal
+ * cost-sensitive, oversampling, SMOTE, pre-training; with RCL_SUITE_PROFILE_EXP also or instead
+ * CIFAR-LT rho = 100, "imbalance-exp"), adversarial robustness (normal
  * training, adversarial training, adversarial pre-training + fine-tuning, last layer only;
  * PGD-20), OOD detection and calibration. Each run is a stage (OUT/stages/ID.json, IDs
  * like "cifar10/noise-flip/0.4/glc5/pretrained/seed=1") that can run on its own. */
 typedef struct rcl_suite_paper_config {
     char data_root[1024];  /* cifar10/ (binary), cifar100/ (binary), imagenet32/ (npz) */
-    char exclude[1024];    /* file of ImageNet32 classes left out of pre-training, or "" */
+    char exclude[1024];    /* file of ImageNet32 classes left out of pre-training (indices or wnids), or "" */
+    char exclude_map[1024]; /* wnid map of that list, or "": data_root/imagenet32/map_clsloc.txt */
     char datasets[64];     /* targets, comma-separated: "cifar10,cifar100" */
     char arch[32];         /* the main net (PROTOCOL 4: wrn-40-2) */
     char adv_arch[32];     /* the adversarial experiments' net (wrn-28-10) */
     int batch, pretrain_batch; /* 128, 256 */
     double scale;          /* 1 = the paper; F < 1: F times the paper's epochs and images */
     int nseeds;            /* target runs per configuration, seeds 1..N (pre-training once) */
+    int imbalance_profiles; /* RCL_SUITE_PROFILE_*: power = Table 2 (default), exp = CIFAR-LT rho = 100 */
+    int quirk_normalize;   /* 1: Forward/GLC runs normalise with the CIFAR mean/std like the official
+                            * scripts (PROTOCOL 3 QUIRK); 0 (default): 0.5/0.5 everywhere */
     char ood[1024];        /* extra OOD sets (';'-separated specs) besides the synthetic ones */
     char device[128];
 } rcl_suite_paper_config;
@@ -89,6 +102,15 @@ void rcl_suite_paper_describe(const rcl_suite_paper_config *c, FILE *f);
 /* One line per run, dependencies first: ID TAB DEPENDS (comma-separated IDs, or "-") TAB
  * a command that runs it alone (`program suite paper ... --out OUT --only ID`). */
 rcl_status rcl_suite_paper_plan(const rcl_suite_paper_config *c, const char *out_dir, const char *program, FILE *f);
+/* The plan as sbatch-ready scripts in dir (src/suite/suite_slurm.c): pretrain.sbatch and
+ * pretrain-adv.sbatch, each one data-parallel job of `ranks` tasks with a GPU each running
+ * `srun program train ...` (pre-training batch / ranks images per rank) into the model file
+ * the fine-tuning runs load; runs-scratch.txt, runs-pretrain.txt, runs-pretrain-adv.txt (one
+ * `--only ID` command a line) run by array.sbatch as job arrays; report.sbatch; and
+ * submit.sh, which submits them with --dependency=afterok:<pre-training job> for the
+ * fine-tuning arrays and the report after everything. Every run of the plan once. */
+rcl_status rcl_suite_paper_slurm(const rcl_suite_paper_config *c, const char *out_dir, const char *program,
+                                 const char *dir, int ranks);
 /* Runs the runs whose ID matches one of the comma-separated shell patterns in only
  * (NULL: every run, then OUT/report.{json,html}). A fine-tuning run needs its pre-training
  * run's model in OUT/stages (run it first, with the same OUT). RCL_ERR_INVALID_ARG when

@@ -26,6 +26,7 @@ void rcl_tensor_release(rcl_tensor *t); /* safe on a zeroed or released tensor *
 
 rcl_status rcl_tensor_upload(rcl_tensor *t, const float *src);
 rcl_status rcl_tensor_download(const rcl_tensor *t, float *dst);
+/* Sets every element to `value`, bit for bit (a kernel, queued like any op). */
 rcl_status rcl_tensor_fill(rcl_tensor *t, float value);
 rcl_status rcl_tensor_copy(const rcl_tensor *src, rcl_tensor *dst);
 

@@ -8,6 +8,7 @@
 #include "robustcl/evaluate.h"
 
 #define MAX_OOD_SETS 64
+#define MAX_SWEEP 64
 
 static void help(void) {
     printf("usage: robustcl eval --model CKPT [--data SPEC] [options]\n\n"
@@ -20,7 +21,10 @@ static void help(void) {
            "  --json FILE          results as JSON (with provenance; \"ood\" and \"calibration\" objects when asked)\n"
            "  --dump-logits FILE   raw logits: little-endian float32 [N, classes], row i = image i\n"
            "  --device SEL         P:D or a name substring\n"
-           "  --force              evaluate even on a device whose self-test failed\n\n"
+           "  --force              evaluate even on a device whose self-test failed\n"
+           "  --normalize N        input normalisation: half | cifar | M1,M2,M3/S1,S2,S3 (default: the one stored\n"
+           "                       in the checkpoint; 0.5/0.5 for checkpoints without it); one that differs from\n"
+           "                       the checkpoint's is used, with a warning on stderr\n\n"
            "OOD detection: score = -max softmax (MSP), OOD positive; AUROC, AUPR (average precision),\n"
            "FPR at 95%% recall (paper variant: nearest recall, and first TPR >= 95%%). Each OOD set is\n"
            "drawn N times (test size / 5 images each, without replacement) against the whole test set and\n"
@@ -40,10 +44,15 @@ static void help(void) {
            "                       headline RMS/MAD: paper (default) = T = 1, last bin skipped (Table 5);\n"
            "                       textbook = the tuned T, every bin; implies --calibration\n\n"
            "  --attack SPEC        accuracy under an L-inf attack on the test set (PROTOCOL 7), pixel space\n"
-           "                       [0,1], input normalisation 0.5/0.5: pgd|fgsm[:KEY=VALUE,...] with keys\n"
+           "                       [0,1], the input normalisation above: pgd|fgsm[:KEY=VALUE,...] with keys\n"
            "                       eps=8/255 step=2/255 steps=20 restarts=1 start=random|none\n"
            "                       mode=textbook|paper loss=ce|margin seed=N bn=auto|eval|train\n"
-           "                       (default pgd: eps 8/255, step 2/255, 20 steps, random start, textbook, ce)\n\n"
+           "                       (default pgd: eps 8/255, step 2/255, 20 steps, random start, textbook, ce)\n"
+           "  --attack-sweep LIST  accuracy vs eps: the --attack settings (default pgd) at each radius of the\n"
+           "                       comma-separated LIST (numbers or a/b, e.g. 0,1/255,2/255,4/255,8/255,16/255),\n"
+           "                       the PGD step scaled with eps (step/eps of --attack); prints a table (eps,\n"
+           "                       accuracy, max |x_adv - x|, zero-gradient images) and writes\n"
+           "                       \"adversarial_sweep\" into --json instead of \"adversarial\"\n\n"
            "  --dump-scores FILE   per-sample scores, tab-separated text with one header line:\n"
            "                         set name draw index label predicted confidence confidence_t msp_score correct\n"
            "                       set = id (the test set: draw 0, every image in order) or oodS (the S-th\n"
@@ -60,12 +69,12 @@ typedef struct {
     float *logits;
 } evaluated;
 
-static rcl_status evaluate_set(rcl_model *m, int classes, evaluated *e, double *error) {
-    const float half[3] = {0.5f, 0.5f, 0.5f};
+static rcl_status evaluate_set(rcl_model *m, int classes, const rcl_normalization *norm, evaluated *e,
+                               double *error) {
     e->logits = malloc((size_t)e->ds.n * classes * sizeof *e->logits);
     if (!e->logits)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the logits of %d images of %s", e->ds.n, e->ds.name);
-    return rcl_evaluate(m, &e->ds, NULL, 0, half, half, e->logits, error);
+    return rcl_evaluate(m, &e->ds, NULL, 0, norm->mean, norm->std, e->logits, error);
 }
 
 static rcl_logit_set logit_set(const evaluated *e, int classes) {
@@ -127,6 +136,48 @@ static void adversarial_json(rcl_json_writer *w, const rcl_adv_result *r) {
     rcl_jw_end_object(w);
 }
 
+static void sweep_json(rcl_json_writer *w, const rcl_attack_config *base, const rcl_adv_result *r, int n) {
+    char spec[256];
+    rcl_jw_begin_object(w);
+    rcl_jw_key(w, "attack");
+    rcl_jw_string(w, rcl_attack_describe(base, spec, sizeof spec));
+    rcl_jw_key(w, "mode");
+    rcl_jw_string(w, rcl_attack_mode_name(base->mode));
+    rcl_jw_key(w, "images");
+    rcl_jw_int(w, r[0].count);
+    rcl_jw_key(w, "clean_accuracy");
+    rcl_jw_number(w, r[0].clean_accuracy);
+    rcl_jw_key(w, "points");
+    rcl_jw_begin_array(w);
+    for (int i = 0; i < n; i++) {
+        rcl_jw_begin_object(w);
+        rcl_jw_key(w, "eps");
+        rcl_jw_number(w, r[i].cfg.eps);
+        rcl_jw_key(w, "step");
+        rcl_jw_number(w, r[i].cfg.step);
+        rcl_jw_key(w, "adversarial_accuracy");
+        rcl_jw_number(w, r[i].adv_accuracy);
+        rcl_jw_key(w, "max_linf");
+        rcl_jw_number(w, r[i].max_linf);
+        rcl_jw_key(w, "zero_gradient_images");
+        rcl_jw_int(w, r[i].zero_grad);
+        rcl_jw_key(w, "seconds");
+        rcl_jw_number(w, r[i].seconds);
+        rcl_jw_end_object(w);
+    }
+    rcl_jw_end_array(w);
+    rcl_jw_end_object(w);
+}
+
+static void print_sweep(const rcl_attack_config *base, const rcl_adv_result *r, int n) {
+    char spec[256];
+    printf("accuracy vs eps, %s (clean accuracy %.2f%%, %d images):\n", rcl_attack_describe(base, spec, sizeof spec),
+           100 * r[0].clean_accuracy, r[0].count);
+    printf("%12s %10s %12s %14s\n", "eps", "accuracy%", "max|x_adv-x|", "zero-gradient");
+    for (int i = 0; i < n; i++)
+        printf("%12.6f %10.2f %12.6f %14ld\n", r[i].cfg.eps, 100 * r[i].adv_accuracy, r[i].max_linf, r[i].zero_grad);
+}
+
 static void print_calibration(const rcl_calib_report *r) {
     printf("calibration (%s mode, T = %.4g): RMS %.2f%% MAD %.2f%% ECE %.2f%% AURRA %.2f%%",
            r->paper_mode ? "paper" : "textbook", r->T_used, 100 * r->rms, 100 * r->mad, 100 * (r->paper_mode ? r->at_1.ece : r->at_T.ece),
@@ -140,7 +191,11 @@ int rcl_cmd_eval(int argc, char **argv) {
     const char *model = NULL, *data = "fashion-mnist", *json = NULL, *logits_path = NULL, *dev = NULL;
     const char *val = NULL, *scores_path = NULL;
     char *ood_specs[MAX_OOD_SETS];
-    int n_ood = 0, batch = 256, force = 0, calibration = 0, seed = 0, attack = 0, rc = 0;
+    int n_ood = 0, batch = 256, force = 0, calibration = 0, seed = 0, attack = 0, rc = 0, nsweep = 0;
+    double sweep_eps[MAX_SWEEP];
+    rcl_adv_result *sweep = NULL;
+    rcl_normalization norm = rcl_normalization_half(), asked;
+    int norm_given = 0;
     rcl_attack_config atk = rcl_attack_defaults();
     rcl_adv_result adv = {0};
     rcl_ood_config ood_cfg = rcl_ood_defaults();
@@ -179,12 +234,23 @@ int rcl_cmd_eval(int argc, char **argv) {
             if (v && rcl_attack_parse(v, &atk) != RCL_OK)
                 rc = rcl_cli_usage("eval", "--attack: %s", rcl_last_error());
             attack = v != NULL;
+        } else if (rcl_args_is(&a, "--normalize")) {
+            const char *v = rcl_args_str(&a);
+            if (v && rcl_normalization_parse(v, &asked) != RCL_OK)
+                rc = rcl_cli_usage("eval", "--normalize: %s", rcl_last_error());
+            norm_given = v != NULL;
+        } else if (rcl_args_is(&a, "--attack-sweep")) {
+            const char *v = rcl_args_str(&a);
+            if (v && rcl_attack_parse_eps_list(v, sweep_eps, MAX_SWEEP, &nsweep) != RCL_OK)
+                rc = rcl_cli_usage("eval", "--attack-sweep: %s", rcl_last_error());
         } else rc = rcl_args_unknown(&a);
     }
     if (!rc && a.bad)
         rc = 2;
     if (!rc && !helped && !model)
         rc = rcl_cli_usage("eval", "--model is required");
+    if (!rc && !helped && nsweep && atk.kind == RCL_ATTACK_PGD && !(atk.eps > 0))
+        rc = rcl_cli_usage("eval", "--attack-sweep: the --attack eps sets the step/eps ratio, so it must be > 0");
     if (rc || helped) { /* the --ood specs collected so far are freed on every early return */
         for (int i = 0; i < n_ood; i++)
             free(ood_specs[i]);
@@ -202,15 +268,27 @@ int rcl_cmd_eval(int argc, char **argv) {
     rcl_status s = rcl_checkpoint_read_config(model, &cfg);
     int K = cfg.num_classes;
     if (s == RCL_OK)
+        s = rcl_checkpoint_read_normalization(model, &norm);
+    if (s == RCL_OK && norm_given && !rcl_normalization_equal(&norm, &asked)) {
+        char was[96], now[96];
+        fprintf(stderr,
+                "robustcl: warning: %s records --normalize %s (half when it records none); evaluating with %s as "
+                "asked\n",
+                model, rcl_normalization_name(&norm, was, sizeof was), rcl_normalization_name(&asked, now, sizeof now));
+    }
+    if (norm_given)
+        norm = asked;
+    if (s == RCL_OK)
         s = rcl_dataset_load(data, 0, &test.ds);
     if (s == RCL_OK && (test.ds.c != cfg.in_c || test.ds.h != cfg.in_h || test.ds.w != cfg.in_w))
         s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: trained on %dx%dx%d inputs, %s is %dx%dx%d", model, cfg.in_c, cfg.in_h,
                      cfg.in_w, test.ds.name, test.ds.c, test.ds.h, test.ds.w);
     if (s == RCL_OK && test.ds.labels && test.ds.num_classes > K)
         s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: has %d classes, %s has %d", model, K, test.ds.name, test.ds.num_classes);
-    if (s == RCL_OK && (calibration || attack) && (!test.ds.labels || test.ds.n < 1 || test.ds.labels[0] < 0))
-        s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: %s is unlabelled", calibration ? "--calibration" : "--attack",
-                     test.ds.name);
+    if (s == RCL_OK && (calibration || attack || nsweep) &&
+        (!test.ds.labels || test.ds.n < 1 || test.ds.labels[0] < 0))
+        s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: %s is unlabelled",
+                     calibration ? "--calibration" : nsweep ? "--attack-sweep" : "--attack", test.ds.name);
     /* every data set is read (and checked) before the device work starts */
     for (int i = 0; i < n_ood && s == RCL_OK; i++)
         if ((s = rcl_dataset_load_like(ood_specs[i], 0, &test.ds, &ood[i].ds)) == RCL_OK &&
@@ -232,7 +310,7 @@ int rcl_cmd_eval(int argc, char **argv) {
         if (!per_n || !per_wrong)
             s = rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for %d classes", K);
     }
-    if (s == RCL_OK && (s = evaluate_set(m, K, &test, &err)) == RCL_OK && test.ds.labels && test.ds.labels[0] >= 0) {
+    if (s == RCL_OK && (s = evaluate_set(m, K, &norm, &test, &err)) == RCL_OK && test.ds.labels && test.ds.labels[0] >= 0) {
         for (int i = 0; i < test.ds.n; i++) {
             const float *row = test.logits + (size_t)i * K;
             int best = 0;
@@ -251,20 +329,23 @@ int rcl_cmd_eval(int argc, char **argv) {
     }
     rcl_logit_set id = logit_set(&test, K), ood_ls[MAX_OOD_SETS];
     for (int i = 0; i < n_ood && s == RCL_OK; i++)
-        if ((s = evaluate_set(m, K, &ood[i], NULL)) == RCL_OK) {
+        if ((s = evaluate_set(m, K, &norm, &ood[i], NULL)) == RCL_OK) {
             ood_ls[i] = logit_set(&ood[i], K);
             ood_ls[i].labels = NULL; /* another label space: no label or correctness in the dump */
         }
     if (s == RCL_OK && n_ood && (s = rcl_ood_evaluate(&id, ood_ls, n_ood, &ood_cfg, &ood_rep)) == RCL_OK)
         print_ood(&ood_rep);
     if (s == RCL_OK && val)
-        s = evaluate_set(m, K, &valset, NULL);
+        s = evaluate_set(m, K, &norm, &valset, NULL);
     rcl_logit_set val_ls = logit_set(&valset, K);
     if (s == RCL_OK && calibration && (s = rcl_calib_evaluate(&id, val ? &val_ls : NULL, &cal_cfg, &cal_rep)) == RCL_OK)
         print_calibration(&cal_rep);
-    for (int c = 0; c < 3; c++)
-        atk.mean[c] = atk.std[c] = 0.5f;
-    if (s == RCL_OK && attack && (s = rcl_adv_evaluate(m, &test.ds, NULL, 0, &atk, &adv)) == RCL_OK)
+    memcpy(atk.mean, norm.mean, sizeof atk.mean), memcpy(atk.std, norm.std, sizeof atk.std);
+    if (s == RCL_OK && nsweep && !(sweep = calloc((size_t)nsweep, sizeof *sweep)))
+        s = rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the sweep");
+    if (s == RCL_OK && nsweep && (s = rcl_adv_sweep(m, &test.ds, NULL, 0, &atk, sweep_eps, nsweep, sweep)) == RCL_OK)
+        print_sweep(&atk, sweep, nsweep);
+    if (s == RCL_OK && attack && !nsweep && (s = rcl_adv_evaluate(m, &test.ds, NULL, 0, &atk, &adv)) == RCL_OK)
         printf("attack %s (%s): accuracy %.2f%% clean, %.2f%% adversarial; max |x_adv - x| %.4f\n",
                atk.kind == RCL_ATTACK_FGSM ? "fgsm" : "pgd", rcl_attack_mode_name(atk.mode), 100 * adv.clean_accuracy,
                100 * adv.adv_accuracy, adv.max_linf);
@@ -288,6 +369,9 @@ int rcl_cmd_eval(int argc, char **argv) {
             rcl_jw_string(&w, test.ds.name);
             rcl_jw_key(&w, "images");
             rcl_jw_int(&w, test.ds.n);
+            char nname[96];
+            rcl_jw_key(&w, "normalization");
+            rcl_jw_string(&w, rcl_normalization_name(&norm, nname, sizeof nname));
             rcl_jw_key(&w, "error");
             rcl_jw_number(&w, err);
             rcl_jw_key(&w, "per_class_error");
@@ -308,7 +392,10 @@ int rcl_cmd_eval(int argc, char **argv) {
                 else
                     rcl_jw_null(&w);
             }
-            if (attack) {
+            if (nsweep) {
+                rcl_jw_key(&w, "adversarial_sweep");
+                sweep_json(&w, &atk, sweep, nsweep);
+            } else if (attack) {
                 rcl_jw_key(&w, "adversarial");
                 adversarial_json(&w, &adv);
             }
@@ -319,6 +406,7 @@ int rcl_cmd_eval(int argc, char **argv) {
             fclose(f);
         }
     }
+    free(sweep);
     rcl_ood_report_free(&ood_rep);
     rcl_calib_report_free(&cal_rep);
     for (int i = 0; i < n_ood; i++) {

@@ -1,5 +1,6 @@
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -9,6 +10,76 @@ static volatile sig_atomic_t stop_requested;
 static void on_sigint(int sig) {
     (void)sig;
     stop_requested = 1;
+}
+
+/* A comma-separated list of numbers in [lo, hi] into v[RCL_SUITE_MAX]; 0 and a usage error if bad. */
+static int parse_list(rcl_args *a, double lo, double hi, double *v, int *n) {
+    const char *text = rcl_args_str(a);
+    if (!text)
+        return 0;
+    int k = 0;
+    for (const char *p = text;; k++) {
+        char *end;
+        double x = strtod(p, &end);
+        if (end == p || !(x >= lo && x <= hi) || (*end && *end != ',') || k == RCL_SUITE_MAX) {
+            a->bad = 1;
+            rcl_cli_usage(a->cmd, "%s '%s': expected up to %d comma-separated numbers in [%g, %g]", a->name, text,
+                          RCL_SUITE_MAX, lo, hi);
+            return 0;
+        }
+        v[k] = x;
+        if (!*end)
+            break;
+        p = end + 1;
+    }
+    *n = k + 1;
+    return 1;
+}
+
+/* "none" or a comma-separated list of names[i], as the bit mask of bits[i]. */
+static int parse_methods(rcl_args *a, const char *const *names, const int *bits, int n, int *mask) {
+    const char *text = rcl_args_str(a);
+    if (!text)
+        return 0;
+    int m = 0;
+    for (const char *p = text; strcmp(text, "none");) {
+        size_t len = strcspn(p, ",");
+        int i = 0;
+        while (i < n && (strlen(names[i]) != len || strncmp(p, names[i], len)))
+            i++;
+        if (i == n) {
+            a->bad = 1;
+            rcl_cli_usage(a->cmd, "%s '%s': unknown method '%.*s' (expected none or a list of %s%s%s%s%s)", a->name,
+                          text, (int)len, p, names[0], n > 1 ? ", " : "", n > 1 ? names[1] : "", n > 2 ? ", " : "",
+                          n > 2 ? names[2] : "");
+            return 0;
+        }
+        m |= bits[i];
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    *mask = m;
+    return 1;
+}
+
+static int parse_profiles(rcl_args *a, int *profiles) {
+    const char *v = rcl_args_str(a);
+    int p = v ? rcl_suite_profiles_from_name(v) : -1;
+    if (v && p < 0) {
+        a->bad = 1;
+        rcl_cli_usage(a->cmd, "--imbalance-profile '%s': expected power, exp or both", v);
+    }
+    if (p > 0)
+        *profiles = p;
+    return p > 0;
+}
+
+static int has_zero(const double *v, int n) {
+    for (int i = 0; i < n; i++)
+        if (v[i] == 0)
+            return 1;
+    return 0;
 }
 
 static void help(void) {
@@ -31,12 +102,25 @@ static void help(void) {
            "  --seeds N              seeds 1..N (default 2)\n"
            "  --target-per-class N   target training images per class (default 100)\n"
            "  --test-per-class N     target test images per class (default 100; 0 = all)\n"
-           "  --min-steps N          floor of optimizer steps per run (default 50)\n"
-           "  --noise-methods LIST   label-noise methods besides normal: forward,glc (default glc)\n"
-           "  --pretrain-images N    source images for pre-training (default 3000; 0 = all)\n"
+           "  --min-steps N          floor of optimizer steps per run (default 128)\n"
+           "  --noise LIST           uniform label-noise strengths in [0,1] (default 0,0.4; 0, the clean runs\n"
+           "                         that calibration and OOD detection use, is always included)\n"
+           "  --noise-methods LIST   label-noise methods besides normal: none or forward,glc (default none)\n"
+           "  --imbalance-methods LIST  besides normal: none or cost,oversample,smote (default none;\n"
+           "                         --quick runs every method)\n"
+           "  --imbalance-profile power|exp|both\n"
+           "                         class-imbalance profile (PROTOCOL 6; default power): power law with --gamma,\n"
+           "                         CIFAR-LT exponential n_c = floor(target size * rho^(-c/(K-1))) with --rho\n"
+           "                         (runs \"imbalance-exp\"); at least 2 images a class (SMOTE)\n"
+           "  --gamma LIST           power-law exponents, comma-separated (default 0.2)\n"
+           "  --rho LIST             CIFAR-LT ratios >= 1, comma-separated (default 100)\n"
+           "  --pretrain-images N    source images for pre-training (default 8000; 0 = all); one pre-trained\n"
+           "                         model (and one adversarially pre-trained) serves every seed\n"
+           "  --adv-pretrain-images N  adversarial pre-training uses the first N of those (default 4000;\n"
+           "                         0 = all): PGD training costs (1 + steps) passes an image\n"
            "  --ood SPEC[;SPEC]      extra OOD sets (same image shape as the data)\n"
            "  --device SEL           P:D or a name substring\n"
-           "  --describe             print the grid and exit\n");
+           "  --describe             print the grid (with the imbalanced class sizes) and exit\n");
 }
 
 static void help_paper(void) {
@@ -53,12 +137,33 @@ static void help_paper(void) {
            "  --out DIR              output directory (default suite-paper)\n"
            "  --plan                 print every run as ID<TAB>DEPENDS<TAB>COMMAND (dependencies first; DEPENDS\n"
            "                         is '-' or the pre-training run's ID) and exit; each COMMAND runs one run\n"
+           "  --plan-format tsv|slurm\n"
+           "                         tsv = the --plan lines (default); slurm = an sbatch-ready script set in\n"
+           "                         --plan-dir (implies --plan): pretrain.sbatch and pretrain-adv.sbatch, one\n"
+           "                         data-parallel job each (`srun robustcl train`, --slurm-ranks tasks with a GPU\n"
+           "                         each, the pre-training batch split over them) writing the model the\n"
+           "                         fine-tuning runs load; the other runs as job arrays (array.sbatch over\n"
+           "                         runs-scratch.txt, runs-pretrain.txt, runs-pretrain-adv.txt), fine-tuning\n"
+           "                         with --dependency=afterok:<its pre-training job>; report.sbatch after all;\n"
+           "                         submit.sh submits everything (robustcl must be on the nodes' PATH)\n"
+           "  --plan-dir DIR         where --plan-format slurm writes (default OUT/slurm)\n"
+           "  --slurm-ranks N        tasks (GPUs) of each pre-training job (default 2: per-GPU batch 128 and BN\n"
+           "                         statistics per 128 images, like the paper's 2-GPU runs)\n"
            "  --only ID[,ID...]      run only these runs (shell patterns, e.g. 'cifar10/noise-flip/*'); a\n"
            "                         fine-tuning run needs its pre-training run's model in the same OUT\n"
            "  --scale F              F times the paper's epochs and images, 0 < F <= 1 (smoke runs; default 1)\n"
            "  --datasets LIST        targets (default cifar10,cifar100)\n"
-           "  --exclude FILE         ImageNet32 classes (0-based, one a line) left out of pre-training\n"
+           "  --exclude FILE         ImageNet32 classes left out of pre-training, one a line: a 0-based index or a\n"
+           "                         wnid (n01440764), mapped through DIR/imagenet32/map_clsloc.txt\n"
+           "  --exclude-map FILE     the wnid map (map_clsloc.txt format: wnid, 1-based index, name) elsewhere\n"
            "  --seeds N              target runs per configuration, seeds 1..N (default 1)\n"
+           "  --quirk-normalize half|cifar\n"
+           "                         input normalisation of the Forward/GLC runs: half = 0.5/0.5 like every other\n"
+           "                         run (default, PROTOCOL 3), cifar = the CIFAR mean/std the official GLC/Forward\n"
+           "                         scripts use even when fine-tuning (QUIRK)\n"
+           "  --imbalance-profile power|exp|both\n"
+           "                         power = Table 2's power law (default); exp = CIFAR-LT rho = 100 runs\n"
+           "                         (IDs DATASET/imbalance-exp/100/...; CIFAR-10 total 12406) instead; both\n"
            "  --arch wrn-D-K         main net (default wrn-40-2)\n"
            "  --adv-arch wrn-D-K     adversarial experiments' net (default wrn-28-10)\n"
            "  --batch N              target batch (default 128)\n"
@@ -73,8 +178,8 @@ static void help_paper(void) {
 static int cmd_paper(int argc, char **argv) {
     rcl_suite_paper_config c;
     rcl_suite_paper_defaults(&c);
-    const char *out = "suite-paper", *only = NULL;
-    int plan = 0, describe = 0;
+    const char *out = "suite-paper", *only = NULL, *plan_dir = NULL;
+    int plan = 0, describe = 0, slurm = 0, ranks = 2;
     rcl_args a;
     rcl_args_init(&a, "suite paper", argc, argv);
     while (rcl_args_next(&a)) {
@@ -84,6 +189,15 @@ static int cmd_paper(int argc, char **argv) {
             return 0;
         } else if (rcl_args_is(&a, "--plan")) {
             plan = 1;
+        } else if (rcl_args_is(&a, "--plan-format") && (v = rcl_args_str(&a))) {
+            if (strcmp(v, "tsv") && strcmp(v, "slurm"))
+                return rcl_cli_usage("suite paper", "--plan-format '%s': expected tsv or slurm", v);
+            slurm = !strcmp(v, "slurm");
+            plan = 1;
+        } else if (rcl_args_is(&a, "--plan-dir")) {
+            plan_dir = rcl_args_str(&a);
+        } else if (rcl_args_is(&a, "--slurm-ranks")) {
+            rcl_args_int(&a, 1, 4096, &ranks);
         } else if (rcl_args_is(&a, "--describe")) {
             describe = 1;
         } else if (rcl_args_is(&a, "--out")) {
@@ -94,6 +208,8 @@ static int cmd_paper(int argc, char **argv) {
             snprintf(c.data_root, sizeof c.data_root, "%s", v);
         } else if (rcl_args_is(&a, "--exclude") && (v = rcl_args_str(&a))) {
             snprintf(c.exclude, sizeof c.exclude, "%s", v);
+        } else if (rcl_args_is(&a, "--exclude-map") && (v = rcl_args_str(&a))) {
+            snprintf(c.exclude_map, sizeof c.exclude_map, "%s", v);
         } else if (rcl_args_is(&a, "--datasets") && (v = rcl_args_str(&a))) {
             snprintf(c.datasets, sizeof c.datasets, "%s", v);
         } else if (rcl_args_is(&a, "--arch") && (v = rcl_args_str(&a))) {
@@ -108,6 +224,12 @@ static int cmd_paper(int argc, char **argv) {
             rcl_args_double(&a, 1e-9, 1, &c.scale);
         } else if (rcl_args_is(&a, "--seeds")) {
             rcl_args_int(&a, 1, RCL_SUITE_MAX, &c.nseeds);
+        } else if (rcl_args_is(&a, "--imbalance-profile")) {
+            parse_profiles(&a, &c.imbalance_profiles);
+        } else if (rcl_args_is(&a, "--quirk-normalize") && (v = rcl_args_str(&a))) {
+            if (strcmp(v, "half") && strcmp(v, "cifar"))
+                return rcl_cli_usage("suite paper", "--quirk-normalize '%s': expected half or cifar", v);
+            c.quirk_normalize = !strcmp(v, "cifar");
         } else if (rcl_args_is(&a, "--batch")) {
             rcl_args_int(&a, 1, 4096, &c.batch);
         } else if (rcl_args_is(&a, "--pretrain-batch")) {
@@ -123,6 +245,18 @@ static int cmd_paper(int argc, char **argv) {
     rcl_wrn_config wc;
     if (rcl_wrn_parse_arch(c.arch, &wc) != RCL_OK || rcl_wrn_parse_arch(c.adv_arch, &wc) != RCL_OK)
         return rcl_cli_usage("suite paper", "%s", rcl_last_error());
+    if (plan && slurm) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/slurm", out);
+        if (c.pretrain_batch % ranks)
+            return rcl_cli_usage("suite paper", "--slurm-ranks %d does not divide --pretrain-batch %d", ranks,
+                                 c.pretrain_batch);
+        if (rcl_suite_paper_slurm(&c, out, "robustcl", plan_dir ? plan_dir : dir, ranks) != RCL_OK)
+            return rcl_cli_error();
+        fprintf(stderr, "robustcl: wrote the SLURM scripts to %s: run %s/submit.sh\n", plan_dir ? plan_dir : dir,
+                plan_dir ? plan_dir : dir);
+        return 0;
+    }
     if (plan)
         return rcl_suite_paper_plan(&c, out, "robustcl", stdout) == RCL_OK ? 0 : rcl_cli_error();
     rcl_suite_paper_describe(&c, stderr);
@@ -189,10 +323,31 @@ int rcl_cmd_suite(int argc, char **argv) {
             rcl_args_int(&a, 0, 100000, &c.test_per_class);
         } else if (rcl_args_is(&a, "--target-per-class")) {
             rcl_args_int(&a, 2, 100000, &c.target_per_class);
-        } else if (rcl_args_is(&a, "--noise-methods") && (v = rcl_args_str(&a))) {
-            c.noise_methods = (strstr(v, "forward") ? RCL_SUITE_NOISE_FORWARD : 0) | (strstr(v, "glc") ? RCL_SUITE_NOISE_GLC : 0);
+        } else if (rcl_args_is(&a, "--noise")) {
+            if (parse_list(&a, 0, 1, c.noise, &c.nnoise) && !has_zero(c.noise, c.nnoise)) {
+                if (c.nnoise == RCL_SUITE_MAX)
+                    return rcl_cli_usage("suite", "--noise: at most %d strengths with 0", RCL_SUITE_MAX - 1);
+                memmove(c.noise + 1, c.noise, (size_t)c.nnoise++ * sizeof *c.noise);
+                c.noise[0] = 0;
+            }
+        } else if (rcl_args_is(&a, "--noise-methods")) {
+            static const char *const names[] = {"forward", "glc"};
+            static const int bits[] = {RCL_SUITE_NOISE_FORWARD, RCL_SUITE_NOISE_GLC};
+            parse_methods(&a, names, bits, 2, &c.noise_methods);
+        } else if (rcl_args_is(&a, "--imbalance-methods")) {
+            static const char *const names[] = {"cost", "oversample", "smote"};
+            static const int bits[] = {RCL_SUITE_IMB_COST, RCL_SUITE_IMB_OVERSAMPLE, RCL_SUITE_IMB_SMOTE};
+            parse_methods(&a, names, bits, 3, &c.imbalance_methods);
+        } else if (rcl_args_is(&a, "--imbalance-profile")) {
+            parse_profiles(&a, &c.imbalance_profiles);
+        } else if (rcl_args_is(&a, "--gamma")) {
+            parse_list(&a, 1e-6, 100, c.gammas, &c.ngammas);
+        } else if (rcl_args_is(&a, "--rho")) {
+            parse_list(&a, 1, 1e9, c.rhos, &c.nrhos);
         } else if (rcl_args_is(&a, "--pretrain-images")) {
             rcl_args_int(&a, 0, 100000000, &c.pretrain_images);
+        } else if (rcl_args_is(&a, "--adv-pretrain-images")) {
+            rcl_args_int(&a, 0, 100000000, &c.adv_pretrain_images);
         } else if (rcl_args_is(&a, "--min-steps")) {
             rcl_args_int(&a, 1, 10000000, &c.min_steps);
         } else if (!a.bad) {

@@ -10,6 +10,10 @@ typedef struct rcl_run_options {
     const char *data, *test, *arch, *device, *out, *init, *log, *json, *adv_train;
     double dropout, lr, wd;
     int epochs, batch, seed, augment, resume, force, keep, freeze_trunk, max_device_mem_mib;
+    int bn_split, sync_bn; /* ghost batch norm sub-batches; BN statistics over all MPI ranks */
+    double dist_timeout;   /* seconds a rank waits for the others in a collective */
+    rcl_normalization norm; /* --normalize (default 0.5/0.5) */
+    int norm_given;
     long every_steps;
     double every_minutes;
     volatile sig_atomic_t *stop;

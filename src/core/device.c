@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,11 @@ static rcl_status select_device(const char *sel, pick_state *st) {
     return RCL_OK;
 }
 
+/* CLBlast keeps the GEMM programs of every context it has seen (about 6 MB each, holding the
+ * context) until told to clear them: so repeated open/close would grow without bound. They
+ * are cleared when the last open device closes; any device open then only rebuilds them. */
+static atomic_int open_devices;
+
 rcl_status rcl_device_open(const rcl_device_options *opt, rcl_device **out) {
     rcl_device_options o = {0};
     if (opt)
@@ -233,6 +239,7 @@ rcl_status rcl_device_open(const rcl_device_options *opt, rcl_device **out) {
     rcl_device *d = calloc(1, sizeof *d);
     if (!d)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory opening a device");
+    atomic_fetch_add(&open_devices, 1); /* rcl_device_close, also on failure below, counts it down */
     d->opt = o;
     d->opt.selector = NULL;
     if (!d->opt.workspace_cap)
@@ -287,6 +294,8 @@ void rcl_device_close(rcl_device *d) {
     if (d->ctx)
         clReleaseContext(d->ctx);
     free(d);
+    if (atomic_fetch_sub(&open_devices, 1) == 1)
+        rcl_gemm_clear_cache();
 }
 
 const rcl_device_info *rcl_device_get_info(const rcl_device *d) { return &d->info; }

@@ -34,6 +34,9 @@ struct rcl_device {
     int nprof;
 };
 
+/* Drops CLBlast's compiled GEMM programs of every context (the last device has closed). */
+void rcl_gemm_clear_cache(void);
+
 /* Builds (or loads from the binary cache) the program of all kernels. */
 rcl_status rcl_program_build(rcl_device *d);
 

@@ -172,6 +172,8 @@ rcl_status rcl_gemm_tuned_save(const rcl_device *d, const rcl_gemm_params *p) {
     return rcl_file_write_atomic(path, buf, (size_t)len);
 }
 
+void rcl_gemm_clear_cache(void) { CLBlastClearCache(); }
+
 rcl_status rcl_gemm_setup(rcl_device *d) {
     rcl_gemm_params p;
     d->gemm_params[0] = 0;

@@ -1,6 +1,7 @@
 #include "robustcl/tensor.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,11 +59,15 @@ rcl_status rcl_tensor_download(const rcl_tensor *t, float *dst) {
 }
 
 rcl_status rcl_tensor_fill(rcl_tensor *t, float value) {
-    cl_int e = clEnqueueFillBuffer(rcl_device_queue(t->dev), t->buf, &value, sizeof value, 0,
-                                   t->n * sizeof(float), 0, NULL, NULL);
-    if (e != CL_SUCCESS)
-        return rcl_fail(RCL_ERR_OPENCL, "filling a tensor failed: %s", rcl_cl_error_name(e));
-    return RCL_OK;
+    if (!t->buf)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "fill: tensor missing");
+    if (t->n > UINT32_MAX)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "fill: %zu elements, more than the kernel indexes", t->n);
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    size_t g = t->n;
+    rcl_arg a[] = {RCL_MEM(t->buf), RCL_UINT(bits), RCL_UINT(t->n)};
+    return rcl_kernel_run(t->dev, "tensor_fill", 1, &g, NULL, 3, a);
 }
 
 rcl_status rcl_tensor_copy(const rcl_tensor *src, rcl_tensor *dst) {

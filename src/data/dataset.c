@@ -171,7 +171,71 @@ rcl_status rcl_dataset_subset(rcl_dataset *ds, int m, uint64_t seed) {
     return st;
 }
 
+/* An ImageNet wnid: 'n' and digits. */
+static int is_wnid(const char *s) {
+    if (s[0] != 'n' || !s[1])
+        return 0;
+    for (s++; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+typedef struct {
+    char (*wnid)[16];
+    int *index, n;
+} wnid_map;
+
+/* map_clsloc.txt: "n02119789 1 kit_fox" per line (wnid, 1-based index, name). */
+static rcl_status read_wnid_map(const char *path, wnid_map *m) {
+    unsigned char *text;
+    size_t size;
+    RCL_TRY(rcl_data_read_file(path, NULL, &text, &size));
+    int cap = 0, line = 0;
+    rcl_status st = RCL_OK;
+    for (char *p = (char *)text; st == RCL_OK && p < (char *)text + size;) {
+        char *e = memchr(p, '\n', (size_t)((char *)text + size - p));
+        if (!e)
+            e = (char *)text + size;
+        *e = 0;
+        line++;
+        char wnid[16], rest[2];
+        long idx;
+        int got = sscanf(p, "%15s %ld %1s", wnid, &idx, rest);
+        p = e + 1;
+        if (got <= 0)
+            continue; /* blank line */
+        if (got < 3 || !is_wnid(wnid) || idx < 1 || idx > INT_MAX) {
+            st = rcl_fail(RCL_ERR_FORMAT, "%s:%d: expected \"WNID INDEX NAME\" (map_clsloc.txt: n02119789 1 kit_fox)",
+                          path, line);
+            break;
+        }
+        if (m->n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            char(*w)[16] = realloc(m->wnid, (size_t)cap * sizeof *w);
+            if (w)
+                m->wnid = w;
+            int *ix = realloc(m->index, (size_t)cap * sizeof *ix);
+            if (ix)
+                m->index = ix;
+            if (!w || !ix) {
+                st = rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory", path);
+                break;
+            }
+        }
+        snprintf(m->wnid[m->n], sizeof m->wnid[0], "%s", wnid);
+        m->index[m->n++] = (int)(idx - 1);
+    }
+    free(text);
+    return st;
+}
+
 rcl_status rcl_read_class_list(const char *path, int num_classes, int **classes, int *k) {
+    return rcl_read_class_list_mapped(path, NULL, num_classes, classes, k);
+}
+
+rcl_status rcl_read_class_list_mapped(const char *path, const char *map_path, int num_classes, int **classes,
+                                      int *k) {
     *classes = NULL;
     *k = 0;
     unsigned char *text;
@@ -180,6 +244,8 @@ rcl_status rcl_read_class_list(const char *path, int num_classes, int **classes,
     int cap = 16, n = 0, line = 0;
     int *out = malloc((size_t)cap * sizeof(int));
     rcl_status st = out ? RCL_OK : rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory", path);
+    wnid_map map = {NULL, NULL, 0};
+    int map_read = 0;
     char *p = (char *)text;
     while (st == RCL_OK && p < (char *)text + size) {
         char *e = memchr(p, '\n', (size_t)((char *)text + size - p));
@@ -192,16 +258,37 @@ rcl_status rcl_read_class_list(const char *path, int num_classes, int **classes,
             *hash = 0;
         while (*p == ' ' || *p == '\t' || *p == '\r')
             p++;
+        char *tail = p + strlen(p);
+        while (tail > p && (tail[-1] == ' ' || tail[-1] == '\t' || tail[-1] == '\r'))
+            *--tail = 0;
         if (*p) {
-            char *end;
-            errno = 0;
-            long v = strtol(p, &end, 10);
-            while (*end == ' ' || *end == '\t' || *end == '\r')
-                end++;
-            if (end == p || *end || errno || v < 0 || v > INT_MAX ||
-                (num_classes > 0 && v >= num_classes)) {
-                st = rcl_fail(RCL_ERR_FORMAT, "%s:%d: expected a class index in [0,%d), got \"%s\"", path,
-                              line, num_classes, p);
+            long v = -1;
+            if (is_wnid(p)) {
+                if (!map_path) {
+                    st = rcl_fail(RCL_ERR_FORMAT, "%s:%d: wnid %s needs a wnid map (map_clsloc.txt next to the data, "
+                                  "or map=FILE)", path, line, p);
+                    break;
+                }
+                if (!map_read && (st = read_wnid_map(map_path, &map)) != RCL_OK)
+                    break;
+                map_read = 1;
+                for (int i = 0; i < map.n && v < 0; i++)
+                    if (!strcmp(map.wnid[i], p))
+                        v = map.index[i];
+                if (v < 0) {
+                    st = rcl_fail(RCL_ERR_FORMAT, "%s:%d: unknown wnid %s (not in %s)", path, line, p, map_path);
+                    break;
+                }
+            } else {
+                char *end;
+                errno = 0;
+                v = strtol(p, &end, 10);
+                if (end == p || *end || errno)
+                    v = -1;
+            }
+            if (v < 0 || v > INT_MAX || (num_classes > 0 && v >= num_classes)) {
+                st = rcl_fail(RCL_ERR_FORMAT, "%s:%d: expected a class index in [0,%d) or a wnid, got \"%s\"%s", path,
+                              line, num_classes, p, is_wnid(p) ? " (its index in the map is out of range)" : "");
                 break;
             }
             if (n == cap) {
@@ -217,6 +304,8 @@ rcl_status rcl_read_class_list(const char *path, int num_classes, int **classes,
         p = e + 1;
     }
     free(text);
+    free(map.wnid);
+    free(map.index);
     if (st != RCL_OK) {
         free(out);
         return st;

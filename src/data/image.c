@@ -141,22 +141,34 @@ static int half_round_even(int d) {
     return q % 2 == 0 ? q : q + 1;
 }
 
+/* torchvision Resize(size): the shorter side becomes size, the longer int(size*long/short). */
+static int64_t fit_size(int sw, int sh, int h, int w, int64_t *nw, int64_t *nh) {
+    if ((int64_t)sw * h >= (int64_t)sh * w) {
+        *nh = h;
+        *nw = (int64_t)((double)((int64_t)h * sw) / sh);
+    } else {
+        *nw = w;
+        *nh = (int64_t)((double)((int64_t)w * sh) / sw);
+    }
+    if (*nw < w)
+        *nw = w;
+    if (*nh < h)
+        *nh = h;
+    return *nw * *nh;
+}
+
+/* An elongated image (a 13-byte PPM header can claim 636633 x 3) would be resized to
+ * millions of pixels along its long side before the crop: refuse past this many. */
+#define FIT_MAX_PIXELS ((int64_t)1 << 24)
+
 rcl_status rcl_image_fit_u8(const uint8_t *src, int sw, int sh, int c, uint8_t *chw, int h, int w) {
     if (sw <= 0 || sh <= 0 || h <= 0 || w <= 0 || c <= 0)
         return rcl_fail(RCL_ERR_INVALID_ARG, "image fit %dx%d -> %dx%d is invalid", sw, sh, w, h);
-    /* torchvision Resize(size): the shorter side becomes size, the longer int(size*long/short) */
-    int nw, nh;
-    if ((int64_t)sw * h >= (int64_t)sh * w) {
-        nh = h;
-        nw = (int)((double)((int64_t)h * sw) / sh);
-    } else {
-        nw = w;
-        nh = (int)((double)((int64_t)w * sh) / sw);
-    }
-    if (nw < w)
-        nw = w;
-    if (nh < h)
-        nh = h;
+    int64_t nw64, nh64;
+    if (fit_size(sw, sh, h, w, &nw64, &nh64) > FIT_MAX_PIXELS)
+        return rcl_fail(RCL_ERR_FORMAT, "image fit: a %d x %d image is too elongated to resize for %d x %d", sw, sh,
+                        w, h);
+    int nw = (int)nw64, nh = (int)nh64;
     uint8_t *r = malloc((size_t)nw * (size_t)nh * (size_t)c);
     if (!r)
         return rcl_fail(RCL_ERR_NO_MEMORY, "image fit: out of memory for %dx%d", nw, nh);
@@ -184,8 +196,18 @@ rcl_status rcl_data_decode_image(const char *path, const unsigned char *data, si
     /* refuse absurd dimensions before stb allocates for them */
     if (!stbi_info_from_memory(data, (int)n, &iw, &ih, &comp))
         return rcl_fail(RCL_ERR_FORMAT, "%s: cannot decode image: %s", path, stbi_failure_reason());
-    if ((int64_t)iw * ih > ((int64_t)1 << 28))
+    if (iw <= 0 || ih <= 0) /* a PNM header may say 0 (found by fuzz_image) */
+        return rcl_fail(RCL_ERR_FORMAT, "%s: image of %d x %d pixels is empty", path, iw, ih);
+    if ((int64_t)iw * ih > ((int64_t)1 << 26))
         return rcl_fail(RCL_ERR_FORMAT, "%s: image of %d x %d pixels is too large", path, iw, ih);
+    int64_t fw, fh;
+    if (fit_size(iw, ih, h, w, &fw, &fh) > FIT_MAX_PIXELS)
+        return rcl_fail(RCL_ERR_FORMAT, "%s: a %d x %d image is too elongated to resize for %d x %d", path, iw, ih,
+                        w, h);
+    /* no format packs more than ~8000 pixels into a byte (1-bit PNG at deflate's 1032:1): a
+     * 20-byte RLE TGA claiming 38680 x 3852 would otherwise be decoded (found by fuzz_image) */
+    if ((int64_t)iw * ih > (int64_t)n * 16384 + (1 << 20))
+        return rcl_fail(RCL_ERR_FORMAT, "%s: a %zu-byte file cannot hold a %d x %d image", path, n, iw, ih);
     unsigned char *rgb = stbi_load_from_memory(data, (int)n, &iw, &ih, &comp, 3);
     if (!rgb)
         return rcl_fail(RCL_ERR_FORMAT, "%s: cannot decode image: %s", path, stbi_failure_reason());

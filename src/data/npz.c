@@ -43,6 +43,8 @@ static rcl_status open_data(const char *path, rcl_zip **zip, rcl_zip_stream **st
     size_t hlen = pre[6] == 1 ? (size_t)(10 + (pre[8] | pre[9] << 8))
                               : (size_t)12 + ((size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
                                               (size_t)pre[11] << 24);
+    if (hlen < sizeof pre) /* a v1 header shorter than the 12 bytes already read */
+        return rcl_fail(RCL_ERR_FORMAT, "%s: .npy header is too short", what);
     if (hlen > e->size || hlen > (1u << 20))
         return rcl_fail(RCL_ERR_FORMAT, "%s: .npy header length %zu is impossible", what, hlen);
     unsigned char *hdr = malloc(hlen);
@@ -57,8 +59,6 @@ static rcl_status open_data(const char *path, rcl_zip **zip, rcl_zip_stream **st
     free(hdr);
     if (st != RCL_OK)
         return st;
-    if (off != hlen) /* a v1 header shorter than the 12 bytes already read */
-        return rcl_fail(RCL_ERR_FORMAT, "%s: .npy header is too short", what);
     if (h.kind != 'u' || h.itemsize != 1 || h.ndim != 2 || h.shape[1] != IMNET_IMG)
         return rcl_fail(RCL_ERR_FORMAT, "%s: expected a uint8 array of shape (N, 3072)", what);
     if (e->size - hlen != h.count)

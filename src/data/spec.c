@@ -15,8 +15,9 @@ enum { ARG_NONE, ARG_OPTIONAL, ARG_REQUIRED };
 enum {
     OPT_CLASSES = 1 << 0, OPT_EXCLUDE = 1 << 1, OPT_N = 1 << 2, OPT_SEED = 1 << 3, OPT_SPLIT = 1 << 4,
     OPT_SIZE = 1 << 5, OPT_CHANNELS = 1 << 6, OPT_LAYOUT = 1 << 7, OPT_LABELS = 1 << 8, OPT_SHAPE = 1 << 9,
+    OPT_MAP = 1 << 10,
 };
-#define OPT_LABELLED (OPT_CLASSES | OPT_EXCLUDE | OPT_N | OPT_SEED | OPT_SPLIT)
+#define OPT_LABELLED (OPT_CLASSES | OPT_EXCLUDE | OPT_N | OPT_SEED | OPT_SPLIT | OPT_MAP)
 
 static const struct {
     const char *kind;
@@ -171,10 +172,10 @@ rcl_status rcl_dataset_spec_parse(const char *spec, rcl_dataset_spec *o) {
                             item[0] >= '0' && item[0] <= '9' ? " (class lists use '+': classes=0+2+4)" : "");
         *eq = 0;
         const char *key = item, *val = eq + 1;
-        static const char *names[] = {"classes", "exclude", "n",      "seed",   "split",
-                                      "size",    "channels", "layout", "labels", "shape"};
+        static const char *names[] = {"classes", "exclude", "n",      "seed",   "split", "size",
+                                      "channels", "layout", "labels", "shape", "map"};
         int bit = -1;
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < 11; i++)
             if (!strcmp(key, names[i]))
                 bit = i;
         if (bit < 0)
@@ -198,6 +199,11 @@ rcl_status rcl_dataset_spec_parse(const char *spec, rcl_dataset_spec *o) {
             ok = *val && strlen(val) < sizeof o->exclude;
             if (ok)
                 snprintf(o->exclude, sizeof o->exclude, "%s", val);
+            break;
+        case OPT_MAP:
+            ok = *val && strlen(val) < sizeof o->map;
+            if (ok)
+                snprintf(o->map, sizeof o->map, "%s", val);
             break;
         case OPT_N:
             ok = parse_int(val, 1, INT_MAX, &v);
@@ -338,9 +344,21 @@ rcl_status rcl_dataset_load_like(const char *spec, int train, const rcl_dataset 
         train = s.split;
     RCL_TRY(load_base(&s, train, like, out));
     rcl_status st = RCL_OK;
-    if (s.exclude[0]) {
+    if (s.map[0] && !s.exclude[0])
+        st = rcl_fail(RCL_ERR_INVALID_ARG, "dataset spec '%s': map= maps the wnids of an exclude= list: give one", spec);
+    if (st == RCL_OK && s.exclude[0]) {
         int *cl = NULL, k = 0;
-        st = rcl_read_class_list(s.exclude, out->num_classes, &cl, &k);
+        char near[1100] = ""; /* the map next to the data (imagenet32:DIR/map_clsloc.txt) */
+        if (!s.map[0] && s.arg[0] && rcl_data_is_dir(s.arg)) {
+            snprintf(near, sizeof near, "%s/map_clsloc.txt", s.arg);
+            FILE *f = fopen(near, "rb");
+            if (f)
+                fclose(f);
+            else
+                near[0] = 0;
+        }
+        st = rcl_read_class_list_mapped(s.exclude, s.map[0] ? s.map : near[0] ? near : NULL, out->num_classes, &cl,
+                                        &k);
         if (st == RCL_OK)
             st = rcl_dataset_exclude_classes(out, cl, k);
         free(cl);

@@ -144,6 +144,29 @@ rcl_status rcl_attack_parse(const char *spec, rcl_attack_config *cfg) {
     return RCL_OK;
 }
 
+rcl_status rcl_attack_parse_eps_list(const char *list, double *eps, int cap, int *n) {
+    *n = 0;
+    if (!list || !*list)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "eps list is empty: expected e.g. 0,1/255,2/255,8/255");
+    for (const char *p = list;; p++) {
+        size_t len = strcspn(p, ",");
+        char item[64];
+        if (len == 0 || len >= sizeof item)
+            return rcl_fail(RCL_ERR_INVALID_ARG, "eps list '%s': empty or overlong item", list);
+        memcpy(item, p, len);
+        item[len] = 0;
+        if (*n == cap)
+            return rcl_fail(RCL_ERR_INVALID_ARG, "eps list '%s': more than %d values", list, cap);
+        if (!parse_number(item, &eps[*n]) || eps[*n] < 0 || eps[*n] > 1)
+            return rcl_fail(RCL_ERR_INVALID_ARG, "eps list '%s': '%s' is not a radius in [0,1] (a number or a/b)",
+                            list, item);
+        (*n)++;
+        p += len;
+        if (!*p)
+            return RCL_OK;
+    }
+}
+
 /* k/255 when the value is one, else %.9g. */
 static void fmt_pixels(char *buf, size_t cap, double v) {
     double k = v * 255.0;

@@ -33,6 +33,15 @@ static rcl_status copy_images(const rcl_dataset *src, const int *idx, int m, int
     return RCL_OK;
 }
 
+rcl_status rcl_imb_profile_counts(const rcl_imb_profile *p, int k, int *counts) {
+    RCL_TRY(p->exponential ? rcl_imb_exp_counts(k, p->a, p->rho, counts)
+                           : rcl_imb_power_law_counts(k, p->a, p->b, p->gamma, counts));
+    for (int c = 0; p->exponential && c < k; c++)
+        if (counts[c] < p->b) /* e.g. SMOTE's 2 images a class when rho exceeds a/2 */
+            counts[c] = p->b < p->a ? p->b : p->a;
+    return RCL_OK;
+}
+
 rcl_status rcl_imb_make_dataset(const rcl_dataset *balanced, const rcl_imb_profile *p, rcl_dataset *out,
                                 int *counts) {
     memset(out, 0, sizeof *out);
@@ -43,8 +52,7 @@ rcl_status rcl_imb_make_dataset(const rcl_dataset *balanced, const rcl_imb_profi
     int *cnt = malloc(sizeof(int) * (size_t)k), *idx = NULL, m = 0;
     if (!cnt)
         return rcl_fail(RCL_ERR_NO_MEMORY, "imbalanced set: out of memory");
-    rcl_status s = p->exponential ? rcl_imb_exp_counts(k, p->a, p->rho, cnt)
-                                  : rcl_imb_power_law_counts(k, p->a, p->b, p->gamma, cnt);
+    rcl_status s = rcl_imb_profile_counts(p, k, cnt);
     if (s == RCL_OK)
         s = rcl_imb_select(balanced->labels, balanced->n, k, cnt, p->seed, &idx, &m);
     if (s == RCL_OK)

@@ -20,6 +20,7 @@ void rcl_checkpoint_info_fill(rcl_checkpoint_info *info, rcl_model *m, const rcl
     info->total_epochs = total_epochs;
     info->lr = lr;
     info->seed = seed;
+    info->norm = rcl_normalization_half();
     if (ds) {
         snprintf(info->dataset, sizeof info->dataset, "%s", ds->name);
         snprintf(info->dataset_sha256, sizeof info->dataset_sha256, "%s", ds->sha256);
@@ -81,12 +82,16 @@ static rcl_status write_all(rcl_model *m, rcl_st_writer *w, const rcl_checkpoint
     RCL_TRY(meta(w, "input_shape", "%dx%dx%d", c->in_c, c->in_h, c->in_w));
     RCL_TRY(meta(w, "dropout", "%.9g", c->dropout));
     RCL_TRY(meta(w, "fc_bias", "%d", c->fc_bias));
-    RCL_TRY(meta(w, "normalisation", "mean=0.5 std=0.5 (input 2x-1)"));
+    const rcl_normalization *n = &info->norm;
+    RCL_TRY(meta(w, "normalisation", "mean=%.9g,%.9g,%.9g std=%.9g,%.9g,%.9g", n->mean[0], n->mean[1], n->mean[2],
+                 n->std[0], n->std[1], n->std[2]));
     RCL_TRY(meta(w, "dataset", "%s", info->dataset));
     RCL_TRY(meta(w, "dataset_sha256", "%s", info->dataset_sha256));
     RCL_TRY(meta(w, "epoch", "%d", info->state.epoch));
     RCL_TRY(meta(w, "batch", "%d", info->state.batch));
     RCL_TRY(meta(w, "step", "%ld", info->state.step));
+    if (info->global_batch > 0)
+        RCL_TRY(meta(w, "global_batch", "%d", info->global_batch));
     RCL_TRY(meta(w, "total_epochs", "%d", info->total_epochs));
     RCL_TRY(meta(w, "lr", "%.17g", info->lr));
     RCL_TRY(meta(w, "seed", "%llu", (unsigned long long)info->seed));
@@ -154,6 +159,38 @@ static rcl_status load_into(const rcl_st_file *f, const char *name, rcl_tensor *
     rcl_status s = rcl_tensor_upload(t, tmp);
     free(tmp);
     return s;
+}
+
+rcl_status rcl_checkpoint_read_global_batch(const char *path, int *global_batch) {
+    rcl_st_file *f;
+    RCL_TRY(rcl_st_open(path, &f));
+    *global_batch = meta_int(f, "global_batch", 0);
+    rcl_st_close(f);
+    return RCL_OK;
+}
+
+rcl_status rcl_checkpoint_read_normalization(const char *path, rcl_normalization *norm) {
+    rcl_st_file *f;
+    RCL_TRY(rcl_st_open(path, &f));
+    const char *v = rcl_st_metadata(f, "normalisation");
+    rcl_normalization n = rcl_normalization_half();
+    float m, s;
+    rcl_status st = RCL_OK;
+    if (v && sscanf(v, "mean=%f,%f,%f std=%f,%f,%f", &n.mean[0], &n.mean[1], &n.mean[2], &n.std[0], &n.std[1],
+                    &n.std[2]) != 6) {
+        if (sscanf(v, "mean=%f std=%f", &m, &s) == 2) /* older files: one value for every channel */
+            for (int c = 0; c < 3; c++)
+                n.mean[c] = m, n.std[c] = s;
+        else
+            st = rcl_fail(RCL_ERR_FORMAT, "%s: unreadable normalisation metadata '%s'", path, v);
+    }
+    for (int c = 0; st == RCL_OK && c < 3; c++)
+        if (!(n.std[c] > 0))
+            st = rcl_fail(RCL_ERR_FORMAT, "%s: normalisation metadata '%s' has a std <= 0", path, v);
+    rcl_st_close(f);
+    if (st == RCL_OK)
+        *norm = n;
+    return st;
 }
 
 static int is_head(const char *name) { return !strncmp(name, "fc.", 3); }

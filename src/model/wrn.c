@@ -43,6 +43,8 @@ struct rcl_model {
     long steps;
     uint32_t drop_seed, drop_counter;
     uint64_t init_seed;
+    int bn_split;            /* ghost batch norm sub-batches (1: plain) */
+    const rcl_bn_sync *bn_sync; /* or NULL: statistics of this process's batch */
 };
 
 static rcl_tensor view(const rcl_tensor *t, int n) {
@@ -147,6 +149,7 @@ rcl_status rcl_model_create(rcl_device *d, const rcl_wrn_config *cfg, int batch_
     m->cfg = *cfg;
     m->cap = batch_cap;
     m->drop_seed = 0x5eed;
+    m->bn_split = 1;
     rcl_status s = RCL_OK;
     int widths[4] = {16, 16 * cfg->widen, 32 * cfg->widen, 64 * cfg->widen};
     int h = cfg->in_h, w = cfg->in_w;
@@ -347,9 +350,33 @@ rcl_status rcl_model_init_head(rcl_model *m, uint64_t seed) {
 }
 
 static rcl_status bn_forward(rcl_model *m, bn_layer *bn, int train, const rcl_tensor *x, rcl_tensor *y) {
-    return rcl_batchnorm_forward(m->dev, train ? RCL_BN_TRAIN : RCL_BN_EVAL, 1, x, &bn->w->value,
-                                 &bn->b->value, &bn->rm->value, &bn->rv->value, BN_MOMENTUM, BN_EPS, y,
-                                 &bn->mean, &bn->invstd);
+    if (train && m->bn_sync)
+        return rcl_batchnorm_forward_sync(m->dev, 1, m->bn_sync, x, &bn->w->value, &bn->b->value, &bn->rm->value,
+                                          &bn->rv->value, BN_MOMENTUM, BN_EPS, y, &bn->mean, &bn->invstd);
+    return rcl_batchnorm_forward_split(m->dev, train ? RCL_BN_TRAIN : RCL_BN_EVAL, 1, m->bn_split, x, &bn->w->value,
+                                       &bn->b->value, &bn->rm->value, &bn->rv->value, BN_MOMENTUM, BN_EPS, y,
+                                       &bn->mean, &bn->invstd);
+}
+
+static rcl_status bn_resize(rcl_model *m, bn_layer *bn, int split) {
+    int c = bn->w->value.shape[0];
+    bn_release(bn);
+    RCL_TRY(rcl_tensor_create(m->dev, &bn->mean, "batch-norm mean", 1, split * c));
+    return rcl_tensor_create(m->dev, &bn->invstd, "batch-norm invstd", 1, split * c);
+}
+
+rcl_status rcl_model_set_bn(rcl_model *m, int split, const rcl_bn_sync *sync) {
+    if (split < 1 || split > m->cap || (split > 1 && sync))
+        return rcl_fail(RCL_ERR_INVALID_ARG, "batch norm: %d sub-batches (batches of up to %d)%s", split, m->cap,
+                        split > 1 && sync ? " cannot be combined with synchronised statistics" : "");
+    for (int i = 0; i < m->nblocks; i++) {
+        RCL_TRY(bn_resize(m, &m->blocks[i].bn1, split));
+        RCL_TRY(bn_resize(m, &m->blocks[i].bn2, split));
+    }
+    RCL_TRY(bn_resize(m, &m->bn_final, split));
+    m->bn_split = split;
+    m->bn_sync = sync;
+    return RCL_OK;
 }
 
 static rcl_conv_shape with_n(rcl_conv_shape s, int n) {
@@ -430,8 +457,11 @@ static rcl_status bn_backward(rcl_model *m, bn_layer *bn, const rcl_tensor *x, c
     if (!m->last_train)
         return rcl_batchnorm_backward_eval(m->dev, 1, x, y, dy, &bn->w->value, &bn->rm->value, &bn->rv->value,
                                            BN_EPS, dx, &bn->w->grad, &bn->b->grad);
-    return rcl_batchnorm_backward(m->dev, 1, x, y, dy, &bn->w->value, &bn->mean, &bn->invstd, dx,
-                                  &bn->w->grad, &bn->b->grad);
+    if (m->bn_sync)
+        return rcl_batchnorm_backward_sync(m->dev, 1, m->bn_sync, x, y, dy, &bn->w->value, &bn->mean, &bn->invstd,
+                                           dx, &bn->w->grad, &bn->b->grad);
+    return rcl_batchnorm_backward_split(m->dev, 1, m->bn_split, x, y, dy, &bn->w->value, &bn->mean, &bn->invstd,
+                                        dx, &bn->w->grad, &bn->b->grad);
 }
 
 rcl_status rcl_model_backward(rcl_model *m, const rcl_tensor *dlogits, rcl_tensor *dx) {

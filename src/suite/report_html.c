@@ -145,9 +145,10 @@ static void plot_noise(FILE *f, const rcl_summary_row *rows, int nr) {
     plot_end(&p);
 }
 
-static void plot_per_class(FILE *f, const rcl_run_result *runs, int n) {
-    const rcl_run_result *r[2] = {first_run(runs, n, "imbalance", "normal", "scratch"),
-                                  first_run(runs, n, "imbalance", "normal", "pretrained")};
+/* One plot per imbalance profile that ran: experiment "imbalance" (gamma) or "imbalance-exp" (rho). */
+static void plot_per_class(FILE *f, const rcl_run_result *runs, int n, const char *experiment) {
+    const rcl_run_result *r[2] = {first_run(runs, n, experiment, "normal", "scratch"),
+                                  first_run(runs, n, experiment, "normal", "pretrained")};
     const rcl_series *s[2] = {r[0] ? rcl_run_find_series(r[0], "per_class_error") : NULL,
                               r[1] ? rcl_run_find_series(r[1], "per_class_error") : NULL};
     if (!s[0] || !s[1])
@@ -159,7 +160,8 @@ static void plot_per_class(FILE *f, const rcl_run_result *runs, int n) {
             ymax = fmax(ymax, s[a]->v[i]);
     plot p;
     char title[96];
-    snprintf(title, sizeof title, "Per-class error under imbalance (gamma %g, seed %d)", r[0]->setting, r[0]->seed);
+    snprintf(title, sizeof title, "Per-class error under imbalance (%s %g, seed %d)",
+             strcmp(experiment, "imbalance") ? "CIFAR-LT rho" : "gamma", r[0]->setting, r[0]->seed);
     plot_begin(&p, f, title, "class (0 = largest)", "test error (%)", 0, k, 0, ceil(ymax / 10 + 0.01) * 10);
     for (int a = 0; a < 2; a++)
         for (int i = 0; i < k && i < s[a]->n; i++)
@@ -270,7 +272,8 @@ rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const rc
     free(desc);
     fprintf(f, "</pre>\n<h2>Plots</h2>\n<div>\n");
     plot_noise(f, rows, nr);
-    plot_per_class(f, runs, n);
+    plot_per_class(f, runs, n, "imbalance");
+    plot_per_class(f, runs, n, "imbalance-exp");
     plot_adversarial(f, rows, nr);
     plot_roc(f, runs, n);
     plot_reliability(f, runs, n);

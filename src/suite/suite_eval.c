@@ -8,14 +8,12 @@
 #include "robustcl/train.h"
 #include "suite_eval.h"
 
-static const float half[3] = {0.5f, 0.5f, 0.5f};
-
-rcl_status rcl_suite_logits(rcl_model *m, const rcl_dataset *ds, float **logits) {
+rcl_status rcl_suite_logits(rcl_model *m, const rcl_dataset *ds, const rcl_normalization *norm, float **logits) {
     int k = rcl_model_config(m)->num_classes;
     *logits = malloc((size_t)ds->n * k * sizeof **logits);
     if (!*logits)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for %d logits", ds->n);
-    rcl_status s = rcl_evaluate(m, ds, NULL, 0, half, half, *logits, NULL);
+    rcl_status s = rcl_evaluate(m, ds, NULL, 0, norm->mean, norm->std, *logits, NULL);
     if (s != RCL_OK) {
         free(*logits);
         *logits = NULL;
@@ -106,20 +104,20 @@ static rcl_status ood_metrics(rcl_run_result *r, const rcl_logit_set *id, const 
     return s;
 }
 
-rcl_status rcl_suite_eval(rcl_model *m, const rcl_dataset *test, const rcl_dataset *val,
+rcl_status rcl_suite_eval(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *test, const rcl_dataset *val,
                           const rcl_dataset *const *ood, const char *const *ood_names,
                           int n_ood, const unsigned char *minority, int calibration, uint64_t seed,
                           const char *dump_path, rcl_run_result *r) {
     int k = rcl_model_config(m)->num_classes;
     float *logits, *ol[RCL_SUITE_MAX_OOD] = {0};
-    RCL_TRY(rcl_suite_logits(m, test, &logits));
+    RCL_TRY(rcl_suite_logits(m, test, norm, &logits));
     error_metrics(r, logits, test, k, minority);
     rcl_logit_set id = {"test", logits, test->labels, test->n, k};
     rcl_logit_set sets[RCL_SUITE_MAX_OOD];
     float *vl = NULL;
     rcl_status s = RCL_OK;
     if (calibration && val)
-        s = rcl_suite_logits(m, val, &vl);
+        s = rcl_suite_logits(m, val, norm, &vl);
     rcl_logit_set vs = {"val", vl, val ? val->labels : NULL, val ? val->n : 0, k};
     if (s == RCL_OK && calibration)
         s = calibration_metrics(r, &id, vl ? &vs : NULL);
@@ -127,7 +125,7 @@ rcl_status rcl_suite_eval(rcl_model *m, const rcl_dataset *test, const rcl_datas
     if (n_ood > RCL_SUITE_MAX_OOD)
         n_ood = RCL_SUITE_MAX_OOD;
     for (int i = 0; i < n_ood && s == RCL_OK; i++) {
-        s = rcl_suite_logits(m, ood[i], &ol[i]);
+        s = rcl_suite_logits(m, ood[i], norm, &ol[i]);
         rcl_logit_set o = {ood_names[i], ol[i], NULL, ood[i]->n, k};
         sets[i] = o;
     }

@@ -6,8 +6,8 @@
 #include "robustcl/model.h"
 #include "suite_internal.h"
 
-/* Eval-mode logits [ds->n, classes] (malloc'd). */
-rcl_status rcl_suite_logits(rcl_model *m, const rcl_dataset *ds, float **logits);
+/* Eval-mode logits [ds->n, classes] (malloc'd), input normalised with norm. */
+rcl_status rcl_suite_logits(rcl_model *m, const rcl_dataset *ds, const rcl_normalization *norm, float **logits);
 
 #define RCL_SUITE_MAX_OOD 8
 
@@ -17,7 +17,7 @@ rcl_status rcl_suite_logits(rcl_model *m, const rcl_dataset *ds, float **logits)
  * only); with OOD sets: auroc/aupr/fpr95 per set (5 draws of test-size/5) and means,
  * ROC points. All in percent. dump_path (or NULL): per-sample scores (robustcl eval
  * --dump-scores format) when OOD sets are given. */
-rcl_status rcl_suite_eval(rcl_model *m, const rcl_dataset *test, const rcl_dataset *val,
+rcl_status rcl_suite_eval(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *test, const rcl_dataset *val,
                           const rcl_dataset *const *ood, const char *const *ood_names,
                           int n_ood, const unsigned char *minority, int calibration, uint64_t seed,
                           const char *dump_path, rcl_run_result *r);

@@ -7,8 +7,10 @@
 #include <stdio.h>
 
 #include "robustcl/adversarial.h"
+#include "robustcl/imbalance_methods.h"
 #include "robustcl/json.h"
 #include "robustcl/noise_methods.h"
+#include "robustcl/normalization.h"
 #include "robustcl/suite.h"
 
 #define RCL_RUN_METRICS 48
@@ -101,7 +103,15 @@ typedef struct rcl_stage_spec {
     int calibration;
     const rcl_attack_config *adv_eval; /* or NULL */
     uint64_t extra_hash;       /* anything else that changes the run (data, labels) */
+    const rcl_normalization *norm; /* input normalisation of training and evaluation, or NULL: 0.5/0.5 */
 } rcl_stage_spec;
+
+/* The imbalanced training set's profile of both suites (PROTOCOL 6): power law from
+ * per_class down to 1/20 of it, or CIFAR-LT with ratio rho (setting); at least 2 images a
+ * class either way (SMOTE needs a neighbour). */
+rcl_imb_profile rcl_suite_imb_profile(int exponential, int per_class, double setting, uint64_t seed);
+/* "[n_0, ..., n_{k-1}] total T" of the profile for k classes, to f (the declared grid). */
+void rcl_suite_describe_counts(FILE *f, const rcl_imb_profile *p, int k);
 
 /* FNV-1a of a formatted string, chained from h (stage keys). */
 uint64_t rcl_suite_hash(uint64_t h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -136,6 +146,27 @@ void rcl_report_table(FILE *f, const rcl_run_result *runs, int n);
 int rcl_report_stat(const rcl_run_result *runs, int n, const char *dataset, const char *experiment,
                     const char *method, const char *arm, double setting, const char *key, double *mean,
                     double *std);
+
+/* ---- suite paper's runs for a scheduler (src/suite/suite_paper.c) ---- */
+
+typedef struct rcl_plan_run {
+    char id[160];
+    char depends[16]; /* "-", "pretrain" or "pretrain-adv" */
+} rcl_plan_run;
+/* Every run, dependencies first (*runs malloc'd). */
+rcl_status rcl_suite_paper_runs(const rcl_suite_paper_config *c, rcl_plan_run **runs, int *n);
+/* The command that runs `id` alone: `program suite paper ... --out OUT --only ID` (no newline). */
+void rcl_suite_paper_command(FILE *f, const rcl_suite_paper_config *c, const char *out_dir, const char *program,
+                             const char *id);
+/* The (adversarial) pre-trained model that fine-tuning runs load; returns its identity hash. */
+uint64_t rcl_suite_paper_pretrain_model(const rcl_suite_paper_config *c, const char *out_dir, int adv, char *path,
+                                        size_t cap);
+/* PROTOCOL 7 in paper mode with `steps` PGD steps: eps 8/255, step 2/255. */
+rcl_attack_config rcl_suite_paper_attack(int steps);
+/* Pre-training epochs and the ImageNet32 training/validation images it uses at c->scale. */
+void rcl_suite_paper_pretrain_sizes(const rcl_suite_paper_config *c, int *epochs, int *train_images, int *val_images);
+/* s single-quoted for a POSIX shell. */
+void rcl_suite_quote(FILE *f, const char *s);
 
 /* suite paper's report (src/suite/report_paper.c): the paper's Tables 1-5 with our
  * numbers beside the paper's, the summary and every run; report.json and report.html

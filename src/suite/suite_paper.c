@@ -18,7 +18,7 @@
 
 /* ---- the grid ---- */
 
-enum { P_PRETRAIN, P_PRETRAIN_ADV, P_NOISE, P_IMBALANCE, P_ADVERSARIAL, P_CLEAN };
+enum { P_PRETRAIN, P_PRETRAIN_ADV, P_NOISE, P_IMBALANCE, P_IMBALANCE_EXP, P_ADVERSARIAL, P_CLEAN };
 enum { NOISE_NORMAL, NOISE_FORWARD, NOISE_GLC5, NOISE_GLC10 };
 enum { ADV_NORMAL, ADV_PGD, ADV_LAST_LAYER };
 
@@ -27,6 +27,7 @@ static const char *const noise_method_names[4] = {"normal", "forward", "glc5", "
 static const char *const adv_method_names[3] = {"normal", "pgd", "pgd-last-layer"};
 static const double gammas[7] = {0.2, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0};
 #define ADV_EPS_255 8 /* eps = 8/255; the adversarial runs' setting */
+#define LT_RHO 100    /* CIFAR-LT's usual ratio: the exponential profile's one setting */
 
 typedef struct {
     char id[160];
@@ -62,7 +63,7 @@ static int uses_dataset(const rcl_suite_paper_config *c, int d) {
 
 /* Every run, dependencies first. *runs malloc'd. */
 static rcl_status grid(const rcl_suite_paper_config *c, paper_run **out, int *n) {
-    int cap = 2 + 2 * c->nseeds * (2 * 11 * 4 * 2 + 7 * 5 + 4 + 2);
+    int cap = 2 + 2 * c->nseeds * (2 * 11 * 4 * 2 + 7 * 5 + 5 + 4 + 2);
     paper_run *runs = malloc((size_t)cap * sizeof *runs);
     if (!runs)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
@@ -82,10 +83,14 @@ static rcl_status grid(const rcl_suite_paper_config *c, paper_run **out, int *n)
                             runs[*n - 1].corruption = kind;
                             runs[*n - 1].method = m;
                         }
-            for (int g = 0; g < 7; g++)
+            for (int g = 0; g < 8; g++) /* 7 gammas, then CIFAR-LT */
                 for (int m = 0; m < 5; m++) { /* four methods from scratch; pre-training fine-tunes with CE */
+                    int exp = g == 7;
+                    if (!(c->imbalance_profiles & (exp ? RCL_SUITE_PROFILE_EXP : RCL_SUITE_PROFILE_POWER)))
+                        continue;
                     const char *method = rcl_imb_method_name((rcl_imb_method)(m < 4 ? m : 0));
-                    add(runs, n, P_IMBALANCE, d, "imbalance", gammas[g], method, m == 4, seed);
+                    add(runs, n, exp ? P_IMBALANCE_EXP : P_IMBALANCE, d, exp ? "imbalance-exp" : "imbalance",
+                        exp ? LT_RHO : gammas[g], method, m == 4, seed);
                     runs[*n - 1].method = m < 4 ? m : 0;
                 }
             for (int m = 0; m < 4; m++) {
@@ -122,6 +127,7 @@ void rcl_suite_paper_defaults(rcl_suite_paper_config *c) {
     c->pretrain_batch = 256;
     c->scale = 1;
     c->nseeds = 1;
+    c->imbalance_profiles = RCL_SUITE_PROFILE_POWER;
 }
 
 void rcl_suite_paper_describe(const rcl_suite_paper_config *c, FILE *f) {
@@ -142,13 +148,35 @@ void rcl_suite_paper_describe(const rcl_suite_paper_config *c, FILE *f) {
                "(%s); area under the error curve per corruption, Table 1 = their mean\n",
             c->scale < 1 ? "at least one per class, first in file order: smoke-run sizes"
                          : "the first f*N in file order");
-    fprintf(f, "class imbalance: power law gamma = 0.2, 0.4, 0.6, 0.8, 1, 1.5, 2 (largest class = training images "
-               "per class, smallest = 1/20 of it); Normal, cost-sensitive, oversampling, SMOTE from scratch; "
-               "pre-training with CE, %d epochs\n", scaled_epochs(c, 50));
+    if (c->imbalance_profiles & RCL_SUITE_PROFILE_POWER)
+        fprintf(f, "class imbalance: power law gamma = 0.2, 0.4, 0.6, 0.8, 1, 1.5, 2 (largest class = training "
+                   "images per class, smallest = 1/20 of it); Normal, cost-sensitive, oversampling, SMOTE from "
+                   "scratch; pre-training with CE, %d epochs\n", scaled_epochs(c, 50));
+    if (c->imbalance_profiles & RCL_SUITE_PROFILE_EXP)
+        fprintf(f, "class imbalance, CIFAR-LT: exponential profile rho = %d (n_c = floor(n_max * rho^(-c/(K-1))), at "
+                   "least 2); the same methods and recipes\n", LT_RHO);
+    for (int d = 0; d < 2; d++) {
+        if (!uses_dataset(c, d))
+            continue;
+        for (int exp = 0; exp < 2; exp++) {
+            if (!(c->imbalance_profiles & (exp ? RCL_SUITE_PROFILE_EXP : RCL_SUITE_PROFILE_POWER)))
+                continue;
+            /* the sizes runs use when the files hold the paper's per-class counts */
+            rcl_imb_profile p = rcl_suite_imb_profile(exp, scaled_count(c, d ? 500 : 5000, 2), exp ? LT_RHO : 0.2, 0);
+            fprintf(f, "  %s %s: training images per class ", dataset_names[d], exp ? "rho 100" : "gamma 0.2");
+            rcl_suite_describe_counts(f, &p, d ? 100 : 10);
+            fprintf(f, "\n");
+        }
+    }
     fprintf(f, "adversarial: %s; normal training and PGD-10 adversarial training from scratch (%d epochs, lr 0.1), "
                "adversarial pre-training + PGD-10 fine-tuning (%d epochs, lr 0.001), last layer only; PGD-20 "
                "evaluation, eps 8/255, step 2/255, paper mode\n", c->adv_arch, scaled_epochs(c, 100),
             scaled_epochs(c, 5));
+    fprintf(f, "input normalisation: %s\n",
+            c->quirk_normalize ? "0.5/0.5, but the Forward/GLC runs use the CIFAR mean/std (125.3,123.0,113.9)/255, "
+                                 "(63.0,62.1,66.7)/255 like the official scripts (--quirk-normalize cifar)"
+                               : "0.5/0.5 for every run (PROTOCOL 3's default; --quirk-normalize cifar gives the "
+                                 "Forward/GLC runs the official scripts' CIFAR mean/std)");
     fprintf(f, "OOD: MSP on gaussian, rademacher, blobs%s%s; calibration: RMS/MAD paper mode at T = 1 (T tuned on the "
                "last 10%% of the training set, held out, reported)\n", c->ood[0] ? ", " : "", c->ood);
 }
@@ -166,8 +194,7 @@ static rcl_status check_config(const rcl_suite_paper_config *c) {
     return RCL_OK;
 }
 
-
-static void quoted(FILE *f, const char *s) {
+void rcl_suite_quote(FILE *f, const char *s) {
     fputc('\'', f);
     for (; *s; s++)
         if (*s == '\'')
@@ -177,24 +204,50 @@ static void quoted(FILE *f, const char *s) {
     fputc('\'', f);
 }
 
-rcl_status rcl_suite_paper_plan(const rcl_suite_paper_config *c, const char *out_dir, const char *program, FILE *f) {
+#define quoted rcl_suite_quote
+
+void rcl_suite_paper_command(FILE *f, const rcl_suite_paper_config *c, const char *out_dir, const char *program,
+                             const char *id) {
+    fprintf(f, "%s suite paper --data-root ", program);
+    quoted(f, c->data_root);
+    fprintf(f, " --out ");
+    quoted(f, out_dir);
+    fprintf(f, " --datasets %s --scale %.17g --seeds %d --arch %s --adv-arch %s --batch %d --pretrain-batch %d",
+            c->datasets, c->scale, c->nseeds, c->arch, c->adv_arch, c->batch, c->pretrain_batch);
+    if (c->imbalance_profiles != RCL_SUITE_PROFILE_POWER)
+        fprintf(f, " --imbalance-profile %s", c->imbalance_profiles == RCL_SUITE_PROFILE_EXP ? "exp" : "both");
+    if (c->quirk_normalize)
+        fprintf(f, " --quirk-normalize cifar");
+    if (c->exclude[0])
+        fprintf(f, " --exclude "), quoted(f, c->exclude);
+    if (c->exclude_map[0])
+        fprintf(f, " --exclude-map "), quoted(f, c->exclude_map);
+    if (c->ood[0])
+        fprintf(f, " --ood "), quoted(f, c->ood);
+    fprintf(f, " --only ");
+    quoted(f, id);
+}
+
+rcl_status rcl_suite_paper_runs(const rcl_suite_paper_config *c, rcl_plan_run **out, int *n) {
     RCL_TRY(check_config(c));
     paper_run *runs;
+    RCL_TRY(grid(c, &runs, n));
+    *out = malloc((size_t)(*n ? *n : 1) * sizeof **out);
+    for (int i = 0; *out && i < *n; i++) {
+        snprintf((*out)[i].id, sizeof (*out)[i].id, "%s", runs[i].id);
+        snprintf((*out)[i].depends, sizeof (*out)[i].depends, "%s", runs[i].depends);
+    }
+    free(runs);
+    return *out ? RCL_OK : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+}
+
+rcl_status rcl_suite_paper_plan(const rcl_suite_paper_config *c, const char *out_dir, const char *program, FILE *f) {
+    rcl_plan_run *runs;
     int n;
-    RCL_TRY(grid(c, &runs, &n));
+    RCL_TRY(rcl_suite_paper_runs(c, &runs, &n));
     for (int i = 0; i < n; i++) {
-        fprintf(f, "%s\t%s\t%s suite paper --data-root ", runs[i].id, runs[i].depends, program);
-        quoted(f, c->data_root);
-        fprintf(f, " --out ");
-        quoted(f, out_dir);
-        fprintf(f, " --datasets %s --scale %.17g --seeds %d --arch %s --adv-arch %s --batch %d --pretrain-batch %d",
-                c->datasets, c->scale, c->nseeds, c->arch, c->adv_arch, c->batch, c->pretrain_batch);
-        if (c->exclude[0])
-            fprintf(f, " --exclude "), quoted(f, c->exclude);
-        if (c->ood[0])
-            fprintf(f, " --ood "), quoted(f, c->ood);
-        fprintf(f, " --only ");
-        quoted(f, runs[i].id);
+        fprintf(f, "%s\t%s\t", runs[i].id, runs[i].depends);
+        rcl_suite_paper_command(f, c, out_dir, program, runs[i].id);
         fputc('\n', f);
     }
     free(runs);
@@ -224,6 +277,7 @@ typedef struct {
     target t[2];
     rcl_wrn_config net, adv_net;
     rcl_attack_config adv_train, adv_eval;
+    rcl_normalization cifar_norm; /* the Forward/GLC runs' with quirk_normalize */
     char pretrain_path[2][4400];
     uint64_t pretrain_hash[2];
     char scores_dir[4200];
@@ -328,28 +382,47 @@ static void free_target(target *t) {
 
 /* The pre-trained models' identity and file: a hash of the configuration alone, so a
  * fine-tuning run elsewhere finds the model without loading ImageNet32. */
+uint64_t rcl_suite_paper_pretrain_model(const rcl_suite_paper_config *c, const char *out_dir, int adv, char *path,
+                                        size_t cap) {
+    uint64_t h = rcl_suite_hash(data_hash(c), "|pretrain%d|%s|%s|%d|%d", adv, adv ? c->adv_arch : c->arch, c->exclude,
+                                c->pretrain_batch, scaled_epochs(c, 100));
+    if (c->exclude_map[0]) /* keys without a map stay as they were */
+        h = rcl_suite_hash(h, "|map %s", c->exclude_map);
+    snprintf(path, cap, "%s/stages/%s_%016" PRIx64 ".safetensors", out_dir, adv ? "pretrain-adv" : "pretrain", h);
+    return h;
+}
+
 static void pretrain_paths(paper *P) {
-    const rcl_suite_paper_config *c = P->c;
-    for (int adv = 0; adv < 2; adv++) {
-        P->pretrain_hash[adv] = rcl_suite_hash(data_hash(c), "|pretrain%d|%s|%s|%d|%d", adv,
-                                               adv ? c->adv_arch : c->arch, c->exclude, c->pretrain_batch,
-                                               scaled_epochs(c, 100));
-        snprintf(P->pretrain_path[adv], sizeof P->pretrain_path[0], "%s/stages/%s_%016" PRIx64 ".safetensors", P->out,
-                 adv ? "pretrain-adv" : "pretrain", P->pretrain_hash[adv]);
-    }
+    for (int adv = 0; adv < 2; adv++)
+        P->pretrain_hash[adv] =
+            rcl_suite_paper_pretrain_model(P->c, P->out, adv, P->pretrain_path[adv], sizeof P->pretrain_path[0]);
+}
+
+rcl_attack_config rcl_suite_paper_attack(int steps) {
+    rcl_attack_config a = rcl_attack_defaults(); /* eps 8/255, step 2/255 */
+    a.mode = RCL_ATTACK_PAPER;
+    a.steps = steps;
+    return a;
+}
+
+void rcl_suite_paper_pretrain_sizes(const rcl_suite_paper_config *c, int *epochs, int *train_images, int *val_images) {
+    *epochs = scaled_epochs(c, 100);
+    *train_images = scaled_count(c, 1281167, 1);
+    *val_images = scaled_count(c, 50000, 1);
 }
 
 static rcl_status run_pretrain(paper *P, const paper_run *pr, rcl_run_result *r) {
     const rcl_suite_paper_config *c = P->c;
     int adv = pr->kind == P_PRETRAIN_ADV;
-    char spec[2200];
-    snprintf(spec, sizeof spec, "imagenet32:%s/imagenet32%s%s", c->data_root, c->exclude[0] ? ",exclude=" : "",
-             c->exclude);
+    char spec[3300];
+    snprintf(spec, sizeof spec, "imagenet32:%s/imagenet32%s%s%s%s", c->data_root, c->exclude[0] ? ",exclude=" : "",
+             c->exclude, c->exclude_map[0] ? ",map=" : "", c->exclude_map);
     rcl_dataset train = {0}, val = {0};
     rcl_status s = rcl_dataset_load(spec, 1, &train);
     if (s == RCL_OK)
         s = rcl_dataset_load(spec, 0, &val);
-    int ntrain = scaled_count(c, 1281167, 1), nval = scaled_count(c, 50000, 1);
+    int epochs, ntrain, nval;
+    rcl_suite_paper_pretrain_sizes(c, &epochs, &ntrain, &nval);
     if (s == RCL_OK && ntrain < train.n)
         s = rcl_dataset_subset(&train, ntrain, 107);
     if (s == RCL_OK && nval < val.n)
@@ -361,7 +434,7 @@ static rcl_status run_pretrain(paper *P, const paper_run *pr, rcl_run_result *r)
         sp.net = adv ? P->adv_net : P->net;
         sp.net.num_classes = train.num_classes;
         sp.batch = c->pretrain_batch;
-        sp.epochs = scaled_epochs(c, 100);
+        sp.epochs = epochs;
         sp.lr = 0.1;
         sp.init_seed = 1000003u + 2 + (uint64_t)adv;
         sp.train_seed = 104729u + 3;
@@ -416,7 +489,7 @@ static void recipe(const paper *P, const paper_run *pr, rcl_stage_spec *sp) {
     sp->lr = 0.1;
     if (pr->pretrained) {
         int forward_glc = pr->kind == P_NOISE && pr->method != NOISE_NORMAL;
-        sp->epochs = scaled_epochs(c, pr->kind == P_IMBALANCE ? 50 : pr->kind == P_ADVERSARIAL ? 5 : 10);
+        sp->epochs = scaled_epochs(c, pr->kind == P_IMBALANCE || pr->kind == P_IMBALANCE_EXP ? 50 : pr->kind == P_ADVERSARIAL ? 5 : 10);
         sp->lr = forward_glc ? 0.01 : 0.001;
         sp->net.fc_bias = !forward_glc;
         sp->init_path = P->pretrain_path[adv_net];
@@ -434,7 +507,8 @@ static rcl_status run_target(paper *P, const paper_run *pr, rcl_run_result *r) {
     rcl_stage_spec sp = {0};
     recipe(P, pr, &sp);
     sp.experiment = pr->kind == P_NOISE ? (pr->corruption ? "noise-flip" : "noise-uniform")
-                    : pr->kind == P_IMBALANCE ? "imbalance" : pr->kind == P_ADVERSARIAL ? "adversarial" : "clean";
+                    : pr->kind == P_IMBALANCE ? "imbalance" : pr->kind == P_IMBALANCE_EXP ? "imbalance-exp"
+                    : pr->kind == P_ADVERSARIAL ? "adversarial" : "clean";
     rcl_status s = RCL_OK;
     if (pr->kind == P_NOISE) {
         sp.method = noise_method_names[pr->method];
@@ -449,15 +523,16 @@ static rcl_status run_target(paper *P, const paper_run *pr, rcl_run_result *r) {
         nr.trusted = trusted;
         sp.train = &noisy;
         sp.noise = pr->method == NOISE_NORMAL ? NULL : &nr;
+        sp.norm = sp.noise && P->c->quirk_normalize ? &P->cifar_norm : NULL;
         uint64_t h = rcl_fnv1a(RCL_FNV_INIT, labels ? labels : (void *)"", labels ? (size_t)t->train.n * 4 : 0);
         sp.extra_hash = rcl_fnv1a(h, trusted ? trusted : (void *)"", trusted ? (size_t)t->train.n : 0) ^ sp.extra_hash;
         if (s == RCL_OK)
             s = rcl_stage_run(&P->env, &sp, r);
         free(labels), free(trusted);
-    } else if (pr->kind == P_IMBALANCE) {
+    } else if (pr->kind == P_IMBALANCE || pr->kind == P_IMBALANCE_EXP) {
         sp.method = rcl_imb_method_name((rcl_imb_method)pr->method);
-        int b = t->per_class / 20 > 2 ? t->per_class / 20 : 2; /* (5000, 250), (500, 25); SMOTE needs 2 */
-        rcl_imb_profile prof = {0, t->per_class, b, pr->setting, 0, (uint64_t)pr->seed * 31337u};
+        rcl_imb_profile prof = rcl_suite_imb_profile(pr->kind == P_IMBALANCE_EXP, t->per_class, pr->setting,
+                                                     (uint64_t)pr->seed * 31337u);
         rcl_dataset imb = {0};
         rcl_imb_plan plan;
         memset(&plan, 0, sizeof plan);
@@ -510,6 +585,7 @@ rcl_status rcl_suite_paper_run(const rcl_suite_paper_config *c, const char *out_
     P.env.out = out_dir;
     P.env.stop = stop;
     P.env.t0 = rcl_now();
+    P.cifar_norm = rcl_normalization_cifar();
     snprintf(P.scores_dir, sizeof P.scores_dir, "%s/scores", out_dir);
     paper_run *runs;
     int n, selected = 0;
@@ -526,11 +602,8 @@ rcl_status rcl_suite_paper_run(const rcl_suite_paper_config *c, const char *out_
     P.net.in_c = P.adv_net.in_c = 3, P.net.in_h = P.adv_net.in_h = 32, P.net.in_w = P.adv_net.in_w = 32;
     P.net.fc_bias = P.adv_net.fc_bias = 1;
     /* PROTOCOL 7 in paper mode: PGD-10 training, PGD-20 evaluation, eps 8/255, step 2/255 */
-    P.adv_train = rcl_attack_defaults();
-    P.adv_train.mode = RCL_ATTACK_PAPER;
-    P.adv_train.steps = 10;
-    P.adv_eval = P.adv_train;
-    P.adv_eval.steps = 20;
+    P.adv_train = rcl_suite_paper_attack(10);
+    P.adv_eval = rcl_suite_paper_attack(20);
     pretrain_paths(&P);
     rcl_device_options o = {0};
     o.selector = c->device[0] ? c->device : NULL;

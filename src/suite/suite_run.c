@@ -32,8 +32,8 @@ typedef struct {
     rcl_wrn_config net; /* in shape and arch; classes set per use */
     rcl_run_result *runs;
     int nruns, cap_runs;
-    char pretrain_path[2][RCL_SUITE_MAX][4400]; /* [adversarial][seed] */
-    uint64_t pretrain_hash[2][RCL_SUITE_MAX];
+    char pretrain_path[2][4400]; /* [adversarial]: one pre-trained model for every seed */
+    uint64_t pretrain_hash[2];
     rcl_attack_config adv_train, adv_eval;
     char scores_dir[4200];
 } suite;
@@ -156,13 +156,6 @@ static rcl_status add_run(suite *S, const rcl_run_result *r) {
     return RCL_OK;
 }
 
-static int seed_index(const suite *S, int seed) {
-    int si = 0;
-    while (si < S->c->nseeds - 1 && S->c->seeds[si] != seed)
-        si++;
-    return si;
-}
-
 /* What a run trains on and how it is evaluated. */
 typedef struct {
     const char *experiment, *method;
@@ -183,7 +176,6 @@ typedef struct {
  * with a new head at lr finetune_lr (Forward/GLC fine-tuning: a head without bias). */
 static rcl_status run_one(suite *S, const run_spec *rs) {
     const rcl_suite_config *c = S->c;
-    int si = seed_index(S, rs->seed);
     rcl_stage_spec sp = {0};
     sp.dataset = "", sp.experiment = rs->experiment, sp.method = rs->method;
     sp.setting = rs->setting, sp.seed = rs->seed, sp.pretrained = rs->pretrained;
@@ -196,8 +188,8 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
     sp.min_steps = c->min_steps;
     sp.lr = rs->pretrained ? c->finetune_lr : c->scratch_lr;
     sp.init_seed = (uint64_t)rs->seed * 1000003u + 1;
-    sp.init_path = rs->pretrained ? S->pretrain_path[rs->adversarial][si] : NULL;
-    sp.init_hash = S->pretrain_hash[rs->adversarial][si];
+    sp.init_path = rs->pretrained ? S->pretrain_path[rs->adversarial] : NULL;
+    sp.init_hash = S->pretrain_hash[rs->adversarial];
     sp.train_seed = (uint64_t)rs->seed * 7919u + 17;
     sp.train = rs->train, sp.indices = rs->indices, sp.count = rs->count;
     sp.class_weights = rs->class_weights;
@@ -217,9 +209,14 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
 
 /* ---- pre-training ---- */
 
-static rcl_status pretrain(suite *S, int si, int adversarial) {
+/* One pre-trained model (clean, and adversarial) serves every seed's fine-tuning runs, as the
+ * paper fine-tunes its one ImageNet model: the seeds vary the target subset, head and order. */
+static rcl_status pretrain(suite *S, int adversarial) {
     const rcl_suite_config *c = S->c;
-    int seed = c->seeds[si];
+    int seed = c->seeds[0];
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/stages", S->out);
+    RCL_TRY(rcl_mkdirs(dir));
     char id[64];
     snprintf(id, sizeof id, "pretrain%s/seed=%d", adversarial ? "-adversarial" : "", seed);
     rcl_stage_spec sp = {0};
@@ -233,22 +230,30 @@ static rcl_status pretrain(suite *S, int si, int adversarial) {
     sp.init_seed = (uint64_t)seed * 1000003u + 2;
     sp.train_seed = (uint64_t)seed * 104729u + 3;
     sp.train = &S->source;
+    /* PGD training costs (1 + steps) passes an image: the adversarial model may see fewer */
+    int n = adversarial && c->adv_pretrain_images > 0 && c->adv_pretrain_images < S->source.n
+                ? c->adv_pretrain_images : 0;
+    int *first = n ? malloc((size_t)n * sizeof *first) : NULL;
+    if (n && !first)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    for (int i = 0; i < n; i++)
+        first[i] = i; /* the source set is already a seeded random subset */
+    sp.indices = first, sp.count = n;
     sp.adv_train = adversarial ? &S->adv_train : NULL;
     sp.test = &S->source_test;
-    sp.extra_hash = rcl_suite_hash(base_hash(c), "|%d", c->pretrain_images);
+    sp.extra_hash = rcl_suite_hash(base_hash(c), "|%d|%d", c->pretrain_images, n);
     uint64_t h = rcl_stage_hash(&sp);
-    S->pretrain_hash[adversarial][si] = h;
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/stages", S->out);
-    RCL_TRY(rcl_mkdirs(dir));
-    char *path = S->pretrain_path[adversarial][si];
-    snprintf(path, sizeof S->pretrain_path[0][0], "%s/pretrain%s_seed=%d_%016" PRIx64 ".safetensors", dir,
+    S->pretrain_hash[adversarial] = h;
+    char *path = S->pretrain_path[adversarial];
+    snprintf(path, sizeof S->pretrain_path[0], "%s/stages/pretrain%s_seed=%d_%016" PRIx64 ".safetensors", S->out,
              adversarial ? "-adversarial" : "", seed, h);
     sp.save_path = path;
     rcl_run_result r;
-    RCL_TRY(rcl_stage_run(&S->env, &sp, &r));
-    rcl_run_free(&r);
-    return RCL_OK;
+    rcl_status s = rcl_stage_run(&S->env, &sp, &r);
+    if (s == RCL_OK)
+        rcl_run_free(&r);
+    free(first);
+    return s;
 }
 
 /* ---- the experiments ---- */
@@ -309,15 +314,17 @@ static rcl_status noise_experiment(suite *S, int seed, const rcl_dataset *clean)
     return s;
 }
 
-/* PROTOCOL 6: power-law profile from the target size down to 1/20 of it. */
-static rcl_status imbalance_experiment(suite *S, int seed, const rcl_dataset *clean) {
+/* PROTOCOL 6: the power-law profile from the target size down to 1/20 of it ("imbalance",
+ * setting gamma), or the CIFAR-LT exponential one ("imbalance-exp", setting rho). */
+static rcl_status imbalance_experiment(suite *S, int seed, const rcl_dataset *clean, int exponential) {
     const rcl_suite_config *c = S->c;
     static const rcl_imb_method methods[4] = {RCL_IMB_NORMAL, RCL_IMB_COST_SENSITIVE, RCL_IMB_OVERSAMPLE, RCL_IMB_SMOTE};
     static const int bits[4] = {0, RCL_SUITE_IMB_COST, RCL_SUITE_IMB_OVERSAMPLE, RCL_SUITE_IMB_SMOTE};
+    const double *settings = exponential ? c->rhos : c->gammas;
     rcl_status s = RCL_OK;
-    for (int gi = 0; gi < c->ngammas && s == RCL_OK; gi++) {
-        int b = c->target_per_class / 20 > 2 ? c->target_per_class / 20 : 2; /* SMOTE needs 2 per class */
-        rcl_imb_profile prof = {0, c->target_per_class, b, c->gammas[gi], 0, (uint64_t)seed * 31337u};
+    for (int gi = 0; gi < (exponential ? c->nrhos : c->ngammas) && s == RCL_OK; gi++) {
+        rcl_imb_profile prof = rcl_suite_imb_profile(exponential, c->target_per_class, settings[gi],
+                                                     (uint64_t)seed * 31337u);
         rcl_dataset imb = {0};
         if ((s = rcl_imb_make_dataset(clean, &prof, &imb, NULL)) != RCL_OK)
             break;
@@ -329,8 +336,9 @@ static rcl_status imbalance_experiment(suite *S, int seed, const rcl_dataset *cl
             if ((s = rcl_imb_plan_make(&imb, methods[mi], (uint64_t)seed, &plan)) != RCL_OK)
                 break;
             for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
-                run_spec rs = {"imbalance", rcl_imb_method_name(methods[mi]), c->gammas[gi], seed, arm, plan.train,
-                               plan.indices, plan.count, plan.class_weights, NULL, 0, plan.is_minority, 0, 0, 0};
+                run_spec rs = {exponential ? "imbalance-exp" : "imbalance", rcl_imb_method_name(methods[mi]),
+                               settings[gi], seed, arm, plan.train, plan.indices, plan.count, plan.class_weights,
+                               NULL, 0, plan.is_minority, 0, 0, 0};
                 s = run_one(S, &rs);
             }
             rcl_imb_plan_free(&plan);
@@ -372,18 +380,19 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
     S.adv_train.steps = c->adv_train_steps;
     S.adv_eval = S.adv_train;
     S.adv_eval.steps = c->adv_eval_steps;
-    for (int si = 0; si < c->nseeds && s == RCL_OK; si++) {
-        s = pretrain(&S, si, 0);
-        if (s == RCL_OK && c->adversarial)
-            s = pretrain(&S, si, 1);
-    }
+    if (s == RCL_OK)
+        s = pretrain(&S, 0);
+    if (s == RCL_OK && c->adversarial)
+        s = pretrain(&S, 1);
     for (int si = 0; si < c->nseeds && s == RCL_OK; si++) {
         rcl_dataset clean = {0};
         s = target_train_set(&S, c->seeds[si], &clean);
         if (s == RCL_OK)
             s = noise_experiment(&S, c->seeds[si], &clean);
-        if (s == RCL_OK && c->ngammas > 0)
-            s = imbalance_experiment(&S, c->seeds[si], &clean);
+        if (s == RCL_OK && c->ngammas > 0 && (c->imbalance_profiles & RCL_SUITE_PROFILE_POWER))
+            s = imbalance_experiment(&S, c->seeds[si], &clean, 0);
+        if (s == RCL_OK && c->nrhos > 0 && (c->imbalance_profiles & RCL_SUITE_PROFILE_EXP))
+            s = imbalance_experiment(&S, c->seeds[si], &clean, 1);
         if (s == RCL_OK && c->adversarial)
             s = adversarial_experiment(&S, c->seeds[si], &clean);
         rcl_dataset_free(&clean);

@@ -57,7 +57,24 @@ uint64_t rcl_stage_hash(const rcl_stage_spec *sp) {
                                 sp->train_seed, sp->noise ? (int)sp->noise->method : -1, sp->n_ood, sp->calibration,
                                 sp->val ? sp->val->n : 0, sp->test ? sp->test->n : 0, sp->extra_hash);
     h = attack_hash(h, sp->adv_train);
-    return attack_hash(h, sp->adv_eval);
+    h = attack_hash(h, sp->adv_eval);
+    rcl_normalization half = rcl_normalization_half();
+    char name[96];
+    if (sp->norm && !rcl_normalization_equal(sp->norm, &half)) /* 0.5/0.5 keeps the keys stages had before */
+        h = rcl_suite_hash(h, "|norm %s", rcl_normalization_name(sp->norm, name, sizeof name));
+    return h;
+}
+
+static rcl_normalization norm_of(const rcl_stage_spec *sp) {
+    return sp->norm ? *sp->norm : rcl_normalization_half();
+}
+
+/* The attack with the stage's input normalisation. */
+static rcl_attack_config attack_of(const rcl_stage_spec *sp, const rcl_attack_config *a) {
+    rcl_attack_config c = *a;
+    rcl_normalization n = norm_of(sp);
+    memcpy(c.mean, n.mean, sizeof c.mean), memcpy(c.std, n.std, sizeof c.std);
+    return c;
 }
 
 /* ---- the model ---- */
@@ -96,9 +113,12 @@ static rcl_status train(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_model 
     tc.stop = env->stop;
     tc.label = sp->save_path ? "  pre-train" : "  train";
     tc.class_weights = sp->class_weights;
+    rcl_normalization norm = norm_of(sp);
+    memcpy(tc.mean, norm.mean, sizeof tc.mean), memcpy(tc.std, norm.std, sizeof tc.std);
     rcl_step_hooks adv = {0};
     if (sp->adv_train) {
-        RCL_TRY(rcl_adv_train_hooks(sp->adv_train, m, &adv));
+        rcl_attack_config ac = attack_of(sp, sp->adv_train);
+        RCL_TRY(rcl_adv_train_hooks(&ac, m, &adv));
         tc.hooks = &adv;
     }
     rcl_train_result tr;
@@ -124,6 +144,7 @@ static rcl_status train(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_model 
         rcl_checkpoint_info info;
         rcl_train_state st = {tc.epochs, 0, tr.steps};
         rcl_checkpoint_info_fill(&info, m, sp->train, sp->train_seed, &st, tc.epochs, sp->lr);
+        info.norm = norm;
         s = rcl_checkpoint_save(m, sp->save_path, &info, 0);
     }
     return s;
@@ -140,12 +161,14 @@ static rcl_status evaluate(const rcl_stage_spec *sp, rcl_model *m, const char *i
         safe[j] = 0;
         snprintf(dump, sizeof dump, "%s/%s.tsv", sp->dump_dir, safe);
     }
-    RCL_TRY(rcl_suite_eval(m, sp->test, sp->val, sp->ood, sp->ood_names, sp->n_ood, sp->minority, sp->calibration,
+    rcl_normalization norm = norm_of(sp);
+    RCL_TRY(rcl_suite_eval(m, &norm, sp->test, sp->val, sp->ood, sp->ood_names, sp->n_ood, sp->minority, sp->calibration,
                            (uint64_t)sp->seed * 31u, dump[0] ? dump : NULL, r));
     if (!sp->adv_eval)
         return RCL_OK;
     rcl_adv_result ar;
-    RCL_TRY(rcl_adv_evaluate(m, sp->test, NULL, 0, sp->adv_eval, &ar));
+    rcl_attack_config ac = attack_of(sp, sp->adv_eval);
+    RCL_TRY(rcl_adv_evaluate(m, sp->test, NULL, 0, &ac, &ar));
     rcl_run_set(r, "clean_accuracy", 100 * ar.clean_accuracy);
     rcl_run_set(r, "adversarial_accuracy", 100 * ar.adv_accuracy);
     rcl_run_set(r, "max_linf", ar.max_linf);

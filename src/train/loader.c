@@ -27,7 +27,7 @@ struct rcl_loader {
 };
 
 rcl_loader_options rcl_loader_defaults(void) {
-    rcl_loader_options o = {128, 1, 1, 4, 0, {0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f}};
+    rcl_loader_options o = {128, 1, 1, 4, 0, {0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f}, 0, 1};
     return o;
 }
 
@@ -63,11 +63,21 @@ static void augment(const rcl_dataset *ds, const rcl_loader_options *o, rcl_rng 
     }
 }
 
+/* Images a shard holds of a batch of n (the shard's contiguous slice), at most. */
+static int shard_cap(const rcl_loader_options *o) {
+    return o->shards > 1 ? (o->batch + o->shards - 1) / o->shards : o->batch;
+}
+
 static void make_batch(rcl_loader *l, int b, slot *s) {
     const rcl_dataset *ds = l->ds;
     int start = b * l->opt.batch, n = l->count - start;
     if (n > l->opt.batch)
         n = l->opt.batch;
+    if (l->opt.shards > 1) { /* positions stay global: augmentation does not depend on the shard count */
+        int lo = (int)((long)l->opt.shard * n / l->opt.shards), hi = (int)((long)(l->opt.shard + 1) * n / l->opt.shards);
+        start += lo;
+        n = hi - lo;
+    }
     float *tmp = l->opt.augment ? malloc((size_t)l->per_image * sizeof *tmp) : NULL;
     for (int i = 0; i < n; i++) {
         int pos = start + i, item = l->items[l->perm[pos]];
@@ -117,6 +127,8 @@ rcl_status rcl_loader_create(const rcl_dataset *ds, const int *indices, int coun
         count = ds->n;
     if (opt->batch < 1 || count < 1)
         return rcl_fail(RCL_ERR_INVALID_ARG, "loader for %s: batch %d over %d images", ds->name, opt->batch, count);
+    if (opt->shards > 1 && (opt->shard < 0 || opt->shard >= opt->shards))
+        return rcl_fail(RCL_ERR_INVALID_ARG, "loader: shard %d of %d", opt->shard, opt->shards);
     if (opt->augment && (opt->pad < 0 || opt->pad >= ds->h || opt->pad >= ds->w))
         return rcl_fail(RCL_ERR_INVALID_ARG, "loader: crop padding %d too large for %dx%d images", opt->pad,
                         ds->h, ds->w);
@@ -131,10 +143,11 @@ rcl_status rcl_loader_create(const rcl_dataset *ds, const int *indices, int coun
     l->items = malloc((size_t)count * sizeof *l->items);
     l->perm = malloc((size_t)count * sizeof *l->perm);
     int ok = l->items && l->perm;
+    size_t cap = (size_t)shard_cap(opt);
     for (int i = 0; i < 2 && ok; i++) {
-        l->slots[i].x = malloc((size_t)opt->batch * l->per_image * sizeof(float));
-        l->slots[i].labels = malloc((size_t)opt->batch * sizeof(int32_t));
-        l->slots[i].index = malloc((size_t)opt->batch * sizeof(int32_t));
+        l->slots[i].x = malloc(cap * l->per_image * sizeof(float));
+        l->slots[i].labels = malloc(cap * sizeof(int32_t));
+        l->slots[i].index = malloc(cap * sizeof(int32_t));
         ok = l->slots[i].x && l->slots[i].labels && l->slots[i].index;
     }
     if (!ok) {

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "robustcl/dist.h"
 #include "robustcl/progress.h"
 #include "robustcl/train.h"
 
@@ -174,6 +175,118 @@ static rcl_status finite_check_run(rcl_device *d, finite_check *fc, const rcl_tr
                     first < grads ? "gradient" : "weights", fc->what[first], st->step + 1, st->epoch + 1, st->batch + 1);
 }
 
+/* Data parallelism, one host-staged buffer per step: every trainable gradient weighted by this
+ * rank's share of the global batch, then the step's loss, correct count and stop request,
+ * summed over the ranks in one allreduce. One bucket after the backward, no overlap: on PoCL
+ * device memory is host memory and a rank has no idle core to overlap with (README). */
+typedef struct {
+    rcl_param **p;
+    int np;
+    float *host;
+    size_t n; /* gradient floats; host holds n + 3 */
+} grad_sync;
+
+static rcl_status grad_sync_make(rcl_model *m, grad_sync *gs) {
+    int np = rcl_model_param_count(m);
+    gs->p = malloc(sizeof *gs->p * (size_t)np);
+    if (!gs->p)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    for (int i = 0; i < np; i++) {
+        rcl_param *p = rcl_model_param(m, i);
+        if (p->trainable && !p->frozen) {
+            gs->p[gs->np++] = p;
+            gs->n += p->grad.n;
+        }
+    }
+    gs->host = malloc(sizeof *gs->host * (gs->n + 3));
+    return gs->host ? RCL_OK : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for %zu gradients", gs->n);
+}
+
+static void grad_sync_free(grad_sync *gs) {
+    free(gs->p);
+    free(gs->host);
+}
+
+/* On return the gradients are the global-batch means and *loss, *correct global; *stop: any rank stops. */
+static rcl_status grad_sync_run(rcl_device *d, grad_sync *gs, int n, int n_global, float *loss, cl_int *correct,
+                                int *stop) {
+    cl_command_queue q = rcl_device_queue(d);
+    float *h = gs->host, w = (float)n / (float)n_global;
+    cl_int e = CL_SUCCESS;
+    for (int i = 0, off = 0; i < gs->np && e == CL_SUCCESS; off += (int)gs->p[i]->grad.n, i++)
+        e = clEnqueueReadBuffer(q, gs->p[i]->grad.buf, CL_FALSE, 0, gs->p[i]->grad.n * sizeof *h, h + off, 0, NULL,
+                                NULL);
+    if (e == CL_SUCCESS)
+        e = clFinish(q);
+    if (e != CL_SUCCESS)
+        return rcl_fail(RCL_ERR_OPENCL, "reading the gradients failed: %s", rcl_cl_error_name(e));
+    for (size_t i = 0; i < gs->n; i++)
+        h[i] *= w;
+    h[gs->n] = *loss * w;
+    h[gs->n + 1] = (float)*correct;
+    h[gs->n + 2] = (float)*stop;
+    RCL_TRY(rcl_dist_sum(h, gs->n + 3));
+    for (int i = 0, off = 0; i < gs->np && e == CL_SUCCESS; off += (int)gs->p[i]->grad.n, i++)
+        e = clEnqueueWriteBuffer(q, gs->p[i]->grad.buf, CL_FALSE, 0, gs->p[i]->grad.n * sizeof *h, h + off, 0, NULL,
+                                 NULL);
+    if (e == CL_SUCCESS)
+        e = clFinish(q);
+    if (e != CL_SUCCESS)
+        return rcl_fail(RCL_ERR_OPENCL, "writing the gradients failed: %s", rcl_cl_error_name(e));
+    *loss = h[gs->n];
+    *correct = (cl_int)h[gs->n + 1];
+    *stop = h[gs->n + 2] > 0;
+    return RCL_OK;
+}
+
+/* The BN running statistics of rank 0 on every rank (what PyTorch DDP's broadcast_buffers
+ * does), then each rank evaluates its slice of the test set. */
+static rcl_status evaluate_dist(rcl_model *m, const rcl_train_config *cfg, double *error) {
+    int np = rcl_model_param_count(m), rank = rcl_dist_rank(), ranks = rcl_dist_size();
+    size_t n = 0;
+    for (int i = 0; i < np; i++)
+        if (!rcl_model_param(m, i)->trainable)
+            n += rcl_model_param(m, i)->value.n;
+    const rcl_dataset *t = cfg->test;
+    int lo = (int)((long)rank * t->n / ranks), hi = (int)((long)(rank + 1) * t->n / ranks);
+    float *h = malloc(sizeof *h * (n + 2));
+    int *idx = malloc(sizeof *idx * (size_t)(hi - lo + 1));
+    rcl_status s = h && idx ? RCL_OK : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    size_t off = 0;
+    for (int i = 0; i < np && s == RCL_OK; i++) {
+        rcl_param *p = rcl_model_param(m, i);
+        if (!p->trainable && (s = rcl_tensor_download(&p->value, h + off)) == RCL_OK && rank)
+            memset(h + off, 0, p->value.n * sizeof *h);
+        off += p->trainable ? 0 : p->value.n;
+    }
+    if (s == RCL_OK)
+        s = rcl_dist_sum(h, n);
+    off = 0;
+    for (int i = 0; i < np && s == RCL_OK; i++) {
+        rcl_param *p = rcl_model_param(m, i);
+        if (!p->trainable) {
+            s = rcl_tensor_upload(&p->value, h + off);
+            off += p->value.n;
+        }
+    }
+    for (int i = lo; i < hi; i++)
+        idx[i - lo] = i;
+    double err = 0;
+    if (s == RCL_OK && hi > lo)
+        s = rcl_evaluate(m, t, idx, hi - lo, cfg->mean, cfg->std, NULL, &err);
+    if (s == RCL_OK) {
+        h[0] = (float)((1.0 - err) * (hi - lo) + 0.5); /* correct, an integer */
+        h[0] = (float)(long)h[0];
+        h[1] = (float)(hi - lo);
+        s = rcl_dist_sum(h, 2);
+    }
+    if (s == RCL_OK)
+        *error = t->labels && h[1] > 0 ? 1.0 - h[0] / h[1] : -1.0;
+    free(h);
+    free(idx);
+    return s;
+}
+
 rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
                      const rcl_train_config *cfg, rcl_train_result *res) {
     rcl_device *d = rcl_model_device(m);
@@ -189,8 +302,16 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
     if (cfg->batch > rcl_model_batch_cap(m) || cfg->epochs < 1)
         return rcl_fail(RCL_ERR_INVALID_ARG, "train: batch %d (model built for %d), %d epochs", cfg->batch,
                         rcl_model_batch_cap(m), cfg->epochs);
+    /* data parallelism: batch per rank; `batch` in the train state counts global batches */
+    int rank = rcl_dist_rank(), ranks = rcl_dist_size();
+    long global_batch = (long)cfg->batch * ranks, tail = (indices ? count : ds->n) % global_batch;
+    if (ranks > 1 && tail > 0 && tail < ranks)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "train: the last batch of each epoch has %ld images, fewer than the %d "
+                        "ranks: choose another --batch", tail, ranks);
     rcl_loader_options lo = rcl_loader_defaults();
-    lo.batch = cfg->batch;
+    lo.batch = (int)global_batch;
+    lo.shard = rank;
+    lo.shards = ranks;
     lo.augment = cfg->augment;
     lo.pad = cfg->pad;
     lo.seed = cfg->seed;
@@ -201,12 +322,16 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
     step_buffers b;
     rcl_status s = step_alloc(m, cfg->batch, cfg->class_weights, &b);
     finite_check fc = {0};
+    grad_sync gs = {0};
     if (s == RCL_OK)
         s = finite_check_make(m, &fc);
+    if (s == RCL_OK && ranks > 1)
+        s = grad_sync_make(m, &gs);
     long per_epoch = rcl_loader_batches(l), total = per_epoch * cfg->epochs;
     rcl_train_state st = cfg->start;
     rcl_progress prog;
     rcl_progress_begin(&prog, cfg->label ? cfg->label : "train", total, (double)rcl_loader_size(l) / per_epoch);
+    prog.quiet |= rank != 0;
     double t0 = rcl_now(), last_ckpt = t0;
     long images = 0, steps_at_start = st.step;
     for (; s == RCL_OK && st.epoch < cfg->epochs; st.epoch++, st.batch = 0) {
@@ -215,7 +340,7 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
         if ((s = rcl_loader_start(l, st.epoch, st.batch)) != RCL_OK)
             break;
         for (;;) {
-            if (cfg->stop && *cfg->stop) {
+            if (cfg->stop && *cfg->stop && ranks == 1) {
                 s = rcl_fail(RCL_ERR_INTERRUPTED, "interrupted at epoch %d, batch %d", st.epoch + 1, st.batch);
                 break;
             }
@@ -224,6 +349,11 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
             int n;
             if ((s = rcl_loader_next(l, &x, &y, &idx, &n)) != RCL_OK || n == 0)
                 break;
+            rcl_dist_fault_point(st.step);
+            long first = (long)st.batch * global_batch, n_global = rcl_loader_size(l) - first;
+            if (n_global > global_batch)
+                n_global = global_batch;
+            int stop_all = ranks > 1 && cfg->stop && *cfg->stop;
             rcl_tensor xv = batch_view(&b.x, n), pv = batch_view(&b.probs, n), gv = batch_view(&b.dlogits, n);
             const rcl_tensor *logits;
             const rcl_tensor *cw = cfg->class_weights ? &b.class_w : NULL;
@@ -249,9 +379,13 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
                 s = hk->loss(hk->ctx, d, logits, b.labels, idx, n, &b.loss, &gv);
             else if ((s = rcl_softmax_xent_forward(d, logits, b.labels, cw, NULL, &pv, &b.loss)) == RCL_OK)
                 s = rcl_softmax_xent_backward(d, &pv, b.labels, cw, NULL, &gv);
-            if (s != RCL_OK || (s = rcl_model_backward(m, &gv, NULL)) != RCL_OK ||
-                (s = rcl_model_step(m, (float)lr, (float)cfg->momentum, (float)cfg->wd, cfg->nesterov)) != RCL_OK ||
-                (s = read_scalars(d, &b, &loss, &correct)) != RCL_OK)
+            if (s != RCL_OK || (s = rcl_model_backward(m, &gv, NULL)) != RCL_OK)
+                break;
+            if (ranks > 1 && ((s = read_scalars(d, &b, &loss, &correct)) != RCL_OK ||
+                              (s = grad_sync_run(d, &gs, n, (int)n_global, &loss, &correct, &stop_all)) != RCL_OK))
+                break;
+            if ((s = rcl_model_step(m, (float)lr, (float)cfg->momentum, (float)cfg->wd, cfg->nesterov)) != RCL_OK ||
+                (ranks == 1 && (s = read_scalars(d, &b, &loss, &correct)) != RCL_OK))
                 break;
             if (!isfinite(loss)) {
                 s = rcl_fail(RCL_ERR_NUMERIC, "the loss is %g at step %ld (epoch %d, batch %d): stopping; the last "
@@ -262,9 +396,9 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
                 break;
             st.step++;
             st.batch++;
-            images += n;
-            seen += n;
-            loss_sum += (double)loss * n;
+            images += n_global;
+            seen += n_global;
+            loss_sum += (double)loss * n_global;
             correct_sum += correct;
             char extra[96];
             snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f acc %.1f%%", st.epoch + 1, cfg->epochs,
@@ -272,10 +406,14 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
             rcl_progress_update(&prog, st.step, extra);
             int due = (cfg->checkpoint_every_steps > 0 && st.step % cfg->checkpoint_every_steps == 0) ||
                       (cfg->checkpoint_every_minutes > 0 && rcl_now() - last_ckpt >= 60 * cfg->checkpoint_every_minutes);
-            if (due && cfg->checkpoint) {
+            if (due && cfg->checkpoint && rank == 0) {
                 if ((s = cfg->checkpoint(cfg->checkpoint_ctx, m, &st, 0)) != RCL_OK)
                     break;
                 last_ckpt = rcl_now();
+            }
+            if (stop_all) { /* every rank stops after the same step */
+                s = rcl_fail(RCL_ERR_INTERRUPTED, "interrupted at epoch %d, batch %d", st.epoch + 1, st.batch);
+                break;
             }
         }
         if (s != RCL_OK)
@@ -283,7 +421,8 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
         res->train_loss = seen ? loss_sum / seen : 0;
         res->train_error = seen ? 1.0 - (double)correct_sum / seen : 0;
         if (cfg->test)
-            s = rcl_evaluate(m, cfg->test, NULL, 0, cfg->mean, cfg->std, NULL, &res->test_error);
+            s = ranks > 1 ? evaluate_dist(m, cfg, &res->test_error)
+                          : rcl_evaluate(m, cfg->test, NULL, 0, cfg->mean, cfg->std, NULL, &res->test_error);
         if (s == RCL_OK && cfg->log) {
             fprintf(cfg->log,
                     "{\"epoch\": %d, \"step\": %ld, \"lr\": %.9g, \"train_loss\": %.6f, \"train_error\": %.6f, "
@@ -293,7 +432,7 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
             fflush(cfg->log);
         }
     }
-    if (s == RCL_ERR_INTERRUPTED && cfg->checkpoint) {
+    if (s == RCL_ERR_INTERRUPTED && cfg->checkpoint && rank == 0) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", rcl_last_error());
         rcl_status cs = cfg->checkpoint(cfg->checkpoint_ctx, m, &st, 0);
@@ -301,7 +440,7 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
             s = cs;
         else
             rcl_fail(s, "%s", msg);
-    } else if (s == RCL_OK && cfg->checkpoint) {
+    } else if (s == RCL_OK && cfg->checkpoint && rank == 0) {
         s = cfg->checkpoint(cfg->checkpoint_ctx, m, &st, 1);
     }
     res->seconds = rcl_now() - t0;
@@ -311,6 +450,7 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
     snprintf(extra, sizeof extra, "loss %.4f train err %.2f%%", res->train_loss, 100 * res->train_error);
     rcl_progress_end(&prog, extra);
     finite_check_free(&fc);
+    grad_sync_free(&gs);
     step_release(d, &b, cfg->batch);
     rcl_loader_free(l);
     return s;

@@ -70,6 +70,9 @@ np.savez(os.path.join(HERE, "data_imnet_badshape.npz"), data=pixels(2, 0, 1024),
 np.savez(os.path.join(HERE, "data_imnet_count.npz"), data=pixels(3, 0),
          labels=np.array([1, 2], dtype=np.int64))
 np.savez(os.path.join(HERE, "data_imnet_nolabels.npz"), data=pixels(2, 0))
+# a data.npy whose v1 header length (0) is shorter than its 12-byte prefix (a fuzz finding)
+with zipfile.ZipFile(os.path.join(HERE, "data_imnet_shorthdr.npz"), "w") as z:
+    z.writestr(zipfile.ZipInfo("data.npy", (1980, 1, 1, 0, 0, 0)), b"\x93NUMPY\x01\x00\x00\x00" + bytes(2))
 
 # the original pickled batches (no extension): dicts of data/labels(/mean)
 PK = os.path.join(HERE, "data_imagenet32_pkl")

@@ -164,7 +164,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof npy / sizeof npy[0]; i++)
         fixture("npy", npy[i], -1);
     static const char *npz[] = {"data_imnet_badlabel.npz", "data_imnet_badshape.npz", "data_imnet_count.npz",
-                                "data_imnet_nolabels.npz", "data_imnet_zip64.npz", "data_imagenet32/val_data.npz",
+                                "data_imnet_nolabels.npz", "data_imnet_shorthdr.npz",
+                                "data_imnet_zip64.npz", "data_imagenet32/val_data.npz",
                                 "io_zip_descriptor.zip", "io_zip_eocd64.zip", "io_zip_force64.zip",
                                 "io_zip_force64_descriptor.zip"};
     for (size_t i = 0; i < sizeof npz / sizeof npz[0]; i++)
