@@ -95,25 +95,34 @@ rcl_status rcl_batchnorm_backward(rcl_device *d, int relu, const rcl_tensor *x, 
     return rcl_batchnorm_backward_split(d, relu, 1, x, y, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }
 
+/* The shapes every backward variant needs; save_mean/save_invstd hold split sets of c. */
+static rcl_status check_backward(int relu, int split, const rcl_tensor *x, const rcl_tensor *y, const rcl_tensor *dy,
+                                 const rcl_tensor *gamma, const rcl_tensor *save_mean, const rcl_tensor *save_invstd,
+                                 const rcl_tensor *dx, const rcl_tensor *dgamma, const rcl_tensor *dbeta, int *n,
+                                 int *c, int *hw) {
+    RCL_TRY(dims(x, "batchnorm backward x", n, c, hw));
+    if (relu)
+        RCL_TRY(like(y, "batchnorm backward y", x));
+    RCL_TRY(like(dy, "batchnorm backward dy", x));
+    RCL_TRY(like(dx, "batchnorm backward dx", x));
+    RCL_TRY(vec(gamma, "batchnorm backward gamma", *c));
+    if (split < 1 || split > *n)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm backward: %d sub-batches of a batch of %d", split, *n);
+    RCL_TRY(vec(save_mean, "batchnorm backward save_mean", split * *c));
+    RCL_TRY(vec(save_invstd, "batchnorm backward save_invstd", split * *c));
+    RCL_TRY(vec(dgamma, "batchnorm backward dgamma", *c));
+    RCL_TRY(vec(dbeta, "batchnorm backward dbeta", *c));
+    if (dx->buf == dy->buf || dx->buf == x->buf || (relu && dx->buf == y->buf))
+        return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm backward dx: must not alias x, y or dy");
+    return RCL_OK;
+}
+
 rcl_status rcl_batchnorm_backward_split(rcl_device *d, int relu, int split, const rcl_tensor *x,
                                         const rcl_tensor *y, const rcl_tensor *dy, const rcl_tensor *gamma,
                                         const rcl_tensor *save_mean, const rcl_tensor *save_invstd,
                                         rcl_tensor *dx, rcl_tensor *dgamma, rcl_tensor *dbeta) {
     int n = 0, c = 0, hw = 0;
-    RCL_TRY(dims(x, "batchnorm backward x", &n, &c, &hw));
-    if (relu)
-        RCL_TRY(like(y, "batchnorm backward y", x));
-    RCL_TRY(like(dy, "batchnorm backward dy", x));
-    RCL_TRY(like(dx, "batchnorm backward dx", x));
-    RCL_TRY(vec(gamma, "batchnorm backward gamma", c));
-    if (split < 1 || split > n)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm backward: %d sub-batches of a batch of %d", split, n);
-    RCL_TRY(vec(save_mean, "batchnorm backward save_mean", split * c));
-    RCL_TRY(vec(save_invstd, "batchnorm backward save_invstd", split * c));
-    RCL_TRY(vec(dgamma, "batchnorm backward dgamma", c));
-    RCL_TRY(vec(dbeta, "batchnorm backward dbeta", c));
-    if (dx->buf == dy->buf || dx->buf == x->buf || (relu && dx->buf == y->buf))
-        return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm backward dx: must not alias x, y or dy");
+    RCL_TRY(check_backward(relu, split, x, y, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, &n, &c, &hw));
     cl_mem ybuf = relu ? y->buf : x->buf; /* unused without relu */
     size_t m = (size_t)(n / split) * (size_t)hw;
     size_t l = rcl_op_group_size(d, m), g = l * (size_t)c;
@@ -211,18 +220,7 @@ rcl_status rcl_batchnorm_backward_sync(rcl_device *d, int relu, const rcl_bn_syn
                                        const rcl_tensor *save_mean, const rcl_tensor *save_invstd,
                                        rcl_tensor *dx, rcl_tensor *dgamma, rcl_tensor *dbeta) {
     int n = 0, c = 0, hw = 0;
-    RCL_TRY(dims(x, "batchnorm backward x", &n, &c, &hw));
-    if (relu)
-        RCL_TRY(like(y, "batchnorm backward y", x));
-    RCL_TRY(like(dy, "batchnorm backward dy", x));
-    RCL_TRY(like(dx, "batchnorm backward dx", x));
-    RCL_TRY(vec(gamma, "batchnorm backward gamma", c));
-    RCL_TRY(vec(save_mean, "batchnorm backward save_mean", c));
-    RCL_TRY(vec(save_invstd, "batchnorm backward save_invstd", c));
-    RCL_TRY(vec(dgamma, "batchnorm backward dgamma", c));
-    RCL_TRY(vec(dbeta, "batchnorm backward dbeta", c));
-    if (dx->buf == dy->buf || dx->buf == x->buf || (relu && dx->buf == y->buf))
-        return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm backward dx: must not alias x, y or dy");
+    RCL_TRY(check_backward(relu, 1, x, y, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, &n, &c, &hw));
     cl_mem ybuf = relu ? y->buf : x->buf;
     size_t m = (size_t)n * (size_t)hw, l = rcl_op_group_size(d, m), g = l * (size_t)c;
     rcl_arg a[] = {RCL_MEM(x->buf),      RCL_MEM(ybuf),        RCL_MEM(dy->buf),
