@@ -212,6 +212,20 @@ void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int
     rcl_jw_end_array(w);
 }
 
+rcl_status rcl_report_json_close(rcl_json_writer *w, FILE *f, const char *path, const rcl_run_result *runs, int n) {
+    rcl_report_summary_json(w, runs, n);
+    rcl_jw_key(w, "runs");
+    rcl_jw_begin_array(w);
+    for (int i = 0; i < n; i++)
+        rcl_run_write_json(w, &runs[i]);
+    rcl_jw_end_array(w);
+    rcl_jw_end_object(w);
+    rcl_status s = rcl_jw_finish(w);
+    if (fclose(f) != 0 && s == RCL_OK)
+        s = rcl_fail(RCL_ERR_IO, "%s: write failed", path);
+    return s;
+}
+
 rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n,
                            const char *stages_json) {
     FILE *f = fopen(path, "w");
@@ -238,15 +252,5 @@ rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rc
         rcl_jw_key(&w, "stages");
         rcl_jw_raw(&w, stages_json);
     }
-    rcl_report_summary_json(&w, runs, n);
-    rcl_jw_key(&w, "runs");
-    rcl_jw_begin_array(&w);
-    for (int i = 0; i < n; i++)
-        rcl_run_write_json(&w, &runs[i]);
-    rcl_jw_end_array(&w);
-    rcl_jw_end_object(&w);
-    rcl_status s = rcl_jw_finish(&w);
-    if (fclose(f) != 0 && s == RCL_OK)
-        s = rcl_fail(RCL_ERR_IO, "%s: write failed", path);
-    return s;
+    return rcl_report_json_close(&w, f, path, runs, n);
 }

@@ -349,17 +349,7 @@ static rcl_status write_json(const char *path, const table *t, int nt, const rcl
     for (int i = 0; i < nt; i++)
         json_table(&w, &t[i]);
     rcl_jw_end_array(&w);
-    rcl_report_summary_json(&w, runs, n);
-    rcl_jw_key(&w, "runs");
-    rcl_jw_begin_array(&w);
-    for (int i = 0; i < n; i++)
-        rcl_run_write_json(&w, &runs[i]);
-    rcl_jw_end_array(&w);
-    rcl_jw_end_object(&w);
-    rcl_status s = rcl_jw_finish(&w);
-    if (fclose(f) != 0 && s == RCL_OK)
-        s = rcl_fail(RCL_ERR_IO, "%s: write failed", path);
-    return s;
+    return rcl_report_json_close(&w, f, path, runs, n);
 }
 
 static rcl_status write_html(const char *path, const table *t, int nt, int n) {

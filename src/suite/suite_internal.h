@@ -115,6 +115,8 @@ void rcl_suite_describe_counts(FILE *f, const rcl_imb_profile *p, int k);
 
 /* FNV-1a of a formatted string, chained from h (stage keys). */
 uint64_t rcl_suite_hash(uint64_t h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Keeps at most per_class images of each class, a seeded subset in file order (0: all). */
+rcl_status rcl_suite_cap_per_class(rcl_dataset *ds, int per_class, uint64_t seed);
 /* The stage's cache key: every input of the spec. */
 uint64_t rcl_stage_hash(const rcl_stage_spec *sp);
 /* Runs the stage, or loads it from env->out/stages when its hash matches (and its
@@ -134,6 +136,8 @@ int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **rows);
 
 /* "summary": [rows...] (a key and its array) into an open JSON object. */
 void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int n);
+/* Ends a report's JSON object: the summary, every run, then finishes and closes f. */
+rcl_status rcl_report_json_close(rcl_json_writer *w, FILE *f, const char *path, const rcl_run_result *runs, int n);
 /* Reports over all runs (aggregated over seeds). */
 /* stages_json: pre-formatted JSON of how many stages ran and were cached. */
 rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n,

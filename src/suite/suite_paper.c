@@ -289,30 +289,6 @@ static uint64_t data_hash(const rcl_suite_paper_config *c) {
     return rcl_suite_hash(RCL_FNV_INIT, "paper v1|%s|%.17g", c->data_root, c->scale);
 }
 
-/* Keeps at most per_class images of each class (seeded, file order). */
-static rcl_status cap_per_class(rcl_dataset *ds, int per_class, uint64_t seed) {
-    int k = ds->num_classes, *counts = calloc((size_t)k, sizeof *counts), *idx = NULL, m = 0;
-    if (!counts)
-        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
-    int needed = 0;
-    for (int i = 0; i < ds->n; i++)
-        counts[ds->labels[i]]++;
-    for (int j = 0; j < k; j++)
-        if (counts[j] > per_class)
-            counts[j] = per_class, needed = 1;
-    rcl_status s = RCL_OK;
-    if (needed && (s = rcl_imb_select((const int *)ds->labels, ds->n, k, counts, seed, &idx, &m)) == RCL_OK) {
-        int64_t *take = malloc((size_t)(m ? m : 1) * sizeof *take);
-        for (int i = 0; take && i < m; i++)
-            take[i] = idx[i];
-        s = take ? rcl_dataset_take(ds, take, m) : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
-        free(take);
-    }
-    free(idx);
-    free(counts);
-    return s;
-}
-
 static rcl_status copy_range(const rcl_dataset *src, int from, int n, rcl_dataset *out) {
     RCL_TRY(rcl_dataset_alloc(out, n, src->c, src->h, src->w, src->num_classes, 0));
     size_t per = rcl_dataset_image_size(src);
@@ -334,8 +310,8 @@ static rcl_status load_target(paper *P, int d) {
     RCL_TRY(rcl_dataset_load(spec, 0, &t->test));
     int paper_train = d ? 500 : 5000, paper_test = d ? 100 : 1000;
     t->per_class = scaled_count(c, paper_train, 2);
-    RCL_TRY(cap_per_class(&t->train, t->per_class, 101));
-    RCL_TRY(cap_per_class(&t->test, scaled_count(c, paper_test, 1), 103));
+    RCL_TRY(rcl_suite_cap_per_class(&t->train, t->per_class, 101));
+    RCL_TRY(rcl_suite_cap_per_class(&t->test, scaled_count(c, paper_test, 1), 103));
     int *count = calloc((size_t)t->train.num_classes, sizeof *count), largest = 0;
     for (int i = 0; count && i < t->train.n; i++)
         count[t->train.labels[i]]++;

@@ -61,32 +61,6 @@ static rcl_status load_classes(const char *spec, int train, const char *classes,
     return s;
 }
 
-/* Keeps `per_class` images of each class (seeded); all when per_class is 0 or larger. */
-static rcl_status per_class_subset(rcl_dataset *ds, int per_class, uint64_t seed) {
-    if (per_class <= 0)
-        return RCL_OK;
-    int k = ds->num_classes, *counts = malloc((size_t)k * sizeof *counts), *idx = NULL, n = 0;
-    if (!counts)
-        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
-    int *have = calloc((size_t)k, sizeof *have);
-    for (int i = 0; have && i < ds->n; i++)
-        have[ds->labels[i]]++;
-    for (int j = 0; j < k; j++)
-        counts[j] = have && have[j] < per_class ? have[j] : per_class;
-    free(have);
-    rcl_status s = rcl_imb_select((const int *)ds->labels, ds->n, k, counts, seed, &idx, &n);
-    free(counts);
-    if (s != RCL_OK)
-        return s;
-    int64_t *take = malloc((size_t)(n ? n : 1) * sizeof *take);
-    for (int i = 0; take && i < n; i++)
-        take[i] = idx[i];
-    s = take ? rcl_dataset_take(ds, take, n) : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
-    free(take);
-    free(idx);
-    return s;
-}
-
 /* A copy of the listed images of src (idx NULL: the first n), labels too, so they can be corrupted. */
 static rcl_status copy_subset(const rcl_dataset *src, const int *idx, int n, rcl_dataset *out) {
     RCL_TRY(rcl_dataset_alloc(out, n, src->c, src->h, src->w, src->num_classes, 0));
@@ -111,8 +85,8 @@ static rcl_status prepare_data(suite *S) {
         return rcl_fail(RCL_ERR_INVALID_ARG, "suite: %s is not an image dataset", c->data);
     if (c->pretrain_images > 0 && c->pretrain_images < S->source.n)
         RCL_TRY(rcl_dataset_subset(&S->source, c->pretrain_images, 7));
-    RCL_TRY(per_class_subset(&S->source_test, c->test_per_class, 11));
-    RCL_TRY(per_class_subset(&S->test, c->test_per_class, 13));
+    RCL_TRY(rcl_suite_cap_per_class(&S->source_test, c->test_per_class, 11));
+    RCL_TRY(rcl_suite_cap_per_class(&S->test, c->test_per_class, 13));
     const char *synth[3] = {"gaussian", "rademacher", "blobs"};
     for (int i = 0; i < 3; i++) {
         snprintf(S->ood_name_buf[S->n_ood], sizeof S->ood_name_buf[0], "%s", synth[i]);

@@ -10,6 +10,7 @@
 #include "hash.h"
 #include "robustcl/checkpoint.h"
 #include "robustcl/fileio.h"
+#include "robustcl/metrics.h"
 #include "robustcl/progress.h"
 #include "robustcl/train.h"
 #include "suite_eval.h"
@@ -216,4 +217,28 @@ rcl_status rcl_stage_run(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_run_r
     env->stages_run++;
     log_run(env, r, 0);
     return RCL_OK;
+}
+
+rcl_status rcl_suite_cap_per_class(rcl_dataset *ds, int per_class, uint64_t seed) {
+    if (per_class <= 0)
+        return RCL_OK;
+    int k = ds->num_classes, *counts = calloc((size_t)k, sizeof *counts), *idx = NULL, m = 0, needed = 0;
+    if (!counts)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    for (int i = 0; i < ds->n; i++)
+        counts[ds->labels[i]]++;
+    for (int j = 0; j < k; j++)
+        if (counts[j] > per_class)
+            counts[j] = per_class, needed = 1;
+    rcl_status s = RCL_OK;
+    if (needed && (s = rcl_imb_select((const int *)ds->labels, ds->n, k, counts, seed, &idx, &m)) == RCL_OK) {
+        int64_t *take = malloc((size_t)(m ? m : 1) * sizeof *take);
+        for (int i = 0; take && i < m; i++)
+            take[i] = idx[i];
+        s = take ? rcl_dataset_take(ds, take, m) : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+        free(take);
+    }
+    free(idx);
+    free(counts);
+    return s;
 }
