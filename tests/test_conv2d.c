@@ -1,7 +1,7 @@
 /* conv2d: device vs the double-precision reference (forward, dx, dw) over
- * assorted shapes, batch chunking under a small workspace cap, determinism,
- * dx == NULL, a finite-difference check of the reference itself, and shape
- * validation. */
+ * assorted shapes under every algorithm (im2col + GEMM, each direct tile set, auto), batch
+ * chunking of the GEMM path under a small workspace cap, determinism, dx == NULL, a
+ * finite-difference check of the reference itself, and shape validation. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +111,14 @@ static void test_vs_reference(rcl_device *d) {
         /* WRN-28-10 block1 scale; batch 2 keeps the double reference (~1.4e9
          * multiply-adds forward + backward) to a few seconds */
         {2, 160, 32, 32, 160, 3, 3, 1, 1},
+        /* direct-kernel edges: channels that are not multiples of any tile, widths of 1, 2 and
+         * 3 float8 vectors plus a ragged end, stride 2 on odd and wide images, batch 1 */
+        {2, 5, 28, 28, 10, 3, 3, 1, 1},
+        {1, 16, 14, 14, 33, 3, 3, 2, 1},
+        {3, 13, 7, 7, 20, 1, 1, 1, 0},
+        {2, 7, 17, 33, 9, 3, 3, 2, 1},
+        {1, 9, 5, 23, 14, 3, 3, 1, 1},
+        {2, 11, 15, 15, 7, 1, 1, 2, 0},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const rcl_conv_shape *s = &shapes[i];
@@ -140,6 +148,7 @@ static void test_vs_reference(rcl_device *d) {
  * y and dx bit for bit (each column of the GEMM is the same dot product),
  * dw within rounding (its sum over images is split across chunks). */
 static void test_chunking(rcl_device *d_full) {
+    CHECK_OK(rcl_conv_set_policy(d_full, "gemm"));
     static const rcl_conv_shape shapes[] = {
         {5, 3, 7, 6, 4, 3, 3, 1, 1},
         {5, 6, 9, 9, 8, 1, 1, 2, 0},
@@ -164,6 +173,7 @@ static void test_chunking(rcl_device *d_full) {
         const size_t caps[] = {1, 2 * per_image + 16};
         for (int ci = 0; ci < 2; ci++) {
             rcl_device *d = rcl_test_device(caps[ci]);
+            CHECK_OK(rcl_conv_set_policy(d, "gemm"));
             device_run(d, &c, y, dx, dw);
             char what[128];
             shape_name(s, ci ? "chunks of 2" : "chunks of 1", what, sizeof what);
@@ -316,13 +326,51 @@ static void test_bad_shapes(rcl_device *d) {
     rcl_tensor_release(&dx), rcl_tensor_release(&dw), rcl_tensor_release(&other);
 }
 
+/* The policy's algorithm is the one that runs: a forced direct candidate on the shapes it
+ * handles, im2col + GEMM on the others (5x5 here). */
+static void test_policy(rcl_device *d, const char *policy, const char *fwd, const char *dw) {
+    rcl_conv_shape ok = {2, 5, 9, 9, 6, 3, 3, 2, 1}, other = {2, 5, 9, 9, 6, 5, 5, 1, 2};
+    const char *name = NULL;
+    CHECK_OK(rcl_conv_set_policy(d, policy));
+    CHECK_OK(rcl_conv_choice_for(d, &ok, RCL_CONV_FWD, NULL, NULL, NULL, &name));
+    CHECK(name && strcmp(name, fwd) == 0, "%s: forward runs %s (want %s)", policy, name, fwd);
+    CHECK_OK(rcl_conv_choice_for(d, &ok, RCL_CONV_DW, NULL, NULL, NULL, &name));
+    CHECK(name && strcmp(name, dw) == 0, "%s: dw runs %s (want %s)", policy, name, dw);
+    CHECK_OK(rcl_conv_choice_for(d, &other, RCL_CONV_DX, NULL, NULL, NULL, &name));
+    CHECK(name && strcmp(name, "gemm") == 0, "%s: 5x5 dx runs %s (want gemm)", policy, name);
+}
+
+static void test_bad_policy(rcl_device *d) {
+    CHECK_FAILS(rcl_conv_set_policy(d, "fastest"), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "fastest") != NULL, "error names the word: %s", rcl_last_error());
+    CHECK_FAILS(rcl_conv_set_policy(d, "fwd=direct-4x3"), RCL_ERR_INVALID_ARG); /* a dw tile set */
+    CHECK_FAILS(rcl_conv_set_policy(d, "bwd=gemm"), RCL_ERR_INVALID_ARG);
+    CHECK_OK(rcl_conv_set_policy(d, "fwd=gemm,dw=auto"));
+    rcl_conv_shape s = {1, 3, 5, 5, 2, 3, 3, 1, 1};
+    const char *name;
+    CHECK_FAILS(rcl_conv_choice_for(d, &s, RCL_CONV_DW, NULL, NULL, NULL, &name), RCL_ERR_INVALID_ARG);
+    char buf[96];
+    rcl_conv_policy_string(d, buf, sizeof buf);
+    CHECK(strcmp(buf, "fwd=gemm,dx=auto,dw=auto") == 0, "policy string %s", buf);
+}
+
 int main(void) {
     test_reference_gradient();
     rcl_device *d = rcl_test_device(0);
-    test_vs_reference(d);
+    /* every algorithm against the reference: each policy pins one candidate per pass */
+    static const char *const policies[] = {"gemm", "fwd=direct-8x8,dx=direct-8x8,dw=direct-2x6",
+                                           "fwd=direct-12x8,dx=direct-12x8,dw=direct-4x3", "auto"};
+    for (int i = 0; i < 4; i++) {
+        CHECK_OK(rcl_conv_set_policy(d, policies[i]));
+        test_vs_reference(d);
+        test_determinism(d);
+        test_no_dx(d);
+    }
+    test_policy(d, "direct", "direct-8x8", "direct-2x6");
+    test_policy(d, "fwd=direct-12x8,dx=gemm,dw=direct-4x3", "direct-12x8", "direct-4x3");
+    test_policy(d, "gemm", "gemm", "gemm");
+    test_bad_policy(d);
     test_chunking(d);
-    test_determinism(d);
-    test_no_dx(d);
     test_bad_shapes(d);
     rcl_device_close(d);
     return rcl_test_finish();

@@ -26,12 +26,18 @@ typedef struct rcl_device_info {
     int is_gpu, fp16, fp64;
 } rcl_device_info;
 
+/* Receives one-line messages about slow one-time work (kernel builds, convolution algorithm
+ * measurements) so that a front end can show progress; the library itself never prints. */
+typedef void (*rcl_notice_fn)(void *ctx, const char *message);
+
 typedef struct rcl_device_options {
     const char *selector;    /* "P:D", a name/vendor substring, or NULL: $ROBUSTCL_DEVICE, first GPU, first device */
     int pin_gemm;            /* 1: fixed CLBlast parameters, no tuning cache (tests, determinism) */
     int profile;             /* 1: record per-kernel device time (OpenCL profiling events) */
     size_t workspace_cap;    /* bytes allowed for im2col workspace; 0: default (256 MiB) */
     size_t max_device_mem;   /* refuse allocations past this many bytes; 0: no limit */
+    rcl_notice_fn notice;    /* or NULL: no progress messages */
+    void *notice_ctx;
 } rcl_device_options;
 
 typedef struct rcl_device rcl_device;
@@ -47,6 +53,12 @@ cl_command_queue rcl_device_queue(const rcl_device *d);
 cl_device_id rcl_device_id(const rcl_device *d);
 size_t rcl_device_workspace_cap(const rcl_device *d);
 rcl_status rcl_device_finish(rcl_device *d);
+/* Passes a printf-style message to the device's notice callback, if any. */
+void rcl_device_notice(const rcl_device *d, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* Device memory with accounting: every allocation is named, so an
  * out-of-memory error says what was being allocated. */
@@ -76,6 +88,22 @@ typedef struct rcl_arg {
  * each global size is rounded up to a multiple of local (kernels bound-check). */
 rcl_status rcl_kernel_run(rcl_device *d, const char *name, int dims, const size_t *global,
                           const size_t *local, int nargs, const rcl_arg *args);
+
+/* Kernel families with compile-time parameters (kernels/tuned/ (*.cl): tile sizes, vector widths):
+ * the family's file, after common.cl, built with `defines` (e.g. "-DCOB=8 -DPXV=1") on first
+ * use and binary-cached like the main program. *handle names the build for
+ * rcl_kernel_run_variant; the same family and defines give the same handle. */
+rcl_status rcl_program_variant(rcl_device *d, const char *family, const char *defines, int *handle);
+/* rcl_kernel_run for kernel `name` of build `handle`. */
+rcl_status rcl_kernel_run_variant(rcl_device *d, int handle, const char *name, int dims,
+                                  const size_t *global, const size_t *local, int nargs,
+                                  const rcl_arg *args);
+
+/* State that a higher layer keeps per device (e.g. the convolution algorithms chosen on it),
+ * released with the device by `release`. Slots are numbered by their owners' headers. */
+#define RCL_DEVICE_EXT_SLOTS 4
+void *rcl_device_ext(const rcl_device *d, int slot);
+void rcl_device_set_ext(rcl_device *d, int slot, void *state, void (*release)(void *));
 
 /* Per-kernel device time, when opened with profile=1. Waits for the queue. */
 typedef struct rcl_profile_entry {

@@ -12,7 +12,10 @@
 extern "C" {
 #endif
 
-/* ---- conv2d: im2col + GEMM, col2im as a gather (deterministic) ---- */
+/* ---- conv2d: three passes (forward, input gradient dx, weight gradient dw), each run by
+ * the algorithm chosen for the device and shape (docs/convolution.md): im2col + CLBlast
+ * GEMM ("gemm", every shape) or register-tiled direct kernels ("direct-*": 3x3 pad 1 and
+ * 1x1 pad 0, stride 1 or 2). Every algorithm is deterministic. ---- */
 typedef struct rcl_conv_shape {
     int n, c_in, h, w;      /* input */
     int c_out, kh, kw;      /* weight [c_out, c_in, kh, kw], no bias */
@@ -21,13 +24,51 @@ typedef struct rcl_conv_shape {
 static inline int rcl_conv_out_h(const rcl_conv_shape *s) { return (s->h + 2 * s->pad - s->kh) / s->stride + 1; }
 static inline int rcl_conv_out_w(const rcl_conv_shape *s) { return (s->w + 2 * s->pad - s->kw) / s->stride + 1; }
 
-/* y[n, c_out, ho, wo] = conv(x, w). Batch chunked so im2col stays under the workspace cap. */
+/* y[n, c_out, ho, wo] = conv(x, w). */
 rcl_status rcl_conv2d_forward(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
                               const rcl_tensor *w, rcl_tensor *y);
 /* dx (may be NULL: not needed) and dw from dy. */
 rcl_status rcl_conv2d_backward(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
                                const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx,
                                rcl_tensor *dw);
+
+/* Convolution algorithms. The policy of a device is "auto" (default, or $ROBUSTCL_CONV_ALGO):
+ * the first call of a pass on a new shape (batch rounded up to a power of two) times every
+ * candidate on its own tensors, runs the fastest from then on and stores the choice in the
+ * cache directory for later processes; or an algorithm for every pass ("gemm", "direct" =
+ * each pass's first direct candidate, or a candidate name); or per pass
+ * "fwd=NAME,dx=NAME,dw=NAME" (a pass left out, or NAME auto, stays auto). A forced direct
+ * algorithm runs as gemm on shapes it does not handle. */
+typedef enum { RCL_CONV_FWD = 0, RCL_CONV_DX = 1, RCL_CONV_DW = 2 } rcl_conv_pass;
+#define RCL_CONV_PASSES 3
+#define RCL_CONV_CANDIDATES 5
+rcl_status rcl_conv_set_policy(rcl_device *d, const char *spec);
+/* "fwd=auto,dx=direct-8x8,dw=auto": the policy in force (provenance). Returns snprintf's count. */
+int rcl_conv_policy_string(rcl_device *d, char *out, size_t cap);
+const char *rcl_conv_pass_name(rcl_conv_pass p); /* "fwd", "dx", "dw" */
+int rcl_conv_candidate_count(void);
+const char *rcl_conv_candidate_name(int i);
+int rcl_conv_candidate_has_pass(int i, rcl_conv_pass p);
+/* Times every candidate of pass p on s with the tensors given (forward: a = x, b = w, out = y;
+ * dx: a = w, b = dy, out = dx; dw: a = x, b = dy, out = dw): ms[i] is the best of `runs`
+ * after a warm-up, -1 where candidate i does not implement p or handle s (or, slower than
+ * 1.5x the best so far, was stopped early: then the time of its first run). */
+rcl_status rcl_conv_measure(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
+                            const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out, int runs,
+                            double ms[RCL_CONV_CANDIDATES]);
+/* The candidate pass p of s runs with under the policy (measuring, as rcl_conv_measure, when
+ * auto has no choice for it yet). */
+rcl_status rcl_conv_choice_for(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
+                               const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out,
+                               const char **name);
+/* The choices auto made or loaded on d (shape as first measured, chosen index, times). */
+typedef struct rcl_conv_choice {
+    rcl_conv_pass pass;
+    rcl_conv_shape shape;
+    int chosen;
+    double ms[RCL_CONV_CANDIDATES];
+} rcl_conv_choice;
+int rcl_conv_choices(rcl_device *d, const rcl_conv_choice **list);
 
 /* ---- batch norm over [N,C,H,W] per channel, optionally fused with a following ReLU ----
  * train: normalise with the biased batch variance; running_mean/var updated with

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,8 +286,16 @@ void rcl_device_close(rcl_device *d) {
     free(d->pending_slot);
     for (int i = 0; i < RCL_WORKSPACE_SLOTS; i++)
         rcl_device_free(d, d->ws[i], d->ws_size[i]);
+    for (int i = 0; i < RCL_DEVICE_EXT_SLOTS; i++)
+        if (d->ext[i] && d->ext_free[i])
+            d->ext_free[i](d->ext[i]);
     for (int i = 0; i < d->nkernels; i++)
         clReleaseKernel(d->kernels[i].kernel);
+    for (int v = 0; v < d->nvariants; v++) {
+        for (int i = 0; i < d->variants[v].nkernels; i++)
+            clReleaseKernel(d->variants[v].kernels[i].kernel);
+        clReleaseProgram(d->variants[v].program);
+    }
     if (d->program)
         clReleaseProgram(d->program);
     if (d->queue)
@@ -305,6 +314,17 @@ cl_device_id rcl_device_id(const rcl_device *d) { return d->id; }
 size_t rcl_device_workspace_cap(const rcl_device *d) { return d->opt.workspace_cap; }
 size_t rcl_device_mem_in_use(const rcl_device *d) { return d->mem_in_use; }
 size_t rcl_device_mem_peak(const rcl_device *d) { return d->mem_peak; }
+
+void rcl_device_notice(const rcl_device *d, const char *fmt, ...) {
+    if (!d->opt.notice)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    d->opt.notice(d->opt.notice_ctx, msg);
+}
 
 rcl_status rcl_device_finish(rcl_device *d) {
     cl_int e = inject(INJECT_LOST);
@@ -374,20 +394,35 @@ rcl_status rcl_device_workspace(rcl_device *d, int slot, size_t bytes, cl_mem *o
     return RCL_OK;
 }
 
-static rcl_status find_kernel(rcl_device *d, const char *name, cl_kernel *out) {
-    for (int i = 0; i < d->nkernels; i++)
-        if (strcmp(d->kernels[i].name, name) == 0) {
-            *out = d->kernels[i].kernel;
+void *rcl_device_ext(const rcl_device *d, int slot) {
+    return slot >= 0 && slot < RCL_DEVICE_EXT_SLOTS ? d->ext[slot] : NULL;
+}
+
+void rcl_device_set_ext(rcl_device *d, int slot, void *state, void (*release)(void *)) {
+    if (slot < 0 || slot >= RCL_DEVICE_EXT_SLOTS)
+        return;
+    if (d->ext[slot] && d->ext_free[slot] && d->ext[slot] != state)
+        d->ext_free[slot](d->ext[slot]);
+    d->ext[slot] = state;
+    d->ext_free[slot] = release;
+}
+
+/* The kernel `name` of `program`, created on first use and kept in table[0..*n). */
+static rcl_status find_kernel(cl_program program, rcl_named_kernel *table, int *n, int cap,
+                              const char *name, cl_kernel *out) {
+    for (int i = 0; i < *n; i++)
+        if (strcmp(table[i].name, name) == 0) {
+            *out = table[i].kernel;
             return RCL_OK;
         }
-    if (d->nkernels == RCL_MAX_KERNELS || strlen(name) >= sizeof d->kernels[0].name)
+    if (*n == cap || strlen(name) >= sizeof table[0].name)
         return rcl_fail(RCL_ERR_INVALID_ARG, "kernel table full or name too long: %s", name);
     cl_int e;
-    cl_kernel k = clCreateKernel(d->program, name, &e);
+    cl_kernel k = clCreateKernel(program, name, &e);
     if (e != CL_SUCCESS)
         return rcl_fail(RCL_ERR_OPENCL, "clCreateKernel(%s) failed: %s", name, rcl_cl_error_name(e));
-    snprintf(d->kernels[d->nkernels].name, sizeof d->kernels[0].name, "%s", name);
-    d->kernels[d->nkernels++].kernel = k;
+    snprintf(table[*n].name, sizeof table[0].name, "%s", name);
+    table[(*n)++].kernel = k;
     *out = k;
     return RCL_OK;
 }
@@ -454,10 +489,8 @@ void rcl_device_profile_reset(rcl_device *d) {
     d->nprof = 0;
 }
 
-rcl_status rcl_kernel_run(rcl_device *d, const char *name, int dims, const size_t *global,
-                          const size_t *local, int nargs, const rcl_arg *args) {
-    cl_kernel k = NULL;
-    RCL_TRY(find_kernel(d, name, &k));
+static rcl_status launch(rcl_device *d, cl_kernel k, const char *name, int dims,
+                         const size_t *global, const size_t *local, int nargs, const rcl_arg *args) {
     for (int i = 0; i < nargs; i++) {
         cl_int e = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
         if (e != CL_SUCCESS)
@@ -494,4 +527,22 @@ rcl_status rcl_kernel_run(rcl_device *d, const char *name, int dims, const size_
     if (ev)
         rcl_device_profile_event(d, name, ev);
     return RCL_OK;
+}
+
+rcl_status rcl_kernel_run(rcl_device *d, const char *name, int dims, const size_t *global,
+                          const size_t *local, int nargs, const rcl_arg *args) {
+    cl_kernel k = NULL;
+    RCL_TRY(find_kernel(d->program, d->kernels, &d->nkernels, RCL_MAX_KERNELS, name, &k));
+    return launch(d, k, name, dims, global, local, nargs, args);
+}
+
+rcl_status rcl_kernel_run_variant(rcl_device *d, int handle, const char *name, int dims,
+                                  const size_t *global, const size_t *local, int nargs,
+                                  const rcl_arg *args) {
+    if (handle < 0 || handle >= d->nvariants)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "kernel %s: no kernel family build %d", name, handle);
+    rcl_variant *v = &d->variants[handle];
+    cl_kernel k = NULL;
+    RCL_TRY(find_kernel(v->program, v->kernels, &v->nkernels, RCL_VARIANT_KERNELS, name, &k));
+    return launch(d, k, name, dims, global, local, nargs, args);
 }

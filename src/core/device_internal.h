@@ -6,11 +6,22 @@
 
 #define RCL_MAX_KERNELS 128
 #define RCL_MAX_PROFILE 64
+#define RCL_MAX_VARIANTS 48
+#define RCL_VARIANT_KERNELS 16
+#define RCL_VARIANT_KEY 256
 
 typedef struct rcl_named_kernel {
     char name[48];
     cl_kernel kernel;
 } rcl_named_kernel;
+
+/* A kernel family built with its own -D options (rcl_program_variant). */
+typedef struct rcl_variant {
+    char key[RCL_VARIANT_KEY]; /* "family defines" */
+    cl_program program;
+    rcl_named_kernel kernels[RCL_VARIANT_KERNELS];
+    int nkernels;
+} rcl_variant;
 
 struct rcl_device {
     rcl_device_info info;
@@ -21,6 +32,10 @@ struct rcl_device {
     cl_program program;
     rcl_named_kernel kernels[RCL_MAX_KERNELS];
     int nkernels;
+    rcl_variant variants[RCL_MAX_VARIANTS];
+    int nvariants;
+    void *ext[RCL_DEVICE_EXT_SLOTS];
+    void (*ext_free[RCL_DEVICE_EXT_SLOTS])(void *);
     rcl_device_options opt;
     size_t mem_in_use, mem_peak;
     char gemm_source[24], gemm_params[512];

@@ -39,8 +39,10 @@ int rcl_cache_dir(char *out, size_t cap) {
     return n > 0 && (size_t)n < cap;
 }
 
-/* Concatenates all kernel files (from ROBUSTCL_KERNEL_DIR when set). */
-static rcl_status gather_source(char **out) {
+/* Concatenates the kernel files that `want` selects (from ROBUSTCL_KERNEL_DIR when set). */
+typedef int (*source_filter)(const rcl_kernel_source *src, const void *ctx);
+
+static rcl_status gather_source(source_filter want, const void *ctx, char **out) {
     const char *dir = getenv("ROBUSTCL_KERNEL_DIR");
     size_t cap = 1 << 16, len = 0;
     char *src = malloc(cap);
@@ -48,6 +50,8 @@ static rcl_status gather_source(char **out) {
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of memory loading kernels");
     src[0] = 0;
     for (int i = 0; i < rcl_kernel_source_count; i++) {
+        if (!want(&rcl_kernel_sources[i], ctx))
+            continue;
         const char *text = rcl_kernel_sources[i].text;
         unsigned char *disk = NULL;
         if (dir && *dir) {
@@ -82,14 +86,16 @@ static rcl_status gather_source(char **out) {
     return RCL_OK;
 }
 
-static void build_options(const rcl_device *d, char *out, size_t cap) {
+static void build_options(const rcl_device *d, const char *defines, char *out, size_t cap) {
     int major = 1, minor = 1;
     sscanf(d->info.c_version, "OpenCL C %d.%d", &major, &minor);
     /* Our kernels are OpenCL C 1.2 at most; ask for that when the device has it. */
-    snprintf(out, cap, "-cl-std=CL%s", (major > 1 || minor >= 2) ? "1.2" : "1.1");
+    snprintf(out, cap, "-cl-std=CL%s%s%s", (major > 1 || minor >= 2) ? "1.2" : "1.1",
+             defines && *defines ? " " : "", defines ? defines : "");
 }
 
-static int try_cached(rcl_device *d, const char *path, uint64_t key, const char *opts) {
+static int try_cached(rcl_device *d, const char *path, uint64_t key, const char *opts,
+                      cl_program *out) {
     unsigned char *data;
     size_t size;
     if (rcl_file_read(path, &data, &size) != RCL_OK)
@@ -111,7 +117,7 @@ static int try_cached(rcl_device *d, const char *path, uint64_t key, const char 
         if (ok && clBuildProgram(p, 1, &d->id, opts, NULL, NULL) != CL_SUCCESS)
             ok = 0;
         if (ok)
-            d->program = p;
+            *out = p;
         else if (e == CL_SUCCESS)
             clReleaseProgram(p);
     }
@@ -119,16 +125,16 @@ static int try_cached(rcl_device *d, const char *path, uint64_t key, const char 
     return ok;
 }
 
-static void save_cached(rcl_device *d, const char *dir, const char *path, uint64_t key) {
+static void save_cached(cl_program prog, const char *dir, const char *path, uint64_t key) {
     size_t bsize = 0;
-    if (clGetProgramInfo(d->program, CL_PROGRAM_BINARY_SIZES, sizeof bsize, &bsize, NULL) != CL_SUCCESS ||
+    if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof bsize, &bsize, NULL) != CL_SUCCESS ||
         bsize == 0)
         return;
     unsigned char *buf = malloc(sizeof(cache_header) + bsize);
     if (!buf)
         return;
     unsigned char *bin = buf + sizeof(cache_header);
-    if (clGetProgramInfo(d->program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
+    if (clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
         cache_header h;
         memcpy(h.magic, CACHE_MAGIC, 8);
         h.key = key;
@@ -149,11 +155,12 @@ static int inject_build(void) {
     return v && strcmp(v, "build") == 0;
 }
 
-rcl_status rcl_program_build(rcl_device *d) {
-    char *src = NULL;
-    RCL_TRY(gather_source(&src));
-    char opts[128];
-    build_options(d, opts, sizeof opts);
+/* Builds src with `defines` for d into *out, through the binary cache (`what` names it in
+ * the progress notice). Takes src. */
+static rcl_status build_cached(rcl_device *d, const char *what, char *src, const char *defines,
+                               cl_program *out) {
+    char opts[512];
+    build_options(d, defines, opts, sizeof opts);
 
     uint64_t key = rcl_fnv1a(RCL_FNV_INIT, "robustcl-program-v1", 19);
     key = rcl_fnv1a(key, src, strlen(src) + 1);
@@ -168,39 +175,86 @@ rcl_status rcl_program_build(rcl_device *d) {
         cache = 0; /* the injected fault is in the build below */
     if (cache) {
         snprintf(path, sizeof path, "%s/kernels-%016llx.bin", dir, (unsigned long long)key);
-        if (try_cached(d, path, key, opts)) {
+        if (try_cached(d, path, key, opts, out)) {
             free(src);
             return RCL_OK;
         }
     }
 
+    rcl_device_notice(d, "compiling %s%s%s for '%s' (kept in the kernel cache)", what,
+                      defines ? " " : "", defines ? defines : "", d->info.name);
     cl_int e;
     const char *srcp = src;
-    d->program = clCreateProgramWithSource(d->ctx, 1, &srcp, NULL, &e);
+    cl_program prog = clCreateProgramWithSource(d->ctx, 1, &srcp, NULL, &e);
     free(src);
     if (e != CL_SUCCESS)
         return rcl_fail(RCL_ERR_OPENCL, "clCreateProgramWithSource failed: %s", rcl_cl_error_name(e));
     if (inject_build())
         e = CL_BUILD_PROGRAM_FAILURE;
     else
-        e = clBuildProgram(d->program, 1, &d->id, opts, NULL, NULL);
+        e = clBuildProgram(prog, 1, &d->id, opts, NULL, NULL);
     if (e != CL_SUCCESS) {
         size_t n = 0;
-        clGetProgramBuildInfo(d->program, d->id, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
+        clGetProgramBuildInfo(prog, d->id, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
         char *log = malloc(n + 1);
         if (log) {
             log[0] = 0;
-            clGetProgramBuildInfo(d->program, d->id, CL_PROGRAM_BUILD_LOG, n, log, NULL);
+            clGetProgramBuildInfo(prog, d->id, CL_PROGRAM_BUILD_LOG, n, log, NULL);
             log[n] = 0;
             fprintf(stderr, "robustcl: kernel build log for '%s':\n%s\n", d->info.name, log);
             free(log);
         }
+        clReleaseProgram(prog);
         return rcl_fail(RCL_ERR_BUILD,
                         "building the kernels for '%s' (%s) failed: %s (build log above): update "
                         "the OpenCL driver or choose another --device (see `robustcl devices`)",
                         d->info.name, opts, rcl_cl_error_name(e));
     }
     if (cache)
-        save_cached(d, dir, path, key);
+        save_cached(prog, dir, path, key);
+    *out = prog;
+    return RCL_OK;
+}
+
+static int main_program_file(const rcl_kernel_source *src, const void *ctx) {
+    (void)ctx;
+    return !src->family;
+}
+
+rcl_status rcl_program_build(rcl_device *d) {
+    char *src = NULL;
+    RCL_TRY(gather_source(main_program_file, NULL, &src));
+    return build_cached(d, "the kernels", src, NULL, &d->program);
+}
+
+/* A family's program: common.cl, then the family's file. */
+static int family_file(const rcl_kernel_source *src, const void *ctx) {
+    return strcmp(src->file, "common.cl") == 0 || strcmp(src->file, (const char *)ctx) == 0;
+}
+
+rcl_status rcl_program_variant(rcl_device *d, const char *family, const char *defines, int *handle) {
+    char key[RCL_VARIANT_KEY];
+    if (snprintf(key, sizeof key, "%s %s", family, defines ? defines : "") >= (int)sizeof key)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "kernel family options too long: %s", defines);
+    for (int i = 0; i < d->nvariants; i++)
+        if (strcmp(d->variants[i].key, key) == 0) {
+            *handle = i;
+            return RCL_OK;
+        }
+    if (d->nvariants == RCL_MAX_VARIANTS)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "more than %d kernel family builds on one device",
+                        RCL_MAX_VARIANTS);
+    int known = 0;
+    for (int i = 0; i < rcl_kernel_source_count; i++)
+        known |= rcl_kernel_sources[i].family && strcmp(rcl_kernel_sources[i].file, family) == 0;
+    if (!known)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "no kernel family %s", family);
+    char *src = NULL;
+    RCL_TRY(gather_source(family_file, family, &src));
+    rcl_variant *v = &d->variants[d->nvariants];
+    memset(v, 0, sizeof *v);
+    RCL_TRY(build_cached(d, family, src, defines, &v->program));
+    snprintf(v->key, sizeof v->key, "%s", key);
+    *handle = d->nvariants++;
     return RCL_OK;
 }
