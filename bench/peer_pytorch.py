@@ -6,6 +6,10 @@
       training-step images/s of the official WRN code (hendrycks/pre-training, the structure of
       tests/data/gen_torch_parity.py): SGD Nesterov 0.9, wd 5e-4, cross-entropy, random data;
       one warm-up step, then --steps timed steps.
+  peer_pytorch.py conv --convs N,CIN,H,W,COUT,K,STRIDE,PAD[;...] [--repeat 3] [--threads 2]
+                       [--device cpu|cuda] [--tf32 0|1]
+      each convolution's forward (conv2d), input gradient (conv2d_input) and weight gradient
+      (conv2d_weight) in ms, best of --repeat after a warm-up (cuDNN benchmark mode on CUDA).
   peer_pytorch.py gemm --shapes 1024x1024x1024,64x8192x576 [--repeat 3] [--threads 2]
       SGEMM GFLOP/s of numpy.matmul, best of --repeat, and which BLAS it used (Debian's numpy
       takes libblas.so.3: OpenBLAS when libopenblas0 is installed, else the reference BLAS;
@@ -17,7 +21,7 @@ import argparse, json, os, sys, time
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=["step", "gemm"])
+    p.add_argument("mode", choices=["step", "gemm", "conv"])
     p.add_argument("--arch", default="wrn-16-4")
     p.add_argument("--input", default="32x32x3", help="HxWxC")
     p.add_argument("--batch", type=int, default=128)
@@ -28,6 +32,7 @@ def parse_args():
     p.add_argument("--tf32", type=int, default=0, help="allow TF32 on CUDA (default off)")
     p.add_argument("--shapes", default="1024x1024x1024")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--convs", default="128,64,32,32,64,3,1,1")
     return p.parse_args()
 
 
@@ -57,13 +62,53 @@ def loaded_blas():
     return ", ".join(sorted(os.path.realpath(p) for p in libs)) or "unknown"
 
 
-def step(a):
-    import torch, torch.nn as nn, torch.nn.functional as F
+def setup_torch(a):
+    import torch
     torch.set_num_threads(a.threads)
     if a.device.startswith("cuda"):
         torch.backends.cuda.matmul.allow_tf32 = bool(a.tf32)
         torch.backends.cudnn.allow_tf32 = bool(a.tf32)
         torch.backends.cudnn.benchmark = True
+    return torch
+
+
+def conv(a):
+    torch = setup_torch(a)
+    import torch.nn.functional as F
+    dev = torch.device(a.device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+
+    def best_ms(fn):
+        fn(); sync()  # warm-up (and cuDNN's algorithm search)
+        best = 1e30
+        for _ in range(a.repeat):
+            t0 = time.perf_counter()
+            fn(); sync()
+            best = min(best, time.perf_counter() - t0)
+        return best * 1e3
+
+    out = []
+    for spec in a.convs.split(";"):
+        n, cin, h, w, cout, k, st, pad = (int(v) for v in spec.split(","))
+        x = torch.rand(n, cin, h, w, device=dev) * 2 - 1
+        wt = torch.rand(cout, cin, k, k, device=dev) * 2 - 1
+        y = F.conv2d(x, wt, stride=st, padding=pad)
+        dy = torch.rand_like(y) * 2 - 1
+        out.append({"conv": spec,
+                    "fwd_ms": best_ms(lambda: F.conv2d(x, wt, stride=st, padding=pad)),
+                    "dx_ms": best_ms(lambda: torch.nn.grad.conv2d_input(x.shape, wt, dy, stride=st, padding=pad)),
+                    "dw_ms": best_ms(lambda: torch.nn.grad.conv2d_weight(x, wt.shape, dy, stride=st, padding=pad))})
+    r = {"peer": "pytorch", "torch": torch.__version__, "device": a.device, "threads": a.threads,
+         "results": out}
+    if dev.type == "cuda":
+        r["tf32"] = bool(a.tf32)
+        r["gpu"] = torch.cuda.get_device_name(dev)
+    return r
+
+
+def step(a):
+    torch = setup_torch(a)
+    import torch.nn as nn, torch.nn.functional as F
 
     class BasicBlock(nn.Module):
         def __init__(self, i, o, stride):
@@ -137,7 +182,7 @@ def main():
     a = parse_args()
     if a.mode == "gemm":  # OpenBLAS reads its thread count at load
         os.environ.setdefault("OPENBLAS_NUM_THREADS", str(a.threads))
-    print(json.dumps(gemm(a) if a.mode == "gemm" else step(a)))
+    print(json.dumps({"gemm": gemm, "conv": conv, "step": step}[a.mode](a)))
 
 
 if __name__ == "__main__":

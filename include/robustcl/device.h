@@ -72,6 +72,10 @@ size_t rcl_device_mem_peak(const rcl_device *d);
  * its contents are undefined between calls. */
 #define RCL_WORKSPACE_SLOTS 4
 rcl_status rcl_device_workspace(rcl_device *d, int slot, size_t bytes, cl_mem *out);
+/* Frees every slot (after one-time work that needed more, such as measuring algorithms). */
+void rcl_device_workspace_release(rcl_device *d);
+/* Restarts the peak at the memory in use now (to measure the peak of a phase). */
+void rcl_device_mem_peak_reset(rcl_device *d);
 
 /* A kernel argument: a value of `size` bytes at `ptr`, or local memory when ptr is NULL. */
 typedef struct rcl_arg {

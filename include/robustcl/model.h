@@ -53,6 +53,10 @@ rcl_param *rcl_model_param(rcl_model *m, int i);
 rcl_param *rcl_model_find(rcl_model *m, const char *name);
 size_t rcl_model_num_weights(const rcl_model *m); /* trainable scalars */
 
+/* Every convolution of the network in forward order, for batch n (benchmarks, tuning): writes
+ * up to cap shapes and returns how many there are. */
+int rcl_model_conv_shapes(const rcl_model *m, int n, rcl_conv_shape *out, int cap);
+
 /* x: [n, in_c, in_h, in_w] with n <= batch_cap. train=1 uses batch statistics
  * (updating running ones) and dropout. *logits is a view [n, classes] owned by the model. */
 rcl_status rcl_model_forward(rcl_model *m, const rcl_tensor *x, int train, const rcl_tensor **logits);

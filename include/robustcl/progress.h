@@ -18,5 +18,8 @@ void rcl_progress_begin(rcl_progress *p, const char *label, long total, double i
 /* done units so far; extra: a short status string (loss, accuracy). */
 void rcl_progress_update(rcl_progress *p, long done, const char *extra);
 void rcl_progress_end(rcl_progress *p, const char *extra);
+/* An rcl_notice_fn (robustcl/device.h) for front ends: "robustcl: MESSAGE" on stderr, unless
+ * ROBUSTCL_QUIET is set. ctx is unused. */
+void rcl_progress_notice(void *ctx, const char *message);
 
 #endif

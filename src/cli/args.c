@@ -89,5 +89,6 @@ rcl_status rcl_cli_open_device(const char *selector, int profile, rcl_device **o
     rcl_device_options o = {0};
     o.selector = selector;
     o.profile = profile;
+    o.notice = rcl_progress_notice;
     return rcl_device_open(&o, out);
 }

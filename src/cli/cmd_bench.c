@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_peer.h"
 #include "cli.h"
 #include "robustcl/safetensors.h"
 
@@ -13,6 +14,9 @@ static void help(void) {
            "       robustcl bench step [--arch wrn-16-4] [--batch 128] [--input 32x32x3] [--classes 10]\n"
            "                           [--steps 3] [--device SEL] [--json FILE] [--peer]\n"
            "                           [--peer-threads 2] [--peer-device cpu] [--peer-script PATH]\n"
+           "       robustcl bench conv [--arch wrn-16-4] [--batch 128] [--input 32x32x3] [--repeat 3]\n"
+           "                           [--device SEL] [--json FILE] [--peer] [--peer-threads 2]\n"
+           "                           [--peer-device cpu] [--peer-script PATH]\n"
            "       robustcl bench logits --model FILE [--input-tensor parity.input] [--reference FILE]\n"
            "                           [--tolerance 1e-4] [--device SEL] [--json FILE]\n"
            "       robustcl bench loader [--data fashion-mnist] [--batch 128] [--json FILE]\n\n"
@@ -25,12 +29,21 @@ static void help(void) {
            "      --peer also runs the same net, batch and input in PyTorch (the peer script's step\n"
            "      mode, --peer-threads threads, on --peer-device, TF32 off) and prints both rates and\n"
            "      robustcl/PyTorch.\n"
+           "conv: every distinct convolution of the net (and how many times the net uses it),\n"
+           "      each pass (fwd, dx = input gradient, dw = weight gradient) timed under every\n"
+           "      algorithm that handles it (ms, best of --repeat after a warm-up; '-' = does not\n"
+           "      handle the shape), the algorithm the device's policy runs (\"chosen\") with its\n"
+           "      GFLOP/s, and with --peer PyTorch's conv2d / conv2d_input / conv2d_weight on the\n"
+           "      same shapes and threads with the ratio PyTorch ms / robustcl ms (> 1: robustcl is\n"
+           "      faster). The last line sums the net: uses x chosen time.\n"
            "logits: eval-mode logits of a checkpoint on an input batch stored in a safetensors file\n"
            "      (default: the checkpoint itself, e.g. tests/data/torch_parity.safetensors); --json\n"
            "      writes them; --reference compares with such a JSON (from another device) and fails\n"
            "      when max|diff| > tolerance x max|reference|.\n"
            "loader: images/s of the input pipeline alone (one epoch of --data with crop, flip and\n"
            "      normalisation on its background thread): it must far outrun bench step.\n"
+           "--conv-algo SPEC: the convolution algorithm policy (gemm, direct, auto,\n"
+           "      fwd=NAME,dx=NAME,dw=NAME; default $ROBUSTCL_CONV_ALGO or auto: see docs/convolution.md).\n"
            "--peer-script: default bench/peer_pytorch.py (run from the source tree); the interpreter\n"
            "      is $ROBUSTCL_PYTHON, default /usr/bin/python3 (Debian's, with python3-torch).\n");
 }
@@ -38,70 +51,6 @@ static void help(void) {
 static const int gemm_shapes[][3] = {{1024, 1024, 1024}, {64, 8192, 576}, {128, 2048, 1152},
                                      {256, 512, 2304},   {64, 8192, 1152}, {32, 25088, 288}};
 #define NSHAPES (int)(sizeof gemm_shapes / sizeof gemm_shapes[0])
-
-/* Runs the peer script with `args`; returns its JSON (last line of stdout) or NULL, with the
- * reason in why. */
-static rcl_json *run_peer(const char *script, const char *args, char *why, size_t cap) {
-    const char *py = getenv("ROBUSTCL_PYTHON");
-    if (!py || !*py)
-        py = "/usr/bin/python3";
-    FILE *probe = fopen(script, "r");
-    if (!probe) {
-        snprintf(why, cap, "peer unavailable (no %s; see --peer-script)", script);
-        return NULL;
-    }
-    fclose(probe);
-    if (strchr(script, '\'') || strchr(py, '\'')) {
-        snprintf(why, cap, "peer unavailable (quote in the script or interpreter path)");
-        return NULL;
-    }
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' '%s' %s 2>&1", py, script, args);
-    fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) {
-        snprintf(why, cap, "peer unavailable (cannot run %s)", py);
-        return NULL;
-    }
-    char line[65536], last[65536] = "";
-    while (fgets(line, sizeof line, p))
-        if (line[0] != '\n')
-            memcpy(last, line, sizeof line);
-    int rc = pclose(p);
-    rcl_json *j = NULL;
-    if (rc != 0 || rcl_json_parse(last, strlen(last), "peer output", NULL, &j) != RCL_OK) {
-        last[strcspn(last, "\n")] = 0;
-        snprintf(why, cap, "peer unavailable (%s: %.200s)", py, last[0] ? last : "no output");
-        rcl_json_free(j);
-        return NULL;
-    }
-    return j;
-}
-
-static void json_peer(rcl_json_writer *jw, const rcl_json *peer, const char *why) {
-    rcl_jw_key(jw, "peer");
-    if (!peer) {
-        rcl_jw_null(jw);
-        rcl_jw_key(jw, "peer_unavailable"), rcl_jw_string(jw, why);
-        return;
-    }
-    rcl_json_writer tmp; /* the peer's object verbatim */
-    rcl_jw_init(&tmp, NULL, 0);
-    rcl_jw_begin_object(&tmp);
-    for (size_t i = 0; i < peer->len; i++) {
-        const rcl_json *v = &peer->items[i];
-        if (v->type == RCL_JSON_STRING || v->type == RCL_JSON_NUMBER || v->type == RCL_JSON_BOOL) {
-            rcl_jw_key(&tmp, peer->keys[i]);
-            v->type == RCL_JSON_STRING ? rcl_jw_string(&tmp, v->string)
-            : v->type == RCL_JSON_BOOL ? rcl_jw_bool(&tmp, v->boolean)
-                                       : rcl_jw_number(&tmp, v->number);
-        }
-    }
-    rcl_jw_end_object(&tmp);
-    char *text = rcl_jw_take(&tmp, NULL);
-    rcl_jw_raw(jw, text ? text : "null");
-    free(text);
-}
 
 static rcl_status bench_gemm(rcl_device *d, int repeat, const char *script, rcl_json_writer *jw) {
     char args[1024], why[512] = "";
@@ -132,7 +81,7 @@ static rcl_status bench_gemm(rcl_device *d, int repeat, const char *script, rcl_
     }
     if (s != RCL_OK)
         return s;
-    rcl_json *peer = run_peer(script, args, why, sizeof why);
+    rcl_json *peer = rcl_bench_run_peer(script, args, why, sizeof why);
     const rcl_json *pr = peer ? rcl_json_get(peer, "results") : NULL;
     printf("%s, CLBlast parameters: %s\n", rcl_device_get_info(d)->name, rcl_gemm_params_source(d));
     printf("%-18s %9s %9s %12s %9s\n", "M x N x K", "ms", "GFLOP/s", "peer GFLOP/s", "fraction");
@@ -236,8 +185,12 @@ static rcl_status bench_step(rcl_device *d, const step_cfg *b, int peer_on, cons
         s = rcl_fail(RCL_ERR_OPENCL, "bench step: uploading the labels failed");
     /* step 0 warms up (kernel compilation, allocation); the profile of the timed steps is
      * the difference of the totals after it and at the end */
+    double warm_mib = 0;
     if (!s && !(s = one_step(d, m, &x, host, labels, &probs, &loss, &dlog)) &&
         !(s = rcl_device_profile(d, &pe, &nbefore))) {
+        /* the peak of training, not of the warm-up's one-time algorithm measurements */
+        warm_mib = rcl_device_mem_peak(d) / 1048576.0;
+        rcl_device_mem_peak_reset(d);
         nbefore = nbefore < MAX_PROFILE ? nbefore : MAX_PROFILE;
         memcpy(before, pe, (size_t)nbefore * sizeof *pe);
         double t0 = rcl_now();
@@ -260,8 +213,9 @@ static rcl_status bench_step(rcl_device *d, const step_cfg *b, int peer_on, cons
         for (int i = 0; i < np; i++)
             total_ms += pe[i].ms;
         printf("%s %dx%dx%d batch %d on %s (CLBlast %s): %.1f images/s (%.1f ms/step), peak device "
-               "memory %.1f MiB\n", b->arch, b->h, b->w, b->c, b->batch, rcl_device_get_info(d)->name,
-               rcl_gemm_params_source(d), ips, 1e3 * el / b->steps, mib);
+               "memory %.1f MiB (warm-up step %.1f MiB)\n", b->arch, b->h, b->w, b->c, b->batch,
+               rcl_device_get_info(d)->name, rcl_gemm_params_source(d), ips, 1e3 * el / b->steps, mib,
+               warm_mib);
         printf("%-28s %10s %8s %7s\n", "kernel", "ms/step", "calls", "share");
         for (int i = 0; i < np; i++)
             if (pe[i].calls > 0)
@@ -275,7 +229,7 @@ static rcl_status bench_step(rcl_device *d, const step_cfg *b, int peer_on, cons
             snprintf(args, sizeof args, "step --arch %s --input %dx%dx%d --batch %d --classes %d --steps %d "
                      "--threads %d --device %s", b->arch, b->h, b->w, b->c, b->batch, b->classes, b->steps,
                      peer_threads, peer_device);
-            peer = run_peer(script, args, why, sizeof why);
+            peer = rcl_bench_run_peer(script, args, why, sizeof why);
             peer_ips = peer ? rcl_json_get_number(peer, "images_per_second", 0) : 0;
             if (peer_ips > 0)
                 printf("peer: PyTorch %s on %s, %d threads: %.1f images/s; robustcl/PyTorch = %.2fx\n",
@@ -301,6 +255,7 @@ static rcl_status bench_step(rcl_device *d, const step_cfg *b, int peer_on, cons
             rcl_jw_key(jw, "ms_per_step"), rcl_jw_number(jw, 1e3 * el / b->steps);
             rcl_jw_key(jw, "profiled_ms_per_step"), rcl_jw_number(jw, total_ms / b->steps);
             rcl_jw_key(jw, "peak_device_mib"), rcl_jw_number(jw, mib);
+            rcl_jw_key(jw, "peak_device_mib_warmup"), rcl_jw_number(jw, warm_mib);
             rcl_jw_key(jw, "profile_ms_per_step");
             rcl_jw_begin_object(jw);
             for (int i = 0; i < np; i++)
@@ -308,7 +263,7 @@ static rcl_status bench_step(rcl_device *d, const step_cfg *b, int peer_on, cons
                     rcl_jw_key(jw, pe[i].name), rcl_jw_number(jw, pe[i].ms / b->steps);
             rcl_jw_end_object(jw);
             if (peer_on) {
-                json_peer(jw, peer, why);
+                rcl_bench_json_peer(jw, peer, why);
                 rcl_jw_key(jw, "ratio_to_peer");
                 peer_ips > 0 ? rcl_jw_number(jw, ips / peer_ips) : rcl_jw_null(jw);
             }
@@ -456,8 +411,10 @@ int rcl_cmd_bench(int argc, char **argv) {
     double tol = 1e-4;
     step_cfg b = {"wrn-16-4", 128, 0, 0, 0, 10, 3};
     int repeat = 3, peer = 0, peer_threads = 2;
-    if (strcmp(what, "gemm") && strcmp(what, "step") && strcmp(what, "logits") && strcmp(what, "loader"))
-        return rcl_cli_usage("bench", "unknown benchmark '%s' (gemm, step, logits or loader)", what);
+    const char *conv_algo = NULL;
+    if (strcmp(what, "gemm") && strcmp(what, "step") && strcmp(what, "conv") && strcmp(what, "logits") &&
+        strcmp(what, "loader"))
+        return rcl_cli_usage("bench", "unknown benchmark '%s' (gemm, step, conv, logits or loader)", what);
     rcl_args a;
     rcl_args_init(&a, "bench", argc - 1, argv + 1);
     while (rcl_args_next(&a)) {
@@ -481,6 +438,7 @@ int rcl_cmd_bench(int argc, char **argv) {
         else if (rcl_args_is(&a, "--reference")) reference = rcl_args_str(&a);
         else if (rcl_args_is(&a, "--tolerance")) rcl_args_double(&a, 0, 1, &tol);
         else if (rcl_args_is(&a, "--data")) data = rcl_args_str(&a);
+        else if (rcl_args_is(&a, "--conv-algo")) conv_algo = rcl_args_str(&a);
         else return rcl_args_unknown(&a);
     }
     if (a.bad)
@@ -513,6 +471,10 @@ int rcl_cmd_bench(int argc, char **argv) {
     rcl_device *d;
     if (rcl_cli_open_device(dev, !strcmp(what, "step"), &d) != RCL_OK)
         return rcl_cli_error();
+    if (conv_algo && rcl_conv_set_policy(d, conv_algo) != RCL_OK) {
+        rcl_device_close(d);
+        return rcl_cli_usage("bench", "--conv-algo: %s", rcl_last_error());
+    }
     if (json_path && !(json = fopen(json_path, "w"))) {
         rcl_device_close(d);
         rcl_fail(RCL_ERR_IO, "%s: cannot create", json_path);
@@ -521,7 +483,10 @@ int rcl_cmd_bench(int argc, char **argv) {
     rcl_json_writer jw;
     if (json)
         rcl_jw_init(&jw, json, 2);
+    rcl_bench_conv_cfg bc = {b.arch, b.batch, b.c, b.h, b.w, b.classes, repeat, peer, peer_threads,
+                             script, peer_device};
     rcl_status s = !strcmp(what, "gemm")   ? bench_gemm(d, repeat, script, json ? &jw : NULL)
+                   : !strcmp(what, "conv") ? rcl_bench_conv(d, &bc, json ? &jw : NULL)
                    : !strcmp(what, "step") ? bench_step(d, &b, peer, script, peer_threads, peer_device,
                                                         json ? &jw : NULL)
                                            : bench_logits(d, model, input_tensor, reference, tol,

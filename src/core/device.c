@@ -284,8 +284,7 @@ void rcl_device_close(rcl_device *d) {
         clReleaseEvent(d->pending[i]);
     free(d->pending);
     free(d->pending_slot);
-    for (int i = 0; i < RCL_WORKSPACE_SLOTS; i++)
-        rcl_device_free(d, d->ws[i], d->ws_size[i]);
+    rcl_device_workspace_release(d);
     for (int i = 0; i < RCL_DEVICE_EXT_SLOTS; i++)
         if (d->ext[i] && d->ext_free[i])
             d->ext_free[i](d->ext[i]);
@@ -408,6 +407,16 @@ void rcl_device_set_ext(rcl_device *d, int slot, void *state, void (*release)(vo
 }
 
 /* The kernel `name` of `program`, created on first use and kept in table[0..*n). */
+void rcl_device_workspace_release(rcl_device *d) {
+    for (int i = 0; i < RCL_WORKSPACE_SLOTS; i++) {
+        rcl_device_free(d, d->ws[i], d->ws_size[i]);
+        d->ws[i] = NULL;
+        d->ws_size[i] = 0;
+    }
+}
+
+void rcl_device_mem_peak_reset(rcl_device *d) { d->mem_peak = d->mem_in_use; }
+
 static rcl_status find_kernel(cl_program program, rcl_named_kernel *table, int *n, int cap,
                               const char *name, cl_kernel *out) {
     for (int i = 0; i < *n; i++)

@@ -384,6 +384,26 @@ static rcl_conv_shape with_n(rcl_conv_shape s, int n) {
     return s;
 }
 
+int rcl_model_conv_shapes(const rcl_model *m, int n, rcl_conv_shape *out, int cap) {
+    int count = 0;
+#define PUT(shape)                          \
+    do {                                    \
+        if (count < cap)                    \
+            out[count] = with_n(shape, n);  \
+        count++;                            \
+    } while (0)
+    PUT(m->stem);
+    for (int i = 0; i < m->nblocks; i++) {
+        const wrn_block *b = &m->blocks[i];
+        PUT(b->conv1);
+        PUT(b->conv2);
+        if (!b->equal)
+            PUT(b->shortcut);
+    }
+#undef PUT
+    return count;
+}
+
 rcl_status rcl_model_forward(rcl_model *m, const rcl_tensor *x, int train, const rcl_tensor **logits) {
     const rcl_wrn_config *c = &m->cfg;
     int n = x->ndim == 4 ? x->shape[0] : 0;

@@ -370,6 +370,9 @@ static rcl_status choose(rcl_device *d, conv_state *st, const rcl_conv_shape *s,
                          const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out, int *chosen) {
     double ms[RCL_CONV_CANDIDATES];
     RCL_TRY(rcl_conv_measure(d, s, p, a, b, out, MEASURE_RUNS, ms));
+    /* the candidates' workspace (im2col columns) need not outlive the measurement */
+    RCL_TRY(rcl_device_finish(d));
+    rcl_device_workspace_release(d);
     int best = 0; /* gemm handles every shape */
     for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
         if (ms[i] >= 0 && (ms[best] < 0 || ms[i] < ms[best]))

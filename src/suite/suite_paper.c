@@ -583,6 +583,7 @@ rcl_status rcl_suite_paper_run(const rcl_suite_paper_config *c, const char *out_
     pretrain_paths(&P);
     rcl_device_options o = {0};
     o.selector = c->device[0] ? c->device : NULL;
+    o.notice = rcl_progress_notice;
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/stages", out_dir);
     if (s == RCL_OK)

@@ -343,6 +343,7 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
     snprintf(S.scores_dir, sizeof S.scores_dir, "%s/scores", out_dir);
     rcl_device_options o = {0};
     o.selector = c->device[0] ? c->device : NULL;
+    o.notice = rcl_progress_notice;
     rcl_status s = rcl_mkdirs(out_dir);
     if (s == RCL_OK)
         s = rcl_device_open(&o, &S.env.d);

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "robustcl/progress.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,15 @@ void rcl_progress_begin(rcl_progress *p, const char *label, long total, double i
     p->total = total;
     p->t0 = p->last_print = rcl_now();
     p->unit_scale = items_per_unit;
+}
+
+void rcl_progress_notice(void *ctx, const char *message) {
+    (void)ctx;
+    const char *q = getenv("ROBUSTCL_QUIET");
+    if (q && *q && strcmp(q, "0") != 0)
+        return;
+    fprintf(stderr, "robustcl: %s\n", message);
+    fflush(stderr);
 }
 
 static void fmt_time(double s, char *buf, size_t n) {

@@ -1,0 +1,232 @@
+/* robustcl bench conv: every distinct convolution of a WRN (how often the net uses it), each
+ * pass timed under every algorithm that handles it, the algorithm the device's policy runs,
+ * its GFLOP/s, and PyTorch's conv2d / conv2d_input / conv2d_weight on the same shapes and
+ * threads (bench/peer_pytorch.py conv) beside it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_peer.h"
+
+#define MAX_CONVS 256
+
+typedef struct {
+    rcl_conv_shape s;
+    int uses;
+    double ms[RCL_CONV_PASSES][RCL_CONV_CANDIDATES];
+    const char *chosen[RCL_CONV_PASSES];
+    double chosen_ms[RCL_CONV_PASSES], peer_ms[RCL_CONV_PASSES];
+} conv_row;
+
+/* Distinct shapes of the net's convolutions, in forward order, with their counts. */
+static int distinct_convs(const rcl_conv_shape *all, int n, conv_row *rows) {
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        int j = 0;
+        while (j < count && memcmp(&rows[j].s, &all[i], sizeof all[i]) != 0)
+            j++;
+        if (j == count) {
+            memset(&rows[count], 0, sizeof rows[count]);
+            rows[count++].s = all[i];
+        }
+        rows[j].uses++;
+    }
+    return count;
+}
+
+static double conv_gflop(const rcl_conv_shape *s) {
+    return 2.0 * s->n * s->c_out * rcl_conv_out_h(s) * rcl_conv_out_w(s) * s->c_in * s->kh * s->kw * 1e-9;
+}
+
+static rcl_status fill_random(rcl_tensor *t, rcl_rng *r) {
+    float *h = malloc(t->n * sizeof *h);
+    if (!h)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    for (size_t i = 0; i < t->n; i++)
+        h[i] = (float)(2 * rcl_rng_uniform(r) - 1);
+    rcl_status s = rcl_tensor_upload(t, h);
+    free(h);
+    return s;
+}
+
+/* Times every candidate of every pass of one convolution and asks the policy's choice. */
+static rcl_status measure_row(rcl_device *d, conv_row *row, int repeat, rcl_rng *r) {
+    const rcl_conv_shape *s = &row->s;
+    int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s);
+    rcl_tensor x = {0}, w = {0}, y = {0}, dy = {0}, dx = {0}, dw = {0};
+    rcl_status st;
+    if (!(st = rcl_tensor_create(d, &x, "x", 4, s->n, s->c_in, s->h, s->w)) &&
+        !(st = rcl_tensor_create(d, &w, "w", 4, s->c_out, s->c_in, s->kh, s->kw)) &&
+        !(st = rcl_tensor_create(d, &y, "y", 4, s->n, s->c_out, ho, wo)) &&
+        !(st = rcl_tensor_create(d, &dy, "dy", 4, s->n, s->c_out, ho, wo)) &&
+        !(st = rcl_tensor_create(d, &dx, "dx", 4, s->n, s->c_in, s->h, s->w)) &&
+        !(st = rcl_tensor_create(d, &dw, "dw", 4, s->c_out, s->c_in, s->kh, s->kw)) &&
+        !(st = fill_random(&x, r)) && !(st = fill_random(&w, r)) && !(st = fill_random(&dy, r))) {
+        const rcl_tensor *a[RCL_CONV_PASSES] = {&x, &w, &x}, *b[RCL_CONV_PASSES] = {&w, &dy, &dy};
+        rcl_tensor *out[RCL_CONV_PASSES] = {&y, &dx, &dw};
+        for (int p = 0; p < RCL_CONV_PASSES && !st; p++) {
+            if (!(st = rcl_conv_measure(d, s, p, a[p], b[p], out[p], repeat, row->ms[p])))
+                st = rcl_conv_choice_for(d, s, p, a[p], b[p], out[p], &row->chosen[p]);
+            for (int i = 0; !st && i < RCL_CONV_CANDIDATES; i++)
+                if (!strcmp(rcl_conv_candidate_name(i), row->chosen[p]))
+                    row->chosen_ms[p] = row->ms[p][i];
+        }
+    }
+    rcl_tensor_release(&x), rcl_tensor_release(&w), rcl_tensor_release(&y);
+    rcl_tensor_release(&dy), rcl_tensor_release(&dx), rcl_tensor_release(&dw);
+    return st;
+}
+
+/* PyTorch's times for every row (peer_ms stays 0 when the peer is unavailable). */
+static rcl_json *run_peer_convs(const rcl_bench_conv_cfg *b, conv_row *rows, int n, char *why,
+                                size_t cap) {
+    size_t len = (size_t)n * 64 + 256;
+    char *args = malloc(len);
+    if (!args) {
+        snprintf(why, cap, "peer unavailable (out of memory)");
+        return NULL;
+    }
+    int k = snprintf(args, len, "conv --repeat %d --threads %d --device %s --convs '", b->repeat,
+                     b->peer_threads, b->peer_device);
+    for (int i = 0; i < n; i++) {
+        const rcl_conv_shape *s = &rows[i].s;
+        k += snprintf(args + k, len - (size_t)k, "%s%d,%d,%d,%d,%d,%d,%d,%d", i ? ";" : "", s->n,
+                      s->c_in, s->h, s->w, s->c_out, s->kh, s->stride, s->pad);
+    }
+    snprintf(args + k, len - (size_t)k, "'");
+    rcl_json *peer = rcl_bench_run_peer(b->script, args, why, cap);
+    free(args);
+    const rcl_json *res = peer ? rcl_json_get(peer, "results") : NULL;
+    static const char *const keys[RCL_CONV_PASSES] = {"fwd_ms", "dx_ms", "dw_ms"};
+    for (int i = 0; res && i < n; i++)
+        for (int p = 0; p < RCL_CONV_PASSES; p++)
+            rows[i].peer_ms[p] = rcl_json_get_number(rcl_json_at(res, (size_t)i), keys[p], 0);
+    return peer;
+}
+
+static void print_rows(const rcl_bench_conv_cfg *b, const rcl_device *d, const conv_row *rows, int n,
+                       int peer_ok) {
+    printf("%s %dx%dx%d batch %d on %s: convolution passes in ms (best of %d)\n", b->arch, b->h, b->w,
+           b->c, b->batch, rcl_device_get_info(d)->name, b->repeat);
+    printf("%-27s %4s %4s", "conv (n c_in->c_out hxw kxk/s)", "uses", "pass");
+    for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
+        printf(" %11s", rcl_conv_candidate_name(i));
+    printf("  %-11s %7s", "chosen", "GFLOP/s");
+    if (peer_ok)
+        printf(" %9s %7s %6s", "PyTorch", "GFLOP/s", "ratio");
+    printf("\n");
+    double tot[RCL_CONV_PASSES] = {0}, ptot[RCL_CONV_PASSES] = {0}, flop = 0;
+    for (int r = 0; r < n; r++) {
+        const rcl_conv_shape *s = &rows[r].s;
+        char shape[64];
+        snprintf(shape, sizeof shape, "%d %d->%d %dx%d %dx%d/%d", s->n, s->c_in, s->c_out, s->h, s->w,
+                 s->kh, s->kw, s->stride);
+        double gf = conv_gflop(s);
+        flop += gf * rows[r].uses;
+        for (int p = 0; p < RCL_CONV_PASSES; p++) {
+            printf("%-27s %4d %4s", p ? "" : shape, rows[r].uses, rcl_conv_pass_name(p));
+            for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
+                rows[r].ms[p][i] >= 0 ? printf(" %11.2f", rows[r].ms[p][i]) : printf(" %11s", "-");
+            double ms = rows[r].chosen_ms[p], pm = rows[r].peer_ms[p];
+            printf("  %-11s %7.1f", rows[r].chosen[p], ms > 0 ? gf / ms * 1e3 : 0);
+            if (peer_ok)
+                printf(" %9.2f %7.1f %5.2fx", pm, pm > 0 ? gf / pm * 1e3 : 0, ms > 0 ? pm / ms : 0);
+            printf("\n");
+            tot[p] += ms * rows[r].uses;
+            ptot[p] += pm * rows[r].uses;
+        }
+    }
+    double all = tot[0] + tot[1] + tot[2], pall = ptot[0] + ptot[1] + ptot[2];
+    printf("net total (uses x chosen): fwd %.1f ms, dx %.1f ms, dw %.1f ms = %.1f ms, %.1f GFLOP/s",
+           tot[0], tot[1], tot[2], all, all > 0 ? 3 * flop / all * 1e3 : 0);
+    if (peer_ok && pall > 0)
+        printf("; PyTorch %.1f ms, %.1f GFLOP/s; robustcl/PyTorch = %.2fx", pall, 3 * flop / pall * 1e3,
+               pall / all);
+    printf("\n");
+}
+
+static void json_rows(rcl_json_writer *jw, const rcl_bench_conv_cfg *b, const rcl_device *d,
+                      const conv_row *rows, int n, const rcl_json *peer, const char *why) {
+    const rcl_device_info *inf = rcl_device_get_info(d);
+    rcl_jw_begin_object(jw);
+    rcl_jw_key(jw, "bench"), rcl_jw_string(jw, "conv");
+    rcl_jw_key(jw, "arch"), rcl_jw_string(jw, b->arch);
+    char in[64];
+    snprintf(in, sizeof in, "%dx%dx%d", b->h, b->w, b->c);
+    rcl_jw_key(jw, "input"), rcl_jw_string(jw, in);
+    rcl_jw_key(jw, "batch"), rcl_jw_int(jw, b->batch);
+    rcl_jw_key(jw, "repeat"), rcl_jw_int(jw, b->repeat);
+    rcl_jw_key(jw, "device"), rcl_jw_string(jw, inf->name);
+    rcl_jw_key(jw, "driver"), rcl_jw_string(jw, inf->driver_version);
+    rcl_jw_key(jw, "platform"), rcl_jw_string(jw, inf->platform_name);
+    rcl_jw_key(jw, "convs");
+    rcl_jw_begin_array(jw);
+    for (int r = 0; r < n; r++) {
+        const rcl_conv_shape *s = &rows[r].s;
+        rcl_jw_begin_object(jw);
+        int shape[9] = {s->n, s->c_in, s->h, s->w, s->c_out, s->kh, s->kw, s->stride, s->pad};
+        static const char *const names[9] = {"n", "c_in", "h", "w", "c_out", "kh", "kw", "stride", "pad"};
+        for (int i = 0; i < 9; i++)
+            rcl_jw_key(jw, names[i]), rcl_jw_int(jw, shape[i]);
+        rcl_jw_key(jw, "uses"), rcl_jw_int(jw, rows[r].uses);
+        rcl_jw_key(jw, "gflop"), rcl_jw_number(jw, conv_gflop(s));
+        for (int p = 0; p < RCL_CONV_PASSES; p++) {
+            rcl_jw_key(jw, rcl_conv_pass_name(p));
+            rcl_jw_begin_object(jw);
+            rcl_jw_key(jw, "ms");
+            rcl_jw_begin_object(jw);
+            for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
+                if (rows[r].ms[p][i] >= 0)
+                    rcl_jw_key(jw, rcl_conv_candidate_name(i)), rcl_jw_number(jw, rows[r].ms[p][i]);
+            rcl_jw_end_object(jw);
+            rcl_jw_key(jw, "chosen"), rcl_jw_string(jw, rows[r].chosen[p]);
+            rcl_jw_key(jw, "chosen_ms"), rcl_jw_number(jw, rows[r].chosen_ms[p]);
+            rcl_jw_key(jw, "peer_ms");
+            rows[r].peer_ms[p] > 0 ? rcl_jw_number(jw, rows[r].peer_ms[p]) : rcl_jw_null(jw);
+            rcl_jw_end_object(jw);
+        }
+        rcl_jw_end_object(jw);
+    }
+    rcl_jw_end_array(jw);
+    if (b->peer)
+        rcl_bench_json_peer(jw, peer, why);
+    rcl_jw_end_object(jw);
+}
+
+rcl_status rcl_bench_conv(rcl_device *d, const rcl_bench_conv_cfg *b, rcl_json_writer *jw) {
+    rcl_wrn_config cfg = {0};
+    RCL_TRY(rcl_wrn_parse_arch(b->arch, &cfg));
+    cfg.in_c = b->c, cfg.in_h = b->h, cfg.in_w = b->w, cfg.num_classes = b->classes, cfg.fc_bias = 1;
+    rcl_model *m;
+    /* the model only lists its convolutions: batch 1 keeps its activations small */
+    RCL_TRY(rcl_model_create(d, &cfg, 1, &m));
+    rcl_conv_shape all[MAX_CONVS];
+    int nall = rcl_model_conv_shapes(m, b->batch, all, MAX_CONVS);
+    rcl_model_free(m);
+    if (nall > MAX_CONVS)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "bench conv: %s has more than %d convolutions", b->arch,
+                        MAX_CONVS);
+    conv_row *rows = calloc(MAX_CONVS, sizeof *rows);
+    if (!rows)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    int n = distinct_convs(all, nall, rows);
+    rcl_rng r = rcl_rng_seed(1);
+    rcl_status s = RCL_OK;
+    for (int i = 0; i < n && !s; i++)
+        s = measure_row(d, &rows[i], b->repeat, &r);
+    rcl_json *peer = NULL;
+    char why[512] = "";
+    if (!s) {
+        if (b->peer) {
+            peer = run_peer_convs(b, rows, n, why, sizeof why);
+            if (!peer)
+                printf("%s\n", why);
+        }
+        print_rows(b, d, rows, n, peer != NULL);
+        if (jw)
+            json_rows(jw, b, d, rows, n, peer, why);
+    }
+    rcl_json_free(peer);
+    free(rows);
+    return s;
+}

@@ -1,0 +1,71 @@
+/* The peer of the benchmarks: bench/peer_pytorch.py run as a subprocess, its JSON read back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_peer.h"
+
+/* Runs the peer script with `args`; returns its JSON (last line of stdout) or NULL, with the
+ * reason in why. */
+rcl_json *rcl_bench_run_peer(const char *script, const char *args, char *why, size_t cap) {
+    const char *py = getenv("ROBUSTCL_PYTHON");
+    if (!py || !*py)
+        py = "/usr/bin/python3";
+    FILE *probe = fopen(script, "r");
+    if (!probe) {
+        snprintf(why, cap, "peer unavailable (no %s; see --peer-script)", script);
+        return NULL;
+    }
+    fclose(probe);
+    if (strchr(script, '\'') || strchr(py, '\'')) {
+        snprintf(why, cap, "peer unavailable (quote in the script or interpreter path)");
+        return NULL;
+    }
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' '%s' %s 2>&1", py, script, args);
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        snprintf(why, cap, "peer unavailable (cannot run %s)", py);
+        return NULL;
+    }
+    char line[65536], last[65536] = "";
+    while (fgets(line, sizeof line, p))
+        if (line[0] != '\n')
+            memcpy(last, line, sizeof line);
+    int rc = pclose(p);
+    rcl_json *j = NULL;
+    if (rc != 0 || rcl_json_parse(last, strlen(last), "peer output", NULL, &j) != RCL_OK) {
+        last[strcspn(last, "\n")] = 0;
+        snprintf(why, cap, "peer unavailable (%s: %.200s)", py, last[0] ? last : "no output");
+        rcl_json_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+void rcl_bench_json_peer(rcl_json_writer *jw, const rcl_json *peer, const char *why) {
+    rcl_jw_key(jw, "peer");
+    if (!peer) {
+        rcl_jw_null(jw);
+        rcl_jw_key(jw, "peer_unavailable"), rcl_jw_string(jw, why);
+        return;
+    }
+    rcl_json_writer tmp; /* the peer's object verbatim */
+    rcl_jw_init(&tmp, NULL, 0);
+    rcl_jw_begin_object(&tmp);
+    for (size_t i = 0; i < peer->len; i++) {
+        const rcl_json *v = &peer->items[i];
+        if (v->type == RCL_JSON_STRING || v->type == RCL_JSON_NUMBER || v->type == RCL_JSON_BOOL) {
+            rcl_jw_key(&tmp, peer->keys[i]);
+            v->type == RCL_JSON_STRING ? rcl_jw_string(&tmp, v->string)
+            : v->type == RCL_JSON_BOOL ? rcl_jw_bool(&tmp, v->boolean)
+                                       : rcl_jw_number(&tmp, v->number);
+        }
+    }
+    rcl_jw_end_object(&tmp);
+    char *text = rcl_jw_take(&tmp, NULL);
+    rcl_jw_raw(jw, text ? text : "null");
+    free(text);
+}
+
