@@ -91,6 +91,129 @@ __kernel void bn_fwd_train(__global const float *x, __global const float *gamma,
     }
 }
 
+/* ---- CPU variants: one work item per channel (local size 1, no barriers), walking each
+ * sample's contiguous run of hw values with float8 loads. On PoCL a work-group barrier turns
+ * the group kernels above into loops with every live value spilled to memory; here each
+ * work item is plain vector code and the C channels are the parallelism. The order of every
+ * sum is fixed: deterministic. ---- */
+
+/* sum over samples b0..b1 of f(x) for channel ch, with f(v) = v - mu (sq = 0) or (v - mu)^2. */
+float bn_row_sum(__global const float *x, uint b0, uint b1, uint ch, uint c, uint hw, float mu, int sq) {
+    float8 acc = 0.0f;
+    float tail = 0.0f;
+    uint hw8 = hw & ~7u;
+    for (uint b = b0; b < b1; b++) {
+        __global const float *r = x + ((size_t)b * c + ch) * hw;
+        for (uint i = 0; i < hw8; i += 8) {
+            float8 v = vload8(0, r + i) - mu;
+            acc += sq ? v * v : v;
+        }
+        for (uint i = hw8; i < hw; i++) {
+            float v = r[i] - mu;
+            tail += sq ? v * v : v;
+        }
+    }
+    float4 h = acc.lo + acc.hi;
+    return h.x + h.y + h.z + h.w + tail;
+}
+
+__kernel void bn_fwd_train_rows(__global const float *x, __global const float *gamma,
+                                __global const float *beta, __global float *run_mean,
+                                __global float *run_var, __global float *y, __global float *save_mean,
+                                __global float *save_invstd, uint n, uint c, uint hw, float momentum,
+                                float eps, int relu, uint split) {
+    uint ch = get_global_id(0);
+    if (ch >= c)
+        return;
+    for (uint k = 0; k < split; k++) {
+        uint b0 = k * n / split, b1 = (k + 1) * n / split, m = (b1 - b0) * hw;
+        float mean = bn_row_sum(x, b0, b1, ch, c, hw, 0.0f, 0) / (float)m;
+        float var = bn_row_sum(x, b0, b1, ch, c, hw, mean, 1) / (float)m;
+        float invstd = 1.0f / sqrt(var + eps);
+        float g = gamma[ch] * invstd, sh = beta[ch];
+        for (uint b = b0; b < b1; b++) {
+            size_t o = ((size_t)b * c + ch) * hw;
+            uint i = 0;
+            for (; i + 8 <= hw; i += 8) {
+                float8 v = (vload8(0, x + o + i) - mean) * g + sh;
+                vstore8(relu ? fmax(v, 0.0f) : v, 0, y + o + i);
+            }
+            for (; i < hw; i++) {
+                float v = (x[o + i] - mean) * g + sh;
+                y[o + i] = relu ? fmax(v, 0.0f) : v;
+            }
+        }
+        save_mean[k * c + ch] = mean;
+        save_invstd[k * c + ch] = invstd;
+        if (k == 0) {
+            float unbiased = m > 1 ? var * ((float)m / (float)(m - 1)) : var;
+            run_mean[ch] = (1.0f - momentum) * run_mean[ch] + momentum * mean;
+            run_var[ch] = (1.0f - momentum) * run_var[ch] + momentum * unbiased;
+        }
+    }
+}
+
+/* dy masked by y > 0 when relu. */
+float8 bn_grad8(__global const float *y, __global const float *dy, size_t i, int relu) {
+    float8 g = vload8(0, dy + i);
+    return relu ? select((float8)0.0f, g, vload8(0, y + i) > 0.0f) : g;
+}
+
+float bn_grad1(__global const float *y, __global const float *dy, size_t i, int relu) {
+    return (relu && !(y[i] > 0.0f)) ? 0.0f : dy[i];
+}
+
+__kernel void bn_bwd_rows(__global const float *x, __global const float *y, __global const float *dy,
+                          __global const float *gamma, __global const float *save_mean,
+                          __global const float *save_invstd, __global float *dx,
+                          __global float *dgamma, __global float *dbeta, uint n, uint c, uint hw,
+                          int relu, uint split) {
+    uint ch = get_global_id(0);
+    if (ch >= c)
+        return;
+    float dg_all = 0.0f, db_all = 0.0f;
+    for (uint k = 0; k < split; k++) {
+        uint b0 = k * n / split, b1 = (k + 1) * n / split, m = (b1 - b0) * hw;
+        float mean = save_mean[k * c + ch], invstd = save_invstd[k * c + ch];
+        float8 adb = 0.0f, adg = 0.0f;
+        float tdb = 0.0f, tdg = 0.0f;
+        for (uint b = b0; b < b1; b++) {
+            size_t o = ((size_t)b * c + ch) * hw;
+            uint i = 0;
+            for (; i + 8 <= hw; i += 8) {
+                float8 g = bn_grad8(y, dy, o + i, relu);
+                adb += g;
+                adg += g * (vload8(0, x + o + i) - mean);
+            }
+            for (; i < hw; i++) {
+                float g = bn_grad1(y, dy, o + i, relu);
+                tdb += g;
+                tdg += g * (x[o + i] - mean);
+            }
+        }
+        float4 hb = adb.lo + adb.hi, hg = adg.lo + adg.hi;
+        float db = hb.x + hb.y + hb.z + hb.w + tdb;
+        float dg = (hg.x + hg.y + hg.z + hg.w + tdg) * invstd;
+        float mdb = db / (float)m, mdg = dg / (float)m, gi = gamma[ch] * invstd;
+        for (uint b = b0; b < b1; b++) {
+            size_t o = ((size_t)b * c + ch) * hw;
+            uint i = 0;
+            for (; i + 8 <= hw; i += 8) {
+                float8 xhat = (vload8(0, x + o + i) - mean) * invstd;
+                vstore8(gi * (bn_grad8(y, dy, o + i, relu) - mdb - xhat * mdg), 0, dx + o + i);
+            }
+            for (; i < hw; i++) {
+                float xhat = (x[o + i] - mean) * invstd;
+                dx[o + i] = gi * (bn_grad1(y, dy, o + i, relu) - mdb - xhat * mdg);
+            }
+        }
+        dg_all = k ? dg_all + dg : dg;
+        db_all = k ? db_all + db : db;
+    }
+    dgamma[ch] = dg_all;
+    dbeta[ch] = db_all;
+}
+
 /* Eval mode: normalise with the running statistics; one work item per element. */
 __kernel void bn_fwd_eval(__global const float *x, __global const float *gamma,
                           __global const float *beta, __global const float *run_mean,

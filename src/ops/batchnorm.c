@@ -78,6 +78,15 @@ rcl_status rcl_batchnorm_forward_split(rcl_device *d, rcl_bn_mode mode, int relu
         return rcl_fail(RCL_ERR_INVALID_ARG,
                         "batchnorm x: train mode needs more than one value per channel (shape N=%d in %d sub-batches, "
                         "%d per sample)", n, split, hw);
+    if (chunked(d)) {
+        size_t g = (size_t)c, one = 1;
+        rcl_arg a[] = {RCL_MEM(x->buf),           RCL_MEM(gamma->buf),      RCL_MEM(beta->buf),
+                       RCL_MEM(running_mean->buf), RCL_MEM(running_var->buf), RCL_MEM(y->buf),
+                       RCL_MEM(save_mean->buf),    RCL_MEM(save_invstd->buf), RCL_UINT(n),
+                       RCL_UINT(c),                RCL_UINT(hw),              RCL_FLOAT(momentum),
+                       RCL_FLOAT(eps),             RCL_INT(relu != 0),        RCL_UINT(split)};
+        return rcl_kernel_run(d, "bn_fwd_train_rows", 1, &g, &one, 15, a);
+    }
     size_t l = rcl_op_group_size(d, m), g = l * (size_t)c;
     rcl_arg a[] = {RCL_MEM(x->buf),           RCL_MEM(gamma->buf),      RCL_MEM(beta->buf),
                    RCL_MEM(running_mean->buf), RCL_MEM(running_var->buf), RCL_MEM(y->buf),
@@ -124,6 +133,15 @@ rcl_status rcl_batchnorm_backward_split(rcl_device *d, int relu, int split, cons
     int n = 0, c = 0, hw = 0;
     RCL_TRY(check_backward(relu, split, x, y, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, &n, &c, &hw));
     cl_mem ybuf = relu ? y->buf : x->buf; /* unused without relu */
+    if (chunked(d)) {
+        size_t g = (size_t)c, one = 1;
+        rcl_arg a[] = {RCL_MEM(x->buf),     RCL_MEM(ybuf),           RCL_MEM(dy->buf),
+                       RCL_MEM(gamma->buf), RCL_MEM(save_mean->buf), RCL_MEM(save_invstd->buf),
+                       RCL_MEM(dx->buf),    RCL_MEM(dgamma->buf),    RCL_MEM(dbeta->buf),
+                       RCL_UINT(n),         RCL_UINT(c),             RCL_UINT(hw),
+                       RCL_INT(relu != 0),  RCL_UINT(split)};
+        return rcl_kernel_run(d, "bn_bwd_rows", 1, &g, &one, 14, a);
+    }
     size_t m = (size_t)(n / split) * (size_t)hw;
     size_t l = rcl_op_group_size(d, m), g = l * (size_t)c;
     rcl_arg a[] = {RCL_MEM(x->buf),           RCL_MEM(ybuf),         RCL_MEM(dy->buf),
