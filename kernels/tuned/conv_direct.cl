@@ -10,7 +10,8 @@
  * Tile sizes are compile-time options, chosen per device by measurement:
  *   COB  output channels per tile of conv_fwd (input channels per tile of conv_dx: COB/stride)
  *   PXV  float8 pixel vectors per tile row (conv_fwd, conv_dx)
- *   DCOB output channels and DTB weight taps per tile of conv_dw
+ *   DCOB output channels and DTB weight taps per register tile of conv_dw (and, at run time,
+ *        `group` such blocks per work item)
  * Geometries (kernel size, padding, stride) are instantiated at the end of this file as
  * conv_*_k{K}p{P}s{S}: the body functions take them as arguments, which become constants
  * once inlined, so every tap loop is unrolled.
@@ -249,72 +250,88 @@ static inline void dx_body(int ks, int pad, int stride, global const float *dyq,
     }
 }
 
-/* Weight gradient as a split reduction: a tile is DCOB output channels x DTB consecutive
- * weight taps (k = (ci*ks + ky)*ks + kx) summed over one slice of the n*ho output rows, into
- * part[slice]; conv_dw_reduce adds the slices. Lanes past wo read zeros in dyp. */
+/* Weight gradient as a split reduction, blocked for the cache. A work item owns one slice of
+ * the n*ho output rows and a group of `group` blocks of DCOB output channels, and writes their
+ * partial sums over its slice to part[slice] (conv_dw_reduce adds the slices). It walks its
+ * slice in chunks of up to DW_CHUNK rows; for each chunk, every register tile (DCOB output
+ * channels x DTB consecutive weight taps k = (ci*ks + ky)*ks + kx) streams the chunk's rows
+ * and adds its float8 sums to part: the chunk's inputs are read from the cache by every tile
+ * of the group instead of from memory. Lanes past wo read zeros in dyp. */
+#define DW_CHUNK 64
 static inline void dw_body(int ks, int stride, global const float *xp, global const float *dyp,
-             global float *part, int nimg, int c_in, int hp, int wp, int c_out, int ho, int wov,
-             int slices) {
+                           global float *part, int nimg, int c_in, int hp, int wp, int c_out, int ho,
+                           int wov, int slices, int group, int chunk) {
     int gid = (int)get_global_id(0);
     int kk = c_in * ks * ks;
     int ktiles = (kk + DTB - 1) / DTB, blocks = (c_out + DCOB - 1) / DCOB;
-    int kt = gid % ktiles, t = gid / ktiles;
-    int cb = t % blocks, s = t / blocks;
+    int groups = (blocks + group - 1) / group;
+    int cg = gid % groups, s = gid / groups;
     if (s >= slices)
         return;
     int rows = nimg * ho;
     int r0 = (int)((long)rows * s / slices), r1 = (int)((long)rows * (s + 1) / slices);
-    int off[DTB];
-#pragma unroll
-    for (int j = 0; j < DTB; j++) {
-        int k = min(kt * DTB + j, kk - 1); /* past the end: a valid tap, not stored */
-        int kx = k % ks, ky = (k / ks) % ks, ci = k / (ks * ks);
-        off[j] = (ci * hp + ky) * wp + kx;
-    }
-    int coff[DCOB];
-#pragma unroll
-    for (int c = 0; c < DCOB; c++)
-        coff[c] = min(cb * DCOB + c, c_out - 1) * ho * wov;
-    float8 acc[DCOB][DTB];
-#pragma unroll
-    for (int c = 0; c < DCOB; c++)
-#pragma unroll
-        for (int j = 0; j < DTB; j++)
-            acc[c][j] = (float8)(0.0f);
-    int n = r0 / ho, oy = r0 % ho;
-    for (int r = r0; r < r1; r++) {
-        global const float *xb = xp + (size_t)n * c_in * hp * wp + oy * stride * wp;
-        global const float *db = dyp + ((size_t)n * c_out * ho + oy) * wov;
-        for (int x0 = 0; x0 < wov; x0 += 8) {
-            float8 a[DCOB];
+    int cb0 = cg * group, cb1 = min(cb0 + group, blocks);
+    global float *ps = part + (size_t)s * c_out * kk;
+    for (int co = cb0 * DCOB; co < min(cb1 * DCOB, c_out); co++)
+        for (int k = 0; k < kk; k++)
+            ps[(size_t)co * kk + k] = 0.0f;
+    int xoff[DW_CHUNK], doff[DW_CHUNK];
+    for (int rc = r0; rc < r1; rc += chunk) {
+        int nr = min(chunk, r1 - rc);
+        for (int i = 0; i < nr; i++) {
+            int n = (rc + i) / ho, oy = (rc + i) % ho;
+            xoff[i] = (n * c_in * hp + oy * stride) * wp;
+            doff[i] = (n * c_out * ho + oy) * wov;
+        }
+        for (int cb = cb0; cb < cb1; cb++) {
+            int coff[DCOB];
 #pragma unroll
             for (int c = 0; c < DCOB; c++)
-                a[c] = vload8(0, db + coff[c] + x0);
+                coff[c] = min(cb * DCOB + c, c_out - 1) * ho * wov;
+            for (int kt = 0; kt < ktiles; kt++) {
+                int off[DTB];
 #pragma unroll
-            for (int j = 0; j < DTB; j++) {
-                float8 b = load_strided8(xb + off[j] + x0 * stride, stride);
+                for (int j = 0; j < DTB; j++) {
+                    int k = min(kt * DTB + j, kk - 1); /* past the end: a valid tap, not stored */
+                    int kx = k % ks, ky = (k / ks) % ks, ci = k / (ks * ks);
+                    off[j] = (ci * hp + ky) * wp + kx;
+                }
+                float8 acc[DCOB][DTB];
 #pragma unroll
                 for (int c = 0; c < DCOB; c++)
-                    acc[c][j] = fma(a[c], b, acc[c][j]);
+#pragma unroll
+                    for (int j = 0; j < DTB; j++)
+                        acc[c][j] = (float8)(0.0f);
+                for (int i = 0; i < nr; i++) {
+                    global const float *xb = xp + xoff[i], *db = dyp + doff[i];
+                    for (int x0 = 0; x0 < wov; x0 += 8) {
+                        float8 a[DCOB];
+#pragma unroll
+                        for (int c = 0; c < DCOB; c++)
+                            a[c] = vload8(0, db + coff[c] + x0);
+#pragma unroll
+                        for (int j = 0; j < DTB; j++) {
+                            float8 b = load_strided8(xb + off[j] + x0 * stride, stride);
+#pragma unroll
+                            for (int c = 0; c < DCOB; c++)
+                                acc[c][j] = fma(a[c], b, acc[c][j]);
+                        }
+                    }
+                }
+#pragma unroll
+                for (int c = 0; c < DCOB; c++) {
+                    int co = cb * DCOB + c;
+                    if (co >= c_out)
+                        break;
+#pragma unroll
+                    for (int j = 0; j < DTB; j++) {
+                        float4 q = acc[c][j].lo + acc[c][j].hi;
+                        float2 q2 = q.lo + q.hi;
+                        if (kt * DTB + j < kk)
+                            ps[(size_t)co * kk + kt * DTB + j] += q2.x + q2.y;
+                    }
+                }
             }
-        }
-        if (++oy == ho) {
-            oy = 0;
-            n++;
-        }
-    }
-#pragma unroll
-    for (int c = 0; c < DCOB; c++) {
-        int co = cb * DCOB + c;
-        if (co >= c_out)
-            break;
-#pragma unroll
-        for (int j = 0; j < DTB; j++) {
-            int k = kt * DTB + j;
-            float4 q = acc[c][j].lo + acc[c][j].hi;
-            float2 q2 = q.lo + q.hi;
-            if (k < kk)
-                part[((size_t)s * c_out + co) * kk + k] = q2.x + q2.y;
         }
     }
 }
@@ -333,8 +350,9 @@ static inline void dw_body(int ks, int stride, global const float *xp, global co
     }                                                                                          \
     kernel void conv_dw_k##K##p##P##s##S(global const float *xp, global const float *dyp,      \
                                          global float *part, int nimg, int c_in, int hp,       \
-                                         int wp, int c_out, int ho, int wov, int slices) {     \
-        dw_body(K, S, xp, dyp, part, nimg, c_in, hp, wp, c_out, ho, wov, slices);              \
+                                         int wp, int c_out, int ho, int wov, int slices,       \
+                                         int group, int chunk) {                               \
+        dw_body(K, S, xp, dyp, part, nimg, c_in, hp, wp, c_out, ho, wov, slices, group, chunk); \
     }
 
 CONV_DIRECT_GEOMETRY(3, 1, 1)

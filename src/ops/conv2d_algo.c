@@ -32,10 +32,10 @@ typedef struct candidate {
 /* Direct candidates vary one pass's tiles from the first set, so a device builds few programs. */
 static const candidate candidates[RCL_CONV_CANDIDATES] = {
     {"gemm", ALL_PASSES, 0, {0}},
-    {"direct-8x8", FWD_DX, 1, {8, 1, 2, 6, 0}},
-    {"direct-12x8", FWD_DX, 1, {12, 1, 2, 6, 0}},
-    {"direct-2x6", 1 << RCL_CONV_DW, 1, {8, 1, 2, 6, 0}},
-    {"direct-4x3", 1 << RCL_CONV_DW, 1, {8, 1, 4, 3, 0}},
+    {"direct-8x8", FWD_DX, 1, {8, 1, 2, 6, 4, 0}},
+    {"direct-12x8", FWD_DX, 1, {12, 1, 2, 6, 4, 0}},
+    {"direct-2x6", 1 << RCL_CONV_DW, 1, {8, 1, 2, 6, 4, 0}},
+    {"direct-4x3", 1 << RCL_CONV_DW, 1, {8, 1, 4, 3, 4, 0}},
 };
 static const char *const pass_names[RCL_CONV_PASSES] = {"fwd", "dx", "dw"};
 
@@ -228,7 +228,7 @@ static rcl_status get_state(rcl_device *d, conv_state **out) {
     char dir[4096];
     if (rcl_cache_dir(dir, sizeof dir)) {
         const rcl_device_info *inf = rcl_device_get_info(d);
-        uint64_t key = rcl_fnv1a(RCL_FNV_INIT, "robustcl-conv-v1", 16);
+        uint64_t key = rcl_fnv1a(RCL_FNV_INIT, "robustcl-conv-v2", 16);
         key = rcl_fnv1a(key, inf->name, strlen(inf->name) + 1);
         key = rcl_fnv1a(key, inf->driver_version, strlen(inf->driver_version) + 1);
         key = rcl_fnv1a(key, inf->platform_version, strlen(inf->platform_version) + 1);

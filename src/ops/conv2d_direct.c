@@ -39,17 +39,26 @@ static void dyq_dims(const rcl_conv_shape *s, const conv_dims *g, const rcl_conv
         *wq = *qx + g->wo;
 }
 
-/* Slices of the weight-gradient reduction: enough work items to fill the device, at least
- * 4 output rows per slice, the partial sums under the workspace cap. */
+/* How the weight gradient is split: rows per chunk (about 2048 output values of a channel, so
+ * a chunk's inputs stay in the cache while every tile of a work item reads them, at most the
+ * kernel's DW_CHUNK), and slices of the n*ho output rows: enough work items (slices x channel
+ * groups) to fill the device (measured on PoCL: 32 per compute unit), at least one chunk per
+ * slice, the partial sums under the workspace cap. */
+#define DW_CHUNK 64 /* = kernels/tuned/conv_direct.cl */
+static int dw_chunk(const conv_dims *g) {
+    int c = 2048 / round_up(g->wo, 8);
+    return c < 8 ? 8 : c > DW_CHUNK ? DW_CHUNK : c;
+}
+
 static int dw_slices(const rcl_device *d, const rcl_conv_shape *s, const conv_dims *g,
                      const rcl_conv_tiles *t) {
     const rcl_device_info *inf = rcl_device_get_info(d);
-    long tiles = (long)ceil_div(g->k, t->dtb) * ceil_div(s->c_out, t->dcob);
-    long target = (long)(inf->compute_units ? inf->compute_units : 1) * (inf->is_gpu ? 256 : 16);
-    long slices = (target + tiles - 1) / tiles;
+    long groups = ceil_div(ceil_div(s->c_out, t->dcob), t->dgroup);
+    long target = (long)(inf->compute_units ? inf->compute_units : 1) * (inf->is_gpu ? 256 : 32);
+    long slices = (target + groups - 1) / groups;
     long rows = (long)s->n * g->ho;
-    if (slices > rows / 4)
-        slices = rows / 4;
+    if (slices > rows / dw_chunk(g))
+        slices = rows / dw_chunk(g);
     size_t per_slice = (size_t)s->c_out * g->k * sizeof(float);
     if ((size_t)slices * per_slice > rcl_device_workspace_cap(d))
         slices = (long)(rcl_device_workspace_cap(d) / per_slice);
@@ -164,12 +173,13 @@ rcl_status rcl_conv_direct_dw(rcl_device *d, const rcl_conv_shape *s, const rcl_
     RCL_TRY(pad(d, h, dy->buf, dyp, s->n * s->c_out, g.ho, g.wo, g.ho, wov, 0, 0));
     char name[32];
     kernel_name("dw", s, name, sizeof name);
-    size_t tiles = (size_t)ceil_div(g.k, t->dtb) * ceil_div(s->c_out, t->dcob);
-    size_t global = (size_t)slices * tiles, local = (size_t)t->local;
-    rcl_arg a[] = {RCL_MEM(xp),      RCL_MEM(dyp),  RCL_MEM(part),    RCL_INT(s->n),
-                   RCL_INT(s->c_in), RCL_INT(hp),   RCL_INT(wp),      RCL_INT(s->c_out),
-                   RCL_INT(g.ho),    RCL_INT(wov),  RCL_INT(slices)};
-    RCL_TRY(rcl_kernel_run_variant(d, h, name, 1, &global, &local, 11, a));
+    size_t groups = (size_t)ceil_div(ceil_div(s->c_out, t->dcob), t->dgroup);
+    size_t global = (size_t)slices * groups, local = (size_t)t->local;
+    rcl_arg a[] = {RCL_MEM(xp),       RCL_MEM(dyp),   RCL_MEM(part),       RCL_INT(s->n),
+                   RCL_INT(s->c_in),  RCL_INT(hp),    RCL_INT(wp),         RCL_INT(s->c_out),
+                   RCL_INT(g.ho),     RCL_INT(wov),   RCL_INT(slices),     RCL_INT(t->dgroup),
+                   RCL_INT(dw_chunk(&g))};
+    RCL_TRY(rcl_kernel_run_variant(d, h, name, 1, &global, &local, 13, a));
     if (slices == 1)
         return RCL_OK; /* the single slice wrote dw itself */
     size_t count = (size_t)s->c_out * g.k;

@@ -25,7 +25,8 @@ rcl_status rcl_conv_gemm_dw(rcl_device *d, const rcl_conv_shape *s, const rcl_te
 /* Register-tiled direct kernels (conv2d_direct.c, kernels/tuned/conv_direct.cl). */
 typedef struct rcl_conv_tiles {
     int cob, pxv;   /* forward / input gradient: channels x float8 pixel vectors per tile */
-    int dcob, dtb;  /* weight gradient: output channels x weight taps per tile */
+    int dcob, dtb;  /* weight gradient: output channels x weight taps per register tile */
+    int dgroup;     /* weight gradient: register tiles of output channels per work item */
     int local;      /* work-group size: 1 on CPUs (a work item is plain code), 64 on GPUs */
 } rcl_conv_tiles;
 /* 1 when the direct kernels handle s (kernel 3x3 pad 1 or 1x1 pad 0, stride 1 or 2, buffers
