@@ -97,13 +97,21 @@ __kernel void bn_fwd_train(__global const float *x, __global const float *gamma,
  * work item is plain vector code and the C channels are the parallelism. The order of every
  * sum is fixed: deterministic. ---- */
 
-/* sum over samples b0..b1 of f(x) for channel ch, with f(v) = v - mu (sq = 0) or (v - mu)^2. */
+float bn_hsum8(float8 v) {
+    float4 h = v.lo + v.hi;
+    return (h.x + h.y) + (h.z + h.w);
+}
+
+/* sum over samples b0..b1 of f(x) for channel ch, with f(v) = v - mu (sq = 0) or (v - mu)^2:
+ * each sample's run summed in float8 lanes, then the per-sample sums added (two levels keep
+ * the rounding error near that of a tree, ~1e-7 relative, not of one long running sum). */
 float bn_row_sum(__global const float *x, uint b0, uint b1, uint ch, uint c, uint hw, float mu, int sq) {
-    float8 acc = 0.0f;
-    float tail = 0.0f;
+    float total = 0.0f;
     uint hw8 = hw & ~7u;
     for (uint b = b0; b < b1; b++) {
         __global const float *r = x + ((size_t)b * c + ch) * hw;
+        float8 acc = 0.0f;
+        float tail = 0.0f;
         for (uint i = 0; i < hw8; i += 8) {
             float8 v = vload8(0, r + i) - mu;
             acc += sq ? v * v : v;
@@ -112,9 +120,9 @@ float bn_row_sum(__global const float *x, uint b0, uint b1, uint ch, uint c, uin
             float v = r[i] - mu;
             tail += sq ? v * v : v;
         }
+        total += bn_hsum8(acc) + tail;
     }
-    float4 h = acc.lo + acc.hi;
-    return h.x + h.y + h.z + h.w + tail;
+    return total;
 }
 
 __kernel void bn_fwd_train_rows(__global const float *x, __global const float *gamma,
@@ -175,10 +183,11 @@ __kernel void bn_bwd_rows(__global const float *x, __global const float *y, __gl
     for (uint k = 0; k < split; k++) {
         uint b0 = k * n / split, b1 = (k + 1) * n / split, m = (b1 - b0) * hw;
         float mean = save_mean[k * c + ch], invstd = save_invstd[k * c + ch];
-        float8 adb = 0.0f, adg = 0.0f;
-        float tdb = 0.0f, tdg = 0.0f;
+        float db = 0.0f, dg = 0.0f; /* summed per sample, then over samples (see bn_row_sum) */
         for (uint b = b0; b < b1; b++) {
             size_t o = ((size_t)b * c + ch) * hw;
+            float8 adb = 0.0f, adg = 0.0f;
+            float tdb = 0.0f, tdg = 0.0f;
             uint i = 0;
             for (; i + 8 <= hw; i += 8) {
                 float8 g = bn_grad8(y, dy, o + i, relu);
@@ -190,10 +199,10 @@ __kernel void bn_bwd_rows(__global const float *x, __global const float *y, __gl
                 tdb += g;
                 tdg += g * (x[o + i] - mean);
             }
+            db += bn_hsum8(adb) + tdb;
+            dg += bn_hsum8(adg) + tdg;
         }
-        float4 hb = adb.lo + adb.hi, hg = adg.lo + adg.hi;
-        float db = hb.x + hb.y + hb.z + hb.w + tdb;
-        float dg = (hg.x + hg.y + hg.z + hg.w + tdg) * invstd;
+        dg *= invstd;
         float mdb = db / (float)m, mdg = dg / (float)m, gi = gamma[ch] * invstd;
         for (uint b = b0; b < b1; b++) {
             size_t o = ((size_t)b * c + ch) * hw;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "robustcl/ops.h"
 #include "robustcl/selftest.h"
 
 int main(void) {
@@ -21,6 +22,21 @@ int main(void) {
         ops += strstr(rows[i].op, "corrected loss") || strstr(rows[i].op, "eval backward");
     }
     CHECK(ops >= 4, "the self-test covers the corrected loss and the eval-mode backward (%d rows)", ops);
+    /* every convolution algorithm, on every pass it implements, on five shapes */
+    static const char *const parts[RCL_CONV_PASSES] = {"forward", "backward dx", "backward dw"};
+    for (int a = 0; a < rcl_conv_candidate_count(); a++)
+        for (int p = 0; p < RCL_CONV_PASSES; p++) {
+            char want[48];
+            snprintf(want, sizeof want, "conv2d %s (%s)", parts[p], rcl_conv_candidate_name(a));
+            int rows_seen = 0;
+            for (int i = 0; i < n; i++)
+                rows_seen += !strcmp(rows[i].op, want);
+            int expect = rcl_conv_candidate_has_pass(a, (rcl_conv_pass)p) ? 5 : 0;
+            CHECK(rows_seen == expect, "%s: %d self-test rows, want %d", want, rows_seen, expect);
+        }
+    char policy[96];
+    rcl_conv_policy_string(d, policy, sizeof policy);
+    CHECK(!strcmp(policy, "fwd=auto,dx=auto,dw=auto"), "the self-test restores the policy: %s", policy);
     free(rows);
     CHECK(rcl_selftest_cached(d) == -1, "no verdict before one is stored");
     CHECK_OK(rcl_selftest_store(d, 0));

@@ -241,12 +241,12 @@ static void run_case(rcl_device *d, int depth, int widen, float dropout, int n, 
     rcl_model_free(m);
 }
 
-/* Two identical short runs end with bit-identical weights. */
-static void determinism(rcl_device *d) {
+/* Three SGD steps of a WRN-10-2 with dropout from a fixed seed; returns its weights (malloc'd). */
+static float *short_run(rcl_device *d, size_t *count) {
     rcl_wrn_config c = {10, 2, 1, 12, 12, 4, 0.3f, 1};
-    float *w[2] = {NULL, NULL};
+    float *w = NULL;
     size_t total = 0;
-    for (int run = 0; run < 2; run++) {
+    {
         rcl_model *m;
         CHECK_OK(rcl_model_create(d, &c, 8, &m));
         CHECK_OK(rcl_model_init(m, 7));
@@ -272,22 +272,51 @@ static void determinism(rcl_device *d) {
             CHECK_OK(rcl_model_backward(m, &dl, NULL));
             CHECK_OK(rcl_model_step(m, 0.05f, 0.9f, 5e-4f, 1));
         }
-        total = 0;
         for (int i = 0; i < rcl_model_param_count(m); i++)
             total += rcl_model_param(m, i)->value.n;
-        w[run] = malloc(total * sizeof(float));
+        w = malloc(total * sizeof(float));
         size_t off = 0;
         for (int i = 0; i < rcl_model_param_count(m); i++) {
             rcl_param *p = rcl_model_param(m, i);
-            rcl_tensor_download(&p->value, w[run] + off);
+            rcl_tensor_download(&p->value, w + off);
             off += p->value.n;
         }
         rcl_device_free(d, lab, 8 * sizeof(cl_int));
         rcl_tensor_release(&x), rcl_tensor_release(&probs), rcl_tensor_release(&dl), rcl_tensor_release(&loss);
         rcl_model_free(m);
     }
-    CHECK(memcmp(w[0], w[1], total * sizeof(float)) == 0, "two identical runs give bit-identical weights");
-    free(w[0]), free(w[1]);
+    *count = total;
+    return w;
+}
+
+/* Two identical short runs end with bit-identical weights. */
+static void determinism(rcl_device *d) {
+    size_t n0, n1;
+    float *w0 = short_run(d, &n0), *w1 = short_run(d, &n1);
+    CHECK(n0 == n1 && memcmp(w0, w1, n0 * sizeof(float)) == 0, "two identical runs give bit-identical weights");
+    free(w0), free(w1);
+}
+
+/* The same short training under each convolution algorithm ends within float tolerance of
+ * the reference path (im2col + GEMM): the algorithms sum in different orders, nothing more. */
+static void algorithms_agree(rcl_device *d) {
+    static const char *const policies[] = {"direct", "fwd=direct-12x8,dx=direct-12x8,dw=direct-4x3"};
+    size_t n_ref, n;
+    CHECK_OK(rcl_conv_set_policy(d, "gemm"));
+    float *ref = short_run(d, &n_ref);
+    double *refd = malloc(n_ref * sizeof(double));
+    rcl_to_double(ref, refd, n_ref);
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(rcl_conv_set_policy(d, policies[i]));
+        float *w = short_run(d, &n);
+        char what[96];
+        snprintf(what, sizeof what, "weights after 3 steps, %s vs gemm", policies[i]);
+        CHECK(n == n_ref, "%s: same size", what);
+        rcl_check_close(what, w, refd, n, 1e-5, 1e-6, 1e-3);
+        free(w);
+    }
+    CHECK_OK(rcl_conv_set_policy(d, "auto"));
+    free(ref), free(refd);
 }
 
 /* --freeze-trunk: a step changes fc only. */
@@ -373,10 +402,17 @@ static void structure(rcl_device *d) {
 int main(void) {
     rcl_device *d = rcl_test_device(0);
     structure(d);
-    run_case(d, 10, 1, 0.0f, 3, 3, 8);
-    run_case(d, 10, 2, 0.3f, 2, 1, 9);
-    run_case(d, 16, 1, 0.0f, 2, 3, 12); /* batch 1 with 2x2 maps makes BN ill-conditioned in float */
+    /* one step against the reference composed from the op references, under each algorithm */
+    static const char *const policies[] = {"gemm", "direct", "fwd=direct-12x8,dx=direct-12x8,dw=direct-4x3"};
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(rcl_conv_set_policy(d, policies[i]));
+        run_case(d, 10, 1, 0.0f, 3, 3, 8);
+        run_case(d, 10, 2, 0.3f, 2, 1, 9);
+        run_case(d, 16, 1, 0.0f, 2, 3, 12); /* batch 1 with 2x2 maps makes BN ill-conditioned in float */
+    }
+    CHECK_OK(rcl_conv_set_policy(d, "auto"));
     determinism(d);
+    algorithms_agree(d);
     frozen_trunk(d);
     rcl_device_close(d);
     return rcl_test_finish();

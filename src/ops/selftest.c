@@ -72,8 +72,19 @@ static void pair_free(pair *p) {
 
 static rcl_status fetch(pair *p) { return rcl_tensor_download(&p->t, p->f); }
 
-static rcl_status check_conv(st_ctx *c, int n, int cin, int h, int cout, int k, int stride, int pad) {
+/* One convolution with candidate algorithm `algo` forced for the passes it implements; only
+ * those passes are recorded, named "conv2d forward (direct-8x8)" and so on. */
+static rcl_status check_conv(st_ctx *c, int algo, int n, int cin, int h, int cout, int k, int stride,
+                             int pad) {
     rcl_conv_shape s = {n, cin, h, h, cout, k, k, stride, pad};
+    const char *name = rcl_conv_candidate_name(algo);
+    char policy[128];
+    int len = 0;
+    for (int p = 0; p < RCL_CONV_PASSES; p++)
+        if (rcl_conv_candidate_has_pass(algo, (rcl_conv_pass)p))
+            len += snprintf(policy + len, sizeof policy - (size_t)len, "%s%s=%s", len ? "," : "",
+                            rcl_conv_pass_name((rcl_conv_pass)p), name);
+    RCL_TRY(rcl_conv_set_policy(c->d, policy));
     int ho = rcl_conv_out_h(&s);
     pair x, w, y, dy, dx, dw;
     int xs[4] = {n, cin, h, h}, ws[4] = {cout, cin, k, k}, ys[4] = {n, cout, ho, ho};
@@ -87,11 +98,15 @@ static rcl_status check_conv(st_ctx *c, int n, int cin, int h, int cout, int k, 
         goto done;
     rcl_ref_conv2d_forward(&s, x.h, w.h, y.h);
     rcl_ref_conv2d_backward(&s, x.h, w.h, dy.h, dx.h, dw.h);
-    char shape[48];
+    char shape[48], op[48];
     snprintf(shape, sizeof shape, "%dx%dx%d k%d s%d -> %d", n, cin, h, k, stride, cout);
-    record(c, "conv2d forward", shape, y.f, y.h, y.t.n);
-    record(c, "conv2d backward dx", shape, dx.f, dx.h, dx.t.n);
-    record(c, "conv2d backward dw", shape, dw.f, dw.h, dw.t.n);
+    static const char *const parts[RCL_CONV_PASSES] = {"forward", "backward dx", "backward dw"};
+    pair *outs[RCL_CONV_PASSES] = {&y, &dx, &dw};
+    for (int p = 0; p < RCL_CONV_PASSES; p++)
+        if (rcl_conv_candidate_has_pass(algo, (rcl_conv_pass)p)) {
+            snprintf(op, sizeof op, "conv2d %s (%s)", parts[p], name);
+            record(c, op, shape, outs[p]->f, outs[p]->h, outs[p]->t.n);
+        }
 done:
     pair_free(&x), pair_free(&w), pair_free(&y), pair_free(&dy), pair_free(&dx), pair_free(&dw);
     return st;
@@ -266,10 +281,19 @@ done:
 rcl_status rcl_selftest_run(rcl_device *d, rcl_selftest_row **rows, int *count, int *failed) {
     st_ctx c = {d, NULL, 0, 0, 0, rcl_rng_seed(2019)};
     rcl_status s = RCL_OK;
-    if (!s) s = check_conv(&c, 2, 3, 9, 16, 3, 1, 1);
-    if (!s) s = check_conv(&c, 3, 16, 8, 32, 3, 2, 1);
-    if (!s) s = check_conv(&c, 2, 32, 8, 64, 1, 2, 0);
-    if (!s) s = check_conv(&c, 1, 160, 16, 160, 3, 1, 1);
+    /* every convolution algorithm on the shapes of a WRN: 3x3 stride 1 and 2, 1x1 shortcuts */
+    char policy[160];
+    rcl_conv_policy_string(d, policy, sizeof policy);
+    for (int a = 0; a < rcl_conv_candidate_count() && !s; a++) {
+        if (!s) s = check_conv(&c, a, 2, 3, 9, 16, 3, 1, 1);
+        if (!s) s = check_conv(&c, a, 3, 16, 8, 32, 3, 2, 1);
+        if (!s) s = check_conv(&c, a, 2, 32, 8, 64, 1, 2, 0);
+        if (!s) s = check_conv(&c, a, 2, 24, 7, 40, 1, 1, 0);
+        if (!s) s = check_conv(&c, a, 1, 160, 16, 160, 3, 1, 1);
+    }
+    rcl_status restored = rcl_conv_set_policy(d, policy);
+    if (!s)
+        s = restored;
     if (!s) s = check_bn(&c, 4, 16, 7);
     if (!s) s = check_bn(&c, 8, 64, 8);
     if (!s) s = check_head(&c, 5, 32, 8, 10);
