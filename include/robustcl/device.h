@@ -48,6 +48,11 @@ rcl_status rcl_device_open(const rcl_device_options *opt, rcl_device **out);
 void rcl_device_close(rcl_device *d);
 
 const rcl_device_info *rcl_device_get_info(const rcl_device *d);
+/* 1 when d gets the kernel variants written for GPUs (work-groups that reduce in local memory,
+ * many small work items) rather than those for CPUs (a work item is plain vector code, no
+ * barriers): d's type, unless ROBUSTCL_KERNEL_CLASS=gpu or cpu says otherwise (the tests run
+ * the GPU variants on PoCL and oclgrind that way). Read at device open. */
+int rcl_device_gpu_kernels(const rcl_device *d);
 cl_context rcl_device_context(const rcl_device *d);
 cl_command_queue rcl_device_queue(const rcl_device *d);
 cl_device_id rcl_device_id(const rcl_device *d);

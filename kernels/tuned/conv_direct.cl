@@ -240,11 +240,11 @@ static inline void dx_body(int ks, int pad, int stride, global const float *dyq,
             if (stride == 1) {
                 store_row8(acc[c][v][0], dr + x0, w - x0);
             } else {
-                float16 z = shuffle2(acc[c][v][0], acc[c][v][1],
-                                     (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15));
-                store_row8(z.lo, dr + x0, w - x0);
+                float8 e = acc[c][v][0], o = acc[c][v][1]; /* even and odd columns */
+                store_row8((float8)(e.s0, o.s0, e.s1, o.s1, e.s2, o.s2, e.s3, o.s3), dr + x0, w - x0);
                 if (x0 + 8 < w)
-                    store_row8(z.hi, dr + x0 + 8, w - x0 - 8);
+                    store_row8((float8)(e.s4, o.s4, e.s5, o.s5, e.s6, o.s6, e.s7, o.s7), dr + x0 + 8,
+                               w - x0 - 8);
             }
         }
     }

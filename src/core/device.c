@@ -248,6 +248,8 @@ rcl_status rcl_device_open(const rcl_device_options *opt, rcl_device **out) {
     d->platform = st.plat;
     d->id = st.dev;
     fill_info(st.plat, st.dev, st.pi, st.di, &d->info);
+    const char *kc = getenv("ROBUSTCL_KERNEL_CLASS");
+    d->gpu_kernels = kc && !strcmp(kc, "gpu") ? 1 : kc && !strcmp(kc, "cpu") ? 0 : d->info.is_gpu;
 
     cl_int e;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)st.plat, 0};
@@ -307,6 +309,7 @@ void rcl_device_close(rcl_device *d) {
 }
 
 const rcl_device_info *rcl_device_get_info(const rcl_device *d) { return &d->info; }
+int rcl_device_gpu_kernels(const rcl_device *d) { return d->gpu_kernels; }
 cl_context rcl_device_context(const rcl_device *d) { return d->ctx; }
 cl_command_queue rcl_device_queue(const rcl_device *d) { return d->queue; }
 cl_device_id rcl_device_id(const rcl_device *d) { return d->id; }

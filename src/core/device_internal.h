@@ -37,6 +37,7 @@ struct rcl_device {
     void *ext[RCL_DEVICE_EXT_SLOTS];
     void (*ext_free[RCL_DEVICE_EXT_SLOTS])(void *);
     rcl_device_options opt;
+    int gpu_kernels; /* rcl_device_gpu_kernels */
     size_t mem_in_use, mem_peak;
     char gemm_source[24], gemm_params[512];
     cl_mem ws[RCL_WORKSPACE_SLOTS];

@@ -86,12 +86,16 @@ static rcl_status gather_source(source_filter want, const void *ctx, char **out)
     return RCL_OK;
 }
 
+/* ROBUSTCL_CL_OPTIONS adds build options of the user's (diagnostics: CI builds with
+ * -cl-opt-disable under oclgrind, whose value tracking stops at LLVM's optimised `freeze`). */
 static void build_options(const rcl_device *d, const char *defines, char *out, size_t cap) {
     int major = 1, minor = 1;
     sscanf(d->info.c_version, "OpenCL C %d.%d", &major, &minor);
+    const char *extra = getenv("ROBUSTCL_CL_OPTIONS");
     /* Our kernels are OpenCL C 1.2 at most; ask for that when the device has it. */
-    snprintf(out, cap, "-cl-std=CL%s%s%s", (major > 1 || minor >= 2) ? "1.2" : "1.1",
-             defines && *defines ? " " : "", defines ? defines : "");
+    snprintf(out, cap, "-cl-std=CL%s%s%s%s%s", (major > 1 || minor >= 2) ? "1.2" : "1.1",
+             defines && *defines ? " " : "", defines ? defines : "", extra && *extra ? " " : "",
+             extra && *extra ? extra : "");
 }
 
 static int try_cached(rcl_device *d, const char *path, uint64_t key, const char *opts,

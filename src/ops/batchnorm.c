@@ -5,10 +5,10 @@
 
 #include "op_check.h"
 
-/* How a work item walks its channel: contiguous runs on CPUs (each work item's loop
- * runs to completion before the next starts, so strided access would thrash the
- * cache), strided on GPUs (coalesced loads). Fixed per device: still deterministic. */
-static int chunked(rcl_device *d) { return !rcl_device_get_info(d)->is_gpu; }
+/* CPU kernel variants (rcl_device_gpu_kernels 0): one work item per channel (bn_*_rows); the
+ * group kernels' walk over a channel is then contiguous runs per work item (the sync and
+ * eval-backward paths), strided on GPUs (coalesced loads). Fixed per device: deterministic. */
+static int chunked(rcl_device *d) { return !rcl_device_gpu_kernels(d); }
 
 static rcl_status vec(const rcl_tensor *t, const char *what, int c) {
     if (!t || !t->buf)

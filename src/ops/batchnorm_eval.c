@@ -41,7 +41,7 @@ rcl_status rcl_batchnorm_backward_eval(rcl_device *d, int relu, const rcl_tensor
         return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm eval backward dx: must not alias x or y");
     /* CPUs: whole planes per work item (contiguous); GPUs: strided elements (coalesced). */
     const rcl_device_info *info = rcl_device_get_info(d);
-    int chunked = !info->is_gpu;
+    int chunked = !rcl_device_gpu_kernels(d);
     size_t need = chunked ? (size_t)n : (size_t)n * (size_t)hw, l = 1;
     while (l < 256 && l < need && l * 2 <= info->max_work_group)
         l *= 2;

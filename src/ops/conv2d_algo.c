@@ -62,7 +62,7 @@ int rcl_conv_candidate_has_pass(int i, rcl_conv_pass p) {
 
 static rcl_conv_tiles tiles_for(const rcl_device *d, int i) {
     rcl_conv_tiles t = candidates[i].tiles;
-    t.local = rcl_device_get_info(d)->is_gpu ? 64 : 1;
+    t.local = rcl_device_gpu_kernels(d) ? 64 : 1;
     return t;
 }
 
@@ -232,6 +232,8 @@ static rcl_status get_state(rcl_device *d, conv_state **out) {
         key = rcl_fnv1a(key, inf->name, strlen(inf->name) + 1);
         key = rcl_fnv1a(key, inf->driver_version, strlen(inf->driver_version) + 1);
         key = rcl_fnv1a(key, inf->platform_version, strlen(inf->platform_version) + 1);
+        int gpu = rcl_device_gpu_kernels(d); /* the kernel variants measured */
+        key = rcl_fnv1a(key, &gpu, sizeof gpu);
         snprintf(st->path, sizeof st->path, "%s/conv-algos-%016llx.txt", dir, (unsigned long long)key);
         load_file(st);
     }

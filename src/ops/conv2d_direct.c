@@ -54,7 +54,7 @@ static int dw_slices(const rcl_device *d, const rcl_conv_shape *s, const conv_di
                      const rcl_conv_tiles *t) {
     const rcl_device_info *inf = rcl_device_get_info(d);
     long groups = ceil_div(ceil_div(s->c_out, t->dcob), t->dgroup);
-    long target = (long)(inf->compute_units ? inf->compute_units : 1) * (inf->is_gpu ? 256 : 32);
+    long target = (long)(inf->compute_units ? inf->compute_units : 1) * (rcl_device_gpu_kernels(d) ? 256 : 32);
     long slices = (target + groups - 1) / groups;
     long rows = (long)s->n * g->ho;
     if (slices > rows / dw_chunk(g))
