@@ -52,6 +52,7 @@ static void test_program_cache(void) {
     char dir[512], file[1024] = "";
     snprintf(dir, sizeof dir, "%s/cache", rcl_test_tmpdir());
     setenv("ROBUSTCL_CACHE_DIR", dir, 1);
+    setenv("ROBUSTCL_BINARY_CACHE", "1", 1); /* also on PoCL, which otherwise caches by itself */
     rcl_device *d = rcl_test_device(0);
     rcl_device_close(d);
     CHECK(count_cache_files(dir, file, sizeof file) == 1, "one cache entry written in %s", dir);
@@ -93,6 +94,12 @@ static void test_program_cache(void) {
     rcl_device_close(d);
     CHECK(count_cache_files(dir2, f2, sizeof f2) == 0, "ROBUSTCL_CACHE=0 writes no entry");
     unsetenv("ROBUSTCL_CACHE");
+    /* ROBUSTCL_BINARY_CACHE=0 neither */
+    setenv("ROBUSTCL_BINARY_CACHE", "0", 1);
+    d = rcl_test_device(0);
+    rcl_device_close(d);
+    CHECK(count_cache_files(dir2, f2, sizeof f2) == 0, "ROBUSTCL_BINARY_CACHE=0 writes no entry");
+    unsetenv("ROBUSTCL_BINARY_CACHE");
 }
 
 static void test_build_failure(void) {

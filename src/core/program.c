@@ -159,6 +159,18 @@ static int inject_build(void) {
     return v && strcmp(v, "build") == 0;
 }
 
+/* PoCL keeps its own cache of compiled kernels (POCL_CACHE_DIR), specialised per work-group
+ * size, and compiles a kernel when it is first launched. Asking it for a program binary
+ * instead compiles every kernel of the program generically first: 12 s for the main program
+ * on a 2-core machine, most of it for kernels a run never launches. So on PoCL the binary
+ * cache is left to PoCL, unless ROBUSTCL_BINARY_CACHE=1 (=0 turns it off everywhere). */
+static int driver_caches_kernels(const rcl_device *d) {
+    const char *v = getenv("ROBUSTCL_BINARY_CACHE");
+    if (v && *v)
+        return strcmp(v, "0") == 0;
+    return strstr(d->info.platform_name, "Portable Computing Language") != NULL;
+}
+
 /* Builds src with `defines` for d into *out, through the binary cache (`what` names it in
  * the progress notice). Takes src. */
 static rcl_status build_cached(rcl_device *d, const char *what, char *src, const char *defines,
@@ -174,7 +186,7 @@ static rcl_status build_cached(rcl_device *d, const char *what, char *src, const
     key = rcl_fnv1a(key, d->info.platform_version, strlen(d->info.platform_version) + 1);
 
     char dir[4096], path[4200];
-    int cache = rcl_cache_dir(dir, sizeof dir);
+    int cache = !driver_caches_kernels(d) && rcl_cache_dir(dir, sizeof dir);
     if (inject_build())
         cache = 0; /* the injected fault is in the build below */
     if (cache) {

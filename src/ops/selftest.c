@@ -72,8 +72,9 @@ static void pair_free(pair *p) {
 
 static rcl_status fetch(pair *p) { return rcl_tensor_download(&p->t, p->f); }
 
-/* One convolution with candidate algorithm `algo` forced for the passes it implements; only
- * those passes are recorded, named "conv2d forward (direct-8x8)" and so on. */
+/* One convolution with candidate algorithm `algo` forced for the passes it implements (gemm,
+ * already checked, for the others: nothing is measured here); only algo's passes are
+ * recorded, named "conv2d forward (direct-8x8)" and so on. */
 static rcl_status check_conv(st_ctx *c, int algo, int n, int cin, int h, int cout, int k, int stride,
                              int pad) {
     rcl_conv_shape s = {n, cin, h, h, cout, k, k, stride, pad};
@@ -81,9 +82,9 @@ static rcl_status check_conv(st_ctx *c, int algo, int n, int cin, int h, int cou
     char policy[128];
     int len = 0;
     for (int p = 0; p < RCL_CONV_PASSES; p++)
-        if (rcl_conv_candidate_has_pass(algo, (rcl_conv_pass)p))
-            len += snprintf(policy + len, sizeof policy - (size_t)len, "%s%s=%s", len ? "," : "",
-                            rcl_conv_pass_name((rcl_conv_pass)p), name);
+        len += snprintf(policy + len, sizeof policy - (size_t)len, "%s%s=%s", p ? "," : "",
+                        rcl_conv_pass_name((rcl_conv_pass)p),
+                        rcl_conv_candidate_has_pass(algo, (rcl_conv_pass)p) ? name : "gemm");
     RCL_TRY(rcl_conv_set_policy(c->d, policy));
     int ho = rcl_conv_out_h(&s);
     pair x, w, y, dy, dx, dw;
@@ -285,6 +286,9 @@ rcl_status rcl_selftest_run(rcl_device *d, rcl_selftest_row **rows, int *count, 
     char policy[160];
     rcl_conv_policy_string(d, policy, sizeof policy);
     for (int a = 0; a < rcl_conv_candidate_count() && !s; a++) {
+        rcl_device_notice(d, "self-test: convolutions with %s%s", rcl_conv_candidate_name(a),
+                          a ? "" : " (im2col + CLBlast: its first GEMMs compile its kernels, a "
+                                   "minute or two on a CPU device)");
         if (!s) s = check_conv(&c, a, 2, 3, 9, 16, 3, 1, 1);
         if (!s) s = check_conv(&c, a, 3, 16, 8, 32, 3, 2, 1);
         if (!s) s = check_conv(&c, a, 2, 32, 8, 64, 1, 2, 0);
