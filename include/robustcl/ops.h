@@ -43,9 +43,14 @@ typedef enum { RCL_CONV_FWD = 0, RCL_CONV_DX = 1, RCL_CONV_DW = 2 } rcl_conv_pas
 #define RCL_CONV_PASSES 3
 #define RCL_CONV_CANDIDATES 5
 rcl_status rcl_conv_set_policy(rcl_device *d, const char *spec);
+/* RCL_OK when spec is a valid policy (else the error names what is wrong). */
+rcl_status rcl_conv_policy_check(const char *spec);
 /* "fwd=auto,dx=direct-8x8,dw=auto": the policy in force (provenance). Returns snprintf's count. */
 int rcl_conv_policy_string(rcl_device *d, char *out, size_t cap);
 const char *rcl_conv_pass_name(rcl_conv_pass p); /* "fwd", "dx", "dw" */
+/* Provenance: the policy and how many passes each algorithm ran so far on d, e.g.
+ * "fwd=auto,dx=auto,dw=auto; runs: direct-8x8 812, direct-2x6 406". */
+int rcl_conv_summary(rcl_device *d, char *out, size_t cap);
 int rcl_conv_candidate_count(void);
 const char *rcl_conv_candidate_name(int i);
 int rcl_conv_candidate_has_pass(int i, rcl_conv_pass p);
@@ -61,6 +66,11 @@ rcl_status rcl_conv_measure(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pas
 rcl_status rcl_conv_choice_for(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
                                const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out,
                                const char **name);
+/* Forgets the stored choice for pass p of s (its batch bucket) and measures it again, as auto
+ * does the first time (robustcl tune). */
+rcl_status rcl_conv_rechoose(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
+                             const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out,
+                             const char **name);
 /* The choices auto made or loaded on d (shape as first measured, chosen index, times). */
 typedef struct rcl_conv_choice {
     rcl_conv_pass pass;

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,19 @@ int rcl_args_double(rcl_args *a, double lo, double hi, double *out) {
 int rcl_args_unknown(rcl_args *a) {
     a->bad = 1;
     return rcl_cli_usage(a->cmd, "unknown argument '%s'", a->argv[a->i]);
+}
+
+int rcl_args_conv_algo(rcl_args *a) {
+    const char *v = rcl_args_str(a);
+    if (!v)
+        return 0;
+    if (rcl_conv_policy_check(v) != RCL_OK) {
+        rcl_cli_usage(a->cmd, "--conv-algo: %s", rcl_last_error());
+        a->bad = 1;
+        return 0;
+    }
+    setenv("ROBUSTCL_CONV_ALGO", v, 1);
+    return 1;
 }
 
 rcl_status rcl_cli_open_device(const char *selector, int profile, rcl_device **out) {

@@ -18,18 +18,30 @@ typedef struct {
     double chosen_ms[RCL_CONV_PASSES], peer_ms[RCL_CONV_PASSES];
 } conv_row;
 
-/* Distinct shapes of the net's convolutions, in forward order, with their counts. */
-static int distinct_convs(const rcl_conv_shape *all, int n, conv_row *rows) {
-    int count = 0;
-    for (int i = 0; i < n; i++) {
+int rcl_bench_wrn_convs(rcl_device *d, const rcl_wrn_config *cfg, int n, rcl_conv_shape *out,
+                        int *uses, int cap) {
+    rcl_model *m;
+    /* the model only lists its convolutions: batch 1 keeps its activations small */
+    if (rcl_model_create(d, cfg, 1, &m) != RCL_OK)
+        return -1;
+    rcl_conv_shape all[MAX_CONVS];
+    int nall = rcl_model_conv_shapes(m, n, all, MAX_CONVS), count = 0;
+    rcl_model_free(m);
+    if (nall > MAX_CONVS) {
+        rcl_fail(RCL_ERR_INVALID_ARG, "more than %d convolutions in the net", MAX_CONVS);
+        return -1;
+    }
+    for (int i = 0; i < nall; i++) {
         int j = 0;
-        while (j < count && memcmp(&rows[j].s, &all[i], sizeof all[i]) != 0)
+        while (j < count && memcmp(&out[j], &all[i], sizeof all[i]) != 0)
             j++;
         if (j == count) {
-            memset(&rows[count], 0, sizeof rows[count]);
-            rows[count++].s = all[i];
+            if (count == cap)
+                continue;
+            out[count] = all[i];
+            uses[count++] = 0;
         }
-        rows[j].uses++;
+        uses[j]++;
     }
     return count;
 }
@@ -49,9 +61,12 @@ static rcl_status fill_random(rcl_tensor *t, rcl_rng *r) {
     return s;
 }
 
-/* Times every candidate of every pass of one convolution and asks the policy's choice. */
-static rcl_status measure_row(rcl_device *d, conv_row *row, int repeat, rcl_rng *r) {
-    const rcl_conv_shape *s = &row->s;
+/* Times every candidate of every pass of one convolution, then asks the policy's choice
+ * (rechoose: measures that anew, replacing the stored one). */
+rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repeat, int rechoose,
+                                double ms[RCL_CONV_PASSES][RCL_CONV_CANDIDATES],
+                                const char *chosen[RCL_CONV_PASSES]) {
+    rcl_rng rr = rcl_rng_seed(1), *r = &rr;
     int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s);
     rcl_tensor x = {0}, w = {0}, y = {0}, dy = {0}, dx = {0}, dw = {0};
     rcl_status st;
@@ -65,11 +80,9 @@ static rcl_status measure_row(rcl_device *d, conv_row *row, int repeat, rcl_rng 
         const rcl_tensor *a[RCL_CONV_PASSES] = {&x, &w, &x}, *b[RCL_CONV_PASSES] = {&w, &dy, &dy};
         rcl_tensor *out[RCL_CONV_PASSES] = {&y, &dx, &dw};
         for (int p = 0; p < RCL_CONV_PASSES && !st; p++) {
-            if (!(st = rcl_conv_measure(d, s, p, a[p], b[p], out[p], repeat, row->ms[p])))
-                st = rcl_conv_choice_for(d, s, p, a[p], b[p], out[p], &row->chosen[p]);
-            for (int i = 0; !st && i < RCL_CONV_CANDIDATES; i++)
-                if (!strcmp(rcl_conv_candidate_name(i), row->chosen[p]))
-                    row->chosen_ms[p] = row->ms[p][i];
+            if (!(st = rcl_conv_measure(d, s, p, a[p], b[p], out[p], repeat, ms[p])))
+                st = rechoose ? rcl_conv_rechoose(d, s, p, a[p], b[p], out[p], &chosen[p])
+                              : rcl_conv_choice_for(d, s, p, a[p], b[p], out[p], &chosen[p]);
         }
     }
     rcl_tensor_release(&x), rcl_tensor_release(&w), rcl_tensor_release(&y);
@@ -197,23 +210,24 @@ rcl_status rcl_bench_conv(rcl_device *d, const rcl_bench_conv_cfg *b, rcl_json_w
     rcl_wrn_config cfg = {0};
     RCL_TRY(rcl_wrn_parse_arch(b->arch, &cfg));
     cfg.in_c = b->c, cfg.in_h = b->h, cfg.in_w = b->w, cfg.num_classes = b->classes, cfg.fc_bias = 1;
-    rcl_model *m;
-    /* the model only lists its convolutions: batch 1 keeps its activations small */
-    RCL_TRY(rcl_model_create(d, &cfg, 1, &m));
-    rcl_conv_shape all[MAX_CONVS];
-    int nall = rcl_model_conv_shapes(m, b->batch, all, MAX_CONVS);
-    rcl_model_free(m);
-    if (nall > MAX_CONVS)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "bench conv: %s has more than %d convolutions", b->arch,
-                        MAX_CONVS);
-    conv_row *rows = calloc(MAX_CONVS, sizeof *rows);
+    rcl_conv_shape shapes[MAX_CONVS];
+    int uses[MAX_CONVS];
+    int n = rcl_bench_wrn_convs(d, &cfg, b->batch, shapes, uses, MAX_CONVS);
+    if (n < 0)
+        return RCL_ERR_INVALID_ARG;
+    conv_row *rows = calloc((size_t)n + 1, sizeof *rows);
     if (!rows)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
-    int n = distinct_convs(all, nall, rows);
-    rcl_rng r = rcl_rng_seed(1);
     rcl_status s = RCL_OK;
-    for (int i = 0; i < n && !s; i++)
-        s = measure_row(d, &rows[i], b->repeat, &r);
+    for (int i = 0; i < n && !s; i++) {
+        rows[i].s = shapes[i];
+        rows[i].uses = uses[i];
+        s = rcl_bench_conv_shape(d, &rows[i].s, b->repeat, 0, rows[i].ms, rows[i].chosen);
+        for (int p = 0; !s && p < RCL_CONV_PASSES; p++)
+            for (int c = 0; c < RCL_CONV_CANDIDATES; c++)
+                if (!strcmp(rcl_conv_candidate_name(c), rows[i].chosen[p]))
+                    rows[i].chosen_ms[p] = rows[i].ms[p][c];
+    }
     rcl_json *peer = NULL;
     char why[512] = "";
     if (!s) {

@@ -18,5 +18,13 @@ typedef struct rcl_bench_conv_cfg {
     const char *script, *peer_device;
 } rcl_bench_conv_cfg;
 rcl_status rcl_bench_conv(rcl_device *d, const rcl_bench_conv_cfg *b, rcl_json_writer *jw);
+/* One convolution: every candidate's time per pass (best of repeat; -1: not applicable) and
+ * the algorithm the policy runs (rechoose: measured anew and stored, as robustcl tune does). */
+rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repeat, int rechoose,
+                                double ms[RCL_CONV_PASSES][RCL_CONV_CANDIDATES],
+                                const char *chosen[RCL_CONV_PASSES]);
+/* The distinct convolutions of a WRN at batch n, with how often the net uses each. */
+int rcl_bench_wrn_convs(rcl_device *d, const rcl_wrn_config *cfg, int n, rcl_conv_shape *out,
+                        int *uses, int cap);
 
 #endif

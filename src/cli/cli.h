@@ -37,6 +37,13 @@ int rcl_args_int(rcl_args *a, long lo, long hi, int *out);
 int rcl_args_double(rcl_args *a, double lo, double hi, double *out);
 int rcl_args_unknown(rcl_args *a);            /* prints the usage error, returns 2 */
 
+/* --conv-algo SPEC: checks the policy and puts it in $ROBUSTCL_CONV_ALGO for every device the
+ * command opens (1 taken, 0 usage error printed). */
+int rcl_args_conv_algo(rcl_args *a);
+#define RCL_CONV_ALGO_HELP                                                                        \
+    "  --conv-algo SPEC     convolution algorithms: auto (default: measured per shape, cached),\n" \
+    "                       gemm, direct, or fwd=NAME,dx=NAME,dw=NAME (docs/convolution.md)\n"
+
 /* Opens the device named by --device (or the default) for a command. */
 rcl_status rcl_cli_open_device(const char *selector, int profile, rcl_device **out);
 /* Refuses a device whose self-test failed (runs the self-test when unknown) unless force. */

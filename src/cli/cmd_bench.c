@@ -42,8 +42,7 @@ static void help(void) {
            "      when max|diff| > tolerance x max|reference|.\n"
            "loader: images/s of the input pipeline alone (one epoch of --data with crop, flip and\n"
            "      normalisation on its background thread): it must far outrun bench step.\n"
-           "--conv-algo SPEC: the convolution algorithm policy (gemm, direct, auto,\n"
-           "      fwd=NAME,dx=NAME,dw=NAME; default $ROBUSTCL_CONV_ALGO or auto: see docs/convolution.md).\n"
+           RCL_CONV_ALGO_HELP
            "--peer-script: default bench/peer_pytorch.py (run from the source tree); the interpreter\n"
            "      is $ROBUSTCL_PYTHON, default /usr/bin/python3 (Debian's, with python3-torch).\n");
 }
@@ -411,7 +410,6 @@ int rcl_cmd_bench(int argc, char **argv) {
     double tol = 1e-4;
     step_cfg b = {"wrn-16-4", 128, 0, 0, 0, 10, 3};
     int repeat = 3, peer = 0, peer_threads = 2;
-    const char *conv_algo = NULL;
     if (strcmp(what, "gemm") && strcmp(what, "step") && strcmp(what, "conv") && strcmp(what, "logits") &&
         strcmp(what, "loader"))
         return rcl_cli_usage("bench", "unknown benchmark '%s' (gemm, step, conv, logits or loader)", what);
@@ -438,7 +436,7 @@ int rcl_cmd_bench(int argc, char **argv) {
         else if (rcl_args_is(&a, "--reference")) reference = rcl_args_str(&a);
         else if (rcl_args_is(&a, "--tolerance")) rcl_args_double(&a, 0, 1, &tol);
         else if (rcl_args_is(&a, "--data")) data = rcl_args_str(&a);
-        else if (rcl_args_is(&a, "--conv-algo")) conv_algo = rcl_args_str(&a);
+        else if (rcl_args_is(&a, "--conv-algo")) rcl_args_conv_algo(&a);
         else return rcl_args_unknown(&a);
     }
     if (a.bad)
@@ -471,10 +469,7 @@ int rcl_cmd_bench(int argc, char **argv) {
     rcl_device *d;
     if (rcl_cli_open_device(dev, !strcmp(what, "step"), &d) != RCL_OK)
         return rcl_cli_error();
-    if (conv_algo && rcl_conv_set_policy(d, conv_algo) != RCL_OK) {
-        rcl_device_close(d);
-        return rcl_cli_usage("bench", "--conv-algo: %s", rcl_last_error());
-    }
+
     if (json_path && !(json = fopen(json_path, "w"))) {
         rcl_device_close(d);
         rcl_fail(RCL_ERR_IO, "%s: cannot create", json_path);

@@ -22,6 +22,7 @@ static void help(void) {
            "  --dump-logits FILE   raw logits: little-endian float32 [N, classes], row i = image i\n"
            "  --device SEL         P:D or a name substring\n"
            "  --force              evaluate even on a device whose self-test failed\n"
+           RCL_CONV_ALGO_HELP
            "  --normalize N        input normalisation: half | cifar | M1,M2,M3/S1,S2,S3 (default: the one stored\n"
            "                       in the checkpoint; 0.5/0.5 for checkpoints without it); one that differs from\n"
            "                       the checkpoint's is used, with a warning on stderr\n\n"
@@ -215,6 +216,7 @@ int rcl_cmd_eval(int argc, char **argv) {
         else if (rcl_args_is(&a, "--device")) dev = rcl_args_str(&a);
         else if (rcl_args_is(&a, "--batch")) rcl_args_int(&a, 1, 65536, &batch);
         else if (rcl_args_is(&a, "--force")) force = 1;
+        else if (rcl_args_is(&a, "--conv-algo")) rcl_args_conv_algo(&a);
         else if (rcl_args_is(&a, "--ood")) {
             const char *v = rcl_args_str(&a);
             if (v)

@@ -44,6 +44,7 @@ static void help(void) {
            "  --device SEL         P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)\n"
            "  --force              train even on a device whose self-test failed\n"
            "  --max-device-mem MiB refuse device allocations beyond this (clear error instead of an overcommit)\n"
+           RCL_CONV_ALGO_HELP
            "  --bn-split K         ghost batch norm: statistics per sub-batch of batch/K images (K devices' BN in\n"
            "                       one process; the paper's 2-GPU adversarial pre-training is --bn-split 2)\n\n"
            "Data parallel (MPI; `mpirun -np N robustcl train ...`, or `srun robustcl train ...` with Slurm's PMIx):\n"

@@ -1,14 +1,17 @@
-/* robustcl tune: CLBlast GEMM parameters searched on the GEMMs a WRN training step runs. */
+/* robustcl tune: CLBlast GEMM parameters searched on the GEMMs a WRN training step runs, then
+ * the convolution algorithms of that WRN measured anew on the device (docs/convolution.md). */
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_peer.h"
 #include "cli.h"
 
 #define MAX_SHAPES 256
 
 static void help(void) {
     printf("usage: robustcl tune [--device SEL] [--arch wrn-16-4] [--input 32x32x3] [--batch 32]\n"
-           "                     [--classes 10] [--budget-seconds 300] [--seed 1] [--json FILE]\n\n"
+           "                     [--classes 10] [--budget-seconds 300] [--seed 1] [--conv-only]\n"
+           "                     [--json FILE]\n\n"
            "Records the GEMMs of one training step (forward and backward) of the WRN, then searches\n"
            "CLBlast's parameters (Xgemm, XgemmDirect, and the direct/indirect switch point) at random\n"
            "within CLBlast's constraints for the least total GEMM time, checking every candidate's\n"
@@ -16,7 +19,12 @@ static void help(void) {
            "set is always measured). The best set is stored per device and driver in the cache\n"
            "directory and applied whenever the device is opened (not in tests, which pin their\n"
            "parameters); provenance then says \"tuned\". Delete the file to go back.\n"
-           "A smaller --batch tunes faster; the shapes keep their channel counts.\n");
+           "A smaller --batch tunes faster; the shapes keep their channel counts.\n\n"
+           "Then every convolution of the WRN at --batch is measured again under every algorithm\n"
+           "(im2col + GEMM with the parameters now in force, and each direct kernel; best of 3)\n"
+           "and the fastest per pass replaces the stored choice (the choices of other shapes and\n"
+           "batch sizes stay). The table shows each pass's time per algorithm in ms ('-': does not\n"
+           "handle the shape) and the choice. --conv-only skips the GEMM search.\n");
 }
 
 static rcl_status record_step(rcl_device *d, const char *arch, int batch, int c, int h, int w,
@@ -33,16 +41,55 @@ static rcl_status record_step(rcl_device *d, const char *arch, int batch, int c,
     if (!(s = rcl_model_init(m, 1)) && !(s = rcl_tensor_create(d, &x, "input", 4, batch, c, h, w)) &&
         !(s = rcl_tensor_create(d, &dlog, "dlogits", 2, batch, classes)) &&
         !(s = rcl_tensor_fill(&x, 0.5f)) && !(s = rcl_tensor_fill(&dlog, 0.01f))) {
-        rcl_gemm_record(d, shapes, MAX_SHAPES, n);
-        if (!(s = rcl_model_forward(m, &x, 1, &logits)))
+        /* the GEMMs of the im2col path: the convolutions' fallback and candidate */
+        if (!(s = rcl_conv_set_policy(d, "gemm")))
+            rcl_gemm_record(d, shapes, MAX_SHAPES, n);
+        if (!s && !(s = rcl_model_forward(m, &x, 1, &logits)))
             s = rcl_model_backward(m, &dlog, NULL);
         rcl_gemm_record(d, NULL, 0, NULL);
+        rcl_status ps = rcl_conv_set_policy(d, "auto");
+        if (!s)
+            s = ps;
         if (!s)
             s = rcl_device_finish(d);
     }
     rcl_tensor_release(&x), rcl_tensor_release(&dlog);
     rcl_model_free(m);
     return s;
+}
+
+/* Measures every convolution of the net again and stores the choices; prints them. */
+static rcl_status tune_convs(rcl_device *d, const char *arch, int batch, int c, int h, int w,
+                             int classes) {
+    rcl_wrn_config cfg = {0};
+    RCL_TRY(rcl_wrn_parse_arch(arch, &cfg));
+    cfg.in_c = c, cfg.in_h = h, cfg.in_w = w, cfg.num_classes = classes, cfg.fc_bias = 1;
+    rcl_conv_shape shapes[MAX_SHAPES];
+    int uses[MAX_SHAPES];
+    int n = rcl_bench_wrn_convs(d, &cfg, batch, shapes, uses, MAX_SHAPES);
+    if (n < 0)
+        return RCL_ERR_INVALID_ARG;
+    printf("convolution algorithms, ms per pass (best of 3):\n%-27s %4s", "conv (n c_in->c_out hxw kxk/s)",
+           "pass");
+    for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
+        printf(" %11s", rcl_conv_candidate_name(i));
+    printf("  chosen\n");
+    for (int i = 0; i < n; i++) {
+        double ms[RCL_CONV_PASSES][RCL_CONV_CANDIDATES];
+        const char *chosen[RCL_CONV_PASSES];
+        RCL_TRY(rcl_bench_conv_shape(d, &shapes[i], 3, 1, ms, chosen));
+        const rcl_conv_shape *s = &shapes[i];
+        char name[64];
+        snprintf(name, sizeof name, "%d %d->%d %dx%d %dx%d/%d", s->n, s->c_in, s->c_out, s->h, s->w,
+                 s->kh, s->kw, s->stride);
+        for (int p = 0; p < RCL_CONV_PASSES; p++) {
+            printf("%-27s %4s", p ? "" : name, rcl_conv_pass_name(p));
+            for (int k = 0; k < RCL_CONV_CANDIDATES; k++)
+                ms[p][k] >= 0 ? printf(" %11.2f", ms[p][k]) : printf(" %11s", "-");
+            printf("  %s\n", chosen[p]);
+        }
+    }
+    return RCL_OK;
 }
 
 static void progress(const rcl_gemm_tune_result *r, void *ctx) {
@@ -54,7 +101,7 @@ static void progress(const rcl_gemm_tune_result *r, void *ctx) {
 
 int rcl_cmd_tune(int argc, char **argv) {
     const char *dev = NULL, *json_path = NULL, *arch = "wrn-16-4", *input = "32x32x3";
-    int batch = 32, classes = 10, seed = 1;
+    int batch = 32, classes = 10, seed = 1, conv_only = 0;
     double budget = 300;
     rcl_args a;
     rcl_args_init(&a, "tune", argc, argv);
@@ -70,6 +117,7 @@ int rcl_cmd_tune(int argc, char **argv) {
         else if (rcl_args_is(&a, "--classes")) rcl_args_int(&a, 2, 100000, &classes);
         else if (rcl_args_is(&a, "--seed")) rcl_args_int(&a, 0, 1 << 30, &seed);
         else if (rcl_args_is(&a, "--budget-seconds")) rcl_args_double(&a, 0, 1e6, &budget);
+        else if (rcl_args_is(&a, "--conv-only")) conv_only = 1;
         else return rcl_args_unknown(&a);
     }
     if (a.bad)
@@ -83,7 +131,13 @@ int rcl_cmd_tune(int argc, char **argv) {
     static rcl_gemm_shape shapes[MAX_SHAPES];
     int n = 0;
     rcl_gemm_tune_result r;
+    memset(&r, 0, sizeof r);
     char path[4200] = "";
+    if (conv_only) {
+        rcl_status cs = tune_convs(d, arch, batch, c, h, w, classes);
+        rcl_device_close(d);
+        return cs == RCL_OK ? 0 : rcl_cli_error();
+    }
     rcl_status s = record_step(d, arch, batch, c, h, w, classes, shapes, &n);
     if (!s) {
         printf("%s %dx%dx%d batch %d on %s: %d GEMM shapes; start: %s\n", arch, h, w, c, batch,
@@ -105,6 +159,7 @@ int rcl_cmd_tune(int argc, char **argv) {
             printf("stored %s\n  %s\n", path, rcl_gemm_params_string(d));
         else
             printf("nothing beat the starting set; nothing stored\n");
+        s = tune_convs(d, arch, batch, c, h, w, classes);
     }
     FILE *json = NULL;
     if (!s && json_path && !(json = fopen(json_path, "w")))

@@ -42,6 +42,7 @@ int rcl_run_option(rcl_run_options *o, rcl_args *a) {
     if (rcl_args_is(a, "--batch")) return rcl_args_int(a, 1, 65536, &o->batch);
     if (rcl_args_is(a, "--seed")) return rcl_args_int(a, 0, 2147483647, &o->seed);
     if (rcl_args_is(a, "--keep")) return rcl_args_int(a, 0, 1000, &o->keep);
+    if (rcl_args_is(a, "--conv-algo")) return rcl_args_conv_algo(a);
     if (rcl_args_is(a, "--max-device-mem")) return rcl_args_int(a, 1, 1 << 24, &o->max_device_mem_mib);
     if (rcl_args_is(a, "--bn-split")) return rcl_args_int(a, 1, 1024, &o->bn_split);
     if (rcl_args_is(a, "--sync-bn")) return (o->sync_bn = 1) == 1;

@@ -43,6 +43,7 @@ typedef struct conv_state {
     int forced[RCL_CONV_PASSES]; /* candidate index, or -1: auto */
     rcl_conv_choice *items;
     int n, cap;
+    long runs[RCL_CONV_CANDIDATES]; /* passes run per candidate (provenance) */
     char path[4200]; /* cache file, "" without a cache */
 } conv_state;
 
@@ -294,6 +295,11 @@ static rcl_status parse_policy(const char *spec, int forced[RCL_CONV_PASSES]) {
     return RCL_OK;
 }
 
+rcl_status rcl_conv_policy_check(const char *spec) {
+    int forced[RCL_CONV_PASSES];
+    return parse_policy(spec && *spec ? spec : "auto", forced);
+}
+
 rcl_status rcl_conv_set_policy(rcl_device *d, const char *spec) {
     conv_state *st;
     RCL_TRY(get_state(d, &st));
@@ -426,7 +432,18 @@ rcl_status rcl_conv_run(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
                         const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out) {
     int chosen, measured;
     RCL_TRY(pick(d, s, p, a, b, out, &chosen, &measured));
+    ((conv_state *)rcl_device_ext(d, EXT_SLOT))->runs[chosen]++;
     return run_candidate(d, chosen, s, p, a, b, out);
+}
+
+int rcl_conv_summary(rcl_device *d, char *out, size_t cap) {
+    int n = rcl_conv_policy_string(d, out, cap);
+    conv_state *st = rcl_device_ext(d, EXT_SLOT);
+    for (int i = 0; st && i < RCL_CONV_CANDIDATES; i++)
+        if (st->runs[i] > 0)
+            n += snprintf(out + n, cap > (size_t)n ? cap - (size_t)n : 0, "%s%s %ld",
+                          n && strchr(out, ';') ? ", " : "; runs: ", candidates[i].name, st->runs[i]);
+    return n;
 }
 
 rcl_status rcl_conv_choice_for(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
@@ -434,6 +451,22 @@ rcl_status rcl_conv_choice_for(rcl_device *d, const rcl_conv_shape *s, rcl_conv_
                                const char **name) {
     int chosen, measured;
     RCL_TRY(pick(d, s, p, a, b, out, &chosen, &measured));
+    *name = candidates[chosen].name;
+    return RCL_OK;
+}
+
+rcl_status rcl_conv_rechoose(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
+                             const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out,
+                             const char **name) {
+    conv_state *st;
+    RCL_TRY(get_state(d, &st));
+    int kept = 0;
+    for (int i = 0; i < st->n; i++)
+        if (!same_key(&st->items[i], p, s))
+            st->items[kept++] = st->items[i];
+    st->n = kept;
+    int chosen;
+    RCL_TRY(choose(d, st, s, p, a, b, out, &chosen));
     *name = candidates[chosen].name;
     return RCL_OK;
 }
