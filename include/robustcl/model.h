@@ -56,6 +56,10 @@ size_t rcl_model_num_weights(const rcl_model *m); /* trainable scalars */
 /* Every convolution of the network in forward order, for batch n (benchmarks, tuning): writes
  * up to cap shapes and returns how many there are. */
 int rcl_model_conv_shapes(const rcl_model *m, int n, rcl_conv_shape *out, int cap);
+/* Provenance: the convolution policy and, per pass, the algorithms the net's convolutions run
+ * with at its batch capacity, e.g. "fwd=auto,dx=auto,dw=auto; fwd direct-8x8,direct-12x8;
+ * dx direct-8x8; dw direct-2x6" (from the stored choices: the same after a resume). */
+int rcl_model_conv_summary(rcl_model *m, char *out, size_t cap);
 
 /* x: [n, in_c, in_h, in_w] with n <= batch_cap. train=1 uses batch statistics
  * (updating running ones) and dropout. *logits is a view [n, classes] owned by the model. */

@@ -48,9 +48,9 @@ rcl_status rcl_conv_policy_check(const char *spec);
 /* "fwd=auto,dx=direct-8x8,dw=auto": the policy in force (provenance). Returns snprintf's count. */
 int rcl_conv_policy_string(rcl_device *d, char *out, size_t cap);
 const char *rcl_conv_pass_name(rcl_conv_pass p); /* "fwd", "dx", "dw" */
-/* Provenance: the policy and how many passes each algorithm ran so far on d, e.g.
- * "fwd=auto,dx=auto,dw=auto; runs: direct-8x8 812, direct-2x6 406". */
-int rcl_conv_summary(rcl_device *d, char *out, size_t cap);
+/* The algorithm pass p of s would run with, without measuring: forced, or stored by auto;
+ * NULL when auto has not measured it yet (provenance). */
+const char *rcl_conv_choice_known(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p);
 int rcl_conv_candidate_count(void);
 const char *rcl_conv_candidate_name(int i);
 int rcl_conv_candidate_has_pass(int i, rcl_conv_pass p);

@@ -404,6 +404,30 @@ int rcl_model_conv_shapes(const rcl_model *m, int n, rcl_conv_shape *out, int ca
     return count;
 }
 
+int rcl_model_conv_summary(rcl_model *m, char *out, size_t cap) {
+    rcl_conv_shape shapes[256];
+    int n = rcl_model_conv_shapes(m, m->cap, shapes, 256);
+    size_t len = (size_t)rcl_conv_policy_string(m->dev, out, cap);
+    for (int p = 0; p < RCL_CONV_PASSES; p++) {
+        const char *listed[RCL_CONV_CANDIDATES + 1];
+        int nl = 0;
+        for (int i = 0; i < n && i < 256; i++) {
+            const char *name = rcl_conv_choice_known(m->dev, &shapes[i], (rcl_conv_pass)p);
+            name = name ? name : "unmeasured";
+            int k = 0;
+            while (k < nl && strcmp(listed[k], name))
+                k++;
+            if (k < nl || nl == RCL_CONV_CANDIDATES + 1)
+                continue;
+            listed[nl++] = name;
+            len += (size_t)snprintf(out + len, cap > len ? cap - len : 0, "%s%s", nl == 1 ? "; " : ",",
+                                    nl == 1 ? rcl_conv_pass_name((rcl_conv_pass)p) : "");
+            len += (size_t)snprintf(out + len, cap > len ? cap - len : 0, "%s%s", nl == 1 ? " " : "", name);
+        }
+    }
+    return (int)len;
+}
+
 rcl_status rcl_model_forward(rcl_model *m, const rcl_tensor *x, int train, const rcl_tensor **logits) {
     const rcl_wrn_config *c = &m->cfg;
     int n = x->ndim == 4 ? x->shape[0] : 0;

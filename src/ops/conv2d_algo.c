@@ -43,7 +43,6 @@ typedef struct conv_state {
     int forced[RCL_CONV_PASSES]; /* candidate index, or -1: auto */
     rcl_conv_choice *items;
     int n, cap;
-    long runs[RCL_CONV_CANDIDATES]; /* passes run per candidate (provenance) */
     char path[4200]; /* cache file, "" without a cache */
 } conv_state;
 
@@ -407,20 +406,23 @@ static rcl_status choose(rcl_device *d, conv_state *st, const rcl_conv_shape *s,
     return RCL_OK;
 }
 
+/* The candidate the policy gives without measuring, or -1 (auto, not measured yet). */
+static int known_choice(rcl_device *d, const conv_state *st, const rcl_conv_shape *s, rcl_conv_pass p) {
+    if (st->forced[p] >= 0)
+        return supports(d, st->forced[p], s) ? st->forced[p] : 0;
+    for (int i = 0; i < st->n; i++)
+        if (same_key(&st->items[i], p, s) && supports(d, st->items[i].chosen, s))
+            return st->items[i].chosen;
+    return -1;
+}
+
 static rcl_status pick(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p, const rcl_tensor *a,
                        const rcl_tensor *b, rcl_tensor *out, int *chosen, int *measured) {
     conv_state *st;
     RCL_TRY(get_state(d, &st));
     *measured = 0;
-    if (st->forced[p] >= 0) {
-        *chosen = supports(d, st->forced[p], s) ? st->forced[p] : 0;
+    if ((*chosen = known_choice(d, st, s, p)) >= 0)
         return RCL_OK;
-    }
-    for (int i = 0; i < st->n; i++)
-        if (same_key(&st->items[i], p, s) && supports(d, st->items[i].chosen, s)) {
-            *chosen = st->items[i].chosen;
-            return RCL_OK;
-        }
     if (!a || !b || !out)
         return rcl_fail(RCL_ERR_INVALID_ARG, "conv2d %s: no algorithm chosen yet for this shape, "
                         "and no tensors to measure the candidates on", pass_names[p]);
@@ -432,18 +434,15 @@ rcl_status rcl_conv_run(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
                         const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out) {
     int chosen, measured;
     RCL_TRY(pick(d, s, p, a, b, out, &chosen, &measured));
-    ((conv_state *)rcl_device_ext(d, EXT_SLOT))->runs[chosen]++;
     return run_candidate(d, chosen, s, p, a, b, out);
 }
 
-int rcl_conv_summary(rcl_device *d, char *out, size_t cap) {
-    int n = rcl_conv_policy_string(d, out, cap);
-    conv_state *st = rcl_device_ext(d, EXT_SLOT);
-    for (int i = 0; st && i < RCL_CONV_CANDIDATES; i++)
-        if (st->runs[i] > 0)
-            n += snprintf(out + n, cap > (size_t)n ? cap - (size_t)n : 0, "%s%s %ld",
-                          n && strchr(out, ';') ? ", " : "; runs: ", candidates[i].name, st->runs[i]);
-    return n;
+const char *rcl_conv_choice_known(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p) {
+    conv_state *st;
+    if (get_state(d, &st) != RCL_OK)
+        return NULL;
+    int c = known_choice(d, st, s, p);
+    return c >= 0 ? candidates[c].name : NULL;
 }
 
 rcl_status rcl_conv_choice_for(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
