@@ -11,8 +11,9 @@
 #   4. builds everything and runs the test suite on that device (ROBUSTCL_DEVICE);
 #   5. compares the eval-mode logits of tests/data/torch_parity.safetensors with the ones
 #      committed from PoCL (bench/results/parity_logits_pocl.json);
-#   6. runs the benches: GEMM, WRN-28-10 and WRN-40-2 training steps with the PyTorch peer on
-#      CUDA (TF32 off) where PyTorch is present;
+#   6. runs the benches: GEMM; per net (WRN-28-10 and WRN-40-2) every convolution under every
+#      algorithm (bench conv) and the training step, each beside PyTorch on CUDA (TF32 off)
+#      where PyTorch is present;
 #   7. writes every result as JSON into OUTDIR (summary.json lists each step's status).
 #
 # options:
@@ -181,6 +182,8 @@ else
 fi
 for net in "${NETS[@]}"; do
     set -- $net
+    step "bench-conv-$1" "$BIN" bench conv --arch "$1" --input "$2" --batch "$3" --repeat 2 \
+        --peer --peer-device "$PEER_DEV" --peer-threads "$JOBS" --json "$OUT/bench-conv-$1.json"
     step "bench-step-$1" "$BIN" bench step --arch "$1" --input "$2" --batch "$3" --steps 3 \
         --peer --peer-device "$PEER_DEV" --peer-threads "$JOBS" --json "$OUT/bench-step-$1.json"
 done
