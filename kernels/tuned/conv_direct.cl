@@ -17,11 +17,12 @@
  * once inlined, so every tap loop is unrolled.
  *
  * Layouts (element offsets; the host sizes every buffer, see conv2d_direct.c):
- *   xp  padded input   [n][c_in][hp][wp], x at (pad, pad), zero elsewhere
+ *   xp  padded input   [n][c_in][hp][wp], x at (pad, pad), zero elsewhere; at stride 2 each
+ *       row holds its even columns, then its odd ones (xcol)
  *   wf  conv_fwd weight [ceil(c_out/COB)][c_in][k][k][COB]   (zero past c_out)
- *   dyq padded output gradient for conv_dx [n][c_out][ho][wq], dy at column qx, zero elsewhere
+ *   dyq padded output gradient [n][c_out][ho][wq], dy at column qx, zero elsewhere (conv_dx;
+ *       conv_dw reads its rows from column qx as wov = wo rounded up to 8 values)
  *   wx  conv_dx weight  [ceil(c_in/CB)][c_out][k][k][CB], CB = COB/stride (zero past c_in)
- *   dyp output gradient for conv_dw [n][c_out][ho][wov], wov = ho's width rounded up to 8
  *   part conv_dw partial sums [slices][c_out][c_in*k*k]
  * Indices are int: the host refuses (falls back to im2col) when a buffer has 2^31 elements. */
 
@@ -41,9 +42,11 @@
 #error "COB must be even (conv_dx uses COB/2 channels at stride 2)"
 #endif
 
-/* 8 inputs of one row at stride s from p: lane l is p[l*s]. */
-static inline float8 load_strided8(global const float *p, int s) {
-    return s == 1 ? vload8(0, p) : vload16(0, p).even;
+/* Where padded input column c of a row lies: at stride 1 in place; at stride 2 the row is
+ * stored as its even columns, then its odd ones (from odd_at = half the row), so the 8 columns a tap
+ * reads at stride 2 (c, c+2, ..., c+14) are 8 consecutive floats. */
+static inline int xcol(int c, int stride, int odd_at) {
+    return stride == 1 ? c : (c & 1) * odd_at + (c >> 1);
 }
 
 /* y row vector from a float8 accumulator: whole vectors with vstore8, the ragged end by lane. */
@@ -58,10 +61,11 @@ static inline void store_row8(float8 v, global float *dst, int count) {
         dst[l] = t[l];
 }
 
-/* dst[plane][y][x] = src[src_off + (plane*h + y - top)*w + x - left], zero outside src.
+/* dst[plane][y][x] = src[src_off + (plane*h + y - top)*w + x - left], zero outside src; with
+ * split, each row is stored as its even columns, then its odd ones (xcol at stride 2; wp even).
  * One work item per destination row. */
 kernel void conv_pad(global const float *src, int src_off, global float *dst, int planes, int h,
-                     int w, int hp, int wp, int top, int left) {
+                     int w, int hp, int wp, int top, int left, int split) {
     int gid = (int)get_global_id(0);
     if (gid >= planes * hp)
         return;
@@ -74,6 +78,15 @@ kernel void conv_pad(global const float *src, int src_off, global float *dst, in
         return;
     }
     global const float *s = src + src_off + ((size_t)plane * h + sy) * w;
+    if (split) { /* even columns to the first half, odd ones to the second */
+        int half_wp = wp / 2;
+        for (int p = 0; p < 2; p++)
+            for (int j = 0; j < half_wp; j++) {
+                int x = 2 * j + p - left;
+                d[p * half_wp + j] = x >= 0 && x < w ? s[x] : 0.0f;
+            }
+        return;
+    }
     for (int x = 0; x < left; x++)
         d[x] = 0.0f;
     for (int x = 0; x < w; x++)
@@ -137,7 +150,7 @@ static inline void fwd_body(int ks, int stride, global const float *xp, global c
 #pragma unroll
         for (int v = 0; v < PXV; v++)
             acc[c][v] = (float8)(0.0f);
-    global const float *xrow = xp + ((size_t)n * c_in * hp + oy * stride) * wp + ox0 * stride;
+    global const float *xrow = xp + ((size_t)n * c_in * hp + oy * stride) * wp + ox0;
     global const float *wb = wf + (size_t)cb * c_in * ks * ks * COB;
     for (int ci = 0; ci < c_in; ci++) {
 #pragma unroll
@@ -148,7 +161,7 @@ static inline void fwd_body(int ks, int stride, global const float *xp, global c
                 float8 xv[PXV];
 #pragma unroll
                 for (int v = 0; v < PXV; v++)
-                    xv[v] = load_strided8(xr + kx + v * 8 * stride, stride);
+                    xv[v] = vload8(0, xr + xcol(kx, stride, wp / 2) + v * 8);
 #pragma unroll
                 for (int c = 0; c < COB; c++) {
                     float8 wv = (float8)(wb[c]);
@@ -256,11 +269,11 @@ static inline void dx_body(int ks, int pad, int stride, global const float *dyq,
  * slice in chunks of up to DW_CHUNK rows; for each chunk, every register tile (DCOB output
  * channels x DTB consecutive weight taps k = (ci*ks + ky)*ks + kx) streams the chunk's rows
  * and adds its float8 sums to part: the chunk's inputs are read from the cache by every tile
- * of the group instead of from memory. Lanes past wo read zeros in dyp. */
+ * of the group instead of from memory. Lanes past wo read zeros in dyq. */
 #define DW_CHUNK 64
-static inline void dw_body(int ks, int stride, global const float *xp, global const float *dyp,
+static inline void dw_body(int ks, int stride, global const float *xp, global const float *dyq,
                            global float *part, int nimg, int c_in, int hp, int wp, int c_out, int ho,
-                           int wov, int slices, int group, int chunk) {
+                           int wq, int qx, int wov, int slices, int group, int chunk) {
     int gid = (int)get_global_id(0);
     int kk = c_in * ks * ks;
     int ktiles = (kk + DTB - 1) / DTB, blocks = (c_out + DCOB - 1) / DCOB;
@@ -281,20 +294,20 @@ static inline void dw_body(int ks, int stride, global const float *xp, global co
         for (int i = 0; i < nr; i++) {
             int n = (rc + i) / ho, oy = (rc + i) % ho;
             xoff[i] = (n * c_in * hp + oy * stride) * wp;
-            doff[i] = (n * c_out * ho + oy) * wov;
+            doff[i] = (n * c_out * ho + oy) * wq + qx;
         }
         for (int cb = cb0; cb < cb1; cb++) {
             int coff[DCOB];
 #pragma unroll
             for (int c = 0; c < DCOB; c++)
-                coff[c] = min(cb * DCOB + c, c_out - 1) * ho * wov;
+                coff[c] = min(cb * DCOB + c, c_out - 1) * ho * wq;
             for (int kt = 0; kt < ktiles; kt++) {
                 int off[DTB];
 #pragma unroll
                 for (int j = 0; j < DTB; j++) {
                     int k = min(kt * DTB + j, kk - 1); /* past the end: a valid tap, not stored */
                     int kx = k % ks, ky = (k / ks) % ks, ci = k / (ks * ks);
-                    off[j] = (ci * hp + ky) * wp + kx;
+                    off[j] = (ci * hp + ky) * wp + xcol(kx, stride, wp / 2);
                 }
                 float8 acc[DCOB][DTB];
 #pragma unroll
@@ -303,7 +316,7 @@ static inline void dw_body(int ks, int stride, global const float *xp, global co
                     for (int j = 0; j < DTB; j++)
                         acc[c][j] = (float8)(0.0f);
                 for (int i = 0; i < nr; i++) {
-                    global const float *xb = xp + xoff[i], *db = dyp + doff[i];
+                    global const float *xb = xp + xoff[i], *db = dyq + doff[i];
                     for (int x0 = 0; x0 < wov; x0 += 8) {
                         float8 a[DCOB];
 #pragma unroll
@@ -311,7 +324,7 @@ static inline void dw_body(int ks, int stride, global const float *xp, global co
                             a[c] = vload8(0, db + coff[c] + x0);
 #pragma unroll
                         for (int j = 0; j < DTB; j++) {
-                            float8 b = load_strided8(xb + off[j] + x0 * stride, stride);
+                            float8 b = vload8(0, xb + off[j] + x0);
 #pragma unroll
                             for (int c = 0; c < DCOB; c++)
                                 acc[c][j] = fma(a[c], b, acc[c][j]);
@@ -348,11 +361,12 @@ static inline void dw_body(int ks, int stride, global const float *xp, global co
                                          int qx, int c_in, int h, int w, int xtiles) {         \
         dx_body(K, P, S, dyq, wx, dx, nimg, c_out, ho, wq, qx, c_in, h, w, xtiles);            \
     }                                                                                          \
-    kernel void conv_dw_k##K##p##P##s##S(global const float *xp, global const float *dyp,      \
+    kernel void conv_dw_k##K##p##P##s##S(global const float *xp, global const float *dyq,      \
                                          global float *part, int nimg, int c_in, int hp,       \
-                                         int wp, int c_out, int ho, int wov, int slices,       \
-                                         int group, int chunk) {                               \
-        dw_body(K, S, xp, dyp, part, nimg, c_in, hp, wp, c_out, ho, wov, slices, group, chunk); \
+                                         int wp, int c_out, int ho, int wq, int qx, int wov,   \
+                                         int slices, int group, int chunk) {                   \
+        dw_body(K, S, xp, dyq, part, nimg, c_in, hp, wp, c_out, ho, wq, qx, wov, slices,       \
+                group, chunk);                                                                 \
     }
 
 CONV_DIRECT_GEOMETRY(3, 1, 1)

@@ -70,6 +70,5 @@ rcl_status rcl_conv2d_backward(rcl_device *d, const rcl_conv_shape *s, const rcl
         if (dx->buf == dy->buf || dx->buf == x->buf)
             return rcl_fail(RCL_ERR_INVALID_ARG, "conv2d backward: dx must not alias x or dy");
     }
-    RCL_TRY(rcl_conv_run(d, s, RCL_CONV_DW, x, dy, dw));
-    return dx ? rcl_conv_run(d, s, RCL_CONV_DX, w, dy, dx) : RCL_OK;
+    return rcl_conv_run_backward(d, s, x, w, dy, dx, dw);
 }

@@ -437,6 +437,21 @@ rcl_status rcl_conv_run(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
     return run_candidate(d, chosen, s, p, a, b, out);
 }
 
+rcl_status rcl_conv_run_backward(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
+                                 const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx,
+                                 rcl_tensor *dw) {
+    int cw, cx = -1, measured;
+    RCL_TRY(pick(d, s, RCL_CONV_DW, x, dy, dw, &cw, &measured));
+    if (dx)
+        RCL_TRY(pick(d, s, RCL_CONV_DX, w, dy, dx, &cx, &measured));
+    if (dx && candidates[cw].direct && candidates[cx].direct) {
+        rcl_conv_tiles tx = tiles_for(d, cx), tw = tiles_for(d, cw);
+        return rcl_conv_direct_backward(d, s, &tx, &tw, x, w, dy, dx, dw);
+    }
+    RCL_TRY(run_candidate(d, cw, s, RCL_CONV_DW, x, dy, dw));
+    return dx ? run_candidate(d, cx, s, RCL_CONV_DX, w, dy, dx) : RCL_OK;
+}
+
 const char *rcl_conv_choice_known(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p) {
     conv_state *st;
     if (get_state(d, &st) != RCL_OK)

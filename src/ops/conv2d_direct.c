@@ -4,8 +4,8 @@
  * and launches one work item per output tile. The weight gradient is a split reduction:
  * partial sums over slices of the n*ho output rows, then conv_dw_reduce.
  *
- * Workspace slots: 0 padded x (forward, dw) or padded dy (dx); 1 packed weights;
- * 2 padded dy (dw); 3 dw partial sums. */
+ * Workspace slots: 0 padded x; 1 packed weights; 2 padded dy (one layout for both backward
+ * passes, padded once when both run direct); 3 dw partial sums. */
 #include <limits.h>
 #include <stdio.h>
 
@@ -23,10 +23,13 @@ static int geometry_ok(const rcl_conv_shape *s) {
 }
 
 /* Width of the padded input rows: the image with its padding, and every column a tile of
- * `vec` output pixels reads (whole vectors past the last output column). */
+ * `vec` output pixels reads (whole vectors past the last output column); even at stride 2,
+ * whose rows are stored as even then odd columns. */
 static int xpad_width(const rcl_conv_shape *s, const conv_dims *g, int vec) {
     int need = s->stride * round_up(g->wo, vec) + s->kw - 1;
-    return need > s->w + 2 * s->pad ? need : s->w + 2 * s->pad;
+    if (need < s->w + 2 * s->pad)
+        need = s->w + 2 * s->pad;
+    return s->stride == 2 ? round_up(need, 2) : need;
 }
 
 /* dx pass: left padding and width of the padded dy rows. */
@@ -78,6 +81,9 @@ int rcl_conv_direct_supports(const rcl_device *d, const rcl_conv_shape *s, const
     size_t hp = (size_t)s->h + 2 * s->pad;
     int qx, wq, xtiles;
     dyq_dims(s, &g, t, &qx, &wq, &xtiles);
+    /* dw reads whole float8 rows of the padded dy from column qx */
+    if (qx + round_up(g.wo, 8) > wq)
+        return 0;
     return fits(d, planes_in * hp * xpad_width(s, &g, 8 * t->pxv)) &&
            fits(d, planes_in * hp * xpad_width(s, &g, 8)) && fits(d, planes_out * g.ho * wq) &&
            fits(d, planes_out * g.ho * round_up(g.wo, 8)) &&
@@ -97,13 +103,14 @@ static void kernel_name(const char *pass, const rcl_conv_shape *s, char *out, si
     snprintf(out, cap, "conv_%s_k%dp%ds%d", pass, s->kh, s->pad, s->stride);
 }
 
-/* dst = src zero-padded: planes of h x w placed at (top, left) in planes of hp x wp. */
+/* dst = src zero-padded: planes of h x w placed at (top, left) in planes of hp x wp; split:
+ * rows stored as even then odd columns (the input of a stride-2 convolution). */
 static rcl_status pad(rcl_device *d, int handle, cl_mem src, cl_mem dst, int planes, int h, int w,
-                      int hp, int wp, int top, int left) {
+                      int hp, int wp, int top, int left, int split) {
     size_t global = (size_t)planes * hp;
-    rcl_arg a[] = {RCL_MEM(src), RCL_INT(0), RCL_MEM(dst), RCL_INT(planes), RCL_INT(h), RCL_INT(w),
-                   RCL_INT(hp), RCL_INT(wp), RCL_INT(top), RCL_INT(left)};
-    return rcl_kernel_run_variant(d, handle, "conv_pad", 1, &global, NULL, 10, a);
+    rcl_arg a[] = {RCL_MEM(src), RCL_INT(0),  RCL_MEM(dst), RCL_INT(planes), RCL_INT(h),    RCL_INT(w),
+                   RCL_INT(hp),  RCL_INT(wp), RCL_INT(top), RCL_INT(left),   RCL_INT(split)};
+    return rcl_kernel_run_variant(d, handle, "conv_pad", 1, &global, NULL, 11, a);
 }
 
 rcl_status rcl_conv_direct_forward(rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t,
@@ -117,7 +124,7 @@ rcl_status rcl_conv_direct_forward(rcl_device *d, const rcl_conv_shape *s, const
     cl_mem xp, wf;
     RCL_TRY(rcl_device_workspace(d, 0, (size_t)s->n * s->c_in * hp * wp * sizeof(float), &xp));
     RCL_TRY(rcl_device_workspace(d, 1, (size_t)blocks * s->c_in * kk * t->cob * sizeof(float), &wf));
-    RCL_TRY(pad(d, h, x->buf, xp, s->n * s->c_in, s->h, s->w, hp, wp, s->pad, s->pad));
+    RCL_TRY(pad(d, h, x->buf, xp, s->n * s->c_in, s->h, s->w, hp, wp, s->pad, s->pad, s->stride == 2));
     size_t npack = (size_t)blocks * s->c_in * kk * t->cob;
     rcl_arg pa[] = {RCL_MEM(w->buf), RCL_MEM(wf), RCL_INT(s->c_out), RCL_INT(s->c_in), RCL_INT(kk)};
     RCL_TRY(rcl_kernel_run_variant(d, h, "conv_pack_fwd", 1, &npack, NULL, 5, pa));
@@ -130,30 +137,74 @@ rcl_status rcl_conv_direct_forward(rcl_device *d, const rcl_conv_shape *s, const
     return rcl_kernel_run_variant(d, h, name, 1, &global, &local, 11, a);
 }
 
-rcl_status rcl_conv_direct_dx(rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t,
-                              const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx) {
-    conv_dims g;
-    rcl_conv_dims(s, &g);
-    int h;
-    RCL_TRY(family(d, t, &h));
-    int qx, wq, xtiles, kk = s->kh * s->kw, cbw = t->cob / s->stride;
-    dyq_dims(s, &g, t, &qx, &wq, &xtiles);
-    int blocks = ceil_div(s->c_in, cbw);
-    cl_mem dyq, wx;
-    RCL_TRY(rcl_device_workspace(d, 0, (size_t)s->n * s->c_out * g.ho * wq * sizeof(float), &dyq));
+/* The output gradient zero-padded for both backward kernels: rows of wq floats, dy at column
+ * qx and zeros past it (whole float8 vectors of the dx tiles and of dw's rows). Slot 2. */
+typedef struct {
+    cl_mem buf;
+    int qx, wq, xtiles;
+} padded_dy;
+
+static rcl_status pad_dy(rcl_device *d, int h, const rcl_conv_shape *s, const conv_dims *g,
+                         const rcl_conv_tiles *t, const rcl_tensor *dy, padded_dy *q) {
+    dyq_dims(s, g, t, &q->qx, &q->wq, &q->xtiles);
+    RCL_TRY(rcl_device_workspace(d, 2, (size_t)s->n * s->c_out * g->ho * q->wq * sizeof(float), &q->buf));
+    return pad(d, h, dy->buf, q->buf, s->n * s->c_out, g->ho, g->wo, g->ho, q->wq, 0, q->qx, 0);
+}
+
+static rcl_status dx_run(rcl_device *d, int h, const rcl_conv_shape *s, const conv_dims *g,
+                         const rcl_conv_tiles *t, const rcl_tensor *w, const padded_dy *q,
+                         rcl_tensor *dx) {
+    int kk = s->kh * s->kw, cbw = t->cob / s->stride, blocks = ceil_div(s->c_in, cbw);
+    cl_mem wx;
     RCL_TRY(rcl_device_workspace(d, 1, (size_t)blocks * s->c_out * kk * cbw * sizeof(float), &wx));
-    RCL_TRY(pad(d, h, dy->buf, dyq, s->n * s->c_out, g.ho, g.wo, g.ho, wq, 0, qx));
     size_t npack = (size_t)blocks * s->c_out * kk * cbw;
     rcl_arg pa[] = {RCL_MEM(w->buf), RCL_MEM(wx), RCL_INT(s->c_out), RCL_INT(s->c_in), RCL_INT(kk),
                     RCL_INT(cbw)};
     RCL_TRY(rcl_kernel_run_variant(d, h, "conv_pack_dx", 1, &npack, NULL, 6, pa));
     char name[32];
     kernel_name("dx", s, name, sizeof name);
-    size_t global = (size_t)s->n * blocks * s->h * xtiles, local = (size_t)t->local;
-    rcl_arg a[] = {RCL_MEM(dyq),   RCL_MEM(wx),      RCL_MEM(dx->buf), RCL_INT(s->n),
-                   RCL_INT(s->c_out), RCL_INT(g.ho), RCL_INT(wq),      RCL_INT(qx),
-                   RCL_INT(s->c_in),  RCL_INT(s->h), RCL_INT(s->w),    RCL_INT(xtiles)};
+    size_t global = (size_t)s->n * blocks * s->h * q->xtiles, local = (size_t)t->local;
+    rcl_arg a[] = {RCL_MEM(q->buf),   RCL_MEM(wx),   RCL_MEM(dx->buf), RCL_INT(s->n),
+                   RCL_INT(s->c_out), RCL_INT(g->ho), RCL_INT(q->wq),  RCL_INT(q->qx),
+                   RCL_INT(s->c_in),  RCL_INT(s->h), RCL_INT(s->w),    RCL_INT(q->xtiles)};
     return rcl_kernel_run_variant(d, h, name, 1, &global, &local, 12, a);
+}
+
+static rcl_status dw_run(rcl_device *d, int h, const rcl_conv_shape *s, const conv_dims *g,
+                         const rcl_conv_tiles *t, const rcl_tensor *x, const padded_dy *q,
+                         rcl_tensor *dw) {
+    int hp = s->h + 2 * s->pad, wp = xpad_width(s, g, 8), wov = round_up(g->wo, 8);
+    int slices = dw_slices(d, s, g, t);
+    cl_mem xp, part = dw->buf;
+    RCL_TRY(rcl_device_workspace(d, 0, (size_t)s->n * s->c_in * hp * wp * sizeof(float), &xp));
+    if (slices > 1)
+        RCL_TRY(rcl_device_workspace(d, 3, (size_t)slices * s->c_out * g->k * sizeof(float), &part));
+    RCL_TRY(pad(d, h, x->buf, xp, s->n * s->c_in, s->h, s->w, hp, wp, s->pad, s->pad, s->stride == 2));
+    char name[32];
+    kernel_name("dw", s, name, sizeof name);
+    size_t groups = (size_t)ceil_div(ceil_div(s->c_out, t->dcob), t->dgroup);
+    size_t global = (size_t)slices * groups, local = (size_t)t->local;
+    rcl_arg a[] = {RCL_MEM(xp),       RCL_MEM(q->buf), RCL_MEM(part),     RCL_INT(s->n),
+                   RCL_INT(s->c_in),  RCL_INT(hp),     RCL_INT(wp),       RCL_INT(s->c_out),
+                   RCL_INT(g->ho),    RCL_INT(q->wq),  RCL_INT(q->qx),    RCL_INT(wov),
+                   RCL_INT(slices),   RCL_INT(t->dgroup), RCL_INT(dw_chunk(g))};
+    RCL_TRY(rcl_kernel_run_variant(d, h, name, 1, &global, &local, 15, a));
+    if (slices == 1)
+        return RCL_OK; /* the single slice wrote dw itself */
+    size_t count = (size_t)s->c_out * g->k;
+    rcl_arg r[] = {RCL_MEM(part), RCL_MEM(dw->buf), RCL_INT(slices), RCL_INT(count)};
+    return rcl_kernel_run_variant(d, h, "conv_dw_reduce", 1, &count, NULL, 4, r);
+}
+
+rcl_status rcl_conv_direct_dx(rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t,
+                              const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx) {
+    conv_dims g;
+    rcl_conv_dims(s, &g);
+    int h;
+    padded_dy q;
+    RCL_TRY(family(d, t, &h));
+    RCL_TRY(pad_dy(d, h, s, &g, t, dy, &q));
+    return dx_run(d, h, s, &g, t, w, &q, dx);
 }
 
 rcl_status rcl_conv_direct_dw(rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t,
@@ -161,28 +212,23 @@ rcl_status rcl_conv_direct_dw(rcl_device *d, const rcl_conv_shape *s, const rcl_
     conv_dims g;
     rcl_conv_dims(s, &g);
     int h;
+    padded_dy q;
     RCL_TRY(family(d, t, &h));
-    int hp = s->h + 2 * s->pad, wp = xpad_width(s, &g, 8), wov = round_up(g.wo, 8);
-    int slices = dw_slices(d, s, &g, t);
-    cl_mem xp, dyp, part = dw->buf;
-    RCL_TRY(rcl_device_workspace(d, 0, (size_t)s->n * s->c_in * hp * wp * sizeof(float), &xp));
-    RCL_TRY(rcl_device_workspace(d, 2, (size_t)s->n * s->c_out * g.ho * wov * sizeof(float), &dyp));
-    if (slices > 1)
-        RCL_TRY(rcl_device_workspace(d, 3, (size_t)slices * s->c_out * g.k * sizeof(float), &part));
-    RCL_TRY(pad(d, h, x->buf, xp, s->n * s->c_in, s->h, s->w, hp, wp, s->pad, s->pad));
-    RCL_TRY(pad(d, h, dy->buf, dyp, s->n * s->c_out, g.ho, g.wo, g.ho, wov, 0, 0));
-    char name[32];
-    kernel_name("dw", s, name, sizeof name);
-    size_t groups = (size_t)ceil_div(ceil_div(s->c_out, t->dcob), t->dgroup);
-    size_t global = (size_t)slices * groups, local = (size_t)t->local;
-    rcl_arg a[] = {RCL_MEM(xp),       RCL_MEM(dyp),   RCL_MEM(part),       RCL_INT(s->n),
-                   RCL_INT(s->c_in),  RCL_INT(hp),    RCL_INT(wp),         RCL_INT(s->c_out),
-                   RCL_INT(g.ho),     RCL_INT(wov),   RCL_INT(slices),     RCL_INT(t->dgroup),
-                   RCL_INT(dw_chunk(&g))};
-    RCL_TRY(rcl_kernel_run_variant(d, h, name, 1, &global, &local, 13, a));
-    if (slices == 1)
-        return RCL_OK; /* the single slice wrote dw itself */
-    size_t count = (size_t)s->c_out * g.k;
-    rcl_arg r[] = {RCL_MEM(part), RCL_MEM(dw->buf), RCL_INT(slices), RCL_INT(count)};
-    return rcl_kernel_run_variant(d, h, "conv_dw_reduce", 1, &count, NULL, 4, r);
+    RCL_TRY(pad_dy(d, h, s, &g, t, dy, &q));
+    return dw_run(d, h, s, &g, t, x, &q, dw);
+}
+
+rcl_status rcl_conv_direct_backward(rcl_device *d, const rcl_conv_shape *s,
+                                    const rcl_conv_tiles *tx, const rcl_conv_tiles *tw,
+                                    const rcl_tensor *x, const rcl_tensor *w, const rcl_tensor *dy,
+                                    rcl_tensor *dx, rcl_tensor *dw) {
+    conv_dims g;
+    rcl_conv_dims(s, &g);
+    int hx, hw;
+    padded_dy q;
+    RCL_TRY(family(d, tx, &hx));
+    RCL_TRY(family(d, tw, &hw));
+    RCL_TRY(pad_dy(d, hx, s, &g, tx, dy, &q)); /* padded once, read by both passes */
+    RCL_TRY(dw_run(d, hw, s, &g, tw, x, &q, dw));
+    return dx_run(d, hx, s, &g, tx, w, &q, dx);
 }

@@ -38,11 +38,21 @@ rcl_status rcl_conv_direct_dx(rcl_device *d, const rcl_conv_shape *s, const rcl_
                               const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx);
 rcl_status rcl_conv_direct_dw(rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t,
                               const rcl_tensor *x, const rcl_tensor *dy, rcl_tensor *dw);
+/* Both gradients with one padding of dy (tx: the dx tiles, tw: the dw tiles). */
+rcl_status rcl_conv_direct_backward(rcl_device *d, const rcl_conv_shape *s,
+                                    const rcl_conv_tiles *tx, const rcl_conv_tiles *tw,
+                                    const rcl_tensor *x, const rcl_tensor *w, const rcl_tensor *dy,
+                                    rcl_tensor *dx, rcl_tensor *dw);
 
 /* Runs pass p of s with the algorithm the device's policy gives (measuring it when needed).
  * For RCL_CONV_FWD out = y, a = x, b = w; RCL_CONV_DX out = dx, a = w, b = dy;
  * RCL_CONV_DW out = dw, a = x, b = dy. */
 rcl_status rcl_conv_run(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
                         const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out);
+/* The backward: dw, and dx when it is not NULL, each with its chosen algorithm (one padding of
+ * dy shared when both are direct). */
+rcl_status rcl_conv_run_backward(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
+                                 const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx,
+                                 rcl_tensor *dw);
 
 #endif
