@@ -31,7 +31,8 @@ typedef struct rcl_suite_config {
     /* target tasks */
     int target_per_class;         /* training images per target class */
     int test_per_class;           /* 0 = the whole target test split */
-    int min_steps;                /* floor of optimizer steps per run (PROTOCOL 11) */
+    int min_steps;                /* floor of optimizer steps per scratch run (PROTOCOL 11) */
+    int finetune_min_steps;       /* the same for the pre-trained (fine-tuned) runs */
     int scratch_epochs, finetune_epochs;
     double scratch_lr, finetune_lr, scratch_dropout;
     int seeds[RCL_SUITE_MAX], nseeds;
@@ -47,6 +48,7 @@ typedef struct rcl_suite_config {
     double rhos[RCL_SUITE_MAX];   /* CIFAR-LT ratios (experiment "imbalance-exp", setting = rho) */
     int nrhos;
     int imbalance_methods;        /* bit set of RCL_IMB_* below */
+    int imbalance;                /* 0: no class-imbalance experiment */
     /* adversarial */
     int adversarial;              /* 0 off */
     double adv_eps;

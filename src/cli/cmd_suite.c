@@ -95,14 +95,17 @@ static void help(void) {
            "  --out DIR              output directory (default suite-mini)\n"
            "  --quick                CI-sized grid (a few minutes on 2 cores; numbers are not meaningful)\n"
            "  --data SPEC            labelled dataset (default fashion-mnist)\n"
-           "  --source-classes LIST  pre-training classes (default 0-4), e.g. 0+1+8+9\n"
+           "  --source-classes LIST  pre-training classes (default 0-4), e.g. 0,1,8,9 or 0+1+8+9 or 0-2+8\n"
            "  --target-classes LIST  target classes, relabelled 0..K-1 (default 5-9)\n"
            "  --arch wrn-D-K         (default wrn-10-1)\n"
            "  --batch N              (default 32)\n"
            "  --seeds N              seeds 1..N (default 2)\n"
            "  --target-per-class N   target training images per class (default 100)\n"
            "  --test-per-class N     target test images per class (default 100; 0 = all)\n"
-           "  --min-steps N          floor of optimizer steps per run (default 128)\n"
+           "  --min-steps N          floor of optimizer steps per scratch run (default 128)\n"
+           "  --finetune-min-steps N the same for the fine-tuning runs of the pre-trained arm (default 128)\n"
+           "  --experiments LIST     besides the clean runs: noise,imbalance,adversarial (default all three;\n"
+           "                         none: the clean runs only)\n"
            "  --noise LIST           uniform label-noise strengths in [0,1] (default 0,0.4; 0, the clean runs\n"
            "                         that calibration and OOD detection use, is always included)\n"
            "  --noise-methods LIST   label-noise methods besides normal: none or forward,glc (default none)\n"
@@ -114,12 +117,14 @@ static void help(void) {
            "                         (runs \"imbalance-exp\"); at least 2 images a class (SMOTE)\n"
            "  --gamma LIST           power-law exponents, comma-separated (default 0.2)\n"
            "  --rho LIST             CIFAR-LT ratios >= 1, comma-separated (default 100)\n"
+           "  --pretrain-epochs N    epochs of pre-training (default 1)\n"
            "  --pretrain-images N    source images for pre-training (default 8000; 0 = all); one pre-trained\n"
            "                         model (and one adversarially pre-trained) serves every seed\n"
            "  --adv-pretrain-images N  adversarial pre-training uses the first N of those (default 4000;\n"
            "                         0 = all): PGD training costs (1 + steps) passes an image\n"
            "  --ood SPEC[;SPEC]      extra OOD sets (same image shape as the data)\n"
            "  --device SEL           P:D or a name substring\n"
+           RCL_CONV_ALGO_HELP
            "  --describe             print the grid (with the imbalanced class sizes) and exit\n");
 }
 
@@ -271,6 +276,15 @@ static int cmd_paper(int argc, char **argv) {
     return s == RCL_OK ? 0 : rcl_cli_error();
 }
 
+/* A class list as people type it: "0,1,8,9" is "0+1+8+9" (the dataset spec's separator, since
+ * commas separate spec options); ranges stay ("5-9"). */
+static void class_list(char *dst, size_t cap, const char *v) {
+    snprintf(dst, cap, "%s", v);
+    for (char *p = dst; *p; p++)
+        if (*p == ',')
+            *p = '+';
+}
+
 int rcl_cmd_suite(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         help();
@@ -302,9 +316,9 @@ int rcl_cmd_suite(int argc, char **argv) {
         } else if (rcl_args_is(&a, "--data") && (v = rcl_args_str(&a))) {
             snprintf(c.data, sizeof c.data, "%s", v);
         } else if (rcl_args_is(&a, "--source-classes") && (v = rcl_args_str(&a))) {
-            snprintf(c.source_classes, sizeof c.source_classes, "%s", v);
+            class_list(c.source_classes, sizeof c.source_classes, v);
         } else if (rcl_args_is(&a, "--target-classes") && (v = rcl_args_str(&a))) {
-            snprintf(c.target_classes, sizeof c.target_classes, "%s", v);
+            class_list(c.target_classes, sizeof c.target_classes, v);
         } else if (rcl_args_is(&a, "--arch") && (v = rcl_args_str(&a))) {
             snprintf(c.arch, sizeof c.arch, "%s", v);
         } else if (rcl_args_is(&a, "--ood") && (v = rcl_args_str(&a))) {
@@ -350,6 +364,21 @@ int rcl_cmd_suite(int argc, char **argv) {
             rcl_args_int(&a, 0, 100000000, &c.adv_pretrain_images);
         } else if (rcl_args_is(&a, "--min-steps")) {
             rcl_args_int(&a, 1, 10000000, &c.min_steps);
+        } else if (rcl_args_is(&a, "--finetune-min-steps")) {
+            rcl_args_int(&a, 1, 10000000, &c.finetune_min_steps);
+        } else if (rcl_args_is(&a, "--pretrain-epochs")) {
+            rcl_args_int(&a, 1, 100000, &c.pretrain_epochs);
+        } else if (rcl_args_is(&a, "--experiments")) {
+            static const char *const names[] = {"noise", "imbalance", "adversarial"};
+            static const int bits[] = {1, 2, 4};
+            int mask = 0;
+            if (parse_methods(&a, names, bits, 3, &mask)) {
+                c.nnoise = mask & 1 ? c.nnoise : 1; /* s = 0: the clean runs always run */
+                c.imbalance = (mask & 2) != 0;
+                c.adversarial = (mask & 4) != 0;
+            }
+        } else if (rcl_args_is(&a, "--conv-algo")) {
+            rcl_args_conv_algo(&a);
         } else if (!a.bad) {
             return rcl_args_unknown(&a);
         }

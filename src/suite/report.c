@@ -13,25 +13,140 @@ static int same(const rcl_run_result *r, const char *dataset, const char *experi
            fabs(r->setting - setting) < 1e-9;
 }
 
+/* Mean and sample standard deviation (two passes: no cancellation) of the non-NaN v[0..n);
+ * returns how many there are. */
+static int mean_std(const double *v, int n, double *mean, double *std) {
+    double sum = 0, sq = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            sum += v[i], k++;
+    *mean = k ? sum / k : NAN;
+    for (int i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            sq += (v[i] - *mean) * (v[i] - *mean);
+    *std = k > 1 ? sqrt(sq / (k - 1)) : (k ? 0 : NAN);
+    return k;
+}
+
 int rcl_report_stat(const rcl_run_result *runs, int n, const char *dataset, const char *experiment,
                     const char *method, const char *arm, double setting, const char *key, double *mean,
                     double *std) {
-    double sum = 0, sq = 0;
+    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
     int k = 0;
-    for (int i = 0; i < n; i++) {
-        if (!same(&runs[i], dataset, experiment, method, setting) || strcmp(runs[i].arm, arm))
-            continue;
-        double v = rcl_run_get(&runs[i], key, NAN);
-        if (isnan(v))
-            continue;
-        sum += v, sq += v * v, k++;
-    }
-    *mean = k ? sum / k : NAN;
-    *std = k > 1 ? sqrt(fmax(0, (sq - sum * sum / k) / (k - 1))) : (k ? 0 : NAN);
+    for (int i = 0; v && i < n; i++)
+        if (same(&runs[i], dataset, experiment, method, setting) && !strcmp(runs[i].arm, arm))
+            v[k++] = rcl_run_get(&runs[i], key, NAN);
+    k = v ? mean_std(v, k, mean, std) : 0;
+    if (!v)
+        *mean = *std = NAN;
+    free(v);
     return k;
 }
 
 static int skip_metric(const char *key) { return !strcmp(key, "train_seconds") || !strcmp(key, "steps"); }
+
+#define MAX_SEEDS 64
+
+/* +1 when a higher value is better, -1 when lower is, 0 for diagnostics without a direction. */
+static int better_direction(const char *metric) {
+    static const char *const higher[] = {"accuracy", "auroc", "aupr", "aurra"};
+    static const char *const lower[] = {"error", "fpr95", "rms", "mad", "ece", "nll"};
+    for (size_t i = 0; i < sizeof higher / sizeof higher[0]; i++)
+        if (strstr(metric, higher[i]))
+            return 1;
+    for (size_t i = 0; i < sizeof lower / sizeof lower[0]; i++)
+        if (strstr(metric, lower[i]))
+            return -1;
+    return 0;
+}
+
+/* The paper's claims (Hendrycks et al. 2019, Tables 1-5): pre-training lowers the error under
+ * label noise (and its area) and under class imbalance, raises PGD accuracy, improves MSP's
+ * OOD detection and lowers the RMS/MAD calibration errors. Clean error: no claim. */
+static int paper_claims(const char *experiment, const char *metric, double setting) {
+    if (!strcmp(experiment, "noise"))
+        return (!strcmp(metric, "error") && setting > 0) || !strcmp(metric, "error_area");
+    if (!strcmp(experiment, "imbalance") || !strncmp(experiment, "imbalance", 9))
+        return !strcmp(metric, "error") || !strcmp(metric, "minority_error");
+    if (!strcmp(experiment, "adversarial"))
+        return !strcmp(metric, "adversarial_accuracy");
+    if (!strcmp(experiment, "clean"))
+        return !strncmp(metric, "auroc", 5) || !strncmp(metric, "aupr", 4) || !strncmp(metric, "fpr95", 5) ||
+               !strncmp(metric, "rms", 3) || !strncmp(metric, "mad", 3);
+    return 0;
+}
+
+/* Two-sided 95% critical value of Student's t with df degrees of freedom. */
+static double t_critical(int df) {
+    static const double t[] = {0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                               2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
+    return df < 1 ? INFINITY : df <= 20 ? t[df] : df <= 30 ? 2.05 : 1.98;
+}
+
+/* Fills diff/diff_se/npaired from paired per-seed values, then the verdict. */
+static void judge(rcl_summary_row *row, const double *pre, const double *scr, int nseeds) {
+    double d[MAX_SEEDS], sd;
+    for (int i = 0; i < nseeds && i < MAX_SEEDS; i++)
+        d[i] = pre[i] - scr[i]; /* NaN unless both arms ran */
+    int k = mean_std(d, nseeds < MAX_SEEDS ? nseeds : MAX_SEEDS, &row->diff, &sd);
+    row->npaired = k;
+    row->diff_se = k > 1 ? sd / sqrt(k) : NAN;
+    row->better = better_direction(row->metric);
+    row->paper_claims = paper_claims(row->experiment, row->metric, row->setting);
+    if (!row->better || k == 0)
+        row->verdict = RCL_VERDICT_NONE;
+    else if (k == 1)
+        row->verdict = RCL_VERDICT_ONE_SEED;
+    else if (fabs(row->diff) <= t_critical(k - 1) * row->diff_se || row->diff == 0)
+        row->verdict = RCL_VERDICT_NO_DIFFERENCE;
+    else
+        row->verdict = row->diff * row->better > 0 ? RCL_VERDICT_HELPS : RCL_VERDICT_HURTS;
+}
+
+const char *rcl_verdict_text(const rcl_summary_row *r) {
+    switch (r->verdict) {
+    case RCL_VERDICT_HELPS: return "helps";
+    case RCL_VERDICT_HURTS: return "hurts";
+    case RCL_VERDICT_NO_DIFFERENCE: return "no measurable difference";
+    case RCL_VERDICT_ONE_SEED: return r->diff * r->better > 0 ? "n = 1: better" : "n = 1: worse";
+    default: return "";
+    }
+}
+
+const char *rcl_verdict_vs_paper(const rcl_summary_row *r) {
+    if (!r->paper_claims)
+        return "";
+    switch (r->verdict) {
+    case RCL_VERDICT_HELPS: return "agrees";
+    case RCL_VERDICT_HURTS: return "disagrees";
+    case RCL_VERDICT_NO_DIFFERENCE: return "not shown";
+    case RCL_VERDICT_ONE_SEED: return "n = 1";
+    default: return "";
+    }
+}
+
+
+/* The value of key in the run of (dataset, experiment, method, arm, setting, seed), or NaN. */
+static double seed_value(const rcl_run_result *runs, int n, const rcl_summary_row *row, const char *arm, int seed) {
+    for (int i = 0; i < n; i++)
+        if (runs[i].seed == seed && same(&runs[i], row->dataset, row->experiment, row->method, row->setting) &&
+            !strcmp(runs[i].arm, arm))
+            return rcl_run_get(&runs[i], row->metric, NAN);
+    return NAN;
+}
+
+static int seeds_of(const rcl_run_result *runs, int n, int *seeds) {
+    int ns = 0;
+    for (int i = 0; i < n; i++) {
+        int f = 0;
+        for (int j = 0; j < ns; j++)
+            f |= seeds[j] == runs[i].seed;
+        if (!f && ns < MAX_SEEDS)
+            seeds[ns++] = runs[i].seed;
+    }
+    return ns;
+}
 
 /* Error of (method, arm, seed) at strength s: the clean run stands for s = 0 of "normal". */
 static double noise_error(const rcl_run_result *runs, int n, const char *method, const char *arm, int seed, double s) {
@@ -84,21 +199,18 @@ static void add_area_rows(const rcl_run_result *runs, int n, rcl_summary_row **r
         snprintf(row.method, sizeof row.method, "%s", methods[mi]);
         snprintf(row.metric, sizeof row.metric, "error_area");
         row.setting = -1;
+        double per_seed[2][64];
         for (int arm = 0; arm < 2; arm++) {
-            double sum = 0, sq = 0;
-            int k = 0;
             for (int si = 0; si < ns; si++) {
                 double err[64], area;
                 int ok = 1;
                 for (int g = 0; g < ng; g++)
                     ok &= !isnan(err[g] = noise_error(runs, n, methods[mi], arm ? "pretrained" : "scratch", seeds[si], grid[g]));
-                if (ok && rcl_noise_error_area(grid, err, ng, &area) == RCL_OK)
-                    sum += area, sq += area * area, k++;
+                per_seed[arm][si] = ok && rcl_noise_error_area(grid, err, ng, &area) == RCL_OK ? area : NAN;
             }
-            row.mean[arm] = k ? sum / k : NAN;
-            row.std[arm] = k > 1 ? sqrt(fmax(0, (sq - sum * sum / k) / (k - 1))) : (k ? 0 : NAN);
-            row.n[arm] = k;
+            row.n[arm] = mean_std(per_seed[arm], ns, &row.mean[arm], &row.std[arm]);
         }
+        judge(&row, per_seed[1], per_seed[0], ns);
         if (row.n[0] + row.n[1] == 0)
             continue;
         if (*nrows == *cap) {
@@ -113,7 +225,8 @@ static void add_area_rows(const rcl_run_result *runs, int n, rcl_summary_row **r
 }
 
 int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **out) {
-    int cap = 64, nrows = 0;
+    int cap = 64, nrows = 0, seeds[MAX_SEEDS];
+    int nseeds = seeds_of(runs, n, seeds);
     rcl_summary_row *rows = malloc((size_t)cap * sizeof *rows);
     if (!rows) {
         *out = NULL;
@@ -148,6 +261,12 @@ int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **out) {
             for (int arm = 0; arm < 2; arm++)
                 row->n[arm] = rcl_report_stat(runs, n, r->dataset, r->experiment, r->method, arm ? "pretrained" : "scratch",
                                               r->setting, key, &row->mean[arm], &row->std[arm]);
+            double pre[MAX_SEEDS], scr[MAX_SEEDS];
+            for (int si = 0; si < nseeds; si++) {
+                pre[si] = seed_value(runs, n, row, "pretrained", seeds[si]);
+                scr[si] = seed_value(runs, n, row, "scratch", seeds[si]);
+            }
+            judge(row, pre, scr, nseeds);
         }
     }
     add_area_rows(runs, n, &rows, &nrows, &cap);
@@ -158,15 +277,26 @@ int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **out) {
 static void cell(FILE *f, double mean, double std, int n) {
     if (!n || isnan(mean))
         fprintf(f, " %16s", "-");
+    else if (n == 1)
+        fprintf(f, " %8.2f (n = 1)", mean);
     else
         fprintf(f, " %8.2f +- %5.2f", mean, std);
+}
+
+static void diff_cell(FILE *f, const rcl_summary_row *r) {
+    if (r->npaired == 0 || isnan(r->diff))
+        fprintf(f, " %16s", "-");
+    else if (r->npaired == 1)
+        fprintf(f, " %+8.2f        ", r->diff);
+    else
+        fprintf(f, " %+8.2f +- %5.2f", r->diff, r->diff_se);
 }
 
 void rcl_report_table(FILE *f, const rcl_run_result *runs, int n) {
     rcl_summary_row *rows;
     int nr = rcl_report_rows(runs, n, &rows);
-    fprintf(f, "\n%-12s %-12s %-8s %-22s %16s %16s\n", "experiment", "method", "setting", "metric (%)", "scratch",
-            "pre-trained");
+    fprintf(f, "\n%-12s %-12s %-8s %-22s %16s %16s %16s  %-24s %s\n", "experiment", "method", "setting",
+            "metric (%)", "scratch", "pre-trained", "pre - scratch", "pre-training here", "paper");
     for (int i = 0; i < nr; i++) {
         rcl_summary_row *r = &rows[i];
         char setting[16];
@@ -179,9 +309,13 @@ void rcl_report_table(FILE *f, const rcl_run_result *runs, int n) {
         fprintf(f, "%-12s %-12s %-8s %-22s", experiment, r->method, setting, r->metric);
         cell(f, r->mean[0], r->std[0], r->n[0]);
         cell(f, r->mean[1], r->std[1], r->n[1]);
-        fprintf(f, "\n");
+        diff_cell(f, r);
+        fprintf(f, "  %-24s %s\n", rcl_verdict_text(r),
+                r->paper_claims ? (r->verdict == RCL_VERDICT_NONE ? "helps" : rcl_verdict_vs_paper(r)) : "");
     }
-    fprintf(f, "(mean +- sample std over seeds; percent)\n");
+    fprintf(f, "(percent; mean +- sample std over seeds; pre - scratch: mean +- standard error of the per-seed\n"
+               " differences; \"helps\"/\"hurts\": the difference is beyond its spread (paired t-test, 95%%);\n"
+               " paper: whether this agrees with the paper's finding that pre-training helps, where it makes one)\n");
     free(rows);
 }
 
@@ -206,6 +340,12 @@ void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int
             rcl_jw_key(w, "seeds"), rcl_jw_int(w, rows[i].n[arm]);
             rcl_jw_end_object(w);
         }
+        rcl_jw_key(w, "difference"), rcl_jw_number(w, rows[i].diff);
+        rcl_jw_key(w, "difference_se"), rcl_jw_number(w, rows[i].diff_se);
+        rcl_jw_key(w, "paired_seeds"), rcl_jw_int(w, rows[i].npaired);
+        rcl_jw_key(w, "verdict"), rcl_jw_string(w, rcl_verdict_text(&rows[i]));
+        rcl_jw_key(w, "paper_claims_pretraining_helps"), rcl_jw_bool(w, rows[i].paper_claims);
+        rcl_jw_key(w, "vs_paper"), rcl_jw_string(w, rcl_verdict_vs_paper(&rows[i]));
         rcl_jw_end_object(w);
     }
     free(rows);

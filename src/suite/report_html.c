@@ -18,6 +18,7 @@ static const char *arm_color[2] = {"#d95f02", "#1b9e77"}; /* scratch, pre-traine
 typedef struct {
     FILE *f;
     double x0, x1, y0, y1;
+    int categories; /* > 0: the x axis counts categories (classes, bars): tick i at i + 0.5 */
     int legend_bottom; /* stack the legend up from the lower right, where curves rarely are */
 } plot;
 
@@ -35,8 +36,9 @@ static void esc(FILE *f, const char *s) {
 }
 
 static void plot_begin(plot *p, FILE *f, const char *title, const char *xlabel, const char *ylabel, double x0,
-                       double x1, double y0, double y1) {
+                       double x1, double y0, double y1, int categories) {
     p->f = f, p->x0 = x0, p->x1 = x1 > x0 ? x1 : x0 + 1, p->y0 = y0, p->y1 = y1 > y0 ? y1 : y0 + 1;
+    p->categories = categories;
     p->legend_bottom = 0;
     fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 %d %d' role='img'>\n", W, H,
             W, H);
@@ -46,7 +48,9 @@ static void plot_begin(plot *p, FILE *f, const char *title, const char *xlabel, 
             W - ML - MR, H - MT - MB);
     for (int i = 0; i <= 4; i++) {
         double x = p->x0 + (p->x1 - p->x0) * i / 4, y = p->y0 + (p->y1 - p->y0) * i / 4;
-        fprintf(f, "<text x='%.1f' y='%d' font-size='10' text-anchor='middle'>%.3g</text>\n", px(p, x), H - MB + 14, x);
+        if (!p->categories)
+            fprintf(f, "<text x='%.1f' y='%d' font-size='10' text-anchor='middle'>%.3g</text>\n", px(p, x),
+                    H - MB + 14, x);
         fprintf(f, "<text x='%d' y='%.1f' font-size='10' text-anchor='end'>%.3g</text>\n", ML - 4, py(p, y) + 3, y);
         fprintf(f, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#eee'/>\n", ML, W - MR, py(p, y), py(p, y));
     }
@@ -56,6 +60,20 @@ static void plot_begin(plot *p, FILE *f, const char *title, const char *xlabel, 
             (MT + H - MB) / 2, (MT + H - MB) / 2);
     esc(f, ylabel);
     fprintf(f, "</text>\n");
+}
+
+/* Integer ticks under categories 0..n-1 (at most about 12 labels), or the given labels. */
+static void category_ticks(plot *p, int n, const char *const *labels) {
+    p->categories = n;
+    int step = n > 12 ? (n + 11) / 12 : 1;
+    for (int i = 0; i < n; i += step) {
+        fprintf(p->f, "<text x='%.1f' y='%d' font-size='10' text-anchor='middle'>", px(p, i + 0.5), H - MB + 14);
+        if (labels)
+            esc(p->f, labels[i]);
+        else
+            fprintf(p->f, "%d", i);
+        fprintf(p->f, "</text>\n");
+    }
 }
 
 static void legend(plot *p, int i, const char *color, const char *text, int dashed) {
@@ -118,7 +136,7 @@ static void plot_noise(FILE *f, const rcl_summary_row *rows, int nr) {
     static const char *dash_colors[4] = {"#7570b3", "#e7298a", "#66a61e", "#e6ab02"};
     plot p;
     plot_begin(&p, f, "Test error vs label corruption", "corruption strength s", "test error (%)", 0, smax, 0,
-               ceil(emax / 10 + 0.01) * 10);
+               ceil(emax / 10 + 0.01) * 10, 0);
     p.legend_bottom = 1;
     int li = 0;
     for (int mi = 0; mi < nm; mi++)
@@ -162,7 +180,8 @@ static void plot_per_class(FILE *f, const rcl_run_result *runs, int n, const cha
     char title[96];
     snprintf(title, sizeof title, "Per-class error under imbalance (%s %g, seed %d)",
              strcmp(experiment, "imbalance") ? "CIFAR-LT rho" : "gamma", r[0]->setting, r[0]->seed);
-    plot_begin(&p, f, title, "class (0 = largest)", "test error (%)", 0, k, 0, ceil(ymax / 10 + 0.01) * 10);
+    plot_begin(&p, f, title, "class (0 = largest)", "test error (%)", 0, k, 0, ceil(ymax / 10 + 0.01) * 10, k);
+    category_ticks(&p, k, NULL);
     for (int a = 0; a < 2; a++)
         for (int i = 0; i < k && i < s[a]->n; i++)
             bar(&p, i + 0.1 + 0.4 * a, 0.4, s[a]->v[i], arm_color[a]);
@@ -184,7 +203,9 @@ static void plot_adversarial(FILE *f, const rcl_summary_row *rows, int nr) {
     if (isnan(v[0][0]) && isnan(v[1][0]))
         return;
     plot p;
-    plot_begin(&p, f, "Clean vs adversarial accuracy", "clean | adversarial (PGD)", "accuracy (%)", 0, 2, 0, 100);
+    static const char *const cats[2] = {"clean", "adversarial (PGD)"};
+    plot_begin(&p, f, "Clean vs adversarial accuracy", "test inputs", "accuracy (%)", 0, 2, 0, 100, 2);
+    category_ticks(&p, 2, cats);
     for (int m = 0; m < 2; m++)
         for (int a = 0; a < 2; a++)
             bar(&p, m + 0.1 + 0.4 * a, 0.4, v[a][m], arm_color[a]);
@@ -209,7 +230,7 @@ static void plot_roc(FILE *f, const rcl_run_result *runs, int n) {
         plot p;
         char title[96];
         snprintf(title, sizeof title, "ROC, OOD set %s (seed %d)", set, r[0]->seed);
-        plot_begin(&p, f, title, "false positive rate", "true positive rate", 0, 1, 0, 1);
+        plot_begin(&p, f, title, "false positive rate", "true positive rate", 0, 1, 0, 1, 0);
         p.legend_bottom = 1;
         double diag[2] = {0, 1};
         polyline(&p, diag, diag, 2, "#bbb", 1);
@@ -238,7 +259,7 @@ static void plot_reliability(FILE *f, const rcl_run_result *runs, int n) {
         char title[96];
         snprintf(title, sizeof title, "Reliability, %s (RMS %.1f%%, seed %d)", a ? "pre-trained" : "scratch",
                  rcl_run_get(r, "rms", NAN), r->seed);
-        plot_begin(&p, f, title, "confidence", "accuracy", 0, 1, 0, 1);
+        plot_begin(&p, f, title, "confidence", "accuracy", 0, 1, 0, 1, 0);
         double diag[2] = {0, 1};
         polyline(&p, diag, diag, 2, "#bbb", 1);
         for (int i = 0; i < acc->n; i++)
@@ -277,23 +298,46 @@ rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const rc
     plot_adversarial(f, rows, nr);
     plot_roc(f, runs, n);
     plot_reliability(f, runs, n);
-    fprintf(f, "</div>\n<h2>Summary (percent; mean &plusmn; sample std over seeds)</h2>\n<table>\n"
+    fprintf(f, "</div>\n<h2>Summary</h2>\n<p>Percent. Each arm: mean &plusmn; sample std over seeds "
+               "(one seed: n = 1). <b>pre &minus; scratch</b>: mean &plusmn; standard error of the per-seed "
+               "differences (the two arms of a seed train on the same target subset). <b>pre-training here</b>: "
+               "<i>helps</i> or <i>hurts</i> when the difference is beyond its spread (paired t-test, 95%%), "
+               "else <i>no measurable difference</i>. <b>paper</b>: whether that agrees with the paper's finding "
+               "that pre-training helps, on the metrics where it reports one.</p>\n<table>\n"
                "<tr><th class='l'>experiment</th><th class='l'>method</th><th>setting</th><th class='l'>metric</th>"
-               "<th>scratch</th><th>pre-trained</th></tr>\n");
+               "<th>scratch</th><th>pre-trained</th><th>pre &minus; scratch</th><th class='l'>pre-training here</th>"
+               "<th class='l'>paper</th></tr>\n");
     for (int i = 0; i < nr; i++) {
-        fprintf(f, "<tr><td class='l'>%s</td><td class='l'>%s</td><td>", rows[i].experiment, rows[i].method);
-        if (rows[i].setting < 0)
+        const rcl_summary_row *r = &rows[i];
+        fprintf(f, "<tr><td class='l'>");
+        esc(f, r->experiment);
+        fprintf(f, "</td><td class='l'>");
+        esc(f, r->method);
+        fprintf(f, "</td><td>");
+        if (r->setting < 0)
             fprintf(f, "all");
         else
-            fprintf(f, "%g", rows[i].setting);
-        fprintf(f, "</td><td class='l'>%s</td>", rows[i].metric);
+            fprintf(f, "%g", r->setting);
+        fprintf(f, "</td><td class='l'>");
+        esc(f, r->metric);
+        fprintf(f, "</td>");
         for (int a = 0; a < 2; a++) {
-            if (!rows[i].n[a] || isnan(rows[i].mean[a]))
+            if (!r->n[a] || isnan(r->mean[a]))
                 fprintf(f, "<td>-</td>");
+            else if (r->n[a] == 1)
+                fprintf(f, "<td>%.2f (n = 1)</td>", r->mean[a]);
             else
-                fprintf(f, "<td>%.2f &plusmn; %.2f</td>", rows[i].mean[a], rows[i].std[a]);
+                fprintf(f, "<td>%.2f &plusmn; %.2f</td>", r->mean[a], r->std[a]);
         }
-        fprintf(f, "</tr>\n");
+        if (r->npaired == 0 || isnan(r->diff))
+            fprintf(f, "<td>-</td>");
+        else if (r->npaired == 1)
+            fprintf(f, "<td>%+.2f</td>", r->diff);
+        else
+            fprintf(f, "<td>%+.2f &plusmn; %.2f</td>", r->diff, r->diff_se);
+        static const char *const color[] = {"#000", "#1b7a1b", "#b22222", "#666", "#666"};
+        fprintf(f, "<td class='l' style='color:%s'>%s</td><td class='l'>%s</td></tr>\n", color[r->verdict],
+                rcl_verdict_text(r), rcl_verdict_vs_paper(r));
     }
     fprintf(f, "</table>\n<p>Calibration metrics are in textbook mode (all bins); <code>rms_paper</code>/"
                "<code>mad_paper</code> give the paper-mode values (last bin skipped, PROTOCOL 9). OOD: MSP score, "

@@ -25,6 +25,7 @@ void rcl_suite_defaults(rcl_suite_config *c, int quick) {
     c->target_per_class = 100;
     c->test_per_class = 100;
     c->min_steps = 128;
+    c->finetune_min_steps = 128;
     c->scratch_epochs = 1;
     c->finetune_epochs = 1;
     c->scratch_lr = 0.1;
@@ -44,6 +45,7 @@ void rcl_suite_defaults(rcl_suite_config *c, int quick) {
     c->rhos[0] = 100;
     c->nrhos = 1;
     c->imbalance_methods = 0;
+    c->imbalance = 1;
     c->adversarial = 1;
     c->adv_eps = 8.0 / 255.0;
     c->adv_train_steps = 1;
@@ -56,6 +58,7 @@ void rcl_suite_defaults(rcl_suite_config *c, int quick) {
         c->target_per_class = 24;
         c->test_per_class = 40;
         c->min_steps = 6;
+        c->finetune_min_steps = 6;
         c->noise[1] = 0.5;
         c->noise_methods = RCL_SUITE_NOISE_FORWARD | RCL_SUITE_NOISE_GLC;
         c->imbalance_methods = RCL_SUITE_IMB_COST | RCL_SUITE_IMB_OVERSAMPLE | RCL_SUITE_IMB_SMOTE;
@@ -109,8 +112,9 @@ void rcl_suite_describe(const rcl_suite_config *c, FILE *f) {
     if (c->adversarial && c->adv_pretrain_images > 0)
         fprintf(f, " (adversarial: the first %d of them)", c->adv_pretrain_images);
     fprintf(f, "; one model (and one adversarial) shared by every seed\n");
-    fprintf(f, "target: %d training images per class, %d test images per class (0 = all); every run trains at least "
-               "%d steps\n", c->target_per_class, c->test_per_class, c->min_steps);
+    fprintf(f, "target: %d training images per class, %d test images per class (0 = all); every scratch run trains "
+               "at least %d steps, every fine-tuning run at least %d\n", c->target_per_class, c->test_per_class,
+            c->min_steps, c->finetune_min_steps);
     fprintf(f, "scratch: lr %g, dropout %g; pre-trained: new head, whole net fine-tuned at lr %g\n", c->scratch_lr,
             c->scratch_dropout, c->finetune_lr);
     fprintf(f, "seeds: %d; label noise (uniform) s = ", c->nseeds);
@@ -124,7 +128,7 @@ void rcl_suite_describe(const rcl_suite_config *c, FILE *f) {
     if (rcl_parse_class_ranges(c->target_classes, &cls, &k) != RCL_OK)
         k = 0;
     free(cls);
-    for (int exp = 0; exp < 2; exp++) {
+    for (int exp = 0; exp < 2 && c->imbalance; exp++) {
         if (!(c->imbalance_profiles & (exp ? RCL_SUITE_PROFILE_EXP : RCL_SUITE_PROFILE_POWER)))
             continue;
         fprintf(f, "class imbalance: %s = ", exp ? "CIFAR-LT exponential profile rho" : "power law gamma");

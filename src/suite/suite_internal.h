@@ -125,12 +125,31 @@ rcl_status rcl_stage_run(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_run_r
 
 /* One line of the scratch-vs-pre-trained summary: a metric of one (dataset, experiment,
  * method, setting), mean and sample std over seeds for each arm (0 scratch, 1 pre-trained). */
+/* The verdict of a row: pre-trained vs scratch, paired by seed (the arms of a seed train on the
+ * same target subset), two-sided paired t-test at 95%. */
+typedef enum {
+    RCL_VERDICT_NONE = 0, /* no direction for this metric, or no paired seeds */
+    RCL_VERDICT_HELPS,
+    RCL_VERDICT_HURTS,
+    RCL_VERDICT_NO_DIFFERENCE, /* within the seed spread */
+    RCL_VERDICT_ONE_SEED,      /* n = 1: a direction, no spread to judge it by */
+} rcl_verdict;
+
 typedef struct rcl_summary_row {
     char dataset[24], experiment[24], method[24], metric[40];
     double setting;
     double mean[2], std[2];
     int n[2];
+    double diff, diff_se; /* mean over seeds of pre-trained - scratch, its standard error */
+    int npaired;          /* seeds with both arms */
+    int better;           /* +1 higher is better, -1 lower is better, 0 no direction */
+    rcl_verdict verdict;
+    int paper_claims;     /* 1: the paper reports that pre-training helps on this metric */
 } rcl_summary_row;
+/* "helps", "hurts", "no measurable difference", "n = 1: better", "n = 1: worse", "" */
+const char *rcl_verdict_text(const rcl_summary_row *r);
+/* For a metric the paper makes a claim on: "agrees" / "disagrees" / "not shown", else "". */
+const char *rcl_verdict_vs_paper(const rcl_summary_row *r);
 /* All rows, incl. the label-noise error area (PROTOCOL 5) per method; *rows malloc'd. */
 int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **rows);
 

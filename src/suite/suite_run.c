@@ -159,7 +159,7 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
     sp.net.fc_bias = !(rs->noise && rs->pretrained);
     sp.batch = c->batch;
     sp.epochs = rs->pretrained ? c->finetune_epochs : c->scratch_epochs;
-    sp.min_steps = c->min_steps;
+    sp.min_steps = rs->pretrained ? c->finetune_min_steps : c->min_steps;
     sp.lr = rs->pretrained ? c->finetune_lr : c->scratch_lr;
     sp.init_seed = (uint64_t)rs->seed * 1000003u + 1;
     sp.init_path = rs->pretrained ? S->pretrain_path[rs->adversarial] : NULL;
@@ -215,7 +215,9 @@ static rcl_status pretrain(suite *S, int adversarial) {
     sp.indices = first, sp.count = n;
     sp.adv_train = adversarial ? &S->adv_train : NULL;
     sp.test = &S->source_test;
-    sp.extra_hash = rcl_suite_hash(base_hash(c), "|%d|%d", c->pretrain_images, n);
+    /* what pre-training reads: not the target classes or sizes (another target reuses the model) */
+    sp.extra_hash = rcl_suite_hash(RCL_FNV_INIT, "pretrain-v2|%s|%s|%d|%d|%d", c->data, c->source_classes,
+                                   c->test_per_class, c->pretrain_images, n);
     uint64_t h = rcl_stage_hash(&sp);
     S->pretrain_hash[adversarial] = h;
     char *path = S->pretrain_path[adversarial];
@@ -364,9 +366,9 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
         s = target_train_set(&S, c->seeds[si], &clean);
         if (s == RCL_OK)
             s = noise_experiment(&S, c->seeds[si], &clean);
-        if (s == RCL_OK && c->ngammas > 0 && (c->imbalance_profiles & RCL_SUITE_PROFILE_POWER))
+        if (s == RCL_OK && c->imbalance && c->ngammas > 0 && (c->imbalance_profiles & RCL_SUITE_PROFILE_POWER))
             s = imbalance_experiment(&S, c->seeds[si], &clean, 0);
-        if (s == RCL_OK && c->nrhos > 0 && (c->imbalance_profiles & RCL_SUITE_PROFILE_EXP))
+        if (s == RCL_OK && c->imbalance && c->nrhos > 0 && (c->imbalance_profiles & RCL_SUITE_PROFILE_EXP))
             s = imbalance_experiment(&S, c->seeds[si], &clean, 1);
         if (s == RCL_OK && c->adversarial)
             s = adversarial_experiment(&S, c->seeds[si], &clean);
