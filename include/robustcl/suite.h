@@ -70,6 +70,9 @@ int rcl_suite_profiles_from_name(const char *name);
 void rcl_suite_defaults(rcl_suite_config *c, int quick);
 /* Prints the grid (every size, epoch count, method) to f, as the report does. */
 void rcl_suite_describe(const rcl_suite_config *c, FILE *f);
+/* Prints how long the suite will take on its device: every run's optimizer steps and evaluated
+ * images, counted as the suite runs them, times the net's speed measured on the device now. */
+rcl_status rcl_suite_estimate(const rcl_suite_config *c, FILE *f);
 
 rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatile sig_atomic_t *stop);
 

@@ -74,6 +74,12 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
 rcl_status rcl_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
                         const float *mean, const float *std, float *logits, double *error);
 
+/* Measured speed of the net cfg at batch on d, on random data: seconds per training step
+ * (forward, loss, backward, SGD update; the mean of `steps` after a warm-up step, which builds
+ * kernels and chooses convolution algorithms) and eval-mode forward images per second. */
+rcl_status rcl_measure_speed(rcl_device *d, const rcl_wrn_config *cfg, int batch, int steps,
+                             double *step_seconds, double *eval_images_per_second);
+
 #ifdef __cplusplus
 }
 #endif

@@ -125,7 +125,8 @@ static void help(void) {
            "  --ood SPEC[;SPEC]      extra OOD sets (same image shape as the data)\n"
            "  --device SEL           P:D or a name substring\n"
            RCL_CONV_ALGO_HELP
-           "  --describe             print the grid (with the imbalanced class sizes) and exit\n");
+           "  --describe             print the grid (with the imbalanced class sizes) and the time it will\n"
+           "                         take on the device (its speed measured now), and exit\n");
 }
 
 static void help_paper(void) {
@@ -390,7 +391,7 @@ int rcl_cmd_suite(int argc, char **argv) {
         return rcl_cli_usage("suite", "%s", rcl_last_error());
     rcl_suite_describe(&c, stderr);
     if (describe)
-        return 0;
+        return rcl_suite_estimate(&c, stderr) == RCL_OK ? 0 : rcl_cli_error();
     signal(SIGINT, on_sigint);
     rcl_status s = rcl_suite_run(&c, out, &stop_requested);
     if (s == RCL_ERR_INTERRUPTED) {

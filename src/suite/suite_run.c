@@ -226,8 +226,8 @@ static rcl_status pretrain(suite *S, int adversarial) {
     sp.save_path = path;
     rcl_run_result r;
     rcl_status s = rcl_stage_run(&S->env, &sp, &r);
-    if (s == RCL_OK)
-        rcl_run_free(&r);
+    if (s == RCL_OK) /* the report shows the source model's test error */
+        s = add_run(S, &r);
     free(first);
     return s;
 }

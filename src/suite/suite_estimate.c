@@ -1,0 +1,114 @@
+/* How long `suite mini` will take: its runs' optimizer steps and evaluated images, counted the
+ * way suite_run.c runs them, times the net's speed measured on the device. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "robustcl/progress.h"
+#include "robustcl/train.h"
+#include "suite_internal.h"
+
+/* Optimizer steps of a run on n images: whole epochs, at least `epochs` and `floor` steps
+ * (as suite_stage.c). */
+static double run_steps(int n, int batch, int epochs, int floor) {
+    int per_epoch = (n + batch - 1) / batch;
+    int need = floor > 0 ? (floor + per_epoch - 1) / per_epoch : 0;
+    return (double)per_epoch * (need > epochs ? need : epochs);
+}
+
+typedef struct {
+    double steps, images; /* optimizer steps (training-step equivalents), eval-mode forward images */
+} cost;
+
+/* Both arms of one normal run on n training images, evaluated on `evals` images each. */
+static void both_arms(const rcl_suite_config *c, int n, double factor, double evals, cost *t) {
+    t->steps += factor * (run_steps(n, c->batch, c->scratch_epochs, c->min_steps) +
+                          run_steps(n, c->batch, c->finetune_epochs, c->finetune_min_steps));
+    t->images += 2 * evals;
+}
+
+static cost count_work(const rcl_suite_config *c, int k, int n_source, int n_source_test, int n_test) {
+    cost t = {0, 0};
+    int n_target = k * c->target_per_class;
+    double adv = 1 + c->adv_train_steps; /* a PGD step costs about a training step */
+    t.steps += run_steps(n_source, c->batch, c->pretrain_epochs, 0);
+    t.images += n_source_test;
+    if (c->adversarial) {
+        int n = c->adv_pretrain_images > 0 && c->adv_pretrain_images < n_source ? c->adv_pretrain_images : n_source;
+        t.steps += adv * run_steps(n, c->batch, c->pretrain_epochs, 0);
+        t.images += n_source_test;
+    }
+    int methods = 1 + !!(c->noise_methods & RCL_SUITE_NOISE_FORWARD) + !!(c->noise_methods & RCL_SUITE_NOISE_GLC);
+    for (int si = 0; si < c->nseeds; si++) {
+        /* clean: test set, 3 synthetic OOD sets of test size (5 draws of a fifth), extra sets */
+        both_arms(c, n_target, 1, n_test * (4.0 + (c->ood[0] ? 1 : 0)), &t);
+        for (int ni = 0; ni < c->nnoise; ni++)
+            if (c->noise[ni] > 0) /* Forward and GLC train twice: to estimate C, then corrected */
+                both_arms(c, n_target, 1 + 2.0 * (methods - 1), n_test * methods + n_target * (methods - 1), &t);
+        if (c->imbalance)
+            for (int exp = 0; exp < 2; exp++) {
+                if (!(c->imbalance_profiles & (exp ? RCL_SUITE_PROFILE_EXP : RCL_SUITE_PROFILE_POWER)))
+                    continue;
+                for (int i = 0; i < (exp ? c->nrhos : c->ngammas); i++) {
+                    rcl_imb_profile p = rcl_suite_imb_profile(exp, c->target_per_class, exp ? c->rhos[i] : c->gammas[i], 0);
+                    int *counts = calloc((size_t)k, sizeof *counts), n = 0;
+                    if (counts && rcl_imb_profile_counts(&p, k, counts) == RCL_OK)
+                        for (int j = 0; j < k; j++)
+                            n += counts[j];
+                    free(counts);
+                    int imb_methods = 1 + !!(c->imbalance_methods & RCL_SUITE_IMB_COST) +
+                                      !!(c->imbalance_methods & RCL_SUITE_IMB_OVERSAMPLE) +
+                                      !!(c->imbalance_methods & RCL_SUITE_IMB_SMOTE);
+                    both_arms(c, n > 0 ? n : n_target, imb_methods, (double)n_test * imb_methods, &t);
+                }
+            }
+        if (c->adversarial) /* PGD evaluation: a forward and a backward (~3 forwards) per step */
+            both_arms(c, n_target, adv, n_test * (2.0 + 3.0 * c->adv_eval_steps), &t);
+    }
+    return t;
+}
+
+/* The counts of images the suite works with (as prepare_data selects them). */
+static rcl_status data_counts(const rcl_suite_config *c, int *k, int *n_source, int *n_source_test, int *n_test,
+                              rcl_wrn_config *net) {
+    rcl_dataset src = {0}, tst = {0};
+    char spec[1400];
+    int *cls = NULL;
+    RCL_TRY(rcl_parse_class_ranges(c->target_classes, &cls, k));
+    free(cls);
+    snprintf(spec, sizeof spec, "%s,classes=%s", c->data, c->source_classes);
+    RCL_TRY(rcl_dataset_load(spec, 1, &src));
+    *n_source = c->pretrain_images > 0 && c->pretrain_images < src.n ? c->pretrain_images : src.n;
+    net->in_c = src.c, net->in_h = src.h, net->in_w = src.w;
+    rcl_dataset_free(&src);
+    snprintf(spec, sizeof spec, "%s,classes=%s,split=test", c->data, c->target_classes);
+    RCL_TRY(rcl_dataset_load(spec, 0, &tst));
+    *n_test = c->test_per_class > 0 && c->test_per_class * *k < tst.n ? c->test_per_class * *k : tst.n;
+    *n_source_test = *n_test; /* the source test split is capped the same way; a close enough count */
+    rcl_dataset_free(&tst);
+    return RCL_OK;
+}
+
+rcl_status rcl_suite_estimate(const rcl_suite_config *c, FILE *f) {
+    int k, n_source, n_source_test, n_test;
+    rcl_wrn_config net = {0};
+    RCL_TRY(rcl_wrn_parse_arch(c->arch, &net));
+    RCL_TRY(data_counts(c, &k, &n_source, &n_source_test, &n_test, &net));
+    net.num_classes = k > 2 ? k : 2, net.fc_bias = 1;
+    rcl_device_options o = {0};
+    o.selector = c->device[0] ? c->device : NULL;
+    o.notice = rcl_progress_notice;
+    rcl_device *d;
+    RCL_TRY(rcl_device_open(&o, &d));
+    double step_s = 0, fwd = 0;
+    rcl_status s = rcl_measure_speed(d, &net, c->batch, 5, &step_s, &fwd);
+    if (s == RCL_OK) {
+        cost t = count_work(c, k, n_source, n_source_test, n_test);
+        double seconds = t.steps * step_s + t.images / fwd;
+        fprintf(f, "estimate on %s: %.0f optimizer steps x %.1f ms + %.0f evaluated images at %.0f/s = %.0f min "
+                   "(measured now on random data; evaluation and start-up add a little)\n",
+                rcl_device_get_info(d)->name, t.steps, 1e3 * step_s, t.images, fwd, ceil(seconds / 60));
+    }
+    rcl_device_close(d);
+    return s;
+}
