@@ -33,6 +33,8 @@ typedef struct rcl_suite_config {
     int test_per_class;           /* 0 = the whole target test split */
     int min_steps;                /* floor of optimizer steps per scratch run (PROTOCOL 11) */
     int finetune_min_steps;       /* the same for the pre-trained (fine-tuned) runs */
+    int adv_min_steps;            /* the same for both arms of the adversarial experiment (PGD training
+                                     costs 1 + steps passes a step) */
     int scratch_epochs, finetune_epochs;
     double scratch_lr, finetune_lr, scratch_dropout;
     int seeds[RCL_SUITE_MAX], nseeds;

@@ -99,13 +99,14 @@ static void help(void) {
            "  --target-classes LIST  target classes, relabelled 0..K-1 (default 5-9)\n"
            "  --arch wrn-D-K         (default wrn-10-1)\n"
            "  --batch N              (default 32)\n"
-           "  --seeds N              seeds 1..N (default 2)\n"
+           "  --seeds N              seeds 1..N (default 3)\n"
            "  --target-per-class N   target training images per class (default 100)\n"
-           "  --test-per-class N     target test images per class (default 100; 0 = all)\n"
-           "  --min-steps N          floor of optimizer steps per scratch run (default 128)\n"
-           "  --finetune-min-steps N the same for the fine-tuning runs of the pre-trained arm (default 128)\n"
-           "  --experiments LIST     besides the clean runs: noise,imbalance,adversarial (default all three;\n"
-           "                         none: the clean runs only)\n"
+           "  --test-per-class N     target and source test images per class (default 0 = all)\n"
+           "  --min-steps N          floor of optimizer steps per scratch run (default 1024)\n"
+           "  --finetune-min-steps N the same for the fine-tuning runs of the pre-trained arm (default 1024)\n"
+           "  --adv-min-steps N      the same for both arms of the adversarial experiment (default 256)\n"
+           "  --experiments LIST     besides the clean runs: noise,imbalance,adversarial (default noise,imbalance;\n"
+           "                         the adversarial one doubles the time; none: the clean runs only)\n"
            "  --noise LIST           uniform label-noise strengths in [0,1] (default 0,0.4; 0, the clean runs\n"
            "                         that calibration and OOD detection use, is always included)\n"
            "  --noise-methods LIST   label-noise methods besides normal: none or forward,glc (default none)\n"
@@ -117,8 +118,8 @@ static void help(void) {
            "                         (runs \"imbalance-exp\"); at least 2 images a class (SMOTE)\n"
            "  --gamma LIST           power-law exponents, comma-separated (default 0.2)\n"
            "  --rho LIST             CIFAR-LT ratios >= 1, comma-separated (default 100)\n"
-           "  --pretrain-epochs N    epochs of pre-training (default 1)\n"
-           "  --pretrain-images N    source images for pre-training (default 8000; 0 = all); one pre-trained\n"
+           "  --pretrain-epochs N    epochs of pre-training (default 2)\n"
+           "  --pretrain-images N    source images for pre-training (default 0 = all); one pre-trained\n"
            "                         model (and one adversarially pre-trained) serves every seed\n"
            "  --adv-pretrain-images N  adversarial pre-training uses the first N of those (default 4000;\n"
            "                         0 = all): PGD training costs (1 + steps) passes an image\n"
@@ -367,6 +368,8 @@ int rcl_cmd_suite(int argc, char **argv) {
             rcl_args_int(&a, 1, 10000000, &c.min_steps);
         } else if (rcl_args_is(&a, "--finetune-min-steps")) {
             rcl_args_int(&a, 1, 10000000, &c.finetune_min_steps);
+        } else if (rcl_args_is(&a, "--adv-min-steps")) {
+            rcl_args_int(&a, 1, 10000000, &c.adv_min_steps);
         } else if (rcl_args_is(&a, "--pretrain-epochs")) {
             rcl_args_int(&a, 1, 100000, &c.pretrain_epochs);
         } else if (rcl_args_is(&a, "--experiments")) {

@@ -127,11 +127,12 @@ const char *rcl_verdict_vs_paper(const rcl_summary_row *r) {
 }
 
 
-/* The value of key in the run of (dataset, experiment, method, arm, setting, seed), or NaN. */
+/* The value of key in the run of (dataset, experiment, method, arm, setting, seed) that has it,
+ * or NaN. */
 static double seed_value(const rcl_run_result *runs, int n, const rcl_summary_row *row, const char *arm, int seed) {
     for (int i = 0; i < n; i++)
         if (runs[i].seed == seed && same(&runs[i], row->dataset, row->experiment, row->method, row->setting) &&
-            !strcmp(runs[i].arm, arm))
+            !strcmp(runs[i].arm, arm) && !isnan(rcl_run_get(&runs[i], row->metric, NAN)))
             return rcl_run_get(&runs[i], row->metric, NAN);
     return NAN;
 }

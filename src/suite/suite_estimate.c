@@ -62,8 +62,10 @@ static cost count_work(const rcl_suite_config *c, int k, int n_source, int n_sou
                     both_arms(c, n > 0 ? n : n_target, imb_methods, (double)n_test * imb_methods, &t);
                 }
             }
-        if (c->adversarial) /* PGD evaluation: a forward and a backward (~3 forwards) per step */
-            both_arms(c, n_target, adv, n_test * (2.0 + 3.0 * c->adv_eval_steps), &t);
+        if (c->adversarial) { /* PGD evaluation: a forward and a backward (~3 forwards) per step */
+            t.steps += 2 * adv * run_steps(n_target, c->batch, 1, c->adv_min_steps);
+            t.images += 2 * n_test * (2.0 + 3.0 * c->adv_eval_steps);
+        }
     }
     return t;
 }
@@ -101,7 +103,7 @@ rcl_status rcl_suite_estimate(const rcl_suite_config *c, FILE *f) {
     rcl_device *d;
     RCL_TRY(rcl_device_open(&o, &d));
     double step_s = 0, fwd = 0;
-    rcl_status s = rcl_measure_speed(d, &net, c->batch, 5, &step_s, &fwd);
+    rcl_status s = rcl_measure_speed(d, &net, c->batch, 20, &step_s, &fwd);
     if (s == RCL_OK) {
         cost t = count_work(c, k, n_source, n_source_test, n_test);
         double seconds = t.steps * step_s + t.images / fwd;

@@ -159,7 +159,7 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
     sp.net.fc_bias = !(rs->noise && rs->pretrained);
     sp.batch = c->batch;
     sp.epochs = rs->pretrained ? c->finetune_epochs : c->scratch_epochs;
-    sp.min_steps = rs->pretrained ? c->finetune_min_steps : c->min_steps;
+    sp.min_steps = rs->adversarial ? c->adv_min_steps : rs->pretrained ? c->finetune_min_steps : c->min_steps;
     sp.lr = rs->pretrained ? c->finetune_lr : c->scratch_lr;
     sp.init_seed = (uint64_t)rs->seed * 1000003u + 1;
     sp.init_path = rs->pretrained ? S->pretrain_path[rs->adversarial] : NULL;
