@@ -101,8 +101,8 @@ check "--slurm-ranks 3 (does not divide 256) -> exit 2, one line (got $rc)" \
 check "--plan-format xml -> exit 2 (got $rc)" "[ $rc -eq 2 ] && [ \$(wc -l < $tmp/u.log) -eq 1 ]"
 
 # ---- the mini grid's strengths and methods ----
-check "mini default: s = 0, 0.4, normal training only, 128 steps, one shared pre-training" \
-    "has $tmp/d0.log 's = 0, 0.4, methods normal' && ! has $tmp/d0.log 'glc' && ! has $tmp/d0.log 'SMOTE' && has $tmp/d0.log 'at least 128 steps' && has $tmp/d0.log 'shared by every seed'"
+check "mini default: s = 0, 0.4, normal training only, 1024 steps both arms, one shared pre-training, 3 seeds" \
+    "has $tmp/d0.log 's = 0, 0.4, methods normal' && ! has $tmp/d0.log 'glc' && ! has $tmp/d0.log 'SMOTE' && has $tmp/d0.log 'at least 1024 steps, every fine-tuning run at least 1024' && has $tmp/d0.log 'shared by every seed' && has $tmp/d0.log 'seeds: 3'"
 "$bin" suite mini --describe --noise 0.8,0.2 --noise-methods forward,glc --imbalance-methods smote,cost > "$tmp/d3.log" 2>&1
 check "mini --noise without 0 gets the clean runs first; methods as listed" \
     "has $tmp/d3.log 's = 0, 0.8, 0.2, methods normal, forward, glc (trusted 10%)' &&

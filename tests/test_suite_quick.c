@@ -44,7 +44,8 @@ static void check_summary(const rcl_json *j) {
         const char *e = rcl_json_get_string(row, "experiment"), *m = rcl_json_get_string(row, "metric");
         for (int k = 0; k < 4; k++)
             seen[k] |= !strcmp(e, experiments[k]);
-        for (int arm = 0; arm < 2; arm++) {
+        int pretrain = !strcmp(e, "pretrain"); /* the source models: one arm, one run */
+        for (int arm = 0; arm < 2 - pretrain; arm++) {
             const rcl_json *a = rcl_json_get(row, arm ? "pretrained" : "scratch");
             double v = rcl_json_get_number(a, "mean", NAN);
             CHECK(rcl_json_get_number(a, "seeds", 0) >= 1, "%s/%s/%s has the %s arm", e,
