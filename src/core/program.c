@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "device_internal.h"
 #include "hash.h"
@@ -159,6 +160,12 @@ static int inject_build(void) {
     return v && strcmp(v, "build") == 0;
 }
 
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
 /* PoCL keeps its own cache of compiled kernels (POCL_CACHE_DIR), specialised per work-group
  * size, and compiles a kernel when it is first launched. Asking it for a program binary
  * instead compiles every kernel of the program generically first: 12 s for the main program
@@ -197,8 +204,12 @@ static rcl_status build_cached(rcl_device *d, const char *what, char *src, const
         }
     }
 
-    rcl_device_notice(d, "compiling %s%s%s for '%s' (kept in the kernel cache)", what,
-                      defines ? " " : "", defines ? defines : "", d->info.name);
+    /* a miss of our cache compiles for certain; a driver with its own cache may be quick: say so after */
+    int own_cache = !driver_caches_kernels(d);
+    if (own_cache)
+        rcl_device_notice(d, "compiling %s%s%s for '%s' (kept in the kernel cache)", what,
+                          defines ? " " : "", defines ? defines : "", d->info.name);
+    double t0 = now_seconds();
     cl_int e;
     const char *srcp = src;
     cl_program prog = clCreateProgramWithSource(d->ctx, 1, &srcp, NULL, &e);
@@ -228,6 +239,10 @@ static rcl_status build_cached(rcl_device *d, const char *what, char *src, const
     }
     if (cache)
         save_cached(prog, dir, path, key);
+    double took = now_seconds() - t0;
+    if (!own_cache && took > 2)
+        rcl_device_notice(d, "compiled %s%s%s for '%s' in %.0f s (the driver keeps it)", what,
+                          defines ? " " : "", defines ? defines : "", d->info.name, took);
     *out = prog;
     return RCL_OK;
 }
