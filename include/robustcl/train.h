@@ -74,6 +74,23 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
 rcl_status rcl_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
                         const float *mean, const float *std, float *logits, double *error);
 
+/* A model with a random input batch and labels on the device, for timing training steps
+ * (bench step, time estimates). */
+typedef struct rcl_step_probe {
+    rcl_model *model;
+    rcl_tensor x, probs, dlogits, loss;
+    cl_mem labels;
+    float *host_x; /* the random input, which a step uploads again when asked to */
+    int batch;
+} rcl_step_probe;
+
+rcl_status rcl_step_probe_create(rcl_device *d, const rcl_wrn_config *cfg, int batch,
+                                 rcl_step_probe *p);
+/* One training step as the trainer runs it ((upload,) forward, cross-entropy, backward, SGD
+ * update), finished on the device. */
+rcl_status rcl_step_probe_step(rcl_step_probe *p, int upload);
+void rcl_step_probe_free(rcl_step_probe *p); /* safe on a zeroed or freed probe */
+
 /* Measured speed of the net cfg at batch on d, on random data: seconds per training step
  * (forward, loss, backward, SGD update; the mean of `steps` after a warm-up step, which builds
  * kernels and chooses convolution algorithms) and eval-mode forward images per second. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_peer.h"
+#include "bench.h"
 
 #define MAX_CONVS 256
 
@@ -91,7 +91,7 @@ rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repe
 }
 
 /* PyTorch's times for every row (peer_ms stays 0 when the peer is unavailable). */
-static rcl_json *run_peer_convs(const rcl_bench_conv_cfg *b, conv_row *rows, int n, char *why,
+static rcl_json *run_peer_convs(const rcl_bench_cfg *b, conv_row *rows, int n, char *why,
                                 size_t cap) {
     size_t len = (size_t)n * 64 + 256;
     char *args = malloc(len);
@@ -117,7 +117,7 @@ static rcl_json *run_peer_convs(const rcl_bench_conv_cfg *b, conv_row *rows, int
     return peer;
 }
 
-static void print_rows(const rcl_bench_conv_cfg *b, const rcl_device *d, const conv_row *rows, int n,
+static void print_rows(const rcl_bench_cfg *b, const rcl_device *d, const conv_row *rows, int n,
                        int peer_ok) {
     printf("%s %dx%dx%d batch %d on %s: convolution passes in ms (best of %d)\n", b->arch, b->h, b->w,
            b->c, b->batch, rcl_device_get_info(d)->name, b->repeat);
@@ -158,9 +158,8 @@ static void print_rows(const rcl_bench_conv_cfg *b, const rcl_device *d, const c
     printf("\n");
 }
 
-static void json_rows(rcl_json_writer *jw, const rcl_bench_conv_cfg *b, const rcl_device *d,
+static void json_rows(rcl_json_writer *jw, const rcl_bench_cfg *b, rcl_device *d,
                       const conv_row *rows, int n, const rcl_json *peer, const char *why) {
-    const rcl_device_info *inf = rcl_device_get_info(d);
     rcl_jw_begin_object(jw);
     rcl_jw_key(jw, "bench"), rcl_jw_string(jw, "conv");
     rcl_jw_key(jw, "arch"), rcl_jw_string(jw, b->arch);
@@ -169,9 +168,7 @@ static void json_rows(rcl_json_writer *jw, const rcl_bench_conv_cfg *b, const rc
     rcl_jw_key(jw, "input"), rcl_jw_string(jw, in);
     rcl_jw_key(jw, "batch"), rcl_jw_int(jw, b->batch);
     rcl_jw_key(jw, "repeat"), rcl_jw_int(jw, b->repeat);
-    rcl_jw_key(jw, "device"), rcl_jw_string(jw, inf->name);
-    rcl_jw_key(jw, "driver"), rcl_jw_string(jw, inf->driver_version);
-    rcl_jw_key(jw, "platform"), rcl_jw_string(jw, inf->platform_name);
+    rcl_bench_json_device(jw, d);
     rcl_jw_key(jw, "convs");
     rcl_jw_begin_array(jw);
     for (int r = 0; r < n; r++) {
@@ -206,7 +203,30 @@ static void json_rows(rcl_json_writer *jw, const rcl_bench_conv_cfg *b, const rc
     rcl_jw_end_object(jw);
 }
 
-rcl_status rcl_bench_conv(rcl_device *d, const rcl_bench_conv_cfg *b, rcl_json_writer *jw) {
+/* Per convolution and for the net: GFLOP/s of the three passes under the chosen algorithms. */
+static void summarize(rcl_bench_summary *sum, const conv_row *rows, int n, const rcl_json *peer) {
+    sum->title = "convolutions: fwd + dx + dw under the chosen algorithms", sum->unit = "GFLOP/s";
+    double flop = 0, all = 0, pall = 0;
+    for (int r = 0; r < n; r++) {
+        const rcl_conv_shape *s = &rows[r].s;
+        double ms = 0, pm = 0, gf = 3 * conv_gflop(s);
+        for (int p = 0; p < RCL_CONV_PASSES; p++)
+            ms += rows[r].chosen_ms[p], pm += rows[r].peer_ms[p];
+        char label[48];
+        snprintf(label, sizeof label, "%d->%d %dx%d %dx%d/%d", s->c_in, s->c_out, s->h, s->w, s->kh, s->kw,
+                 s->stride);
+        rcl_bench_summary_add(sum, label, ms > 0 ? gf / ms * 1e3 : 0, pm > 0 ? gf / pm * 1e3 : 0);
+        flop += gf * rows[r].uses, all += ms * rows[r].uses, pall += pm * rows[r].uses;
+    }
+    rcl_bench_summary_add(sum, "net (uses x chosen)", all > 0 ? flop / all * 1e3 : 0,
+                          pall > 0 ? flop / pall * 1e3 : 0);
+    if (peer)
+        snprintf(sum->peer_name, sizeof sum->peer_name, "PyTorch %s",
+                 rcl_json_get_string(peer, "torch") ? rcl_json_get_string(peer, "torch") : "?");
+}
+
+rcl_status rcl_bench_conv(rcl_device *d, const rcl_bench_cfg *b, rcl_json_writer *jw,
+                          rcl_bench_summary *sum) {
     rcl_wrn_config cfg = {0};
     RCL_TRY(rcl_wrn_parse_arch(b->arch, &cfg));
     cfg.in_c = b->c, cfg.in_h = b->h, cfg.in_w = b->w, cfg.num_classes = b->classes, cfg.fc_bias = 1;
@@ -237,6 +257,7 @@ rcl_status rcl_bench_conv(rcl_device *d, const rcl_bench_conv_cfg *b, rcl_json_w
                 printf("%s\n", why);
         }
         print_rows(b, d, rows, n, peer != NULL);
+        summarize(sum, rows, n, peer);
         if (jw)
             json_rows(jw, b, d, rows, n, peer, why);
     }

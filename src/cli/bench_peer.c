@@ -1,9 +1,10 @@
-/* The peer of the benchmarks: bench/peer_pytorch.py run as a subprocess, its JSON read back. */
+/* What the device benchmarks share: their peer (bench/peer_pytorch.py run as a subprocess, its
+ * JSON read back), the device provenance they record and their summary rows. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_peer.h"
+#include "bench.h"
 
 /* Runs the peer script with `args`; returns its JSON (last line of stdout) or NULL, with the
  * reason in why. */
@@ -69,3 +70,20 @@ void rcl_bench_json_peer(rcl_json_writer *jw, const rcl_json *peer, const char *
     free(text);
 }
 
+
+void rcl_bench_json_device(rcl_json_writer *jw, rcl_device *d) {
+    const rcl_device_info *inf = rcl_device_get_info(d);
+    rcl_jw_key(jw, "device"), rcl_jw_string(jw, inf->name);
+    rcl_jw_key(jw, "platform"), rcl_jw_string(jw, inf->platform_name);
+    rcl_jw_key(jw, "driver"), rcl_jw_string(jw, inf->driver_version);
+    rcl_jw_key(jw, "opencl_c"), rcl_jw_string(jw, inf->c_version);
+    rcl_jw_key(jw, "gemm_params_source"), rcl_jw_string(jw, rcl_gemm_params_source(d));
+}
+
+void rcl_bench_summary_add(rcl_bench_summary *sum, const char *label, double value, double peer) {
+    if (sum->rows == RCL_BENCH_ROWS)
+        return;
+    snprintf(sum->label[sum->rows], sizeof sum->label[0], "%s", label);
+    sum->value[sum->rows] = value, sum->peer[sum->rows] = peer;
+    sum->rows++;
+}

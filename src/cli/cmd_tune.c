@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bench_peer.h"
+#include "bench.h"
 #include "cli.h"
 
 #define MAX_SHAPES 256

@@ -196,25 +196,29 @@ static rcl_status dw_run(rcl_device *d, int h, const rcl_conv_shape *s, const co
     return rcl_kernel_run_variant(d, h, "conv_dw_reduce", 1, &count, NULL, 4, r);
 }
 
+/* What each backward pass needs first: the kernel family and dy padded for the tiles. */
+static rcl_status backward_prepare(rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t,
+                                   const rcl_tensor *dy, conv_dims *g, int *h, padded_dy *q) {
+    rcl_conv_dims(s, g);
+    RCL_TRY(family(d, t, h));
+    return pad_dy(d, *h, s, g, t, dy, q);
+}
+
 rcl_status rcl_conv_direct_dx(rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t,
                               const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx) {
     conv_dims g;
-    rcl_conv_dims(s, &g);
     int h;
     padded_dy q;
-    RCL_TRY(family(d, t, &h));
-    RCL_TRY(pad_dy(d, h, s, &g, t, dy, &q));
+    RCL_TRY(backward_prepare(d, s, t, dy, &g, &h, &q));
     return dx_run(d, h, s, &g, t, w, &q, dx);
 }
 
 rcl_status rcl_conv_direct_dw(rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t,
                               const rcl_tensor *x, const rcl_tensor *dy, rcl_tensor *dw) {
     conv_dims g;
-    rcl_conv_dims(s, &g);
     int h;
     padded_dy q;
-    RCL_TRY(family(d, t, &h));
-    RCL_TRY(pad_dy(d, h, s, &g, t, dy, &q));
+    RCL_TRY(backward_prepare(d, s, t, dy, &g, &h, &q));
     return dw_run(d, h, s, &g, t, x, &q, dw);
 }
 
@@ -223,12 +227,10 @@ rcl_status rcl_conv_direct_backward(rcl_device *d, const rcl_conv_shape *s,
                                     const rcl_tensor *x, const rcl_tensor *w, const rcl_tensor *dy,
                                     rcl_tensor *dx, rcl_tensor *dw) {
     conv_dims g;
-    rcl_conv_dims(s, &g);
     int hx, hw;
     padded_dy q;
-    RCL_TRY(family(d, tx, &hx));
+    RCL_TRY(backward_prepare(d, s, tx, dy, &g, &hx, &q)); /* padded once, read by both passes */
     RCL_TRY(family(d, tw, &hw));
-    RCL_TRY(pad_dy(d, hx, s, &g, tx, dy, &q)); /* padded once, read by both passes */
     RCL_TRY(dw_run(d, hw, s, &g, tw, x, &q, dw));
     return dx_run(d, hx, s, &g, tx, w, &q, dx);
 }

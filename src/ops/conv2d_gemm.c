@@ -65,14 +65,21 @@ static rcl_status permute(rcl_device *d, int to_nchw, const rcl_conv_shape *s, c
     return rcl_kernel_run(d, "conv_nchw_to_cn", 1, &global, NULL, 6, a);
 }
 
+/* The column and output-tile workspaces of forward and dW, sized for the image chunk. */
+static rcl_status col_workspace(rcl_device *d, const rcl_conv_shape *s, conv_dims *g, int *nb,
+                                cl_mem *col, cl_mem *tmp) {
+    rcl_conv_dims(s, g);
+    *nb = chunk_images(d, s, g, ((size_t)g->k + (size_t)s->c_out) * (size_t)g->hw);
+    RCL_TRY(rcl_device_workspace(d, 0, (size_t)g->k * *nb * g->hw * sizeof(float), col));
+    return rcl_device_workspace(d, 1, (size_t)s->c_out * *nb * g->hw * sizeof(float), tmp);
+}
+
 rcl_status rcl_conv_gemm_forward(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
                                  const rcl_tensor *w, rcl_tensor *y) {
     conv_dims g;
-    rcl_conv_dims(s, &g);
-    int nb = chunk_images(d, s, &g, ((size_t)g.k + (size_t)s->c_out) * (size_t)g.hw);
+    int nb;
     cl_mem col, tmp;
-    RCL_TRY(rcl_device_workspace(d, 0, (size_t)g.k * nb * g.hw * sizeof(float), &col));
-    RCL_TRY(rcl_device_workspace(d, 1, (size_t)s->c_out * nb * g.hw * sizeof(float), &tmp));
+    RCL_TRY(col_workspace(d, s, &g, &nb, &col, &tmp));
     for (int n0 = 0; n0 < s->n; n0 += nb) {
         int m = s->n - n0 < nb ? s->n - n0 : nb;
         size_t ncols = (size_t)m * g.hw;
@@ -88,11 +95,9 @@ rcl_status rcl_conv_gemm_forward(rcl_device *d, const rcl_conv_shape *s, const r
 rcl_status rcl_conv_gemm_dw(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
                             const rcl_tensor *dy, rcl_tensor *dw) {
     conv_dims g;
-    rcl_conv_dims(s, &g);
-    int nb = chunk_images(d, s, &g, ((size_t)g.k + (size_t)s->c_out) * (size_t)g.hw);
+    int nb;
     cl_mem col, tmp;
-    RCL_TRY(rcl_device_workspace(d, 0, (size_t)g.k * nb * g.hw * sizeof(float), &col));
-    RCL_TRY(rcl_device_workspace(d, 1, (size_t)s->c_out * nb * g.hw * sizeof(float), &tmp));
+    RCL_TRY(col_workspace(d, s, &g, &nb, &col, &tmp));
     for (int n0 = 0; n0 < s->n; n0 += nb) {
         int m = s->n - n0 < nb ? s->n - n0 : nb;
         size_t ncols = (size_t)m * g.hw;

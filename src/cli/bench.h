@@ -1,0 +1,64 @@
+/* The device benchmarks of robustcl bench (gemm, step, conv), their peer (the script
+ * bench/peer_pytorch.py) and the cross-device comparison of `--device all`. */
+#ifndef RCL_BENCH_H
+#define RCL_BENCH_H
+
+#include "cli.h"
+
+/* Runs the peer script with `args`; returns its JSON (last line of stdout) or NULL, with the
+ * reason in why. */
+rcl_json *rcl_bench_run_peer(const char *script, const char *args, char *why, size_t cap);
+/* Writes "peer": the peer's scalar fields, or null and "peer_unavailable": why. */
+void rcl_bench_json_peer(rcl_json_writer *jw, const rcl_json *peer, const char *why);
+
+/* What a device benchmark runs: the net and input (step, conv), how often, and the peer. */
+typedef struct rcl_bench_cfg {
+    const char *arch;
+    int batch, c, h, w, classes, steps, repeat;
+    int peer, peer_threads; /* peer: also run the peer script */
+    const char *script, *peer_device;
+} rcl_bench_cfg;
+
+/* One benchmark's headline numbers on one device (higher is better), with the peer's where
+ * it ran: the rows of the cross-device table and page. */
+#define RCL_BENCH_ROWS 48
+typedef struct rcl_bench_summary {
+    const char *title, *unit;
+    int rows;
+    char label[RCL_BENCH_ROWS][48];
+    double value[RCL_BENCH_ROWS], peer[RCL_BENCH_ROWS]; /* peer 0: none */
+    char peer_name[192];
+} rcl_bench_summary;
+/* Appends a row (ignored past RCL_BENCH_ROWS). */
+void rcl_bench_summary_add(rcl_bench_summary *sum, const char *label, double value, double peer);
+
+/* Writes the device's provenance into the open JSON object: name, platform, driver, OpenCL C
+ * version and where its GEMM parameters come from. */
+void rcl_bench_json_device(rcl_json_writer *jw, rcl_device *d);
+
+/* bench gemm (bench_gemm.c): CLBlast SGEMM GFLOP/s on WRN shapes beside numpy.matmul's. */
+rcl_status rcl_bench_gemm(rcl_device *d, const rcl_bench_cfg *b, rcl_json_writer *jw,
+                          rcl_bench_summary *sum);
+/* bench step (bench_step.c): training-step images/s with the device time per kernel. */
+rcl_status rcl_bench_step(rcl_device *d, const rcl_bench_cfg *b, rcl_json_writer *jw,
+                          rcl_bench_summary *sum);
+/* bench conv (bench_conv.c): every convolution of a WRN, each pass under every algorithm. */
+rcl_status rcl_bench_conv(rcl_device *d, const rcl_bench_cfg *b, rcl_json_writer *jw,
+                          rcl_bench_summary *sum);
+/* One convolution: every candidate's time per pass (best of repeat; -1: not applicable) and
+ * the algorithm the policy runs (rechoose: measured anew and stored, as robustcl tune does). */
+rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repeat, int rechoose,
+                                double ms[RCL_CONV_PASSES][RCL_CONV_CANDIDATES],
+                                const char *chosen[RCL_CONV_PASSES]);
+/* The distinct convolutions of a WRN at batch n, with how often the net uses each. */
+int rcl_bench_wrn_convs(rcl_device *d, const rcl_wrn_config *cfg, int n, rcl_conv_shape *out,
+                        int *uses, int cap);
+
+/* bench_devices.c: the device list of --device (all, or selectors separated by commas; NULL
+ * when it names one device), the cross-device table and its HTML page. */
+char **rcl_bench_device_list(const char *sel, int *count);
+void rcl_bench_print_table(const char *const *devices, const rcl_bench_summary *sums, int n);
+rcl_status rcl_bench_write_html(const char *path, const char *what, const char *const *devices,
+                                const char *const *names, const rcl_bench_summary *sums, int n);
+
+#endif
