@@ -205,7 +205,7 @@ static void json_rows(rcl_json_writer *jw, const rcl_bench_cfg *b, rcl_device *d
 
 /* Per convolution and for the net: GFLOP/s of the three passes under the chosen algorithms. */
 static void summarize(rcl_bench_summary *sum, const conv_row *rows, int n, const rcl_json *peer) {
-    sum->title = "convolutions: fwd + dx + dw under the chosen algorithms", sum->unit = "GFLOP/s";
+    sum->title = "convolutions, fwd + dx + dw", sum->unit = "GFLOP/s";
     double flop = 0, all = 0, pall = 0;
     for (int r = 0; r < n; r++) {
         const rcl_conv_shape *s = &rows[r].s;

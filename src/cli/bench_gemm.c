@@ -100,7 +100,7 @@ rcl_status rcl_bench_gemm(rcl_device *d, const rcl_bench_cfg *b, rcl_json_writer
     if (jw)
         write_json(jw, d, ms, gf, peer, why, b->peer);
     const rcl_json *pr = peer ? rcl_json_get(peer, "results") : NULL;
-    sum->title = "SGEMM on WRN convolution shapes (M x N x K)", sum->unit = "GFLOP/s";
+    sum->title = "SGEMM, WRN shapes (M x N x K)", sum->unit = "GFLOP/s";
     for (int i = 0; i < NSHAPES; i++) {
         char shape[48];
         snprintf(shape, sizeof shape, "%dx%dx%d", gemm_shapes[i][0], gemm_shapes[i][1], gemm_shapes[i][2]);
