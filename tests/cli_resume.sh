@@ -36,10 +36,13 @@ check "import of a non-WRN state_dict -> exit 1, one line" "[ $rc -eq 1 ] && [ \
   "$bin" train --data "fashion-mnist,n=64" --test "fashion-mnist,split=test,n=32" --arch wrn-10-1 --batch 32 > "$tmp/f.log" 2>&1
   echo $? > "$tmp/f.rc"
   "$bin" train --data "fashion-mnist,n=64" --test "fashion-mnist,split=test,n=32" --arch wrn-10-1 --batch 32 --force > /dev/null 2>&1
-  echo $? > "$tmp/g.rc" )
+  echo $? > "$tmp/g.rc"
+  "$bin" suite mini --quick --out "$tmp/suite-gate" > "$tmp/s.log" 2>&1
+  echo $? > "$tmp/s.rc" )
 check "selftest table printed" "grep -q 'passed, 0 failed' $tmp/st.log"
 check "failed self-test refused (exit $(cat $tmp/f.rc))" "[ \$(cat $tmp/f.rc) -eq 1 ] && grep -q 'failed its self-test' $tmp/f.log"
 check "--force trains anyway" "[ \$(cat $tmp/g.rc) -eq 0 ]"
+check "the suite has the same gate (exit $(cat $tmp/s.rc))" "[ \$(cat $tmp/s.rc) -eq 1 ] && grep -q 'failed its self-test' $tmp/s.log"
 
 # no OpenCL platform: a message that says how to install one
 OCL_ICD_VENDORS="$tmp/no-icd" "$bin" devices > "$tmp/n.log" 2>&1; rc=$?

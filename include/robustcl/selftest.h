@@ -8,6 +8,10 @@
 
 #include "robustcl/device.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct rcl_selftest_row {
     char op[40], shape[48];
     double rel_err; /* ||device - ref|| / ||ref|| */
@@ -21,4 +25,12 @@ rcl_status rcl_selftest_run(rcl_device *d, rcl_selftest_row **rows, int *count, 
 int rcl_selftest_cached(const rcl_device *d);
 rcl_status rcl_selftest_store(const rcl_device *d, int passed);
 
+/* The gate of every command that trains or evaluates: runs the self-test on the first use of
+ * this device and driver (announced through the device's notice callback) and stores the
+ * verdict; a device whose self-test failed is refused (RCL_ERR_SELFTEST) unless force. */
+rcl_status rcl_selftest_gate(rcl_device *d, int force);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -59,6 +59,7 @@ typedef struct rcl_suite_config {
     char ood[1024];               /* extra OOD specs, ';'-separated (synthetic sets always) */
     int quick;
     char device[128];
+    int force; /* run on a device whose self-test failed */
 } rcl_suite_config;
 
 enum { RCL_SUITE_NOISE_FORWARD = 1, RCL_SUITE_NOISE_GLC = 2 };
@@ -102,6 +103,7 @@ typedef struct rcl_suite_paper_config {
                             * scripts (PROTOCOL 3 QUIRK); 0 (default): 0.5/0.5 everywhere */
     char ood[1024];        /* extra OOD sets (';'-separated specs) besides the synthetic ones */
     char device[128];
+    int force;             /* run on a device whose self-test failed */
 } rcl_suite_paper_config;
 
 void rcl_suite_paper_defaults(rcl_suite_paper_config *c);

@@ -46,7 +46,5 @@ int rcl_args_conv_algo(rcl_args *a);
 
 /* Opens the device named by --device (or the default) for a command. */
 rcl_status rcl_cli_open_device(const char *selector, int profile, rcl_device **out);
-/* Refuses a device whose self-test failed (runs the self-test when unknown) unless force. */
-rcl_status rcl_cli_check_device(rcl_device *d, int force);
 
 #endif

@@ -303,7 +303,7 @@ int rcl_cmd_eval(int argc, char **argv) {
         s = rcl_fail(RCL_ERR_INVALID_ARG, "--val: %s must be labelled with at most the model's %d classes",
                      valset.ds.name, K);
     if (s == RCL_OK && (s = rcl_cli_open_device(dev, 0, &d)) == RCL_OK &&
-        (s = rcl_cli_check_device(d, force)) == RCL_OK && (s = rcl_model_create(d, &cfg, batch, &m)) == RCL_OK)
+        (s = rcl_selftest_gate(d, force)) == RCL_OK && (s = rcl_model_create(d, &cfg, batch, &m)) == RCL_OK)
         s = rcl_checkpoint_load(m, model, RCL_CKPT_EVAL, NULL);
     double err = -1;
     if (s == RCL_OK) {

@@ -4,26 +4,6 @@
 #include "cli.h"
 #include "robustcl/selftest.h"
 
-rcl_status rcl_cli_check_device(rcl_device *d, int force) {
-    int v = rcl_selftest_cached(d);
-    if (v < 0) {
-        rcl_selftest_row *rows;
-        int n, failed;
-        fprintf(stderr, "robustcl: first use of '%s' with this driver: running the self-test\n",
-                rcl_device_get_info(d)->name);
-        RCL_TRY(rcl_selftest_run(d, &rows, &n, &failed));
-        free(rows);
-        v = failed == 0;
-        RCL_TRY(rcl_selftest_store(d, v));
-    }
-    if (!v && !force)
-        return rcl_fail(RCL_ERR_SELFTEST,
-                        "'%s' failed its self-test (its driver computes wrong results; see `robustcl selftest`): "
-                        "use another device, or --force",
-                        rcl_device_get_info(d)->name);
-    return RCL_OK;
-}
-
 int rcl_cmd_selftest(int argc, char **argv) {
     rcl_args a;
     const char *dev = NULL;

@@ -125,6 +125,7 @@ static void help(void) {
            "                         0 = all): PGD training costs (1 + steps) passes an image\n"
            "  --ood SPEC[;SPEC]      extra OOD sets (same image shape as the data)\n"
            "  --device SEL           P:D or a name substring\n"
+           "  --force                run even on a device whose self-test failed (see robustcl selftest)\n"
            RCL_CONV_ALGO_HELP
            "  --describe             print the grid (with the imbalanced class sizes) and the time it will\n"
            "                         take on the device (its speed measured now), and exit\n");
@@ -177,6 +178,7 @@ static void help_paper(void) {
            "  --pretrain-batch N     pre-training batch (default 256)\n"
            "  --ood SPEC[;SPEC]      real OOD sets besides Gaussian, Rademacher, Blobs (e.g. svhn:FILE)\n"
            "  --device SEL           P:D or a name substring\n"
+           "  --force                run even on a device whose self-test failed (see robustcl selftest)\n"
            "  --describe             print the grid and exit\n\n"
            "Without --only every run executes in order and OUT/report.{json,html} follow; after runs on many\n"
            "machines, `robustcl report OUT...` collects their stage results into the report.\n");
@@ -227,6 +229,8 @@ static int cmd_paper(int argc, char **argv) {
             snprintf(c.ood, sizeof c.ood, "%s", v);
         } else if (rcl_args_is(&a, "--device") && (v = rcl_args_str(&a))) {
             snprintf(c.device, sizeof c.device, "%s", v);
+        } else if (rcl_args_is(&a, "--force")) {
+            c.force = 1;
         } else if (rcl_args_is(&a, "--scale")) {
             rcl_args_double(&a, 1e-9, 1, &c.scale);
         } else if (rcl_args_is(&a, "--seeds")) {
@@ -327,6 +331,8 @@ int rcl_cmd_suite(int argc, char **argv) {
             snprintf(c.ood, sizeof c.ood, "%s", v);
         } else if (rcl_args_is(&a, "--device") && (v = rcl_args_str(&a))) {
             snprintf(c.device, sizeof c.device, "%s", v);
+        } else if (rcl_args_is(&a, "--force")) {
+            c.force = 1;
         } else if (rcl_args_is(&a, "--batch")) {
             rcl_args_int(&a, 1, 4096, &c.batch);
         } else if (rcl_args_is(&a, "--seeds")) {

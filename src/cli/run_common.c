@@ -232,7 +232,7 @@ rcl_status rcl_run_train(const rcl_run_options *o) {
         goto done;
     dopt.max_device_mem = (size_t)o->max_device_mem_mib << 20;
     dopt.notice = rcl_progress_notice;
-    if ((s = rcl_device_open(&dopt, &d)) != RCL_OK || (s = rcl_cli_check_device(d, o->force)) != RCL_OK ||
+    if ((s = rcl_device_open(&dopt, &d)) != RCL_OK || (s = rcl_selftest_gate(d, o->force)) != RCL_OK ||
         (s = rcl_model_create(d, &cfg, o->batch, &m)) != RCL_OK || (s = rcl_model_init(m, (uint64_t)o->seed)) != RCL_OK)
         goto done;
     if ((o->bn_split > 1 || (o->sync_bn && ranks > 1)) &&

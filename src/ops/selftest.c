@@ -341,3 +341,23 @@ rcl_status rcl_selftest_store(const rcl_device *d, int passed) {
     const char *v = passed ? "pass\n" : "fail\n";
     return rcl_file_write_atomic(path, v, strlen(v));
 }
+
+rcl_status rcl_selftest_gate(rcl_device *d, int force) {
+    int v = rcl_selftest_cached(d);
+    if (v < 0) {
+        rcl_selftest_row *rows;
+        int n, failed;
+        rcl_device_notice(d, "first use of '%s' with this driver: running the self-test",
+                          rcl_device_get_info(d)->name);
+        RCL_TRY(rcl_selftest_run(d, &rows, &n, &failed));
+        free(rows);
+        v = failed == 0;
+        RCL_TRY(rcl_selftest_store(d, v));
+    }
+    if (!v && !force)
+        return rcl_fail(RCL_ERR_SELFTEST,
+                        "'%s' failed its self-test (its driver computes wrong results; see `robustcl selftest`): "
+                        "use another device, or --force",
+                        rcl_device_get_info(d)->name);
+    return RCL_OK;
+}

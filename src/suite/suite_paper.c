@@ -14,6 +14,7 @@
 #include "robustcl/metrics.h"
 #include "robustcl/progress.h"
 #include "suite_eval.h"
+#include "robustcl/selftest.h"
 #include "suite_internal.h"
 
 /* ---- the grid ---- */
@@ -590,6 +591,8 @@ rcl_status rcl_suite_paper_run(const rcl_suite_paper_config *c, const char *out_
         s = rcl_mkdirs(dir);
     if (s == RCL_OK)
         s = rcl_device_open(&o, &P.env.d);
+    if (s == RCL_OK)
+        s = rcl_selftest_gate(P.env.d, c->force); /* as every command that trains */
     if (s == RCL_OK && !(P.runs = calloc((size_t)selected, sizeof *P.runs)))
         s = rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
     for (int i = 0; i < n && s == RCL_OK; i++) {

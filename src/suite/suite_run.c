@@ -15,6 +15,7 @@
 #include "robustcl/progress.h"
 #include "robustcl/train.h"
 #include "suite_eval.h"
+#include "robustcl/selftest.h"
 #include "suite_internal.h"
 
 #define MAX_OOD RCL_SUITE_MAX_OOD
@@ -349,6 +350,8 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
     rcl_status s = rcl_mkdirs(out_dir);
     if (s == RCL_OK)
         s = rcl_device_open(&o, &S.env.d);
+    if (s == RCL_OK)
+        s = rcl_selftest_gate(S.env.d, c->force); /* as every command that trains */
     if (s == RCL_OK)
         s = prepare_data(&S);
     S.adv_train = rcl_attack_defaults();
