@@ -2,6 +2,7 @@
 #ifndef ROBUSTCL_FILEIO_H
 #define ROBUSTCL_FILEIO_H
 #include <stddef.h>
+#include <stdio.h>
 
 #include "robustcl/status.h"
 
@@ -21,6 +22,16 @@ rcl_status rcl_atomic_open(const char *path, rcl_atomic_file **out);
 rcl_status rcl_atomic_write(rcl_atomic_file *f, const void *data, size_t n);
 rcl_status rcl_atomic_commit(rcl_atomic_file *f); /* fsync + rename; frees f */
 void rcl_atomic_abort(rcl_atomic_file *f);        /* removes the temp file; frees f */
+
+/* A text file built with stdio calls in memory (f) and written atomically by
+ * rcl_text_commit, so that a report is either the old one or the whole new one. */
+typedef struct rcl_text_out {
+    FILE *f;
+    char *buf;
+    size_t len;
+} rcl_text_out;
+rcl_status rcl_text_open(rcl_text_out *t, const char *path);
+rcl_status rcl_text_commit(rcl_text_out *t, const char *path); /* closes and frees t in any case */
 
 /* RCL_OK when a file can be created next to `path` (its folder exists and is writable),
  * so a long run fails at once rather than at its first checkpoint. */

@@ -197,3 +197,19 @@ rcl_status rcl_mkdirs(const char *path) {
         return rcl_fail(RCL_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
     return RCL_OK;
 }
+
+rcl_status rcl_text_open(rcl_text_out *t, const char *path) {
+    t->buf = NULL, t->len = 0;
+    if (!(t->f = open_memstream(&t->buf, &t->len)))
+        return rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory for its text", path);
+    return RCL_OK;
+}
+
+rcl_status rcl_text_commit(rcl_text_out *t, const char *path) {
+    int bad = ferror(t->f);
+    rcl_status s = fclose(t->f) != 0 || bad ? rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory for its text", path)
+                                            : rcl_file_write_atomic(path, t->buf, t->len);
+    free(t->buf);
+    t->f = NULL, t->buf = NULL, t->len = 0;
+    return s;
+}

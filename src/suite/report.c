@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "robustcl/metrics.h"
+#include "robustcl/fileio.h"
 #include "suite_internal.h"
 
 static int same(const rcl_run_result *r, const char *dataset, const char *experiment, const char *method,
@@ -353,7 +354,7 @@ void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int
     rcl_jw_end_array(w);
 }
 
-rcl_status rcl_report_json_close(rcl_json_writer *w, FILE *f, const char *path, const rcl_run_result *runs, int n) {
+rcl_status rcl_report_json_close(rcl_json_writer *w, const char *path, const rcl_run_result *runs, int n) {
     rcl_report_summary_json(w, runs, n);
     rcl_jw_key(w, "runs");
     rcl_jw_begin_array(w);
@@ -362,18 +363,18 @@ rcl_status rcl_report_json_close(rcl_json_writer *w, FILE *f, const char *path, 
     rcl_jw_end_array(w);
     rcl_jw_end_object(w);
     rcl_status s = rcl_jw_finish(w);
-    if (fclose(f) != 0 && s == RCL_OK)
-        s = rcl_fail(RCL_ERR_IO, "%s: write failed", path);
+    size_t len = 0;
+    char *text = rcl_jw_take(w, &len);
+    if (s == RCL_OK)
+        s = text ? rcl_file_write_atomic(path, text, len) : rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory", path);
+    free(text);
     return s;
 }
 
 rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n,
                            const char *stages_json) {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return rcl_fail(RCL_ERR_IO, "%s: cannot create the report", path);
-    rcl_json_writer w;
-    rcl_jw_init(&w, f, 1);
+    rcl_json_writer w; /* in memory, then written atomically */
+    rcl_jw_init(&w, NULL, 1);
     rcl_jw_begin_object(&w);
     rcl_jw_key(&w, "suite");
     rcl_jw_string(&w, c->quick ? "mini --quick" : "mini");
@@ -393,5 +394,5 @@ rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rc
         rcl_jw_key(&w, "stages");
         rcl_jw_raw(&w, stages_json);
     }
-    return rcl_report_json_close(&w, f, path, runs, n);
+    return rcl_report_json_close(&w, path, runs, n);
 }

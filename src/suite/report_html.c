@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "robustcl/fileio.h"
 #include "suite_internal.h"
 #include "svg_plot.h"
 
@@ -178,9 +179,9 @@ static void plot_reliability(FILE *f, const rcl_run_result *runs, int n) {
 }
 
 rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n) {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return rcl_fail(RCL_ERR_IO, "%s: cannot create the report", path);
+    rcl_text_out out; /* in memory, then written atomically */
+    RCL_TRY(rcl_text_open(&out, path));
+    FILE *f = out.f;
     rcl_summary_row *rows;
     int nr = rcl_report_rows(runs, n, &rows);
     fprintf(f, "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>robustcl suite report</title>\n"
@@ -249,7 +250,5 @@ rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const rc
                "<code>mad_paper</code> give the paper-mode values (last bin skipped, PROTOCOL 9). OOD: MSP score, "
                "5 draws of test-size/5 per set (PROTOCOL 8).</p>\n</body></html>\n");
     free(rows);
-    if (fclose(f) != 0)
-        return rcl_fail(RCL_ERR_IO, "%s: write failed", path);
-    return RCL_OK;
+    return rcl_text_commit(&out, path);
 }

@@ -335,11 +335,8 @@ static void html_table(FILE *f, const table *t) {
 }
 
 static rcl_status write_json(const char *path, const table *t, int nt, const rcl_run_result *runs, int n) {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return rcl_fail(RCL_ERR_IO, "%s: cannot create the report", path);
-    rcl_json_writer w;
-    rcl_jw_init(&w, f, 1);
+    rcl_json_writer w; /* in memory, then written atomically */
+    rcl_jw_init(&w, NULL, 1);
     rcl_jw_begin_object(&w);
     rcl_jw_key(&w, "suite"), rcl_jw_string(&w, "paper");
     rcl_jw_key(&w, "modes"), rcl_jw_string(&w, "paper (PROTOCOL QUIRKs as in the official code)");
@@ -349,13 +346,13 @@ static rcl_status write_json(const char *path, const table *t, int nt, const rcl
     for (int i = 0; i < nt; i++)
         json_table(&w, &t[i]);
     rcl_jw_end_array(&w);
-    return rcl_report_json_close(&w, f, path, runs, n);
+    return rcl_report_json_close(&w, path, runs, n);
 }
 
 static rcl_status write_html(const char *path, const table *t, int nt, int n) {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return rcl_fail(RCL_ERR_IO, "%s: cannot create the report", path);
+    rcl_text_out out;
+    RCL_TRY(rcl_text_open(&out, path));
+    FILE *f = out.f;
     fprintf(f, "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>robustcl suite paper</title>\n"
                "<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
                "td,th{border:1px solid #bbb;padding:2px 8px;text-align:right}"
@@ -367,7 +364,7 @@ static rcl_status write_html(const char *path, const table *t, int nt, int n) {
     for (int i = 0; i < nt; i++)
         html_table(f, &t[i]);
     fprintf(f, "</body></html>\n");
-    return fclose(f) == 0 ? RCL_OK : rcl_fail(RCL_ERR_IO, "%s: write failed", path);
+    return rcl_text_commit(&out, path);
 }
 
 rcl_status rcl_report_paper(const char *out_dir, const rcl_run_result *runs, int n, FILE *f) {

@@ -156,7 +156,8 @@ int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **rows);
 /* "summary": [rows...] (a key and its array) into an open JSON object. */
 void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int n);
 /* Ends a report's JSON object: the summary, every run, then finishes and closes f. */
-rcl_status rcl_report_json_close(rcl_json_writer *w, FILE *f, const char *path, const rcl_run_result *runs, int n);
+/* Ends the report JSON that w (a buffer writer) holds and writes it to path atomically. */
+rcl_status rcl_report_json_close(rcl_json_writer *w, const char *path, const rcl_run_result *runs, int n);
 /* Reports over all runs (aggregated over seeds). */
 /* stages_json: pre-formatted JSON of how many stages ran and were cached. */
 rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n,
