@@ -1,5 +1,6 @@
 /* A small JSON writer (to a FILE* or a growable buffer) and parser (into a tree).
- * The writer prints doubles with %.17g so they round-trip, and NaN/Inf as null.
+ * The writer prints doubles with the shortest of %.15g, %.16g and %.17g that reads back to the
+ * same value, and NaN/Inf as null.
  * The parser accepts RFC 8259 JSON with depth and size limits; malformed input is
  * RCL_ERR_FORMAT with the byte offset of the problem. */
 #ifndef ROBUSTCL_JSON_H
@@ -39,7 +40,7 @@ void rcl_jw_end_array(rcl_json_writer *w);
 void rcl_jw_key(rcl_json_writer *w, const char *key); /* inside an object, before each value */
 void rcl_jw_string(rcl_json_writer *w, const char *s);
 void rcl_jw_string_n(rcl_json_writer *w, const char *s, size_t n); /* may contain NUL */
-void rcl_jw_number(rcl_json_writer *w, double x); /* %.17g; NaN/Inf -> null */
+void rcl_jw_number(rcl_json_writer *w, double x); /* shortest round-trip form; NaN/Inf -> null */
 void rcl_jw_int(rcl_json_writer *w, int64_t x);
 void rcl_jw_uint(rcl_json_writer *w, uint64_t x);
 void rcl_jw_bool(rcl_json_writer *w, int b);

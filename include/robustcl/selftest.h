@@ -1,5 +1,5 @@
-/* `robustcl selftest`: every op on the chosen device against its C reference
- * at a few shapes. Drivers that silently compute wrong results exist; training
+/* `robustcl selftest`: the ops of a training step on the chosen device against
+ * their C references at a few shapes. Drivers that silently compute wrong results exist; training
  * refuses a device whose cached self-test failed unless forced. */
 #ifndef ROBUSTCL_SELFTEST_H
 #define ROBUSTCL_SELFTEST_H

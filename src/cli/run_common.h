@@ -1,4 +1,5 @@
-/* Options and the body of `robustcl train` shared with other commands that train. */
+/* The options and body of `robustcl train` (single- and multi-process), kept apart from its
+ * argument parsing in cmd_train.c. */
 #ifndef RCL_RUN_COMMON_H
 #define RCL_RUN_COMMON_H
 
