@@ -318,7 +318,7 @@ size_t rcl_device_mem_in_use(const rcl_device *d) { return d->mem_in_use; }
 size_t rcl_device_mem_peak(const rcl_device *d) { return d->mem_peak; }
 
 void rcl_device_notice(const rcl_device *d, const char *fmt, ...) {
-    if (!d->opt.notice)
+    if (!d || !d->opt.notice)
         return;
     char msg[512];
     va_list ap;

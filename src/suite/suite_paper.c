@@ -606,8 +606,8 @@ rcl_status rcl_suite_paper_run(const rcl_suite_paper_config *c, const char *out_
     }
     if (s == RCL_OK && !only) {
         s = rcl_report_paper(out_dir, P.runs, P.nruns, stdout);
-        fprintf(stderr, "suite paper finished in %.0f s: %d stages run, %d cached; %s/report.{json,html}\n",
-                rcl_now() - P.env.t0, P.env.stages_run, P.env.stages_cached, out_dir);
+        rcl_device_notice(P.env.d, "suite paper finished in %.0f s: %d stages run, %d cached; %s/report.{json,html}",
+                          rcl_now() - P.env.t0, P.env.stages_run, P.env.stages_cached, out_dir);
     }
     for (int i = 0; i < P.nruns; i++)
         rcl_run_free(&P.runs[i]);

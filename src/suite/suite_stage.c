@@ -178,8 +178,8 @@ static rcl_status evaluate(const rcl_stage_spec *sp, rcl_model *m, const char *i
 }
 
 static void log_run(const rcl_stage_env *env, const rcl_run_result *r, int cached) {
-    fprintf(stderr, "[%6.0fs] %-56s %s error %.2f%%\n", rcl_now() - env->t0, r->id, cached ? "cached " : "done   ",
-            rcl_run_get(r, "error", 0.0 / 0.0));
+    rcl_device_notice(env->d, "[%6.0fs] %-56s %s error %.2f%%", rcl_now() - env->t0, r->id,
+                      cached ? "cached " : "done   ", rcl_run_get(r, "error", 0.0 / 0.0));
 }
 
 rcl_status rcl_stage_run(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_run_result *r) {
