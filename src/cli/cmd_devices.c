@@ -32,6 +32,8 @@ int rcl_cmd_devices(int argc, char **argv) {
                "max work-group %zu, fp16 %s, fp64 %s\n",
                d->compute_units, d->global_mem / 1073741824.0, d->max_alloc / 1073741824.0,
                d->local_mem / 1024, d->max_work_group, d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no");
+        char gemm[256];
+        printf("    GEMM parameters: %s\n", rcl_gemm_params_describe(d, gemm, sizeof gemm));
     }
     free(inf);
     return 0;
