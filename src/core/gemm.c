@@ -183,9 +183,10 @@ rcl_status rcl_gemm_tuned_save(const rcl_device *d, const rcl_gemm_params *p) {
 
 void rcl_gemm_clear_cache(void) { CLBlastClearCache(); }
 
-/* PoCL's set only on PoCL: it was tuned for PoCL's compiler, and Intel's CPU runtime ran it
- * at a quarter of PoCL's GFLOP/s (issue 11). Other devices keep CLBlast's own database: its
- * tuned entries on GPUs, its vendor or generic defaults elsewhere. */
+/* PoCL's set only on PoCL: CLBlast's database has no entry worth using there (2x slower steps
+ * measured on WRN-10-2), but the set suits PoCL's compiler only: Intel's CPU runtime ran it at
+ * a quarter of PoCL's GFLOP/s (issue 11). Other devices keep CLBlast's own database: its tuned
+ * entries on GPUs, its vendor or generic defaults elsewhere. */
 static int uses_pocl_set(const rcl_device_info *inf) {
     return !inf->is_gpu && rcl_platform_is_pocl(inf);
 }
