@@ -7,8 +7,10 @@
 int rcl_cmd_devices(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help")) {
-            printf("usage: robustcl devices\n\nLists every OpenCL platform and device. Select one for other "
-                   "commands with\n--device P:D, --device SUBSTRING (of the name or vendor, any case), or "
+            printf("usage: robustcl devices\n\nLists every OpenCL platform and device, and where each device's "
+                   "GEMM parameters\ncome from (tuned, built-in or CLBlast's). Select one for other "
+                   "commands with\n--device P:D, --device SUBSTRING (of the name, vendor or platform, any case;\n"
+                   "e.g. 'Intel(R) OpenCL'), or "
                    "ROBUSTCL_DEVICE;\nthe default is the first GPU, else the first device.\n");
             return 0;
         }
