@@ -1,6 +1,7 @@
-/* GEMM parameter sets: the tuning cache round trip (write, reload, applied at device open,
- * ignored when corrupt or written for another device, ignored by pinned devices), the shape
- * recorder, and a zero-budget tuning run. */
+/* GEMM parameter sets: the built-in set on PoCL only, the tuning cache round trip (write,
+ * reload, applied at device open, ignored when corrupt or written for another device, ignored
+ * by pinned devices), the description of where a device's set comes from, the shape recorder,
+ * and a zero-budget tuning run. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,8 +82,15 @@ int main(void) {
 
     /* no tuned file yet */
     rcl_device *d = open_unpinned();
+    const rcl_device_info *inf = rcl_device_get_info(d);
     const char *start = rcl_gemm_params_source(d);
-    CHECK(!strcmp(start, "builtin-cpu") || !strcmp(start, "clblast-database"), "source %s", start);
+    int pocl_cpu = !inf->is_gpu && strstr(inf->platform_name, "Portable Computing Language");
+    CHECK(!strcmp(start, pocl_cpu ? "builtin-pocl" : "clblast-database"),
+          "source %s on %s (%s): the built-in set is PoCL's only", start, inf->name, inf->platform_name);
+    char why[256];
+    rcl_gemm_params_describe(inf, why, sizeof why);
+    CHECK(strstr(why, "not tuned for this device") && !strncmp(why, pocl_cpu ? "built-in" : "CLBlast", 7),
+          "untuned device described as '%s'", why);
     CHECK(rcl_gemm_tuned_path(d, path, sizeof path) && !strncmp(path, cache, strlen(cache)),
           "tuned path %s not under %s", path, cache);
 
@@ -126,6 +134,8 @@ int main(void) {
     CHECK(strstr(ps, "XGEMM_MIN_INDIRECT_SIZE=384") && strstr(ps, "MDIMAD=16") && strstr(ps, "WGD=32") && strstr(ps, "VWM=4"),
           "params string lacks the tuned values: %s", ps);
     CHECK(rcl_gemm_tuned_load(d, &q) && !memcmp(&p, &q, sizeof p), "reload differs from saved set");
+    rcl_gemm_params_describe(rcl_device_get_info(d), why, sizeof why);
+    CHECK(!strncmp(why, "tuned (stored 20", 16), "tuned device described as '%s'", why);
     check_product(d, 33, 70, 45); /* XgemmDirect (below 384^3) under the tuned WGD */
     rcl_device_close(d);
 

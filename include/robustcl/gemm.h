@@ -17,10 +17,11 @@ rcl_status rcl_gemm(rcl_device *d, int trans_a, int trans_b, size_t m, size_t n,
                     size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc);
 
 /* Applies GEMM parameters at device open: the pinned set when opt.pin_gemm, else the tuned set
- * from the cache (rcl_gemm_tuned_path), else the built-in set on CPUs and CLBlast's database on GPUs. */
+ * from the cache (rcl_gemm_tuned_path), else the built-in set on PoCL's CPU devices and
+ * CLBlast's database (its tuned entries, else its defaults) on every other device. */
 rcl_status rcl_gemm_setup(rcl_device *d);
 
-/* "pinned", "builtin-cpu", "tuned" or "clblast-database", and the parameter string in force
+/* "pinned", "builtin-pocl", "tuned" or "clblast-database", and the parameter string in force
  * (for provenance). */
 const char *rcl_gemm_params_source(const rcl_device *d);
 const char *rcl_gemm_params_string(const rcl_device *d);
@@ -38,7 +39,13 @@ typedef struct rcl_gemm_params {
 extern const char *const rcl_gemm_xgemm_names[RCL_GEMM_XGEMM_PARAMS];
 extern const char *const rcl_gemm_direct_names[RCL_GEMM_DIRECT_PARAMS];
 
-/* The built-in CPU set (also the pinned set of tests). */
+/* Where an unpinned device open takes the device's GEMM parameters from, in words, without
+ * opening it: "tuned (stored 2026-12-03 17:10)", "built-in set for PoCL CPUs (not tuned for
+ * this device: run `robustcl tune`)", "CLBlast's database for GPUs (...)" or "CLBlast
+ * defaults: not tuned for this device: run `robustcl tune`". Writes out[0..cap); returns out. */
+const char *rcl_gemm_params_describe(const rcl_device_info *inf, char *out, size_t cap);
+
+/* The built-in set for PoCL's CPU devices (also the pinned set of tests, on every device). */
 void rcl_gemm_params_builtin(rcl_gemm_params *p);
 /* Puts p in force on d (CLBlastOverrideParameters) and records `source` as its provenance. */
 rcl_status rcl_gemm_params_apply(rcl_device *d, const rcl_gemm_params *p, const char *source);

@@ -7,8 +7,10 @@
 int rcl_cmd_devices(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help")) {
-            printf("usage: robustcl devices\n\nLists every OpenCL platform and device. Select one for other "
-                   "commands with\n--device P:D, --device SUBSTRING (of the name or vendor, any case), or "
+            printf("usage: robustcl devices\n\nLists every OpenCL platform and device, and where each device's "
+                   "GEMM parameters\ncome from (tuned, built-in or CLBlast's). Select one for other "
+                   "commands with\n--device P:D, --device SUBSTRING (of the name, vendor or platform, any case;\n"
+                   "e.g. 'Intel(R) OpenCL'), or "
                    "ROBUSTCL_DEVICE;\nthe default is the first GPU, else the first device.\n");
             return 0;
         }
@@ -32,6 +34,8 @@ int rcl_cmd_devices(int argc, char **argv) {
                "max work-group %zu, fp16 %s, fp64 %s\n",
                d->compute_units, d->global_mem / 1073741824.0, d->max_alloc / 1073741824.0,
                d->local_mem / 1024, d->max_work_group, d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no");
+        char gemm[256];
+        printf("    GEMM parameters: %s\n", rcl_gemm_params_describe(d, gemm, sizeof gemm));
     }
     free(inf);
     return 0;

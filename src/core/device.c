@@ -85,6 +85,10 @@ static void fill_info(cl_platform_id plat, cl_device_id dev, int pi, int di, rcl
     inf->fp64 = strstr(ext, "cl_khr_fp64") != NULL;
 }
 
+int rcl_platform_is_pocl(const rcl_device_info *inf) {
+    return strstr(inf->platform_name, "Portable Computing Language") != NULL;
+}
+
 static const char *no_platform_hint =
     "no OpenCL platform found: install a driver (CPU: apt-get install pocl-opencl-icd; "
     "GPUs: the vendor's OpenCL ICD) and check that /etc/OpenCL/vendors lists its .icd file";

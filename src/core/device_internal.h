@@ -50,6 +50,10 @@ struct rcl_device {
     int nprof;
 };
 
+/* 1 for PoCL's devices: its compiler wants its own GEMM parameters, and it caches compiled
+ * kernels itself (program.c). */
+int rcl_platform_is_pocl(const rcl_device_info *inf);
+
 /* Drops CLBlast's compiled GEMM programs of every context (the last device has closed). */
 void rcl_gemm_clear_cache(void);
 

@@ -1,7 +1,10 @@
+#define _POSIX_C_SOURCE 200809L /* localtime_r */
 #include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "device_internal.h"
 #include "hash.h"
@@ -39,7 +42,7 @@ const char *const rcl_gemm_direct_names[RCL_GEMM_DIRECT_PARAMS] = {
     "KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"};
 static const char *const routine_names[1] = {"XGEMM_MIN_INDIRECT_SIZE"};
 
-/* Built-in CPU set: Xgemm and XgemmDirect are CLBlast's tuners' best on a 2-core AVX-512
+/* Built-in PoCL set: Xgemm and XgemmDirect are CLBlast's tuners' best on a 2-core AVX-512
  * PoCL machine (../shared/PERFORMANCE-NOTES.md); valid on any device with >= 24 KiB local
  * memory. min_indirect 4096 sends every GEMM of a WRN to XgemmDirect: on PoCL the indirect
  * path's pad/transpose kernels and per-call temporary buffers cost more than they save
@@ -74,15 +77,19 @@ rcl_status rcl_gemm_params_apply(rcl_device *d, const rcl_gemm_params *p, const 
     return override(d, "GemmRoutine", 1, routine_names, &p->min_indirect);
 }
 
-int rcl_gemm_tuned_path(const rcl_device *d, char *out, size_t cap) {
+static int tuned_path(const rcl_device_info *inf, char *out, size_t cap) {
     char dir[4096];
     if (!rcl_cache_dir(dir, sizeof dir))
         return 0;
-    uint64_t h = rcl_fnv1a(RCL_FNV_INIT, d->info.name, strlen(d->info.name));
-    h = rcl_fnv1a(h, d->info.driver_version, strlen(d->info.driver_version));
-    h = rcl_fnv1a(h, d->info.platform_version, strlen(d->info.platform_version));
+    uint64_t h = rcl_fnv1a(RCL_FNV_INIT, inf->name, strlen(inf->name));
+    h = rcl_fnv1a(h, inf->driver_version, strlen(inf->driver_version));
+    h = rcl_fnv1a(h, inf->platform_version, strlen(inf->platform_version));
     snprintf(out, cap, "%s/gemm-tuned-%016llx.txt", dir, (unsigned long long)h);
     return 1;
+}
+
+int rcl_gemm_tuned_path(const rcl_device *d, char *out, size_t cap) {
+    return tuned_path(&d->info, out, cap);
 }
 
 /* File format, one item per line:
@@ -119,16 +126,16 @@ static int parse_param(rcl_gemm_params *p, unsigned *seen, const char *line) {
     return 0;
 }
 
-int rcl_gemm_tuned_load(const rcl_device *d, rcl_gemm_params *p) {
+static int tuned_load(const rcl_device_info *inf, rcl_gemm_params *p) {
     char path[4200];
     unsigned char *data;
     size_t n;
-    if (!rcl_gemm_tuned_path(d, path, sizeof path) || rcl_file_read(path, &data, &n) != RCL_OK)
+    if (!tuned_path(inf, path, sizeof path) || rcl_file_read(path, &data, &n) != RCL_OK)
         return 0;
     rcl_gemm_params q;
     unsigned seen = 0;
     int ok = n < 65536 && !memchr(data, 0, n), line_no = 0;
-    const char *expect[3] = {d->info.name, d->info.driver_version, d->info.platform_version};
+    const char *expect[3] = {inf->name, inf->driver_version, inf->platform_version};
     static const char *const keys[3] = {"device ", "driver ", "platform "};
     for (char *line = (char *)data, *next; ok && line < (char *)data + n; line = next, line_no++) {
         char *nl = memchr(line, '\n', (size_t)((char *)data + n - line));
@@ -154,6 +161,8 @@ int rcl_gemm_tuned_load(const rcl_device *d, rcl_gemm_params *p) {
     return 1;
 }
 
+int rcl_gemm_tuned_load(const rcl_device *d, rcl_gemm_params *p) { return tuned_load(&d->info, p); }
+
 rcl_status rcl_gemm_tuned_save(const rcl_device *d, const rcl_gemm_params *p) {
     char path[4200], dir[4096], buf[2048];
     if (!rcl_gemm_tuned_path(d, path, sizeof path) || !rcl_cache_dir(dir, sizeof dir))
@@ -174,6 +183,14 @@ rcl_status rcl_gemm_tuned_save(const rcl_device *d, const rcl_gemm_params *p) {
 
 void rcl_gemm_clear_cache(void) { CLBlastClearCache(); }
 
+/* PoCL's set only on PoCL: CLBlast's database has no entry worth using there (2x slower steps
+ * measured on WRN-10-2), but the set suits PoCL's compiler only: Intel's CPU runtime ran it at
+ * a quarter of PoCL's GFLOP/s (issue 11). Other devices keep CLBlast's own database: its tuned
+ * entries on GPUs, its vendor or generic defaults elsewhere. */
+static int uses_pocl_set(const rcl_device_info *inf) {
+    return !inf->is_gpu && rcl_platform_is_pocl(inf);
+}
+
 rcl_status rcl_gemm_setup(rcl_device *d) {
     rcl_gemm_params p;
     d->gemm_params[0] = 0;
@@ -185,14 +202,32 @@ rcl_status rcl_gemm_setup(rcl_device *d) {
     if (rcl_gemm_tuned_load(d, &p) && rcl_gemm_params_apply(d, &p, "tuned") == RCL_OK)
         return RCL_OK;
     d->gemm_params[0] = 0;
-    /* CLBlast's database has no entry worth using for PoCL CPUs (2x slower steps
-     * measured on WRN-10-2); GPUs keep CLBlast's own tuned database. */
-    if (d->info.is_gpu) {
+    if (!uses_pocl_set(&d->info)) {
         snprintf(d->gemm_source, sizeof d->gemm_source, "clblast-database");
         return RCL_OK;
     }
     rcl_gemm_params_builtin(&p);
-    return rcl_gemm_params_apply(d, &p, "builtin-cpu");
+    return rcl_gemm_params_apply(d, &p, "builtin-pocl");
+}
+
+const char *rcl_gemm_params_describe(const rcl_device_info *inf, char *out, size_t cap) {
+    static const char *const untuned = "not tuned for this device: run `robustcl tune`";
+    rcl_gemm_params p;
+    char path[4200], date[32] = "?";
+    struct stat st;
+    struct tm tm;
+    if (tuned_load(inf, &p) && tuned_path(inf, path, sizeof path)) {
+        if (stat(path, &st) == 0 && localtime_r(&st.st_mtime, &tm))
+            strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
+        snprintf(out, cap, "tuned (stored %s)", date);
+    } else if (uses_pocl_set(inf)) {
+        snprintf(out, cap, "built-in set for PoCL CPUs (%s)", untuned);
+    } else if (inf->is_gpu) {
+        snprintf(out, cap, "CLBlast's database for GPUs (%s)", untuned);
+    } else {
+        snprintf(out, cap, "CLBlast defaults: %s", untuned);
+    }
+    return out;
 }
 
 const char *rcl_gemm_params_source(const rcl_device *d) { return d->gemm_source; }

@@ -175,7 +175,7 @@ static int driver_caches_kernels(const rcl_device *d) {
     const char *v = getenv("ROBUSTCL_BINARY_CACHE");
     if (v && *v)
         return strcmp(v, "0") == 0;
-    return strstr(d->info.platform_name, "Portable Computing Language") != NULL;
+    return rcl_platform_is_pocl(&d->info);
 }
 
 /* Builds src with `defines` for d into *out, through the binary cache (`what` names it in
