@@ -78,6 +78,8 @@ void rcl_bench_json_device(rcl_json_writer *jw, rcl_device *d) {
     rcl_jw_key(jw, "driver"), rcl_jw_string(jw, inf->driver_version);
     rcl_jw_key(jw, "opencl_c"), rcl_jw_string(jw, inf->c_version);
     rcl_jw_key(jw, "gemm_params_source"), rcl_jw_string(jw, rcl_gemm_params_source(d));
+    char gemm[256];
+    rcl_jw_key(jw, "gemm_params_described"), rcl_jw_string(jw, rcl_gemm_params_describe(inf, gemm, sizeof gemm));
 }
 
 void rcl_bench_summary_add(rcl_bench_summary *sum, const char *label, double value, double peer) {

@@ -202,8 +202,12 @@ static rcl_status run_on(const bench_job *job, const char *sel, const rcl_bench_
     rcl_device *d;
     RCL_TRY(rcl_cli_open_device(sel, !strcmp(job->what, "step"), &d));
     const rcl_device_info *inf = rcl_device_get_info(d);
-    snprintf(name, cap, "%s (%s, driver %s; CLBlast parameters: %s)", inf->name, inf->platform_name,
-             inf->driver_version, rcl_gemm_params_source(d));
+    char gemm[256];
+    rcl_gemm_params_describe(inf, gemm, sizeof gemm);
+    if (snprintf(name, cap, "%s (%s, driver %s; GEMM parameters: %s)", inf->name, inf->platform_name,
+                 inf->driver_version, gemm) >= (int)cap)
+        name[cap - 1] = 0; /* a long name cut short */
+    printf("device: %s\n", name); /* says so when the device has no tuned GEMM parameters */
     rcl_status s = !strcmp(job->what, "gemm")   ? rcl_bench_gemm(d, b, jw, sum)
                    : !strcmp(job->what, "conv") ? rcl_bench_conv(d, b, jw, sum)
                    : !strcmp(job->what, "step") ? rcl_bench_step(d, b, jw, sum)
