@@ -57,7 +57,8 @@ int rcl_bench_wrn_convs(rcl_device *d, const rcl_wrn_config *cfg, int n, rcl_con
 /* bench_devices.c: the device list of --device (all, or selectors separated by commas; NULL
  * when it names one device), the cross-device table and its HTML page. */
 char **rcl_bench_device_list(const char *sel, int *count);
-void rcl_bench_print_table(const char *const *devices, const rcl_bench_summary *sums, int n);
+void rcl_bench_print_table(const char *const *devices, const char *const *names, const rcl_bench_summary *sums,
+                           int n);
 rcl_status rcl_bench_write_html(const char *path, const char *what, const char *const *devices,
                                 const char *const *names, const rcl_bench_summary *sums, int n);
 

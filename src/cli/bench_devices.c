@@ -79,7 +79,8 @@ static const rcl_bench_summary *rows_of(const rcl_bench_summary *sums, int n) {
     return NULL;
 }
 
-void rcl_bench_print_table(const char *const *devices, const rcl_bench_summary *sums, int n) {
+void rcl_bench_print_table(const char *const *devices, const char *const *names, const rcl_bench_summary *sums,
+                           int n) {
     const rcl_bench_summary *rows = rows_of(sums, n), *peer = peer_of(sums, n);
     if (!rows)
         return;
@@ -97,6 +98,8 @@ void rcl_bench_print_table(const char *const *devices, const rcl_bench_summary *
             peer->peer[r] > 0 ? printf(" %12.1f", peer->peer[r]) : printf(" %12s", "-");
         printf("\n");
     }
+    for (int i = 0; i < n; i++)
+        printf("%s: %s\n", devices[i], names[i]);
     if (peer)
         printf("peer: %s\n", peer->peer_name);
 }

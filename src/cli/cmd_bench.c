@@ -314,7 +314,7 @@ static int run_devices(const bench_job *job, char **sel, int n, int single, rcl_
         b.peer = 0; /* the peer does not depend on the device: once is enough */
     }
     if (!single) {
-        rcl_bench_print_table((const char *const *)sel, sums, n);
+        rcl_bench_print_table((const char *const *)sel, np, sums, n);
         if (jw) {
             rcl_jw_end_array(jw);
             json_table(jw, sel, np, sums, n);
