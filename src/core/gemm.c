@@ -43,7 +43,7 @@ const char *const rcl_gemm_direct_names[RCL_GEMM_DIRECT_PARAMS] = {
 static const char *const routine_names[1] = {"XGEMM_MIN_INDIRECT_SIZE"};
 
 /* Built-in PoCL set: Xgemm and XgemmDirect are CLBlast's tuners' best on a 2-core AVX-512
- * PoCL machine (../shared/PERFORMANCE-NOTES.md); valid on any device with >= 24 KiB local
+ * PoCL machine (measured in the project's tuning runs); valid on any device with >= 24 KiB local
  * memory. min_indirect 4096 sends every GEMM of a WRN to XgemmDirect: on PoCL the indirect
  * path's pad/transpose kernels and per-call temporary buffers cost more than they save
  * (WRN-10-2 28x28x1 b128 GEMMs: 1.13 s direct vs 1.56 s indirect per step, same run). */
