@@ -50,6 +50,9 @@ void rcl_jw_raw(rcl_json_writer *w, const char *json);
 /* Checks the document is complete (all containers closed), adds a final newline when
  * indenting, flushes a FILE target. Returns the first error of the writer, if any. */
 rcl_status rcl_jw_finish(rcl_json_writer *w);
+/* Buffer target: finishes the document and writes it to path atomically (the old file stays
+ * until the new one is complete); the writer is reset either way. */
+rcl_status rcl_jw_save(rcl_json_writer *w, const char *path);
 /* Buffer target: hands over the malloc'd text (caller frees) and resets the writer. */
 char *rcl_jw_take(rcl_json_writer *w, size_t *len);
 /* Frees a buffer target's text (no-op for a FILE target). */

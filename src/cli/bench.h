@@ -59,6 +59,10 @@ int rcl_bench_wrn_convs(rcl_device *d, const rcl_wrn_config *cfg, int n, rcl_con
 char **rcl_bench_device_list(const char *sel, int *count);
 void rcl_bench_print_table(const char *const *devices, const char *const *names, const rcl_bench_summary *sums,
                            int n);
+/* Writes "table" into the open JSON object: the rows, a column per device (null where it
+ * failed) and the peer's. */
+void rcl_bench_json_table(rcl_json_writer *jw, const char *const *sel, const char *const *names,
+                          const rcl_bench_summary *sums, int n);
 rcl_status rcl_bench_write_html(const char *path, const char *what, const char *const *devices,
                                 const char *const *names, const rcl_bench_summary *sums, int n);
 

@@ -104,6 +104,53 @@ void rcl_bench_print_table(const char *const *devices, const char *const *names,
         printf("peer: %s\n", peer->peer_name);
 }
 
+/* "table": the rows, a column per device (null where it failed) and the peer's. */
+void rcl_bench_json_table(rcl_json_writer *jw, const char *const *sel, const char *const *names,
+                          const rcl_bench_summary *sums, int n) {
+    const rcl_bench_summary *rows = rows_of(sums, n), *peer = peer_of(sums, n);
+    rcl_jw_key(jw, "table");
+    if (!rows) {
+        rcl_jw_null(jw);
+        return;
+    }
+    rcl_jw_begin_object(jw);
+    rcl_jw_key(jw, "title"), rcl_jw_string(jw, rows->title);
+    rcl_jw_key(jw, "unit"), rcl_jw_string(jw, rows->unit);
+    rcl_jw_key(jw, "rows");
+    rcl_jw_begin_array(jw);
+    for (int r = 0; r < rows->rows; r++)
+        rcl_jw_string(jw, rows->label[r]);
+    rcl_jw_end_array(jw);
+    rcl_jw_key(jw, "columns");
+    rcl_jw_begin_array(jw);
+    for (int i = 0; i < n; i++) {
+        rcl_jw_begin_object(jw);
+        rcl_jw_key(jw, "selector"), rcl_jw_string(jw, sel[i]);
+        rcl_jw_key(jw, "device"), rcl_jw_string(jw, names[i]);
+        rcl_jw_key(jw, "values");
+        rcl_jw_begin_array(jw);
+        for (int r = 0; r < rows->rows; r++)
+            sums[i].rows > r ? rcl_jw_number(jw, sums[i].value[r]) : rcl_jw_null(jw);
+        rcl_jw_end_array(jw);
+        rcl_jw_end_object(jw);
+    }
+    rcl_jw_end_array(jw);
+    rcl_jw_key(jw, "peer");
+    if (peer) {
+        rcl_jw_begin_object(jw);
+        rcl_jw_key(jw, "name"), rcl_jw_string(jw, peer->peer_name);
+        rcl_jw_key(jw, "values");
+        rcl_jw_begin_array(jw);
+        for (int r = 0; r < rows->rows; r++)
+            peer->peer[r] > 0 ? rcl_jw_number(jw, peer->peer[r]) : rcl_jw_null(jw);
+        rcl_jw_end_array(jw);
+        rcl_jw_end_object(jw);
+    } else {
+        rcl_jw_null(jw);
+    }
+    rcl_jw_end_object(jw);
+}
+
 static const char *const colors[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"};
 #define NCOLORS (int)(sizeof colors / sizeof colors[0])
 

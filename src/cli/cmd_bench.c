@@ -178,18 +178,6 @@ static rcl_status bench_loader(const char *spec, int batch, rcl_json_writer *jw)
     return s;
 }
 
-/* The JSON document: written to memory, then to json_path atomically. */
-static rcl_status json_save(rcl_json_writer *jw, const char *json_path) {
-    rcl_status s = rcl_jw_finish(jw);
-    size_t len = 0;
-    char *text = rcl_jw_take(jw, &len);
-    if (!s)
-        s = text ? rcl_file_write_atomic(json_path, text, len)
-                 : rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory", json_path);
-    free(text);
-    return s;
-}
-
 typedef struct {
     const char *what, *model, *input_tensor, *reference;
     double tol;
@@ -215,57 +203,6 @@ static rcl_status run_on(const bench_job *job, const char *sel, const rcl_bench_
                                                                job->reference, job->tol, jw);
     rcl_device_close(d);
     return s;
-}
-
-/* "table": the rows, a column per device (null where it failed) and the peer's. */
-static void json_table(rcl_json_writer *jw, char **sel, const char **names, const rcl_bench_summary *sums,
-                       int n) {
-    const rcl_bench_summary *rows = NULL, *peer = NULL;
-    for (int i = n - 1; i >= 0; i--) {
-        rows = sums[i].rows ? &sums[i] : rows;
-        peer = sums[i].peer_name[0] ? &sums[i] : peer;
-    }
-    rcl_jw_key(jw, "table");
-    if (!rows) {
-        rcl_jw_null(jw);
-        return;
-    }
-    rcl_jw_begin_object(jw);
-    rcl_jw_key(jw, "title"), rcl_jw_string(jw, rows->title);
-    rcl_jw_key(jw, "unit"), rcl_jw_string(jw, rows->unit);
-    rcl_jw_key(jw, "rows");
-    rcl_jw_begin_array(jw);
-    for (int r = 0; r < rows->rows; r++)
-        rcl_jw_string(jw, rows->label[r]);
-    rcl_jw_end_array(jw);
-    rcl_jw_key(jw, "columns");
-    rcl_jw_begin_array(jw);
-    for (int i = 0; i < n; i++) {
-        rcl_jw_begin_object(jw);
-        rcl_jw_key(jw, "selector"), rcl_jw_string(jw, sel[i]);
-        rcl_jw_key(jw, "device"), rcl_jw_string(jw, names[i]);
-        rcl_jw_key(jw, "values");
-        rcl_jw_begin_array(jw);
-        for (int r = 0; r < rows->rows; r++)
-            sums[i].rows > r ? rcl_jw_number(jw, sums[i].value[r]) : rcl_jw_null(jw);
-        rcl_jw_end_array(jw);
-        rcl_jw_end_object(jw);
-    }
-    rcl_jw_end_array(jw);
-    rcl_jw_key(jw, "peer");
-    if (peer) {
-        rcl_jw_begin_object(jw);
-        rcl_jw_key(jw, "name"), rcl_jw_string(jw, peer->peer_name);
-        rcl_jw_key(jw, "values");
-        rcl_jw_begin_array(jw);
-        for (int r = 0; r < rows->rows; r++)
-            peer->peer[r] > 0 ? rcl_jw_number(jw, peer->peer[r]) : rcl_jw_null(jw);
-        rcl_jw_end_array(jw);
-        rcl_jw_end_object(jw);
-    } else {
-        rcl_jw_null(jw);
-    }
-    rcl_jw_end_object(jw);
 }
 
 /* One device (sel NULL: the default), or every listed device in turn with the peer run with the
@@ -317,12 +254,12 @@ static int run_devices(const bench_job *job, char **sel, int n, int single, rcl_
         rcl_bench_print_table((const char *const *)sel, np, sums, n);
         if (jw) {
             rcl_jw_end_array(jw);
-            json_table(jw, sel, np, sums, n);
+            rcl_bench_json_table(jw, (const char *const *)sel, np, sums, n);
             rcl_jw_end_object(jw);
         }
         rc = failed ? 1 : 0;
     }
-    if ((rc == 0 || !single) && jw && json_save(jw, json_path) != RCL_OK)
+    if ((rc == 0 || !single) && jw && rcl_jw_save(jw, json_path) != RCL_OK)
         rc = rcl_cli_error();
     const char *label = sel[0] ? sel[0] : "default device";
     if ((rc == 0 || !single) && html &&
@@ -339,7 +276,7 @@ static int run_loader(const char *data, int batch, const char *json_path) {
     rcl_jw_init(&jw, NULL, 2);
     rcl_status s = bench_loader(data, batch, json_path ? &jw : NULL);
     if (!s && json_path)
-        s = json_save(&jw, json_path);
+        s = rcl_jw_save(&jw, json_path);
     free(rcl_jw_take(&jw, NULL));
     return s == RCL_OK ? 0 : rcl_cli_error();
 }

@@ -292,6 +292,16 @@ char *rcl_jw_take(rcl_json_writer *w, size_t *len) {
     return b;
 }
 
+rcl_status rcl_jw_save(rcl_json_writer *w, const char *path) {
+    rcl_status s = rcl_jw_finish(w);
+    size_t len = 0;
+    char *text = rcl_jw_take(w, &len);
+    if (s == RCL_OK)
+        s = text ? rcl_file_write_atomic(path, text, len) : rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory", path);
+    free(text);
+    return s;
+}
+
 void rcl_jw_free(rcl_json_writer *w) {
     free(w->buf);
     w->buf = NULL;

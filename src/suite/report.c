@@ -362,13 +362,7 @@ rcl_status rcl_report_json_close(rcl_json_writer *w, const char *path, const rcl
         rcl_run_write_json(w, &runs[i]);
     rcl_jw_end_array(w);
     rcl_jw_end_object(w);
-    rcl_status s = rcl_jw_finish(w);
-    size_t len = 0;
-    char *text = rcl_jw_take(w, &len);
-    if (s == RCL_OK)
-        s = text ? rcl_file_write_atomic(path, text, len) : rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory", path);
-    free(text);
-    return s;
+    return rcl_jw_save(w, path);
 }
 
 rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n,

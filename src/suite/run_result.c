@@ -100,13 +100,7 @@ rcl_status rcl_stage_store(const char *out_dir, const rcl_run_result *r) {
     rcl_json_writer w;
     rcl_jw_init(&w, NULL, 1);
     rcl_run_write_json(&w, r);
-    RCL_TRY(rcl_jw_finish(&w));
-    size_t len;
-    char *text = rcl_jw_take(&w, &len);
-    rcl_status s = text ? rcl_file_write_atomic(path, text, len) : rcl_fail(RCL_ERR_NO_MEMORY, "out of memory");
-    free(text);
-    rcl_jw_free(&w);
-    return s;
+    return rcl_jw_save(&w, path);
 }
 
 static void copy_str(const rcl_json *obj, const char *key, char *out, size_t cap) {
