@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 
 int rcl_test_passed, rcl_test_failed;
 

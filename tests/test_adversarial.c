@@ -19,7 +19,7 @@
 #include "harness.h"
 #include "robustcl/adversarial.h"
 #include "robustcl/loader.h"
-#include "robustcl/progress.h"
+#include "core/progress.h"
 #include "robustcl/tensor.h"
 
 #define NC 3

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/ref.h"
 #include "robustcl/adversarial.h"
 #include "robustcl/tensor.h"
 

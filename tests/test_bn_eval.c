@@ -7,7 +7,7 @@
 
 #include "harness.h"
 #include "robustcl/model.h"
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 #include "robustcl/tensor.h"
 
 static double *dalloc(size_t n) { return calloc(n, sizeof(double)); }

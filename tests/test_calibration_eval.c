@@ -7,7 +7,7 @@
 
 #include "harness.h"
 #include "robustcl/evaluate.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 
 #define NEAR(got, want, tol, what) \
     CHECK(fabs((got) - (want)) <= (tol), "%s: got %.9f, want %.9f", what, (double)(got), (double)(want))

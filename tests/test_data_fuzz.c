@@ -6,7 +6,7 @@
 
 #include "harness.h"
 #include "robustcl/data.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "robustcl/rng.h"
 
 enum { K_NPZ, K_IDX, K_IMAGE, K_NPY, K_SVHN, K_CIFAR, K_PICKLE };

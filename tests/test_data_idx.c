@@ -4,8 +4,8 @@
 
 #include "harness.h"
 #include "robustcl/data.h"
-#include "robustcl/fileio.h"
-#include "robustcl/sha256.h"
+#include "core/fileio.h"
+#include "core/sha256.h"
 
 #define N 7
 #define H 5

@@ -5,8 +5,8 @@
 
 #include "harness.h"
 #include "robustcl/data.h"
-#include "robustcl/fileio.h"
-#include "robustcl/sha256.h"
+#include "core/fileio.h"
+#include "core/sha256.h"
 
 static const char *data_dir;
 static char tmpd[512];

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "harness.h"
-#include "robustcl/fileio.h"
-#include "robustcl/sha256.h"
+#include "core/fileio.h"
+#include "core/sha256.h"
 
 static void check_vec(const char *msg, size_t n, const char *want) {
     char hex[65];

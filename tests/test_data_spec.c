@@ -4,7 +4,7 @@
 
 #include "harness.h"
 #include "robustcl/data.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 
 static char tmpd[512];
 

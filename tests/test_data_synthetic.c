@@ -6,7 +6,7 @@
 
 #include "harness.h"
 #include "robustcl/data.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 
 static void test_kernel(void) {
     static const double want13[13] = {0.000089, 0.001028, 0.007597, 0.035994, 0.109341, 0.212968, 0.265964,

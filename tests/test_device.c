@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "robustcl/gemm.h"
 #include "robustcl/tensor.h"
 

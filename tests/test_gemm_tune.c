@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "core/fileio.h"
+#include "core/progress.h"
 #include "robustcl/robustcl.h"
 
 static rcl_device *open_unpinned(void) {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 
 static rcl_rng rng;
 

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "harness.h"
-#include "robustcl/fileio.h"
-#include "robustcl/pickle.h"
+#include "core/fileio.h"
+#include "io/pickle.h"
 
 static char *fixture(const char *name) {
     static char path[1024];

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "robustcl/safetensors.h"
 
 static char *fixture(const char *name) {

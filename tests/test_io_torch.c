@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "robustcl/torch_import.h"
 
 static char *fixture(const char *name) {

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "harness.h"
-#include "robustcl/fileio.h"
-#include "robustcl/zip.h"
+#include "core/fileio.h"
+#include "io/zip.h"
 
 #define N_MEMBERS 5
 

@@ -11,7 +11,7 @@
 
 #include "harness.h"
 #include "robustcl/ops.h"
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 #include "robustcl/tensor.h"
 
 static rcl_device *dev;

@@ -6,7 +6,7 @@
 
 #include "harness.h"
 #include "robustcl/model.h"
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 #include "robustcl/tensor.h"
 
 typedef struct {

@@ -45,10 +45,6 @@ extern "C" {
 #endif
 
 typedef enum { RCL_ATTACK_PGD = 0, RCL_ATTACK_FGSM = 1 } rcl_attack_kind;
-typedef enum { RCL_ATTACK_TEXTBOOK = 0, RCL_ATTACK_PAPER = 1 } rcl_attack_mode;
-/* ce: untargeted cross-entropy on the true label (maximised).
- * margin: the CW margin max_{j != y} z_j - z_y (maximised, not clamped). */
-typedef enum { RCL_ATTACK_LOSS_CE = 0, RCL_ATTACK_LOSS_MARGIN = 1 } rcl_attack_loss;
 
 typedef struct rcl_attack_config {
     rcl_attack_kind kind;
@@ -171,50 +167,6 @@ rcl_status rcl_adv_sweep_classifier(const rcl_classifier *f, const rcl_dataset *
  * Free with rcl_adv_train_hooks_free after training. */
 rcl_status rcl_adv_train_hooks(const rcl_attack_config *cfg, rcl_model *m, rcl_step_hooks *out);
 void rcl_adv_train_hooks_free(rcl_step_hooks *hooks);
-
-/* ---- the attack's device ops (src/ops/attack.c) and their double references ----
- * Tensors are [n, c, h, w] pixel or network images; per-row buffers have n entries. */
-
-/* x_pix = clamp(x_net*std[ch] + mean[ch], 0, 1); c <= 3. */
-rcl_status rcl_attack_to_pixels(rcl_device *d, const rcl_tensor *x_net, const float *mean, const float *std,
-                                rcl_tensor *x_pix);
-/* out = x_net + (adv - x_pix)/std[ch] (out may alias x_net). */
-rcl_status rcl_attack_to_network(rcl_device *d, const rcl_tensor *x_net, const rcl_tensor *x_pix, const rcl_tensor *adv,
-                                 const float *std, rcl_tensor *out);
-/* Start point and projection centre. Without random start: adv = centre = x. With it:
- * delta = eps*(2u-1) (u as documented above, keyed by index (device int32 [n]));
- * textbook adv = clamp(x + delta, 0, 1), centre = x; paper adv = centre = x + delta. */
-rcl_status rcl_attack_start(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, int random_start, float eps,
-                            rcl_attack_mode mode, uint32_t seed, uint32_t counter, rcl_tensor *adv, rcl_tensor *centre);
-/* adv = clamp(clamp(adv + step*sign(g), centre - eps, centre + eps), 0, 1); sign(0) = 0. */
-rcl_status rcl_attack_step(rcl_device *d, const rcl_tensor *grad, const rcl_tensor *centre, float step, float eps,
-                           rcl_tensor *adv);
-/* Per row: the loss to maximise (row_loss), its gradient dlogits, and whether the
- * first maximum of the logits is the label (row_correct, int32). */
-rcl_status rcl_attack_loss_grad(rcl_device *d, rcl_attack_loss loss, const rcl_tensor *logits, cl_mem labels,
-                                rcl_tensor *dlogits, rcl_tensor *row_loss, cl_mem row_correct);
-/* Keeps the worst case per row: where (misclassified now and correct before) or (same
- * correctness and higher loss), or when first != 0, copies adv into best and updates
- * best_loss/best_correct. */
-rcl_status rcl_attack_keep_worst(rcl_device *d, const rcl_tensor *adv, const rcl_tensor *row_loss, cl_mem row_correct,
-                                 int first, rcl_tensor *best, rcl_tensor *best_loss, cl_mem best_correct);
-/* Per row: zero[r] = 1 when every element of grad's row r is 0; maxdiff[r] = max |a - b|
- * over the row (grad and zero may be NULL to skip the first). */
-rcl_status rcl_attack_row_stats(rcl_device *d, const rcl_tensor *grad, cl_mem zero, const rcl_tensor *a,
-                                const rcl_tensor *b, rcl_tensor *maxdiff);
-
-/* References: n images of per = c*hw elements (c channels of hw), double precision. */
-void rcl_ref_attack_to_pixels(int n, int c, int hw, const double *x_net, const float *mean, const float *std,
-                              double *x_pix);
-void rcl_ref_attack_to_network(int n, int c, int hw, const double *x_net, const double *x_pix, const double *adv,
-                               const float *std, double *out);
-void rcl_ref_attack_start(int n, int per, const double *x_pix, const int32_t *index, int random_start, double eps,
-                          rcl_attack_mode mode, uint32_t seed, uint32_t counter, double *adv, double *centre);
-void rcl_ref_attack_step(size_t total, const double *grad, const double *centre, double step, double eps, double *adv);
-void rcl_ref_attack_loss(rcl_attack_loss loss, int n, int k, const double *logits, const int32_t *labels,
-                         double *dlogits, double *row_loss, int32_t *row_correct);
-void rcl_ref_attack_keep_worst(int n, int per, const double *adv, const double *row_loss, const int32_t *row_correct,
-                               int first, double *best, double *best_loss, int32_t *best_correct);
 
 #ifdef __cplusplus
 }

@@ -9,11 +9,16 @@
 #include "robustcl/json.h"
 #include "robustcl/model.h"
 #include "robustcl/normalization.h"
-#include "robustcl/train.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Where a run stands: the next batch to train. */
+typedef struct rcl_train_state {
+    int epoch, batch;
+    long step; /* updates done, 0-based count */
+} rcl_train_state;
 
 typedef struct rcl_checkpoint_info {
     rcl_train_state state;

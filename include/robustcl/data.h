@@ -127,7 +127,7 @@ rcl_status rcl_npy_save(const char *path, const char *descr, int ndim, const int
 rcl_status rcl_imagenet32_load_files(const char *const *paths, int nfiles, const char *name,
                                      rcl_dataset *out);
 /* The original pickled batches (dicts of `data`, `labels`, `mean`; read by the restricted
- * unpickler of robustcl/pickle.h, which calls nothing), same checks and result. */
+ * unpickler of src/io/pickle.h, which calls nothing), same checks and result. */
 rcl_status rcl_imagenet32_pickle_load_files(const char *const *paths, int nfiles, const char *name,
                                             rcl_dataset *out);
 /* train: dir/train_data_batch_1..10.npz (as many as exist, at least 1), else the pickled

@@ -1,6 +1,6 @@
 /* Device ops: each a *_forward / *_backward pair over rcl_tensor, all work
  * enqueued on the device's in-order queue (nothing waits on the host).
- * The plain-C reference of every op is in robustcl/ref.h.
+ * The plain-C reference of every op is in src/ops/ref.h, beside the op (X_ref.c by X.c).
  * Backward functions overwrite their gradient outputs (no accumulation)
  * unless stated. Tensors are NCHW float32. */
 #ifndef ROBUSTCL_OPS_H
@@ -202,6 +202,43 @@ rcl_status rcl_batchnorm_backward_eval(rcl_device *d, int relu, const rcl_tensor
                                        const rcl_tensor *dy, const rcl_tensor *gamma,
                                        const rcl_tensor *running_mean, const rcl_tensor *running_var, float eps,
                                        rcl_tensor *dx, rcl_tensor *dgamma, rcl_tensor *dbeta);
+
+/* textbook/paper: see rcl_attack_start below and robustcl/adversarial.h. */
+typedef enum { RCL_ATTACK_TEXTBOOK = 0, RCL_ATTACK_PAPER = 1 } rcl_attack_mode;
+/* ce: untargeted cross-entropy on the true label (maximised).
+ * margin: the CW margin max_{j != y} z_j - z_y (maximised, not clamped). */
+typedef enum { RCL_ATTACK_LOSS_CE = 0, RCL_ATTACK_LOSS_MARGIN = 1 } rcl_attack_loss;
+
+/* ---- the attack's device ops (src/ops/attack.c); their double references are in src/ops/ref.h ----
+ * Tensors are [n, c, h, w] pixel or network images; per-row buffers have n entries. */
+
+/* x_pix = clamp(x_net*std[ch] + mean[ch], 0, 1); c <= 3. */
+rcl_status rcl_attack_to_pixels(rcl_device *d, const rcl_tensor *x_net, const float *mean, const float *std,
+                                rcl_tensor *x_pix);
+/* out = x_net + (adv - x_pix)/std[ch] (out may alias x_net). */
+rcl_status rcl_attack_to_network(rcl_device *d, const rcl_tensor *x_net, const rcl_tensor *x_pix, const rcl_tensor *adv,
+                                 const float *std, rcl_tensor *out);
+/* Start point and projection centre. Without random start: adv = centre = x. With it:
+ * delta = eps*(2u-1) (u the uniform of rcl_attack's random start (robustcl/adversarial.h), keyed by index (device int32 [n]));
+ * textbook adv = clamp(x + delta, 0, 1), centre = x; paper adv = centre = x + delta. */
+rcl_status rcl_attack_start(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, int random_start, float eps,
+                            rcl_attack_mode mode, uint32_t seed, uint32_t counter, rcl_tensor *adv, rcl_tensor *centre);
+/* adv = clamp(clamp(adv + step*sign(g), centre - eps, centre + eps), 0, 1); sign(0) = 0. */
+rcl_status rcl_attack_step(rcl_device *d, const rcl_tensor *grad, const rcl_tensor *centre, float step, float eps,
+                           rcl_tensor *adv);
+/* Per row: the loss to maximise (row_loss), its gradient dlogits, and whether the
+ * first maximum of the logits is the label (row_correct, int32). */
+rcl_status rcl_attack_loss_grad(rcl_device *d, rcl_attack_loss loss, const rcl_tensor *logits, cl_mem labels,
+                                rcl_tensor *dlogits, rcl_tensor *row_loss, cl_mem row_correct);
+/* Keeps the worst case per row: where (misclassified now and correct before) or (same
+ * correctness and higher loss), or when first != 0, copies adv into best and updates
+ * best_loss/best_correct. */
+rcl_status rcl_attack_keep_worst(rcl_device *d, const rcl_tensor *adv, const rcl_tensor *row_loss, cl_mem row_correct,
+                                 int first, rcl_tensor *best, rcl_tensor *best_loss, cl_mem best_correct);
+/* Per row: zero[r] = 1 when every element of grad's row r is 0; maxdiff[r] = max |a - b|
+ * over the row (grad and zero may be NULL to skip the first). */
+rcl_status rcl_attack_row_stats(rcl_device *d, const rcl_tensor *grad, cl_mem zero, const rcl_tensor *a,
+                                const rcl_tensor *b, rcl_tensor *maxdiff);
 
 #ifdef __cplusplus
 }

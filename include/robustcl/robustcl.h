@@ -8,14 +8,12 @@
 #include "robustcl/gemm.h"
 #include "robustcl/ops.h"
 #include "robustcl/rng.h"
-#include "robustcl/fileio.h"
 #include "robustcl/data.h"
 #include "robustcl/loader.h"
 #include "robustcl/normalization.h"
 #include "robustcl/model.h"
 #include "robustcl/train.h"
 #include "robustcl/dist.h"
-#include "robustcl/progress.h"
 #include "robustcl/selftest.h"
 #include "robustcl/json.h"
 #include "robustcl/metrics.h"
@@ -26,6 +24,6 @@
 #include "robustcl/imbalance_methods.h"
 #include "robustcl/suite.h"
 
-const char *rcl_version(void); /* "0.1.0 (commit)" */
+#include "robustcl/version.h"
 
 #endif

@@ -8,17 +8,13 @@
 
 #include "robustcl/data.h"
 #include "robustcl/loader.h"
+#include "robustcl/checkpoint.h"
 #include "robustcl/model.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Where a run stands: the next batch to train. */
-typedef struct rcl_train_state {
-    int epoch, batch;
-    long step; /* updates done, 0-based count */
-} rcl_train_state;
 
 /* Called to save a checkpoint (periodically, on interruption and at the end). */
 typedef rcl_status (*rcl_checkpoint_fn)(void *ctx, rcl_model *m, const rcl_train_state *st, int final);

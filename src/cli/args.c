@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,4 +106,19 @@ rcl_status rcl_cli_open_device(const char *selector, int profile, rcl_device **o
     o.profile = profile;
     o.notice = rcl_progress_notice;
     return rcl_device_open(&o, out);
+}
+
+int rcl_cli_error(void) {
+    fprintf(stderr, "robustcl: %s\n", rcl_last_error());
+    return 1;
+}
+
+int rcl_cli_usage(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "robustcl %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see robustcl %s --help)\n", cmd);
+    return 2;
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "suite/svg_plot.h"
 
 /* One allocation: the pointers, then the strings, so that free(list) frees everything. */

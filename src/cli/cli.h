@@ -4,6 +4,8 @@
 #ifndef RCL_CLI_H
 #define RCL_CLI_H
 
+#include "core/fileio.h"
+#include "core/progress.h"
 #include "robustcl/robustcl.h"
 
 int rcl_cmd_devices(int argc, char **argv);

@@ -1,5 +1,4 @@
 /* robustcl: the command-line front end. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,21 +22,6 @@ static const command commands[] = {
     {"report", rcl_cmd_report, "collect suite stage results into the report beside the paper's tables"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
-
-int rcl_cli_error(void) {
-    fprintf(stderr, "robustcl: %s\n", rcl_last_error());
-    return 1;
-}
-
-int rcl_cli_usage(const char *cmd, const char *fmt, ...) {
-    va_list ap;
-    fprintf(stderr, "robustcl %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see robustcl %s --help)\n", cmd);
-    return 2;
-}
 
 static void usage(FILE *f) {
     fprintf(f, "robustcl %s: Wide ResNets and the robustness evaluations of Hendrycks et al. (2019)\n"

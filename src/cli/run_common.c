@@ -7,7 +7,7 @@
 #include "robustcl/adversarial.h"
 #include "robustcl/checkpoint.h"
 #include "robustcl/dist.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 
 void rcl_run_options_default(rcl_run_options *o) {
     memset(o, 0, sizeof *o);

@@ -57,6 +57,13 @@ int rcl_platform_is_pocl(const rcl_device_info *inf);
 /* Drops CLBlast's compiled GEMM programs of every context (the last device has closed). */
 void rcl_gemm_clear_cache(void);
 
+/* Fault injection for the reliability tests (fault.c): ROBUSTCL_INJECT, read once. */
+typedef enum { RCL_FAULT_NONE, RCL_FAULT_ALLOC, RCL_FAULT_LOST, RCL_FAULT_BUILD } rcl_fault;
+/* The OpenCL error to pretend for this call of kind, or CL_SUCCESS. */
+cl_int rcl_fault_inject(rcl_fault kind);
+/* What to try after an OpenCL call failed with e. */
+const char *rcl_fault_hint(cl_int e);
+
 /* Builds (or loads from the binary cache) the program of all kernels. */
 rcl_status rcl_program_build(rcl_device *d);
 

@@ -8,7 +8,7 @@
 
 #include "device_internal.h"
 #include "hash.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "robustcl/gemm.h"
 
 static const char *clblast_status_name(CLBlastStatusCode s) {

@@ -9,7 +9,7 @@
 #include "device_internal.h"
 #include "hash.h"
 #include "robustcl/gemm.h"
-#include "robustcl/progress.h"
+#include "core/progress.h"
 #include "robustcl/rng.h"
 
 #define NCHECK 24     /* sampled output entries checked per shape */

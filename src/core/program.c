@@ -11,7 +11,7 @@
 #include "device_internal.h"
 #include "hash.h"
 #include "kernel_sources.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 
 #define CACHE_MAGIC "RCLBIN01"
 
@@ -153,13 +153,6 @@ static void save_cached(cl_program prog, const char *dir, const char *path, uint
     free(buf);
 }
 
-/* Fault injection for the reliability tests: ROBUSTCL_INJECT=build fails the build as a
- * broken driver would, bypassing the binary cache (the other faults are in device.c). */
-static int inject_build(void) {
-    const char *v = getenv("ROBUSTCL_INJECT");
-    return v && strcmp(v, "build") == 0;
-}
-
 static double now_seconds(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -194,7 +187,7 @@ static rcl_status build_cached(rcl_device *d, const char *what, char *src, const
 
     char dir[4096], path[4200];
     int cache = !driver_caches_kernels(d) && rcl_cache_dir(dir, sizeof dir);
-    if (inject_build())
+    if (rcl_fault_inject(RCL_FAULT_BUILD) != CL_SUCCESS)
         cache = 0; /* the injected fault is in the build below */
     if (cache) {
         snprintf(path, sizeof path, "%s/kernels-%016llx.bin", dir, (unsigned long long)key);
@@ -216,7 +209,7 @@ static rcl_status build_cached(rcl_device *d, const char *what, char *src, const
     free(src);
     if (e != CL_SUCCESS)
         return rcl_fail(RCL_ERR_OPENCL, "clCreateProgramWithSource failed: %s", rcl_cl_error_name(e));
-    if (inject_build())
+    if (rcl_fault_inject(RCL_FAULT_BUILD) != CL_SUCCESS)
         e = CL_BUILD_PROGRAM_FAILURE;
     else
         e = clBuildProgram(prog, 1, &d->id, opts, NULL, NULL);

@@ -1,5 +1,5 @@
 /* Plain SHA-256 (FIPS 180-4), byte-order independent. */
-#include "robustcl/sha256.h"
+#include "core/sha256.h"
 
 #include <errno.h>
 #include <stdio.h>

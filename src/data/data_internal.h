@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "robustcl/data.h"
-#include "robustcl/sha256.h"
+#include "core/sha256.h"
 
 /* Reads a whole regular file (exact-size allocation, NUL past the end) and adds its
  * bytes to `hash` unless NULL. Missing/unreadable: RCL_ERR_IO naming the file. */

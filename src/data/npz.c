@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "data_internal.h"
-#include "robustcl/zip.h"
+#include "io/zip.h"
 
 #define IMNET_IMG 3072
 #define IMNET_CLASSES 1000

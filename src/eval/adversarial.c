@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "robustcl/adversarial.h"
-#include "robustcl/progress.h"
+#include "core/progress.h"
 
 rcl_attack_config rcl_attack_defaults(void) {
     rcl_attack_config c;

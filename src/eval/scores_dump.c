@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 
 /* Per-image values of one set: argmax, max softmax at T = 1 and at T. */
 typedef struct {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 
 /* ================= writer ================= */
 

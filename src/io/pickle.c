@@ -2,7 +2,7 @@
  * protocols 2-5 whose only "calls" are a fixed table of constructors implemented here.
  * Memory use is linear in the input: every object needs at least one opcode byte, and
  * memo indices are bounded by the input length. */
-#include "robustcl/pickle.h"
+#include "io/pickle.h"
 
 #include <stdalign.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 
 /* ---------------- arena ---------------- */
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "robustcl/fileio.h"
-#include "robustcl/pickle.h"
-#include "robustcl/zip.h"
+#include "core/fileio.h"
+#include "io/pickle.h"
+#include "io/zip.h"
 
 /* torch.serialization.MAGIC_NUMBER = 0x1950a86a20f9469cfc6c, as LONG1 bytes */
 static const unsigned char torch_magic[10] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};

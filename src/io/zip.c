@@ -2,7 +2,7 @@
  * directory entries (+ zip64 extra field), local headers only to find the data.
  * Sizes always come from the central directory, so data descriptors (flag bit 3)
  * need no special handling. */
-#include "robustcl/zip.h"
+#include "io/zip.h"
 
 #include <errno.h>
 #include <fcntl.h>

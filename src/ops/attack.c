@@ -1,7 +1,7 @@
-/* Device ops of the PGD/FGSM attack (kernels/attack.cl); see robustcl/adversarial.h. */
+/* Device ops of the PGD/FGSM attack (kernels/attack.cl); declared in robustcl/ops.h. */
 #include <stdint.h>
 
-#include "robustcl/adversarial.h"
+#include "robustcl/ops.h"
 
 static rcl_status image(const rcl_tensor *t, const char *what) {
     if (!t || !t->buf)

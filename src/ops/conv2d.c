@@ -5,13 +5,6 @@
 
 #include "conv2d_internal.h"
 
-void rcl_conv_dims(const rcl_conv_shape *s, conv_dims *g) {
-    g->ho = rcl_conv_out_h(s);
-    g->wo = rcl_conv_out_w(s);
-    g->hw = g->ho * g->wo;
-    g->k = s->c_in * s->kh * s->kw;
-}
-
 /* Checks the shape and the x and w tensors. */
 static rcl_status conv_setup(const rcl_conv_shape *s, const rcl_tensor *x, const rcl_tensor *w) {
     if (!s || !x || !w)

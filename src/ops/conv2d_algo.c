@@ -15,7 +15,7 @@
 
 #include "conv2d_internal.h"
 #include "hash.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 
 #define EXT_SLOT 0 /* rcl_device_ext slot of the choices */
 #define MEASURE_RUNS 2

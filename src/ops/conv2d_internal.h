@@ -11,7 +11,12 @@ typedef struct conv_dims {
     int ho, wo, hw; /* output size, hw = ho*wo */
     int k;          /* c_in*kh*kw */
 } conv_dims;
-void rcl_conv_dims(const rcl_conv_shape *s, conv_dims *g);
+static inline void rcl_conv_dims(const rcl_conv_shape *s, conv_dims *g) {
+    g->ho = rcl_conv_out_h(s);
+    g->wo = rcl_conv_out_w(s);
+    g->hw = g->ho * g->wo;
+    g->k = s->c_in * s->kh * s->kw;
+}
 
 /* im2col + CLBlast GEMM (conv2d_gemm.c): every shape; the batch is chunked under the
  * workspace cap. */

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "hash.h"
-#include "robustcl/fileio.h"
-#include "robustcl/ref.h"
+#include "core/fileio.h"
+#include "ops/ref.h"
 #include "robustcl/rng.h"
 #include "robustcl/tensor.h"
 

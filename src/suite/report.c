@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "robustcl/metrics.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "suite_internal.h"
 
 static int same(const rcl_run_result *r, const char *dataset, const char *experiment, const char *method,

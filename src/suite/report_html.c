@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "suite_internal.h"
 #include "svg_plot.h"
 

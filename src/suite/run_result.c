@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "suite_internal.h"
 
 void rcl_run_set(rcl_run_result *r, const char *key, double v) {

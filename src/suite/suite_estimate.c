@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "robustcl/progress.h"
+#include "core/progress.h"
 #include "robustcl/train.h"
 #include "suite_internal.h"
 

@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "hash.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "robustcl/imbalance_methods.h"
 #include "robustcl/metrics.h"
-#include "robustcl/progress.h"
+#include "core/progress.h"
 #include "suite_eval.h"
 #include "robustcl/selftest.h"
 #include "suite_internal.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "suite_internal.h"
 
 /* The lists, by dependency: index 0 "-", 1 "pretrain", 2 "pretrain-adv". */

@@ -9,9 +9,9 @@
 
 #include "hash.h"
 #include "robustcl/checkpoint.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "robustcl/metrics.h"
-#include "robustcl/progress.h"
+#include "core/progress.h"
 #include "robustcl/train.h"
 #include "suite_eval.h"
 #include "suite_internal.h"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "robustcl/progress.h"
+#include "core/progress.h"
 #include "robustcl/rng.h"
 #include "robustcl/train.h"
 

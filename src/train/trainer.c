@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "robustcl/dist.h"
-#include "robustcl/progress.h"
+#include "core/progress.h"
 #include "robustcl/train.h"
 
 rcl_train_config rcl_train_defaults(void) {

@@ -2,7 +2,7 @@
  * as a Downsampled-ImageNet .npz through the dataset loader. */
 #include "fuzz_util.h"
 #include "robustcl/data.h"
-#include "robustcl/zip.h"
+#include "io/zip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {
     rcl_zip *z;

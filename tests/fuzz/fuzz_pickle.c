@@ -1,6 +1,6 @@
 /* Restricted unpickler: one or more pickles in a row, then the dataset-level lookups. */
 #include "fuzz_util.h"
-#include "robustcl/pickle.h"
+#include "io/pickle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {
     size_t off = 0;

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "robustcl/data.h"
-#include "robustcl/fileio.h"
+#include "core/fileio.h"
 #include "robustcl/safetensors.h"
 
 static const char *out_dir, *data_dir;

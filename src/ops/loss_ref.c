@@ -2,7 +2,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 
 static double sample_weight(int i, const int *labels, const double *class_w, const double *sample_w) {
     return (class_w ? class_w[labels[i]] : 1.0) * (sample_w ? sample_w[i] : 1.0);

@@ -1,7 +1,7 @@
 /* Double-precision reference of global average pooling. */
 #include <stddef.h>
 
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 
 void rcl_ref_avgpool_forward(int n, int c, int hw, const double *x, double *y) {
     for (size_t p = 0; p < (size_t)n * c; p++) {

@@ -1,7 +1,7 @@
 /* Double-precision reference of the SGD step (PROTOCOL 2). */
 #include <stddef.h>
 
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 
 void rcl_ref_sgd_step(size_t n, double *w, const double *g, double *buf, double lr, double momentum,
                       double wd, int nesterov, int first) {

@@ -60,6 +60,20 @@ void rcl_ref_batchnorm_backward_eval(int relu, int n, int c, int hw, const doubl
                                      const double *running_var, double eps, double *dx, double *dgamma,
                                      double *dbeta);
 
+/* ---- the attack ops ---- */
+/* n images of per = c*hw elements (c channels of hw), double precision. */
+void rcl_ref_attack_to_pixels(int n, int c, int hw, const double *x_net, const float *mean, const float *std,
+                              double *x_pix);
+void rcl_ref_attack_to_network(int n, int c, int hw, const double *x_net, const double *x_pix, const double *adv,
+                               const float *std, double *out);
+void rcl_ref_attack_start(int n, int per, const double *x_pix, const int32_t *index, int random_start, double eps,
+                          rcl_attack_mode mode, uint32_t seed, uint32_t counter, double *adv, double *centre);
+void rcl_ref_attack_step(size_t total, const double *grad, const double *centre, double step, double eps, double *adv);
+void rcl_ref_attack_loss(rcl_attack_loss loss, int n, int k, const double *logits, const int32_t *labels,
+                         double *dlogits, double *row_loss, int32_t *row_correct);
+void rcl_ref_attack_keep_worst(int n, int per, const double *adv, const double *row_loss, const int32_t *row_correct,
+                               int first, double *best, double *best_loss, int32_t *best_correct);
+
 #ifdef __cplusplus
 }
 #endif

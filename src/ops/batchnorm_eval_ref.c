@@ -2,7 +2,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 
 void rcl_ref_batchnorm_backward_eval(int relu, int n, int c, int hw, const double *x, const double *y, const double *dy,
                                      const double *gamma, const double *running_mean, const double *running_var,

@@ -4,7 +4,7 @@
  * products' partial derivatives accumulated. */
 #include <string.h>
 
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 
 void rcl_ref_conv2d_forward(const rcl_conv_shape *s, const double *x, const double *w, double *y) {
     int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s);

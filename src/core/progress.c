@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-#include "robustcl/progress.h"
+#include "core/progress.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "robustcl/progress.h"
+#include "core/progress.h"
 
 #ifdef RCL_HAVE_MPI
 #include <mpi.h>

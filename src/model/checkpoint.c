@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "robustcl/gemm.h"
-#include "robustcl/robustcl.h"
+#include "robustcl/version.h"
 #include "robustcl/safetensors.h"
 
 #define FORMAT "robustcl-checkpoint-1"

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "robustcl/adversarial.h"
+#include "ops/ref.h"
 #include "robustcl/rng.h"
 
 static double clamp01(double v) { return v < 0 ? 0 : (v > 1 ? 1 : v); }

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 
 void rcl_ref_batchnorm_forward(rcl_bn_mode mode, int relu, int n, int c, int hw, const double *x,
                                const double *gamma, const double *beta, double *running_mean,

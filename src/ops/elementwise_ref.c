@@ -1,7 +1,7 @@
 /* Double-precision references of ReLU and inverted dropout. */
 #include <stddef.h>
 
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 #include "robustcl/rng.h"
 
 void rcl_ref_relu_forward(size_t n, const double *x, double *y) {

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 
 /* sum_j p_j C[j, y]: the model's probability of observing noisy label y. */
 static double noisy_prob(int k, const double *p, const double *C, int y) {

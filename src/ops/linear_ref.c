@@ -1,7 +1,7 @@
 /* Double-precision reference of the linear layer y = x w^T + b. */
 #include <stddef.h>
 
-#include "robustcl/ref.h"
+#include "ops/ref.h"
 
 void rcl_ref_linear_forward(int n, int f, int k, const double *x, const double *w, const double *b,
                             double *y) {
