@@ -383,7 +383,8 @@ rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rc
     rcl_jw_string(&w, desc ? desc : "");
     free(desc);
     rcl_jw_key(&w, "modes");
-    rcl_jw_string(&w, "textbook (calibration also reported in paper mode: rms_paper, mad_paper)");
+    rcl_jw_string(&w, "textbook, except Forward's estimate of C (paper mode, spec 5); calibration also "
+                       "reported in paper mode (rms_paper, mad_paper)");
     if (stages_json) {
         rcl_jw_key(&w, "stages");
         rcl_jw_raw(&w, stages_json);

@@ -247,8 +247,9 @@ rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const rc
                 rcl_verdict_text(r), rcl_verdict_vs_paper(r));
     }
     fprintf(f, "</table>\n<p>Calibration metrics are in textbook mode (all bins); <code>rms_paper</code>/"
-               "<code>mad_paper</code> give the paper-mode values (last bin skipped, PROTOCOL 9). OOD: MSP score, "
-               "5 draws of test-size/5 per set (PROTOCOL 8).</p>\n</body></html>\n");
+               "<code>mad_paper</code> give the paper-mode values (last bin skipped, spec §9). Forward's estimate "
+               "of the corruption matrix runs in paper mode (spec §5). OOD: MSP score, "
+               "5 draws of test-size/5 per set (spec §8).</p>\n</body></html>\n");
     free(rows);
     return rcl_text_commit(&out, path);
 }

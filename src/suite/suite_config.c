@@ -130,6 +130,8 @@ void rcl_suite_describe(const rcl_suite_config *c, FILE *f) {
             c->noise_methods & RCL_SUITE_NOISE_GLC ? ", glc" : "");
     if (c->noise_methods & RCL_SUITE_NOISE_GLC)
         fprintf(f, " (trusted %g%%)", 100 * c->trusted_fraction);
+    if (c->noise_methods & RCL_SUITE_NOISE_FORWARD) /* the one paper-mode quirk of the mini suite */
+        fprintf(f, "; Forward's estimate of C in paper mode (spec §5)");
     fprintf(f, "\n");
     int *cls = NULL, k = 0;
     if (rcl_parse_class_ranges(c->target_classes, &cls, &k) != RCL_OK)
