@@ -40,7 +40,7 @@ What matches the suite exactly (same integers / same float32 values, given the s
   * the schedule: steps = ceil(n/batch) * max(epochs, ceil(min_steps / ceil(n/batch))),
     lr_t = 1e-6 + (lr - 1e-6) * (1 + cos(pi t/T))/2 for t = 1..T (rcl_cosine_lr at step+1),
     SGD Nesterov 0.9 with weight decay 5e-4 on every parameter (torch.optim.SGD is the same
-    update as kernels/elementwise.cl ew_sgd), mean cross-entropy, BN momentum 0.1, eps 1e-5,
+    update as kernels/sgd.cl ew_sgd), mean cross-entropy, BN momentum 0.1, eps 1e-5,
     unbiased running variance; all the seeds the suite derives (init seed*1000003+1 / +2,
     train seed*7919+17, pre-training seed*104729+3, with seed = the first seed);
   * the metrics: test error (argmax, first maximum on ties) in eval mode; the clean runs' RMS

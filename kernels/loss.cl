@@ -1,7 +1,6 @@
-/* Softmax cross-entropy (weighted mean), count_correct, and the linear layer's
- * bias add and bias gradient. The reductions run in ONE work-group with a
- * fixed-order tree in local memory (deterministic, no atomics); the local size
- * must be a power of two. */
+/* Softmax cross-entropy (weighted mean) and count_correct. The reductions run in
+ * ONE work-group with a fixed-order tree in local memory (deterministic, no
+ * atomics); the local size must be a power of two. */
 
 
 
@@ -92,22 +91,4 @@ __kernel void loss_count_correct(__global const float *logits, __global const in
     int t = rcl_group_sum_int(scratch, cnt);
     if (lid == 0)
         correct[0] = t;
-}
-
-/* y[r, j] += b[j] over y [n, k]. */
-__kernel void loss_bias_add(__global float *y, __global const float *b, uint n, uint k) {
-    uint i = get_global_id(0);
-    if (i < n * k)
-        y[i] += b[i % k];
-}
-
-/* db[j] = sum over rows of dy[r, j], summed in row order (deterministic). */
-__kernel void loss_col_sum(__global const float *dy, __global float *db, uint n, uint k) {
-    uint j = get_global_id(0);
-    if (j >= k)
-        return;
-    float s = 0.0f;
-    for (uint r = 0; r < n; r++)
-        s += dy[(size_t)r * k + j];
-    db[j] = s;
 }

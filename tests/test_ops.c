@@ -1,4 +1,7 @@
-/* Every op except conv2d: device results against the double-precision
+/* Every row of the op table (src/ops/op_table.c: each device op against its plain-C
+ * reference on the row's shapes; `test_ops --list` prints the rows, `test_ops --op NAME` or
+ * RCL_TEST_OP=NAME runs one row alone, as .ci/run's oclgrind loop does). Then special cases
+ * of every op except conv2d: device results against the double-precision
  * references (forward and every backward output) over assorted shapes (odd
  * sizes, batch 1, a WRN-scale batch norm), BN eval mode and running
  * statistics, the dropout mask, weighted softmax cross-entropy, count_correct
@@ -11,6 +14,7 @@
 
 #include "harness.h"
 #include "robustcl/ops.h"
+#include "ops/op_table.h"
 #include "ops/ref.h"
 #include "robustcl/tensor.h"
 
@@ -540,9 +544,55 @@ static void test_count_correct(void) {
     free(zz), free(ll);
 }
 
-int main(void) {
+/* ---------------------------------------------------------------- the op table */
+
+static void table_report(void *ctx, const char *op, const char *shape, double rel) {
+    (void)ctx;
+    CHECK(rel <= RCL_OP_TOL && !isnan(rel), "%s [%s]: relative error %.2e (at most %.0e)", op, shape, rel,
+          RCL_OP_TOL);
+}
+
+static void test_table_entry(const rcl_op_entry *e) {
+    rcl_op_run run = {dev, rcl_rng_seed(2019), table_report, NULL};
+    CHECK_OK(rcl_op_run_entry(&run, e, rcl_test_small()));
+    rcl_device_workspace_release(dev); /* the convolutions' im2col columns are no tensors */
+}
+
+/* One row per line: its name, then "gemm" when it runs CLBlast's GEMM (.ci/run gives those
+ * the oclgrind data-race pass only). */
+static void list_table(void) {
+    for (int i = 0; i < rcl_op_count; i++)
+        printf("%s%s\n", rcl_op_table[i].name, rcl_op_table[i].gemm ? " gemm" : "");
+}
+
+int main(int argc, char **argv) {
+    const char *only = getenv("RCL_TEST_OP");
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--list")) {
+            list_table();
+            return 0;
+        } else if (!strcmp(argv[i], "--op") && i + 1 < argc) {
+            only = argv[++i];
+        } else {
+            fprintf(stderr, "usage: test_ops [--list | --op NAME]\n");
+            return 2;
+        }
+    }
+    const rcl_op_entry *one = only && *only ? rcl_op_find(only) : NULL;
+    if (only && *only && !one) {
+        fprintf(stderr, "test_ops: no op %s in the op table (see --list)\n", only);
+        return 2;
+    }
     dev = rcl_test_device(0);
     rng = rcl_rng_seed(2024);
+    for (int i = 0; i < rcl_op_count; i++)
+        if (!one || one == &rcl_op_table[i])
+            test_table_entry(&rcl_op_table[i]);
+    if (one) {
+        CHECK(rcl_device_mem_in_use(dev) == 0, "all tensors released (%zu bytes in use)", rcl_device_mem_in_use(dev));
+        rcl_device_close(dev);
+        return rcl_test_finish();
+    }
     test_relu_add_axpy();
     test_dropout();
     test_avgpool();

@@ -10,13 +10,12 @@ int rcl_cmd_selftest(int argc, char **argv) {
     rcl_args_init(&a, "selftest", argc, argv);
     while (rcl_args_next(&a)) {
         if (rcl_args_is(&a, "--help")) {
-            printf("usage: robustcl selftest [--device SEL]\n\nRuns the ops of a training step on the device "
-                   "against their plain-C references at a\nfew shapes (every convolution algorithm on each pass it "
-                   "implements, batch norm, the head,\nlosses, dropout, SGD) and prints a pass/fail table "
-                   "(relative error <= 1e-4 passes).\nThe attack, split and synchronised batch-norm, finite-check "
-                   "and counting kernels are\nchecked by the test suite (ctest), not here. The verdict is cached "
-                   "per device and driver;\ntrain, eval and the suites refuse a device whose self-test failed "
-                   "unless given --force.\n");
+            printf("usage: robustcl selftest [--device SEL]\n\nRuns every device op of the op table (docs/ops.md) on the "
+                   "device against its plain-C\nreference at a few shapes (every convolution algorithm on each pass it "
+                   "implements, batch\nnorm in train, eval, split and synchronised form, the head, losses, "
+                   "count_correct, dropout,\nSGD, the finite check, the attack kernels) and prints a pass/fail table "
+                   "(relative error\n<= 1e-4 passes). The verdict is cached per device and driver; train, eval and "
+                   "the suites\nrefuse a device whose self-test failed unless given --force.\n");
             return 0;
         } else if (rcl_args_is(&a, "--device")) {
             dev = rcl_args_str(&a);

@@ -264,8 +264,9 @@ void rcl_device_close(rcl_device *d) {
     for (int i = 0; i < RCL_DEVICE_EXT_SLOTS; i++)
         if (d->ext[i] && d->ext_free[i])
             d->ext_free[i](d->ext[i]);
-    for (int i = 0; i < d->nkernels; i++)
-        clReleaseKernel(d->kernels[i].kernel);
+    for (int i = 0; i < RCL_KERNEL_COUNT; i++)
+        if (d->kernels[i])
+            clReleaseKernel(d->kernels[i]);
     for (int v = 0; v < d->nvariants; v++) {
         for (int i = 0; i < d->variants[v].nkernels; i++)
             clReleaseKernel(d->variants[v].kernels[i].kernel);

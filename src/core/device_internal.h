@@ -3,8 +3,8 @@
 #define RCL_DEVICE_INTERNAL_H
 
 #include "robustcl/device.h"
+#include "kernel_ids.h"
 
-#define RCL_MAX_KERNELS 128
 #define RCL_MAX_PROFILE 64
 #define RCL_MAX_VARIANTS 48
 #define RCL_VARIANT_KERNELS 16
@@ -30,8 +30,10 @@ struct rcl_device {
     cl_context ctx;
     cl_command_queue queue;
     cl_program program;
-    rcl_named_kernel kernels[RCL_MAX_KERNELS];
-    int nkernels;
+    /* the main program's kernels by rcl_kernel_id, created on first launch, and their
+     * profile slots (slot + 1; 0: not looked up since the last profile reset) */
+    cl_kernel kernels[RCL_KERNEL_COUNT];
+    int kernel_prof[RCL_KERNEL_COUNT];
     rcl_variant variants[RCL_MAX_VARIANTS];
     int nvariants;
     void *ext[RCL_DEVICE_EXT_SLOTS];

@@ -1,10 +1,19 @@
 /* Kernel launches: kernels created on first use and kept per program, launch with fault
- * injection and profiling. */
+ * injection and profiling. The main program's kernels are indexed by rcl_kernel_id (a
+ * launch searches no names); a family build's few kernels are found by name. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "device_internal.h"
+#include "kernel.h"
+
+static cl_kernel create_kernel(cl_program program, const char *name, cl_int *e) {
+    cl_kernel k = clCreateKernel(program, name, e);
+    if (*e != CL_SUCCESS)
+        rcl_fail(RCL_ERR_OPENCL, "clCreateKernel(%s) failed: %s", name, rcl_cl_error_name(*e));
+    return k;
+}
 
 /* The kernel `name` of `program`, created on first use and kept in table[0..*n). */
 static rcl_status find_kernel(cl_program program, rcl_named_kernel *table, int *n, int cap,
@@ -17,9 +26,9 @@ static rcl_status find_kernel(cl_program program, rcl_named_kernel *table, int *
     if (*n == cap || strlen(name) >= sizeof table[0].name)
         return rcl_fail(RCL_ERR_INVALID_ARG, "kernel table full or name too long: %s", name);
     cl_int e;
-    cl_kernel k = clCreateKernel(program, name, &e);
+    cl_kernel k = create_kernel(program, name, &e);
     if (e != CL_SUCCESS)
-        return rcl_fail(RCL_ERR_OPENCL, "clCreateKernel(%s) failed: %s", name, rcl_cl_error_name(e));
+        return RCL_ERR_OPENCL;
     snprintf(table[*n].name, sizeof table[0].name, "%s", name);
     table[(*n)++].kernel = k;
     *out = k;
@@ -36,9 +45,8 @@ static int profile_slot(rcl_device *d, const char *name) {
     return d->nprof++;
 }
 
-void rcl_device_profile_event(rcl_device *d, const char *name, cl_event ev) {
-    if (!ev)
-        return;
+/* Queues ev for collection into profile slot `slot`; takes ownership. */
+static void profile_event_slot(rcl_device *d, int slot, cl_event ev) {
     if (d->npending == d->cap_pending) {
         int cap = d->cap_pending ? 2 * d->cap_pending : 256;
         cl_event *pe = realloc(d->pending, (size_t)cap * sizeof *pe);
@@ -54,12 +62,17 @@ void rcl_device_profile_event(rcl_device *d, const char *name, cl_event ev) {
         d->cap_pending = cap;
     }
     d->pending[d->npending] = ev;
-    d->pending_slot[d->npending++] = profile_slot(d, name);
+    d->pending_slot[d->npending++] = slot;
     if (d->npending >= 4096) { /* bound the backlog: fold finished events in */
         rcl_profile_entry *e;
         int n;
         rcl_device_profile(d, &e, &n);
     }
+}
+
+void rcl_device_profile_event(rcl_device *d, const char *name, cl_event ev) {
+    if (ev)
+        profile_event_slot(d, profile_slot(d, name), ev);
 }
 
 rcl_status rcl_device_profile(rcl_device *d, rcl_profile_entry **entries, int *count) {
@@ -85,10 +98,12 @@ void rcl_device_profile_reset(rcl_device *d) {
     int n;
     rcl_device_profile(d, &e, &n);
     memset(d->prof, 0, sizeof d->prof);
+    memset(d->kernel_prof, 0, sizeof d->kernel_prof);
     d->nprof = 0;
 }
 
-static rcl_status launch(rcl_device *d, cl_kernel k, const char *name, int dims,
+/* Enqueues k; its events go to profile slot *prof_slot (slot + 1, looked up by name when 0). */
+static rcl_status launch(rcl_device *d, cl_kernel k, const char *name, int *prof_slot, int dims,
                          const size_t *global, const size_t *local, int nargs, const rcl_arg *args) {
     for (int i = 0; i < nargs; i++) {
         cl_int e = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
@@ -123,16 +138,43 @@ static rcl_status launch(rcl_device *d, cl_kernel k, const char *name, int dims,
                             : RCL_ERR_OPENCL,
                         "launching kernel %s on '%s' failed: %s: %s", name, d->info.name,
                         rcl_cl_error_name(e), rcl_fault_hint(e));
-    if (ev)
-        rcl_device_profile_event(d, name, ev);
+    if (ev) {
+        if (!*prof_slot)
+            *prof_slot = profile_slot(d, name) + 1;
+        profile_event_slot(d, *prof_slot - 1, ev);
+    }
     return RCL_OK;
+}
+
+rcl_kernel_id rcl_kernel_lookup(const char *name) {
+    for (int i = 0; i < RCL_KERNEL_COUNT; i++)
+        if (strcmp(rcl_kernel_names[i], name) == 0)
+            return (rcl_kernel_id)i;
+    return RCL_KERNEL_COUNT;
+}
+
+rcl_status rcl_kernel_launch(rcl_device *d, rcl_kernel_id id, int dims, const size_t *global,
+                             const size_t *local, int nargs, const rcl_arg *args) {
+    if ((unsigned)id >= RCL_KERNEL_COUNT)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "no kernel with id %d", (int)id);
+    const char *name = rcl_kernel_names[id];
+    if (!d->kernels[id]) {
+        cl_int e;
+        d->kernels[id] = create_kernel(d->program, name, &e);
+        if (e != CL_SUCCESS) {
+            d->kernels[id] = NULL;
+            return RCL_ERR_OPENCL;
+        }
+    }
+    return launch(d, d->kernels[id], name, &d->kernel_prof[id], dims, global, local, nargs, args);
 }
 
 rcl_status rcl_kernel_run(rcl_device *d, const char *name, int dims, const size_t *global,
                           const size_t *local, int nargs, const rcl_arg *args) {
-    cl_kernel k = NULL;
-    RCL_TRY(find_kernel(d->program, d->kernels, &d->nkernels, RCL_MAX_KERNELS, name, &k));
-    return launch(d, k, name, dims, global, local, nargs, args);
+    rcl_kernel_id id = rcl_kernel_lookup(name);
+    if (id == RCL_KERNEL_COUNT)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "no kernel %s in kernels/", name);
+    return rcl_kernel_launch(d, id, dims, global, local, nargs, args);
 }
 
 rcl_status rcl_kernel_run_variant(rcl_device *d, int handle, const char *name, int dims,
@@ -143,5 +185,6 @@ rcl_status rcl_kernel_run_variant(rcl_device *d, int handle, const char *name, i
     rcl_variant *v = &d->variants[handle];
     cl_kernel k = NULL;
     RCL_TRY(find_kernel(v->program, v->kernels, &v->nkernels, RCL_VARIANT_KERNELS, name, &k));
-    return launch(d, k, name, dims, global, local, nargs, args);
+    int prof_slot = 0;
+    return launch(d, k, name, &prof_slot, dims, global, local, nargs, args);
 }

@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 typedef struct rcl_kernel_source {
-    const char *file; /* e.g. "elementwise.cl", "tuned/conv_direct.cl" */
+    const char *file; /* e.g. "elementwise.cl", "tuned/conv2d_direct.cl" */
     const char *text; /* NUL-terminated */
     int family;       /* 1: a kernel family of kernels/tuned/, built by rcl_program_variant */
 } rcl_kernel_source;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernel.h"
+
 rcl_status rcl_tensor_create_shape(rcl_device *d, rcl_tensor *t, const char *what, int ndim,
                                    const int *shape) {
     memset(t, 0, sizeof *t);
@@ -67,7 +69,7 @@ rcl_status rcl_tensor_fill(rcl_tensor *t, float value) {
     memcpy(&bits, &value, sizeof bits);
     size_t g = t->n;
     rcl_arg a[] = {RCL_MEM(t->buf), RCL_UINT(bits), RCL_UINT(t->n)};
-    return rcl_kernel_run(t->dev, "tensor_fill", 1, &g, NULL, 3, a);
+    return rcl_kernel_launch(t->dev, RCL_K_tensor_fill, 1, &g, NULL, 3, a);
 }
 
 rcl_status rcl_tensor_copy(const rcl_tensor *src, rcl_tensor *dst) {

@@ -1,6 +1,7 @@
 /* Device ops of the PGD/FGSM attack (kernels/attack.cl); declared in robustcl/ops.h. */
 #include <stdint.h>
 
+#include "core/kernel.h"
 #include "robustcl/ops.h"
 
 static rcl_status image(const rcl_tensor *t, const char *what) {
@@ -43,7 +44,7 @@ rcl_status rcl_attack_to_pixels(rcl_device *d, const rcl_tensor *x_net, const fl
                    RCL_FLOAT(at(std, 0)),
                    RCL_FLOAT(at(std, 1)),
                    RCL_FLOAT(at(std, 2))};
-    return rcl_kernel_run(d, "attack_to_pixels", 1, &g, NULL, 11, a);
+    return rcl_kernel_launch(d, RCL_K_attack_to_pixels, 1, &g, NULL, 11, a);
 }
 
 rcl_status rcl_attack_to_network(rcl_device *d, const rcl_tensor *x_net, const rcl_tensor *x_pix, const rcl_tensor *adv,
@@ -64,7 +65,7 @@ rcl_status rcl_attack_to_network(rcl_device *d, const rcl_tensor *x_net, const r
                    RCL_FLOAT(at(std, 0)),
                    RCL_FLOAT(at(std, 1)),
                    RCL_FLOAT(at(std, 2))};
-    return rcl_kernel_run(d, "attack_to_network", 1, &g, NULL, 10, a);
+    return rcl_kernel_launch(d, RCL_K_attack_to_network, 1, &g, NULL, 10, a);
 }
 
 rcl_status rcl_attack_start(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, int random_start, float eps,
@@ -91,7 +92,7 @@ rcl_status rcl_attack_start(rcl_device *d, const rcl_tensor *x_pix, cl_mem index
                    RCL_INT(mode == RCL_ATTACK_PAPER),
                    RCL_UINT(seed),
                    RCL_UINT(counter)};
-    return rcl_kernel_run(d, "attack_start", 1, &g, NULL, 11, a);
+    return rcl_kernel_launch(d, RCL_K_attack_start, 1, &g, NULL, 11, a);
 }
 
 rcl_status rcl_attack_step(rcl_device *d, const rcl_tensor *grad, const rcl_tensor *centre, float step, float eps,
@@ -104,7 +105,7 @@ rcl_status rcl_attack_step(rcl_device *d, const rcl_tensor *grad, const rcl_tens
     size_t g = adv->n;
     rcl_arg a[] = {RCL_MEM(grad->buf), RCL_MEM(centre->buf), RCL_MEM(adv->buf),
                    RCL_UINT(adv->n),   RCL_FLOAT(step),      RCL_FLOAT(eps)};
-    return rcl_kernel_run(d, "attack_step", 1, &g, NULL, 6, a);
+    return rcl_kernel_launch(d, RCL_K_attack_step, 1, &g, NULL, 6, a);
 }
 
 rcl_status rcl_attack_loss_grad(rcl_device *d, rcl_attack_loss loss, const rcl_tensor *logits, cl_mem labels,
@@ -122,7 +123,7 @@ rcl_status rcl_attack_loss_grad(rcl_device *d, rcl_attack_loss loss, const rcl_t
     rcl_arg a[] = {
         RCL_MEM(logits->buf), RCL_MEM(labels), RCL_MEM(dlogits->buf), RCL_MEM(row_loss->buf),
         RCL_MEM(row_correct), RCL_UINT(n),     RCL_UINT(k),           RCL_INT(loss == RCL_ATTACK_LOSS_MARGIN)};
-    return rcl_kernel_run(d, "attack_loss", 1, &g, NULL, 8, a);
+    return rcl_kernel_launch(d, RCL_K_attack_loss, 1, &g, NULL, 8, a);
 }
 
 rcl_status rcl_attack_keep_worst(rcl_device *d, const rcl_tensor *adv, const rcl_tensor *row_loss, cl_mem row_correct,
@@ -139,10 +140,10 @@ rcl_status rcl_attack_keep_worst(rcl_device *d, const rcl_tensor *adv, const rcl
     rcl_arg a[] = {RCL_MEM(adv->buf),  RCL_MEM(row_loss->buf),  RCL_MEM(row_correct),
                    RCL_MEM(best->buf), RCL_MEM(best_loss->buf), RCL_MEM(best_correct),
                    RCL_UINT(adv->n),   RCL_UINT(per),           RCL_INT(first != 0)};
-    RCL_TRY(rcl_kernel_run(d, "attack_keep_worst", 1, &g, NULL, 9, a));
+    RCL_TRY(rcl_kernel_launch(d, RCL_K_attack_keep_worst, 1, &g, NULL, 9, a));
     rcl_arg b[] = {RCL_MEM(row_loss->buf), RCL_MEM(row_correct), RCL_MEM(best_loss->buf),
                    RCL_MEM(best_correct),  RCL_UINT(n),          RCL_INT(first != 0)};
-    return rcl_kernel_run(d, "attack_keep_worst_rows", 1, &gr, NULL, 6, b);
+    return rcl_kernel_launch(d, RCL_K_attack_keep_worst_rows, 1, &gr, NULL, 6, b);
 }
 
 rcl_status rcl_attack_row_stats(rcl_device *d, const rcl_tensor *grad, cl_mem zero, const rcl_tensor *a,
@@ -171,5 +172,5 @@ rcl_status rcl_attack_row_stats(rcl_device *d, const rcl_tensor *grad, cl_mem ze
                       RCL_INT(has_grad),
                       RCL_LOCAL(l * sizeof(float)),
                       RCL_LOCAL(l * sizeof(int))};
-    return rcl_kernel_run(d, "attack_row_stats", 1, &g, &l, 9, args);
+    return rcl_kernel_launch(d, RCL_K_attack_row_stats, 1, &g, &l, 9, args);
 }

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/kernel.h"
 #include "op_check.h"
 
 /* CPU kernel variants (rcl_device_gpu_kernels 0): one work item per channel (bn_*_rows); the
@@ -65,7 +66,7 @@ rcl_status rcl_batchnorm_forward_split(rcl_device *d, rcl_bn_mode mode, int relu
                        RCL_MEM(running_mean->buf), RCL_MEM(running_var->buf), RCL_MEM(y->buf),
                        RCL_UINT(x->n),           RCL_UINT(c),               RCL_UINT(hw),
                        RCL_FLOAT(eps),           RCL_INT(relu != 0)};
-        return rcl_kernel_run(d, "bn_fwd_eval", 1, &g, NULL, 11, a);
+        return rcl_kernel_launch(d, RCL_K_bn_fwd_eval, 1, &g, NULL, 11, a);
     }
     if (mode != RCL_BN_TRAIN)
         return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm: unknown mode %d", (int)mode);
@@ -85,7 +86,7 @@ rcl_status rcl_batchnorm_forward_split(rcl_device *d, rcl_bn_mode mode, int relu
                        RCL_MEM(save_mean->buf),    RCL_MEM(save_invstd->buf), RCL_UINT(n),
                        RCL_UINT(c),                RCL_UINT(hw),              RCL_FLOAT(momentum),
                        RCL_FLOAT(eps),             RCL_INT(relu != 0),        RCL_UINT(split)};
-        return rcl_kernel_run(d, "bn_fwd_train_rows", 1, &g, &one, 15, a);
+        return rcl_kernel_launch(d, RCL_K_bn_fwd_train_rows, 1, &g, &one, 15, a);
     }
     size_t l = rcl_op_group_size(d, m), g = l * (size_t)c;
     rcl_arg a[] = {RCL_MEM(x->buf),           RCL_MEM(gamma->buf),      RCL_MEM(beta->buf),
@@ -94,7 +95,7 @@ rcl_status rcl_batchnorm_forward_split(rcl_device *d, rcl_bn_mode mode, int relu
                    RCL_UINT(c),                RCL_UINT(hw),              RCL_FLOAT(momentum),
                    RCL_FLOAT(eps),             RCL_INT(relu != 0),        RCL_INT(chunked(d)),
                    RCL_UINT(split),            RCL_LOCAL(l * sizeof(float))};
-    return rcl_kernel_run(d, "bn_fwd_train", 1, &g, &l, 17, a);
+    return rcl_kernel_launch(d, RCL_K_bn_fwd_train, 1, &g, &l, 17, a);
 }
 
 rcl_status rcl_batchnorm_backward(rcl_device *d, int relu, const rcl_tensor *x, const rcl_tensor *y,
@@ -140,7 +141,7 @@ rcl_status rcl_batchnorm_backward_split(rcl_device *d, int relu, int split, cons
                        RCL_MEM(dx->buf),    RCL_MEM(dgamma->buf),    RCL_MEM(dbeta->buf),
                        RCL_UINT(n),         RCL_UINT(c),             RCL_UINT(hw),
                        RCL_INT(relu != 0),  RCL_UINT(split)};
-        return rcl_kernel_run(d, "bn_bwd_rows", 1, &g, &one, 14, a);
+        return rcl_kernel_launch(d, RCL_K_bn_bwd_rows, 1, &g, &one, 14, a);
     }
     size_t m = (size_t)(n / split) * (size_t)hw;
     size_t l = rcl_op_group_size(d, m), g = l * (size_t)c;
@@ -150,7 +151,7 @@ rcl_status rcl_batchnorm_backward_split(rcl_device *d, int relu, int split, cons
                    RCL_UINT(n),               RCL_UINT(c),           RCL_UINT(hw),
                    RCL_INT(relu != 0),        RCL_INT(chunked(d)),   RCL_UINT(split),
                    RCL_LOCAL(l * sizeof(float))};
-    return rcl_kernel_run(d, "bn_bwd", 1, &g, &l, 16, a);
+    return rcl_kernel_launch(d, RCL_K_bn_bwd, 1, &g, &l, 16, a);
 }
 
 /* ---- synchronised batch norm: device passes around host-staged sums over the ranks ---- */
@@ -175,7 +176,7 @@ static rcl_status global_sum(rcl_device *d, const rcl_bn_sync *sync, const rcl_t
     rcl_arg a[] = {RCL_MEM(x->buf), RCL_MEM(mean->buf), RCL_MEM(out->buf), RCL_UINT(n),
                    RCL_UINT(c),     RCL_UINT(hw),       RCL_INT(pass),     RCL_INT(chunked(d)),
                    RCL_LOCAL(l * sizeof(float))};
-    RCL_TRY(rcl_kernel_run(d, "bn_stats", 1, &g, &l, 9, a));
+    RCL_TRY(rcl_kernel_launch(d, RCL_K_bn_stats, 1, &g, &l, 9, a));
     RCL_TRY(read_floats(d, out->buf, host, c));
     host[c] = (float)m;
     return sync->sum(sync->ctx, host, c + 1);
@@ -218,7 +219,7 @@ rcl_status rcl_batchnorm_forward_sync(rcl_device *d, int relu, const rcl_bn_sync
         rcl_arg a[] = {RCL_MEM(x->buf),         RCL_MEM(gamma->buf), RCL_MEM(beta->buf), RCL_MEM(save_mean->buf),
                        RCL_MEM(save_invstd->buf), RCL_MEM(y->buf),     RCL_UINT(x->n),     RCL_UINT(c),
                        RCL_UINT(hw),            RCL_INT(relu != 0)};
-        s = rcl_kernel_run(d, "bn_fwd_apply", 1, &g, NULL, 10, a);
+        s = rcl_kernel_launch(d, RCL_K_bn_fwd_apply, 1, &g, NULL, 10, a);
     }
     if (s == RCL_OK && (s = read_floats(d, running_mean->buf, rm, c)) == RCL_OK &&
         (s = read_floats(d, running_var->buf, rv, c)) == RCL_OK) {
@@ -246,7 +247,7 @@ rcl_status rcl_batchnorm_backward_sync(rcl_device *d, int relu, const rcl_bn_syn
                    RCL_MEM(dbeta->buf),  RCL_UINT(n),          RCL_UINT(c),
                    RCL_UINT(hw),         RCL_INT(relu != 0),   RCL_INT(chunked(d)),
                    RCL_LOCAL(l * sizeof(float))};
-    RCL_TRY(rcl_kernel_run(d, "bn_bwd_sums", 1, &g, &l, 13, a));
+    RCL_TRY(rcl_kernel_launch(d, RCL_K_bn_bwd_sums, 1, &g, &l, 13, a));
     float *h = malloc(sizeof *h * (size_t)(2 * c + 1));
     if (!h)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
@@ -266,7 +267,7 @@ rcl_status rcl_batchnorm_backward_sync(rcl_device *d, int relu, const rcl_bn_syn
                        RCL_MEM(sums),          RCL_MEM(dx->buf),        RCL_UINT(x->n),
                        RCL_UINT(c),            RCL_UINT(hw),            RCL_FLOAT(h[2 * c]),
                        RCL_INT(relu != 0)};
-        s = rcl_kernel_run(d, "bn_bwd_apply", 1, &ge, NULL, 13, b);
+        s = rcl_kernel_launch(d, RCL_K_bn_bwd_apply, 1, &ge, NULL, 13, b);
     }
     if (sums)
         rcl_device_free(d, sums, sizeof *h * (size_t)(2 * c));

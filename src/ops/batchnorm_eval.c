@@ -1,7 +1,8 @@
-/* Backward of the eval-mode batch norm (kernels/bn_eval.cl): the input gradient of a
+/* Backward of the eval-mode batch norm (kernels/batchnorm_eval.cl): the input gradient of a
  * network evaluated with running statistics, e.g. for attacks on a trained model. */
 #include <stdint.h>
 
+#include "core/kernel.h"
 #include "robustcl/ops.h"
 
 static rcl_status vec(const rcl_tensor *t, const char *what, int c) {
@@ -63,5 +64,5 @@ rcl_status rcl_batchnorm_backward_eval(rcl_device *d, int relu, const rcl_tensor
                    RCL_INT(relu != 0),
                    RCL_INT(chunked),
                    RCL_LOCAL(l * sizeof(float))};
-    return rcl_kernel_run(d, "bn_eval_bwd", 1, &g, &l, 16, a);
+    return rcl_kernel_launch(d, RCL_K_bn_eval_bwd, 1, &g, &l, 16, a);
 }

@@ -1,4 +1,4 @@
-/* conv2d with the register-tiled direct kernels of kernels/tuned/conv_direct.cl: no im2col
+/* conv2d with the register-tiled direct kernels of kernels/tuned/conv2d_direct.cl: no im2col
  * buffer. Each pass zero-pads its input into a workspace slot (so the kernels have no
  * bounds tests in their inner loops), packs the weights so a tile's weights are contiguous,
  * and launches one work item per output tile. The weight gradient is a split reduction:
@@ -11,7 +11,7 @@
 
 #include "conv2d_internal.h"
 
-#define FAMILY "tuned/conv_direct.cl"
+#define FAMILY "tuned/conv2d_direct.cl"
 
 static int round_up(int a, int m) { return (a + m - 1) / m * m; }
 static int ceil_div(int a, int m) { return (a + m - 1) / m; }
@@ -47,7 +47,7 @@ static void dyq_dims(const rcl_conv_shape *s, const conv_dims *g, const rcl_conv
  * kernel's DW_CHUNK), and slices of the n*ho output rows: enough work items (slices x channel
  * groups) to fill the device (measured on PoCL: 32 per compute unit), at least one chunk per
  * slice, the partial sums under the workspace cap. */
-#define DW_CHUNK 64 /* = kernels/tuned/conv_direct.cl */
+#define DW_CHUNK 64 /* = kernels/tuned/conv2d_direct.cl */
 static int dw_chunk(const conv_dims *g) {
     int c = 2048 / round_up(g->wo, 8);
     return c < 8 ? 8 : c > DW_CHUNK ? DW_CHUNK : c;

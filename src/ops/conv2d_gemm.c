@@ -1,5 +1,5 @@
 /* conv2d as im2col + CLBlast GEMM, the reference algorithm and the fallback for every shape
- * (kernels/conv.cl). The batch is processed in chunks of nb images so the im2col buffers
+ * (kernels/conv2d_gemm.cl). The batch is processed in chunks of nb images so the im2col buffers
  * (device workspace slots) stay under the workspace cap. Everything is enqueued; nothing
  * waits on the host.
  *
@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "core/kernel.h"
 #include "conv2d_internal.h"
 #include "robustcl/gemm.h"
 
@@ -34,7 +35,7 @@ static rcl_status im2col(rcl_device *d, const rcl_conv_shape *s, const conv_dims
                       RCL_INT(m), RCL_INT(s->c_in), RCL_INT(s->h), RCL_INT(s->w),
                       RCL_INT(s->kh), RCL_INT(s->kw), RCL_INT(s->stride), RCL_INT(s->pad),
                       RCL_INT(g->ho), RCL_INT(g->wo)};
-    return rcl_kernel_run(d, "conv_im2col", 1, &global, NULL, (int)(sizeof args / sizeof args[0]),
+    return rcl_kernel_launch(d, RCL_K_conv_im2col, 1, &global, NULL, (int)(sizeof args / sizeof args[0]),
                           args);
 }
 
@@ -45,7 +46,7 @@ static rcl_status col2im(rcl_device *d, const rcl_conv_shape *s, const conv_dims
                       RCL_INT(m), RCL_INT(s->c_in), RCL_INT(s->h), RCL_INT(s->w),
                       RCL_INT(s->kh), RCL_INT(s->kw), RCL_INT(s->stride), RCL_INT(s->pad),
                       RCL_INT(g->ho), RCL_INT(g->wo)};
-    return rcl_kernel_run(d, "conv_col2im", 1, &global, NULL, (int)(sizeof args / sizeof args[0]),
+    return rcl_kernel_launch(d, RCL_K_conv_col2im, 1, &global, NULL, (int)(sizeof args / sizeof args[0]),
                           args);
 }
 
@@ -58,11 +59,11 @@ static rcl_status permute(rcl_device *d, int to_nchw, const rcl_conv_shape *s, c
     if (to_nchw) {
         rcl_arg a[] = {RCL_MEM(tmp), RCL_MEM(nchw), RCL_INT(off), RCL_INT(m), RCL_INT(s->c_out),
                        RCL_INT(g->hw)};
-        return rcl_kernel_run(d, "conv_cn_to_nchw", 1, &global, NULL, 6, a);
+        return rcl_kernel_launch(d, RCL_K_conv_cn_to_nchw, 1, &global, NULL, 6, a);
     }
     rcl_arg a[] = {RCL_MEM(nchw), RCL_INT(off), RCL_MEM(tmp), RCL_INT(m), RCL_INT(s->c_out),
                    RCL_INT(g->hw)};
-    return rcl_kernel_run(d, "conv_nchw_to_cn", 1, &global, NULL, 6, a);
+    return rcl_kernel_launch(d, RCL_K_conv_nchw_to_cn, 1, &global, NULL, 6, a);
 }
 
 /* The column and output-tile workspaces of forward and dW, sized for the image chunk. */

@@ -27,7 +27,7 @@ rcl_status rcl_conv_gemm_dx(rcl_device *d, const rcl_conv_shape *s, const rcl_te
 rcl_status rcl_conv_gemm_dw(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
                             const rcl_tensor *dy, rcl_tensor *dw);
 
-/* Register-tiled direct kernels (conv2d_direct.c, kernels/tuned/conv_direct.cl). */
+/* Register-tiled direct kernels (conv2d_direct.c, kernels/tuned/conv2d_direct.cl). */
 typedef struct rcl_conv_tiles {
     int cob, pxv;   /* forward / input gradient: channels x float8 pixel vectors per tile */
     int dcob, dtb;  /* weight gradient: output channels x weight taps per register tile */

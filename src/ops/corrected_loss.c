@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/kernel.h"
 #include "op_check.h"
 
 /* Checks x [N,K] (logits or probs), labels [N], trusted [N] (optional), C [K,K] and
@@ -42,7 +43,7 @@ rcl_status rcl_corrected_loss_forward(rcl_device *d, const rcl_tensor *logits, c
     rcl_arg a[] = {RCL_MEM(logits->buf), RCL_MEM(labels),    RCL_MEM(tr),      RCL_INT(trusted != NULL),
                    RCL_MEM(C->buf),      RCL_MEM(probs->buf), RCL_MEM(loss->buf), RCL_UINT(n),
                    RCL_UINT(k),          RCL_LOCAL(l * sizeof(float))};
-    return rcl_kernel_run(d, "corrected_loss_fwd", 1, &l, &l, 10, a);
+    return rcl_kernel_launch(d, RCL_K_corrected_loss_fwd, 1, &l, &l, 10, a);
 }
 
 rcl_status rcl_corrected_loss_backward(rcl_device *d, const rcl_tensor *probs, cl_mem labels, cl_mem trusted,
@@ -53,5 +54,5 @@ rcl_status rcl_corrected_loss_backward(rcl_device *d, const rcl_tensor *probs, c
     size_t g = (size_t)n;
     rcl_arg a[] = {RCL_MEM(probs->buf), RCL_MEM(labels),      RCL_MEM(tr), RCL_INT(trusted != NULL),
                    RCL_MEM(C->buf),     RCL_MEM(dlogits->buf), RCL_UINT(n), RCL_UINT(k)};
-    return rcl_kernel_run(d, "corrected_loss_bwd", 1, &g, NULL, 8, a);
+    return rcl_kernel_launch(d, RCL_K_corrected_loss_bwd, 1, &g, NULL, 8, a);
 }

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/kernel.h"
 #include "robustcl/ops.h"
 
 /* RCL_OK when t exists and has exactly ref's shape; otherwise an error naming `what`. */
@@ -25,7 +26,7 @@ rcl_status rcl_relu_forward(rcl_device *d, const rcl_tensor *x, rcl_tensor *y) {
     RCL_TRY(same_shape(y, "relu y", x));
     size_t g = x->n;
     rcl_arg a[] = {RCL_MEM(x->buf), RCL_MEM(y->buf), RCL_UINT(x->n)};
-    return rcl_kernel_run(d, "ew_relu_fwd", 1, &g, NULL, 3, a);
+    return rcl_kernel_launch(d, RCL_K_ew_relu_fwd, 1, &g, NULL, 3, a);
 }
 
 rcl_status rcl_relu_backward(rcl_device *d, const rcl_tensor *y, const rcl_tensor *dy, rcl_tensor *dx) {
@@ -34,7 +35,7 @@ rcl_status rcl_relu_backward(rcl_device *d, const rcl_tensor *y, const rcl_tenso
     RCL_TRY(same_shape(dx, "relu backward dx", y));
     size_t g = y->n;
     rcl_arg a[] = {RCL_MEM(y->buf), RCL_MEM(dy->buf), RCL_MEM(dx->buf), RCL_UINT(y->n)};
-    return rcl_kernel_run(d, "ew_relu_bwd", 1, &g, NULL, 4, a);
+    return rcl_kernel_launch(d, RCL_K_ew_relu_bwd, 1, &g, NULL, 4, a);
 }
 
 /* Forward and backward apply the same mask and scale. */
@@ -51,7 +52,7 @@ static rcl_status dropout(rcl_device *d, const char *name, float p, uint32_t see
     size_t g = x->n;
     rcl_arg a[] = {RCL_FLOAT(p),      RCL_FLOAT(scale),  RCL_UINT(seed), RCL_UINT(counter),
                    RCL_MEM(x->buf), RCL_MEM(y->buf), RCL_UINT(x->n)};
-    return rcl_kernel_run(d, "ew_dropout", 1, &g, NULL, 7, a);
+    return rcl_kernel_launch(d, RCL_K_ew_dropout, 1, &g, NULL, 7, a);
 }
 
 rcl_status rcl_dropout_forward(rcl_device *d, float p, uint32_t seed, uint32_t counter,
@@ -70,7 +71,7 @@ rcl_status rcl_add(rcl_device *d, const rcl_tensor *a, const rcl_tensor *b, rcl_
     RCL_TRY(same_shape(y, "add y", a));
     size_t g = a->n;
     rcl_arg args[] = {RCL_MEM(a->buf), RCL_MEM(b->buf), RCL_MEM(y->buf), RCL_UINT(a->n)};
-    return rcl_kernel_run(d, "ew_add", 1, &g, NULL, 4, args);
+    return rcl_kernel_launch(d, RCL_K_ew_add, 1, &g, NULL, 4, args);
 }
 
 rcl_status rcl_axpy(rcl_device *d, float alpha, const rcl_tensor *x, rcl_tensor *y) {
@@ -78,5 +79,5 @@ rcl_status rcl_axpy(rcl_device *d, float alpha, const rcl_tensor *x, rcl_tensor 
     RCL_TRY(same_shape(y, "axpy y", x));
     size_t g = x->n;
     rcl_arg args[] = {RCL_FLOAT(alpha), RCL_MEM(x->buf), RCL_MEM(y->buf), RCL_UINT(x->n)};
-    return rcl_kernel_run(d, "ew_axpy", 1, &g, NULL, 4, args);
+    return rcl_kernel_launch(d, RCL_K_ew_axpy, 1, &g, NULL, 4, args);
 }

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/kernel.h"
 #include "robustcl/ops.h"
 
 #define FINITE_PER_LAUNCH 16 /* tensors per launch: must match kernels/finite.cl */
@@ -60,7 +61,7 @@ rcl_status rcl_check_finite(rcl_device *d, const rcl_tensor *const *tensors, int
             continue; /* k empty tensors: finite */
         size_t global[2] = {longest < FINITE_MAX_GLOBAL ? longest : FINITE_MAX_GLOBAL, (size_t)k};
         size_t local[2] = {FINITE_LOCAL, 1};
-        s = rcl_kernel_run(d, "finite_check", 2, global, local, 2 + 2 * FINITE_PER_LAUNCH + 1, a);
+        s = rcl_kernel_launch(d, RCL_K_finite_check, 2, global, local, 2 + 2 * FINITE_PER_LAUNCH + 1, a);
     }
     if (s == RCL_OK) {
         e = clEnqueueReadBuffer(rcl_device_queue(d), flags, CL_TRUE, 0, bytes, bad, 0, NULL, NULL);

@@ -1,7 +1,8 @@
 /* Linear layer y[N,K] = x[N,F] w[K,F]^T + b: CLBlast GEMM plus a bias kernel
- * (kernels/loss.cl). x may have any trailing shape: F is its per-sample size. */
+ * (kernels/linear.cl). x may have any trailing shape: F is its per-sample size. */
 #include <stdint.h>
 
+#include "core/kernel.h"
 #include "robustcl/gemm.h"
 #include "op_check.h"
 
@@ -34,7 +35,7 @@ rcl_status rcl_linear_forward(rcl_device *d, const rcl_tensor *x, const rcl_tens
         return RCL_OK;
     size_t g = y->n;
     rcl_arg a[] = {RCL_MEM(y->buf), RCL_MEM(b->buf), RCL_UINT(n), RCL_UINT(k)};
-    return rcl_kernel_run(d, "loss_bias_add", 1, &g, NULL, 4, a);
+    return rcl_kernel_launch(d, RCL_K_loss_bias_add, 1, &g, NULL, 4, a);
 }
 
 rcl_status rcl_linear_backward(rcl_device *d, const rcl_tensor *x, const rcl_tensor *w,
@@ -64,7 +65,7 @@ rcl_status rcl_linear_backward(rcl_device *d, const rcl_tensor *x, const rcl_ten
     if (db) {
         size_t g = (size_t)k;
         rcl_arg a[] = {RCL_MEM(dy->buf), RCL_MEM(db->buf), RCL_UINT(n), RCL_UINT(k)};
-        RCL_TRY(rcl_kernel_run(d, "loss_col_sum", 1, &g, NULL, 4, a));
+        RCL_TRY(rcl_kernel_launch(d, RCL_K_loss_col_sum, 1, &g, NULL, 4, a));
     }
     return RCL_OK;
 }

@@ -2,6 +2,7 @@
  * The reductions run in a single work-group, so they are deterministic. */
 #include <stdint.h>
 
+#include "core/kernel.h"
 #include "op_check.h"
 
 /* Checks logits [N,K], labels and the optional weights; *n, *k set. */
@@ -43,7 +44,7 @@ rcl_status rcl_softmax_xent_forward(rcl_device *d, const rcl_tensor *logits, cl_
                    RCL_MEM(sw),          RCL_INT(class_w != NULL), RCL_INT(sample_w != NULL),
                    RCL_MEM(probs->buf),  RCL_MEM(loss->buf),  RCL_UINT(n),
                    RCL_UINT(k),          RCL_LOCAL(l * sizeof(float))};
-    return rcl_kernel_run(d, "loss_xent_fwd", 1, &l, &l, 11, a);
+    return rcl_kernel_launch(d, RCL_K_loss_xent_fwd, 1, &l, &l, 11, a);
 }
 
 rcl_status rcl_softmax_xent_backward(rcl_device *d, const rcl_tensor *probs, cl_mem labels,
@@ -60,7 +61,7 @@ rcl_status rcl_softmax_xent_backward(rcl_device *d, const rcl_tensor *probs, cl_
     rcl_arg a[] = {RCL_MEM(probs->buf), RCL_MEM(labels), RCL_MEM(cw), RCL_MEM(sw),
                    RCL_INT(class_w != NULL), RCL_INT(sample_w != NULL), RCL_MEM(dlogits->buf),
                    RCL_UINT(n), RCL_UINT(k), RCL_LOCAL(l * sizeof(float))};
-    return rcl_kernel_run(d, "loss_xent_bwd", 1, &l, &l, 10, a);
+    return rcl_kernel_launch(d, RCL_K_loss_xent_bwd, 1, &l, &l, 10, a);
 }
 
 rcl_status rcl_count_correct(rcl_device *d, const rcl_tensor *logits, cl_mem labels, cl_mem correct) {
@@ -74,5 +75,5 @@ rcl_status rcl_count_correct(rcl_device *d, const rcl_tensor *logits, cl_mem lab
     size_t l = rcl_op_group_size(d, SIZE_MAX);
     rcl_arg a[] = {RCL_MEM(logits->buf), RCL_MEM(labels), RCL_MEM(correct), RCL_UINT(n), RCL_UINT(k),
                    RCL_LOCAL(l * sizeof(cl_int))};
-    return rcl_kernel_run(d, "loss_count_correct", 1, &l, &l, 6, a);
+    return rcl_kernel_launch(d, RCL_K_loss_count_correct, 1, &l, &l, 6, a);
 }

@@ -1,6 +1,7 @@
 /* Global average pooling [N,C,H,W] -> [N,C] (kernels/pool.cl). */
 #include <stdint.h>
 
+#include "core/kernel.h"
 #include "robustcl/ops.h"
 
 /* x is [N, C, ...]; y must be [N, C]. */
@@ -24,7 +25,7 @@ rcl_status rcl_avgpool_forward(rcl_device *d, const rcl_tensor *x, rcl_tensor *y
     size_t planes = 0, hw = 0;
     RCL_TRY(pool_dims(x, "avgpool x", y, "avgpool y", &planes, &hw));
     rcl_arg a[] = {RCL_MEM(x->buf), RCL_MEM(y->buf), RCL_UINT(planes), RCL_UINT(hw)};
-    return rcl_kernel_run(d, "pool_avg_fwd", 1, &planes, NULL, 4, a);
+    return rcl_kernel_launch(d, RCL_K_pool_avg_fwd, 1, &planes, NULL, 4, a);
 }
 
 rcl_status rcl_avgpool_backward(rcl_device *d, const rcl_tensor *dy, rcl_tensor *dx) {
@@ -32,5 +33,5 @@ rcl_status rcl_avgpool_backward(rcl_device *d, const rcl_tensor *dy, rcl_tensor 
     RCL_TRY(pool_dims(dx, "avgpool backward dx", dy, "avgpool backward dy", &planes, &hw));
     size_t g = dx->n;
     rcl_arg a[] = {RCL_MEM(dy->buf), RCL_MEM(dx->buf), RCL_UINT(planes), RCL_UINT(hw)};
-    return rcl_kernel_run(d, "pool_avg_bwd", 1, &g, NULL, 4, a);
+    return rcl_kernel_launch(d, RCL_K_pool_avg_bwd, 1, &g, NULL, 4, a);
 }

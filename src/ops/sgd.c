@@ -1,7 +1,8 @@
-/* The fused SGD step (PROTOCOL 2) and the cosine learning-rate schedule. */
+/* The fused SGD step (PROTOCOL 2, kernels/sgd.cl) and the cosine learning-rate schedule. */
 #include <math.h>
 #include <stdint.h>
 
+#include "core/kernel.h"
 #include "robustcl/ops.h"
 
 static rcl_status like(const rcl_tensor *t, const char *what, const rcl_tensor *ref) {
@@ -23,7 +24,7 @@ rcl_status rcl_sgd_step(rcl_device *d, rcl_tensor *w, const rcl_tensor *g, rcl_t
     rcl_arg a[] = {RCL_MEM(w->buf), RCL_MEM(g->buf),    RCL_MEM(buf->buf),        RCL_UINT(w->n),
                    RCL_FLOAT(lr),   RCL_FLOAT(momentum), RCL_FLOAT(wd), RCL_INT(nesterov != 0),
                    RCL_INT(first != 0)};
-    return rcl_kernel_run(d, "ew_sgd", 1, &gs, NULL, 9, a);
+    return rcl_kernel_launch(d, RCL_K_ew_sgd, 1, &gs, NULL, 9, a);
 }
 
 double rcl_cosine_lr(double lr, double lr_min, long t, long T) {
