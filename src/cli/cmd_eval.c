@@ -454,7 +454,7 @@ int rcl_cmd_eval(int argc, char **argv) {
         eval_options_free(&o);
         return rc;
     }
-    static evaluation ev; /* large: OOD sets' data and logits */
+    evaluation ev;
     memset(&ev, 0, sizeof ev);
     ev.err = -1;
     /* every data set is read (and checked) before the device work starts */
