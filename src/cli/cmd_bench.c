@@ -57,11 +57,12 @@ static int parse(int argc, char **argv, bench_options *o, int *rc) {
     rcl_bench_job *job = &o->job;
     const rcl_cli_option opts[] = {
         RCL_CLI_STRING("--device", "SEL|all|LIST", &o->dev,
-                       "P:D or a name substring; for gemm, step and conv also `all` or a comma list\n"
-                       "(e.g. 0:0,1:0): the benchmark on each device in turn (the peer once, with the first),\n"
-                       "then a table across them, a column per device and the peer's beside them; --json\n"
-                       "then writes {\"bench\", \"devices\": [each device's object with its provenance],\n"
-                       "\"table\"}. A device that fails is reported and skipped (exit 1)."),
+                       "P:D or a name substring; for gemm, step and conv also `all` or a comma\n"
+                       "list (e.g. 0:0,1:0): the benchmark on each device in turn (the peer once,\n"
+                       "with the first), then a table across them, a column per device and the\n"
+                       "peer's beside them; --json then writes {\"bench\", \"devices\": [each\n"
+                       "device's object with its provenance], \"table\"}. A device that fails is\n"
+                       "reported and skipped (exit 1)."),
         RCL_CLI_STRING("--json", "FILE", &o->json_path, "the results as JSON, written atomically"),
         RCL_CLI_STRING("--html", "FILE", &o->html,
                        "(gemm, step, conv) a self-contained page: the devices, a bar chart and the\n"
