@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "robustcl/data.h"
+#include "robustcl/json.h"
 #include "robustcl/model.h"
 #include "robustcl/train.h"
 
@@ -158,6 +159,13 @@ rcl_status rcl_adv_sweep(rcl_model *m, const rcl_dataset *ds, const int *indices
                          const rcl_attack_config *cfg, const double *eps, int neps, rcl_adv_result *res);
 rcl_status rcl_adv_sweep_classifier(const rcl_classifier *f, const rcl_dataset *ds, const int *indices, int count,
                                     const rcl_attack_config *cfg, const double *eps, int neps, rcl_adv_result *res);
+
+/* {"attack" (the canonical spec), "mode", "eps", "images", "clean_accuracy",
+ * "adversarial_accuracy", "max_linf", "zero_gradient_images", "seconds"} */
+void rcl_adv_result_json(rcl_json_writer *w, const rcl_adv_result *r);
+/* A sweep's n results (rcl_adv_sweep with base): {"attack", "mode", "images", "clean_accuracy",
+ * "points": [{"eps", "step", "adversarial_accuracy", "max_linf", "zero_gradient_images", "seconds"}]} */
+void rcl_adv_sweep_json(rcl_json_writer *w, const rcl_attack_config *base, const rcl_adv_result *r, int n);
 
 /* ---- adversarial training (PROTOCOL 4, 7) ----
  * Fills *out with an input hook that replaces each training batch by its PGD examples

@@ -54,6 +54,25 @@ rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repe
 int rcl_bench_wrn_convs(rcl_device *d, const rcl_wrn_config *cfg, int n, rcl_conv_shape *out,
                         int *uses, int cap);
 
+/* bench logits (bench_logits.c): eval-mode logits of a checkpoint on a batch stored in a
+ * safetensors file, compared with a reference JSON (max|diff| <= tol x max|reference|) if given. */
+rcl_status rcl_bench_logits(rcl_device *d, const char *model, const char *input_tensor, const char *reference,
+                            double tol, rcl_json_writer *jw);
+/* bench loader (bench_loader.c): one epoch of the input pipeline alone, host only. */
+rcl_status rcl_bench_loader(const char *spec, int batch, rcl_json_writer *jw);
+/* Runs bench loader and writes json_path (NULL: none); the exit status. */
+int rcl_bench_run_loader(const char *data, int batch, const char *json_path);
+
+/* A device benchmark to run (bench_run.c): gemm, step, conv or logits (with its inputs). */
+typedef struct rcl_bench_job {
+    const char *what, *model, *input_tensor, *reference;
+    double tol;
+} rcl_bench_job;
+/* The job on the n devices of sel (single: sel[0] alone, NULL = the default device), writing
+ * json_path and html when given (NULL: not); the exit status. */
+int rcl_bench_run_devices(const rcl_bench_job *job, char **sel, int n, int single, rcl_bench_cfg b,
+                          const char *json_path, const char *html);
+
 /* bench_devices.c: the device list of --device (all, or selectors separated by commas; NULL
  * when it names one device), the cross-device table and its HTML page. */
 char **rcl_bench_device_list(const char *sel, int *count);

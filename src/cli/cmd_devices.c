@@ -1,21 +1,19 @@
 #include <stdlib.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
 
 int rcl_cmd_devices(int argc, char **argv) {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help")) {
-            printf("usage: robustcl devices\n\nLists every OpenCL platform and device, and where each device's "
-                   "GEMM parameters\ncome from (tuned, built-in or CLBlast's). Select one for other "
-                   "commands with\n--device P:D, --device SUBSTRING (of the name, vendor or platform, any case;\n"
-                   "e.g. 'Intel(R) OpenCL'), or "
-                   "ROBUSTCL_DEVICE;\nthe default is the first GPU, else the first device.\n");
-            return 0;
-        }
-        return rcl_cli_usage("devices", "unknown argument '%s'", argv[i]);
-    }
+    const rcl_cli_spec spec = {
+        "devices",
+        "usage: robustcl devices\n\nLists every OpenCL platform and device, and where each device's GEMM parameters\n"
+        "come from (tuned, built-in or CLBlast's). Select one for other commands with\n--device P:D, --device "
+        "SUBSTRING (of the name, vendor or platform, any case;\ne.g. 'Intel(R) OpenCL'), or ROBUSTCL_DEVICE;\nthe "
+        "default is the first GPU, else the first device.\n",
+        NULL, 0, 0, NULL, NULL};
+    int rc;
+    if (rcl_cli_parse(&spec, argc, argv, &rc))
+        return rc;
     rcl_device_info *inf;
     int n;
     if (rcl_device_list(&inf, &n) != RCL_OK)

@@ -10,60 +10,6 @@
 #define MAX_OOD_SETS 64
 #define MAX_SWEEP 64
 
-static void help(void) {
-    printf("usage: robustcl eval --model CKPT [--data SPEC] [options]\n\n"
-           "Evaluates a checkpoint (eval mode: BN running statistics, no dropout): top-1 error and\n"
-           "per-class error; with options, OOD detection (PROTOCOL 8) and calibration (PROTOCOL 9).\n\n"
-           "  --model FILE         a robustcl checkpoint (.safetensors)\n"
-           "  --data SPEC          labelled test data = the in-distribution set (default: the test split of\n"
-           "                       fashion-mnist)\n"
-           "  --batch N            images per forward pass (default 256)\n"
-           "  --json FILE          results as JSON (with provenance; \"ood\" and \"calibration\" objects when asked)\n"
-           "  --dump-logits FILE   raw logits: little-endian float32 [N, classes], row i = image i\n"
-           "  --device SEL         P:D or a name substring\n"
-           "  --force              evaluate even on a device whose self-test failed\n"
-           RCL_CONV_ALGO_HELP
-           "  --normalize N        input normalisation: half | cifar | M1,M2,M3/S1,S2,S3 (default: the one stored\n"
-           "                       in the checkpoint; 0.5/0.5 for checkpoints without it); one that differs from\n"
-           "                       the checkpoint's is used, with a warning on stderr\n\n"
-           "OOD detection: score = -max softmax (MSP), OOD positive; AUROC, AUPR (average precision),\n"
-           "FPR at 95%% recall (paper variant: nearest recall, and first TPR >= 95%%). Each OOD set is\n"
-           "drawn N times (test size / 5 images each, without replacement) against the whole test set and\n"
-           "the measures averaged; a set of at most that size is used whole, once (\"used_whole\").\n"
-           "  --ood SPEC[;SPEC...] OOD sets, ';'-separated (the option may also be repeated). Dataset specs\n"
-           "                       as for --data (test split by default); gaussian, rademacher and blobs take\n"
-           "                       the test set's shape and count (their own seed with ,seed=N)\n"
-           "  --draws N            draws per OOD set (default 5)\n"
-           "  --seed N             seed of the draws (default 0)\n\n"
-           "Calibration: confidence = max softmax(z/T); RMS and MAD with adaptive bins of 100 (paper: the\n"
-           "last bin is skipped but N still divides; textbook: every bin; both are reported), ECE (15\n"
-           "bins), AURRA, NLL, 15 reliability-diagram bins, at T = 1 and at the tuned T.\n"
-           "  --calibration        evaluate calibration on the test set\n"
-           "  --val SPEC           labelled validation data (train split by default; hold it out of\n"
-           "                       training) to tune T by bisection on [0.2, 5]; implies --calibration\n"
-           "  --calibration-mode paper|textbook\n"
-           "                       headline RMS/MAD: paper (default) = T = 1, last bin skipped (Table 5);\n"
-           "                       textbook = the tuned T, every bin; implies --calibration\n\n"
-           "  --attack SPEC        accuracy under an L-inf attack on the test set (PROTOCOL 7), pixel space\n"
-           "                       [0,1], the input normalisation above: pgd|fgsm[:KEY=VALUE,...] with keys\n"
-           "                       eps=8/255 step=2/255 steps=20 restarts=1 start=random|none\n"
-           "                       mode=textbook|paper loss=ce|margin seed=N bn=auto|eval|train\n"
-           "                       (default pgd: eps 8/255, step 2/255, 20 steps, random start, textbook, ce)\n"
-           "  --attack-sweep LIST  accuracy vs eps: the --attack settings (default pgd) at each radius of the\n"
-           "                       comma-separated LIST (numbers or a/b, e.g. 0,1/255,2/255,4/255,8/255,16/255),\n"
-           "                       the PGD step scaled with eps (step/eps of --attack); prints a table (eps,\n"
-           "                       accuracy, max |x_adv - x|, zero-gradient images) and writes\n"
-           "                       \"adversarial_sweep\" into --json instead of \"adversarial\"\n\n"
-           "  --dump-scores FILE   per-sample scores, tab-separated text with one header line:\n"
-           "                         set name draw index label predicted confidence confidence_t msp_score correct\n"
-           "                       set = id (the test set: draw 0, every image in order) or oodS (the S-th\n"
-           "                       --ood set, 0-based; one block per draw, draw 0..N-1, indices ascending);\n"
-           "                       name = the dataset's name; index = image index in that set; label and\n"
-           "                       correct are -1 in OOD rows; predicted = argmax; confidence = max\n"
-           "                       softmax(z); confidence_t = max softmax(z/T) at the tuned T (= confidence\n"
-           "                       without --val); msp_score = -confidence; reals printed with 17 digits\n");
-}
-
 /* One evaluated dataset: its images and the model's logits on them. */
 typedef struct {
     rcl_dataset ds;
@@ -83,26 +29,223 @@ static rcl_logit_set logit_set(const evaluated *e, int classes) {
     return l;
 }
 
-/* Splits a ';'-separated --ood value into specs (empty parts skipped). */
-static int add_ood_specs(const char *value, char **specs, int *n) {
+/* What `robustcl eval` was asked to do. */
+typedef struct {
+    const char *model, *data, *json, *logits_path, *scores_path, *dev, *val;
+    char *ood_specs[MAX_OOD_SETS];
+    int n_ood, batch, force, seed, calibration, attack, nsweep, norm_given;
+    double sweep_eps[MAX_SWEEP];
+    rcl_normalization asked;
+    rcl_attack_config atk;
+    rcl_ood_config ood_cfg;
+    rcl_calib_config cal_cfg;
+} eval_options;
+
+/* --ood: a ';'-separated list of specs (empty parts skipped), added to those given before. */
+static int add_ood_specs(rcl_args *a, const rcl_cli_option *opt, const char *value) {
+    eval_options *o = opt->ptr;
     const char *p = value;
     if (!value[strspn(value, ";")])
-        return rcl_cli_usage("eval", "--ood: no dataset spec in '%s'", value);
+        return rcl_cli_usage(a->cmd, "--ood: no dataset spec in '%s'", value);
     while (*p) {
         size_t len = strcspn(p, ";");
         if (len) {
-            if (*n == MAX_OOD_SETS)
-                return rcl_cli_usage("eval", "--ood: more than %d sets", MAX_OOD_SETS);
-            if (!(specs[*n] = malloc(len + 1)))
-                return rcl_cli_usage("eval", "--ood: out of memory");
-            memcpy(specs[*n], p, len);
-            specs[(*n)++][len] = 0;
+            if (o->n_ood == MAX_OOD_SETS)
+                return rcl_cli_usage(a->cmd, "--ood: more than %d sets", MAX_OOD_SETS);
+            if (!(o->ood_specs[o->n_ood] = malloc(len + 1)))
+                return rcl_cli_usage(a->cmd, "--ood: out of memory");
+            memcpy(o->ood_specs[o->n_ood], p, len);
+            o->ood_specs[o->n_ood++][len] = 0;
         }
         p += len + (p[len] == ';');
     }
     return 0;
 }
 
+static int parse_attack(rcl_args *a, const rcl_cli_option *opt, const char *v) {
+    if (rcl_attack_parse(v, opt->ptr) != RCL_OK)
+        return rcl_cli_usage(a->cmd, "--attack: %s", rcl_last_error());
+    return 0;
+}
+
+static int parse_sweep(rcl_args *a, const rcl_cli_option *opt, const char *v) {
+    eval_options *o = opt->ptr;
+    if (rcl_attack_parse_eps_list(v, o->sweep_eps, MAX_SWEEP, &o->nsweep) != RCL_OK)
+        return rcl_cli_usage(a->cmd, "--attack-sweep: %s", rcl_last_error());
+    return 0;
+}
+
+static int parse_normalize(rcl_args *a, const rcl_cli_option *opt, const char *v) {
+    if (rcl_normalization_parse(v, opt->ptr) != RCL_OK)
+        return rcl_cli_usage(a->cmd, "--normalize: %s", rcl_last_error());
+    return 0;
+}
+
+static void eval_options_free(eval_options *o) {
+    for (int i = 0; i < o->n_ood; i++)
+        free(o->ood_specs[i]);
+}
+
+static const char usage[] =
+    "usage: robustcl eval --model CKPT [--data SPEC] [options]\n\n"
+    "Evaluates a checkpoint (eval mode: BN running statistics, no dropout): top-1 error and\n"
+    "per-class error; with options, OOD detection (PROTOCOL 8) and calibration (PROTOCOL 9).\n\n";
+
+/* The options into o (freed by eval_options_free also after a failure): 0, or 1 with the exit
+ * status in *rc (help, usage error). */
+static int parse(int argc, char **argv, eval_options *o, int *rc) {
+    int textbook = !o->cal_cfg.paper_mode;
+    const rcl_cli_option opts[] = {
+        RCL_CLI_STRING("--model", "FILE", &o->model, "a robustcl checkpoint (.safetensors)"),
+        RCL_CLI_STRING("--data", "SPEC", &o->data,
+                       "labelled test data = the in-distribution set (default: the test split of\nfashion-mnist)"),
+        RCL_CLI_INT("--batch", "N", &o->batch, 1, 65536, "images per forward pass (default 256)"),
+        RCL_CLI_STRING("--json", "FILE", &o->json,
+                       "results as JSON (with provenance; \"ood\" and \"calibration\" objects when asked)"),
+        RCL_CLI_STRING("--dump-logits", "FILE", &o->logits_path,
+                       "raw logits: little-endian float32 [N, classes], row i = image i"),
+        RCL_CLI_STRING("--device", "SEL", &o->dev, "P:D or a name substring"),
+        RCL_CLI_FLAG("--force", &o->force, "evaluate even on a device whose self-test failed"),
+        RCL_CLI_CONV_ALGO,
+        {.kind = RCL_OPT_CALL, .name = "--normalize", .metavar = "N", .fn = parse_normalize, .ptr = &o->asked,
+         .given = &o->norm_given,
+         .help = "input normalisation: half | cifar | M1,M2,M3/S1,S2,S3 (default: the one stored\n"
+                 "in the checkpoint; 0.5/0.5 for checkpoints without it); one that differs from\n"
+                 "the checkpoint's is used, with a warning on stderr"},
+        RCL_CLI_TEXT("\nOOD detection: score = -max softmax (MSP), OOD positive; AUROC, AUPR (average precision),\n"
+                     "FPR at 95% recall (paper variant: nearest recall, and first TPR >= 95%). Each OOD set is\n"
+                     "drawn N times (test size / 5 images each, without replacement) against the whole test set "
+                     "and\nthe measures averaged; a set of at most that size is used whole, once "
+                     "(\"used_whole\").\n"),
+        RCL_CLI_CALL("--ood", "SPEC[;SPEC...]", add_ood_specs, o,
+                     "OOD sets, ';'-separated (the option may also be repeated). Dataset specs\n"
+                     "as for --data (test split by default); gaussian, rademacher and blobs take\n"
+                     "the test set's shape and count (their own seed with ,seed=N)"),
+        RCL_CLI_INT("--draws", "N", &o->ood_cfg.draws, 1, 1000, "draws per OOD set (default 5)"),
+        RCL_CLI_INT("--seed", "N", &o->seed, 0, 2147483647, "seed of the draws (default 0)"),
+        RCL_CLI_TEXT("\nCalibration: confidence = max softmax(z/T); RMS and MAD with adaptive bins of 100 (paper: "
+                     "the\nlast bin is skipped but N still divides; textbook: every bin; both are reported), ECE "
+                     "(15\nbins), AURRA, NLL, 15 reliability-diagram bins, at T = 1 and at the tuned T.\n"),
+        RCL_CLI_FLAG("--calibration", &o->calibration, "evaluate calibration on the test set"),
+        {.kind = RCL_OPT_STRING, .name = "--val", .metavar = "SPEC", .ptr = &o->val, .given = &o->calibration,
+         .help = "labelled validation data (train split by default; hold it out of\n"
+                 "training) to tune T by bisection on [0.2, 5]; implies --calibration"},
+        {.kind = RCL_OPT_CHOICE, .name = "--calibration-mode", .metavar = "paper|textbook", .ptr = &textbook,
+         .choices = "paper|textbook", .given = &o->calibration,
+         .help = "headline RMS/MAD: paper (default) = T = 1, last bin skipped (Table 5);\n"
+                 "textbook = the tuned T, every bin; implies --calibration"},
+        RCL_CLI_TEXT("\n"),
+        {.kind = RCL_OPT_CALL, .name = "--attack", .metavar = "SPEC", .fn = parse_attack, .ptr = &o->atk,
+         .given = &o->attack,
+         .help = "accuracy under an L-inf attack on the test set (PROTOCOL 7), pixel space\n"
+                 "[0,1], the input normalisation above: pgd|fgsm[:KEY=VALUE,...] with keys\n"
+                 "eps=8/255 step=2/255 steps=20 restarts=1 start=random|none\n"
+                 "mode=textbook|paper loss=ce|margin seed=N bn=auto|eval|train\n"
+                 "(default pgd: eps 8/255, step 2/255, 20 steps, random start, textbook, ce)"},
+        RCL_CLI_CALL("--attack-sweep", "LIST", parse_sweep, o,
+                     "accuracy vs eps: the --attack settings (default pgd) at each radius of the\n"
+                     "comma-separated LIST (numbers or a/b, e.g. 0,1/255,2/255,4/255,8/255,16/255),\n"
+                     "the PGD step scaled with eps (step/eps of --attack); prints a table (eps,\n"
+                     "accuracy, max |x_adv - x|, zero-gradient images) and writes\n"
+                     "\"adversarial_sweep\" into --json instead of \"adversarial\""),
+        RCL_CLI_TEXT("\n"),
+        RCL_CLI_STRING("--dump-scores", "FILE", &o->scores_path,
+                       "per-sample scores, tab-separated text with one header line:\n"
+                       "  set name draw index label predicted confidence confidence_t msp_score correct\n"
+                       "set = id (the test set: draw 0, every image in order) or oodS (the S-th\n"
+                       "--ood set, 0-based; one block per draw, draw 0..N-1, indices ascending);\n"
+                       "name = the dataset's name; index = image index in that set; label and\n"
+                       "correct are -1 in OOD rows; predicted = argmax; confidence = max\n"
+                       "softmax(z); confidence_t = max softmax(z/T) at the tuned T (= confidence\n"
+                       "without --val); msp_score = -confidence; reals printed with 17 digits"),
+    };
+    const rcl_cli_spec spec = {"eval", usage, opts, RCL_CLI_COUNT(opts), 23, NULL, NULL};
+    if (rcl_cli_parse(&spec, argc, argv, rc))
+        return 1;
+    o->cal_cfg.paper_mode = !textbook;
+    o->ood_cfg.seed = (uint64_t)o->seed;
+    if (!o->model)
+        return *rc = rcl_cli_usage("eval", "--model is required"), 1;
+    if (o->nsweep && o->atk.kind == RCL_ATTACK_PGD && !(o->atk.eps > 0))
+        return *rc = rcl_cli_usage("eval", "--attack-sweep: the --attack eps sets the step/eps ratio, so it must be > 0"),
+               1;
+    return 0;
+}
+
+/* One evaluation's data, model and results. */
+typedef struct {
+    rcl_wrn_config cfg;
+    int K; /* classes of the model */
+    rcl_normalization norm;
+    evaluated test, valset, ood[MAX_OOD_SETS];
+    rcl_logit_set id, ood_ls[MAX_OOD_SETS];
+    rcl_device *d;
+    rcl_model *m;
+    double err;
+    int *per_n, *per_wrong; /* per class: test images, errors */
+    rcl_ood_report ood_rep;
+    rcl_calib_report cal_rep;
+    rcl_attack_config atk; /* --attack with the input normalisation */
+    rcl_adv_result adv, *sweep;
+} evaluation;
+
+/* The checkpoint's configuration and normalisation (or --normalize's, with a warning when they
+ * differ). */
+static rcl_status read_model(const eval_options *o, evaluation *ev) {
+    RCL_TRY(rcl_checkpoint_read_config(o->model, &ev->cfg));
+    ev->K = ev->cfg.num_classes;
+    RCL_TRY(rcl_checkpoint_read_normalization(o->model, &ev->norm));
+    if (o->norm_given && !rcl_normalization_equal(&ev->norm, &o->asked)) {
+        char was[96], now[96];
+        fprintf(stderr,
+                "robustcl: warning: %s records --normalize %s (half when it records none); evaluating with %s as "
+                "asked\n",
+                o->model, rcl_normalization_name(&ev->norm, was, sizeof was),
+                rcl_normalization_name(&o->asked, now, sizeof now));
+    }
+    if (o->norm_given)
+        ev->norm = o->asked;
+    return RCL_OK;
+}
+
+/* The test set: the model's input shape, at most its classes, labelled when an evaluation needs
+ * labels. */
+static rcl_status load_test(const eval_options *o, evaluation *ev) {
+    const rcl_wrn_config *cfg = &ev->cfg;
+    const rcl_dataset *t = &ev->test.ds;
+    RCL_TRY(rcl_dataset_load(o->data, 0, &ev->test.ds));
+    if (t->c != cfg->in_c || t->h != cfg->in_h || t->w != cfg->in_w)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: trained on %dx%dx%d inputs, %s is %dx%dx%d", o->model, cfg->in_c,
+                        cfg->in_h, cfg->in_w, t->name, t->c, t->h, t->w);
+    if (t->labels && t->num_classes > ev->K)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: has %d classes, %s has %d", o->model, ev->K, t->name,
+                        t->num_classes);
+    if ((o->calibration || o->attack || o->nsweep) && (!t->labels || t->n < 1 || t->labels[0] < 0))
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %s is unlabelled",
+                        o->calibration ? "--calibration" : o->nsweep ? "--attack-sweep" : "--attack", t->name);
+    return RCL_OK;
+}
+
+/* The --ood sets (shaped like the test set where synthetic) and the --val set. */
+static rcl_status load_others(const eval_options *o, evaluation *ev) {
+    const rcl_wrn_config *cfg = &ev->cfg;
+    for (int i = 0; i < o->n_ood; i++) {
+        const rcl_dataset *ds = &ev->ood[i].ds;
+        RCL_TRY(rcl_dataset_load_like(o->ood_specs[i], 0, &ev->test.ds, &ev->ood[i].ds));
+        if (ds->c != cfg->in_c || ds->h != cfg->in_h || ds->w != cfg->in_w)
+            return rcl_fail(RCL_ERR_INVALID_ARG,
+                            "--ood %s: images are %dx%dx%d, the model takes %dx%dx%d (size=, channels=)",
+                            o->ood_specs[i], ds->c, ds->h, ds->w, cfg->in_c, cfg->in_h, cfg->in_w);
+    }
+    const rcl_dataset *v = &ev->valset.ds;
+    if (!o->val)
+        return RCL_OK;
+    RCL_TRY(rcl_dataset_load(o->val, 1, &ev->valset.ds));
+    if (!v->labels || v->labels[0] < 0 || v->num_classes > ev->K)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "--val: %s must be labelled with at most the model's %d classes",
+                        v->name, ev->K);
+    return RCL_OK;
+}
 static void print_ood(const rcl_ood_report *r) {
     for (int s = 0; s < r->n_sets; s++) {
         const rcl_ood_set_result *e = &r->sets[s];
@@ -111,63 +254,6 @@ static void print_ood(const rcl_ood_report *r) {
     }
     printf("OOD mean over %d set%s: AUROC %.2f%% AUPR %.2f%% FPR95 %.2f%%\n", r->n_sets, r->n_sets == 1 ? "" : "s",
            100 * r->mean.auroc, 100 * r->mean.aupr, 100 * r->mean.fpr_paper);
-}
-
-static void adversarial_json(rcl_json_writer *w, const rcl_adv_result *r) {
-    char spec[256];
-    rcl_jw_begin_object(w);
-    rcl_jw_key(w, "attack");
-    rcl_jw_string(w, rcl_attack_describe(&r->cfg, spec, sizeof spec));
-    rcl_jw_key(w, "mode");
-    rcl_jw_string(w, rcl_attack_mode_name(r->cfg.mode));
-    rcl_jw_key(w, "eps");
-    rcl_jw_number(w, r->cfg.eps);
-    rcl_jw_key(w, "images");
-    rcl_jw_int(w, r->count);
-    rcl_jw_key(w, "clean_accuracy");
-    rcl_jw_number(w, r->clean_accuracy);
-    rcl_jw_key(w, "adversarial_accuracy");
-    rcl_jw_number(w, r->adv_accuracy);
-    rcl_jw_key(w, "max_linf");
-    rcl_jw_number(w, r->max_linf);
-    rcl_jw_key(w, "zero_gradient_images");
-    rcl_jw_int(w, r->zero_grad);
-    rcl_jw_key(w, "seconds");
-    rcl_jw_number(w, r->seconds);
-    rcl_jw_end_object(w);
-}
-
-static void sweep_json(rcl_json_writer *w, const rcl_attack_config *base, const rcl_adv_result *r, int n) {
-    char spec[256];
-    rcl_jw_begin_object(w);
-    rcl_jw_key(w, "attack");
-    rcl_jw_string(w, rcl_attack_describe(base, spec, sizeof spec));
-    rcl_jw_key(w, "mode");
-    rcl_jw_string(w, rcl_attack_mode_name(base->mode));
-    rcl_jw_key(w, "images");
-    rcl_jw_int(w, r[0].count);
-    rcl_jw_key(w, "clean_accuracy");
-    rcl_jw_number(w, r[0].clean_accuracy);
-    rcl_jw_key(w, "points");
-    rcl_jw_begin_array(w);
-    for (int i = 0; i < n; i++) {
-        rcl_jw_begin_object(w);
-        rcl_jw_key(w, "eps");
-        rcl_jw_number(w, r[i].cfg.eps);
-        rcl_jw_key(w, "step");
-        rcl_jw_number(w, r[i].cfg.step);
-        rcl_jw_key(w, "adversarial_accuracy");
-        rcl_jw_number(w, r[i].adv_accuracy);
-        rcl_jw_key(w, "max_linf");
-        rcl_jw_number(w, r[i].max_linf);
-        rcl_jw_key(w, "zero_gradient_images");
-        rcl_jw_int(w, r[i].zero_grad);
-        rcl_jw_key(w, "seconds");
-        rcl_jw_number(w, r[i].seconds);
-        rcl_jw_end_object(w);
-    }
-    rcl_jw_end_array(w);
-    rcl_jw_end_object(w);
 }
 
 static void print_sweep(const rcl_attack_config *base, const rcl_adv_result *r, int n) {
@@ -188,241 +274,197 @@ static void print_calibration(const rcl_calib_report *r) {
     printf("\n");
 }
 
-int rcl_cmd_eval(int argc, char **argv) {
-    const char *model = NULL, *data = "fashion-mnist", *json = NULL, *logits_path = NULL, *dev = NULL;
-    const char *val = NULL, *scores_path = NULL;
-    char *ood_specs[MAX_OOD_SETS];
-    int n_ood = 0, batch = 256, force = 0, calibration = 0, seed = 0, attack = 0, rc = 0, nsweep = 0;
-    double sweep_eps[MAX_SWEEP];
-    rcl_adv_result *sweep = NULL;
-    rcl_normalization norm = rcl_normalization_half(), asked;
-    int norm_given = 0;
-    rcl_attack_config atk = rcl_attack_defaults();
-    rcl_adv_result adv = {0};
-    rcl_ood_config ood_cfg = rcl_ood_defaults();
-    rcl_calib_config cal_cfg = rcl_calib_defaults();
-    rcl_args a;
-    rcl_args_init(&a, "eval", argc, argv);
-    int helped = 0;
-    while (!rc && !helped && rcl_args_next(&a)) {
-        if (rcl_args_is(&a, "--help")) {
-            help();
-            helped = 1;
-        } else if (rcl_args_is(&a, "--model")) model = rcl_args_str(&a);
-        else if (rcl_args_is(&a, "--data")) data = rcl_args_str(&a);
-        else if (rcl_args_is(&a, "--json")) json = rcl_args_str(&a);
-        else if (rcl_args_is(&a, "--dump-logits")) logits_path = rcl_args_str(&a);
-        else if (rcl_args_is(&a, "--dump-scores")) scores_path = rcl_args_str(&a);
-        else if (rcl_args_is(&a, "--device")) dev = rcl_args_str(&a);
-        else if (rcl_args_is(&a, "--batch")) rcl_args_int(&a, 1, 65536, &batch);
-        else if (rcl_args_is(&a, "--force")) force = 1;
-        else if (rcl_args_is(&a, "--conv-algo")) rcl_args_conv_algo(&a);
-        else if (rcl_args_is(&a, "--ood")) {
-            const char *v = rcl_args_str(&a);
-            if (v)
-                rc = add_ood_specs(v, ood_specs, &n_ood);
-        } else if (rcl_args_is(&a, "--draws")) rcl_args_int(&a, 1, 1000, &ood_cfg.draws);
-        else if (rcl_args_is(&a, "--seed")) rcl_args_int(&a, 0, 2147483647, &seed);
-        else if (rcl_args_is(&a, "--calibration")) calibration = 1;
-        else if (rcl_args_is(&a, "--val")) val = rcl_args_str(&a), calibration = 1;
-        else if (rcl_args_is(&a, "--calibration-mode")) {
-            const char *v = rcl_args_str(&a);
-            calibration = 1;
-            if (v && strcmp(v, "paper") && strcmp(v, "textbook"))
-                rc = rcl_cli_usage("eval", "--calibration-mode: expected paper or textbook, got '%s'", v);
-            cal_cfg.paper_mode = v && !strcmp(v, "paper");
-        } else if (rcl_args_is(&a, "--attack")) {
-            const char *v = rcl_args_str(&a);
-            if (v && rcl_attack_parse(v, &atk) != RCL_OK)
-                rc = rcl_cli_usage("eval", "--attack: %s", rcl_last_error());
-            attack = v != NULL;
-        } else if (rcl_args_is(&a, "--normalize")) {
-            const char *v = rcl_args_str(&a);
-            if (v && rcl_normalization_parse(v, &asked) != RCL_OK)
-                rc = rcl_cli_usage("eval", "--normalize: %s", rcl_last_error());
-            norm_given = v != NULL;
-        } else if (rcl_args_is(&a, "--attack-sweep")) {
-            const char *v = rcl_args_str(&a);
-            if (v && rcl_attack_parse_eps_list(v, sweep_eps, MAX_SWEEP, &nsweep) != RCL_OK)
-                rc = rcl_cli_usage("eval", "--attack-sweep: %s", rcl_last_error());
-        } else rc = rcl_args_unknown(&a);
+
+/* The device (self-test gate) and the checkpoint's model on it. */
+static rcl_status open_model(const eval_options *o, evaluation *ev) {
+    RCL_TRY(rcl_cli_open_device(o->dev, 0, &ev->d));
+    RCL_TRY(rcl_selftest_gate(ev->d, o->force));
+    RCL_TRY(rcl_model_create(ev->d, &ev->cfg, o->batch, &ev->m));
+    return rcl_checkpoint_load(ev->m, o->model, RCL_CKPT_EVAL, NULL);
+}
+
+/* Top-1 error and, on labelled data, the error of each class. */
+static rcl_status evaluate_test(const eval_options *o, evaluation *ev) {
+    int K = ev->K;
+    const rcl_dataset *t = &ev->test.ds;
+    ev->per_n = calloc((size_t)K, sizeof *ev->per_n);
+    ev->per_wrong = calloc((size_t)K, sizeof *ev->per_wrong);
+    if (!ev->per_n || !ev->per_wrong)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for %d classes", K);
+    RCL_TRY(evaluate_set(ev->m, K, &ev->norm, &ev->test, &ev->err));
+    ev->id = logit_set(&ev->test, K);
+    if (!t->labels || t->labels[0] < 0)
+        return RCL_OK;
+    for (int i = 0; i < t->n; i++) {
+        const float *row = ev->test.logits + (size_t)i * K;
+        int best = 0;
+        for (int k = 1; k < K; k++)
+            if (row[k] > row[best])
+                best = k;
+        ev->per_n[t->labels[i]]++;
+        ev->per_wrong[t->labels[i]] += best != t->labels[i];
     }
-    if (!rc && a.bad)
-        rc = 2;
-    if (!rc && !helped && !model)
-        rc = rcl_cli_usage("eval", "--model is required");
-    if (!rc && !helped && nsweep && atk.kind == RCL_ATTACK_PGD && !(atk.eps > 0))
-        rc = rcl_cli_usage("eval", "--attack-sweep: the --attack eps sets the step/eps ratio, so it must be > 0");
-    if (rc || helped) { /* the --ood specs collected so far are freed on every early return */
-        for (int i = 0; i < n_ood; i++)
-            free(ood_specs[i]);
+    printf("%s on %s: error %.2f%% (accuracy %.2f%%), %d images\n", o->model, t->name, 100 * ev->err,
+           100 * (1 - ev->err), t->n);
+    printf("per-class error %%:");
+    for (int k = 0; k < K; k++)
+        printf(" %d:%.1f", k, ev->per_n[k] ? 100.0 * ev->per_wrong[k] / ev->per_n[k] : 0.0);
+    printf("\n");
+    return RCL_OK;
+}
+
+static rcl_status evaluate_ood(const eval_options *o, evaluation *ev) {
+    for (int i = 0; i < o->n_ood; i++) {
+        RCL_TRY(evaluate_set(ev->m, ev->K, &ev->norm, &ev->ood[i], NULL));
+        ev->ood_ls[i] = logit_set(&ev->ood[i], ev->K);
+        ev->ood_ls[i].labels = NULL; /* another label space: no label or correctness in the dump */
+    }
+    if (!o->n_ood)
+        return RCL_OK;
+    RCL_TRY(rcl_ood_evaluate(&ev->id, ev->ood_ls, o->n_ood, &o->ood_cfg, &ev->ood_rep));
+    print_ood(&ev->ood_rep);
+    return RCL_OK;
+}
+
+static rcl_status evaluate_calibration(const eval_options *o, evaluation *ev) {
+    if (o->val)
+        RCL_TRY(evaluate_set(ev->m, ev->K, &ev->norm, &ev->valset, NULL));
+    if (!o->calibration)
+        return RCL_OK;
+    rcl_logit_set val_ls = logit_set(&ev->valset, ev->K);
+    RCL_TRY(rcl_calib_evaluate(&ev->id, o->val ? &val_ls : NULL, &o->cal_cfg, &ev->cal_rep));
+    print_calibration(&ev->cal_rep);
+    return RCL_OK;
+}
+
+/* --attack-sweep, or else --attack, in the input normalisation. */
+static rcl_status evaluate_adversarial(const eval_options *o, evaluation *ev) {
+    rcl_attack_config atk = o->atk;
+    rcl_normalization norm = ev->norm;
+    memcpy(atk.mean, norm.mean, sizeof atk.mean), memcpy(atk.std, norm.std, sizeof atk.std);
+    ev->atk = atk;
+    int nsweep = o->nsweep;
+    if (nsweep) {
+        if (!(ev->sweep = calloc((size_t)nsweep, sizeof *ev->sweep)))
+            return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the sweep");
+        RCL_TRY(rcl_adv_sweep(ev->m, &ev->test.ds, NULL, 0, &atk, o->sweep_eps, nsweep, ev->sweep));
+        print_sweep(&atk, ev->sweep, nsweep);
+    } else if (o->attack) {
+        rcl_adv_result *adv = &ev->adv;
+        RCL_TRY(rcl_adv_evaluate(ev->m, &ev->test.ds, NULL, 0, &atk, adv));
+        printf("attack %s (%s): accuracy %.2f%% clean, %.2f%% adversarial; max |x_adv - x| %.4f\n",
+               atk.kind == RCL_ATTACK_FGSM ? "fgsm" : "pgd", rcl_attack_mode_name(atk.mode),
+               100 * adv->clean_accuracy, 100 * adv->adv_accuracy, adv->max_linf);
+    }
+    return RCL_OK;
+}
+
+static rcl_status write_json(const eval_options *o, const evaluation *ev) {
+    FILE *f = fopen(o->json, "w");
+    if (!f)
+        return rcl_fail(RCL_ERR_IO, "%s: cannot create the result file", o->json);
+    rcl_json_writer w;
+    rcl_jw_init(&w, f, 2);
+    rcl_jw_begin_object(&w);
+    rcl_jw_key(&w, "command");
+    rcl_jw_string(&w, "eval");
+    rcl_jw_key(&w, "model");
+    rcl_jw_string(&w, o->model);
+    rcl_jw_key(&w, "data");
+    rcl_jw_string(&w, ev->test.ds.name);
+    rcl_jw_key(&w, "images");
+    rcl_jw_int(&w, ev->test.ds.n);
+    char nname[96];
+    rcl_jw_key(&w, "normalization");
+    rcl_jw_string(&w, rcl_normalization_name(&ev->norm, nname, sizeof nname));
+    rcl_jw_key(&w, "error");
+    rcl_jw_number(&w, ev->err);
+    rcl_jw_key(&w, "per_class_error");
+    rcl_jw_begin_array(&w);
+    for (int k = 0; k < ev->K; k++)
+        rcl_jw_number(&w, ev->per_n[k] ? (double)ev->per_wrong[k] / ev->per_n[k] : 0.0);
+    rcl_jw_end_array(&w);
+    if (o->n_ood) {
+        rcl_jw_key(&w, "ood");
+        rcl_ood_report_json(&w, &ev->ood_rep, &o->ood_cfg);
+    }
+    if (o->calibration) {
+        rcl_jw_key(&w, "calibration");
+        rcl_calib_report_json(&w, &ev->cal_rep);
+        rcl_jw_key(&w, "validation");
+        if (o->val)
+            rcl_jw_string(&w, ev->valset.ds.name);
+        else
+            rcl_jw_null(&w);
+    }
+    if (o->nsweep) {
+        rcl_jw_key(&w, "adversarial_sweep");
+        rcl_adv_sweep_json(&w, &ev->atk, ev->sweep, o->nsweep);
+    } else if (o->attack) {
+        rcl_jw_key(&w, "adversarial");
+        rcl_adv_result_json(&w, &ev->adv);
+    }
+    rcl_jw_key(&w, "provenance");
+    rcl_checkpoint_provenance_json(&w, ev->m, &ev->test.ds, 0);
+    rcl_jw_end_object(&w);
+    rcl_status s = rcl_jw_finish(&w);
+    fclose(f);
+    return s;
+}
+
+/* --dump-logits, --dump-scores and --json. */
+static rcl_status write_outputs(const eval_options *o, const evaluation *ev) {
+    if (o->logits_path)
+        RCL_TRY(rcl_file_write_atomic(o->logits_path, ev->test.logits,
+                                      (size_t)ev->test.ds.n * ev->K * sizeof *ev->test.logits));
+    if (o->scores_path)
+        RCL_TRY(rcl_scores_dump(o->scores_path, &ev->id, ev->ood_ls, o->n_ood, &ev->ood_rep,
+                                o->calibration ? ev->cal_rep.T : 1.0));
+    return o->json ? write_json(o, ev) : RCL_OK;
+}
+
+static void evaluation_free(evaluation *ev, int n_ood) {
+    free(ev->sweep);
+    rcl_ood_report_free(&ev->ood_rep);
+    rcl_calib_report_free(&ev->cal_rep);
+    for (int i = 0; i < n_ood; i++) {
+        free(ev->ood[i].logits);
+        rcl_dataset_free(&ev->ood[i].ds);
+    }
+    free(ev->test.logits);
+    free(ev->valset.logits);
+    rcl_dataset_free(&ev->test.ds);
+    rcl_dataset_free(&ev->valset.ds);
+    free(ev->per_n);
+    free(ev->per_wrong);
+    rcl_model_free(ev->m);
+    rcl_device_close(ev->d);
+}
+
+int rcl_cmd_eval(int argc, char **argv) {
+    eval_options o = {0};
+    o.data = "fashion-mnist";
+    o.batch = 256;
+    o.asked = rcl_normalization_half();
+    o.atk = rcl_attack_defaults();
+    o.ood_cfg = rcl_ood_defaults();
+    o.cal_cfg = rcl_calib_defaults();
+    int rc = 0;
+    if (parse(argc, argv, &o, &rc)) {
+        eval_options_free(&o);
         return rc;
     }
-    ood_cfg.seed = (uint64_t)seed;
-    rcl_wrn_config cfg = {0};
-    evaluated test = {0}, valset = {0}, ood[MAX_OOD_SETS];
-    memset(ood, 0, sizeof ood);
-    rcl_ood_report ood_rep = {0};
-    rcl_calib_report cal_rep = {0};
-    rcl_device *d = NULL;
-    rcl_model *m = NULL;
-    int *per_n = NULL, *per_wrong = NULL;
-    rcl_status s = rcl_checkpoint_read_config(model, &cfg);
-    int K = cfg.num_classes;
-    if (s == RCL_OK)
-        s = rcl_checkpoint_read_normalization(model, &norm);
-    if (s == RCL_OK && norm_given && !rcl_normalization_equal(&norm, &asked)) {
-        char was[96], now[96];
-        fprintf(stderr,
-                "robustcl: warning: %s records --normalize %s (half when it records none); evaluating with %s as "
-                "asked\n",
-                model, rcl_normalization_name(&norm, was, sizeof was), rcl_normalization_name(&asked, now, sizeof now));
-    }
-    if (norm_given)
-        norm = asked;
-    if (s == RCL_OK)
-        s = rcl_dataset_load(data, 0, &test.ds);
-    if (s == RCL_OK && (test.ds.c != cfg.in_c || test.ds.h != cfg.in_h || test.ds.w != cfg.in_w))
-        s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: trained on %dx%dx%d inputs, %s is %dx%dx%d", model, cfg.in_c, cfg.in_h,
-                     cfg.in_w, test.ds.name, test.ds.c, test.ds.h, test.ds.w);
-    if (s == RCL_OK && test.ds.labels && test.ds.num_classes > K)
-        s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: has %d classes, %s has %d", model, K, test.ds.name, test.ds.num_classes);
-    if (s == RCL_OK && (calibration || attack || nsweep) &&
-        (!test.ds.labels || test.ds.n < 1 || test.ds.labels[0] < 0))
-        s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: %s is unlabelled",
-                     calibration ? "--calibration" : nsweep ? "--attack-sweep" : "--attack", test.ds.name);
+    evaluation ev;
+    memset(&ev, 0, sizeof ev);
+    ev.err = -1;
     /* every data set is read (and checked) before the device work starts */
-    for (int i = 0; i < n_ood && s == RCL_OK; i++)
-        if ((s = rcl_dataset_load_like(ood_specs[i], 0, &test.ds, &ood[i].ds)) == RCL_OK &&
-            (ood[i].ds.c != cfg.in_c || ood[i].ds.h != cfg.in_h || ood[i].ds.w != cfg.in_w))
-            s = rcl_fail(RCL_ERR_INVALID_ARG,
-                         "--ood %s: images are %dx%dx%d, the model takes %dx%dx%d (size=, channels=)", ood_specs[i],
-                         ood[i].ds.c, ood[i].ds.h, ood[i].ds.w, cfg.in_c, cfg.in_h, cfg.in_w);
-    if (s == RCL_OK && val && (s = rcl_dataset_load(val, 1, &valset.ds)) == RCL_OK &&
-        (!valset.ds.labels || valset.ds.labels[0] < 0 || valset.ds.num_classes > K))
-        s = rcl_fail(RCL_ERR_INVALID_ARG, "--val: %s must be labelled with at most the model's %d classes",
-                     valset.ds.name, K);
-    if (s == RCL_OK && (s = rcl_cli_open_device(dev, 0, &d)) == RCL_OK &&
-        (s = rcl_selftest_gate(d, force)) == RCL_OK && (s = rcl_model_create(d, &cfg, batch, &m)) == RCL_OK)
-        s = rcl_checkpoint_load(m, model, RCL_CKPT_EVAL, NULL);
-    double err = -1;
-    if (s == RCL_OK) {
-        per_n = calloc((size_t)K, sizeof *per_n);
-        per_wrong = calloc((size_t)K, sizeof *per_wrong);
-        if (!per_n || !per_wrong)
-            s = rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for %d classes", K);
-    }
-    if (s == RCL_OK && (s = evaluate_set(m, K, &norm, &test, &err)) == RCL_OK && test.ds.labels && test.ds.labels[0] >= 0) {
-        for (int i = 0; i < test.ds.n; i++) {
-            const float *row = test.logits + (size_t)i * K;
-            int best = 0;
-            for (int k = 1; k < K; k++)
-                if (row[k] > row[best])
-                    best = k;
-            per_n[test.ds.labels[i]]++;
-            per_wrong[test.ds.labels[i]] += best != test.ds.labels[i];
-        }
-        printf("%s on %s: error %.2f%% (accuracy %.2f%%), %d images\n", model, test.ds.name, 100 * err,
-               100 * (1 - err), test.ds.n);
-        printf("per-class error %%:");
-        for (int k = 0; k < K; k++)
-            printf(" %d:%.1f", k, per_n[k] ? 100.0 * per_wrong[k] / per_n[k] : 0.0);
-        printf("\n");
-    }
-    rcl_logit_set id = logit_set(&test, K), ood_ls[MAX_OOD_SETS];
-    for (int i = 0; i < n_ood && s == RCL_OK; i++)
-        if ((s = evaluate_set(m, K, &norm, &ood[i], NULL)) == RCL_OK) {
-            ood_ls[i] = logit_set(&ood[i], K);
-            ood_ls[i].labels = NULL; /* another label space: no label or correctness in the dump */
-        }
-    if (s == RCL_OK && n_ood && (s = rcl_ood_evaluate(&id, ood_ls, n_ood, &ood_cfg, &ood_rep)) == RCL_OK)
-        print_ood(&ood_rep);
-    if (s == RCL_OK && val)
-        s = evaluate_set(m, K, &norm, &valset, NULL);
-    rcl_logit_set val_ls = logit_set(&valset, K);
-    if (s == RCL_OK && calibration && (s = rcl_calib_evaluate(&id, val ? &val_ls : NULL, &cal_cfg, &cal_rep)) == RCL_OK)
-        print_calibration(&cal_rep);
-    memcpy(atk.mean, norm.mean, sizeof atk.mean), memcpy(atk.std, norm.std, sizeof atk.std);
-    if (s == RCL_OK && nsweep && !(sweep = calloc((size_t)nsweep, sizeof *sweep)))
-        s = rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the sweep");
-    if (s == RCL_OK && nsweep && (s = rcl_adv_sweep(m, &test.ds, NULL, 0, &atk, sweep_eps, nsweep, sweep)) == RCL_OK)
-        print_sweep(&atk, sweep, nsweep);
-    if (s == RCL_OK && attack && !nsweep && (s = rcl_adv_evaluate(m, &test.ds, NULL, 0, &atk, &adv)) == RCL_OK)
-        printf("attack %s (%s): accuracy %.2f%% clean, %.2f%% adversarial; max |x_adv - x| %.4f\n",
-               atk.kind == RCL_ATTACK_FGSM ? "fgsm" : "pgd", rcl_attack_mode_name(atk.mode), 100 * adv.clean_accuracy,
-               100 * adv.adv_accuracy, adv.max_linf);
-    if (s == RCL_OK && logits_path)
-        s = rcl_file_write_atomic(logits_path, test.logits, (size_t)test.ds.n * K * sizeof *test.logits);
-    if (s == RCL_OK && scores_path)
-        s = rcl_scores_dump(scores_path, &id, ood_ls, n_ood, &ood_rep, calibration ? cal_rep.T : 1.0);
-    if (s == RCL_OK && json) {
-        FILE *f = fopen(json, "w");
-        if (!f) {
-            s = rcl_fail(RCL_ERR_IO, "%s: cannot create the result file", json);
-        } else {
-            rcl_json_writer w;
-            rcl_jw_init(&w, f, 2);
-            rcl_jw_begin_object(&w);
-            rcl_jw_key(&w, "command");
-            rcl_jw_string(&w, "eval");
-            rcl_jw_key(&w, "model");
-            rcl_jw_string(&w, model);
-            rcl_jw_key(&w, "data");
-            rcl_jw_string(&w, test.ds.name);
-            rcl_jw_key(&w, "images");
-            rcl_jw_int(&w, test.ds.n);
-            char nname[96];
-            rcl_jw_key(&w, "normalization");
-            rcl_jw_string(&w, rcl_normalization_name(&norm, nname, sizeof nname));
-            rcl_jw_key(&w, "error");
-            rcl_jw_number(&w, err);
-            rcl_jw_key(&w, "per_class_error");
-            rcl_jw_begin_array(&w);
-            for (int k = 0; k < K; k++)
-                rcl_jw_number(&w, per_n[k] ? (double)per_wrong[k] / per_n[k] : 0.0);
-            rcl_jw_end_array(&w);
-            if (n_ood) {
-                rcl_jw_key(&w, "ood");
-                rcl_ood_report_json(&w, &ood_rep, &ood_cfg);
-            }
-            if (calibration) {
-                rcl_jw_key(&w, "calibration");
-                rcl_calib_report_json(&w, &cal_rep);
-                rcl_jw_key(&w, "validation");
-                if (val)
-                    rcl_jw_string(&w, valset.ds.name);
-                else
-                    rcl_jw_null(&w);
-            }
-            if (nsweep) {
-                rcl_jw_key(&w, "adversarial_sweep");
-                sweep_json(&w, &atk, sweep, nsweep);
-            } else if (attack) {
-                rcl_jw_key(&w, "adversarial");
-                adversarial_json(&w, &adv);
-            }
-            rcl_jw_key(&w, "provenance");
-            rcl_checkpoint_provenance_json(&w, m, &test.ds, 0);
-            rcl_jw_end_object(&w);
-            s = rcl_jw_finish(&w);
-            fclose(f);
-        }
-    }
-    free(sweep);
-    rcl_ood_report_free(&ood_rep);
-    rcl_calib_report_free(&cal_rep);
-    for (int i = 0; i < n_ood; i++) {
-        free(ood_specs[i]);
-        free(ood[i].logits);
-        rcl_dataset_free(&ood[i].ds);
-    }
-    free(test.logits);
-    free(valset.logits);
-    rcl_dataset_free(&test.ds);
-    rcl_dataset_free(&valset.ds);
-    free(per_n);
-    free(per_wrong);
-    rcl_model_free(m);
-    rcl_device_close(d);
+    rcl_status s = read_model(&o, &ev);
+    if (s == RCL_OK && (s = load_test(&o, &ev)) == RCL_OK && (s = load_others(&o, &ev)) == RCL_OK &&
+        (s = open_model(&o, &ev)) == RCL_OK && (s = evaluate_test(&o, &ev)) == RCL_OK &&
+        (s = evaluate_ood(&o, &ev)) == RCL_OK && (s = evaluate_calibration(&o, &ev)) == RCL_OK &&
+        (s = evaluate_adversarial(&o, &ev)) == RCL_OK)
+        s = write_outputs(&o, &ev);
+    evaluation_free(&ev, o.n_ood);
+    eval_options_free(&o);
     return s == RCL_OK ? 0 : rcl_cli_error();
 }

@@ -3,38 +3,39 @@
 
 #include "cli.h"
 
+/* FILE.pt OUT.safetensors: the two arguments that are no options. */
+static int add_file(rcl_args *a, void *ctx) {
+    const char **files = ctx;
+    const char *arg = a->argv[a->i];
+    if (arg[0] == '-' || (files[0] && files[1]))
+        return rcl_cli_unknown(a);
+    files[files[0] != NULL] = arg;
+    return 0;
+}
+
 int rcl_cmd_import(int argc, char **argv) {
-    const char *in = NULL, *out = NULL, *input = "32x32", *dev = NULL;
+    const char *files[2] = {NULL, NULL}, *input = "32x32", *dev = NULL;
     int check = 1;
-    rcl_args a;
-    rcl_args_init(&a, "import", argc, argv);
-    while (rcl_args_next(&a)) {
-        if (rcl_args_is(&a, "--help")) {
-            printf("usage: robustcl import FILE.pt OUT.safetensors [--input HxW] [--no-check] [--device SEL]\n\n"
-                   "Converts a PyTorch state_dict of the official WRN (e.g. the paper's released pre-trained\n"
-                   "ImageNet32 WRN-40-2; zip or legacy torch.save format; 'module.' prefixes stripped; any head,\n"
-                   "e.g. 1000-way) into a robustcl checkpoint, reading the architecture off the tensor shapes.\n"
-                   "--input gives the image size the network was trained on (default 32x32). The result is\n"
-                   "then loaded into a model on the device as a check (unless --no-check). Use it with\n"
-                   "`robustcl train --init OUT.safetensors` to fine-tune (a new head when classes differ).\n"
-                   "The pickle reader is restricted: it only rebuilds tensors and containers, never runs code.\n");
-            return 0;
-        } else if (rcl_args_is(&a, "--input")) {
-            input = rcl_args_str(&a);
-        } else if (rcl_args_is(&a, "--device")) {
-            dev = rcl_args_str(&a);
-        } else if (rcl_args_is(&a, "--no-check")) {
-            check = 0;
-        } else if (a.name[0] != '-' && !in) {
-            in = a.name;
-        } else if (a.name[0] != '-' && !out) {
-            out = a.name;
-        } else {
-            return rcl_args_unknown(&a);
-        }
-    }
-    if (a.bad)
-        return 2;
+    const rcl_cli_option opts[] = {
+        RCL_CLI_STRING("--input", "HxW", &input, "the image size the network was trained on (default 32x32)"),
+        RCL_CLI_FLAG_SET("--no-check", &check, 0, "do not load the result into a model on the device"),
+        RCL_CLI_STRING("--device", "SEL", &dev, "P:D or a name substring: the device of the check"),
+    };
+    const rcl_cli_spec spec = {
+        "import",
+        "usage: robustcl import FILE.pt OUT.safetensors [--input HxW] [--no-check] [--device SEL]\n\n"
+        "Converts a PyTorch state_dict of the official WRN (e.g. the paper's released pre-trained\n"
+        "ImageNet32 WRN-40-2; zip or legacy torch.save format; 'module.' prefixes stripped; any head,\n"
+        "e.g. 1000-way) into a robustcl checkpoint, reading the architecture off the tensor shapes.\n"
+        "--input gives the image size the network was trained on (default 32x32). The result is\n"
+        "then loaded into a model on the device as a check (unless --no-check). Use it with\n"
+        "`robustcl train --init OUT.safetensors` to fine-tune (a new head when classes differ).\n"
+        "The pickle reader is restricted: it only rebuilds tensors and containers, never runs code.\n\n",
+        opts, RCL_CLI_COUNT(opts), 23, add_file, files};
+    int rc;
+    if (rcl_cli_parse(&spec, argc, argv, &rc))
+        return rc;
+    const char *in = files[0], *out = files[1];
     int h, w, used = 0;
     if (!in || !out)
         return rcl_cli_usage("import", "expected FILE.pt OUT.safetensors");

@@ -5,26 +5,22 @@
 #include "robustcl/selftest.h"
 
 int rcl_cmd_selftest(int argc, char **argv) {
-    rcl_args a;
     const char *dev = NULL;
-    rcl_args_init(&a, "selftest", argc, argv);
-    while (rcl_args_next(&a)) {
-        if (rcl_args_is(&a, "--help")) {
-            printf("usage: robustcl selftest [--device SEL]\n\nRuns every device op of the op table (docs/ops.md) on the "
-                   "device against its plain-C\nreference at a few shapes (every convolution algorithm on each pass it "
-                   "implements, batch\nnorm in train, eval, split and synchronised form, the head, losses, "
-                   "count_correct, dropout,\nSGD, the finite check, the attack kernels) and prints a pass/fail table "
-                   "(relative error\n<= 1e-4 passes). The verdict is cached per device and driver; train, eval and "
-                   "the suites\nrefuse a device whose self-test failed unless given --force.\n");
-            return 0;
-        } else if (rcl_args_is(&a, "--device")) {
-            dev = rcl_args_str(&a);
-        } else {
-            return rcl_args_unknown(&a);
-        }
-    }
-    if (a.bad)
-        return 2;
+    const rcl_cli_option opts[] = {
+        RCL_CLI_STRING("--device", "SEL", &dev, "P:D or a name substring (see robustcl devices)"),
+    };
+    const rcl_cli_spec spec = {
+        "selftest",
+        "usage: robustcl selftest [--device SEL]\n\nRuns every device op of the op table (docs/ops.md) on the "
+        "device against its plain-C\nreference at a few shapes (every convolution algorithm on each pass it "
+        "implements, batch\nnorm in train, eval, split and synchronised form, the head, losses, count_correct, "
+        "dropout,\nSGD, the finite check, the attack kernels) and prints a pass/fail table (relative error\n"
+        "<= 1e-4 passes). The verdict is cached per device and driver; train, eval and the suites\nrefuse a "
+        "device whose self-test failed unless given --force.\n\n",
+        opts, RCL_CLI_COUNT(opts), 23, NULL, NULL};
+    int rc;
+    if (rcl_cli_parse(&spec, argc, argv, &rc))
+        return rc;
     rcl_device *d;
     if (rcl_cli_open_device(dev, 0, &d) != RCL_OK)
         return rcl_cli_error();

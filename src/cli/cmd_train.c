@@ -5,7 +5,7 @@
 
 #include "cli.h"
 #include "robustcl/dist.h"
-#include "run_common.h"
+#include "train_run.h"
 
 static volatile sig_atomic_t stop_requested;
 static void on_sigint(int sig) {
@@ -13,75 +13,108 @@ static void on_sigint(int sig) {
     stop_requested = 1;
 }
 
-static void help(void) {
-    printf("usage: robustcl train [options]\n\n"
-           "Trains a Wide ResNet with SGD (Nesterov 0.9, weight decay, cosine schedule to 1e-6 stepped\n"
-           "per iteration, mean cross-entropy, random crop + flip), PROTOCOL sections 1-3.\n\n"
-           "  --data SPEC          training set (default fashion-mnist; see `robustcl help data`)\n"
-           "  --test SPEC          test set, evaluated after every epoch (default: the test split of --data)\n"
-           "  --arch wrn-D-K       network (default wrn-40-2)\n"
-           "  --dropout P          dropout inside blocks (default 0)\n"
-           "  --epochs N           (default 1)\n"
-           "  --lr X               initial learning rate (default 0.1)\n"
-           "  --batch N            (default 128)\n"
-           "  --wd X               weight decay (default 5e-4)\n"
-           "  --seed N             initialisation, shuffling, augmentation, dropout (default 1)\n"
-           "  --no-augment         no random crop / flip\n"
-           "  --adv-train SPEC     adversarial training on attack examples only, e.g. pgd:steps=10 (PROTOCOL 7;\n"
-           "                       the attack runs with BN in train mode; spec syntax as in eval --attack)\n"
-           "  --freeze-trunk       train only fc (the paper's last-layer-only ablation)\n"
-           "  --normalize N        input normalisation (pixel - mean)/std: half (0.5/0.5, default), cifar (the\n"
-           "                       CIFAR mean/std of the official GLC/Forward scripts, PROTOCOL 3) or\n"
-           "                       M1,M2,M3/S1,S2,S3; stored in the checkpoint, which eval then uses (a\n"
-           "                       --resume keeps the checkpoint's; --init does not inherit it)\n"
-           "  --out FILE           checkpoint (.safetensors), written at the end, periodically and on Ctrl-C\n"
-           "  --init FILE          start from a checkpoint's weights (fine-tuning: a new head if classes differ)\n"
-           "  --resume             continue the interrupted run saved in --out, bit-identically\n"
-           "  --checkpoint-every N[m]  every N steps, or N minutes with the m suffix\n"
-           "  --keep N             also keep the last N periodic checkpoints as FILE.stepS (default 0)\n"
-           "  --log FILE           per-epoch metrics as JSON lines\n"
-           "  --json FILE          the final result as JSON (with provenance)\n"
-           "  --device SEL         P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)\n"
-           "  --force              train even on a device whose self-test failed\n"
-           "  --max-device-mem MiB refuse device allocations beyond this (clear error instead of an overcommit)\n"
-           RCL_CONV_ALGO_HELP
-           "  --bn-split K         ghost batch norm: statistics per sub-batch of batch/K images (K devices' BN in\n"
-           "                       one process; the paper's 2-GPU adversarial pre-training is --bn-split 2)\n\n"
-           "Data parallel (MPI; `mpirun -np N robustcl train ...`, or `srun robustcl train ...` with Slurm's PMIx):\n"
-           "each rank trains on its slice of every global batch of N x --batch images and gradients are\n"
-           "averaged over the ranks.\n"
-           "Rank 0 alone writes --out, --log and --json; a resume may use another N with the same global batch.\n"
-           "  --device A,B,...     device of each rank on a machine, by local rank (default: one GPU per local rank)\n"
-           "  --sync-bn            batch-norm statistics over all ranks (default: per rank, like DDP)\n"
-           "  --dist-timeout S     fail every rank when another has not answered within S seconds (default 600)\n");
+static int parse_normalize(rcl_args *a, const rcl_cli_option *opt, const char *v) {
+    rcl_train_run_options *o = opt->ptr;
+    if (rcl_normalization_parse(v, &o->norm) != RCL_OK)
+        return rcl_cli_usage(a->cmd, "--normalize: %s", rcl_last_error());
+    o->norm_given = 1;
+    return 0;
+}
+
+/* N (steps) or Nm (minutes). */
+static int parse_every(rcl_args *a, const rcl_cli_option *opt, const char *v) {
+    rcl_train_run_options *o = opt->ptr;
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || !(x > 0 && x <= 1e9) || (*end && strcmp(end, "m")))
+        return rcl_cli_usage(a->cmd, "--checkpoint-every '%s': expected N (steps) or Nm (minutes), 0 < N <= 1e9", v);
+    if (*end == 'm')
+        o->every_minutes = x;
+    else
+        o->every_steps = (long)x;
+    return 0;
+}
+
+static const char usage[] =
+    "usage: robustcl train [options]\n\n"
+    "Trains a Wide ResNet with SGD (Nesterov 0.9, weight decay, cosine schedule to 1e-6 stepped\n"
+    "per iteration, mean cross-entropy, random crop + flip), PROTOCOL sections 1-3.\n\n";
+
+/* Parses the options into o: 0, or 1 with the exit status in *rc (help, usage error). */
+static int parse(int argc, char **argv, rcl_train_run_options *o, int *rc) {
+    const rcl_cli_option opts[] = {
+        RCL_CLI_STRING("--data", "SPEC", &o->data, "training set (default fashion-mnist; see `robustcl help data`)"),
+        RCL_CLI_STRING("--test", "SPEC", &o->test,
+                       "test set, evaluated after every epoch (default: the test split of --data)"),
+        RCL_CLI_STRING("--arch", "wrn-D-K", &o->arch, "network (default wrn-40-2)"),
+        RCL_CLI_DOUBLE("--dropout", "P", &o->dropout, 0, 0.99, "dropout inside blocks (default 0)"),
+        RCL_CLI_INT("--epochs", "N", &o->epochs, 1, 100000, "(default 1)"),
+        RCL_CLI_DOUBLE("--lr", "X", &o->lr, 1e-9, 100, "initial learning rate (default 0.1)"),
+        RCL_CLI_INT("--batch", "N", &o->batch, 1, 65536, "(default 128)"),
+        RCL_CLI_DOUBLE("--wd", "X", &o->wd, 0, 1, "weight decay (default 5e-4)"),
+        RCL_CLI_INT("--seed", "N", &o->seed, 0, 2147483647,
+                    "initialisation, shuffling, augmentation, dropout (default 1)"),
+        RCL_CLI_FLAG_SET("--no-augment", &o->augment, 0, "no random crop / flip"),
+        RCL_CLI_STRING("--adv-train", "SPEC", &o->adv_train,
+                       "adversarial training on attack examples only, e.g. pgd:steps=10 (PROTOCOL 7;\n"
+                       "the attack runs with BN in train mode; spec syntax as in eval --attack)"),
+        RCL_CLI_FLAG("--freeze-trunk", &o->freeze_trunk, "train only fc (the paper's last-layer-only ablation)"),
+        RCL_CLI_CALL("--normalize", "N", parse_normalize, o,
+                     "input normalisation (pixel - mean)/std: half (0.5/0.5, default), cifar (the\n"
+                     "CIFAR mean/std of the official GLC/Forward scripts, PROTOCOL 3) or\n"
+                     "M1,M2,M3/S1,S2,S3; stored in the checkpoint, which eval then uses (a\n"
+                     "--resume keeps the checkpoint's; --init does not inherit it)"),
+        RCL_CLI_STRING("--out", "FILE", &o->out,
+                       "checkpoint (.safetensors), written at the end, periodically and on Ctrl-C"),
+        RCL_CLI_STRING("--init", "FILE", &o->init,
+                       "start from a checkpoint's weights (fine-tuning: a new head if classes differ)"),
+        RCL_CLI_FLAG("--resume", &o->resume, "continue the interrupted run saved in --out, bit-identically"),
+        RCL_CLI_CALL("--checkpoint-every", "N[m]", parse_every, o, "every N steps, or N minutes with the m suffix"),
+        RCL_CLI_INT("--keep", "N", &o->keep, 0, 1000,
+                    "also keep the last N periodic checkpoints as FILE.stepS (default 0)"),
+        RCL_CLI_STRING("--log", "FILE", &o->log, "per-epoch metrics as JSON lines"),
+        RCL_CLI_STRING("--json", "FILE", &o->json, "the final result as JSON (with provenance)"),
+        RCL_CLI_STRING("--device", "SEL", &o->device,
+                       "P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device);\n"
+                       "data parallel: a list A,B,... (below)"),
+        RCL_CLI_FLAG("--force", &o->force, "train even on a device whose self-test failed"),
+        RCL_CLI_INT("--max-device-mem", "MiB", &o->max_device_mem_mib, 1, 1 << 24,
+                    "refuse device allocations beyond this (clear error instead of an overcommit)"),
+        RCL_CLI_CONV_ALGO,
+        RCL_CLI_INT("--bn-split", "K", &o->bn_split, 1, 1024,
+                    "ghost batch norm: statistics per sub-batch of batch/K images (K devices' BN in\n"
+                    "one process; the paper's 2-GPU adversarial pre-training is --bn-split 2)"),
+        RCL_CLI_TEXT("\nData parallel (MPI; `mpirun -np N robustcl train ...`, or `srun robustcl train ...` with "
+                     "Slurm's PMIx):\neach rank trains on its slice of every global batch of N x --batch images "
+                     "and gradients are\naveraged over the ranks.\nRank 0 alone writes --out, --log and --json; a "
+                     "resume may use another N with the same global batch.\n"
+                     "  --device A,B,...     device of each rank on a machine, by local rank (default: one GPU per "
+                     "local rank)\n"),
+        RCL_CLI_FLAG("--sync-bn", &o->sync_bn, "batch-norm statistics over all ranks (default: per rank, like DDP)"),
+        RCL_CLI_DOUBLE("--dist-timeout", "S", &o->dist_timeout, 0.1, 1e7,
+                       "fail every rank when another has not answered within S seconds (default 600)"),
+    };
+    const rcl_cli_spec spec = {"train", usage, opts, RCL_CLI_COUNT(opts), 23, NULL, NULL};
+    if (rcl_cli_parse(&spec, argc, argv, rc))
+        return 1;
+    if (o->resume && !o->out)
+        return *rc = rcl_cli_usage("train", "--resume needs --out (the checkpoint to continue)"), 1;
+    if (o->sync_bn && o->bn_split > 1)
+        return *rc = rcl_cli_usage("train", "--sync-bn and --bn-split: choose one"), 1;
+    return 0;
 }
 
 int rcl_cmd_train(int argc, char **argv) {
-    rcl_run_options o;
-    rcl_run_options_default(&o);
-    rcl_args a;
-    rcl_args_init(&a, "train", argc, argv);
-    while (rcl_args_next(&a)) {
-        if (rcl_args_is(&a, "--help")) {
-            help();
-            return 0;
-        }
-        int r = rcl_run_option(&o, &a);
-        if (r < 0)
-            return rcl_args_unknown(&a);
-    }
-    if (a.bad)
-        return 2;
-    if (o.resume && !o.out)
-        return rcl_cli_usage("train", "--resume needs --out (the checkpoint to continue)");
-    if (o.sync_bn && o.bn_split > 1)
-        return rcl_cli_usage("train", "--sync-bn and --bn-split: choose one");
+    rcl_train_run_options o;
+    rcl_train_run_defaults(&o);
+    int rc = 0;
+    if (parse(argc, argv, &o, &rc))
+        return rc;
     if (rcl_dist_init(o.dist_timeout) != RCL_OK)
         return rcl_cli_error();
     signal(SIGINT, on_sigint);
     o.stop = &stop_requested;
-    rcl_status s = rcl_run_train(&o);
-    int rc = 0;
+    rcl_status s = rcl_train_run(&o);
     if (s == RCL_ERR_INTERRUPTED) {
         if (rcl_dist_rank() == 0)
             fprintf(stderr, "robustcl: %s; saved %s: continue with --resume\n", rcl_last_error(),

@@ -8,25 +8,6 @@
 
 #define MAX_SHAPES 256
 
-static void help(void) {
-    printf("usage: robustcl tune [--device SEL] [--arch wrn-16-4] [--input 32x32x3] [--batch 32]\n"
-           "                     [--classes 10] [--budget-seconds 300] [--seed 1] [--conv-only]\n"
-           "                     [--json FILE]\n\n"
-           "Records the GEMMs of one training step (forward and backward) of the WRN, then searches\n"
-           "CLBlast's parameters (Xgemm, XgemmDirect, and the direct/indirect switch point) at random\n"
-           "within CLBlast's constraints for the least total GEMM time, checking every candidate's\n"
-           "products against a double-precision reference. Stops after --budget-seconds (the start\n"
-           "set is always measured). The best set is stored per device and driver in the cache\n"
-           "directory and applied whenever the device is opened (not in tests, which pin their\n"
-           "parameters); provenance then says \"tuned\". Delete the file to go back.\n"
-           "A smaller --batch tunes faster; the shapes keep their channel counts.\n\n"
-           "Then every convolution of the WRN at --batch is measured again under every algorithm\n"
-           "(im2col + GEMM with the parameters now in force, and each direct kernel; best of 3)\n"
-           "and the fastest per pass replaces the stored choice (the choices of other shapes and\n"
-           "batch sizes stay). The table shows each pass's time per algorithm in ms ('-': does not\n"
-           "handle the shape) and the choice. --conv-only skips the GEMM search.\n");
-}
-
 static rcl_status record_step(rcl_device *d, const char *arch, int batch, int c, int h, int w,
                               int classes, rcl_gemm_shape *shapes, int *n) {
     rcl_wrn_config cfg = {0};
@@ -99,29 +80,43 @@ static void progress(const rcl_gemm_tune_result *r, void *ctx) {
     fflush(stdout);
 }
 
+static const char usage[] =
+    "usage: robustcl tune [--device SEL] [--arch wrn-16-4] [--input 32x32x3] [--batch 32]\n"
+    "                     [--classes 10] [--budget-seconds 300] [--seed 1] [--conv-only]\n"
+    "                     [--json FILE]\n\n"
+    "Records the GEMMs of one training step (forward and backward) of the WRN, then searches\n"
+    "CLBlast's parameters (Xgemm, XgemmDirect, and the direct/indirect switch point) at random\n"
+    "within CLBlast's constraints for the least total GEMM time, checking every candidate's\n"
+    "products against a double-precision reference. Stops after --budget-seconds (the start\n"
+    "set is always measured). The best set is stored per device and driver in the cache\n"
+    "directory and applied whenever the device is opened (not in tests, which pin their\n"
+    "parameters); provenance then says \"tuned\". Delete the file to go back.\n"
+    "A smaller --batch tunes faster; the shapes keep their channel counts.\n\n"
+    "Then every convolution of the WRN at --batch is measured again under every algorithm\n"
+    "(im2col + GEMM with the parameters now in force, and each direct kernel; best of 3)\n"
+    "and the fastest per pass replaces the stored choice (the choices of other shapes and\n"
+    "batch sizes stay). The table shows each pass's time per algorithm in ms ('-': does not\n"
+    "handle the shape) and the choice. --conv-only skips the GEMM search.\n\n";
+
 int rcl_cmd_tune(int argc, char **argv) {
     const char *dev = NULL, *json_path = NULL, *arch = "wrn-16-4", *input = "32x32x3";
     int batch = 32, classes = 10, seed = 1, conv_only = 0;
     double budget = 300;
-    rcl_args a;
-    rcl_args_init(&a, "tune", argc, argv);
-    while (rcl_args_next(&a)) {
-        if (rcl_args_is(&a, "--help")) {
-            help();
-            return 0;
-        } else if (rcl_args_is(&a, "--device")) dev = rcl_args_str(&a);
-        else if (rcl_args_is(&a, "--json")) json_path = rcl_args_str(&a);
-        else if (rcl_args_is(&a, "--arch")) arch = rcl_args_str(&a);
-        else if (rcl_args_is(&a, "--input")) input = rcl_args_str(&a);
-        else if (rcl_args_is(&a, "--batch")) rcl_args_int(&a, 1, 65536, &batch);
-        else if (rcl_args_is(&a, "--classes")) rcl_args_int(&a, 2, 100000, &classes);
-        else if (rcl_args_is(&a, "--seed")) rcl_args_int(&a, 0, 1 << 30, &seed);
-        else if (rcl_args_is(&a, "--budget-seconds")) rcl_args_double(&a, 0, 1e6, &budget);
-        else if (rcl_args_is(&a, "--conv-only")) conv_only = 1;
-        else return rcl_args_unknown(&a);
-    }
-    if (a.bad)
-        return 2;
+    const rcl_cli_option opts[] = {
+        RCL_CLI_STRING("--device", "SEL", &dev, "P:D or a name substring: the device to tune"),
+        RCL_CLI_STRING("--arch", "wrn-D-K", &arch, "the network whose step is recorded (default wrn-16-4)"),
+        RCL_CLI_STRING("--input", "HxWxC", &input, "its input (default 32x32x3)"),
+        RCL_CLI_INT("--batch", "N", &batch, 1, 65536, "its batch (default 32)"),
+        RCL_CLI_INT("--classes", "N", &classes, 2, 100000, "its classes (default 10)"),
+        RCL_CLI_DOUBLE("--budget-seconds", "S", &budget, 0, 1e6, "time for the GEMM search (default 300)"),
+        RCL_CLI_INT("--seed", "N", &seed, 0, 1 << 30, "seed of the random search (default 1)"),
+        RCL_CLI_FLAG("--conv-only", &conv_only, "skip the GEMM search: only the convolution algorithms"),
+        RCL_CLI_STRING("--json", "FILE", &json_path, "the search's result, the parameters and the GEMM shapes"),
+    };
+    const rcl_cli_spec spec = {"tune", usage, opts, RCL_CLI_COUNT(opts), 23, NULL, NULL};
+    int rc;
+    if (rcl_cli_parse(&spec, argc, argv, &rc))
+        return rc;
     int h, w, c, used = 0;
     if (sscanf(input, "%dx%dx%d%n", &h, &w, &c, &used) != 3 || input[used] || h < 4 || w < 4 || c < 1)
         return rcl_cli_usage("tune", "--input '%s': expected HxWxC, e.g. 32x32x3", input);

@@ -1,13 +1,13 @@
-/* The options and body of `robustcl train` (single- and multi-process), kept apart from its
- * argument parsing in cmd_train.c. */
-#ifndef RCL_RUN_COMMON_H
-#define RCL_RUN_COMMON_H
+/* `robustcl train` after its options are parsed (cmd_train.c): one run, single- or
+ * multi-process (MPI ranks), from the data to the checkpoint and the result JSON. */
+#ifndef RCL_TRAIN_RUN_H
+#define RCL_TRAIN_RUN_H
 
 #include <signal.h>
 
 #include "cli.h"
 
-typedef struct rcl_run_options {
+typedef struct rcl_train_run_options {
     const char *data, *test, *arch, *device, *out, *init, *log, *json, *adv_train;
     double dropout, lr, wd;
     int epochs, batch, seed, augment, resume, force, keep, freeze_trunk, max_device_mem_mib;
@@ -18,11 +18,9 @@ typedef struct rcl_run_options {
     long every_steps;
     double every_minutes;
     volatile sig_atomic_t *stop;
-} rcl_run_options;
+} rcl_train_run_options;
 
-void rcl_run_options_default(rcl_run_options *o);
-/* Consumes the current option if it is a training option: 1 taken, 0 usage error printed, -1 not ours. */
-int rcl_run_option(rcl_run_options *o, rcl_args *a);
-rcl_status rcl_run_train(const rcl_run_options *o);
+void rcl_train_run_defaults(rcl_train_run_options *o);
+rcl_status rcl_train_run(const rcl_train_run_options *o);
 
 #endif
