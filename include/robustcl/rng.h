@@ -24,8 +24,11 @@ static inline uint64_t rcl_rng_next(rcl_rng *r) {
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
-/* Uniform in [0,1) with 53 random bits. */
-static inline double rcl_rng_uniform(rcl_rng *r) { return (double)(rcl_rng_next(r) >> 11) * 0x1.0p-53; }
+/* Uniform in [0,1) with 53 random bits. 2^-53 spelt as a quotient of powers of two (exact)
+ * because C++ before C++17 has no hexadecimal floating constants. */
+static inline double rcl_rng_uniform(rcl_rng *r) {
+    return (double)(rcl_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
 /* Uniform integer in [0,n), n > 0 (rejection sampling: unbiased). */
 static inline uint64_t rcl_rng_below(rcl_rng *r, uint64_t n) {
     uint64_t lim = UINT64_MAX - UINT64_MAX % n;

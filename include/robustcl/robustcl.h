@@ -3,6 +3,7 @@
 #define ROBUSTCL_H
 
 #include "robustcl/status.h"
+#include "robustcl/log.h"
 #include "robustcl/device.h"
 #include "robustcl/tensor.h"
 #include "robustcl/gemm.h"

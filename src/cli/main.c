@@ -1,8 +1,10 @@
 /* robustcl: the command-line front end. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "robustcl/log.h"
 
 typedef struct {
     const char *name;
@@ -55,6 +57,10 @@ static void data_help(void) {
 }
 
 int main(int argc, char **argv) {
+    /* The library's messages as this program has always shown them: "robustcl: ..." lines on
+     * stderr, progress as a bar redrawn in place when stderr is a terminal. That is what
+     * rcl_log_stderr does; naming it here keeps our output off the library's default. */
+    rcl_log_set(rcl_log_stderr, NULL, isatty(STDERR_FILENO));
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -12,6 +12,7 @@
 #include "hash.h"
 #include "kernel_sources.h"
 #include "core/fileio.h"
+#include "robustcl/log.h"
 
 #define CACHE_MAGIC "RCLBIN01"
 
@@ -221,7 +222,7 @@ static rcl_status build_cached(rcl_device *d, const char *what, char *src, const
             log[0] = 0;
             clGetProgramBuildInfo(prog, d->id, CL_PROGRAM_BUILD_LOG, n, log, NULL);
             log[n] = 0;
-            fprintf(stderr, "robustcl: kernel build log for '%s':\n%s\n", d->info.name, log);
+            rcl_log(RCL_LOG_WARNING, "kernel build log for '%s':\n%s", d->info.name, log);
             free(log);
         }
         clReleaseProgram(prog);

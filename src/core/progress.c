@@ -2,10 +2,10 @@
 #include "core/progress.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
+
+#include "robustcl/log.h"
 
 double rcl_now(void) {
     struct timespec ts;
@@ -15,10 +15,7 @@ double rcl_now(void) {
 
 void rcl_progress_begin(rcl_progress *p, const char *label, long total, double items_per_unit) {
     memset(p, 0, sizeof *p);
-    p->out = stderr;
-    p->tty = isatty(fileno(stderr));
-    const char *q = getenv("ROBUSTCL_QUIET");
-    p->quiet = q && *q && strcmp(q, "0") != 0;
+    p->bar = rcl_log_interactive();
     snprintf(p->label, sizeof p->label, "%s", label);
     p->total = total;
     p->t0 = p->last_print = rcl_now();
@@ -27,11 +24,7 @@ void rcl_progress_begin(rcl_progress *p, const char *label, long total, double i
 
 void rcl_progress_notice(void *ctx, const char *message) {
     (void)ctx;
-    const char *q = getenv("ROBUSTCL_QUIET");
-    if (q && *q && strcmp(q, "0") != 0)
-        return;
-    fprintf(stderr, "robustcl: %s\n", message);
-    fflush(stderr);
+    rcl_log(RCL_LOG_NOTICE, "%s", message);
 }
 
 static void fmt_time(double s, char *buf, size_t n) {
@@ -49,19 +42,19 @@ static void print_line(rcl_progress *p, const char *extra, int final) {
     char e[32], t[32];
     fmt_time(eta, e, sizeof e);
     fmt_time(el, t, sizeof t);
-    if (p->tty) {
+    rcl_log_level level = final ? RCL_LOG_PROGRESS_DONE : RCL_LOG_PROGRESS;
+    if (p->bar) {
         int width = 24, fill = p->total > 0 ? (int)(width * p->done / p->total) : 0;
         char bar[32];
         for (int i = 0; i < width; i++)
             bar[i] = i < fill ? '#' : '.';
         bar[width] = 0;
-        fprintf(p->out, "\r%s [%s] %ld/%ld %.0f img/s %s %s %s\033[K%s", p->label, bar, p->done, p->total, rate,
-                final ? "took" : "ETA", final ? t : e, extra ? extra : "", final ? "\n" : "");
+        rcl_log(level, "%s [%s] %ld/%ld %.0f img/s %s %s %s", p->label, bar, p->done, p->total, rate,
+                final ? "took" : "ETA", final ? t : e, extra ? extra : "");
     } else {
-        fprintf(p->out, "%s %ld/%ld %.0f img/s elapsed %s%s%s %s\n", p->label, p->done, p->total, rate, t,
+        rcl_log(level, "%s %ld/%ld %.0f img/s elapsed %s%s%s %s", p->label, p->done, p->total, rate, t,
                 final ? "" : " ETA ", final ? "" : e, extra ? extra : "");
     }
-    fflush(p->out);
 }
 
 void rcl_progress_update(rcl_progress *p, long done, const char *extra) {
@@ -69,7 +62,7 @@ void rcl_progress_update(rcl_progress *p, long done, const char *extra) {
     if (p->quiet)
         return;
     double now = rcl_now();
-    if (now - p->last_print < (p->tty ? 0.2 : 10.0))
+    if (now - p->last_print < (p->bar ? 0.2 : 10.0))
         return;
     p->last_print = now;
     print_line(p, extra, 0);

@@ -1,13 +1,11 @@
-/* Progress of long work: a bar with rate and ETA on a terminal, plain lines
- * (at most every few seconds) otherwise. */
+/* Progress of long work, told through rcl_log (robustcl/log.h): a bar with rate and ETA
+ * when the log is interactive, plain lines (at most every 10 s) otherwise. */
 #ifndef ROBUSTCL_PROGRESS_H
 #define ROBUSTCL_PROGRESS_H
 
-#include <stdio.h>
-
 typedef struct rcl_progress {
-    FILE *out;
-    int tty, quiet;
+    int bar;   /* the log shows progress in place (rcl_log_interactive) */
+    int quiet; /* set by the caller to say nothing (a data-parallel rank other than 0) */
     char label[64];
     long total, done;
     double t0, last_print, unit_scale; /* unit_scale: items (images) per unit of progress */
@@ -18,8 +16,8 @@ void rcl_progress_begin(rcl_progress *p, const char *label, long total, double i
 /* done units so far; extra: a short status string (loss, accuracy). */
 void rcl_progress_update(rcl_progress *p, long done, const char *extra);
 void rcl_progress_end(rcl_progress *p, const char *extra);
-/* An rcl_notice_fn (robustcl/device.h) for front ends: "robustcl: MESSAGE" on stderr, unless
- * ROBUSTCL_QUIET is set. ctx is unused. */
+/* An rcl_notice_fn (robustcl/device.h) that passes device notices to rcl_log as
+ * RCL_LOG_NOTICE. ctx is unused. */
 void rcl_progress_notice(void *ctx, const char *message);
 
 #endif

@@ -1,8 +1,8 @@
-/* Read-only zip archives (numpy .npz, PyTorch .pt): stored and deflated members,
- * zip64 and data descriptors, CRC-32 checked. Sizes come from the central directory
- * and are bounded by the archive size, so a bogus header cannot cause a huge
+/* Read-only zip archives (numpy .npz, PyTorch .pt) through libzip: stored and deflated
+ * members, zip64 and data descriptors, CRC-32 checked. Sizes come from the central
+ * directory and are bounded by the archive size, so a bogus header cannot cause a huge
  * allocation. Every failure on malformed input is RCL_ERR_FORMAT naming the archive
- * and the member. */
+ * (and the member, where one is to blame). */
 #ifndef ROBUSTCL_ZIP_H
 #define ROBUSTCL_ZIP_H
 #include <stddef.h>
@@ -23,9 +23,7 @@ typedef struct rcl_zip_entry {
     uint64_t size;         /* uncompressed size */
     uint64_t comp_size;    /* compressed size (== size when stored) */
     uint32_t crc32;
-    int method;            /* RCL_ZIP_STORED or RCL_ZIP_DEFLATED */
-    uint64_t header_offset; /* offset of the local file header in the archive */
-    uint64_t data_offset;  /* offset of the (compressed) data in the archive */
+    int method;            /* RCL_ZIP_STORED or RCL_ZIP_DEFLATED; -1 when encrypted */
 } rcl_zip_entry;
 
 /* Opens an archive on disk; the file stays open until rcl_zip_close. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/progress.h"
+#include "robustcl/log.h"
 
 #ifdef RCL_HAVE_MPI
 #include <mpi.h>
@@ -179,9 +180,8 @@ rcl_status rcl_dist_barrier(void) {
 void rcl_dist_fault_point(long step) {
     if (g.fault_rank != g.rank || g.fault_step != step)
         return;
-    fprintf(stderr, "robustcl: rank %d: ROBUSTCL_DIST_FAULT: %s at step %ld\n", g.rank,
+    rcl_log(RCL_LOG_WARNING, "rank %d: ROBUSTCL_DIST_FAULT: %s at step %ld", g.rank,
             g.fault_hang ? "hanging" : "exiting", step);
-    fflush(stderr);
     if (!g.fault_hang)
         _exit(3);
     for (;;)

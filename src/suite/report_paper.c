@@ -7,6 +7,7 @@
 #include "core/fileio.h"
 #include "robustcl/metrics.h"
 #include "suite_internal.h"
+#include "svg_plot.h"
 
 #define MAX_ROWS 96
 #define MAX_COLS 8
@@ -285,37 +286,25 @@ static void json_table(rcl_json_writer *w, const table *t) {
     rcl_jw_end_object(w);
 }
 
-static void esc(FILE *f, const char *s) {
-    for (; *s; s++)
-        if (*s == '<')
-            fputs("&lt;", f);
-        else if (*s == '>')
-            fputs("&gt;", f);
-        else if (*s == '&')
-            fputs("&amp;", f);
-        else
-            fputc(*s, f);
-}
-
 static void html_table(FILE *f, const table *t) {
     fprintf(f, "<h2>");
-    esc(f, t->title);
+    rcl_html_escape(f, t->title);
     fprintf(f, "</h2>\n<table>\n<tr><th>");
-    esc(f, t->labels[0]);
+    rcl_html_escape(f, t->labels[0]);
     fprintf(f, "</th><th>");
-    esc(f, t->labels[1]);
+    rcl_html_escape(f, t->labels[1]);
     fprintf(f, "</th>");
     for (int c = 0; c < t->nval; c++) {
         fprintf(f, "<th%s>", strstr(t->cols[c], "(paper)") ? " class='paper'" : "");
-        esc(f, t->cols[c]);
+        rcl_html_escape(f, t->cols[c]);
         fprintf(f, "</th>");
     }
     fprintf(f, "</tr>\n");
     for (int i = 0; i < t->n; i++) {
         fprintf(f, "<tr><td>");
-        esc(f, t->rows[i].label[0]);
+        rcl_html_escape(f, t->rows[i].label[0]);
         fprintf(f, "</td><td>");
-        esc(f, t->rows[i].label[1]);
+        rcl_html_escape(f, t->rows[i].label[1]);
         fprintf(f, "</td>");
         for (int c = 0; c < t->nval; c++) {
             const char *cls = strstr(t->cols[c], "(paper)") ? " class='paper'" : "";
@@ -329,7 +318,7 @@ static void html_table(FILE *f, const table *t) {
     fprintf(f, "</table>\n");
     if (t->note) {
         fprintf(f, "<p class='note'>");
-        esc(f, t->note);
+        rcl_html_escape(f, t->note);
         fprintf(f, "</p>\n");
     }
 }

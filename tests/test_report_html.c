@@ -1,0 +1,60 @@
+/* The suite's report.html escapes every name that came from outside (experiment, method,
+ * metric and OOD set names): a name like <script>&"' comes out as text, never as markup. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "core/fileio.h"
+#include "suite/suite_internal.h"
+
+#define EVIL "<script>&\"'"
+#define EVIL_ESCAPED "&lt;script&gt;&amp;&quot;&#39;"
+
+static void add(rcl_run_result *r, const char *experiment, const char *method, const char *arm, int seed) {
+    memset(r, 0, sizeof *r);
+    snprintf(r->experiment, sizeof r->experiment, "%s", experiment);
+    snprintf(r->method, sizeof r->method, "%s", method);
+    snprintf(r->arm, sizeof r->arm, "%s", arm);
+    r->seed = seed;
+    rcl_run_set(r, "auroc_" EVIL, 80 + seed);
+    rcl_run_set(r, "error", 10 + seed);
+}
+
+int main(void) {
+    static rcl_run_result runs[8];
+    int n = 0;
+    for (int s = 1; s <= 2; s++) {
+        add(&runs[n++], EVIL, "m" EVIL, "scratch", s);
+        add(&runs[n++], EVIL, "m" EVIL, "pretrained", s);
+    }
+    /* a clean run pair with ROC curves of an OOD set with that name: the plot titles */
+    const double fpr[3] = {0, 0.5, 1}, tpr[3] = {0, 0.8, 1};
+    for (int a = 0; a < 2; a++) {
+        add(&runs[n], "clean", "normal", a ? "pretrained" : "scratch", 1);
+        rcl_run_series(&runs[n], "roc_" EVIL "_fpr", fpr, 3);
+        rcl_run_series(&runs[n], "roc_" EVIL "_tpr", tpr, 3);
+        n++;
+    }
+    rcl_suite_config c;
+    rcl_suite_defaults(&c, 1);
+    char dir[] = "/tmp/rcl_report_html_XXXXXX", path[64];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    CHECK_OK(rcl_report_html(path, &c, runs, n));
+
+    unsigned char *html = NULL;
+    size_t len = 0;
+    CHECK_OK(rcl_file_read(path, &html, &len));
+    const char *h = html ? (const char *)html : "";
+    CHECK(strstr(h, "<script") == NULL, "no <script> tag in report.html");
+    CHECK(strstr(h, "<td class='l'>" EVIL_ESCAPED "</td>") != NULL, "experiment name escaped in its cell");
+    CHECK(strstr(h, "<td class='l'>m" EVIL_ESCAPED "</td>") != NULL, "method name escaped in its cell");
+    CHECK(strstr(h, "auroc_" EVIL_ESCAPED) != NULL, "metric name (OOD set) escaped in its cell");
+    CHECK(strstr(h, "ROC, OOD set " EVIL_ESCAPED) != NULL, "OOD set name escaped in the plot title");
+    free(html);
+    for (int i = 0; i < n; i++)
+        rcl_run_free(&runs[i]);
+    remove(path);
+    rmdir(dir);
+    return rcl_test_finish();
+}
