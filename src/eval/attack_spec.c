@@ -58,6 +58,50 @@ static int parse_int(const char *v, long lo, long hi, int *out) {
     return 1;
 }
 
+/* Sets option k of c to v: 0 if v is no value for k, -1 if k is no option; *pgd_only when
+ * k is an option FGSM does not take. */
+static int parse_option(rcl_attack_config *c, const char *k, const char *v, int *step_given, int *pgd_only) {
+    *pgd_only = 0;
+    if (!strcmp(k, "eps"))
+        return parse_number(v, &c->eps) && c->eps >= 0 && c->eps <= 1;
+    if (!strcmp(k, "step")) {
+        *step_given = *pgd_only = 1;
+        return parse_number(v, &c->step) && c->step >= 0 && c->step <= 1;
+    }
+    if (!strcmp(k, "steps")) {
+        *pgd_only = 1;
+        return parse_int(v, 1, 100000, &c->steps);
+    }
+    if (!strcmp(k, "restarts")) {
+        *pgd_only = 1;
+        return parse_int(v, 1, 10000, &c->restarts);
+    }
+    if (!strcmp(k, "start")) {
+        *pgd_only = 1;
+        c->random_start = !strcmp(v, "random");
+        return !strcmp(v, "random") || !strcmp(v, "none");
+    }
+    if (!strcmp(k, "mode")) {
+        c->mode = !strcmp(v, "paper") ? RCL_ATTACK_PAPER : RCL_ATTACK_TEXTBOOK;
+        return !strcmp(v, "textbook") || !strcmp(v, "paper");
+    }
+    if (!strcmp(k, "loss")) {
+        c->loss = !strcmp(v, "ce") ? RCL_ATTACK_LOSS_CE : RCL_ATTACK_LOSS_MARGIN;
+        return !strcmp(v, "ce") || !strcmp(v, "margin") || !strcmp(v, "cw");
+    }
+    if (!strcmp(k, "seed")) {
+        char *end;
+        errno = 0;
+        c->seed = strtoull(v, &end, 10);
+        return *end == 0 && !errno && isdigit((unsigned char)v[0]);
+    }
+    if (!strcmp(k, "bn")) {
+        c->bn_train = !strcmp(v, "train") ? 1 : (!strcmp(v, "eval") ? 0 : -1);
+        return !strcmp(v, "auto") || !strcmp(v, "eval") || !strcmp(v, "train");
+    }
+    return -1;
+}
+
 rcl_status rcl_attack_parse(const char *spec, rcl_attack_config *cfg) {
     rcl_attack_config c = rcl_attack_defaults();
     if (!spec || !*spec)
@@ -86,42 +130,12 @@ rcl_status rcl_attack_parse(const char *spec, rcl_attack_config *cfg) {
             return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': option '%s' is not KEY=VALUE", spec, opt);
         *eq = 0;
         const char *k = opt, *v = eq + 1;
-        int pgd_only = 0, ok = 1;
-        if (!strcmp(k, "eps")) {
-            ok = parse_number(v, &c.eps) && c.eps >= 0 && c.eps <= 1;
-        } else if (!strcmp(k, "step")) {
-            ok = parse_number(v, &c.step) && c.step >= 0 && c.step <= 1;
-            step_given = pgd_only = 1;
-        } else if (!strcmp(k, "steps")) {
-            ok = parse_int(v, 1, 100000, &c.steps);
-            pgd_only = 1;
-        } else if (!strcmp(k, "restarts")) {
-            ok = parse_int(v, 1, 10000, &c.restarts);
-            pgd_only = 1;
-        } else if (!strcmp(k, "start")) {
-            ok = !strcmp(v, "random") || !strcmp(v, "none");
-            c.random_start = !strcmp(v, "random");
-            pgd_only = 1;
-        } else if (!strcmp(k, "mode")) {
-            ok = !strcmp(v, "textbook") || !strcmp(v, "paper");
-            c.mode = !strcmp(v, "paper") ? RCL_ATTACK_PAPER : RCL_ATTACK_TEXTBOOK;
-        } else if (!strcmp(k, "loss")) {
-            ok = !strcmp(v, "ce") || !strcmp(v, "margin") || !strcmp(v, "cw");
-            c.loss = !strcmp(v, "ce") ? RCL_ATTACK_LOSS_CE : RCL_ATTACK_LOSS_MARGIN;
-        } else if (!strcmp(k, "seed")) {
-            char *end;
-            errno = 0;
-            c.seed = strtoull(v, &end, 10);
-            ok = *end == 0 && !errno && isdigit((unsigned char)v[0]);
-        } else if (!strcmp(k, "bn")) {
-            ok = !strcmp(v, "auto") || !strcmp(v, "eval") || !strcmp(v, "train");
-            c.bn_train = !strcmp(v, "train") ? 1 : (!strcmp(v, "eval") ? 0 : -1);
-        } else {
+        int pgd_only, ok = parse_option(&c, k, v, &step_given, &pgd_only);
+        if (ok < 0)
             return rcl_fail(RCL_ERR_INVALID_ARG,
                             "attack spec '%s': unknown option '%s' (eps, step, steps, restarts, start, mode, loss, "
                             "seed, bn)",
                             spec, k);
-        }
         if (!ok)
             return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': bad value '%s' for %s", spec, v, k);
         if (pgd_only && c.kind == RCL_ATTACK_FGSM)
