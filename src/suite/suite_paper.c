@@ -57,6 +57,32 @@ static rcl_status copy_range(const rcl_dataset *src, int from, int n, rcl_datase
     return RCL_OK;
 }
 
+/* The OOD sets of target d, shaped like its test set: the three synthetic ones, then c->ood's. */
+static rcl_status load_ood(target *t, const rcl_suite_paper_config *c, int d) {
+    const char *synth[3] = {"gaussian", "rademacher", "blobs"};
+    char extra[1024];
+    snprintf(extra, sizeof extra, "%s", c->ood);
+    char *save = NULL, *tok = NULL;
+    for (int i = 0; i < MAX_OOD; i++) {
+        const char *name = i < 3 ? synth[i] : (tok = strtok_r(i == 3 ? extra : NULL, ";", &save));
+        if (!name)
+            break;
+        rcl_dataset *o = &t->ood[t->n_ood];
+        RCL_TRY(rcl_dataset_load_like(name, 0, &t->test, o));
+        if (o->c != t->test.c || o->h != t->test.h || o->w != t->test.w)
+            return rcl_fail(RCL_ERR_INVALID_ARG, "OOD set %s is %dx%dx%d, %s is %dx%dx%d (use size=HxW)", name, o->c,
+                            o->h, o->w, rcl_paper_datasets[d], t->test.c, t->test.h, t->test.w);
+        if (i < 3)
+            snprintf(t->ood_name_buf[t->n_ood], sizeof t->ood_name_buf[0], "%s", name);
+        else
+            snprintf(t->ood_name_buf[t->n_ood], sizeof t->ood_name_buf[0], "ood%d", i - 2);
+        t->ood_names[t->n_ood] = t->ood_name_buf[t->n_ood];
+        t->ood_ptr[t->n_ood] = o;
+        t->n_ood++;
+    }
+    return RCL_OK;
+}
+
 static rcl_status load_target(paper *P, int d) {
     target *t = &P->t[d];
     if (t->loaded)
@@ -81,27 +107,7 @@ static rcl_status load_target(paper *P, int d) {
     int nval = t->train.n / 10; /* PROTOCOL 9: the last 10% of the training set */
     RCL_TRY(copy_range(&t->train, 0, t->train.n - nval, &t->fit));
     RCL_TRY(copy_range(&t->train, t->train.n - nval, nval, &t->val));
-    const char *synth[3] = {"gaussian", "rademacher", "blobs"};
-    char extra[1024];
-    snprintf(extra, sizeof extra, "%s", c->ood);
-    char *save = NULL, *tok = NULL;
-    for (int i = 0; i < MAX_OOD; i++) {
-        const char *name = i < 3 ? synth[i] : (tok = strtok_r(i == 3 ? extra : NULL, ";", &save));
-        if (!name)
-            break;
-        rcl_dataset *o = &t->ood[t->n_ood];
-        RCL_TRY(rcl_dataset_load_like(name, 0, &t->test, o));
-        if (o->c != t->test.c || o->h != t->test.h || o->w != t->test.w)
-            return rcl_fail(RCL_ERR_INVALID_ARG, "OOD set %s is %dx%dx%d, %s is %dx%dx%d (use size=HxW)", name, o->c,
-                            o->h, o->w, rcl_paper_datasets[d], t->test.c, t->test.h, t->test.w);
-        if (i < 3)
-            snprintf(t->ood_name_buf[t->n_ood], sizeof t->ood_name_buf[0], "%s", name);
-        else
-            snprintf(t->ood_name_buf[t->n_ood], sizeof t->ood_name_buf[0], "ood%d", i - 2);
-        t->ood_names[t->n_ood] = t->ood_name_buf[t->n_ood];
-        t->ood_ptr[t->n_ood] = o;
-        t->n_ood++;
-    }
+    RCL_TRY(load_ood(t, c, d));
     t->loaded = 1;
     return RCL_OK;
 }
