@@ -8,17 +8,10 @@
 #define CIFAR_IMG 3072
 
 /* Loads record files; `nlab` label bytes per record (1: CIFAR-10, 2: coarse+fine). */
-static rcl_status cifar_load(const char *const *paths, int nfiles, int nlab, const char *name,
-                             rcl_dataset *out, int32_t **coarse) {
-    memset(out, 0, sizeof *out);
-    if (coarse)
-        *coarse = NULL;
-    if (nfiles < 1)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: no files given", name);
+/* The number of records in the files, from their sizes on disk, so a bad file cannot inflate it. */
+static rcl_status count_records(const char *const *paths, int nfiles, int nlab, const char *name, int64_t *total) {
     const size_t rec = (size_t)nlab + CIFAR_IMG;
-    const int k_fine = nlab == 1 ? 10 : 100, k_coarse = 20;
-    /* the total count comes from the sizes on disk, so a bad file cannot inflate it */
-    int64_t total = 0;
+    *total = 0;
     for (int f = 0; f < nfiles; f++) {
         int64_t sz = rcl_data_file_size(paths[f]);
         if (sz < 0)
@@ -28,11 +21,46 @@ static rcl_status cifar_load(const char *const *paths, int nfiles, int nlab, con
                             "%s: size %lld is not a whole number of %zu-byte CIFAR%s records (record %lld is truncated)",
                             paths[f], (long long)sz, rec, nlab == 1 ? "-10" : "-100",
                             (long long)(sz / (int64_t)rec));
-        total += sz / (int64_t)rec;
+        *total += sz / (int64_t)rec;
     }
-    if (total > INT32_MAX)
-        return rcl_fail(RCL_ERR_FORMAT, "%s: too many records (%lld)", name, (long long)total);
-    RCL_TRY(rcl_dataset_alloc(out, (int)total, 3, 32, 32, k_fine, 0));
+    if (*total > INT32_MAX)
+        return rcl_fail(RCL_ERR_FORMAT, "%s: too many records (%lld)", name, (long long)*total);
+    return RCL_OK;
+}
+
+/* The m records of `path` in buf into rows at.. of out (and their coarse labels into co). */
+static rcl_status decode_records(const unsigned char *buf, int64_t m, int nlab, const char *path, int64_t at,
+                                 rcl_dataset *out, int32_t *co) {
+    const size_t rec = (size_t)nlab + CIFAR_IMG;
+    const int k_fine = nlab == 1 ? 10 : 100, k_coarse = 20;
+    for (int64_t i = 0; i < m; i++) {
+        const unsigned char *r = buf + (size_t)i * rec;
+        int y = r[nlab - 1];
+        if (y >= k_fine)
+            return rcl_fail(RCL_ERR_FORMAT, "%s: record %lld: %slabel %d out of range [0,%d)", path, (long long)i,
+                            nlab == 2 ? "fine " : "", y, k_fine);
+        if (nlab == 2 && r[0] >= k_coarse)
+            return rcl_fail(RCL_ERR_FORMAT, "%s: record %lld: coarse label %d out of range [0,%d)", path,
+                            (long long)i, r[0], k_coarse);
+        out->labels[at + i] = y;
+        if (co)
+            co[at + i] = r[0];
+        memcpy(out->pixels + (size_t)(at + i) * CIFAR_IMG, r + nlab, CIFAR_IMG);
+    }
+    return RCL_OK;
+}
+
+static rcl_status cifar_load(const char *const *paths, int nfiles, int nlab, const char *name,
+                             rcl_dataset *out, int32_t **coarse) {
+    memset(out, 0, sizeof *out);
+    if (coarse)
+        *coarse = NULL;
+    if (nfiles < 1)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: no files given", name);
+    const size_t rec = (size_t)nlab + CIFAR_IMG;
+    int64_t total;
+    RCL_TRY(count_records(paths, nfiles, nlab, name, &total));
+    RCL_TRY(rcl_dataset_alloc(out, (int)total, 3, 32, 32, nlab == 1 ? 10 : 100, 0));
     int32_t *co = NULL;
     if (coarse && nlab == 2) {
         co = malloc((size_t)(total ? total : 1) * sizeof(int32_t));
@@ -51,31 +79,11 @@ static rcl_status cifar_load(const char *const *paths, int nfiles, int nlab, con
         st = rcl_data_read_file(paths[f], &hash, &buf, &n);
         if (st != RCL_OK)
             break;
-        if (n % rec != 0 || at + (int64_t)(n / rec) > total) {
+        if (n % rec != 0 || at + (int64_t)(n / rec) > total)
             st = rcl_fail(RCL_ERR_IO, "%s: the file changed size while loading", paths[f]);
-            free(buf);
-            break;
-        }
-        int64_t m = (int64_t)(n / rec);
-        for (int64_t i = 0; i < m; i++) {
-            const unsigned char *r = buf + (size_t)i * rec;
-            int y = r[nlab - 1];
-            if (y >= k_fine) {
-                st = rcl_fail(RCL_ERR_FORMAT, "%s: record %lld: %slabel %d out of range [0,%d)", paths[f],
-                              (long long)i, nlab == 2 ? "fine " : "", y, k_fine);
-                break;
-            }
-            if (nlab == 2 && r[0] >= k_coarse) {
-                st = rcl_fail(RCL_ERR_FORMAT, "%s: record %lld: coarse label %d out of range [0,%d)", paths[f],
-                              (long long)i, r[0], k_coarse);
-                break;
-            }
-            out->labels[at + i] = y;
-            if (co)
-                co[at + i] = r[0];
-            memcpy(out->pixels + (size_t)(at + i) * CIFAR_IMG, r + nlab, CIFAR_IMG);
-        }
-        at += m;
+        else
+            st = decode_records(buf, (int64_t)(n / rec), nlab, paths[f], at, out, co);
+        at += (int64_t)(n / rec);
         free(buf);
     }
     if (st != RCL_OK) {

@@ -234,6 +234,50 @@ rcl_status rcl_read_class_list(const char *path, int num_classes, int **classes,
     return rcl_read_class_list_mapped(path, NULL, num_classes, classes, k);
 }
 
+/* p without its '#' comment and surrounding blanks (edited in place). */
+static char *trim_line(char *p) {
+    char *hash = strchr(p, '#');
+    if (hash)
+        *hash = 0;
+    while (*p == ' ' || *p == '\t' || *p == '\r')
+        p++;
+    char *tail = p + strlen(p);
+    while (tail > p && (tail[-1] == ' ' || tail[-1] == '\t' || tail[-1] == '\r'))
+        *--tail = 0;
+    return p;
+}
+
+/* The class of entry p (line `line` of path): an index, or a wnid looked up in the map at
+ * map_path (read into *map on first use, then *map_read is set). */
+static rcl_status entry_class(const char *path, int line, const char *p, const char *map_path, wnid_map *map,
+                              int *map_read, int num_classes, long *out) {
+    long v = -1;
+    if (is_wnid(p)) {
+        if (!map_path)
+            return rcl_fail(RCL_ERR_FORMAT, "%s:%d: wnid %s needs a wnid map (map_clsloc.txt next to the data, "
+                            "or map=FILE)", path, line, p);
+        if (!*map_read)
+            RCL_TRY(read_wnid_map(map_path, map));
+        *map_read = 1;
+        for (int i = 0; i < map->n && v < 0; i++)
+            if (!strcmp(map->wnid[i], p))
+                v = map->index[i];
+        if (v < 0)
+            return rcl_fail(RCL_ERR_FORMAT, "%s:%d: unknown wnid %s (not in %s)", path, line, p, map_path);
+    } else {
+        char *end;
+        errno = 0;
+        v = strtol(p, &end, 10);
+        if (end == p || *end || errno)
+            v = -1;
+    }
+    if (v < 0 || v > INT_MAX || (num_classes > 0 && v >= num_classes))
+        return rcl_fail(RCL_ERR_FORMAT, "%s:%d: expected a class index in [0,%d) or a wnid, got \"%s\"%s", path,
+                        line, num_classes, p, is_wnid(p) ? " (its index in the map is out of range)" : "");
+    *out = v;
+    return RCL_OK;
+}
+
 rcl_status rcl_read_class_list_mapped(const char *path, const char *map_path, int num_classes, int **classes,
                                       int *k) {
     *classes = NULL;
@@ -253,44 +297,9 @@ rcl_status rcl_read_class_list_mapped(const char *path, const char *map_path, in
             e = (char *)text + size;
         *e = 0;
         line++;
-        char *hash = strchr(p, '#');
-        if (hash)
-            *hash = 0;
-        while (*p == ' ' || *p == '\t' || *p == '\r')
-            p++;
-        char *tail = p + strlen(p);
-        while (tail > p && (tail[-1] == ' ' || tail[-1] == '\t' || tail[-1] == '\r'))
-            *--tail = 0;
-        if (*p) {
-            long v = -1;
-            if (is_wnid(p)) {
-                if (!map_path) {
-                    st = rcl_fail(RCL_ERR_FORMAT, "%s:%d: wnid %s needs a wnid map (map_clsloc.txt next to the data, "
-                                  "or map=FILE)", path, line, p);
-                    break;
-                }
-                if (!map_read && (st = read_wnid_map(map_path, &map)) != RCL_OK)
-                    break;
-                map_read = 1;
-                for (int i = 0; i < map.n && v < 0; i++)
-                    if (!strcmp(map.wnid[i], p))
-                        v = map.index[i];
-                if (v < 0) {
-                    st = rcl_fail(RCL_ERR_FORMAT, "%s:%d: unknown wnid %s (not in %s)", path, line, p, map_path);
-                    break;
-                }
-            } else {
-                char *end;
-                errno = 0;
-                v = strtol(p, &end, 10);
-                if (end == p || *end || errno)
-                    v = -1;
-            }
-            if (v < 0 || v > INT_MAX || (num_classes > 0 && v >= num_classes)) {
-                st = rcl_fail(RCL_ERR_FORMAT, "%s:%d: expected a class index in [0,%d) or a wnid, got \"%s\"%s", path,
-                              line, num_classes, p, is_wnid(p) ? " (its index in the map is out of range)" : "");
-                break;
-            }
+        p = trim_line(p);
+        long v = 0;
+        if (*p && (st = entry_class(path, line, p, map_path, &map, &map_read, num_classes, &v)) == RCL_OK) {
             if (n == cap) {
                 int *nb = realloc(out, (size_t)(cap *= 2) * sizeof(int));
                 if (!nb) {

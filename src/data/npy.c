@@ -85,59 +85,58 @@ static int parse_shape(scan *s, rcl_npy *h) {
     }
 }
 
-rcl_status rcl_npy_parse_header(const void *buf, size_t n, const char *what, rcl_npy *h,
-                                size_t *header_bytes) {
-    memset(h, 0, sizeof *h);
-    *header_bytes = 0;
-    const unsigned char *b = buf;
+/* The magic, the format version and the header length: the dict is at b + *pre, *hlen bytes. */
+static rcl_status parse_preamble(const unsigned char *b, size_t n, const char *what, size_t *pre, size_t *hlen) {
     if (n < 10 || memcmp(b, npy_magic, 6) != 0)
         return rcl_fail(RCL_ERR_FORMAT, "%s: not a .npy array (bad magic)", what);
     int major = b[6];
-    size_t pre, hlen;
     if (major == 1) {
-        pre = 10;
-        hlen = (size_t)b[8] | (size_t)b[9] << 8;
+        *pre = 10;
+        *hlen = (size_t)b[8] | (size_t)b[9] << 8;
     } else if (major == 2 || major == 3) {
         if (n < 12)
             return rcl_fail(RCL_ERR_FORMAT, "%s: truncated .npy header", what);
-        pre = 12;
-        hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
+        *pre = 12;
+        *hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
     } else {
         return rcl_fail(RCL_ERR_FORMAT, "%s: unsupported .npy format version %d.%d", what, major, b[7]);
     }
-    if (hlen > n - pre)
+    if (*hlen > n - *pre)
         return rcl_fail(RCL_ERR_FORMAT, "%s: truncated .npy header (%zu bytes announced, %zu present)", what,
-                        hlen, n - pre);
-    scan s = {(const char *)b + pre, (const char *)b + pre + hlen};
-    char descr[32] = "";
+                        *hlen, n - *pre);
+    return RCL_OK;
+}
+
+/* The header dict: descr (into descr, cap bytes) and shape (into h), C order required. */
+static rcl_status parse_dict(scan *s, const char *what, char *descr, size_t cap, rcl_npy *h) {
     int have_descr = 0, have_order = 0, have_shape = 0, fortran = 0;
-    if (!eat(&s, '{'))
+    if (!eat(s, '{'))
         return rcl_fail(RCL_ERR_FORMAT, "%s: .npy header is not a dict", what);
     for (;;) {
-        if (eat(&s, '}'))
+        if (eat(s, '}'))
             break;
         char key[32];
-        if (!parse_str(&s, key, sizeof key) || !eat(&s, ':'))
+        if (!parse_str(s, key, sizeof key) || !eat(s, ':'))
             return rcl_fail(RCL_ERR_FORMAT, "%s: malformed .npy header", what);
         if (!strcmp(key, "descr")) {
-            if (!parse_str(&s, descr, sizeof descr))
+            if (!parse_str(s, descr, cap))
                 return rcl_fail(RCL_ERR_FORMAT, "%s: .npy descr is not a simple dtype string", what);
             have_descr = 1;
         } else if (!strcmp(key, "fortran_order")) {
-            if (parse_word(&s, "True"))
+            if (parse_word(s, "True"))
                 fortran = 1;
-            else if (!parse_word(&s, "False"))
+            else if (!parse_word(s, "False"))
                 return rcl_fail(RCL_ERR_FORMAT, "%s: malformed fortran_order in the .npy header", what);
             have_order = 1;
         } else if (!strcmp(key, "shape")) {
-            if (!parse_shape(&s, h))
+            if (!parse_shape(s, h))
                 return rcl_fail(RCL_ERR_FORMAT, "%s: malformed shape in the .npy header", what);
             have_shape = 1;
         } else {
             return rcl_fail(RCL_ERR_FORMAT, "%s: unknown key '%s' in the .npy header", what, key);
         }
-        if (!eat(&s, ',')) {
-            if (!eat(&s, '}'))
+        if (!eat(s, ',')) {
+            if (!eat(s, '}'))
                 return rcl_fail(RCL_ERR_FORMAT, "%s: malformed .npy header", what);
             break;
         }
@@ -146,6 +145,19 @@ rcl_status rcl_npy_parse_header(const void *buf, size_t n, const char *what, rcl
         return rcl_fail(RCL_ERR_FORMAT, "%s: .npy header lacks descr, fortran_order or shape", what);
     if (fortran)
         return rcl_fail(RCL_ERR_FORMAT, "%s: Fortran-order .npy arrays are not supported", what);
+    return RCL_OK;
+}
+
+rcl_status rcl_npy_parse_header(const void *buf, size_t n, const char *what, rcl_npy *h,
+                                size_t *header_bytes) {
+    memset(h, 0, sizeof *h);
+    *header_bytes = 0;
+    const unsigned char *b = buf;
+    size_t pre = 0, hlen = 0;
+    RCL_TRY(parse_preamble(b, n, what, &pre, &hlen));
+    scan s = {(const char *)b + pre, (const char *)b + pre + hlen};
+    char descr[32] = "";
+    RCL_TRY(parse_dict(&s, what, descr, sizeof descr, h));
     /* byte order: '<' little, '|' not applicable (1-byte types) */
     char order = descr[0], kind = descr[1];
     int size = atoi(descr + 2);

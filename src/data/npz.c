@@ -68,17 +68,11 @@ static rcl_status open_data(const char *path, rcl_zip **zip, rcl_zip_stream **st
     return RCL_OK;
 }
 
-rcl_status rcl_imagenet32_load_files(const char *const *paths, int nfiles, const char *name,
-                                     rcl_dataset *out) {
-    memset(out, 0, sizeof *out);
-    if (nfiles < 1)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "imagenet32: no files given");
+/* The images of each file (counts[f]) and their total, each checked against its file's size. */
+static rcl_status count_images(const char *const *paths, int nfiles, int64_t *counts, int64_t *total) {
     char what[1100];
-    int64_t total = 0;
-    int64_t *counts = calloc((size_t)nfiles, sizeof *counts);
-    if (!counts)
-        return rcl_fail(RCL_ERR_NO_MEMORY, "imagenet32: out of memory");
     rcl_status st = RCL_OK;
+    *total = 0;
     for (int f = 0; f < nfiles && st == RCL_OK; f++) {
         rcl_zip *z;
         rcl_zip_stream *s;
@@ -88,12 +82,66 @@ rcl_status rcl_imagenet32_load_files(const char *const *paths, int nfiles, const
         if (st == RCL_OK && (double)counts[f] * IMNET_IMG > (double)fsize * 1100.0 + 4096.0)
             st = rcl_fail(RCL_ERR_FORMAT, "%s: %lld images cannot fit in a %lld-byte file", what,
                           (long long)counts[f], (long long)fsize);
-        total += counts[f];
+        *total += counts[f];
         rcl_zip_stream_close(s);
         rcl_zip_close(z);
     }
-    if (st == RCL_OK && total > INT32_MAX)
-        st = rcl_fail(RCL_ERR_FORMAT, "imagenet32: %lld images are too many", (long long)total);
+    if (st == RCL_OK && *total > INT32_MAX)
+        st = rcl_fail(RCL_ERR_FORMAT, "imagenet32: %lld images are too many", (long long)*total);
+    return st;
+}
+
+/* The count images of `path` and their labels into rows at.. of out. */
+static rcl_status load_file(const char *path, int64_t count, rcl_dataset *out, int64_t at) {
+    char what[1100];
+    rcl_zip *z;
+    rcl_zip_stream *s;
+    int64_t n = 0;
+    rcl_status st = open_data(path, &z, &s, &n, what, sizeof what);
+    if (st == RCL_OK && n != count)
+        st = rcl_fail(RCL_ERR_IO, "%s: changed while loading", path);
+    if (st == RCL_OK)
+        st = stream_exact(s, out->pixels + (size_t)at * IMNET_IMG, (size_t)n * IMNET_IMG, what);
+    if (st == RCL_OK) {
+        /* the CRC is checked once the last byte has been read: ask for one more */
+        unsigned char extra;
+        size_t g = 1;
+        st = rcl_zip_stream_read(s, &extra, 1, &g);
+        if (st == RCL_OK && g != 0)
+            st = rcl_fail(RCL_ERR_FORMAT, "%s: trailing data", what);
+    }
+    rcl_zip_stream_close(s);
+    unsigned char *lb = NULL;
+    size_t lsize = 0;
+    char lwhat[1100];
+    snprintf(lwhat, sizeof lwhat, "%s:labels.npy", path);
+    if (st == RCL_OK && !rcl_zip_find(z, "labels.npy"))
+        st = rcl_fail(RCL_ERR_FORMAT, "%s: no member labels.npy", path);
+    if (st == RCL_OK)
+        st = rcl_zip_read_name(z, "labels.npy", &lb, &lsize);
+    rcl_npy la = {0};
+    if (st == RCL_OK)
+        st = rcl_npy_from_memory(lb, lsize, lwhat, &la);
+    free(lb);
+    if (st == RCL_OK && (la.ndim != 1 || (int64_t)la.count != n))
+        st = rcl_fail(RCL_ERR_FORMAT, "%s: %zu labels for %lld images", lwhat, la.count, (long long)n);
+    if (st == RCL_OK)
+        st = rcl_npy_to_labels(&la, lwhat, 1, IMNET_CLASSES, out->labels + at);
+    rcl_npy_free(&la);
+    rcl_zip_close(z);
+    return st;
+}
+
+rcl_status rcl_imagenet32_load_files(const char *const *paths, int nfiles, const char *name,
+                                     rcl_dataset *out) {
+    memset(out, 0, sizeof *out);
+    if (nfiles < 1)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "imagenet32: no files given");
+    int64_t total = 0;
+    int64_t *counts = calloc((size_t)nfiles, sizeof *counts);
+    if (!counts)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "imagenet32: out of memory");
+    rcl_status st = count_images(paths, nfiles, counts, &total);
     if (st == RCL_OK)
         st = rcl_dataset_alloc(out, (int)total, 3, 32, 32, IMNET_CLASSES, 0);
     rcl_sha256 hash;
@@ -101,44 +149,9 @@ rcl_status rcl_imagenet32_load_files(const char *const *paths, int nfiles, const
     int64_t at = 0;
     for (int f = 0; f < nfiles && st == RCL_OK; f++) {
         st = rcl_sha256_update_file(&hash, paths[f]);
-        if (st != RCL_OK)
-            break;
-        rcl_zip *z;
-        rcl_zip_stream *s;
-        int64_t n = 0;
-        st = open_data(paths[f], &z, &s, &n, what, sizeof what);
-        if (st == RCL_OK && n != counts[f])
-            st = rcl_fail(RCL_ERR_IO, "%s: changed while loading", paths[f]);
         if (st == RCL_OK)
-            st = stream_exact(s, out->pixels + (size_t)at * IMNET_IMG, (size_t)n * IMNET_IMG, what);
-        if (st == RCL_OK) {
-            /* the CRC is checked once the last byte has been read: ask for one more */
-            unsigned char extra;
-            size_t g = 1;
-            st = rcl_zip_stream_read(s, &extra, 1, &g);
-            if (st == RCL_OK && g != 0)
-                st = rcl_fail(RCL_ERR_FORMAT, "%s: trailing data", what);
-        }
-        rcl_zip_stream_close(s);
-        unsigned char *lb = NULL;
-        size_t lsize = 0;
-        char lwhat[1100];
-        snprintf(lwhat, sizeof lwhat, "%s:labels.npy", paths[f]);
-        if (st == RCL_OK && !rcl_zip_find(z, "labels.npy"))
-            st = rcl_fail(RCL_ERR_FORMAT, "%s: no member labels.npy", paths[f]);
-        if (st == RCL_OK)
-            st = rcl_zip_read_name(z, "labels.npy", &lb, &lsize);
-        rcl_npy la = {0};
-        if (st == RCL_OK)
-            st = rcl_npy_from_memory(lb, lsize, lwhat, &la);
-        free(lb);
-        if (st == RCL_OK && (la.ndim != 1 || (int64_t)la.count != n))
-            st = rcl_fail(RCL_ERR_FORMAT, "%s: %zu labels for %lld images", lwhat, la.count, (long long)n);
-        if (st == RCL_OK)
-            st = rcl_npy_to_labels(&la, lwhat, 1, IMNET_CLASSES, out->labels + at);
-        rcl_npy_free(&la);
-        rcl_zip_close(z);
-        at += n;
+            st = load_file(paths[f], counts[f], out, at);
+        at += counts[f];
     }
     free(counts);
     if (st != RCL_OK) {

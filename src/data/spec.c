@@ -126,11 +126,8 @@ static int parse_dims(const char *s, int want, int *dims) {
     return n == want && s[strlen(s) - 1] != 'x' && s[0] != 'x' && !strstr(s, "xx");
 }
 
-rcl_status rcl_dataset_spec_parse(const char *spec, rcl_dataset_spec *o) {
-    memset(o, 0, sizeof *o);
-    o->split = -1;
-    if (!spec || !*spec)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "empty dataset spec");
+/* The dataset's kind and its ':' argument, before the first ','; *kip: its row of kinds. */
+static rcl_status parse_head(const char *spec, rcl_dataset_spec *o, int *kip) {
     size_t headlen = strcspn(spec, ",");
     size_t kindlen = strcspn(spec, ":,");
     if (kindlen >= sizeof o->kind || kindlen == 0)
@@ -156,7 +153,105 @@ rcl_status rcl_dataset_spec_parse(const char *spec, rcl_dataset_spec *o) {
         return rcl_fail(RCL_ERR_INVALID_ARG, "dataset spec '%s': %s takes no ':' argument", spec, o->kind);
     if (kinds[ki].arg == ARG_REQUIRED && !o->arg[0])
         return rcl_fail(RCL_ERR_INVALID_ARG, "dataset spec '%s': %s needs a path (%s:PATH)", spec, o->kind, o->kind);
-    const char *p = spec + headlen;
+    *kip = ki;
+    return RCL_OK;
+}
+
+/* Option `bit` (an OPT_ flag's bit) of o from val; *ok 0 when val is no value for it (a bad
+ * class list fails with its own message). */
+static rcl_status set_option(rcl_dataset_spec *o, int bit, const char *val, int *okp) {
+    long v;
+    int ok = 1;
+    switch (1 << bit) {
+    case OPT_CLASSES: {
+        int *cl, k;
+        RCL_TRY(rcl_parse_class_ranges(val, &cl, &k));
+        free(cl);
+        ok = strlen(val) < sizeof o->classes;
+        if (ok)
+            snprintf(o->classes, sizeof o->classes, "%s", val);
+        break;
+    }
+    case OPT_EXCLUDE:
+        ok = *val && strlen(val) < sizeof o->exclude;
+        if (ok)
+            snprintf(o->exclude, sizeof o->exclude, "%s", val);
+        break;
+    case OPT_MAP:
+        ok = *val && strlen(val) < sizeof o->map;
+        if (ok)
+            snprintf(o->map, sizeof o->map, "%s", val);
+        break;
+    case OPT_N:
+        ok = parse_int(val, 1, INT_MAX, &v);
+        o->n = ok ? (int)v : 0;
+        break;
+    case OPT_SEED: {
+        char *end;
+        errno = 0;
+        unsigned long long s = strtoull(val, &end, 10);
+        ok = *val >= '0' && *val <= '9' && !*end && !errno;
+        o->seed = s;
+        break;
+    }
+    case OPT_SPLIT:
+        if (!strcmp(val, "train"))
+            o->split = 1;
+        else if (!strcmp(val, "test") || !strcmp(val, "val"))
+            o->split = 0;
+        else
+            ok = 0;
+        break;
+    case OPT_SIZE: {
+        int d[2];
+        if (parse_dims(val, 1, d))
+            o->size_h = o->size_w = d[0];
+        else if (parse_dims(val, 2, d))
+            o->size_h = d[0], o->size_w = d[1];
+        else
+            ok = 0;
+        break;
+    }
+    case OPT_CHANNELS:
+        ok = !strcmp(val, "1") || !strcmp(val, "3");
+        o->channels = atoi(val);
+        break;
+    case OPT_LAYOUT:
+        if (!strcmp(val, "auto"))
+            o->layout = RCL_FOLDER_AUTO;
+        else if (!strcmp(val, "classes"))
+            o->layout = RCL_FOLDER_CLASSES;
+        else if (!strcmp(val, "flat"))
+            o->layout = RCL_FOLDER_FLAT;
+        else
+            ok = 0;
+        break;
+    case OPT_LABELS:
+        if (!strcmp(val, "coarse"))
+            o->coarse = 1;
+        else if (strcmp(val, "fine"))
+            ok = 0;
+        break;
+    case OPT_SHAPE: {
+        int d[3];
+        ok = parse_dims(val, 3, d);
+        if (ok)
+            o->shape_c = d[0], o->shape_h = d[1], o->shape_w = d[2];
+        break;
+    }
+    }
+    *okp = ok;
+    return RCL_OK;
+}
+
+rcl_status rcl_dataset_spec_parse(const char *spec, rcl_dataset_spec *o) {
+    memset(o, 0, sizeof *o);
+    o->split = -1;
+    if (!spec || !*spec)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "empty dataset spec");
+    int ki = 0;
+    RCL_TRY(parse_head(spec, o, &ki));
+    const char *p = spec + strcspn(spec, ",");
     while (*p == ',') {
         p++;
         size_t len = strcspn(p, ",");
@@ -183,86 +278,8 @@ rcl_status rcl_dataset_spec_parse(const char *spec, rcl_dataset_spec *o) {
         if (!(kinds[ki].opts & (1u << bit)))
             return rcl_fail(RCL_ERR_INVALID_ARG, "dataset spec '%s': option '%s' does not apply to %s", spec, key,
                             o->kind);
-        long v;
-        int ok = 1;
-        switch (1 << bit) {
-        case OPT_CLASSES: {
-            int *cl, k;
-            RCL_TRY(rcl_parse_class_ranges(val, &cl, &k));
-            free(cl);
-            ok = strlen(val) < sizeof o->classes;
-            if (ok)
-                snprintf(o->classes, sizeof o->classes, "%s", val);
-            break;
-        }
-        case OPT_EXCLUDE:
-            ok = *val && strlen(val) < sizeof o->exclude;
-            if (ok)
-                snprintf(o->exclude, sizeof o->exclude, "%s", val);
-            break;
-        case OPT_MAP:
-            ok = *val && strlen(val) < sizeof o->map;
-            if (ok)
-                snprintf(o->map, sizeof o->map, "%s", val);
-            break;
-        case OPT_N:
-            ok = parse_int(val, 1, INT_MAX, &v);
-            o->n = ok ? (int)v : 0;
-            break;
-        case OPT_SEED: {
-            char *end;
-            errno = 0;
-            unsigned long long s = strtoull(val, &end, 10);
-            ok = *val >= '0' && *val <= '9' && !*end && !errno;
-            o->seed = s;
-            break;
-        }
-        case OPT_SPLIT:
-            if (!strcmp(val, "train"))
-                o->split = 1;
-            else if (!strcmp(val, "test") || !strcmp(val, "val"))
-                o->split = 0;
-            else
-                ok = 0;
-            break;
-        case OPT_SIZE: {
-            int d[2];
-            if (parse_dims(val, 1, d))
-                o->size_h = o->size_w = d[0];
-            else if (parse_dims(val, 2, d))
-                o->size_h = d[0], o->size_w = d[1];
-            else
-                ok = 0;
-            break;
-        }
-        case OPT_CHANNELS:
-            ok = !strcmp(val, "1") || !strcmp(val, "3");
-            o->channels = atoi(val);
-            break;
-        case OPT_LAYOUT:
-            if (!strcmp(val, "auto"))
-                o->layout = RCL_FOLDER_AUTO;
-            else if (!strcmp(val, "classes"))
-                o->layout = RCL_FOLDER_CLASSES;
-            else if (!strcmp(val, "flat"))
-                o->layout = RCL_FOLDER_FLAT;
-            else
-                ok = 0;
-            break;
-        case OPT_LABELS:
-            if (!strcmp(val, "coarse"))
-                o->coarse = 1;
-            else if (strcmp(val, "fine"))
-                ok = 0;
-            break;
-        case OPT_SHAPE: {
-            int d[3];
-            ok = parse_dims(val, 3, d);
-            if (ok)
-                o->shape_c = d[0], o->shape_h = d[1], o->shape_w = d[2];
-            break;
-        }
-        }
+        int ok;
+        RCL_TRY(set_option(o, bit, val, &ok));
         if (!ok)
             return rcl_fail(RCL_ERR_INVALID_ARG, "dataset spec '%s': bad value '%s' for %s", spec, val, key);
     }

@@ -119,8 +119,7 @@ static rcl_conv_shape conv_shape(int cin, int h, int w, int cout, int k, int str
     return c;
 }
 
-rcl_status rcl_model_create(rcl_device *d, const rcl_wrn_config *cfg, int batch_cap, rcl_model **out) {
-    *out = NULL;
+static rcl_status check_shape(const rcl_wrn_config *cfg, int batch_cap) {
     if (cfg->depth < 10 || (cfg->depth - 4) % 6 || cfg->widen < 1)
         return rcl_fail(RCL_ERR_INVALID_ARG, "WRN-%d-%d: depth must be 6n+4 >= 10, width >= 1", cfg->depth,
                         cfg->widen);
@@ -129,10 +128,14 @@ rcl_status rcl_model_create(rcl_device *d, const rcl_wrn_config *cfg, int batch_
         return rcl_fail(RCL_ERR_INVALID_ARG,
                         "model config: input %dx%dx%d, %d classes, batch %d, dropout %g is invalid", cfg->in_c,
                         cfg->in_h, cfg->in_w, cfg->num_classes, batch_cap, cfg->dropout);
+    return RCL_OK;
+}
+
+/* The host side of a model with nblocks blocks: its parameter table and blocks, empty. */
+static rcl_status model_alloc(int nblocks, rcl_model **out) {
     rcl_model *m = calloc(1, sizeof *m);
-    int nper = (cfg->depth - 4) / 6;
     if (m) {
-        m->nblocks = 3 * nper;
+        m->nblocks = nblocks;
         m->cap_params = 8 + m->nblocks * 12;
         m->params = calloc((size_t)m->cap_params, sizeof *m->params);
         m->blocks = calloc((size_t)m->nblocks, sizeof *m->blocks);
@@ -145,6 +148,74 @@ rcl_status rcl_model_create(rcl_device *d, const rcl_wrn_config *cfg, int batch_
         free(m);
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory building the model");
     }
+    *out = m;
+    return RCL_OK;
+}
+
+/* Block `pre` (block<g>.layer.<i>) from in_c channels at h x w: its shapes, its parameters
+ * in checkpoint order and its activations. Returns the largest activation per image. */
+static size_t add_block(rcl_model *m, wrn_block *b, const char *pre, int in_c, int out_c, int stride, int h, int w,
+                        rcl_status *s) {
+    char name[96];
+    b->in_c = in_c;
+    b->out_c = out_c;
+    b->stride = stride;
+    b->equal = b->in_c == b->out_c && b->stride == 1;
+    int ho = (h + 2 - 3) / b->stride + 1, wo = (w + 2 - 3) / b->stride + 1;
+    b->conv1 = conv_shape(b->in_c, h, w, b->out_c, 3, b->stride, 1);
+    b->conv2 = conv_shape(b->out_c, ho, wo, b->out_c, 3, 1, 1);
+    b->shortcut = conv_shape(b->in_c, h, w, b->out_c, 1, b->stride, 0);
+    snprintf(name, sizeof name, "%s.bn1", pre);
+    add_bn(m, name, b->in_c, &b->bn1, s);
+    snprintf(name, sizeof name, "%s.conv1.weight", pre);
+    b->w1 = add_conv(m, name, b->out_c, b->in_c, 3, s);
+    snprintf(name, sizeof name, "%s.bn2", pre);
+    add_bn(m, name, b->out_c, &b->bn2, s);
+    snprintf(name, sizeof name, "%s.conv2.weight", pre);
+    b->w2 = add_conv(m, name, b->out_c, b->out_c, 3, s);
+    if (!b->equal) {
+        snprintf(name, sizeof name, "%s.convShortcut.weight", pre);
+        b->ws = add_conv(m, name, b->out_c, b->in_c, 1, s);
+    }
+    act(m, &b->a, "block activations", b->in_c, h, w, s);
+    act(m, &b->c1, "block activations", b->out_c, ho, wo, s);
+    act(m, &b->o, "block activations", b->out_c, ho, wo, s);
+    if (m->cfg.dropout > 0)
+        act(m, &b->od, "block activations", b->out_c, ho, wo, s);
+    act(m, &b->y, "block activations", b->out_c, ho, wo, s);
+    size_t in = (size_t)b->in_c * h * w, out = (size_t)b->out_c * ho * wo;
+    return in > out ? in : out;
+}
+
+/* The head (final BN, fc) on in_c features of h x w, and the batch-wide work buffers. */
+static rcl_status add_head(rcl_model *m, int in_c, int h, int w, size_t max_act, rcl_status s) {
+    const rcl_wrn_config *cfg = &m->cfg;
+    rcl_device *d = m->dev;
+    add_bn(m, "bn1", in_c, &m->bn_final, &s);
+    int fcw[2] = {cfg->num_classes, in_c}, fcb[1] = {cfg->num_classes};
+    m->fc_w = add_param(m, "fc.weight", 1, 2, fcw, &s);
+    if (cfg->fc_bias)
+        m->fc_b = add_param(m, "fc.bias", 1, 1, fcb, &s);
+    act(m, &m->f, "final activations", in_c, h, w, &s);
+    if (s == RCL_OK)
+        s = rcl_tensor_create(d, &m->feat, "features", 2, m->cap, in_c);
+    if (s == RCL_OK)
+        s = rcl_tensor_create(d, &m->gfeat, "feature gradient", 2, m->cap, in_c);
+    if (s == RCL_OK)
+        s = rcl_tensor_create(d, &m->logits, "logits", 2, m->cap, cfg->num_classes);
+    for (int i = 0; i < 4 && s == RCL_OK; i++)
+        s = rcl_tensor_create(d, &m->g[i], "activation gradients", 2, m->cap, (int)max_act);
+    if (s == RCL_OK)
+        s = rcl_tensor_create(d, &m->scratch, "conv scratch", 2, m->cap, (int)max_act);
+    return s;
+}
+
+rcl_status rcl_model_create(rcl_device *d, const rcl_wrn_config *cfg, int batch_cap, rcl_model **out) {
+    *out = NULL;
+    RCL_TRY(check_shape(cfg, batch_cap));
+    int nper = (cfg->depth - 4) / 6;
+    rcl_model *m = NULL;
+    RCL_TRY(model_alloc(3 * nper, &m));
     m->dev = d;
     m->cfg = *cfg;
     m->cap = batch_cap;
@@ -162,59 +233,16 @@ rcl_status rcl_model_create(rcl_device *d, const rcl_wrn_config *cfg, int batch_
     for (int g = 0; g < 3; g++)
         for (int i = 0; i < nper; i++) {
             wrn_block *b = &m->blocks[g * nper + i];
-            char pre[64], name[96];
+            char pre[64];
             snprintf(pre, sizeof pre, "block%d.layer.%d", g + 1, i);
-            b->in_c = in_c;
-            b->out_c = widths[g + 1];
-            b->stride = (i == 0 && g > 0) ? 2 : 1;
-            b->equal = b->in_c == b->out_c && b->stride == 1;
-            int ho = (h + 2 - 3) / b->stride + 1, wo = (w + 2 - 3) / b->stride + 1;
-            b->conv1 = conv_shape(b->in_c, h, w, b->out_c, 3, b->stride, 1);
-            b->conv2 = conv_shape(b->out_c, ho, wo, b->out_c, 3, 1, 1);
-            b->shortcut = conv_shape(b->in_c, h, w, b->out_c, 1, b->stride, 0);
-            snprintf(name, sizeof name, "%s.bn1", pre);
-            add_bn(m, name, b->in_c, &b->bn1, &s);
-            snprintf(name, sizeof name, "%s.conv1.weight", pre);
-            b->w1 = add_conv(m, name, b->out_c, b->in_c, 3, &s);
-            snprintf(name, sizeof name, "%s.bn2", pre);
-            add_bn(m, name, b->out_c, &b->bn2, &s);
-            snprintf(name, sizeof name, "%s.conv2.weight", pre);
-            b->w2 = add_conv(m, name, b->out_c, b->out_c, 3, &s);
-            if (!b->equal) {
-                snprintf(name, sizeof name, "%s.convShortcut.weight", pre);
-                b->ws = add_conv(m, name, b->out_c, b->in_c, 1, &s);
-            }
-            act(m, &b->a, "block activations", b->in_c, h, w, &s);
-            act(m, &b->c1, "block activations", b->out_c, ho, wo, &s);
-            act(m, &b->o, "block activations", b->out_c, ho, wo, &s);
-            if (cfg->dropout > 0)
-                act(m, &b->od, "block activations", b->out_c, ho, wo, &s);
-            act(m, &b->y, "block activations", b->out_c, ho, wo, &s);
-            if ((size_t)b->in_c * h * w > max_act)
-                max_act = (size_t)b->in_c * h * w;
-            if ((size_t)b->out_c * ho * wo > max_act)
-                max_act = (size_t)b->out_c * ho * wo;
+            size_t a = add_block(m, b, pre, in_c, widths[g + 1], (i == 0 && g > 0) ? 2 : 1, h, w, &s);
+            if (a > max_act)
+                max_act = a;
             in_c = b->out_c;
-            h = ho;
-            w = wo;
+            h = b->conv2.h;
+            w = b->conv2.w;
         }
-    add_bn(m, "bn1", in_c, &m->bn_final, &s);
-    int fcw[2] = {cfg->num_classes, in_c}, fcb[1] = {cfg->num_classes};
-    m->fc_w = add_param(m, "fc.weight", 1, 2, fcw, &s);
-    if (cfg->fc_bias)
-        m->fc_b = add_param(m, "fc.bias", 1, 1, fcb, &s);
-    act(m, &m->f, "final activations", in_c, h, w, &s);
-    if (s == RCL_OK)
-        s = rcl_tensor_create(d, &m->feat, "features", 2, m->cap, in_c);
-    if (s == RCL_OK)
-        s = rcl_tensor_create(d, &m->gfeat, "feature gradient", 2, m->cap, in_c);
-    if (s == RCL_OK)
-        s = rcl_tensor_create(d, &m->logits, "logits", 2, m->cap, cfg->num_classes);
-    for (int i = 0; i < 4 && s == RCL_OK; i++)
-        s = rcl_tensor_create(d, &m->g[i], "activation gradients", 2, m->cap, (int)max_act);
-    if (s == RCL_OK)
-        s = rcl_tensor_create(d, &m->scratch, "conv scratch", 2, m->cap, (int)max_act);
-    if (s != RCL_OK) {
+    if ((s = add_head(m, in_c, h, w, max_act, s)) != RCL_OK) {
         rcl_model_free(m);
         return s;
     }

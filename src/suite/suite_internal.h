@@ -171,7 +171,7 @@ int rcl_report_stat(const rcl_run_result *runs, int n, const char *dataset, cons
                     const char *method, const char *arm, double setting, const char *key, double *mean,
                     double *std);
 
-/* ---- suite paper's runs for a scheduler (src/suite/suite_paper.c) ---- */
+/* ---- suite paper's runs for a scheduler (src/suite/suite_paper_plan.c) ---- */
 
 typedef struct rcl_plan_run {
     char id[160];

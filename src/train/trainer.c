@@ -287,12 +287,31 @@ static rcl_status evaluate_dist(rcl_model *m, const rcl_train_config *cfg, doubl
     return s;
 }
 
-rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
-                     const rcl_train_config *cfg, rcl_train_result *res) {
-    rcl_device *d = rcl_model_device(m);
+/* One training run: its loader, step buffers, checks, progress and where it stands. */
+typedef struct {
+    rcl_model *m;
+    rcl_device *d;
+    const rcl_train_config *cfg;
+    int rank, ranks;
+    long global_batch, total, images, steps_at_start;
+    rcl_loader *l;
+    step_buffers b;
+    finite_check fc;
+    grad_sync gs;
+    rcl_train_state st;
+    rcl_progress prog;
+    double t0, last_ckpt;
+} train_run;
+
+/* Running sums of one epoch's steps. */
+typedef struct {
+    double loss_sum;
+    long seen, correct_sum;
+} epoch_sums;
+
+static rcl_status train_check(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
+                              const rcl_train_config *cfg) {
     const rcl_wrn_config *mc = rcl_model_config(m);
-    memset(res, 0, sizeof *res);
-    res->test_error = -1;
     if (ds->c != mc->in_c || ds->h != mc->in_h || ds->w != mc->in_w)
         return rcl_fail(RCL_ERR_INVALID_ARG, "%s: images are %dx%dx%d, the model takes %dx%dx%d", ds->name, ds->c,
                         ds->h, ds->w, mc->in_c, mc->in_h, mc->in_w);
@@ -303,155 +322,225 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
         return rcl_fail(RCL_ERR_INVALID_ARG, "train: batch %d (model built for %d), %d epochs", cfg->batch,
                         rcl_model_batch_cap(m), cfg->epochs);
     /* data parallelism: batch per rank; `batch` in the train state counts global batches */
-    int rank = rcl_dist_rank(), ranks = rcl_dist_size();
+    int ranks = rcl_dist_size();
     long global_batch = (long)cfg->batch * ranks, tail = (indices ? count : ds->n) % global_batch;
     if (ranks > 1 && tail > 0 && tail < ranks)
         return rcl_fail(RCL_ERR_INVALID_ARG, "train: the last batch of each epoch has %ld images, fewer than the %d "
                         "ranks: choose another --batch", tail, ranks);
+    return RCL_OK;
+}
+
+/* The run's shape and its loader (nothing else is held when this fails). */
+static rcl_status train_open(train_run *r, rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
+                             const rcl_train_config *cfg) {
+    memset(r, 0, sizeof *r);
+    r->m = m;
+    r->d = rcl_model_device(m);
+    r->cfg = cfg;
+    r->rank = rcl_dist_rank();
+    r->ranks = rcl_dist_size();
+    r->global_batch = (long)cfg->batch * r->ranks;
     rcl_loader_options lo = rcl_loader_defaults();
-    lo.batch = (int)global_batch;
-    lo.shard = rank;
-    lo.shards = ranks;
+    lo.batch = (int)r->global_batch;
+    lo.shard = r->rank;
+    lo.shards = r->ranks;
     lo.augment = cfg->augment;
     lo.pad = cfg->pad;
     lo.seed = cfg->seed;
     memcpy(lo.mean, cfg->mean, sizeof lo.mean);
     memcpy(lo.std, cfg->std, sizeof lo.std);
-    rcl_loader *l;
-    RCL_TRY(rcl_loader_create(ds, indices, count, &lo, &l));
-    step_buffers b;
-    rcl_status s = step_alloc(m, cfg->batch, cfg->class_weights, &b);
-    finite_check fc = {0};
-    grad_sync gs = {0};
-    if (s == RCL_OK)
-        s = finite_check_make(m, &fc);
-    if (s == RCL_OK && ranks > 1)
-        s = grad_sync_make(m, &gs);
-    long per_epoch = rcl_loader_batches(l), total = per_epoch * cfg->epochs;
-    rcl_train_state st = cfg->start;
-    rcl_progress prog;
-    rcl_progress_begin(&prog, cfg->label ? cfg->label : "train", total, (double)rcl_loader_size(l) / per_epoch);
-    prog.quiet |= rank != 0;
-    double t0 = rcl_now(), last_ckpt = t0;
-    long images = 0, steps_at_start = st.step;
-    for (; s == RCL_OK && st.epoch < cfg->epochs; st.epoch++, st.batch = 0) {
-        double loss_sum = 0;
-        long seen = 0, correct_sum = 0;
-        if ((s = rcl_loader_start(l, st.epoch, st.batch)) != RCL_OK)
-            break;
-        for (;;) {
-            if (cfg->stop && *cfg->stop && ranks == 1) {
-                s = rcl_fail(RCL_ERR_INTERRUPTED, "interrupted at epoch %d, batch %d", st.epoch + 1, st.batch);
-                break;
-            }
-            const float *x;
-            const int32_t *y, *idx;
-            int n;
-            if ((s = rcl_loader_next(l, &x, &y, &idx, &n)) != RCL_OK || n == 0)
-                break;
-            rcl_dist_fault_point(st.step);
-            long first = (long)st.batch * global_batch, n_global = rcl_loader_size(l) - first;
-            if (n_global > global_batch)
-                n_global = global_batch;
-            int stop_all = ranks > 1 && cfg->stop && *cfg->stop;
-            rcl_tensor xv = batch_view(&b.x, n), pv = batch_view(&b.probs, n), gv = batch_view(&b.dlogits, n);
-            const rcl_tensor *logits;
-            const rcl_tensor *cw = cfg->class_weights ? &b.class_w : NULL;
-            double lr = rcl_cosine_lr(cfg->lr, cfg->lr_min, st.step + 1, total);
-            cl_int e = clEnqueueWriteBuffer(rcl_device_queue(d), xv.buf, CL_FALSE, 0, xv.n * sizeof(float), x, 0,
-                                            NULL, NULL);
-            if (e == CL_SUCCESS)
-                e = clEnqueueWriteBuffer(rcl_device_queue(d), b.labels, CL_FALSE, 0, (size_t)n * sizeof(cl_int), y,
-                                         0, NULL, NULL);
-            if (e != CL_SUCCESS) {
-                s = rcl_fail(RCL_ERR_OPENCL, "uploading a batch failed: %s", rcl_cl_error_name(e));
-                break;
-            }
-            float loss = 0;
-            cl_int correct = 0;
-            const rcl_step_hooks *hk = cfg->hooks;
-            if (hk && hk->input && (s = hk->input(hk->ctx, m, &xv, b.labels, idx, n)) != RCL_OK)
-                break;
-            if ((s = rcl_model_forward(m, &xv, 1, &logits)) != RCL_OK ||
-                (s = rcl_count_correct(d, logits, b.labels, b.correct)) != RCL_OK)
-                break;
-            if (hk && hk->loss)
-                s = hk->loss(hk->ctx, d, logits, b.labels, idx, n, &b.loss, &gv);
-            else if ((s = rcl_softmax_xent_forward(d, logits, b.labels, cw, NULL, &pv, &b.loss)) == RCL_OK)
-                s = rcl_softmax_xent_backward(d, &pv, b.labels, cw, NULL, &gv);
-            if (s != RCL_OK || (s = rcl_model_backward(m, &gv, NULL)) != RCL_OK)
-                break;
-            if (ranks > 1 && ((s = read_scalars(d, &b, &loss, &correct)) != RCL_OK ||
-                              (s = grad_sync_run(d, &gs, n, (int)n_global, &loss, &correct, &stop_all)) != RCL_OK))
-                break;
-            if ((s = rcl_model_step(m, (float)lr, (float)cfg->momentum, (float)cfg->wd, cfg->nesterov)) != RCL_OK ||
-                (ranks == 1 && (s = read_scalars(d, &b, &loss, &correct)) != RCL_OK))
-                break;
-            if (!isfinite(loss)) {
-                s = rcl_fail(RCL_ERR_NUMERIC, "the loss is %g at step %ld (epoch %d, batch %d): stopping; the last "
-                             "checkpoint is kept (try a lower --lr)", loss, st.step + 1, st.epoch + 1, st.batch + 1);
-                break;
-            }
-            if ((s = finite_check_run(d, &fc, &st)) != RCL_OK)
-                break;
-            st.step++;
-            st.batch++;
-            images += n_global;
-            seen += n_global;
-            loss_sum += (double)loss * n_global;
-            correct_sum += correct;
-            char extra[96];
-            snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f acc %.1f%%", st.epoch + 1, cfg->epochs,
-                     loss_sum / seen, 100.0 * correct_sum / seen);
-            rcl_progress_update(&prog, st.step, extra);
-            int due = (cfg->checkpoint_every_steps > 0 && st.step % cfg->checkpoint_every_steps == 0) ||
-                      (cfg->checkpoint_every_minutes > 0 && rcl_now() - last_ckpt >= 60 * cfg->checkpoint_every_minutes);
-            if (due && cfg->checkpoint && rank == 0) {
-                if ((s = cfg->checkpoint(cfg->checkpoint_ctx, m, &st, 0)) != RCL_OK)
-                    break;
-                last_ckpt = rcl_now();
-            }
-            if (stop_all) { /* every rank stops after the same step */
-                s = rcl_fail(RCL_ERR_INTERRUPTED, "interrupted at epoch %d, batch %d", st.epoch + 1, st.batch);
-                break;
-            }
-        }
-        if (s != RCL_OK)
-            break;
-        res->train_loss = seen ? loss_sum / seen : 0;
-        res->train_error = seen ? 1.0 - (double)correct_sum / seen : 0;
-        if (cfg->test)
-            s = ranks > 1 ? evaluate_dist(m, cfg, &res->test_error)
-                          : rcl_evaluate(m, cfg->test, NULL, 0, cfg->mean, cfg->std, NULL, &res->test_error);
-        if (s == RCL_OK && cfg->log) {
-            fprintf(cfg->log,
-                    "{\"epoch\": %d, \"step\": %ld, \"lr\": %.9g, \"train_loss\": %.6f, \"train_error\": %.6f, "
-                    "\"test_error\": %.6f, \"seconds\": %.3f}\n",
-                    st.epoch + 1, st.step, rcl_cosine_lr(cfg->lr, cfg->lr_min, st.step, total), res->train_loss,
-                    res->train_error, res->test_error, rcl_now() - t0);
-            fflush(cfg->log);
-        }
+    return rcl_loader_create(ds, indices, count, &lo, &r->l);
+}
+
+/* The step buffers, the finiteness check and (several ranks) the gradient sum. */
+static rcl_status train_alloc(train_run *r) {
+    RCL_TRY(step_alloc(r->m, r->cfg->batch, r->cfg->class_weights, &r->b));
+    RCL_TRY(finite_check_make(r->m, &r->fc));
+    return r->ranks > 1 ? grad_sync_make(r->m, &r->gs) : RCL_OK;
+}
+
+/* Where the run starts (cfg->start: a resumed run), its progress line and its clock. */
+static void train_begin(train_run *r) {
+    long per_epoch = rcl_loader_batches(r->l);
+    r->total = per_epoch * r->cfg->epochs;
+    r->st = r->cfg->start;
+    rcl_progress_begin(&r->prog, r->cfg->label ? r->cfg->label : "train", r->total,
+                       (double)rcl_loader_size(r->l) / per_epoch);
+    r->prog.quiet |= r->rank != 0;
+    r->t0 = r->last_ckpt = rcl_now();
+    r->steps_at_start = r->st.step;
+}
+
+/* One step on a batch of n images (n_global over all ranks): upload, the input hook, forward,
+ * loss, backward, the ranks' gradient sum, the SGD step; *loss and *correct of the step. */
+static rcl_status train_step(train_run *r, const float *x, const int32_t *y, const int32_t *idx, int n,
+                             long n_global, int *stop_all, float *loss, cl_int *correct) {
+    const rcl_train_config *cfg = r->cfg;
+    rcl_device *d = r->d;
+    rcl_model *m = r->m;
+    step_buffers *b = &r->b;
+    rcl_tensor xv = batch_view(&b->x, n), pv = batch_view(&b->probs, n), gv = batch_view(&b->dlogits, n);
+    const rcl_tensor *logits;
+    const rcl_tensor *cw = cfg->class_weights ? &b->class_w : NULL;
+    double lr = rcl_cosine_lr(cfg->lr, cfg->lr_min, r->st.step + 1, r->total);
+    cl_int e = clEnqueueWriteBuffer(rcl_device_queue(d), xv.buf, CL_FALSE, 0, xv.n * sizeof(float), x, 0, NULL, NULL);
+    if (e == CL_SUCCESS)
+        e = clEnqueueWriteBuffer(rcl_device_queue(d), b->labels, CL_FALSE, 0, (size_t)n * sizeof(cl_int), y, 0, NULL,
+                                 NULL);
+    if (e != CL_SUCCESS)
+        return rcl_fail(RCL_ERR_OPENCL, "uploading a batch failed: %s", rcl_cl_error_name(e));
+    const rcl_step_hooks *hk = cfg->hooks;
+    if (hk && hk->input)
+        RCL_TRY(hk->input(hk->ctx, m, &xv, b->labels, idx, n));
+    RCL_TRY(rcl_model_forward(m, &xv, 1, &logits));
+    RCL_TRY(rcl_count_correct(d, logits, b->labels, b->correct));
+    if (hk && hk->loss) {
+        RCL_TRY(hk->loss(hk->ctx, d, logits, b->labels, idx, n, &b->loss, &gv));
+    } else {
+        RCL_TRY(rcl_softmax_xent_forward(d, logits, b->labels, cw, NULL, &pv, &b->loss));
+        RCL_TRY(rcl_softmax_xent_backward(d, &pv, b->labels, cw, NULL, &gv));
     }
-    if (s == RCL_ERR_INTERRUPTED && cfg->checkpoint && rank == 0) {
+    RCL_TRY(rcl_model_backward(m, &gv, NULL));
+    if (r->ranks > 1) {
+        RCL_TRY(read_scalars(d, b, loss, correct));
+        RCL_TRY(grad_sync_run(d, &r->gs, n, (int)n_global, loss, correct, stop_all));
+    }
+    RCL_TRY(rcl_model_step(m, (float)lr, (float)cfg->momentum, (float)cfg->wd, cfg->nesterov));
+    if (r->ranks == 1)
+        RCL_TRY(read_scalars(d, b, loss, correct));
+    if (!isfinite(*loss))
+        return rcl_fail(RCL_ERR_NUMERIC, "the loss is %g at step %ld (epoch %d, batch %d): stopping; the last "
+                        "checkpoint is kept (try a lower --lr)", *loss, r->st.step + 1, r->st.epoch + 1,
+                        r->st.batch + 1);
+    return finite_check_run(d, &r->fc, &r->st);
+}
+
+/* A checkpoint when one is due by steps or minutes (rank 0 writes it). */
+static rcl_status train_checkpoint_due(train_run *r) {
+    const rcl_train_config *cfg = r->cfg;
+    int due = (cfg->checkpoint_every_steps > 0 && r->st.step % cfg->checkpoint_every_steps == 0) ||
+              (cfg->checkpoint_every_minutes > 0 && rcl_now() - r->last_ckpt >= 60 * cfg->checkpoint_every_minutes);
+    if (!due || !cfg->checkpoint || r->rank != 0)
+        return RCL_OK;
+    RCL_TRY(cfg->checkpoint(cfg->checkpoint_ctx, r->m, &r->st, 0));
+    r->last_ckpt = rcl_now();
+    return RCL_OK;
+}
+
+/* The steps of the epoch the loader was started on, until it runs dry or the run is stopped. */
+static rcl_status train_epoch_steps(train_run *r, epoch_sums *e) {
+    const rcl_train_config *cfg = r->cfg;
+    rcl_train_state *st = &r->st;
+    for (;;) {
+        if (cfg->stop && *cfg->stop && r->ranks == 1)
+            return rcl_fail(RCL_ERR_INTERRUPTED, "interrupted at epoch %d, batch %d", st->epoch + 1, st->batch);
+        const float *x;
+        const int32_t *y, *idx;
+        int n;
+        rcl_status s = rcl_loader_next(r->l, &x, &y, &idx, &n);
+        if (s != RCL_OK || n == 0)
+            return s;
+        rcl_dist_fault_point(st->step);
+        long first = (long)st->batch * r->global_batch, n_global = rcl_loader_size(r->l) - first;
+        if (n_global > r->global_batch)
+            n_global = r->global_batch;
+        int stop_all = r->ranks > 1 && cfg->stop && *cfg->stop;
+        float loss = 0;
+        cl_int correct = 0;
+        RCL_TRY(train_step(r, x, y, idx, n, n_global, &stop_all, &loss, &correct));
+        st->step++;
+        st->batch++;
+        r->images += n_global;
+        e->seen += n_global;
+        e->loss_sum += (double)loss * n_global;
+        e->correct_sum += correct;
+        char extra[96];
+        snprintf(extra, sizeof extra, "epoch %d/%d loss %.4f acc %.1f%%", st->epoch + 1, cfg->epochs,
+                 e->loss_sum / e->seen, 100.0 * e->correct_sum / e->seen);
+        rcl_progress_update(&r->prog, st->step, extra);
+        RCL_TRY(train_checkpoint_due(r));
+        if (stop_all) /* every rank stops after the same step */
+            return rcl_fail(RCL_ERR_INTERRUPTED, "interrupted at epoch %d, batch %d", st->epoch + 1, st->batch);
+    }
+}
+
+/* The epoch's training figures, its test error and its line of the JSON log. */
+static rcl_status train_epoch_end(train_run *r, const epoch_sums *e, rcl_train_result *res) {
+    const rcl_train_config *cfg = r->cfg;
+    rcl_status s = RCL_OK;
+    res->train_loss = e->seen ? e->loss_sum / e->seen : 0;
+    res->train_error = e->seen ? 1.0 - (double)e->correct_sum / e->seen : 0;
+    if (cfg->test)
+        s = r->ranks > 1 ? evaluate_dist(r->m, cfg, &res->test_error)
+                         : rcl_evaluate(r->m, cfg->test, NULL, 0, cfg->mean, cfg->std, NULL, &res->test_error);
+    if (s == RCL_OK && cfg->log) {
+        fprintf(cfg->log,
+                "{\"epoch\": %d, \"step\": %ld, \"lr\": %.9g, \"train_loss\": %.6f, \"train_error\": %.6f, "
+                "\"test_error\": %.6f, \"seconds\": %.3f}\n",
+                r->st.epoch + 1, r->st.step, rcl_cosine_lr(cfg->lr, cfg->lr_min, r->st.step, r->total),
+                res->train_loss, res->train_error, res->test_error, rcl_now() - r->t0);
+        fflush(cfg->log);
+    }
+    return s;
+}
+
+static rcl_status train_epochs(train_run *r, rcl_train_result *res) {
+    rcl_status s = RCL_OK;
+    for (; s == RCL_OK && r->st.epoch < r->cfg->epochs; r->st.epoch++, r->st.batch = 0) {
+        epoch_sums e = {0};
+        if ((s = rcl_loader_start(r->l, r->st.epoch, r->st.batch)) != RCL_OK ||
+            (s = train_epoch_steps(r, &e)) != RCL_OK)
+            break;
+        s = train_epoch_end(r, &e, res);
+    }
+    return s;
+}
+
+/* Rank 0's last checkpoint: where an interrupted run stopped (the interruption stays the
+ * error unless saving fails), or the finished run's final state. */
+static rcl_status train_final_checkpoint(train_run *r, rcl_status s) {
+    const rcl_train_config *cfg = r->cfg;
+    if (!cfg->checkpoint || r->rank != 0)
+        return s;
+    if (s == RCL_ERR_INTERRUPTED) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", rcl_last_error());
-        rcl_status cs = cfg->checkpoint(cfg->checkpoint_ctx, m, &st, 0);
+        rcl_status cs = cfg->checkpoint(cfg->checkpoint_ctx, r->m, &r->st, 0);
         if (cs != RCL_OK)
             s = cs;
         else
             rcl_fail(s, "%s", msg);
-    } else if (s == RCL_OK && cfg->checkpoint && rank == 0) {
-        s = cfg->checkpoint(cfg->checkpoint_ctx, m, &st, 1);
+    } else if (s == RCL_OK) {
+        s = cfg->checkpoint(cfg->checkpoint_ctx, r->m, &r->st, 1);
     }
-    res->seconds = rcl_now() - t0;
-    res->steps = st.step - steps_at_start;
-    res->images_per_s = res->seconds > 0 ? images / res->seconds : 0;
+    return s;
+}
+
+static void train_close(train_run *r, rcl_train_result *res) {
+    res->seconds = rcl_now() - r->t0;
+    res->steps = r->st.step - r->steps_at_start;
+    res->images_per_s = res->seconds > 0 ? r->images / res->seconds : 0;
     char extra[96];
     snprintf(extra, sizeof extra, "loss %.4f train err %.2f%%", res->train_loss, 100 * res->train_error);
-    rcl_progress_end(&prog, extra);
-    finite_check_free(&fc);
-    grad_sync_free(&gs);
-    step_release(d, &b, cfg->batch);
-    rcl_loader_free(l);
+    rcl_progress_end(&r->prog, extra);
+    finite_check_free(&r->fc);
+    grad_sync_free(&r->gs);
+    step_release(r->d, &r->b, r->cfg->batch);
+    rcl_loader_free(r->l);
+}
+
+rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
+                     const rcl_train_config *cfg, rcl_train_result *res) {
+    memset(res, 0, sizeof *res);
+    res->test_error = -1;
+    RCL_TRY(train_check(m, ds, indices, count, cfg));
+    train_run r;
+    RCL_TRY(train_open(&r, m, ds, indices, count, cfg));
+    rcl_status s = train_alloc(&r);
+    train_begin(&r);
+    if (s == RCL_OK)
+        s = train_epochs(&r, res);
+    s = train_final_checkpoint(&r, s);
+    train_close(&r, res);
     return s;
 }
