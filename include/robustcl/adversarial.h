@@ -60,7 +60,7 @@ typedef struct rcl_attack_config {
      * (batch statistics, running statistics updated) in adversarial training (PROTOCOL 7);
      * 0 = always eval; 1 = always train. */
     int bn_train;
-    float mean[3], std[3]; /* normalisation the network input uses (PROTOCOL 3: 0.5/0.5) */
+    rcl_normalization norm; /* the network input's (PROTOCOL 3: 0.5/0.5) */
 } rcl_attack_config;
 
 /* PGD-20, eps 8/255, step 2/255, 1 restart, random start, textbook, CE, seed 0,

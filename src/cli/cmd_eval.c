@@ -75,7 +75,7 @@ static rcl_status evaluate_set(rcl_model *m, int classes, const rcl_normalizatio
     e->logits = malloc((size_t)e->ds.n * classes * sizeof *e->logits);
     if (!e->logits)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the logits of %d images of %s", e->ds.n, e->ds.name);
-    return rcl_evaluate(m, &e->ds, NULL, 0, norm->mean, norm->std, e->logits, error);
+    return rcl_evaluate(m, &e->ds, NULL, 0, norm, e->logits, error);
 }
 
 static rcl_logit_set logit_set(const evaluated *e, int classes) {
@@ -342,7 +342,7 @@ int rcl_cmd_eval(int argc, char **argv) {
     rcl_logit_set val_ls = logit_set(&valset, K);
     if (s == RCL_OK && calibration && (s = rcl_calib_evaluate(&id, val ? &val_ls : NULL, &cal_cfg, &cal_rep)) == RCL_OK)
         print_calibration(&cal_rep);
-    memcpy(atk.mean, norm.mean, sizeof atk.mean), memcpy(atk.std, norm.std, sizeof atk.std);
+    atk.norm = norm;
     if (s == RCL_OK && nsweep && !(sweep = calloc((size_t)nsweep, sizeof *sweep)))
         s = rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the sweep");
     if (s == RCL_OK && nsweep && (s = rcl_adv_sweep(m, &test.ds, NULL, 0, &atk, sweep_eps, nsweep, sweep)) == RCL_OK)

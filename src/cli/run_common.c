@@ -276,7 +276,7 @@ rcl_status rcl_run_train(const rcl_run_options *o) {
         rcl_attack_config ac;
         if ((s = rcl_attack_parse(o->adv_train, &ac)) != RCL_OK)
             goto done;
-        memcpy(ac.mean, norm.mean, sizeof ac.mean), memcpy(ac.std, norm.std, sizeof ac.std);
+        ac.norm = norm;
         if ((s = rcl_adv_train_hooks(&ac, m, &adv)) != RCL_OK)
             goto done;
     }
@@ -305,7 +305,7 @@ rcl_status rcl_run_train(const rcl_run_options *o) {
     tc.stop = o->stop;
     tc.start = start;
     tc.label = "train";
-    memcpy(tc.mean, norm.mean, sizeof tc.mean), memcpy(tc.std, norm.std, sizeof tc.std);
+    tc.norm = norm;
     ckpt_ctx cc = {o, &train, NULL, &norm};
     tc.checkpoint = save_checkpoint;
     tc.checkpoint_ctx = &cc;
