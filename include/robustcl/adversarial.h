@@ -26,11 +26,11 @@
  * training (step = rcl_model_steps before the update, so a resumed run repeats the same
  * starts). Results therefore do not depend on the batch size.
  *
- * Freezing the trunk (Table 3, "tuning only the last layer"): before rcl_train set
- * rcl_model_param(m, i)->frozen = 1 for every parameter except fc.weight and fc.bias.
- * rcl_model_step then skips them; the attack still differentiates through the whole
- * network. Frozen BN layers still run in train mode during training (batch statistics,
- * running statistics updated): what the official code did there is UNCONFIRMED. */
+ * Freezing the trunk (Table 3, "tuning only the last layer"): call rcl_model_freeze_trunk
+ * before rcl_train. rcl_model_step then skips every parameter but fc.weight and fc.bias;
+ * the attack still differentiates through the whole network. Frozen BN layers still run
+ * in train mode during training (batch statistics, running statistics updated): what the
+ * official code did there is UNCONFIRMED. */
 #ifndef ROBUSTCL_ADVERSARIAL_H
 #define ROBUSTCL_ADVERSARIAL_H
 

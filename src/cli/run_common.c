@@ -269,9 +269,8 @@ rcl_status rcl_run_train(const rcl_run_options *o) {
         if ((s = rcl_checkpoint_load(m, o->init, RCL_CKPT_FINETUNE, NULL)) != RCL_OK)
             goto done;
     }
-    if (o->freeze_trunk) /* the paper's last-layer-only ablation (Table 3) */
-        for (int i = 0; i < rcl_model_param_count(m); i++)
-            rcl_model_param(m, i)->frozen = strncmp(rcl_model_param(m, i)->name, "fc.", 3) != 0;
+    if (o->freeze_trunk)
+        rcl_model_freeze_trunk(m);
     if (o->adv_train) {
         rcl_attack_config ac;
         if ((s = rcl_attack_parse(o->adv_train, &ac)) != RCL_OK)

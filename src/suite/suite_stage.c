@@ -88,8 +88,8 @@ static rcl_status model_reinit(void *ctx, rcl_model *m) {
 static rcl_status model_new(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_model **m) {
     RCL_TRY(rcl_model_create(env->d, &sp->net, sp->batch, m));
     rcl_status s = model_reinit((void *)sp, *m);
-    for (int i = 0; s == RCL_OK && sp->freeze_trunk && i < rcl_model_param_count(*m); i++)
-        rcl_model_param(*m, i)->frozen = strncmp(rcl_model_param(*m, i)->name, "fc.", 3) != 0;
+    if (s == RCL_OK && sp->freeze_trunk)
+        rcl_model_freeze_trunk(*m);
     if (s != RCL_OK) {
         rcl_model_free(*m);
         *m = NULL;
