@@ -68,7 +68,7 @@ typedef struct rcl_attack_config {
 rcl_attack_config rcl_attack_defaults(void);
 
 /* Parses KIND[:KEY=VALUE,...] into *cfg, starting from rcl_attack_defaults() (set
- * mean/std afterwards). KIND: pgd | fgsm. Keys:
+ * norm afterwards). KIND: pgd | fgsm. Keys:
  *   eps=8/255        radius; a number or a fraction a/b, 0 <= eps <= 1
  *   step=2/255       PGD step size (default eps/4, i.e. 2/255 at 8/255)
  *   steps=20         PGD iterations >= 1
@@ -146,7 +146,7 @@ typedef struct rcl_adv_result {
 } rcl_adv_result;
 
 /* Clean accuracy (eval mode) and accuracy under the attack of ds (or the listed
- * images), normalised with cfg->mean/std, batches of the model's batch_cap. */
+ * images), normalised with cfg->norm, batches of the model's batch_cap. */
 rcl_status rcl_adv_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
                             const rcl_attack_config *cfg, rcl_adv_result *res);
 rcl_status rcl_adv_evaluate_classifier(const rcl_classifier *f, const rcl_dataset *ds, const int *indices, int count,
