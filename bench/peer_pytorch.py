@@ -3,8 +3,8 @@
 
   peer_pytorch.py step --arch wrn-16-4 --input 32x32x3 --batch 128 [--classes 10] [--steps 3]
                        [--threads 2] [--device cpu|cuda] [--tf32 0|1]
-      training-step images/s of the official WRN code (hendrycks/pre-training, the structure of
-      tests/data/gen_torch_parity.py): SGD Nesterov 0.9, wd 5e-4, cross-entropy, random data;
+      training-step images/s of the official WRN code (hendrycks/pre-training, as
+      bench/wrn_torch.py writes it): SGD Nesterov 0.9, wd 5e-4, cross-entropy, random data;
       one warm-up step, then --steps timed steps.
   peer_pytorch.py conv --convs N,CIN,H,W,COUT,K,STRIDE,PAD[;...] [--repeat 3] [--threads 2]
                        [--device cpu|cuda] [--tf32 0|1]
@@ -108,42 +108,8 @@ def conv(a):
 
 def step(a):
     torch = setup_torch(a)
-    import torch.nn as nn, torch.nn.functional as F
-
-    class BasicBlock(nn.Module):
-        def __init__(self, i, o, stride):
-            super().__init__()
-            self.bn1 = nn.BatchNorm2d(i); self.relu1 = nn.ReLU(inplace=True)
-            self.conv1 = nn.Conv2d(i, o, 3, stride, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(o); self.relu2 = nn.ReLU(inplace=True)
-            self.conv2 = nn.Conv2d(o, o, 3, 1, 1, bias=False)
-            self.equalInOut = i == o
-            self.convShortcut = (not self.equalInOut) and nn.Conv2d(i, o, 1, stride, 0, bias=False) or None
-
-        def forward(self, x):
-            if not self.equalInOut:
-                x = self.relu1(self.bn1(x))
-                out = self.relu2(self.bn2(self.conv1(x)))
-            else:
-                out = self.relu1(self.bn1(x))
-                out = self.relu2(self.bn2(self.conv1(out)))
-            out = self.conv2(out)
-            return torch.add(x if self.equalInOut else self.convShortcut(x), out)
-
-    class WideResNet(nn.Module):
-        def __init__(self, depth, classes, widen, in_c):
-            super().__init__()
-            w = [16, 16 * widen, 32 * widen, 64 * widen]; n = (depth - 4) // 6
-            self.conv1 = nn.Conv2d(in_c, w[0], 3, 1, 1, bias=False)
-            blocks = lambda i, o, s: nn.Sequential(*[BasicBlock(i if k == 0 else o, o, s if k == 0 else 1) for k in range(n)])
-            self.block1, self.block2, self.block3 = blocks(w[0], w[1], 1), blocks(w[1], w[2], 2), blocks(w[2], w[3], 2)
-            self.bn1 = nn.BatchNorm2d(w[3]); self.relu = nn.ReLU(inplace=True)
-            self.fc = nn.Linear(w[3], classes)
-
-        def forward(self, x):
-            out = self.relu(self.bn1(self.block3(self.block2(self.block1(self.conv1(x))))))
-            out = F.avg_pool2d(out, out.shape[-1]).view(out.shape[0], -1)
-            return self.fc(out)
+    import torch.nn.functional as F
+    from wrn_torch import WideResNet  # beside this script
 
     _, depth, widen = a.arch.split("-")
     h, w, c = (int(v) for v in a.input.split("x"))

@@ -317,10 +317,10 @@ class Loader:
 
 
 def build_model_classes(torch):
-    """The official pre-activation WRN (hendrycks/pre-training; tests/data/gen_torch_parity.py)
-    with dropout between conv1 and conv2 of every block, drawn with robustcl's counter hash."""
+    """The official pre-activation WRN (hendrycks/pre-training; bench/wrn_torch.py) with dropout
+    between conv1 and conv2 of every block, drawn with robustcl's counter hash."""
     import torch.nn as nn
-    import torch.nn.functional as F
+    import wrn_torch  # beside this script
 
     class CounterDropout(nn.Module):
         """kernels/elementwise.cl ew_dropout: keep element i of the [n,C,H,W] batch where
@@ -345,59 +345,17 @@ def build_model_classes(torch):
             mask = np.where(u >= np.float32(self.p), self.scale, np.float32(0)).astype(np.float32)
             return x * torch.from_numpy(mask.reshape(x.shape)).to(x.device)
 
-    class BasicBlock(nn.Module):
-        def __init__(self, i, o, stride, drop, block, state):
-            super().__init__()
-            self.bn1 = nn.BatchNorm2d(i)
-            self.relu1 = nn.ReLU(inplace=True)
-            self.conv1 = nn.Conv2d(i, o, 3, stride, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(o)
-            self.relu2 = nn.ReLU(inplace=True)
-            self.conv2 = nn.Conv2d(o, o, 3, 1, 1, bias=False)
-            self.drop = CounterDropout(drop, block, state)
-            self.equalInOut = i == o
-            self.convShortcut = None if self.equalInOut else nn.Conv2d(i, o, 1, stride, 0, bias=False)
-
-        def forward(self, x):
-            if not self.equalInOut:
-                x = self.relu1(self.bn1(x))
-                out = self.relu2(self.bn2(self.conv1(x)))
-            else:
-                out = self.relu1(self.bn1(x))
-                out = self.relu2(self.bn2(self.conv1(out)))
-            out = self.conv2(self.drop(out))
-            return torch.add(x if self.equalInOut else self.convShortcut(x), out)
-
-    class NetworkBlock(nn.Module):
-        def __init__(self, n, i, o, stride, drop, first_block, state):
-            super().__init__()
-            self.layer = nn.Sequential(*[BasicBlock(i if k == 0 else o, o, stride if k == 0 else 1, drop,
-                                                    first_block + k, state) for k in range(n)])
-
-        def forward(self, x):
-            return self.layer(x)
-
-    class WideResNet(nn.Module):
+    class WideResNet(wrn_torch.WideResNet):
         def __init__(self, depth, widen, in_c, classes, drop):
-            super().__init__()
-            w, n = [16, 16 * widen, 32 * widen, 64 * widen], (depth - 4) // 6
             # the dropout stream: drop_seed from rcl_model_init, counter += 1 per training forward
-            self.drop_state = {"seed": np.uint32(0x5eed), "counter": 0, "nblocks": 3 * n}
-            self.conv1 = nn.Conv2d(in_c, w[0], 3, 1, 1, bias=False)
-            self.block1 = NetworkBlock(n, w[0], w[1], 1, drop, 0, self.drop_state)
-            self.block2 = NetworkBlock(n, w[1], w[2], 2, drop, n, self.drop_state)
-            self.block3 = NetworkBlock(n, w[2], w[3], 2, drop, 2 * n, self.drop_state)
-            self.bn1 = nn.BatchNorm2d(w[3])
-            self.relu = nn.ReLU(inplace=True)
-            self.fc = nn.Linear(w[3], classes)
+            state = {"seed": np.uint32(0x5eed), "counter": 0, "nblocks": 3 * ((depth - 4) // 6)}
+            super().__init__(depth, classes, widen, in_c, dropout=lambda block: CounterDropout(drop, block, state))
+            self.drop_state = state
 
         def forward(self, x):
             if self.training:
                 self.drop_state["counter"] += 1
-            out = self.block3(self.block2(self.block1(self.conv1(x))))
-            out = self.relu(self.bn1(out))
-            out = F.avg_pool2d(out, out.shape[-1]).view(out.shape[0], -1)
-            return self.fc(out)
+            return super().forward(x)
 
     return WideResNet
 

@@ -25,19 +25,37 @@ check "uninterrupted run: $(tail -1 "$tmp/ref.log")" "[ -s $tmp/ref.safetensors 
 RANDOM=20190612
 out="$tmp/run.safetensors"
 kills=0 loads=0 resumed=0 chains=0
-while [ $kills -lt 20 ] || [ -e "$out" ]; do
+# Kills land at 5% .. 105% of `scale` times the uninterrupted run's time (slower builds, e.g.
+# ASan, scale with it): start-up, steps and checkpoint writes all get hit. A killed run can
+# still take longer or shorter than the reference (machine load, caches the reference filled),
+# so the scale follows the fresh runs: halved after 4 in a row finished before their kill,
+# doubled after 4 in a row were killed before their first checkpoint (1/16 .. 64); and the
+# kills go on past 20 (up to 60) until one has left a checkpoint, so that resumes are tested.
+scale=1 early=0 late=0
+want_kill() { [ $kills -lt 20 ] || { [ $loads -eq 0 ] && [ $kills -lt 60 ]; }; }
+while want_kill || [ -e "$out" ]; do
   extra=()
   [ -e "$out" ] && extra=(--resume)
   "$bin" train "${common[@]}" --out "$out" "${extra[@]}" > "$tmp/seg.log" 2>&1 &
   pid=$!
-  if [ $kills -lt 20 ]; then
-    # 5% .. 105% of an uninterrupted run's time (slower builds, e.g. ASan, scale with it):
-    # start-up, steps and checkpoint writes all get hit
-    sleep "$(awk -v a="$t0" -v b="$t1" -v r=$((RANDOM % 101 + 5)) 'BEGIN { printf "%.2f", (b - a) * r / 100 }')"
-    kill -KILL $pid 2>/dev/null && kills=$((kills+1))
+  planned=0
+  if want_kill; then
+    planned=1
+    sleep "$(awk -v a="$t0" -v b="$t1" -v s=$scale -v r=$((RANDOM % 101 + 5)) \
+             'BEGIN { printf "%.2f", (b - a) * s * r / 100 }')"
+    kill -KILL $pid 2>/dev/null
   fi
   wait $pid 2>/dev/null; rc=$?
   [ ${#extra[@]} -gt 0 ] && resumed=$((resumed+1))
+  # a run that finished before its kill was not killed (the signal reached a zombie)
+  [ $planned -eq 1 ] && [ $rc -ne 0 ] && kills=$((kills+1))
+  if [ $planned -eq 1 ] && [ ${#extra[@]} -eq 0 ]; then
+    if [ $rc -eq 0 ]; then late=$((late+1)) early=0
+    elif [ -e "$out" ]; then late=0 early=0
+    else early=$((early+1)) late=0; fi
+    if [ $early -ge 4 ]; then scale=$(awk -v s=$scale 'BEGIN { print (s < 64 ? 2 * s : s) }') early=0; fi
+    if [ $late -ge 4 ]; then scale=$(awk -v s=$scale 'BEGIN { print (s > 0.0625 ? s / 2 : s) }') late=0; fi
+  fi
   if [ $rc -eq 0 ]; then   # this segment finished the run
     chains=$((chains+1))
     check "chain $chains (resumed $resumed times) ends bit-identical" "cmp -s $tmp/ref.safetensors $out"
@@ -51,8 +69,10 @@ while [ $kills -lt 20 ] || [ -e "$out" ]; do
     loads=$((loads+1))
   fi
 done
-echo "kill trials: $kills kills, $loads checkpoints loaded after a kill, $resumed resumes, $chains chains bit-identical"
-check "at least 20 kills and some resumed chains" "[ $kills -ge 20 ] && [ $chains -ge 1 ] && [ $resumed -ge 1 ]"
+echo "kill trials: $kills kills, $loads checkpoints loaded after a kill, $resumed resumes, $chains chains bit-identical" \
+     "(kill delays scaled by $scale)"
+check "at least 20 kills, a checkpoint left by one, and some resumed chains" \
+  "[ $kills -ge 20 ] && [ $loads -ge 1 ] && [ $chains -ge 1 ] && [ $resumed -ge 1 ]"
 
 # a full disk while checkpointing: the old checkpoint survives, no temp file is left
 cp "$tmp/ref.safetensors" "$tmp/full.safetensors"

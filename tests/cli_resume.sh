@@ -37,12 +37,19 @@ check "import of a non-WRN state_dict -> exit 1, one line" "[ $rc -eq 1 ] && [ \
   echo $? > "$tmp/f.rc"
   "$bin" train --data "fashion-mnist,n=64" --test "fashion-mnist,split=test,n=32" --arch wrn-10-1 --batch 32 --force > /dev/null 2>&1
   echo $? > "$tmp/g.rc"
+  "$bin" train --data "fashion-mnist,n=64" --test "fashion-mnist,split=test,n=32" --arch wrn-10-1 --batch 32 \
+    --init "$tmp/a.safetensors" --adv-train pgd:steps=1 --freeze-trunk > "$tmp/h.log" 2>&1
+  echo $? > "$tmp/h.rc"
   "$bin" suite mini --quick --out "$tmp/suite-gate" > "$tmp/s.log" 2>&1
-  echo $? > "$tmp/s.rc" )
+  echo $? > "$tmp/s.rc"
+  "$bin" suite paper --data-root "$tmp/no-data" --out "$tmp/paper-gate" > "$tmp/p.log" 2>&1
+  echo $? > "$tmp/p.rc" )
 check "selftest table printed" "grep -q 'passed, 0 failed' $tmp/st.log"
 check "failed self-test refused (exit $(cat $tmp/f.rc))" "[ \$(cat $tmp/f.rc) -eq 1 ] && grep -q 'failed its self-test' $tmp/f.log"
 check "--force trains anyway" "[ \$(cat $tmp/g.rc) -eq 0 ]"
+check "fine-tuning and adversarial training have the same gate (exit $(cat $tmp/h.rc))" "[ \$(cat $tmp/h.rc) -eq 1 ] && grep -q 'failed its self-test' $tmp/h.log"
 check "the suite has the same gate (exit $(cat $tmp/s.rc))" "[ \$(cat $tmp/s.rc) -eq 1 ] && grep -q 'failed its self-test' $tmp/s.log"
+check "suite paper has the same gate (exit $(cat $tmp/p.rc))" "[ \$(cat $tmp/p.rc) -eq 1 ] && grep -q 'failed its self-test' $tmp/p.log"
 
 # no OpenCL platform: a message that says how to install one
 OCL_ICD_VENDORS="$tmp/no-icd" "$bin" devices > "$tmp/n.log" 2>&1; rc=$?

@@ -61,6 +61,71 @@ void rcl_to_double(const float *x, double *y, size_t n) {
         y[i] = x[i];
 }
 
+double *rcl_test_rand_vec_double(rcl_rng *r, size_t n, double lo, double hi) {
+    double *x = malloc((n ? n : 1) * sizeof *x);
+    rcl_fill_uniform(r, x, n, lo, hi);
+    return x;
+}
+
+double *rcl_test_rand_vec(rcl_rng *r, size_t n, double lo, double hi) {
+    double *x = rcl_test_rand_vec_double(r, n, lo, hi);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)x[i];
+    return x;
+}
+
+void rcl_test_tensor(rcl_device *d, rcl_tensor *t, const char *what, const double *x, int ndim, const int *shape) {
+    CHECK_OK(rcl_tensor_create_shape(d, t, what, ndim, shape));
+    if (!t->buf)
+        return;
+    if (!x) {
+        CHECK_OK(rcl_tensor_fill(t, NAN));
+        return;
+    }
+    float *f = malloc(t->n * sizeof *f);
+    rcl_to_float(x, f, t->n);
+    CHECK_OK(rcl_tensor_upload(t, f));
+    free(f);
+}
+
+cl_mem rcl_test_int_buf(rcl_device *d, const int *v, size_t n) {
+    cl_int e;
+    cl_mem m = clCreateBuffer(rcl_device_context(d), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n * sizeof(cl_int),
+                              (void *)v, &e);
+    CHECK(e == CL_SUCCESS, "clCreateBuffer for %zu ints: %s", n, rcl_cl_error_name(e));
+    return m;
+}
+
+float *rcl_test_get(const rcl_tensor *t) {
+    float *f = malloc((t->n ? t->n : 1) * sizeof *f);
+    CHECK_OK(rcl_tensor_download(t, f));
+    return f;
+}
+
+double *rcl_test_get_d(const rcl_tensor *t) {
+    float *f = rcl_test_get(t);
+    double *x = malloc((t->n ? t->n : 1) * sizeof *x);
+    rcl_to_double(f, x, t->n);
+    free(f);
+    return x;
+}
+
+void rcl_test_cmp(const char *what, const char *tag, const rcl_tensor *t, const double *want, double atol,
+                  double rtol) {
+    char name[160];
+    snprintf(name, sizeof name, "%s %s", what, tag);
+    float *f = rcl_test_get(t);
+    rcl_check_close(name, f, want, t->n, 1e-5, atol, rtol);
+    free(f);
+}
+
+int rcl_test_same_bits(const rcl_tensor *a, const rcl_tensor *b) {
+    float *fa = rcl_test_get(a), *fb = rcl_test_get(b);
+    int same = a->n == b->n && memcmp(fa, fb, a->n * sizeof(float)) == 0;
+    free(fa), free(fb);
+    return same;
+}
+
 /* oclgrind 21.10 (--uninitialized) keeps a buffer slot's shadow at the size of the first buffer
  * that used the slot, and gives released slots to new buffers: a larger buffer in such a slot reads
  * as uninitialised past the old size (false reports). So with RCL_TEST_OCLGRIND_SLOTS=1 the test

@@ -11,6 +11,7 @@
 #include "robustcl/device.h"
 #include "robustcl/rng.h"
 #include "robustcl/status.h"
+#include "robustcl/tensor.h"
 
 extern int rcl_test_passed, rcl_test_failed;
 
@@ -52,6 +53,26 @@ int rcl_check_close_d(const char *what, const double *got, const double *want, s
 void rcl_fill_uniform(rcl_rng *r, double *x, size_t n, double lo, double hi);
 void rcl_to_float(const double *x, float *y, size_t n);
 void rcl_to_double(const float *x, double *y, size_t n);
+
+/* n uniform values in [lo,hi) (malloc'd), rounded to float so that a device op and its double
+ * reference see the same inputs. */
+double *rcl_test_rand_vec(rcl_rng *r, size_t n, double lo, double hi);
+/* The same without the rounding, for tests of the double references alone. */
+double *rcl_test_rand_vec_double(rcl_rng *r, size_t n, double lo, double hi);
+
+/* A tensor of this shape on d holding x (NULL: filled with NaN, so that an element an op
+ * forgets to write shows up). */
+void rcl_test_tensor(rcl_device *d, rcl_tensor *t, const char *what, const double *x, int ndim, const int *shape);
+/* A device buffer holding v[0..n) as cl_int. */
+cl_mem rcl_test_int_buf(rcl_device *d, const int *v, size_t n);
+/* The contents of t (malloc'd), as floats and as doubles. */
+float *rcl_test_get(const rcl_tensor *t);
+double *rcl_test_get_d(const rcl_tensor *t);
+/* Device tensor vs the reference, named "what tag": rcl_check_close with rel_norm 1e-5. */
+void rcl_test_cmp(const char *what, const char *tag, const rcl_tensor *t, const double *want, double atol,
+                  double rtol);
+/* 1 when two device tensors have the same size and identical bytes. */
+int rcl_test_same_bits(const rcl_tensor *a, const rcl_tensor *b);
 
 /* The device for tests: $ROBUSTCL_DEVICE or the default, pinned GEMM parameters.
  * workspace_cap 0 = default. Exits the test (status 1) if no device opens. */

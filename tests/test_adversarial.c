@@ -28,7 +28,7 @@
 #define PER (NC * H * W)
 #define N 96
 
-static const float MEAN[3] = {0.4f, 0.5f, 0.6f}, STD[3] = {0.2f, 0.25f, 0.3f};
+static const rcl_normalization NORM = {{0.4f, 0.5f, 0.6f}, {0.2f, 0.25f, 0.3f}};
 
 /* ---- a linear softmax classifier: logits = W x_flat + b ---- */
 typedef struct {
@@ -99,7 +99,7 @@ static double margin(const problem *p, int i, const double *pix) {
     double m = p->b[p->ds.labels[i]] - p->b[1 - p->ds.labels[i]];
     for (int e = 0; e < PER; e++) {
         int c = e / (H * W), y = p->ds.labels[i];
-        double xn = (pix[e] - MEAN[c]) / STD[c];
+        double xn = (pix[e] - NORM.mean[c]) / NORM.std[c];
         m += ((double)p->w[y * PER + e] - p->w[(1 - y) * PER + e]) * xn;
     }
     return m;
@@ -134,7 +134,7 @@ static void make_problem(problem *p) {
         p->ds.pixels[i] = (uint8_t)(i % 11 == 0 ? 0 : (i % 13 == 0 ? 255 : v)); /* pixels at the range ends */
     }
     for (int i = 0; i < N; i++) {
-        rcl_loader_image(&p->ds, i, MEAN, STD, p->xnet + (size_t)i * PER);
+        rcl_loader_image(&p->ds, i, &NORM, p->xnet + (size_t)i * PER);
         for (int e = 0; e < PER; e++)
             p->xpix[(size_t)i * PER + e] = p->ds.pixels[(size_t)i * PER + e] / 255.0;
         p->ds.labels[i] = 0;
@@ -169,8 +169,7 @@ static void expected(const problem *p, double eps, int paper, int restarts, uint
 static rcl_attack_config config(const char *spec) {
     rcl_attack_config c;
     CHECK_OK(rcl_attack_parse(spec, &c));
-    memcpy(c.mean, MEAN, sizeof c.mean);
-    memcpy(c.std, STD, sizeof c.std);
+    c.norm = NORM;
     return c;
 }
 
@@ -195,7 +194,7 @@ static void attack_points(rcl_device *d, problem *p, const rcl_classifier *f, co
     CHECK_OK(rcl_tensor_download(&xa, net));
     for (int i = 0; i < N * PER; i++) {
         int ch = (i / (H * W)) % NC;
-        pix_out[i] = net[i] * STD[ch] + MEAN[ch];
+        pix_out[i] = net[i] * NORM.std[ch] + NORM.mean[ch];
     }
     /* the input is not modified */
     CHECK_OK(rcl_tensor_download(&x, net));
@@ -376,7 +375,7 @@ static void parse_tests(void) {
     CHECK_OK(rcl_attack_parse("pgd", &c));
     CHECK(c.kind == RCL_ATTACK_PGD && fabs(c.eps - 8 / 255.0) < 1e-15 && fabs(c.step - 2 / 255.0) < 1e-15 &&
               c.steps == 20 && c.restarts == 1 && c.random_start && c.mode == RCL_ATTACK_TEXTBOOK &&
-              c.loss == RCL_ATTACK_LOSS_CE && c.bn_train == -1 && c.mean[0] == 0.5f && c.std[2] == 0.5f,
+              c.loss == RCL_ATTACK_LOSS_CE && c.bn_train == -1 && c.norm.mean[0] == 0.5f && c.norm.std[2] == 0.5f,
           "pgd defaults (PROTOCOL 7)");
     CHECK_OK(rcl_attack_parse("pgd:eps=8/255,steps=20,mode=paper,restarts=2,loss=margin", &c));
     CHECK(c.mode == RCL_ATTACK_PAPER && c.restarts == 2 && c.loss == RCL_ATTACK_LOSS_MARGIN && c.steps == 20,
@@ -488,12 +487,12 @@ static double bn_running_mean0(rcl_model *m) {
  * (running statistics move) unless bn=eval, and worse for the model than the clean batch. */
 static void hook_tests(rcl_device *d, rcl_model *m, const rcl_dataset *test) {
     int n = 64;
-    const float half[3] = {0.5f, 0.5f, 0.5f};
+    const rcl_normalization half = rcl_normalization_half();
     float *x = malloc(sizeof(float) * n * SS * SS), *xa = malloc(sizeof(float) * n * SS * SS);
     int32_t idx[64];
     for (int i = 0; i < n; i++) {
         idx[i] = i;
-        rcl_loader_image(test, i, half, half, x + (size_t)i * SS * SS);
+        rcl_loader_image(test, i, &half, x + (size_t)i * SS * SS);
     }
     rcl_tensor t;
     cl_mem labels, correct;

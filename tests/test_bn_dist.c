@@ -15,39 +15,12 @@
 static rcl_device *dev;
 static rcl_rng rng;
 
-static double *rand_vec(size_t n, double lo, double hi) {
-    double *x = malloc((n ? n : 1) * sizeof *x);
-    rcl_fill_uniform(&rng, x, n, lo, hi);
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)x[i];
-    return x;
-}
+/* Float-rounded uniform values from this test's stream (rcl_test_rand_vec). */
+static double *rand_vec(size_t n, double lo, double hi) { return rcl_test_rand_vec(&rng, n, lo, hi); }
 
+/* A tensor on this test's device (rcl_test_tensor). */
 static void mk(rcl_tensor *t, const char *what, const double *x, int ndim, const int *shape) {
-    CHECK_OK(rcl_tensor_create_shape(dev, t, what, ndim, shape));
-    if (!x) {
-        CHECK_OK(rcl_tensor_fill(t, NAN));
-        return;
-    }
-    float *f = malloc(t->n * sizeof *f);
-    rcl_to_float(x, f, t->n);
-    CHECK_OK(rcl_tensor_upload(t, f));
-    free(f);
-}
-
-static double *get_d(const rcl_tensor *t) {
-    float *f = malloc(t->n * sizeof *f);
-    double *x = malloc(t->n * sizeof *x);
-    CHECK_OK(rcl_tensor_download(t, f));
-    rcl_to_double(f, x, t->n);
-    free(f);
-    return x;
-}
-
-static void cmp(const char *what, const rcl_tensor *t, const double *want, double atol) {
-    double *got = get_d(t);
-    rcl_check_close_d(what, got, want, t->n, 1e-5, atol, 1e-5);
-    free(got);
+    rcl_test_tensor(dev, t, what, x, ndim, shape);
 }
 
 /* x with a per-channel offset and scale (the variance must not rely on a zero mean). */
@@ -87,7 +60,7 @@ static void split_case(int n, int c, int hw, int split, int relu) {
            *si = malloc(sc * sizeof *si), *dg = calloc((size_t)c, sizeof *dg), *db = calloc((size_t)c, sizeof *db),
            *dgk = malloc((size_t)c * sizeof *dgk), *dbk = malloc((size_t)c * sizeof *dbk),
            *rm_k = malloc((size_t)c * sizeof *rm_k), *rv_k = malloc((size_t)c * sizeof *rv_k);
-    double *y_dev = get_d(&ty); /* the relu mask of the device (rounding at 0 cannot flip it) */
+    double *y_dev = rcl_test_get_d(&ty); /* the relu mask of the device (rounding at 0 cannot flip it) */
     for (int k = 0; k < split; k++) {
         int b0 = k * n / split, nk = (k + 1) * n / split - b0;
         size_t o = (size_t)b0 * c * hw;
@@ -99,9 +72,8 @@ static void split_case(int n, int c, int hw, int split, int relu) {
         for (int i = 0; i < c; i++)
             dg[i] += dgk[i], db[i] += dbk[i];
     }
-    char tag[160];
     double msq = sqrt((double)n * hw);
-#define CMP(t, want, atol) (snprintf(tag, sizeof tag, "%s %s", what, #t), cmp(tag, &t, want, atol))
+#define CMP(t, want, atol) rcl_test_cmp(what, #t, &t, want, atol, 1e-5)
     CMP(ty, y, 2e-5);
     CMP(tsm, sm, 1e-6);
     CMP(tsi, si, 1e-5);
@@ -184,14 +156,14 @@ static void sync_case(int na, int nb, int c, int hw, int relu) {
     CMP(tsi, si, 1e-5);
     CMP(trm, rm, 1e-6);
     CMP(trv, rv, 1e-5);
-    double *y_dev = get_d(&ty);
+    double *y_dev = rcl_test_get_d(&ty);
     memcpy(y, y_dev, ca * sizeof *y); /* this rank's relu mask as the device saw it */
     rcl_ref_batchnorm_backward(relu, n, c, hw, x, y, dy, gamma, sm, si, dx, dg, db);
     CHECK_OK(rcl_batchnorm_backward_sync(dev, relu, &sync, &tx, &ty, &tdy, &tg, &tsm, &tsi, &tdx, &tdg, &tdb));
     CHECK(p.calls == 3, "%s: 3 sums over the ranks (2 forward, 1 backward), got %d", what, p.calls);
     CMP(tdx, dx, 2e-5);
     /* dgamma/dbeta are this rank's share: with the peer's they make the whole batch's */
-    double *gdg = get_d(&tdg), *gdb = get_d(&tdb);
+    double *gdg = rcl_test_get_d(&tdg), *gdb = rcl_test_get_d(&tdb);
     for (int i = 0; i < c; i++)
         gdg[i] += pdg[i], gdb[i] += pdb[i];
     double msq = sqrt((double)n * hw);

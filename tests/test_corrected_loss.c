@@ -17,14 +17,8 @@
 static rcl_device *dev;
 static rcl_rng rng;
 
-/* n uniform values in [lo,hi), rounded to float so device and reference see the same inputs. */
-static double *rand_vec(size_t n, double lo, double hi) {
-    double *x = malloc((n ? n : 1) * sizeof *x);
-    rcl_fill_uniform(&rng, x, n, lo, hi);
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)x[i];
-    return x;
-}
+/* Float-rounded uniform values from this test's stream (rcl_test_rand_vec). */
+static double *rand_vec(size_t n, double lo, double hi) { return rcl_test_rand_vec(&rng, n, lo, hi); }
 
 /* A random row-stochastic k x k matrix (float-rounded); with `sparse`, about half the
  * off-diagonal entries are zero, like a flip matrix. */
@@ -44,48 +38,9 @@ static double *rand_stochastic(int k, int sparse) {
     return C;
 }
 
+/* An n0 x n1 tensor on this test's device (rcl_test_tensor). */
 static void mk(rcl_tensor *t, const char *what, const double *x, int n0, int n1) {
-    CHECK_OK(rcl_tensor_create(dev, t, what, 2, n0, n1));
-    if (!t->buf)
-        return;
-    float *f = malloc(t->n * sizeof *f);
-    if (x)
-        rcl_to_float(x, f, t->n);
-    else
-        for (size_t i = 0; i < t->n; i++)
-            f[i] = NAN; /* an element the device forgets to write shows up */
-    CHECK_OK(rcl_tensor_upload(t, f));
-    free(f);
-}
-
-static float *get(const rcl_tensor *t) {
-    float *f = malloc(t->n * sizeof *f);
-    CHECK_OK(rcl_tensor_download(t, f));
-    return f;
-}
-
-static cl_mem int_buf(const int *v, size_t n) {
-    cl_int e;
-    cl_mem m = clCreateBuffer(rcl_device_context(dev), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
-                              n * sizeof(cl_int), (void *)v, &e);
-    CHECK(e == CL_SUCCESS, "clCreateBuffer for %zu ints: %s", n, rcl_cl_error_name(e));
-    return m;
-}
-
-static void cmp(const char *what, const char *tag, const rcl_tensor *t, const double *want, double atol,
-                double rtol) {
-    char name[160];
-    snprintf(name, sizeof name, "%s %s", what, tag);
-    float *f = get(t);
-    rcl_check_close(name, f, want, t->n, 1e-5, atol, rtol);
-    free(f);
-}
-
-static int same_bits(const rcl_tensor *a, const rcl_tensor *b) {
-    float *fa = get(a), *fb = get(b);
-    int same = memcmp(fa, fb, a->n * sizeof *fa) == 0;
-    free(fa), free(fb);
-    return same;
+    rcl_test_tensor(dev, t, what, x, 2, (int[]){n0, n1});
 }
 
 /* ---------------------------------------------------------------- golden */
@@ -104,7 +59,7 @@ static void test_golden(void) {
     rcl_tensor tz, tC, tp, tl;
     mk(&tz, "logits", z, 1, 3), mk(&tC, "C", C, 3, 3), mk(&tp, "probs", NULL, 1, 3);
     CHECK_OK(rcl_tensor_create(dev, &tl, "loss", 1, 1));
-    cl_mem tlab = int_buf(&lab, 1), ttr = int_buf(&tr1, 1);
+    cl_mem tlab = rcl_test_int_buf(dev, &lab, 1), ttr = rcl_test_int_buf(dev, &tr1, 1);
     CHECK_OK(rcl_corrected_loss_forward(dev, &tz, tlab, NULL, &tC, &tp, &tl));
     float got = NAN;
     CHECK_OK(rcl_tensor_download(&tl, &got));
@@ -210,16 +165,16 @@ static void device_case(int n, int k, int trusted_mode, int sparse, double shift
     mk(&tz, "logits", z, n, k), mk(&tC, "C", C, k, k), mk(&tp, "probs", NULL, n, k);
     mk(&tdz, "dlogits", NULL, n, k), mk(&tdz2, "dlogits2", NULL, n, k);
     mk(&tl, "loss", NULL, 1, 1), mk(&tl2, "loss2", NULL, 1, 1);
-    cl_mem tlab = int_buf(lab, (size_t)n), ttr = int_buf(tr, (size_t)n);
+    cl_mem tlab = rcl_test_int_buf(dev, lab, (size_t)n), ttr = rcl_test_int_buf(dev, tr, (size_t)n);
     cl_mem tflags = trusted_mode ? ttr : NULL;
     CHECK_OK(rcl_corrected_loss_forward(dev, &tz, tlab, tflags, &tC, &tp, &tl));
-    cmp(what, "probs", &tp, p, 1e-7, 1e-5);
-    cmp(what, "loss", &tl, &loss, 1e-6, 1e-5);
+    rcl_test_cmp(what, "probs", &tp, p, 1e-7, 1e-5);
+    rcl_test_cmp(what, "loss", &tl, &loss, 1e-6, 1e-5);
     CHECK_OK(rcl_corrected_loss_backward(dev, &tp, tlab, tflags, &tC, &tdz));
-    cmp(what, "dlogits", &tdz, dz, 1e-7 / n, 1e-4);
+    rcl_test_cmp(what, "dlogits", &tdz, dz, 1e-7 / n, 1e-4);
     CHECK_OK(rcl_corrected_loss_forward(dev, &tz, tlab, tflags, &tC, &tp, &tl2));
     CHECK_OK(rcl_corrected_loss_backward(dev, &tp, tlab, tflags, &tC, &tdz2));
-    CHECK(same_bits(&tl, &tl2) && same_bits(&tdz, &tdz2), "%s: twice gives identical bits", what);
+    CHECK(rcl_test_same_bits(&tl, &tl2) && rcl_test_same_bits(&tdz, &tdz2), "%s: twice gives identical bits", what);
     if (trusted_mode == 2) {
         /* every row trusted: exactly the device's own softmax cross-entropy */
         CHECK_OK(rcl_softmax_xent_forward(dev, &tz, tlab, NULL, NULL, &tp, &tl2));
@@ -228,7 +183,7 @@ static void device_case(int n, int k, int trusted_mode, int sparse, double shift
         CHECK_OK(rcl_tensor_download(&tl, &a));
         CHECK_OK(rcl_tensor_download(&tl2, &b));
         CHECK(fabsf(a - b) <= 1e-6f * fabsf(b), "%s: loss %.8g equals CE %.8g", what, a, b);
-        float *ga = get(&tdz), *gb = get(&tdz2);
+        float *ga = rcl_test_get(&tdz), *gb = rcl_test_get(&tdz2);
         double *gbd = malloc(cnt * sizeof *gbd);
         rcl_to_double(gb, gbd, cnt);
         char name[160];
@@ -249,7 +204,7 @@ static void test_errors(void) {
     rcl_tensor tz, tC, tp, tl, tdz;
     mk(&tz, "logits", z, 2, 3), mk(&tC, "C2", C, 2, 2), mk(&tp, "probs", NULL, 2, 3);
     mk(&tl, "loss", NULL, 1, 2), mk(&tdz, "dlogits", NULL, 2, 3);
-    cl_mem tlab = int_buf(lab, 2), short_tr = int_buf(lab, 1);
+    cl_mem tlab = rcl_test_int_buf(dev, lab, 2), short_tr = rcl_test_int_buf(dev, lab, 1);
     CHECK_FAILS(rcl_corrected_loss_forward(dev, &tz, tlab, NULL, &tC, &tp, &tl), RCL_ERR_INVALID_ARG);
     CHECK(strstr(rcl_last_error(), "corrected_loss C") != NULL, "error names C: %s", rcl_last_error());
     CHECK_FAILS(rcl_corrected_loss_backward(dev, &tp, tlab, NULL, &tC, &tdz), RCL_ERR_INVALID_ARG);

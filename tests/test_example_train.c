@@ -41,8 +41,8 @@ int main(void) {
     tc.start.step = 4; /* 64 images / batch 16: resume the schedule where the first call ended */
     ok = ok && rcl_train(m, &ds, NULL, 0, &tc, &last) == RCL_OK;
     double err = 1;
-    const float half[3] = {0.5f, 0.5f, 0.5f};
-    ok = ok && rcl_evaluate(m, &ds, NULL, 0, half, half, NULL, &err) == RCL_OK;
+    const rcl_normalization half = rcl_normalization_half();
+    ok = ok && rcl_evaluate(m, &ds, NULL, 0, &half, NULL, &err) == RCL_OK;
     if (!ok)
         fprintf(stderr, "%s\n", rcl_last_error());
     printf("loss first epoch %.4f, last epoch %.4f, error %.3f\n", first.train_loss, last.train_loss, err);

@@ -57,10 +57,10 @@ static int cycle(const rcl_dataset *ds, uint64_t seed, size_t *left) {
     tc.augment = 0;
     rcl_train_result res;
     double err = 1;
-    const float half[3] = {0.5f, 0.5f, 0.5f};
+    const rcl_normalization half = rcl_normalization_half();
     int ok = rcl_model_create(d, &cfg, 16, &m) == RCL_OK && rcl_model_init(m, seed) == RCL_OK &&
              rcl_train(m, ds, NULL, 0, &tc, &res) == RCL_OK &&
-             rcl_evaluate(m, ds, NULL, 0, half, half, NULL, &err) == RCL_OK;
+             rcl_evaluate(m, ds, NULL, 0, &half, NULL, &err) == RCL_OK;
     if (!ok)
         fprintf(stderr, "cycle %llu: %s\n", (unsigned long long)seed, rcl_last_error());
     rcl_model_free(m);

@@ -45,8 +45,7 @@ static rcl_train_config config(const rcl_dataset *test) {
     tc.augment = 0;
     tc.seed = 3;
     tc.test = test;
-    for (int i = 0; i < 3; i++)
-        tc.mean[i] = tc.std[i] = 0.5f;
+    tc.norm = rcl_normalization_half();
     return tc;
 }
 
@@ -221,8 +220,8 @@ static rcl_status glc_reinit(void *ctx, rcl_model *m) {
         if (g->trusted[i])
             idx[n++] = i;
     float logits[N_TRAIN * K];
-    const float half[3] = {0.5f, 0.5f, 0.5f};
-    RCL_TRY(rcl_evaluate(m, g->ds, idx, n, half, half, logits, NULL));
+    const rcl_normalization half = rcl_normalization_half();
+    RCL_TRY(rcl_evaluate(m, g->ds, idx, n, &half, logits, NULL));
     memset(g->expect, 0, sizeof g->expect);
     for (int r = 0; r < n; r++) {
         int y = g->ds->labels[idx[r]];

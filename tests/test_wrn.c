@@ -325,8 +325,11 @@ static void frozen_trunk(rcl_device *d) {
     rcl_model *m;
     CHECK_OK(rcl_model_create(d, &c, 4, &m));
     CHECK_OK(rcl_model_init(m, 3));
+    rcl_model_freeze_trunk(m);
+    int frozen_ok = 1;
     for (int i = 0; i < rcl_model_param_count(m); i++)
-        rcl_model_param(m, i)->frozen = strncmp(rcl_model_param(m, i)->name, "fc.", 3) != 0;
+        frozen_ok &= rcl_model_param(m, i)->frozen == (strncmp(rcl_model_param(m, i)->name, "fc.", 3) != 0);
+    CHECK(frozen_ok, "every parameter but fc.* is frozen");
     rcl_param *w = rcl_model_find(m, "block2.layer.0.conv1.weight"), *fc = rcl_model_find(m, "fc.weight");
     float before_w[8], before_fc[8], after_w[8], after_fc[8];
     float *tmp = malloc(sizeof(float) * (w->value.n > fc->value.n ? w->value.n : fc->value.n));

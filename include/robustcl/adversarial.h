@@ -26,11 +26,11 @@
  * training (step = rcl_model_steps before the update, so a resumed run repeats the same
  * starts). Results therefore do not depend on the batch size.
  *
- * Freezing the trunk (Table 3, "tuning only the last layer"): before rcl_train set
- * rcl_model_param(m, i)->frozen = 1 for every parameter except fc.weight and fc.bias.
- * rcl_model_step then skips them; the attack still differentiates through the whole
- * network. Frozen BN layers still run in train mode during training (batch statistics,
- * running statistics updated): what the official code did there is UNCONFIRMED. */
+ * Freezing the trunk (Table 3, "tuning only the last layer"): call rcl_model_freeze_trunk
+ * before rcl_train. rcl_model_step then skips every parameter but fc.weight and fc.bias;
+ * the attack still differentiates through the whole network. Frozen BN layers still run
+ * in train mode during training (batch statistics, running statistics updated): what the
+ * official code did there is UNCONFIRMED. */
 #ifndef ROBUSTCL_ADVERSARIAL_H
 #define ROBUSTCL_ADVERSARIAL_H
 
@@ -61,7 +61,7 @@ typedef struct rcl_attack_config {
      * (batch statistics, running statistics updated) in adversarial training (PROTOCOL 7);
      * 0 = always eval; 1 = always train. */
     int bn_train;
-    float mean[3], std[3]; /* normalisation the network input uses (PROTOCOL 3: 0.5/0.5) */
+    rcl_normalization norm; /* the network input's (PROTOCOL 3: 0.5/0.5) */
 } rcl_attack_config;
 
 /* PGD-20, eps 8/255, step 2/255, 1 restart, random start, textbook, CE, seed 0,
@@ -69,7 +69,7 @@ typedef struct rcl_attack_config {
 rcl_attack_config rcl_attack_defaults(void);
 
 /* Parses KIND[:KEY=VALUE,...] into *cfg, starting from rcl_attack_defaults() (set
- * mean/std afterwards). KIND: pgd | fgsm. Keys:
+ * norm afterwards). KIND: pgd | fgsm. Keys:
  *   eps=8/255        radius; a number or a fraction a/b, 0 <= eps <= 1
  *   step=2/255       PGD step size (default eps/4, i.e. 2/255 at 8/255)
  *   steps=20         PGD iterations >= 1
@@ -147,7 +147,7 @@ typedef struct rcl_adv_result {
 } rcl_adv_result;
 
 /* Clean accuracy (eval mode) and accuracy under the attack of ds (or the listed
- * images), normalised with cfg->mean/std, batches of the model's batch_cap. */
+ * images), normalised with cfg->norm, batches of the model's batch_cap. */
 rcl_status rcl_adv_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
                             const rcl_attack_config *cfg, rcl_adv_result *res);
 rcl_status rcl_adv_evaluate_classifier(const rcl_classifier *f, const rcl_dataset *ds, const int *indices, int count,

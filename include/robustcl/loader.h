@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "robustcl/data.h"
+#include "robustcl/normalization.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,7 +20,7 @@ typedef struct rcl_loader_options {
     int augment;       /* random crop with `pad` zero padding + horizontal flip p=0.5 */
     int pad;           /* 4 for 32x32 inputs (PROTOCOL 3) */
     uint64_t seed;
-    float mean[3], std[3]; /* network input = (pixel/255 - mean)/std; PROTOCOL default 0.5/0.5 */
+    rcl_normalization norm; /* network input = (pixel/255 - mean)/std; PROTOCOL default 0.5/0.5 */
     /* Data parallelism: with shards > 1 `batch` is the global batch and this loader yields
      * only slice `shard` of each: images [shard*n/shards, (shard+1)*n/shards) of a batch of n,
      * augmented exactly as in the whole batch. 0 or 1: no sharding. */
@@ -46,7 +47,7 @@ rcl_status rcl_loader_start(rcl_loader *l, int epoch, int first_batch);
 rcl_status rcl_loader_next(rcl_loader *l, const float **x, const int32_t **labels, const int32_t **index, int *n);
 
 /* Fills out [c*h*w] with image i of ds in network space (no augmentation). */
-void rcl_loader_image(const rcl_dataset *ds, int i, const float *mean, const float *std, float *out);
+void rcl_loader_image(const rcl_dataset *ds, int i, const rcl_normalization *norm, float *out);
 
 #ifdef __cplusplus
 }

@@ -52,6 +52,9 @@ int rcl_model_param_count(const rcl_model *m);
 rcl_param *rcl_model_param(rcl_model *m, int i);
 rcl_param *rcl_model_find(rcl_model *m, const char *name);
 size_t rcl_model_num_weights(const rcl_model *m); /* trainable scalars */
+/* Freezes every parameter but the head (fc.weight, fc.bias): training then tunes only the
+ * last layer (the paper's last-layer-only ablation, Table 3; --freeze-trunk). */
+void rcl_model_freeze_trunk(rcl_model *m);
 
 /* Every convolution of the network in forward order, for batch n (benchmarks, tuning): writes
  * up to cap shapes and returns how many there are. */

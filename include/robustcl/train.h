@@ -38,7 +38,7 @@ typedef struct rcl_train_config {
     int nesterov;
     uint64_t seed;
     int augment, pad;
-    float mean[3], std[3];
+    rcl_normalization norm;
     const float *class_weights;      /* [classes] or NULL: weighted-mean cross-entropy */
     FILE *log;                       /* JSON lines per epoch, or NULL */
     const rcl_dataset *test;         /* evaluated after each epoch, or NULL */
@@ -68,7 +68,7 @@ rcl_status rcl_train(rcl_model *m, const rcl_dataset *ds, const int *indices, in
 /* Eval-mode pass over ds (or the listed images): top-1 error, and the logits
  * [count, classes] when `logits` is not NULL. */
 rcl_status rcl_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
-                        const float *mean, const float *std, float *logits, double *error);
+                        const rcl_normalization *norm, float *logits, double *error);
 
 /* A model with a random input batch and labels on the device, for timing training steps
  * (bench step, time estimates). */

@@ -21,7 +21,7 @@ static rcl_status evaluate_set(rcl_model *m, int classes, const rcl_normalizatio
     e->logits = malloc((size_t)e->ds.n * classes * sizeof *e->logits);
     if (!e->logits)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the logits of %d images of %s", e->ds.n, e->ds.name);
-    return rcl_evaluate(m, &e->ds, NULL, 0, norm->mean, norm->std, e->logits, error);
+    return rcl_evaluate(m, &e->ds, NULL, 0, norm, e->logits, error);
 }
 
 static rcl_logit_set logit_set(const evaluated *e, int classes) {
@@ -341,7 +341,7 @@ static rcl_status evaluate_calibration(const eval_options *o, evaluation *ev) {
 static rcl_status evaluate_adversarial(const eval_options *o, evaluation *ev) {
     rcl_attack_config atk = o->atk;
     rcl_normalization norm = ev->norm;
-    memcpy(atk.mean, norm.mean, sizeof atk.mean), memcpy(atk.std, norm.std, sizeof atk.std);
+    atk.norm = norm;
     ev->atk = atk;
     int nsweep = o->nsweep;
     if (nsweep) {

@@ -226,13 +226,12 @@ static rcl_status prepare(train_run *r) {
     else if (o->init)
         RCL_TRY(rcl_checkpoint_load(m, o->init, RCL_CKPT_FINETUNE, NULL));
     norm = r->norm;
-    if (o->freeze_trunk) /* the paper's last-layer-only ablation (Table 3) */
-        for (int i = 0; i < rcl_model_param_count(m); i++)
-            rcl_model_param(m, i)->frozen = strncmp(rcl_model_param(m, i)->name, "fc.", 3) != 0;
+    if (o->freeze_trunk)
+        rcl_model_freeze_trunk(m);
     if (o->adv_train) {
         rcl_attack_config ac;
         RCL_TRY(rcl_attack_parse(o->adv_train, &ac));
-        memcpy(ac.mean, norm.mean, sizeof ac.mean), memcpy(ac.std, norm.std, sizeof ac.std);
+        ac.norm = norm;
         RCL_TRY(rcl_adv_train_hooks(&ac, m, &r->adv));
     }
     if (r->rank == 0 && o->log && !(r->log = fopen(o->log, o->resume ? "a" : "w")))
@@ -270,7 +269,7 @@ static rcl_train_config train_config(train_run *r, ckpt_ctx *cc) {
     tc.stop = o->stop;
     tc.start = r->start;
     tc.label = "train";
-    memcpy(tc.mean, norm.mean, sizeof tc.mean), memcpy(tc.std, norm.std, sizeof tc.std);
+    tc.norm = norm;
     tc.checkpoint = save_checkpoint;
     tc.checkpoint_ctx = cc;
     tc.checkpoint_every_steps = o->every_steps;

@@ -67,8 +67,7 @@ rcl_status rcl_adv_evaluate_classifier(const rcl_classifier *f, const rcl_datase
     lo.batch = cap;
     lo.shuffle = 0;
     lo.augment = 0;
-    memcpy(lo.mean, cfg->mean, sizeof lo.mean);
-    memcpy(lo.std, cfg->std, sizeof lo.std);
+    lo.norm = cfg->norm;
     rcl_loader *l = NULL;
     adv_eval e = {f, NULL, {0}, NULL, NULL};
     rcl_status s = rcl_loader_create(ds, indices, count, &lo, &l);

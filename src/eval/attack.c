@@ -37,9 +37,9 @@ static rcl_status check_config(const rcl_attack_config *c) {
         return rcl_fail(RCL_ERR_INVALID_ARG, "attack config: steps %d and restarts %d must be >= 1", c->steps,
                         c->restarts);
     for (int i = 0; i < 3; i++)
-        if (!(c->std[i] > 0) || !isfinite(c->mean[i]))
+        if (!(c->norm.std[i] > 0) || !isfinite(c->norm.mean[i]))
             return rcl_fail(RCL_ERR_INVALID_ARG, "attack config: normalisation std[%d] = %g must be positive", i,
-                            (double)c->std[i]);
+                            (double)c->norm.std[i]);
     return RCL_OK;
 }
 
@@ -102,7 +102,7 @@ static rcl_status evaluate_point(rcl_attack *a, const rcl_tensor *x, const rcl_t
     rcl_tensor net = rcl_attack_rows(&a->net, n), dl = rcl_attack_rows(&a->dlogits, n);
     rcl_tensor rl = rcl_attack_rows(&a->row_loss, n);
     const rcl_tensor *logits;
-    RCL_TRY(rcl_attack_to_network(d, x, pix, adv, a->cfg.std, &net));
+    RCL_TRY(rcl_attack_to_network(d, x, pix, adv, a->cfg.norm.std, &net));
     RCL_TRY(a->f.forward(a->f.ctx, &net, a->train, &logits));
     RCL_TRY(rcl_attack_loss_grad(d, a->cfg.loss, logits, labels, &dl, &rl, a->row_correct));
     return grad ? a->f.backward(a->f.ctx, &dl, grad) : RCL_OK;
@@ -169,7 +169,7 @@ rcl_status rcl_attack_run(rcl_attack *a, const rcl_tensor *x, cl_mem labels, con
     uint32_t seed32 = (uint32_t)(c->seed ^ (c->seed >> 32));
     float eps = (float)c->eps, step = (float)c->step;
     int score = st || c->restarts > 1; /* else the last iterate is the result, unscored */
-    RCL_TRY(rcl_attack_to_pixels(d, x, c->mean, c->std, &pix));
+    RCL_TRY(rcl_attack_to_pixels(d, x, c->norm.mean, c->norm.std, &pix));
     for (int r = 0; r < c->restarts; r++) {
         RCL_TRY(rcl_attack_start(d, &pix, a->index, c->random_start, eps, c->mode, seed32, counter + (uint32_t)r, &adv,
                                  &centre));
@@ -187,5 +187,5 @@ rcl_status rcl_attack_run(rcl_attack *a, const rcl_tensor *x, cl_mem labels, con
     const rcl_tensor *result = score ? &best : &adv;
     if (st)
         RCL_TRY(read_stats(a, result, &pix, &md, n, st));
-    return rcl_attack_to_network(d, x, &pix, result, c->std, x_adv);
+    return rcl_attack_to_network(d, x, &pix, result, c->norm.std, x_adv);
 }

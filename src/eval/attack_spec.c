@@ -21,8 +21,7 @@ rcl_attack_config rcl_attack_defaults(void) {
     c.mode = RCL_ATTACK_TEXTBOOK;
     c.loss = RCL_ATTACK_LOSS_CE;
     c.bn_train = -1;
-    for (int i = 0; i < 3; i++)
-        c.mean[i] = c.std[i] = 0.5f;
+    c.norm = rcl_normalization_half();
     return c;
 }
 

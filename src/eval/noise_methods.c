@@ -163,7 +163,7 @@ static rcl_status softmax_of(rcl_model *m, const rcl_dataset *ds, const int *idx
         free(logits), free(p);
         return rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory for %d softmax rows", ds->name, count);
     }
-    rcl_status s = rcl_evaluate(m, ds, idx, count, tc->mean, tc->std, logits, NULL);
+    rcl_status s = rcl_evaluate(m, ds, idx, count, &tc->norm, logits, NULL);
     if (s == RCL_OK)
         s = rcl_softmax_rows(logits, count, k, 1.0, p);
     free(logits);

@@ -310,6 +310,11 @@ rcl_param *rcl_model_find(rcl_model *m, const char *name) {
     return NULL;
 }
 
+void rcl_model_freeze_trunk(rcl_model *m) {
+    for (int i = 0; i < m->nparams; i++)
+        m->params[i].frozen = strncmp(m->params[i].name, "fc.", 3) != 0;
+}
+
 size_t rcl_model_num_weights(const rcl_model *m) {
     size_t n = 0;
     for (int i = 0; i < m->nparams; i++)

@@ -13,7 +13,7 @@ rcl_status rcl_suite_logits(rcl_model *m, const rcl_dataset *ds, const rcl_norma
     *logits = malloc((size_t)ds->n * k * sizeof **logits);
     if (!*logits)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for %d logits", ds->n);
-    rcl_status s = rcl_evaluate(m, ds, NULL, 0, norm->mean, norm->std, *logits, NULL);
+    rcl_status s = rcl_evaluate(m, ds, NULL, 0, norm, *logits, NULL);
     if (s != RCL_OK) {
         free(*logits);
         *logits = NULL;

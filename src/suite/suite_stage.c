@@ -73,8 +73,7 @@ static rcl_normalization norm_of(const rcl_stage_spec *sp) {
 /* The attack with the stage's input normalisation. */
 static rcl_attack_config attack_of(const rcl_stage_spec *sp, const rcl_attack_config *a) {
     rcl_attack_config c = *a;
-    rcl_normalization n = norm_of(sp);
-    memcpy(c.mean, n.mean, sizeof c.mean), memcpy(c.std, n.std, sizeof c.std);
+    c.norm = norm_of(sp);
     return c;
 }
 
@@ -89,8 +88,8 @@ static rcl_status model_reinit(void *ctx, rcl_model *m) {
 static rcl_status model_new(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_model **m) {
     RCL_TRY(rcl_model_create(env->d, &sp->net, sp->batch, m));
     rcl_status s = model_reinit((void *)sp, *m);
-    for (int i = 0; s == RCL_OK && sp->freeze_trunk && i < rcl_model_param_count(*m); i++)
-        rcl_model_param(*m, i)->frozen = strncmp(rcl_model_param(*m, i)->name, "fc.", 3) != 0;
+    if (s == RCL_OK && sp->freeze_trunk)
+        rcl_model_freeze_trunk(*m);
     if (s != RCL_OK) {
         rcl_model_free(*m);
         *m = NULL;
@@ -114,8 +113,7 @@ static rcl_status train(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_model 
     tc.stop = env->stop;
     tc.label = sp->save_path ? "  pre-train" : "  train";
     tc.class_weights = sp->class_weights;
-    rcl_normalization norm = norm_of(sp);
-    memcpy(tc.mean, norm.mean, sizeof tc.mean), memcpy(tc.std, norm.std, sizeof tc.std);
+    tc.norm = norm_of(sp);
     rcl_step_hooks adv = {0};
     if (sp->adv_train) {
         rcl_attack_config ac = attack_of(sp, sp->adv_train);
@@ -145,7 +143,7 @@ static rcl_status train(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_model 
         rcl_checkpoint_info info;
         rcl_train_state st = {tc.epochs, 0, tr.steps};
         rcl_checkpoint_info_fill(&info, m, sp->train, sp->train_seed, &st, tc.epochs, sp->lr);
-        info.norm = norm;
+        info.norm = tc.norm;
         s = rcl_checkpoint_save(m, sp->save_path, &info, 0);
     }
     return s;

@@ -27,11 +27,11 @@ struct rcl_loader {
 };
 
 rcl_loader_options rcl_loader_defaults(void) {
-    rcl_loader_options o = {128, 1, 1, 4, 0, {0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f}, 0, 1};
+    rcl_loader_options o = {128, 1, 1, 4, 0, rcl_normalization_half(), 0, 1};
     return o;
 }
 
-void rcl_loader_image(const rcl_dataset *ds, int i, const float *mean, const float *std, float *out) {
+void rcl_loader_image(const rcl_dataset *ds, int i, const rcl_normalization *norm, float *out) {
     size_t plane = (size_t)ds->h * ds->w, per = plane * ds->c;
     if (ds->values) {
         memcpy(out, ds->values + (size_t)i * per, per * sizeof *out);
@@ -39,7 +39,7 @@ void rcl_loader_image(const rcl_dataset *ds, int i, const float *mean, const flo
     }
     const uint8_t *p = ds->pixels + (size_t)i * per;
     for (int c = 0; c < ds->c; c++) {
-        float m = mean[c < 3 ? c : 2], s = std[c < 3 ? c : 2];
+        float m = norm->mean[c < 3 ? c : 2], s = norm->std[c < 3 ? c : 2];
         for (size_t j = 0; j < plane; j++)
             out[c * plane + j] = ((float)p[c * plane + j] / 255.0f - m) / s;
     }
@@ -53,7 +53,7 @@ static void augment(const rcl_dataset *ds, const rcl_loader_options *o, rcl_rng 
     int dx = (int)rcl_rng_below(r, (uint64_t)(2 * pad + 1)) - pad;
     int flip = rcl_rng_uniform(r) < 0.5;
     for (int c = 0; c < ds->c; c++) {
-        float zero = ds->values ? 0.0f : -o->mean[c < 3 ? c : 2] / o->std[c < 3 ? c : 2];
+        float zero = ds->values ? 0.0f : -o->norm.mean[c < 3 ? c : 2] / o->norm.std[c < 3 ? c : 2];
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
                 int sy = y + dy, sx = (flip ? w - 1 - x : x) + dx;
@@ -85,10 +85,10 @@ static void make_batch(rcl_loader *l, int b, slot *s) {
         if (tmp) {
             rcl_rng r = rcl_rng_seed(l->opt.seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(l->epoch + 1)) ^
                                      ((uint64_t)pos << 20));
-            rcl_loader_image(ds, item, l->opt.mean, l->opt.std, tmp);
+            rcl_loader_image(ds, item, &l->opt.norm, tmp);
             augment(ds, &l->opt, &r, tmp, dst);
         } else {
-            rcl_loader_image(ds, item, l->opt.mean, l->opt.std, dst);
+            rcl_loader_image(ds, item, &l->opt.norm, dst);
         }
         s->labels[i] = ds->labels ? ds->labels[item] : -1;
         s->index[i] = item;

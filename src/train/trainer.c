@@ -18,8 +18,7 @@ rcl_train_config rcl_train_defaults(void) {
     c.nesterov = 1;
     c.augment = 1;
     c.pad = 4;
-    for (int i = 0; i < 3; i++)
-        c.mean[i] = c.std[i] = 0.5f;
+    c.norm = rcl_normalization_half();
     return c;
 }
 
@@ -64,7 +63,7 @@ static rcl_tensor batch_view(const rcl_tensor *t, int n) {
 }
 
 rcl_status rcl_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices, int count,
-                        const float *mean, const float *std, float *logits, double *error) {
+                        const rcl_normalization *norm, float *logits, double *error) {
     rcl_device *d = rcl_model_device(m);
     const rcl_wrn_config *c = rcl_model_config(m);
     if (ds->c != c->in_c || ds->h != c->in_h || ds->w != c->in_w)
@@ -77,8 +76,7 @@ rcl_status rcl_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices,
     lo.batch = cap;
     lo.shuffle = 0;
     lo.augment = 0;
-    memcpy(lo.mean, mean, sizeof lo.mean);
-    memcpy(lo.std, std, sizeof lo.std);
+    lo.norm = *norm;
     rcl_loader *l;
     RCL_TRY(rcl_loader_create(ds, indices, count, &lo, &l));
     step_buffers b;
@@ -273,7 +271,7 @@ static rcl_status evaluate_dist(rcl_model *m, const rcl_train_config *cfg, doubl
         idx[i - lo] = i;
     double err = 0;
     if (s == RCL_OK && hi > lo)
-        s = rcl_evaluate(m, t, idx, hi - lo, cfg->mean, cfg->std, NULL, &err);
+        s = rcl_evaluate(m, t, idx, hi - lo, &cfg->norm, NULL, &err);
     if (s == RCL_OK) {
         h[0] = (float)((1.0 - err) * (hi - lo) + 0.5); /* correct, an integer */
         h[0] = (float)(long)h[0];
@@ -347,8 +345,7 @@ static rcl_status train_open(train_run *r, rcl_model *m, const rcl_dataset *ds, 
     lo.augment = cfg->augment;
     lo.pad = cfg->pad;
     lo.seed = cfg->seed;
-    memcpy(lo.mean, cfg->mean, sizeof lo.mean);
-    memcpy(lo.std, cfg->std, sizeof lo.std);
+    lo.norm = cfg->norm;
     return rcl_loader_create(ds, indices, count, &lo, &r->l);
 }
 
@@ -472,7 +469,7 @@ static rcl_status train_epoch_end(train_run *r, const epoch_sums *e, rcl_train_r
     res->train_error = e->seen ? 1.0 - (double)e->correct_sum / e->seen : 0;
     if (cfg->test)
         s = r->ranks > 1 ? evaluate_dist(r->m, cfg, &res->test_error)
-                         : rcl_evaluate(r->m, cfg->test, NULL, 0, cfg->mean, cfg->std, NULL, &res->test_error);
+                         : rcl_evaluate(r->m, cfg->test, NULL, 0, &cfg->norm, NULL, &res->test_error);
     if (s == RCL_OK && cfg->log) {
         fprintf(cfg->log,
                 "{\"epoch\": %d, \"step\": %ld, \"lr\": %.9g, \"train_loss\": %.6f, \"train_error\": %.6f, "

@@ -1,63 +1,18 @@
 #!/usr/bin/python3
 """Writes tests/data/torch_parity.safetensors: a small WRN (the official
-pre-activation WideResNet of hendrycks/pre-training, PROTOCOL section 1) with
+pre-activation WideResNet of hendrycks/pre-training, PROTOCOL section 1, as
+bench/wrn_torch.py writes it) with
 PyTorch-initialised weights as a robustcl checkpoint, plus an input batch,
 labels, and what PyTorch computes for them: train-mode logits, loss, every
 parameter gradient and the input gradient, and eval-mode logits.
 Also writes the same state_dict as .pt files (zip and legacy serialisation) for
 `robustcl import`. Run with Debian's python3-torch; CI only reads the outputs."""
-import json, struct, sys
+import json, os, struct, sys
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 
-class BasicBlock(nn.Module):
-    def __init__(self, i, o, stride, drop=0.0):
-        super().__init__()
-        self.bn1 = nn.BatchNorm2d(i); self.relu1 = nn.ReLU(inplace=True)
-        self.conv1 = nn.Conv2d(i, o, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(o); self.relu2 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(o, o, 3, 1, 1, bias=False)
-        self.equalInOut = i == o
-        self.convShortcut = (not self.equalInOut) and nn.Conv2d(i, o, 1, stride, 0, bias=False) or None
-    def forward(self, x):
-        if not self.equalInOut:
-            x = self.relu1(self.bn1(x))
-            out = self.relu2(self.bn2(self.conv1(x)))
-        else:
-            out = self.relu1(self.bn1(x))
-            out = self.relu2(self.bn2(self.conv1(out)))
-        out = self.conv2(out)
-        return torch.add(x if self.equalInOut else self.convShortcut(x), out)
-
-class NetworkBlock(nn.Module):
-    def __init__(self, n, i, o, stride):
-        super().__init__()
-        self.layer = nn.Sequential(*[BasicBlock(i if k == 0 else o, o, stride if k == 0 else 1) for k in range(n)])
-    def forward(self, x): return self.layer(x)
-
-class WideResNet(nn.Module):
-    def __init__(self, depth, classes, widen, in_c):
-        super().__init__()
-        w = [16, 16 * widen, 32 * widen, 64 * widen]; n = (depth - 4) // 6
-        self.conv1 = nn.Conv2d(in_c, w[0], 3, 1, 1, bias=False)
-        self.block1 = NetworkBlock(n, w[0], w[1], 1)
-        self.block2 = NetworkBlock(n, w[1], w[2], 2)
-        self.block3 = NetworkBlock(n, w[2], w[3], 2)
-        self.bn1 = nn.BatchNorm2d(w[3]); self.relu = nn.ReLU(inplace=True)
-        self.fc = nn.Linear(w[3], classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                k = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
-                m.weight.data.normal_(0, (2. / k) ** 0.5)
-            elif isinstance(m, nn.BatchNorm2d):
-                m.weight.data.fill_(1); m.bias.data.zero_()
-            elif isinstance(m, nn.Linear):
-                m.bias.data.zero_()
-    def forward(self, x):
-        out = self.block3(self.block2(self.block1(self.conv1(x))))
-        out = self.relu(self.bn1(out))
-        out = F.avg_pool2d(out, out.shape[-1]).view(out.shape[0], -1)
-        return self.fc(out)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from wrn_torch import WideResNet  # noqa: E402 (gen_torch_load.py imports it from here)
 
 def write_safetensors(path, tensors, meta):
     header, blobs, off = {"__metadata__": meta}, [], 0
