@@ -21,14 +21,8 @@
 static rcl_device *dev;
 static rcl_rng rng;
 
-/* n uniform values in [lo,hi), rounded to float. */
-static double *rand_vec(size_t n, double lo, double hi) {
-    double *x = malloc((n ? n : 1) * sizeof *x);
-    rcl_fill_uniform(&rng, x, n, lo, hi);
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)x[i];
-    return x;
-}
+/* The harness helpers, bound to this test's device and random stream. */
+static double *rand_vec(size_t n, double lo, double hi) { return rcl_test_rand_vec(&rng, n, lo, hi); }
 
 static double *copy_vec(const double *x, size_t n) {
     double *y = malloc((n ? n : 1) * sizeof *y);
@@ -36,64 +30,15 @@ static double *copy_vec(const double *x, size_t n) {
     return y;
 }
 
-/* A device tensor of this shape holding x (NULL: filled with NaN). */
 static void mk(rcl_tensor *t, const char *what, const double *x, int ndim, const int *shape) {
-    CHECK_OK(rcl_tensor_create_shape(dev, t, what, ndim, shape));
-    if (!t->buf)
-        return;
-    if (!x) {
-        CHECK_OK(rcl_tensor_fill(t, NAN));
-        return;
-    }
-    float *f = malloc(t->n * sizeof *f);
-    rcl_to_float(x, f, t->n);
-    CHECK_OK(rcl_tensor_upload(t, f));
-    free(f);
+    rcl_test_tensor(dev, t, what, x, ndim, shape);
 }
 
 static void mk1(rcl_tensor *t, const char *what, const double *x, int n) {
     mk(t, what, x, 1, (int[]){n});
 }
 
-static float *get(const rcl_tensor *t) {
-    float *f = malloc((t->n ? t->n : 1) * sizeof *f);
-    CHECK_OK(rcl_tensor_download(t, f));
-    return f;
-}
-
-static double *get_d(const rcl_tensor *t) {
-    float *f = get(t);
-    double *x = malloc((t->n ? t->n : 1) * sizeof *x);
-    rcl_to_double(f, x, t->n);
-    free(f);
-    return x;
-}
-
-/* Device tensor vs the reference: norm-wise relative 1e-5 and element-wise atol + rtol*|want|. */
-static void cmp(const char *what, const char *tag, const rcl_tensor *t, const double *want, double atol,
-                double rtol) {
-    char name[160];
-    snprintf(name, sizeof name, "%s %s", what, tag);
-    float *f = get(t);
-    rcl_check_close(name, f, want, t->n, 1e-5, atol, rtol);
-    free(f);
-}
-
-/* The bytes of two device tensors are identical. */
-static int same_bits(const rcl_tensor *a, const rcl_tensor *b) {
-    float *fa = get(a), *fb = get(b);
-    int same = a->n == b->n && memcmp(fa, fb, a->n * sizeof(float)) == 0;
-    free(fa), free(fb);
-    return same;
-}
-
-static cl_mem int_buf(const int *v, size_t n) {
-    cl_int e;
-    cl_mem m = clCreateBuffer(rcl_device_context(dev), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
-                              n * sizeof(cl_int), (void *)v, &e);
-    CHECK(e == CL_SUCCESS, "clCreateBuffer for %zu ints: %s", n, rcl_cl_error_name(e));
-    return m;
-}
+static cl_mem int_buf(const int *v, size_t n) { return rcl_test_int_buf(dev, v, n); }
 
 static int read_int(cl_mem m) {
     cl_int v = -12345;
@@ -133,48 +78,48 @@ static void bn_case(int n, int c, int h, int w, int relu) {
                                    (float)eps, &ty, &tsm, &tsi));
     rcl_ref_batchnorm_forward(RCL_BN_TRAIN, relu, n, c, hw, x, gamma, beta, rm_ref, rv_ref, mom, eps,
                               y_ref, sm, si);
-    cmp(what, "train y", &ty, y_ref, 2e-5, 1e-5);
-    cmp(what, "save_mean", &tsm, sm, 1e-6, 1e-5);
-    cmp(what, "save_invstd", &tsi, si, 1e-6, 1e-5);
-    cmp(what, "running_mean", &trm, rm_ref, 1e-6, 1e-5);
-    cmp(what, "running_var", &trv, rv_ref, 1e-6, 1e-5);
+    rcl_test_cmp(what, "train y", &ty, y_ref, 2e-5, 1e-5);
+    rcl_test_cmp(what, "save_mean", &tsm, sm, 1e-6, 1e-5);
+    rcl_test_cmp(what, "save_invstd", &tsi, si, 1e-6, 1e-5);
+    rcl_test_cmp(what, "running_mean", &trm, rm_ref, 1e-6, 1e-5);
+    rcl_test_cmp(what, "running_var", &trv, rv_ref, 1e-6, 1e-5);
 
     /* backward: the reference takes its relu mask from the device's y, so an
      * element that rounds to the other side of 0 cannot flip the comparison */
-    double *y_dev = get_d(&ty), *dx_ref = malloc(cnt * sizeof *dx_ref);
+    double *y_dev = rcl_test_get_d(&ty), *dx_ref = malloc(cnt * sizeof *dx_ref);
     double *dg_ref = malloc((size_t)c * sizeof *dg_ref), *db_ref = malloc((size_t)c * sizeof *db_ref);
     rcl_ref_batchnorm_backward(relu, n, c, hw, x, y_dev, dy, gamma, sm, si, dx_ref, dg_ref, db_ref);
     mk(&tdy, "dy", dy, 4, shape), mk(&tdx, "dx", NULL, 4, shape);
     mk1(&tdg, "dgamma", NULL, c), mk1(&tdb, "dbeta", NULL, c);
     CHECK_OK(rcl_batchnorm_backward(dev, relu, &tx, &ty, &tdy, &tg, &tsm, &tsi, &tdx, &tdg, &tdb));
     double msq = sqrt((double)n * hw); /* reductions over M terms of size ~1 */
-    cmp(what, "dx", &tdx, dx_ref, 2e-5, 1e-5);
-    cmp(what, "dgamma", &tdg, dg_ref, 2e-6 * msq, 1e-5);
-    cmp(what, "dbeta", &tdb, db_ref, 2e-6 * msq, 1e-5);
+    rcl_test_cmp(what, "dx", &tdx, dx_ref, 2e-5, 1e-5);
+    rcl_test_cmp(what, "dgamma", &tdg, dg_ref, 2e-6 * msq, 1e-5);
+    rcl_test_cmp(what, "dbeta", &tdb, db_ref, 2e-6 * msq, 1e-5);
 
     /* determinism: the same calls give the same bits */
     mk(&tdx2, "dx2", NULL, 4, shape), mk1(&tdg2, "dgamma2", NULL, c), mk1(&tdb2, "dbeta2", NULL, c);
     CHECK_OK(rcl_batchnorm_backward(dev, relu, &tx, &ty, &tdy, &tg, &tsm, &tsi, &tdx2, &tdg2, &tdb2));
-    CHECK(same_bits(&tdx, &tdx2) && same_bits(&tdg, &tdg2) && same_bits(&tdb, &tdb2),
+    CHECK(rcl_test_same_bits(&tdx, &tdx2) && rcl_test_same_bits(&tdg, &tdg2) && rcl_test_same_bits(&tdb, &tdb2),
           "%s: backward twice gives identical bits", what);
     mk(&ty2, "y2", NULL, 4, shape);
     rcl_tensor rm2, rv2, sm2, si2;
     mk1(&rm2, "rm2", rm, c), mk1(&rv2, "rv2", rv, c), mk1(&sm2, "sm2", NULL, c), mk1(&si2, "si2", NULL, c);
     CHECK_OK(rcl_batchnorm_forward(dev, RCL_BN_TRAIN, relu, &tx, &tg, &tb, &rm2, &rv2, (float)mom,
                                    (float)eps, &ty2, &sm2, &si2));
-    CHECK(same_bits(&ty, &ty2) && same_bits(&tsm, &sm2) && same_bits(&tsi, &si2) &&
-              same_bits(&trm, &rm2) && same_bits(&trv, &rv2),
+    CHECK(rcl_test_same_bits(&ty, &ty2) && rcl_test_same_bits(&tsm, &sm2) && rcl_test_same_bits(&tsi, &si2) &&
+              rcl_test_same_bits(&trm, &rm2) && rcl_test_same_bits(&trv, &rv2),
           "%s: forward twice gives identical bits", what);
 
     /* eval mode with the updated running statistics; save_* may be NULL */
-    double *rm_e = get_d(&trm), *rv_e = get_d(&trv);
+    double *rm_e = rcl_test_get_d(&trm), *rv_e = rcl_test_get_d(&trv);
     rcl_ref_batchnorm_forward(RCL_BN_EVAL, relu, n, c, hw, x, gamma, beta, rm_e, rv_e, mom, eps, y_ref,
                               NULL, NULL);
     CHECK_OK(rcl_tensor_fill(&ty, NAN));
     CHECK_OK(rcl_batchnorm_forward(dev, RCL_BN_EVAL, relu, &tx, &tg, &tb, &trm, &trv, (float)mom,
                                    (float)eps, &ty, NULL, NULL));
-    cmp(what, "eval y", &ty, y_ref, 2e-5, 1e-5);
-    double *rm_after = get_d(&trm);
+    rcl_test_cmp(what, "eval y", &ty, y_ref, 2e-5, 1e-5);
+    double *rm_after = rcl_test_get_d(&trm);
     CHECK(memcmp(rm_after, rm_e, (size_t)c * sizeof(double)) == 0, "%s: eval leaves running_mean", what);
 
     rcl_tensor *ts[] = {&tx, &tg, &tb, &trm, &trv, &ty, &tsm, &tsi, &tdy, &tdx, &tdg, &tdb,
@@ -236,26 +181,26 @@ static void test_relu_add_axpy(void) {
 
     CHECK_OK(rcl_relu_forward(dev, &tx, &ty));
     rcl_ref_relu_forward(n, x, y);
-    cmp("relu", "y", &ty, y, 0, 0);
+    rcl_test_cmp("relu", "y", &ty, y, 0, 0);
     CHECK_OK(rcl_relu_backward(dev, &ty, &tdy, &tdx));
     rcl_ref_relu_backward(n, y, dy, dx);
-    cmp("relu", "dx", &tdx, dx, 0, 0);
+    rcl_test_cmp("relu", "dx", &tdx, dx, 0, 0);
     CHECK_OK(rcl_relu_backward(dev, &ty, &tdy, &tdy)); /* dx aliasing dy */
-    cmp("relu", "dx in place", &tdy, dx, 0, 0);
+    rcl_test_cmp("relu", "dx in place", &tdy, dx, 0, 0);
 
     CHECK_OK(rcl_add(dev, &tx, &tb, &ty));
     for (size_t i = 0; i < n; i++)
         y[i] = x[i] + b[i];
-    cmp("add", "y", &ty, y, 1e-7, 1e-7);
+    rcl_test_cmp("add", "y", &ty, y, 1e-7, 1e-7);
 
     CHECK_OK(rcl_axpy(dev, -0.75f, &tx, &ty)); /* y = x + b - 0.75x */
     for (size_t i = 0; i < n; i++)
         y[i] = (double)(float)(x[i] + b[i]) - 0.75 * x[i];
-    cmp("axpy", "y", &ty, y, 1e-7, 1e-6);
+    rcl_test_cmp("axpy", "y", &ty, y, 1e-7, 1e-6);
 
     CHECK_OK(rcl_relu_forward(dev, &tx, &tx)); /* in place */
     rcl_ref_relu_forward(n, x, y);
-    cmp("relu", "in place", &tx, y, 0, 0);
+    rcl_test_cmp("relu", "in place", &tx, y, 0, 0);
 
     rcl_tensor small;
     mk(&small, "small", NULL, 2, (int[]){3, 5});
@@ -281,7 +226,7 @@ static void test_dropout(void) {
 
     CHECK_OK(rcl_dropout_forward(dev, p, seed, counter, &tx, &ty));
     rcl_ref_dropout_forward(n, p, seed, counter, x, y);
-    float *fy = get(&ty);
+    float *fy = rcl_test_get(&ty);
     size_t mism = 0, kept = 0;
     for (size_t i = 0; i < n; i++) {
         mism += (fy[i] == 0) != (y[i] == 0);
@@ -290,7 +235,7 @@ static void test_dropout(void) {
     CHECK(mism == 0, "dropout mask equals the reference's (%zu mismatches)", mism);
     double frac = (double)kept / n;
     CHECK(fabs(frac - 0.7) < 0.02, "dropout keeps ~70%% (%.4f)", frac);
-    cmp("dropout", "y", &ty, y, 0, 3e-7);
+    rcl_test_cmp("dropout", "y", &ty, y, 0, 3e-7);
     /* every kept value is x/(1-p), every dropped one exactly 0 */
     size_t bad = 0;
     for (size_t i = 0; i < n; i++)
@@ -301,9 +246,9 @@ static void test_dropout(void) {
 
     CHECK_OK(rcl_dropout_backward(dev, p, seed, counter, &tdy, &tdx));
     rcl_ref_dropout_backward(n, p, seed, counter, dy, dx);
-    cmp("dropout", "dx", &tdx, dx, 0, 3e-7);
-    float *fdx = get(&tdx);
-    fy = get(&ty);
+    rcl_test_cmp("dropout", "dx", &tdx, dx, 0, 3e-7);
+    float *fdx = rcl_test_get(&tdx);
+    fy = rcl_test_get(&ty);
     mism = 0;
     for (size_t i = 0; i < n; i++)
         mism += (fdx[i] == 0) != (fy[i] == 0);
@@ -312,7 +257,7 @@ static void test_dropout(void) {
 
     /* another counter: another mask */
     CHECK_OK(rcl_dropout_forward(dev, p, seed, counter + 1, &tx, &tdx));
-    fdx = get(&tdx);
+    fdx = rcl_test_get(&tdx);
     mism = 0;
     for (size_t i = 0; i < n; i++)
         mism += (fdx[i] == 0) != (fy[i] == 0);
@@ -321,7 +266,7 @@ static void test_dropout(void) {
 
     /* p = 0: identity, bit for bit */
     CHECK_OK(rcl_dropout_forward(dev, 0.0f, seed, counter, &tx, &ty));
-    CHECK(same_bits(&tx, &ty), "dropout p=0 is the identity");
+    CHECK(rcl_test_same_bits(&tx, &ty), "dropout p=0 is the identity");
     CHECK_FAILS(rcl_dropout_forward(dev, 1.5f, seed, counter, &tx, &ty), RCL_ERR_INVALID_ARG);
     rcl_tensor_release(&tx), rcl_tensor_release(&ty), rcl_tensor_release(&tdy), rcl_tensor_release(&tdx);
     free(x), free(dy), free(y), free(dx);
@@ -340,10 +285,10 @@ static void pool_case(int n, int c, int h, int w) {
     mk(&ty, "y", NULL, 2, (int[]){n, c}), mk(&tdy, "dy", dy, 2, (int[]){n, c});
     CHECK_OK(rcl_avgpool_forward(dev, &tx, &ty));
     rcl_ref_avgpool_forward(n, c, h * w, x, y);
-    cmp(what, "y", &ty, y, 1e-6, 1e-5);
+    rcl_test_cmp(what, "y", &ty, y, 1e-6, 1e-5);
     CHECK_OK(rcl_avgpool_backward(dev, &tdy, &tdx));
     rcl_ref_avgpool_backward(n, c, h * w, dy, dx);
-    cmp(what, "dx", &tdx, dx, 1e-7, 1e-6);
+    rcl_test_cmp(what, "dx", &tdx, dx, 1e-7, 1e-6);
     CHECK_FAILS(rcl_avgpool_forward(dev, &tx, &tdx), RCL_ERR_INVALID_ARG); /* y must be [N,C] */
     CHECK(strstr(rcl_last_error(), "avgpool y") != NULL, "error names y: %s", rcl_last_error());
     rcl_tensor_release(&tx), rcl_tensor_release(&ty), rcl_tensor_release(&tdy), rcl_tensor_release(&tdx);
@@ -378,14 +323,14 @@ static void linear_case(int n, int f, int k, int bias, int want_dx, int as4d) {
     CHECK_OK(rcl_linear_forward(dev, &tx, &tw, bias ? &tb : NULL, &ty));
     rcl_ref_linear_forward(n, f, k, x, w, bias ? b : NULL, y);
     double sf = sqrt((double)f), sn = sqrt((double)n);
-    cmp(what, "y", &ty, y, 2e-6 * sf, 1e-5);
+    rcl_test_cmp(what, "y", &ty, y, 2e-6 * sf, 1e-5);
     CHECK_OK(rcl_linear_backward(dev, &tx, &tw, &tdy, want_dx ? &tdx : NULL, &tdw, bias ? &tdb : NULL));
     rcl_ref_linear_backward(n, f, k, x, w, dy, dx, dw, db);
-    cmp(what, "dw", &tdw, dw, 2e-6 * sn, 1e-5);
+    rcl_test_cmp(what, "dw", &tdw, dw, 2e-6 * sn, 1e-5);
     if (want_dx)
-        cmp(what, "dx", &tdx, dx, 2e-6 * sqrt((double)k), 1e-5);
+        rcl_test_cmp(what, "dx", &tdx, dx, 2e-6 * sqrt((double)k), 1e-5);
     if (bias)
-        cmp(what, "db", &tdb, db, 2e-6 * sn, 1e-5);
+        rcl_test_cmp(what, "db", &tdb, db, 2e-6 * sn, 1e-5);
     rcl_tensor *ts[] = {&tx, &tw, &tb, &ty, &tdy, &tdx, &tdw, &tdb};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
         rcl_tensor_release(ts[i]);
@@ -437,14 +382,14 @@ static void xent_case(int n, int k, int use_cw, int use_sw, double shift) {
     cl_mem tlab = int_buf(lab, (size_t)n);
     const rcl_tensor *pc = use_cw ? &tcw : NULL, *ps = use_sw ? &tsw : NULL;
     CHECK_OK(rcl_softmax_xent_forward(dev, &tz, tlab, pc, ps, &tp, &tl));
-    cmp(what, "probs", &tp, p, 1e-7, 1e-5);
-    cmp(what, "loss", &tl, &loss, 1e-6, 1e-5);
+    rcl_test_cmp(what, "probs", &tp, p, 1e-7, 1e-5);
+    rcl_test_cmp(what, "loss", &tl, &loss, 1e-6, 1e-5);
     CHECK_OK(rcl_softmax_xent_backward(dev, &tp, tlab, pc, ps, &tdz));
-    cmp(what, "dlogits", &tdz, dz, 1e-7 / n, 1e-5);
+    rcl_test_cmp(what, "dlogits", &tdz, dz, 1e-7 / n, 1e-5);
     /* determinism */
     CHECK_OK(rcl_softmax_xent_forward(dev, &tz, tlab, pc, ps, &tp, &tl2));
     CHECK_OK(rcl_softmax_xent_backward(dev, &tp, tlab, pc, ps, &tdz2));
-    CHECK(same_bits(&tl, &tl2) && same_bits(&tdz, &tdz2), "%s: twice gives identical bits", what);
+    CHECK(rcl_test_same_bits(&tl, &tl2) && rcl_test_same_bits(&tdz, &tdz2), "%s: twice gives identical bits", what);
     clReleaseMemObject(tlab);
     rcl_tensor *ts[] = {&tz, &tcw, &tsw, &tp, &tl, &tdz, &tl2, &tdz2};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
@@ -474,12 +419,12 @@ static void test_xent(void) {
     CHECK_OK(rcl_softmax_xent_forward(dev, &tz, tlab, &tcw, NULL, &tp, &tl));
     double want_p[4] = {0.25, 0.75, 0.25, 0.75};
     double want_l = (log(4.0) + 3 * log(4.0 / 3.0)) / 4;
-    cmp("xent hand", "probs", &tp, want_p, 1e-7, 1e-6);
-    cmp("xent hand", "loss", &tl, &want_l, 1e-7, 1e-6);
+    rcl_test_cmp("xent hand", "probs", &tp, want_p, 1e-7, 1e-6);
+    rcl_test_cmp("xent hand", "loss", &tl, &want_l, 1e-7, 1e-6);
     CHECK_OK(rcl_softmax_xent_backward(dev, &tp, tlab, &tcw, NULL, &tdz));
     /* row 0: w=1/4 * (p - [1,0]); row 1: w=3/4 * (p - [0,1]) */
     double want_dz[4] = {0.25 * -0.75, 0.25 * 0.75, 0.75 * 0.25, 0.75 * -0.25};
-    cmp("xent hand", "dlogits", &tdz, want_dz, 1e-7, 1e-6);
+    rcl_test_cmp("xent hand", "dlogits", &tdz, want_dz, 1e-7, 1e-6);
 
     /* shape errors name the tensor */
     rcl_tensor bad;
