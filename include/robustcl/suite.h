@@ -60,6 +60,7 @@ typedef struct rcl_suite_config {
     int quick;
     char device[128];
     int force; /* run on a device whose self-test failed */
+    FILE *table; /* where the results table is printed at the end (NULL: nowhere) */
 } rcl_suite_config;
 
 enum { RCL_SUITE_NOISE_FORWARD = 1, RCL_SUITE_NOISE_GLC = 2 };
@@ -104,6 +105,7 @@ typedef struct rcl_suite_paper_config {
     char ood[1024];        /* extra OOD sets (';'-separated specs) besides the synthetic ones */
     char device[128];
     int force;             /* run on a device whose self-test failed */
+    FILE *table;           /* where the paper's tables are printed at the end (NULL: nowhere) */
 } rcl_suite_paper_config;
 
 void rcl_suite_paper_defaults(rcl_suite_paper_config *c);

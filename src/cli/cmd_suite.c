@@ -187,6 +187,7 @@ static int cmd_paper(int argc, char **argv) {
     if (p.describe)
         return 0;
     signal(SIGINT, on_sigint);
+    c.table = stdout;
     rcl_status s = rcl_suite_paper_run(&c, p.out, p.only, &stop_requested);
     if (s == RCL_ERR_INTERRUPTED) {
         fprintf(stderr, "robustcl: interrupted; finished stages are kept in %s/stages: rerun to resume\n", p.out);
@@ -340,6 +341,7 @@ int rcl_cmd_suite(int argc, char **argv) {
     if (describe)
         return rcl_suite_estimate(&c, stderr) == RCL_OK ? 0 : rcl_cli_error();
     signal(SIGINT, on_sigint);
+    c.table = stdout;
     rcl_status s = rcl_suite_run(&c, out, &stop_requested);
     if (s == RCL_ERR_INTERRUPTED) {
         fprintf(stderr, "robustcl: interrupted; finished stages are kept in %s/stages: rerun to resume\n", out);

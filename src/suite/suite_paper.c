@@ -377,7 +377,7 @@ rcl_status rcl_suite_paper_run(const rcl_suite_paper_config *c, const char *out_
             P.nruns++;
     }
     if (s == RCL_OK && !only) {
-        s = rcl_report_paper(out_dir, P.runs, P.nruns, stdout);
+        s = rcl_report_paper(out_dir, P.runs, P.nruns, c->table);
         rcl_device_notice(P.env.d, "suite paper finished in %.0f s: %d stages run, %d cached; %s/report.{json,html}",
                           rcl_now() - P.env.t0, P.env.stages_run, P.env.stages_cached, out_dir);
     }

@@ -387,8 +387,8 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
         snprintf(path, sizeof path, "%s/report.html", out_dir);
         if (s == RCL_OK)
             s = rcl_report_html(path, c, S.runs, S.nruns);
-        if (s == RCL_OK)
-            rcl_report_table(stdout, S.runs, S.nruns);
+        if (s == RCL_OK && c->table)
+            rcl_report_table(c->table, S.runs, S.nruns);
         rcl_device_notice(S.env.d, "suite finished in %.0f s: %d stages run, %d cached; %s/report.{json,html}",
                           rcl_now() - S.env.t0, S.env.stages_run, S.env.stages_cached, out_dir);
     }
