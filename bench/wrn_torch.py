@@ -1,4 +1,4 @@
-"""The official pre-activation Wide ResNet of hendrycks/pre-training (PROTOCOL section 1) in
+"""The official pre-activation Wide ResNet of hendrycks/pre-training (spec §1) in
 PyTorch, the one definition of the scripts that run it beside robustcl:
 tests/data/gen_torch_parity.py and gen_torch_load.py (the parity fixtures: the official
 parameter names, which `robustcl import` reads, and the official initialisation),

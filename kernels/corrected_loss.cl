@@ -1,4 +1,4 @@
-/* Corrected losses of the label-noise methods (PROTOCOL 5), Forward (Patrini 2017)
+/* Corrected losses of the label-noise methods (spec §5), Forward (Patrini 2017)
  * and GLC (Hendrycks 2018): per sample, trusted ? CE(z, y) : -log sum_j softmax(z)_j C[j, y];
  * batch loss = sum / n. The forward reduction runs in ONE work-group with the fixed-order
  * tree of common.cl (deterministic); the local size must be a power of two. */

@@ -1,7 +1,7 @@
 /* The fused SGD step (src/ops/sgd.c). One work item per element; n is the element count
  * (global size may be larger). */
 
-/* SGD with momentum (PROTOCOL 2): d = g + wd*w; buf = first ? d : momentum*buf + d;
+/* SGD with momentum (spec §2): d = g + wd*w; buf = first ? d : momentum*buf + d;
  * d = nesterov ? d + momentum*buf : buf; w -= lr*d. */
 __kernel void ew_sgd(__global float *w, __global const float *g, __global float *buf, uint n,
                      float lr, float momentum, float wd, int nesterov, int first) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --normalize (PROTOCOL 3): a checkpoint trained with the CIFAR mean/std records it, eval uses
+# --normalize (spec §3): a checkpoint trained with the CIFAR mean/std records it, eval uses
 # it by default (same error as the trainer measured, same logits as an explicit --normalize
 # cifar); a different explicit value is used with one warning line; checkpoints without the
 # record read as 0.5/0.5; a resume cannot switch; bad values are one-line usage errors.

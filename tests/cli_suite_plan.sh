@@ -33,7 +33,7 @@ check "paper default: Table 2's power law (CIFAR-10 gamma 0.2 total 7621), no CI
 check "paper plan with both profiles: 446 runs, 10 of them CIFAR-LT" \
     "[ \$(wc -l < $tmp/plan.txt) -eq 446 ] && [ \$(grep -c '^cifar10*/imbalance-exp/100/' $tmp/plan.txt) -eq 10 ]"
 
-# ---- the normalisation quirk of suite paper (PROTOCOL 3) ----
+# ---- the normalisation quirk of suite paper (spec §3) ----
 check "paper default: 0.5/0.5 for every run, declared" "has $tmp/p0.log 'input normalisation: 0.5/0.5 for every run'"
 "$bin" suite paper --data-root "$tmp" --describe --quirk-normalize cifar > "$tmp/q.log" 2>&1
 check "--quirk-normalize cifar: the Forward/GLC runs use the CIFAR mean/std, declared" \

@@ -1,4 +1,4 @@
-/* Adversarial robustness (PROTOCOL 7), tests a no-op attack cannot pass:
+/* Adversarial robustness (spec §7), tests a no-op attack cannot pass:
  * - a linear softmax model with known weights, where the PGD/FGSM result is known in
  *   closed form (the perturbation is eps*sign of the weight difference, around x in
  *   textbook mode and around the noisy start in paper mode), for both losses;
@@ -376,7 +376,7 @@ static void parse_tests(void) {
     CHECK(c.kind == RCL_ATTACK_PGD && fabs(c.eps - 8 / 255.0) < 1e-15 && fabs(c.step - 2 / 255.0) < 1e-15 &&
               c.steps == 20 && c.restarts == 1 && c.random_start && c.mode == RCL_ATTACK_TEXTBOOK &&
               c.loss == RCL_ATTACK_LOSS_CE && c.bn_train == -1 && c.norm.mean[0] == 0.5f && c.norm.std[2] == 0.5f,
-          "pgd defaults (PROTOCOL 7)");
+          "pgd defaults (spec §7)");
     CHECK_OK(rcl_attack_parse("pgd:eps=8/255,steps=20,mode=paper,restarts=2,loss=margin", &c));
     CHECK(c.mode == RCL_ATTACK_PAPER && c.restarts == 2 && c.loss == RCL_ATTACK_LOSS_MARGIN && c.steps == 20,
           "pgd spec with options");

@@ -1,4 +1,4 @@
-/* The calibration evaluation of PROTOCOL 9 (robustcl/evaluate.h): golden vectors C1 and
+/* The calibration evaluation of spec §9 (robustcl/evaluate.h): golden vectors C1 and
  * C6 through logits, what each mode reports, reliability bins, the score dump
  * re-measured (RMS/MAD by an independent sort), small sets and argument errors. Host only. */
 #include <math.h>
@@ -95,7 +95,7 @@ static int by_conf(const void *a, const void *b) {
     return x->c != y->c ? (x->c < y->c ? -1 : 1) : x->i - y->i;
 }
 
-/* RMS/MAD as PROTOCOL 9 words it, from (confidence, correct) pairs. */
+/* RMS/MAD as spec §9 words it, from (confidence, correct) pairs. */
 static void rms_mad(const double *conf, const int *ok, int n, int bin, int paper, double *rms, double *mad) {
     keyed *v = malloc(sizeof(keyed) * (size_t)n);
     for (int i = 0; i < n; i++)

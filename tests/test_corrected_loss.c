@@ -1,4 +1,4 @@
-/* The corrected loss of Forward/GLC (PROTOCOL 5): the golden vector of PROTOCOL 10
+/* The corrected loss of Forward/GLC (spec §5): the golden vector of spec §10
  * on the reference and the device; the reference against the independent host
  * loss of metrics.h and against softmax cross-entropy for trusted rows; central
  * finite differences of the reference in double; device against reference on
@@ -46,7 +46,7 @@ static void mk(rcl_tensor *t, const char *what, const double *x, int n0, int n1)
 /* ---------------------------------------------------------------- golden */
 
 static void test_golden(void) {
-    /* PROTOCOL 10: p = [.7 .2 .1], C = uniform(0.3, 3), noisy label 1 -> 1.4271164
+    /* spec §10: p = [.7 .2 .1], C = uniform(0.3, 3), noisy label 1 -> 1.4271164
      * (sum_i p_i C[i,1] = .7*.1 + .2*.8 + .1*.1 = .24, -log .24). */
     double z[3] = {log(0.7), log(0.2), log(0.1)}, C[9], p[3];
     CHECK_OK(rcl_noise_uniform_matrix(3, 0.3, C));

@@ -1,4 +1,4 @@
-/* Synthetic OOD sets of PROTOCOL 8: the Blobs blur (13-tap kernel, channel mixing matrix,
+/* Synthetic OOD sets of spec §8: the Blobs blur (13-tap kernel, channel mixing matrix,
  * scipy reference), and the statistics / determinism of Gaussian, Rademacher and Blobs. */
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ static void test_kernel(void) {
         float f[13];
         for (int i = 0; i < 13; i++)
             f[i] = (float)t[i];
-        rcl_check_close("13 taps vs PROTOCOL 8", f, w13, 13, 1e-5, 6e-7, 0);
+        rcl_check_close("13 taps vs spec §8", f, w13, 13, 1e-5, 6e-7, 0);
     }
     n = rcl_gaussian_kernel1d(2.0, 4.0, t, 64);
     CHECK(n == 17, "sigma 2: %d taps (radius 8)", n);
@@ -34,7 +34,7 @@ static void test_kernel(void) {
           "sigma 1.5 below 64x64, 2 at 64x64");
 }
 
-/* On the 3-channel axis with nearest padding the blur is the PROTOCOL's mixing matrix. */
+/* On the 3-channel axis with nearest padding the blur is the spec's mixing matrix. */
 static void test_mixing(void) {
     static const double M[3][3] = {
         {0.632982, 0.212968, 0.154050}, {0.367018, 0.265964, 0.367018}, {0.154050, 0.212968, 0.632982}};

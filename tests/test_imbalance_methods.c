@@ -1,4 +1,4 @@
-/* The class-imbalance sets and methods (PROTOCOL 6) on a balanced synthetic set
+/* The class-imbalance sets and methods (spec §6) on a balanced synthetic set
  * (10 classes x 60 random 8x8 images): the imbalanced cut has the metrics.h
  * counts (power law and exponential), holds distinct source images with their
  * labels, depends on the seed only; per method: Normal leaves the set alone,

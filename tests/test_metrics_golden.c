@@ -1,4 +1,4 @@
-/* Evaluation math: every golden vector of PROTOCOL section 10, the Table golden
+/* Evaluation math: every golden vector of spec §10, the Table golden
  * counts of section 6, and properties of the metrics, matrices and samplers. */
 #include <math.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
     CHECK(fabs((got) - (want)) <= (tol), "%s: got %.9f, want %.9f", what, (double)(got), (double)(want))
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* ---- OOD (PROTOCOL 10 V1-V6) ---- */
+/* ---- OOD (spec §10 V1-V6) ---- */
 
 static void ood_case(const char *name, const double *ood, int no, const double *id, int ni, double auroc, double ap,
                      double fpr_paper, double fpr_first) {
@@ -465,7 +465,7 @@ static void test_counts(void) {
     CHECK(!memcmp(n, g10, sizeof g10), "gamma=1.0 counts");
     CHECK(rcl_imb_minority(n, 10, minor) == 8 && !minor[1] && minor[2], "gamma=1.0: 8 minority classes");
     CHECK_OK(rcl_imb_power_law_counts(10, 5000, 250, 0.4, n));
-    CHECK(rcl_imb_minority(n, 10, NULL) == 9, "gamma=0.4: 9 minority classes (PROTOCOL 6 note)");
+    CHECK(rcl_imb_minority(n, 10, NULL) == 9, "gamma=0.4: 9 minority classes (spec §6 note)");
     CHECK_OK(rcl_imb_power_law_counts(10, 5000, 250, 2.0, n));
     CHECK(sum_of(n, 10) == 16506, "gamma=2.0 total %d, want 16506", sum_of(n, 10));
     int n100[100];

@@ -1,4 +1,4 @@
-/* The label-noise methods (PROTOCOL 5) on a tiny separable task (3 classes of
+/* The label-noise methods (spec §5) on a tiny separable task (3 classes of
  * 8x8 images, a bright band per class; WRN-10-1): corrupted labels and gold
  * sets; at strong flip noise the corrected-loss hook with the true C beats
  * Normal; Forward's C_hat matches the label frequencies the network was

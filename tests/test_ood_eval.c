@@ -1,4 +1,4 @@
-/* The OOD evaluation of PROTOCOL 8 (robustcl/evaluate.h): whole-set use of a small
+/* The OOD evaluation of spec §8 (robustcl/evaluate.h): whole-set use of a small
  * set, seeded draws without replacement, per-draw measures against a brute-force
  * pairwise AUROC, averaging over draws and sets, the ROC grid, MSP from logits, the
  * score dump read back and re-measured, and argument errors. Host only. */
@@ -29,7 +29,7 @@ static void fill_scores(rcl_rng *r, double *x, int n, double shift) {
 }
 
 static void test_small_set_used_whole(void) {
-    /* PROTOCOL 10 V1 as one OOD set smaller than the draw size */
+    /* spec §10 V1 as one OOD set smaller than the draw size */
     const double ood[] = {.9, .8, .6, .3}, id[] = {.7, .5, .4, .2, .1};
     const double *sets[] = {ood};
     const int n[] = {4};

@@ -1,4 +1,4 @@
-/* The SGD step (PROTOCOL 2) on the device and in the reference, against
+/* The SGD step (spec §2) on the device and in the reference, against
  * values worked out by hand from the formulas (first and later steps, Nesterov
  * on and off, weight decay, momentum 0), the device against the reference over
  * many elements and steps, and the cosine schedule. */
@@ -177,7 +177,7 @@ static void test_cosine(void) {
     /* the schedule's own definition, lr*(lo + (1-lo)*0.5*(1+cos(pi t/T))) with lo = lr_min/lr */
     double lo = 1e-6 / 0.1, t = 377, T = 1000;
     double want = 0.1 * (lo + (1 - lo) * 0.5 * (1 + cos(3.14159265358979323846 * t / T)));
-    CHECK(fabs(rcl_cosine_lr(0.1, 1e-6, 377, 1000) - want) < 1e-16, "cosine matches PROTOCOL 2 at t=377");
+    CHECK(fabs(rcl_cosine_lr(0.1, 1e-6, 377, 1000) - want) < 1e-16, "cosine matches spec §2 at t=377");
 }
 
 int main(void) {

@@ -370,7 +370,7 @@ static void structure(rcl_device *d) {
     CHECK_OK(rcl_model_create(d, &c, 1, &m));
     if (!m)
         return;
-    /* PROTOCOL 1: WRN-40-2 has ~2.2M parameters */
+    /* spec §1: WRN-40-2 has ~2.2M parameters */
     size_t n = rcl_model_num_weights(m);
     CHECK(n > 2100000 && n < 2300000, "WRN-40-2 has %zu weights", n);
     CHECK(rcl_model_find(m, "block1.layer.0.convShortcut.weight") != NULL, "16->32 needs a shortcut conv");

@@ -1,4 +1,4 @@
-/* Adversarial robustness (PROTOCOL 7): L-inf PGD and FGSM in pixel space [0,1],
+/* Adversarial robustness (spec §7): L-inf PGD and FGSM in pixel space [0,1],
  * restarts, cross-entropy or margin (CW) loss, evaluation (clean and adversarial
  * accuracy, measured max |x_adv - x|, zero-gradient count), accuracy-vs-eps sweeps
  * and adversarial training as trainer hooks.
@@ -10,7 +10,7 @@
  * forward, a loss-gradient kernel, a backward to the input and a step kernel; the
  * host reads back only per-batch statistics.
  *
- * Modes (PROTOCOL 7 QUIRK):
+ * Modes (spec §7 QUIRK):
  *   textbook  start = clamp(x + delta0, 0, 1); every step projects onto
  *             [x - eps, x + eps] around the clean x, so |x_adv - x| <= eps.
  *   paper     the official code: the start x + delta0 is not clamped before the
@@ -58,10 +58,10 @@ typedef struct rcl_attack_config {
     rcl_attack_loss loss;
     uint64_t seed;
     /* BN mode of the attack's forwards: -1 = eval mode in evaluation and train mode
-     * (batch statistics, running statistics updated) in adversarial training (PROTOCOL 7);
+     * (batch statistics, running statistics updated) in adversarial training (spec §7);
      * 0 = always eval; 1 = always train. */
     int bn_train;
-    rcl_normalization norm; /* the network input's (PROTOCOL 3: 0.5/0.5) */
+    rcl_normalization norm; /* the network input's (spec §3: 0.5/0.5) */
 } rcl_attack_config;
 
 /* PGD-20, eps 8/255, step 2/255, 1 restart, random start, textbook, CE, seed 0,
@@ -167,7 +167,7 @@ void rcl_adv_result_json(rcl_json_writer *w, const rcl_adv_result *r);
  * "points": [{"eps", "step", "adversarial_accuracy", "max_linf", "zero_gradient_images", "seconds"}]} */
 void rcl_adv_sweep_json(rcl_json_writer *w, const rcl_attack_config *base, const rcl_adv_result *r, int n);
 
-/* ---- adversarial training (PROTOCOL 4, 7) ----
+/* ---- adversarial training (spec §4, 7) ----
  * Fills *out with an input hook that replaces each training batch by its PGD examples
  * (BN in train mode unless cfg->bn_train is 0; the loss is then computed on the
  * adversarial examples only, as in the paper). Use e.g. cfg "pgd:steps=10" and set

@@ -1,5 +1,5 @@
 /* Checkpoints: safetensors files with the official PyTorch parameter names
- * (PROTOCOL 1, plus BN num_batches_tracked so PyTorch's strict loading works),
+ * (spec §1, plus BN num_batches_tracked so PyTorch's strict loading works),
  * provenance metadata, and the optimizer and RNG state needed to resume a run
  * bit-identically. Written atomically. */
 #ifndef ROBUSTCL_CHECKPOINT_H
@@ -40,7 +40,7 @@ typedef enum {
     RCL_CKPT_EVAL,     /* weights and BN statistics; the architecture must match exactly */
     RCL_CKPT_RESUME,   /* + optimizer and RNG state; *state receives the position */
     RCL_CKPT_FINETUNE, /* trunk from the file; the head too when its shape matches, else a new head */
-    RCL_CKPT_TRUNK,    /* trunk from the file and always a new head (PROTOCOL 4 fine-tuning) */
+    RCL_CKPT_TRUNK,    /* trunk from the file and always a new head (spec §4 fine-tuning) */
 } rcl_checkpoint_mode;
 rcl_status rcl_checkpoint_load(rcl_model *m, const char *path, rcl_checkpoint_mode mode, rcl_train_state *state);
 

@@ -1,6 +1,6 @@
 /* Datasets in host memory: loaders for the paper's data (IDX / Fashion-MNIST,
  * CIFAR-10/100 binary, .npy and Downsampled-ImageNet32 .npz or pickled batches,
- * SVHN .mat, image folders and Tiny ImageNet), the synthetic OOD sets of PROTOCOL 8, class
+ * SVHN .mat, image folders and Tiny ImageNet), the synthetic OOD sets of spec §8, class
  * selection / seeded subsets, and a one-string dataset spec.
  *
  * Every loader validates its input: malformed files (truncated, wrong magic,
@@ -174,7 +174,7 @@ rcl_status rcl_image_folder_load(const char *dir, const rcl_image_options *o, rc
 rcl_status rcl_tiny_imagenet_load(const char *dir, int train, const rcl_image_options *o,
                                   rcl_dataset *out);
 
-/* ---- synthetic OOD sets (PROTOCOL 8), values in network space ---- */
+/* ---- synthetic OOD sets (spec §8), values in network space ---- */
 
 typedef enum {
     RCL_SYNTH_GAUSSIAN = 0,   /* clip(N(0, 0.5^2), -1, 1) */

@@ -1,4 +1,4 @@
-/* The OOD-detection (PROTOCOL 8) and calibration (PROTOCOL 9) evaluations of a
+/* The OOD-detection (spec §8) and calibration (spec §9) evaluations of a
  * model, over its logits: draws of OOD samples, averaged measures, ROC points,
  * temperature tuning, both calibration-error modes, reliability bins, and a
  * per-sample score dump from which every number can be recomputed. Host C in
@@ -44,7 +44,7 @@ typedef struct rcl_ood_set_result {
     int n_total;      /* images in the OOD set */
     int draw_size;    /* images per draw (n_total when used whole) */
     int n_draws;      /* config draws, or 1 when used whole */
-    int used_whole;   /* n_total <= the draw size: the whole set once (PROTOCOL 8) */
+    int used_whole;   /* n_total <= the draw size: the whole set once (spec §8) */
     int *draw_index;  /* [n_draws * draw_size]: OOD-set indices of each draw, ascending within a draw */
     rcl_ood_measures *per_draw; /* [n_draws] */
     rcl_ood_measures mean;      /* averaged over the draws */
@@ -66,7 +66,7 @@ typedef struct rcl_ood_report {
 rcl_status rcl_ood_evaluate_scores(const double *id, int n_id, const double *const *ood, const int *n_ood,
                                    const char *const *names, int n_sets, const rcl_ood_config *cfg,
                                    rcl_ood_report *out);
-/* The MSP evaluation of PROTOCOL 8: scores = -max softmax(logits) (T = 1), then as above. */
+/* The MSP evaluation of spec §8: scores = -max softmax(logits) (T = 1), then as above. */
 rcl_status rcl_ood_evaluate(const rcl_logit_set *id, const rcl_logit_set *ood, int n_sets,
                             const rcl_ood_config *cfg, rcl_ood_report *out);
 void rcl_ood_report_free(rcl_ood_report *r);
@@ -76,7 +76,7 @@ void rcl_ood_report_json(rcl_json_writer *w, const rcl_ood_report *r, const rcl_
 /* ---- calibration (src/eval/calibration_eval.c) ---- */
 
 typedef struct rcl_calib_config {
-    int paper_mode;       /* 1: headline RMS/MAD skip the last bin and use T = 1 (PROTOCOL 9 QUIRKs);
+    int paper_mode;       /* 1: headline RMS/MAD skip the last bin and use T = 1 (spec §9 QUIRKs);
                            * 0 (textbook): all bins, at the tuned temperature when there is one */
     int bin;              /* RCL_CALIB_BIN */
     int ece_bins;         /* RCL_ECE_BINS; also the reliability-diagram bins */

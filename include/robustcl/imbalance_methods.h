@@ -1,4 +1,4 @@
-/* The class-imbalance evaluation's training sets and methods (PROTOCOL 6): the
+/* The class-imbalance evaluation's training sets and methods (spec §6): the
  * imbalanced training set cut from a balanced one, and per method what to train
  * on (a dataset, an index list, class weights), plus the total and minority
  * test errors. The counts, weights and resampling are those of robustcl/metrics.h. */

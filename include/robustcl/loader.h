@@ -18,9 +18,9 @@ typedef struct rcl_loader_options {
     int batch;
     int shuffle;       /* new permutation each epoch */
     int augment;       /* random crop with `pad` zero padding + horizontal flip p=0.5 */
-    int pad;           /* 4 for 32x32 inputs (PROTOCOL 3) */
+    int pad;           /* 4 for 32x32 inputs (spec §3) */
     uint64_t seed;
-    rcl_normalization norm; /* network input = (pixel/255 - mean)/std; PROTOCOL default 0.5/0.5 */
+    rcl_normalization norm; /* network input = (pixel/255 - mean)/std; spec §3 default 0.5/0.5 */
     /* Data parallelism: with shards > 1 `batch` is the global batch and this loader yields
      * only slice `shard` of each: images [shard*n/shards, (shard+1)*n/shards) of a batch of n,
      * augmented exactly as in the whole batch. 0 or 1: no sharding. */
@@ -33,7 +33,7 @@ rcl_loader_options rcl_loader_defaults(void);
 typedef struct rcl_loader rcl_loader;
 
 /* Iterates over ds (or the `count` images listed in `indices`, when not NULL;
- * the list is copied). The last partial batch is kept (PROTOCOL 2). */
+ * the list is copied). The last partial batch is kept (spec §2). */
 rcl_status rcl_loader_create(const rcl_dataset *ds, const int *indices, int count,
                              const rcl_loader_options *opt, rcl_loader **out);
 void rcl_loader_free(rcl_loader *l);

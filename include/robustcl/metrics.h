@@ -1,10 +1,10 @@
-/* Evaluation math of PROTOCOL sections 5-10: OOD detection metrics,
+/* Evaluation math of spec §5-10: OOD detection metrics,
  * calibration, label-noise matrices and estimators, class-imbalance
  * profiles and resampling. Pure host C in double precision, no OpenCL.
  *
  * Conventions: logit matrices come from the device as float [n, k] row-major;
  * everything computed here is double. Where the official code differs from
- * the textbook reading (a PROTOCOL "QUIRK"), the function takes `paper_mode`
+ * the textbook reading (a quirk, spec "Paper mode and textbook mode"), the function takes `paper_mode`
  * (nonzero = replicate the official code). Fallible calls return rcl_status
  * and leave a message in rcl_last_error(); arrays returned through `T **`
  * are malloc'd and the caller frees them with free(). Seeds feed rcl_rng. */
@@ -23,7 +23,7 @@ extern "C" {
 
 /* probs[i,:] = softmax(logits[i,:] / T), T > 0, computed in double. */
 rcl_status rcl_softmax_rows(const float *logits, int n, int k, double T, double *probs);
-/* The MSP anomaly score of PROTOCOL 8: score[i] = -max_j softmax(logits[i,:] / T)_j. */
+/* The MSP anomaly score of spec §8: score[i] = -max_j softmax(logits[i,:] / T)_j. */
 rcl_status rcl_msp_scores(const float *logits, int n, int k, double T, double *score);
 /* Confidence = max softmax(z/T) and correct = (argmax == label), argmax ties -> lowest index. */
 rcl_status rcl_confidence_correct(const float *logits, const int *labels, int n, int k, double T,
@@ -66,7 +66,7 @@ rcl_status rcl_ood_roc_curve(const double *ood, int n_ood, const double *id, int
 
 /* RMS and MAD calibration error with adaptive bins of `bin` examples after a stable sort by
  * confidence (the last bin takes the remainder). paper_mode: skip the last bin but still divide
- * by n (PROTOCOL 9 QUIRK; so bin <= n < 2 bin gives 0). n < bin: one bin, used in both modes
+ * by n (spec §9 QUIRK; so bin <= n < 2 bin gives 0). n < bin: one bin, used in both modes
  * (the official code crashes there). rms or mad may be NULL. */
 rcl_status rcl_calib_error(const double *conf, const int *correct, int n, int bin, int paper_mode,
                            double *rms, double *mad);
@@ -91,7 +91,7 @@ rcl_status rcl_calib_reliability(const double *conf, const int *correct, int n, 
 /* Mean negative log-likelihood of labels under softmax(logits / T). */
 rcl_status rcl_calib_nll(const float *logits, const int *labels, int n, int k, double T, double *nll);
 /* Temperature by bisection on the sign of dNLL/dT over [lo, hi] until hi - lo <= tol, then the
- * argmin of NLL over {lo, mid, hi}. PROTOCOL: lo 0.2, hi 5.0, tol 1e-4 (RCL_TEMP_*). */
+ * argmin of NLL over {lo, mid, hi}. spec §9: lo 0.2, hi 5.0, tol 1e-4 (RCL_TEMP_*). */
 rcl_status rcl_calib_tune_temperature(const float *logits, const int *labels, int n, int k, double lo,
                                       double hi, double tol, double *T);
 
@@ -112,7 +112,7 @@ rcl_status rcl_noise_trusted_subset(const int *labels, int n, int k, double frac
 /* Forward C_hat from softmax rows probs[n,k] of the noisy training set: row j = the row of the
  * example with the highest p_j, after excluding p_j >= the column's `percentile` (numpy 'higher');
  * percentile 0 disables the filter. paper_mode: the zeroing writes into the shared matrix, so
- * row j carries zeros at columns i <= j where p_i >= thresh_i (PROTOCOL 5 QUIRK). */
+ * row j carries zeros at columns i <= j where p_i >= thresh_i (spec §5 QUIRK). */
 rcl_status rcl_noise_forward_estimate(const double *probs, int n, int k, double percentile, int paper_mode,
                                       double *C_hat);
 /* GLC C_hat: row i = mean softmax row over trusted examples of true class i; a class with no

@@ -1,4 +1,4 @@
-/* Wide ResNet WRN-d-k (pre-activation), PROTOCOL section 1: builder, init,
+/* Wide ResNet WRN-d-k (pre-activation), spec §1: builder, init,
  * forward (train/eval), backward (to parameters and optionally the input),
  * and the SGD step. Parameters carry the official PyTorch state_dict names. */
 #ifndef ROBUSTCL_MODEL_H
@@ -41,7 +41,7 @@ const rcl_wrn_config *rcl_model_config(const rcl_model *m);
 rcl_device *rcl_model_device(const rcl_model *m);
 int rcl_model_batch_cap(const rcl_model *m);
 
-/* PROTOCOL 1 initialisation from a seed (host RNG, uploaded once). */
+/* spec §1 initialisation from a seed (host RNG, uploaded once). */
 rcl_status rcl_model_init(rcl_model *m, uint64_t seed);
 /* The seed of the last rcl_model_init (new heads of fine-tuning derive from it). */
 uint64_t rcl_model_init_seed(const rcl_model *m);
@@ -79,7 +79,7 @@ rcl_status rcl_model_backward(rcl_model *m, const rcl_tensor *dlogits, rcl_tenso
  * the first sub-batch); sync (kept, not copied; NULL: off) takes the statistics over every
  * data-parallel rank's batch. Default: split 1, no sync. */
 rcl_status rcl_model_set_bn(rcl_model *m, int split, const rcl_bn_sync *sync);
-/* One SGD step (PROTOCOL 2) over trainable, non-frozen parameters. */
+/* One SGD step (spec §2) over trainable, non-frozen parameters. */
 rcl_status rcl_model_step(rcl_model *m, float lr, float momentum, float wd, int nesterov);
 /* Number of SGD steps taken (resets the "first step" of the momentum buffers when 0). */
 long rcl_model_steps(const rcl_model *m);

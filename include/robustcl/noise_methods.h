@@ -1,4 +1,4 @@
-/* The label-corruption evaluation's training methods (PROTOCOL 5): the corrupted
+/* The label-corruption evaluation's training methods (spec §5): the corrupted
  * training labels with their trusted (gold) set, the corrected loss as a trainer
  * step hook, and one runner for Normal, Forward (Patrini 2017) and GLC
  * (Hendrycks 2018). The estimators are those of robustcl/metrics.h; the loss
@@ -65,7 +65,7 @@ typedef struct rcl_noise_run {
     rcl_reinit_fn reinit;      /* Forward and GLC (required) */
     void *reinit_ctx;
     double forward_percentile; /* Forward: 97 (the CIFAR-10 code's outlier filter), 0 = plain argmax */
-    int paper_mode;            /* Forward: the in-place zeroing QUIRK of PROTOCOL 5 */
+    int paper_mode;            /* Forward: the in-place zeroing QUIRK of spec §5 */
 } rcl_noise_run;
 
 /* method, percentile 97, paper mode on, the rest NULL. */

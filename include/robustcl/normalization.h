@@ -1,4 +1,4 @@
-/* Input normalisation (PROTOCOL 3): the network sees (pixel - mean)/std per channel,
+/* Input normalisation (spec §3): the network sees (pixel - mean)/std per channel,
  * pixels in [0,1]. "half" = 0.5/0.5 (input 2x-1, the default); "cifar" = the CIFAR
  * mean/std (125.3,123.0,113.9)/255, (63.0,62.1,66.7)/255 that the official GLC/Forward
  * scripts use even when fine-tuning (QUIRK). Checkpoints record theirs. */

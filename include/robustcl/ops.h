@@ -169,15 +169,15 @@ rcl_status rcl_count_correct(rcl_device *d, const rcl_tensor *logits, cl_mem lab
 rcl_status rcl_add(rcl_device *d, const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *y); /* y = a + b */
 rcl_status rcl_axpy(rcl_device *d, float alpha, const rcl_tensor *x, rcl_tensor *y);        /* y += alpha x */
 
-/* ---- SGD (PROTOCOL 2): d = g + wd*w; buf = first ? d : momentum*buf + d;
+/* ---- SGD (spec §2): d = g + wd*w; buf = first ? d : momentum*buf + d;
  *      d = nesterov ? d + momentum*buf : buf; w -= lr*d ---- */
 rcl_status rcl_sgd_step(rcl_device *d, rcl_tensor *w, const rcl_tensor *g, rcl_tensor *buf,
                         float lr, float momentum, float wd, int nesterov, int first);
 
-/* Cosine schedule (PROTOCOL 2): learning rate for update t (1-based) of T. */
+/* Cosine schedule (spec §2): learning rate for update t (1-based) of T. */
 double rcl_cosine_lr(double lr, double lr_min, long t, long T);
 
-/* ---- corrected loss of the label-noise methods (PROTOCOL 5: Forward, GLC) ----
+/* ---- corrected loss of the label-noise methods (spec §5: Forward, GLC) ----
  * Per sample r: trusted[r] ? CE(logits_r, y_r) : -log sum_j softmax(logits_r)_j C[j, y_r];
  * loss [1] = sum / N (the batch size: GLC's divisor, and the plain mean of Forward).
  * labels: int32 [N]; trusted: int32 [N], nonzero = trusted, or NULL (none trusted);

@@ -1,6 +1,6 @@
 /* The suite: pre-train on source classes, then for each evaluation train a
  * scratch and a pre-trained model (and the task methods) on the target
- * classes, evaluate, and report scratch vs pre-trained (PROTOCOL 4-11).
+ * classes, evaluate, and report scratch vs pre-trained (spec §4-11).
  * Every run is a stage cached under the output directory by a hash of its
  * configuration: a rerun skips finished stages, an interrupted suite resumes. */
 #ifndef ROBUSTCL_SUITE_H
@@ -31,7 +31,7 @@ typedef struct rcl_suite_config {
     /* target tasks */
     int target_per_class;         /* training images per target class */
     int test_per_class;           /* 0 = the whole target test split */
-    int min_steps;                /* floor of optimizer steps per scratch run (PROTOCOL 11) */
+    int min_steps;                /* floor of optimizer steps per scratch run (spec §11) */
     int finetune_min_steps;       /* the same for the pre-trained (fine-tuned) runs */
     int adv_min_steps;            /* the same for both arms of the adversarial experiment (PGD training
                                      costs 1 + steps passes a step) */
@@ -65,12 +65,12 @@ typedef struct rcl_suite_config {
 
 enum { RCL_SUITE_NOISE_FORWARD = 1, RCL_SUITE_NOISE_GLC = 2 };
 enum { RCL_SUITE_IMB_COST = 1, RCL_SUITE_IMB_OVERSAMPLE = 2, RCL_SUITE_IMB_SMOTE = 4 };
-/* Imbalance profiles (PROTOCOL 6): power law, CIFAR-LT exponential. */
+/* Imbalance profiles (spec §6): power law, CIFAR-LT exponential. */
 enum { RCL_SUITE_PROFILE_POWER = 1, RCL_SUITE_PROFILE_EXP = 2 };
 /* "power" | "exp" | "both" -> bit set; -1 if none. */
 int rcl_suite_profiles_from_name(const char *name);
 
-/* The mini suite's defaults (PROTOCOL 11); quick = the CI-sized version. */
+/* The mini suite's defaults (spec §11); quick = the CI-sized version. */
 void rcl_suite_defaults(rcl_suite_config *c, int quick);
 /* Prints the grid (every size, epoch count, method) to f, as the report does. */
 void rcl_suite_describe(const rcl_suite_config *c, FILE *f);
@@ -80,7 +80,7 @@ rcl_status rcl_suite_estimate(const rcl_suite_config *c, FILE *f);
 
 rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatile sig_atomic_t *stop);
 
-/* ---- suite paper: the paper's recipes and grids (PROTOCOL 4-9), paper mode ----
+/* ---- suite paper: the paper's recipes and grids (spec §4-9), paper mode ----
  * Pre-training on ImageNet32 (clean WRN-40-2; adversarial WRN-28-10 with PGD-10), then
  * for CIFAR-10 and CIFAR-100: label noise (uniform and flip, s = 0..1 step 0.1; Normal,
  * Forward, GLC 5%, GLC 10%), class imbalance (power law, gamma 0.2..2.0; Normal,
@@ -94,14 +94,14 @@ typedef struct rcl_suite_paper_config {
     char exclude[1024];    /* file of ImageNet32 classes left out of pre-training (indices or wnids), or "" */
     char exclude_map[1024]; /* wnid map of that list, or "": data_root/imagenet32/map_clsloc.txt */
     char datasets[64];     /* targets, comma-separated: "cifar10,cifar100" */
-    char arch[32];         /* the main net (PROTOCOL 4: wrn-40-2) */
+    char arch[32];         /* the main net (spec §4: wrn-40-2) */
     char adv_arch[32];     /* the adversarial experiments' net (wrn-28-10) */
     int batch, pretrain_batch; /* 128, 256 */
     double scale;          /* 1 = the paper; F < 1: F times the paper's epochs and images */
     int nseeds;            /* target runs per configuration, seeds 1..N (pre-training once) */
     int imbalance_profiles; /* RCL_SUITE_PROFILE_*: power = Table 2 (default), exp = CIFAR-LT rho = 100 */
     int quirk_normalize;   /* 1: Forward/GLC runs normalise with the CIFAR mean/std like the official
-                            * scripts (PROTOCOL 3 QUIRK); 0 (default): 0.5/0.5 everywhere */
+                            * scripts (spec §3 QUIRK); 0 (default): 0.5/0.5 everywhere */
     char ood[1024];        /* extra OOD sets (';'-separated specs) besides the synthetic ones */
     char device[128];
     int force;             /* run on a device whose self-test failed */

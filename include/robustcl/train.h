@@ -1,4 +1,4 @@
-/* Training (PROTOCOL 2: SGD Nesterov, weight decay, cosine schedule per
+/* Training (spec §2: SGD Nesterov, weight decay, cosine schedule per
  * iteration, mean cross-entropy) and evaluation of a model on a dataset. */
 #ifndef ROBUSTCL_TRAIN_H
 #define ROBUSTCL_TRAIN_H

@@ -89,7 +89,7 @@ static void eval_options_free(eval_options *o) {
 static const char usage[] =
     "usage: robustcl eval --model CKPT [--data SPEC] [options]\n\n"
     "Evaluates a checkpoint (eval mode: BN running statistics, no dropout): top-1 error and\n"
-    "per-class error; with options, OOD detection (PROTOCOL 8) and calibration (PROTOCOL 9).\n\n";
+    "per-class error; with options, OOD detection (spec §8) and calibration (spec §9).\n\n";
 
 /* The options into o (freed by eval_options_free also after a failure): 0, or 1 with the exit
  * status in *rc (help, usage error). */
@@ -137,7 +137,7 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
         RCL_CLI_TEXT("\n"),
         {.kind = RCL_OPT_CALL, .name = "--attack", .metavar = "SPEC", .fn = parse_attack, .ptr = &o->atk,
          .given = &o->attack,
-         .help = "accuracy under an L-inf attack on the test set (PROTOCOL 7), pixel space\n"
+         .help = "accuracy under an L-inf attack on the test set (spec §7), pixel space\n"
                  "[0,1], the input normalisation above: pgd|fgsm[:KEY=VALUE,...] with keys\n"
                  "eps=8/255 step=2/255 steps=20 restarts=1 start=random|none\n"
                  "mode=textbook|paper loss=ce|margin seed=N bn=auto|eval|train\n"

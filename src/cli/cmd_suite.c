@@ -80,7 +80,7 @@ static int has_zero(const double *v, int n) {
 
 static const char usage_paper[] =
     "usage: robustcl suite paper --data-root DIR [options]\n\n"
-    "The paper's recipes (PROTOCOL 4) over every table's grid, paper mode for every QUIRK: ImageNet32\n"
+    "The paper's recipes (spec §4) over every table's grid, paper mode for every QUIRK: ImageNet32\n"
     "pre-training (WRN-40-2, 100 epochs, lr 0.1, batch 256) and adversarial pre-training (WRN-28-10,\n"
     "PGD-10), then for CIFAR-10 and CIFAR-100, scratch vs pre-trained: label noise (uniform and flip,\n"
     "s = 0..1 step 0.1; Normal, Forward, GLC 5%/10%), class imbalance (gamma 0.2..2.0; Normal,\n"
@@ -131,7 +131,7 @@ static int parse_paper(int argc, char **argv, rcl_suite_paper_config *c, paper_o
                     "target runs per configuration, seeds 1..N (default 1)"),
         RCL_CLI_CHOICE("--quirk-normalize", "half|cifar", &c->quirk_normalize, "half|cifar",
                        "input normalisation of the Forward/GLC runs: half = 0.5/0.5 like every other\n"
-                       "run (default, PROTOCOL 3), cifar = the CIFAR mean/std the official GLC/Forward\n"
+                       "run (default, spec §3), cifar = the CIFAR mean/std the official GLC/Forward\n"
                        "scripts use even when fine-tuning (QUIRK)"),
         RCL_CLI_CALL("--imbalance-profile", "power|exp|both", parse_profiles, &c->imbalance_profiles,
                      "power = Table 2's power law (default); exp = CIFAR-LT rho = 100 runs\n"
@@ -236,7 +236,7 @@ static const char usage_mini[] =
     "usage: robustcl suite mini [options]\n"
     "       robustcl suite paper --data-root DIR [options]   (robustcl suite paper --help)\n\n"
     "Pre-trains on the source classes, then for each evaluation trains scratch and pre-trained models\n"
-    "on the target classes, evaluates them and reports scratch vs pre-trained (PROTOCOL 4-11):\n"
+    "on the target classes, evaluates them and reports scratch vs pre-trained (spec §4-11):\n"
     "clean error, calibration (RMS/MAD/ECE/AURRA) and OOD detection (AUROC/AUPR/FPR95 on Gaussian,\n"
     "Rademacher and Blobs noise plus any --ood set) of the clean runs; test error under uniform label\n"
     "noise and its area over the strength grid. Writes OUT/report.json, OUT/report.html and a table.\n"
@@ -282,7 +282,7 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
          .ptr = &c->imbalance_methods, .choices = "cost|oversample|smote",
          .help = "besides normal: none or cost,oversample,smote (default none;\n--quick runs every method)"},
         RCL_CLI_CALL("--imbalance-profile", "power|exp|both", parse_profiles, &c->imbalance_profiles,
-                     "class-imbalance profile (PROTOCOL 6; default power): power law with --gamma,\n"
+                     "class-imbalance profile (spec §6; default power): power law with --gamma,\n"
                      "CIFAR-LT exponential n_c = floor(target size * rho^(-c/(K-1))) with --rho\n"
                      "(runs \"imbalance-exp\"); at least 2 images a class (SMOTE)"),
         {.kind = RCL_OPT_CALL, .name = "--gamma", .metavar = "LIST", .fn = parse_list, .ptr = c->gammas,

@@ -38,7 +38,7 @@ static int parse_every(rcl_args *a, const rcl_cli_option *opt, const char *v) {
 static const char usage[] =
     "usage: robustcl train [options]\n\n"
     "Trains a Wide ResNet with SGD (Nesterov 0.9, weight decay, cosine schedule to 1e-6 stepped\n"
-    "per iteration, mean cross-entropy, random crop + flip), PROTOCOL sections 1-3.\n\n";
+    "per iteration, mean cross-entropy, random crop + flip), spec §1-3 (docs/specification.md).\n\n";
 
 /* Parses the options into o: 0, or 1 with the exit status in *rc (help, usage error). */
 static int parse(int argc, char **argv, rcl_train_run_options *o, int *rc) {
@@ -56,12 +56,12 @@ static int parse(int argc, char **argv, rcl_train_run_options *o, int *rc) {
                     "initialisation, shuffling, augmentation, dropout (default 1)"),
         RCL_CLI_FLAG_SET("--no-augment", &o->augment, 0, "no random crop / flip"),
         RCL_CLI_STRING("--adv-train", "SPEC", &o->adv_train,
-                       "adversarial training on attack examples only, e.g. pgd:steps=10 (PROTOCOL 7;\n"
+                       "adversarial training on attack examples only, e.g. pgd:steps=10 (spec §7;\n"
                        "the attack runs with BN in train mode; spec syntax as in eval --attack)"),
         RCL_CLI_FLAG("--freeze-trunk", &o->freeze_trunk, "train only fc (the paper's last-layer-only ablation)"),
         RCL_CLI_CALL("--normalize", "N", parse_normalize, o,
                      "input normalisation (pixel - mean)/std: half (0.5/0.5, default), cifar (the\n"
-                     "CIFAR mean/std of the official GLC/Forward scripts, PROTOCOL 3) or\n"
+                     "CIFAR mean/std of the official GLC/Forward scripts, spec §3) or\n"
                      "M1,M2,M3/S1,S2,S3; stored in the checkpoint, which eval then uses (a\n"
                      "--resume keeps the checkpoint's; --init does not inherit it)"),
         RCL_CLI_STRING("--out", "FILE", &o->out,

@@ -33,7 +33,8 @@ static void usage(FILE *f) {
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "  %-10s %s\n", "help data", "the dataset spec syntax of --data, --test and --ood");
     fprintf(f, "\nenvironment: ROBUSTCL_DEVICE (device selector), ROBUSTCL_CACHE_DIR, ROBUSTCL_CACHE=0,\n"
-               "             ROBUSTCL_KERNEL_DIR (load kernels/*.cl from disk)\n");
+               "             ROBUSTCL_KERNEL_DIR (load kernels/*.cl from disk)\n"
+               "\nwhat every number means: docs/specification.md (\"spec §N\" in the help texts)\n");
 }
 
 /* `robustcl help data`: the dataset spec syntax every --data/--test/--ood takes (src/data/spec.c). */

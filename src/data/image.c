@@ -4,7 +4,7 @@
  * rather than stb_image_resize: Pillow widens the triangle filter by the downscale factor
  * (antialiasing), drops taps that fall outside the image and renormalises, and works in
  * 22-bit fixed point with a uint8 rounding between the horizontal and vertical passes;
- * stb's edge modes and float path give different pixels. PROTOCOL 3 asks for PIL's result. */
+ * stb's edge modes and float path give different pixels. spec §3 asks for PIL's result. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>

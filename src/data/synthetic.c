@@ -1,4 +1,4 @@
-/* Synthetic OOD sets of PROTOCOL 8 (Gaussian, Rademacher, Blobs), made in network space. */
+/* Synthetic OOD sets of spec §8 (Gaussian, Rademacher, Blobs), made in network space. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

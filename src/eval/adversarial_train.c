@@ -1,4 +1,4 @@
-/* Adversarial training (PROTOCOL 7): the step hook that attacks each training batch. */
+/* Adversarial training (spec §7): the step hook that attacks each training batch. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +23,7 @@ rcl_status rcl_adv_train_hooks(const rcl_attack_config *cfg, rcl_model *m, rcl_s
     memset(out, 0, sizeof *out);
     rcl_attack_config c = *cfg;
     if (c.bn_train < 0)
-        c.bn_train = 1; /* PROTOCOL 7: the attack sees batch statistics during training */
+        c.bn_train = 1; /* spec §7: the attack sees batch statistics during training */
     adv_train_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for adversarial training");

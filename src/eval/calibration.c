@@ -1,4 +1,4 @@
-/* Calibration metrics (PROTOCOL 9): adaptive-bin RMS/MAD, ECE, AURRA,
+/* Calibration metrics (spec §9): adaptive-bin RMS/MAD, ECE, AURRA,
  * reliability-diagram bins, NLL and temperature tuning. */
 #include "robustcl/metrics.h"
 
@@ -11,7 +11,7 @@ typedef struct {
 } keyed;
 
 /* Ascending confidence, ties in original order: a stable sort (the official code's
- * np.argsort is quicksort and does not promise this; PROTOCOL 9 asks for stable). */
+ * np.argsort is quicksort and does not promise this; spec §9 asks for stable). */
 static int cmp_asc(const void *a, const void *b) {
     const keyed *x = a, *y = b;
     if (x->c != y->c)
@@ -60,7 +60,7 @@ rcl_status rcl_calib_error(const double *conf, const int *correct, int n, int bi
     int single = nb == 0;
     if (single)
         nb = 1;
-    /* QUIRK (PROTOCOL 9): the official loop stops before the last (most confident) bin yet
+    /* QUIRK (spec §9): the official loop stops before the last (most confident) bin yet
      * weights every bin by n_b / N with the full N. */
     int visit = paper_mode && !single ? nb - 1 : nb;
     double sq = 0, ab = 0;
@@ -217,7 +217,7 @@ rcl_status rcl_calib_nll(const float *logits, const int *labels, int n, int k, d
 rcl_status rcl_calib_tune_temperature(const float *logits, const int *labels, int n, int k, double lo,
                                       double hi, double tol, double *T) {
     RCL_TRY(check_logits_labels(logits, labels, n, k, "temperature"));
-    if (lo < 1e-6) /* PROTOCOL 9: clamp T > 0 */
+    if (lo < 1e-6) /* spec §9: clamp T > 0 */
         lo = 1e-6;
     if (!(hi > lo) || !(tol > 0) || !isfinite(hi))
         return rcl_fail(RCL_ERR_INVALID_ARG, "temperature: bad search range [%g, %g] or tolerance %g", lo, hi, tol);

@@ -1,4 +1,4 @@
-/* The calibration evaluation of PROTOCOL 9 over a model's test logits: RMS/MAD
+/* The calibration evaluation of spec §9 over a model's test logits: RMS/MAD
  * in both binning modes, ECE, AURRA and NLL at T = 1 and at the temperature
  * tuned on validation logits, the mode's headline numbers and reliability bins. */
 #include "robustcl/evaluate.h"

@@ -1,4 +1,4 @@
-/* Class imbalance (PROTOCOL 6): count profiles, the seeded subset, minority
+/* Class imbalance (spec §6): count profiles, the seeded subset, minority
  * classes, cost-sensitive weights, oversampling and SMOTE. */
 #include "robustcl/metrics.h"
 
@@ -12,7 +12,7 @@ rcl_status rcl_imb_power_law_counts(int k, int a, int b, double gamma, int *coun
     if (k < 1 || a < 1 || b < 1 || b > a || !(gamma > 0) || !counts)
         return rcl_fail(RCL_ERR_INVALID_ARG, "power-law counts: need k >= 1, a >= b >= 1, gamma > 0 (k=%d a=%d b=%d gamma=%g)",
                         k, a, b, gamma);
-    /* UNCONFIRMED reading of the paper's a/(b+c^gamma) (PROTOCOL 6): normalised so that
+    /* UNCONFIRMED reading of the paper's a/(b+c^gamma) (spec §6): normalised so that
      * n_0 = a and n_{k-1} = b. Same double arithmetic as Python's a/b and (c/(K-1))**g. */
     for (int c = 0; c < k; c++) {
         double x = k > 1 ? (double)c / (double)(k - 1) : 0.0;

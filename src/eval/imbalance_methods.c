@@ -1,4 +1,4 @@
-/* Class-imbalance training sets and methods (PROTOCOL 6): the imbalanced cut of
+/* Class-imbalance training sets and methods (spec §6): the imbalanced cut of
  * a balanced set, and per method the dataset, index list or class weights. */
 #include "robustcl/imbalance_methods.h"
 

@@ -1,4 +1,4 @@
-/* Label corruption (PROTOCOL 5): corruption matrices, label resampling,
+/* Label corruption (spec §5): corruption matrices, label resampling,
  * the trusted (gold) subset, the Forward and GLC estimates of C, the
  * forward-corrected loss as a host reference, and the error-area metric.
  * Matrices are k x k row-major, row = true class, column = observed label. */
@@ -109,7 +109,7 @@ rcl_status rcl_noise_trusted_subset(const int *labels, int n, int k, double frac
     int m = (int)(fraction * (double)n); /* Python int(): truncation, as the official code */
     memset(trusted, 0, (size_t)n);
     if (paper_mode) {
-        /* QUIRK (PROTOCOL 5): the official GLC code keeps the first f*N images in file order */
+        /* QUIRK (spec §5): the official GLC code keeps the first f*N images in file order */
         for (int i = 0; i < m; i++)
             trusted[i] = 1;
         if (n_trusted)
@@ -215,7 +215,7 @@ rcl_status rcl_noise_forward_estimate(const double *probs, int n, int k, double 
         const double *row = probs + (size_t)best * k;
         for (int i = 0; i < k; i++) {
             double v = row[i];
-            /* QUIRK (PROTOCOL 5): the zeroing wrote into the shared matrix, so columns already
+            /* QUIRK (spec §5): the zeroing wrote into the shared matrix, so columns already
              * processed (i <= j) show zeros where they were >= their threshold */
             if (paper_mode && filter && i <= j && v >= thresh[i])
                 v = 0;

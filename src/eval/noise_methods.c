@@ -1,4 +1,4 @@
-/* Label-corruption training methods (PROTOCOL 5): corrupted labels with a gold
+/* Label-corruption training methods (spec §5): corrupted labels with a gold
  * set, the corrected-loss step hook, and the Normal / Forward / GLC runner. */
 #include "robustcl/noise_methods.h"
 

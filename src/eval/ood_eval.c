@@ -1,4 +1,4 @@
-/* The OOD-detection evaluation of PROTOCOL 8: the whole in-distribution test
+/* The OOD-detection evaluation of spec §8: the whole in-distribution test
  * set against seeded draws of each OOD set, measures averaged over draws and
  * then over sets, and a draw-averaged ROC curve for plots. */
 #include "robustcl/evaluate.h"

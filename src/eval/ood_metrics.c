@@ -1,4 +1,4 @@
-/* OOD detection metrics (PROTOCOL 8) and the softmax helpers they use.
+/* OOD detection metrics (spec §8) and the softmax helpers they use.
  * Everything is computed from the step curve at distinct thresholds, the
  * way sklearn's _binary_clf_curve builds it: tied scores form one threshold. */
 #include "robustcl/metrics.h"

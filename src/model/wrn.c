@@ -1,4 +1,4 @@
-/* Wide ResNet (pre-activation), PROTOCOL section 1.
+/* Wide ResNet (pre-activation), spec §1.
  * Activations are allocated once for batch_cap images; smaller batches use
  * views (same buffer, smaller leading dimension). */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* The fused SGD step (PROTOCOL 2, kernels/sgd.cl) and the cosine learning-rate schedule. */
+/* The fused SGD step (spec §2, kernels/sgd.cl) and the cosine learning-rate schedule. */
 #include <math.h>
 #include <stdint.h>
 

@@ -1,4 +1,4 @@
-/* Double-precision reference of the SGD step (PROTOCOL 2). */
+/* Double-precision reference of the SGD step (spec §2). */
 #include <stddef.h>
 
 #include "ops/ref.h"

@@ -1,4 +1,4 @@
-/* suite paper's report: the paper's Tables 1-5 (PROTOCOL 5-9) with our numbers
+/* suite paper's report: the paper's Tables 1-5 (spec §5-9) with our numbers
  * beside the paper's, from stage results gathered wherever the runs executed. */
 #include <math.h>
 #include <stdlib.h>
@@ -328,7 +328,7 @@ static rcl_status write_json(const char *path, const table *t, int nt, const rcl
     rcl_jw_init(&w, NULL, 1);
     rcl_jw_begin_object(&w);
     rcl_jw_key(&w, "suite"), rcl_jw_string(&w, "paper");
-    rcl_jw_key(&w, "modes"), rcl_jw_string(&w, "paper (PROTOCOL QUIRKs as in the official code)");
+    rcl_jw_key(&w, "modes"), rcl_jw_string(&w, "paper (spec quirks as in the official code)");
     rcl_jw_key(&w, "stages"), rcl_jw_int(&w, n);
     rcl_jw_key(&w, "tables");
     rcl_jw_begin_array(&w);

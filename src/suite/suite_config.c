@@ -1,4 +1,4 @@
-/* The suite's grid: defaults (PROTOCOL 11, sized for a 2-core machine) and
+/* The suite's grid: defaults (spec §11, sized for a 2-core machine) and
  * the description every report prints. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +38,7 @@ void rcl_suite_defaults(rcl_suite_config *c, int quick) {
     for (int i = 0; i < c->nseeds; i++)
         c->seeds[i] = i + 1;
     c->noise[0] = 0.0;
-    c->noise[1] = 0.4; /* PROTOCOL 11's PyTorch reference measured 40% */
+    c->noise[1] = 0.4; /* spec §11's PyTorch reference measured 40% */
     c->nnoise = 2;
     c->noise_methods = 0;
     c->trusted_fraction = 0.1;

@@ -1,5 +1,5 @@
 /* Evaluation of one suite run on the target test set: error, per-class error,
- * and for the clean runs calibration (PROTOCOL 9) and OOD detection (PROTOCOL 8). */
+ * and for the clean runs calibration (spec §9) and OOD detection (spec §8). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +49,7 @@ static void error_metrics(rcl_run_result *r, const float *logits, const rcl_data
     free(n), free(wrong), free(per);
 }
 
-/* PROTOCOL 9 at T = 1: textbook values as the headline, the paper-mode ones beside
+/* spec §9 at T = 1: textbook values as the headline, the paper-mode ones beside
  * them; the temperature tuned on val (when given) is reported, not applied (Table 5). */
 static rcl_status calibration_metrics(rcl_run_result *r, const rcl_logit_set *test, const rcl_logit_set *val) {
     rcl_calib_config cc = rcl_calib_defaults();
@@ -75,7 +75,7 @@ static rcl_status calibration_metrics(rcl_run_result *r, const rcl_logit_set *te
     return RCL_OK;
 }
 
-/* PROTOCOL 8 with MSP scores: 5 draws of test-size/5 per set, means over draws and sets. */
+/* spec §8 with MSP scores: 5 draws of test-size/5 per set, means over draws and sets. */
 static rcl_status ood_metrics(rcl_run_result *r, const rcl_logit_set *id, const rcl_logit_set *ood, int n_ood,
                               uint64_t seed, const char *dump_path) {
     rcl_ood_config oc = rcl_ood_defaults();

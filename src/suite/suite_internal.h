@@ -106,7 +106,7 @@ typedef struct rcl_stage_spec {
     const rcl_normalization *norm; /* input normalisation of training and evaluation, or NULL: 0.5/0.5 */
 } rcl_stage_spec;
 
-/* The imbalanced training set's profile of both suites (PROTOCOL 6): power law from
+/* The imbalanced training set's profile of both suites (spec §6): power law from
  * per_class down to 1/20 of it, or CIFAR-LT with ratio rho (setting); at least 2 images a
  * class either way (SMOTE needs a neighbour). */
 rcl_imb_profile rcl_suite_imb_profile(int exponential, int per_class, double setting, uint64_t seed);
@@ -150,7 +150,7 @@ typedef struct rcl_summary_row {
 const char *rcl_verdict_text(const rcl_summary_row *r);
 /* For a metric the paper makes a claim on: "agrees" / "disagrees" / "not shown", else "". */
 const char *rcl_verdict_vs_paper(const rcl_summary_row *r);
-/* All rows, incl. the label-noise error area (PROTOCOL 5) per method; *rows malloc'd. */
+/* All rows, incl. the label-noise error area (spec §5) per method; *rows malloc'd. */
 int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **rows);
 
 /* "summary": [rows...] (a key and its array) into an open JSON object. */
@@ -185,7 +185,7 @@ void rcl_suite_paper_command(FILE *f, const rcl_suite_paper_config *c, const cha
 /* The (adversarial) pre-trained model that fine-tuning runs load; returns its identity hash. */
 uint64_t rcl_suite_paper_pretrain_model(const rcl_suite_paper_config *c, const char *out_dir, int adv, char *path,
                                         size_t cap);
-/* PROTOCOL 7 in paper mode with `steps` PGD steps: eps 8/255, step 2/255. */
+/* spec §7 in paper mode with `steps` PGD steps: eps 8/255, step 2/255. */
 rcl_attack_config rcl_suite_paper_attack(int steps);
 /* Pre-training epochs and the ImageNet32 training/validation images it uses at c->scale. */
 void rcl_suite_paper_pretrain_sizes(const rcl_suite_paper_config *c, int *epochs, int *train_images, int *val_images);

@@ -1,4 +1,4 @@
-/* suite paper's execution: the paper's recipes (PROTOCOL 4), in paper mode, run as
+/* suite paper's execution: the paper's recipes (spec §4), in paper mode, run as
  * independent stages; any subset of the plan's runs by ID pattern, or the whole suite with
  * its report. What runs is suite_paper_plan.c's. */
 #include <fnmatch.h>
@@ -104,7 +104,7 @@ static rcl_status load_target(paper *P, int d) {
     free(count);
     if (largest < t->per_class)
         t->per_class = largest;
-    int nval = t->train.n / 10; /* PROTOCOL 9: the last 10% of the training set */
+    int nval = t->train.n / 10; /* spec §9: the last 10% of the training set */
     RCL_TRY(copy_range(&t->train, 0, t->train.n - nval, &t->fit));
     RCL_TRY(copy_range(&t->train, t->train.n - nval, nval, &t->val));
     RCL_TRY(load_ood(t, c, d));
@@ -165,7 +165,7 @@ static rcl_status run_pretrain(paper *P, const rcl_paper_run *pr, rcl_run_result
     return s;
 }
 
-/* PROTOCOL 5 labels; the GLC trusted set is the first f*N images in file order (paper
+/* spec §5 labels; the GLC trusted set is the first f*N images in file order (paper
  * mode), or at smoke-run sizes the first max(1, f*n_c) of each class so every class has one. */
 static rcl_status noise_labels(const paper *P, const rcl_dataset *clean, const rcl_paper_run *pr, double fraction,
                                int32_t *labels, uint8_t *trusted) {
@@ -198,7 +198,7 @@ static void recipe(const paper *P, const rcl_paper_run *pr, rcl_stage_spec *sp) 
     sp->setting = pr->setting, sp->seed = pr->seed, sp->pretrained = pr->pretrained, sp->id = pr->id;
     sp->net = adv_net ? P->adv_net : P->net;
     sp->net.num_classes = P->t[pr->dataset].train.num_classes;
-    sp->net.dropout = pr->pretrained || adv_net ? 0.0f : 0.3f; /* PROTOCOL 4 */
+    sp->net.dropout = pr->pretrained || adv_net ? 0.0f : 0.3f; /* spec §4 */
     sp->batch = c->batch;
     sp->epochs = rcl_paper_epochs(c, 100);
     sp->lr = 0.1;
@@ -319,7 +319,7 @@ static rcl_status paper_recipes(paper *P) {
         s = rcl_wrn_parse_arch(c->adv_arch, &P->adv_net);
     P->net.in_c = P->adv_net.in_c = 3, P->net.in_h = P->adv_net.in_h = 32, P->net.in_w = P->adv_net.in_w = 32;
     P->net.fc_bias = P->adv_net.fc_bias = 1;
-    /* PROTOCOL 7 in paper mode: PGD-10 training, PGD-20 evaluation, eps 8/255, step 2/255 */
+    /* spec §7 in paper mode: PGD-10 training, PGD-20 evaluation, eps 8/255, step 2/255 */
     P->adv_train = rcl_suite_paper_attack(10);
     P->adv_eval = rcl_suite_paper_attack(20);
     pretrain_paths(P);

@@ -1,4 +1,4 @@
-/* suite paper's plan: the experiment grid of the paper's tables (PROTOCOL 4), its sizes at
+/* suite paper's plan: the experiment grid of the paper's tables (spec §4), its sizes at
  * --scale, the description and the per-run commands that `suite paper --plan` prints. */
 #include <inttypes.h>
 #include <math.h>
@@ -159,7 +159,7 @@ void rcl_suite_paper_describe(const rcl_suite_paper_config *c, FILE *f) {
     fprintf(f, "input normalisation: %s\n",
             c->quirk_normalize ? "0.5/0.5, but the Forward/GLC runs use the CIFAR mean/std (125.3,123.0,113.9)/255, "
                                  "(63.0,62.1,66.7)/255 like the official scripts (--quirk-normalize cifar)"
-                               : "0.5/0.5 for every run (PROTOCOL 3's default; --quirk-normalize cifar gives the "
+                               : "0.5/0.5 for every run (spec §3's default; --quirk-normalize cifar gives the "
                                  "Forward/GLC runs the official scripts' CIFAR mean/std)");
     fprintf(f, "OOD: MSP on gaussian, rademacher, blobs%s%s; calibration: RMS/MAD paper mode at T = 1 (T tuned on the "
                "last 10%% of the training set, held out, reported)\n", c->ood[0] ? ", " : "", c->ood);

@@ -147,7 +147,7 @@ typedef struct {
     uint64_t extra_hash;            /* anything else that changes the run */
 } run_spec;
 
-/* Scratch: PROTOCOL init and dropout at lr scratch_lr; pre-trained: this seed's trunk
+/* Scratch: spec §1 init and dropout at lr scratch_lr; pre-trained: this seed's trunk
  * with a new head at lr finetune_lr (Forward/GLC fine-tuning: a head without bias). */
 static rcl_status run_one(suite *S, const run_spec *rs) {
     const rcl_suite_config *c = S->c;
@@ -156,7 +156,7 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
     sp.setting = rs->setting, sp.seed = rs->seed, sp.pretrained = rs->pretrained;
     sp.net = S->net;
     sp.net.num_classes = S->target.num_classes;
-    sp.net.dropout = rs->pretrained || rs->adversarial ? 0.0f : (float)c->scratch_dropout; /* PROTOCOL 4 */
+    sp.net.dropout = rs->pretrained || rs->adversarial ? 0.0f : (float)c->scratch_dropout; /* spec §4 */
     sp.net.fc_bias = !(rs->noise && rs->pretrained);
     sp.batch = c->batch;
     sp.epochs = rs->pretrained ? c->finetune_epochs : c->scratch_epochs;
@@ -250,7 +250,7 @@ static rcl_status target_train_set(suite *S, int seed, rcl_dataset *out) {
     return s;
 }
 
-/* PROTOCOL 5: uniform corruption of strength s; a trusted (gold) fraction for GLC. */
+/* spec §5: uniform corruption of strength s; a trusted (gold) fraction for GLC. */
 static rcl_status noisy_labels(const rcl_dataset *clean, double strength, double trusted_fraction, uint64_t seed,
                                int32_t *noisy, uint8_t *trusted) {
     rcl_corruption_options o = {RCL_CORRUPT_UNIFORM, strength, trusted_fraction, 0, seed};
@@ -291,7 +291,7 @@ static rcl_status noise_experiment(suite *S, int seed, const rcl_dataset *clean)
     return s;
 }
 
-/* PROTOCOL 6: the power-law profile from the target size down to 1/20 of it ("imbalance",
+/* spec §6: the power-law profile from the target size down to 1/20 of it ("imbalance",
  * setting gamma), or the CIFAR-LT exponential one ("imbalance-exp", setting rho). */
 static rcl_status imbalance_experiment(suite *S, int seed, const rcl_dataset *clean, int exponential) {
     const rcl_suite_config *c = S->c;
@@ -325,7 +325,7 @@ static rcl_status imbalance_experiment(suite *S, int seed, const rcl_dataset *cl
     return s;
 }
 
-/* PROTOCOL 4/7: adversarial training from scratch vs adversarial pre-training + adversarial fine-tuning. */
+/* spec §4/7: adversarial training from scratch vs adversarial pre-training + adversarial fine-tuning. */
 static rcl_status adversarial_experiment(suite *S, int seed, const rcl_dataset *clean) {
     rcl_status s = RCL_OK;
     for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {

@@ -46,7 +46,7 @@ void rcl_loader_image(const rcl_dataset *ds, int i, const rcl_normalization *nor
 }
 
 /* Random crop of the zero-padded image (zero in pixel space, i.e. -mean/std
- * in network space) plus a horizontal flip, per PROTOCOL 3. */
+ * in network space) plus a horizontal flip, per spec §3. */
 static void augment(const rcl_dataset *ds, const rcl_loader_options *o, rcl_rng *r, const float *src, float *dst) {
     int h = ds->h, w = ds->w, pad = o->pad;
     int dy = (int)rcl_rng_below(r, (uint64_t)(2 * pad + 1)) - pad;

@@ -50,7 +50,7 @@ def measures(ood, idd):
 
 
 def self_check():
-    """PROTOCOL 10 golden vectors through this script's own functions."""
+    """spec §10 golden vectors through this script's own functions."""
     v = [([.9, .8, .6, .3], [.7, .5, .4, .2, .1], (0.8, 93 / 112, 0.6, None)),
          ([.5, .5], [.5, .2], (0.75, 2 / 3, 0.5, None)),
          ([1.0, .95, .9, .85, .8, .75, .7, .65, .6, .1], [.5, .4, .3, .2, .1], (None, None, 0.8, 1.0)),

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes tests/data/torch_parity.safetensors: a small WRN (the official
-pre-activation WideResNet of hendrycks/pre-training, PROTOCOL section 1, as
+pre-activation WideResNet of hendrycks/pre-training, spec §1, as
 bench/wrn_torch.py writes it) with
 PyTorch-initialised weights as a robustcl checkpoint, plus an input batch,
 labels, and what PyTorch computes for them: train-mode logits, loss, every
