@@ -76,7 +76,9 @@ static void test_program_cache(void) {
         free(after);
         after = NULL;
         CHECK_OK(rcl_file_read(file, &after, &na));
-        CHECK(na == nb && memcmp(before, after, nb) != 0, "corrupt entry replaced");
+        /* replaced, not necessarily by as many bytes: PoCL's binary carries the kernels its
+         * shared cache has compiled so far, which concurrent tests change */
+        CHECK(na > 64 && (na != nb || memcmp(before, after, nb) != 0), "corrupt entry replaced");
         /* a truncated entry too */
         CHECK_OK(rcl_file_write_atomic(file, before, 10));
         d = rcl_test_device(0);
