@@ -360,11 +360,8 @@ static rcl_status evaluate_adversarial(const eval_options *o, evaluation *ev) {
 }
 
 static rcl_status write_json(const eval_options *o, const evaluation *ev) {
-    FILE *f = fopen(o->json, "w");
-    if (!f)
-        return rcl_fail(RCL_ERR_IO, "%s: cannot create the result file", o->json);
-    rcl_json_writer w;
-    rcl_jw_init(&w, f, 2);
+    rcl_json_writer w; /* in memory, then written atomically: a result file is whole or absent */
+    rcl_jw_init(&w, NULL, 2);
     rcl_jw_begin_object(&w);
     rcl_jw_key(&w, "command");
     rcl_jw_string(&w, "eval");
@@ -407,9 +404,7 @@ static rcl_status write_json(const eval_options *o, const evaluation *ev) {
     rcl_jw_key(&w, "provenance");
     rcl_checkpoint_provenance_json(&w, ev->m, &ev->test.ds, 0);
     rcl_jw_end_object(&w);
-    rcl_status s = rcl_jw_finish(&w);
-    fclose(f);
-    return s;
+    return rcl_jw_save(&w, o->json);
 }
 
 /* --dump-logits, --dump-scores and --json. */

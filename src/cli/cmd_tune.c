@@ -156,12 +156,9 @@ int rcl_cmd_tune(int argc, char **argv) {
             printf("nothing beat the starting set; nothing stored\n");
         s = tune_convs(d, arch, batch, c, h, w, classes);
     }
-    FILE *json = NULL;
-    if (!s && json_path && !(json = fopen(json_path, "w")))
-        s = rcl_fail(RCL_ERR_IO, "%s: cannot create", json_path);
-    if (json) {
-        rcl_json_writer jw;
-        rcl_jw_init(&jw, json, 2);
+    if (!s && json_path) {
+        rcl_json_writer jw; /* in memory, then written atomically */
+        rcl_jw_init(&jw, NULL, 2);
         rcl_jw_begin_object(&jw);
         rcl_jw_key(&jw, "device"), rcl_jw_string(&jw, rcl_device_get_info(d)->name);
         rcl_jw_key(&jw, "driver"), rcl_jw_string(&jw, rcl_device_get_info(d)->driver_version);
@@ -190,10 +187,7 @@ int rcl_cmd_tune(int argc, char **argv) {
         }
         rcl_jw_end_array(&jw);
         rcl_jw_end_object(&jw);
-        s = rcl_jw_finish(&jw);
-        rcl_jw_free(&jw);
-        if (fclose(json) && !s)
-            s = rcl_fail(RCL_ERR_IO, "%s: write failed", json_path);
+        s = rcl_jw_save(&jw, json_path);
     }
     rcl_device_close(d);
     return s == RCL_OK ? 0 : rcl_cli_error();

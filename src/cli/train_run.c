@@ -53,11 +53,8 @@ static rcl_status save_checkpoint(void *vctx, rcl_model *m, const rcl_train_stat
 
 static rcl_status write_result(const rcl_train_run_options *o, rcl_model *m, const rcl_dataset *train,
                                const rcl_dataset *test, const rcl_train_result *r) {
-    FILE *f = fopen(o->json, "w");
-    if (!f)
-        return rcl_fail(RCL_ERR_IO, "%s: cannot create the result file", o->json);
-    rcl_json_writer w;
-    rcl_jw_init(&w, f, 2);
+    rcl_json_writer w; /* in memory, then written atomically: a result file is whole or absent */
+    rcl_jw_init(&w, NULL, 2);
     rcl_jw_begin_object(&w);
     rcl_jw_key(&w, "command");
     rcl_jw_string(&w, "train");
@@ -102,10 +99,7 @@ static rcl_status write_result(const rcl_train_run_options *o, rcl_model *m, con
     rcl_jw_key(&w, "provenance");
     rcl_checkpoint_provenance_json(&w, m, train, (uint64_t)o->seed);
     rcl_jw_end_object(&w);
-    rcl_status s = rcl_jw_finish(&w);
-    if (fclose(f) != 0 && s == RCL_OK)
-        s = rcl_fail(RCL_ERR_IO, "%s: write failed", o->json);
-    return s;
+    return rcl_jw_save(&w, o->json);
 }
 
 /* Batch-norm statistics summed over the ranks (--sync-bn). */
