@@ -11,33 +11,6 @@
  * eval-backward paths), strided on GPUs (coalesced loads). Fixed per device: deterministic. */
 static int chunked(rcl_device *d) { return !rcl_device_gpu_kernels(d); }
 
-static rcl_status vec(const rcl_tensor *t, const char *what, int c) {
-    if (!t || !t->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
-    return rcl_tensor_expect(t, what, 1, c);
-}
-
-static rcl_status like(const rcl_tensor *t, const char *what, const rcl_tensor *ref) {
-    if (!t || !t->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
-    return rcl_tensor_expect(t, what, ref->ndim, ref->shape[0], ref->shape[1], ref->shape[2],
-                             ref->shape[3]);
-}
-
-/* x is [N, C, ...]: N, C and the product of the remaining dimensions. */
-static rcl_status dims(const rcl_tensor *x, const char *what, int *n, int *c, int *hw) {
-    if (!x || !x->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
-    if (x->ndim < 2)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %d dimensions, expected [N,C,...]", what, x->ndim);
-    if (x->n > UINT32_MAX)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %zu elements, too many", what, x->n);
-    *n = x->shape[0];
-    *c = x->shape[1];
-    *hw = (int)(x->n / ((size_t)*n * (size_t)*c));
-    return RCL_OK;
-}
-
 rcl_status rcl_batchnorm_forward(rcl_device *d, rcl_bn_mode mode, int relu, const rcl_tensor *x,
                                  const rcl_tensor *gamma, const rcl_tensor *beta,
                                  rcl_tensor *running_mean, rcl_tensor *running_var, float momentum,
@@ -52,12 +25,12 @@ rcl_status rcl_batchnorm_forward_split(rcl_device *d, rcl_bn_mode mode, int relu
                                        rcl_tensor *running_mean, rcl_tensor *running_var, float momentum,
                                        float eps, rcl_tensor *y, rcl_tensor *save_mean,
                                        rcl_tensor *save_invstd) {    int n = 0, c = 0, hw = 0;
-    RCL_TRY(dims(x, "batchnorm x", &n, &c, &hw));
-    RCL_TRY(vec(gamma, "batchnorm gamma", c));
-    RCL_TRY(vec(beta, "batchnorm beta", c));
-    RCL_TRY(vec(running_mean, "batchnorm running_mean", c));
-    RCL_TRY(vec(running_var, "batchnorm running_var", c));
-    RCL_TRY(like(y, "batchnorm y", x));
+    RCL_TRY(rcl_op_nc_dims(x, "batchnorm x", &n, &c, &hw));
+    RCL_TRY(rcl_op_vec(gamma, "batchnorm gamma", c));
+    RCL_TRY(rcl_op_vec(beta, "batchnorm beta", c));
+    RCL_TRY(rcl_op_vec(running_mean, "batchnorm running_mean", c));
+    RCL_TRY(rcl_op_vec(running_var, "batchnorm running_var", c));
+    RCL_TRY(rcl_op_like(y, "batchnorm y", x));
     if (!(eps > 0.0f))
         return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm: eps %g must be positive", (double)eps);
     if (mode == RCL_BN_EVAL) {
@@ -72,8 +45,8 @@ rcl_status rcl_batchnorm_forward_split(rcl_device *d, rcl_bn_mode mode, int relu
         return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm: unknown mode %d", (int)mode);
     if (split < 1 || split > n)
         return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm: %d sub-batches of a batch of %d", split, n);
-    RCL_TRY(vec(save_mean, "batchnorm save_mean", split * c));
-    RCL_TRY(vec(save_invstd, "batchnorm save_invstd", split * c));
+    RCL_TRY(rcl_op_vec(save_mean, "batchnorm save_mean", split * c));
+    RCL_TRY(rcl_op_vec(save_invstd, "batchnorm save_invstd", split * c));
     size_t m = (size_t)(n / split) * (size_t)hw; /* the smallest sub-batch */
     if (m < 2)
         return rcl_fail(RCL_ERR_INVALID_ARG,
@@ -110,18 +83,18 @@ static rcl_status check_backward(int relu, int split, const rcl_tensor *x, const
                                  const rcl_tensor *gamma, const rcl_tensor *save_mean, const rcl_tensor *save_invstd,
                                  const rcl_tensor *dx, const rcl_tensor *dgamma, const rcl_tensor *dbeta, int *n,
                                  int *c, int *hw) {
-    RCL_TRY(dims(x, "batchnorm backward x", n, c, hw));
+    RCL_TRY(rcl_op_nc_dims(x, "batchnorm backward x", n, c, hw));
     if (relu)
-        RCL_TRY(like(y, "batchnorm backward y", x));
-    RCL_TRY(like(dy, "batchnorm backward dy", x));
-    RCL_TRY(like(dx, "batchnorm backward dx", x));
-    RCL_TRY(vec(gamma, "batchnorm backward gamma", *c));
+        RCL_TRY(rcl_op_like(y, "batchnorm backward y", x));
+    RCL_TRY(rcl_op_like(dy, "batchnorm backward dy", x));
+    RCL_TRY(rcl_op_like(dx, "batchnorm backward dx", x));
+    RCL_TRY(rcl_op_vec(gamma, "batchnorm backward gamma", *c));
     if (split < 1 || split > *n)
         return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm backward: %d sub-batches of a batch of %d", split, *n);
-    RCL_TRY(vec(save_mean, "batchnorm backward save_mean", split * *c));
-    RCL_TRY(vec(save_invstd, "batchnorm backward save_invstd", split * *c));
-    RCL_TRY(vec(dgamma, "batchnorm backward dgamma", *c));
-    RCL_TRY(vec(dbeta, "batchnorm backward dbeta", *c));
+    RCL_TRY(rcl_op_vec(save_mean, "batchnorm backward save_mean", split * *c));
+    RCL_TRY(rcl_op_vec(save_invstd, "batchnorm backward save_invstd", split * *c));
+    RCL_TRY(rcl_op_vec(dgamma, "batchnorm backward dgamma", *c));
+    RCL_TRY(rcl_op_vec(dbeta, "batchnorm backward dbeta", *c));
     if (dx->buf == dy->buf || dx->buf == x->buf || (relu && dx->buf == y->buf))
         return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm backward dx: must not alias x, y or dy");
     return RCL_OK;
@@ -187,14 +160,14 @@ rcl_status rcl_batchnorm_forward_sync(rcl_device *d, int relu, const rcl_bn_sync
                                       rcl_tensor *running_var, float momentum, float eps, rcl_tensor *y,
                                       rcl_tensor *save_mean, rcl_tensor *save_invstd) {
     int n = 0, c = 0, hw = 0;
-    RCL_TRY(dims(x, "batchnorm x", &n, &c, &hw));
-    RCL_TRY(vec(gamma, "batchnorm gamma", c));
-    RCL_TRY(vec(beta, "batchnorm beta", c));
-    RCL_TRY(vec(running_mean, "batchnorm running_mean", c));
-    RCL_TRY(vec(running_var, "batchnorm running_var", c));
-    RCL_TRY(vec(save_mean, "batchnorm save_mean", c));
-    RCL_TRY(vec(save_invstd, "batchnorm save_invstd", c));
-    RCL_TRY(like(y, "batchnorm y", x));
+    RCL_TRY(rcl_op_nc_dims(x, "batchnorm x", &n, &c, &hw));
+    RCL_TRY(rcl_op_vec(gamma, "batchnorm gamma", c));
+    RCL_TRY(rcl_op_vec(beta, "batchnorm beta", c));
+    RCL_TRY(rcl_op_vec(running_mean, "batchnorm running_mean", c));
+    RCL_TRY(rcl_op_vec(running_var, "batchnorm running_var", c));
+    RCL_TRY(rcl_op_vec(save_mean, "batchnorm save_mean", c));
+    RCL_TRY(rcl_op_vec(save_invstd, "batchnorm save_invstd", c));
+    RCL_TRY(rcl_op_like(y, "batchnorm y", x));
     if (!(eps > 0.0f))
         return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm: eps %g must be positive", (double)eps);
     float *h = malloc(sizeof *h * (size_t)(5 * c + 1));

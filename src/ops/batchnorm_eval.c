@@ -3,39 +3,23 @@
 #include <stdint.h>
 
 #include "core/kernel.h"
-#include "robustcl/ops.h"
-
-static rcl_status vec(const rcl_tensor *t, const char *what, int c) {
-    if (!t || !t->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
-    return rcl_tensor_expect(t, what, 1, c);
-}
-
-static rcl_status like(const rcl_tensor *t, const char *what, const rcl_tensor *ref) {
-    if (!t || !t->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
-    return rcl_tensor_expect(t, what, ref->ndim, ref->shape[0], ref->shape[1], ref->shape[2], ref->shape[3]);
-}
+#include "op_check.h"
 
 rcl_status rcl_batchnorm_backward_eval(rcl_device *d, int relu, const rcl_tensor *x, const rcl_tensor *y,
                                        const rcl_tensor *dy, const rcl_tensor *gamma, const rcl_tensor *running_mean,
                                        const rcl_tensor *running_var, float eps, rcl_tensor *dx, rcl_tensor *dgamma,
                                        rcl_tensor *dbeta) {
-    if (!x || !x->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm eval backward x: tensor missing");
-    if (x->ndim < 2 || x->n > UINT32_MAX)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm eval backward x: expected [N,C,...] of at most 2^32 elements");
-    int n = x->shape[0], c = x->shape[1];
-    int hw = (int)(x->n / ((size_t)n * (size_t)c));
+    int n, c, hw;
+    RCL_TRY(rcl_op_nc_dims(x, "batchnorm eval backward x", &n, &c, &hw));
     if (relu)
-        RCL_TRY(like(y, "batchnorm eval backward y", x));
-    RCL_TRY(like(dy, "batchnorm eval backward dy", x));
-    RCL_TRY(like(dx, "batchnorm eval backward dx", x));
-    RCL_TRY(vec(gamma, "batchnorm eval backward gamma", c));
-    RCL_TRY(vec(running_mean, "batchnorm eval backward running_mean", c));
-    RCL_TRY(vec(running_var, "batchnorm eval backward running_var", c));
-    RCL_TRY(vec(dgamma, "batchnorm eval backward dgamma", c));
-    RCL_TRY(vec(dbeta, "batchnorm eval backward dbeta", c));
+        RCL_TRY(rcl_op_like(y, "batchnorm eval backward y", x));
+    RCL_TRY(rcl_op_like(dy, "batchnorm eval backward dy", x));
+    RCL_TRY(rcl_op_like(dx, "batchnorm eval backward dx", x));
+    RCL_TRY(rcl_op_vec(gamma, "batchnorm eval backward gamma", c));
+    RCL_TRY(rcl_op_vec(running_mean, "batchnorm eval backward running_mean", c));
+    RCL_TRY(rcl_op_vec(running_var, "batchnorm eval backward running_var", c));
+    RCL_TRY(rcl_op_vec(dgamma, "batchnorm eval backward dgamma", c));
+    RCL_TRY(rcl_op_vec(dbeta, "batchnorm eval backward dbeta", c));
     if (!(eps > 0.0f))
         return rcl_fail(RCL_ERR_INVALID_ARG, "batchnorm eval backward: eps %g must be positive", (double)eps);
     if (dx->buf == x->buf || (relu && dx->buf == y->buf))

@@ -26,3 +26,28 @@ rcl_status rcl_op_int_buffer(cl_mem m, const char *what, size_t count) {
         return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %zu bytes, need %zu int32 values", what, size, count);
     return RCL_OK;
 }
+
+rcl_status rcl_op_vec(const rcl_tensor *t, const char *what, int c) {
+    if (!t || !t->buf)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
+    return rcl_tensor_expect(t, what, 1, c);
+}
+
+rcl_status rcl_op_like(const rcl_tensor *t, const char *what, const rcl_tensor *ref) {
+    if (!t || !t->buf)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
+    return rcl_tensor_expect(t, what, ref->ndim, ref->shape[0], ref->shape[1], ref->shape[2], ref->shape[3]);
+}
+
+rcl_status rcl_op_nc_dims(const rcl_tensor *x, const char *what, int *n, int *c, int *hw) {
+    if (!x || !x->buf)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
+    if (x->ndim < 2)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %d dimensions, expected [N,C,...]", what, x->ndim);
+    if (x->n > UINT32_MAX)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %zu elements, too many", what, x->n);
+    *n = x->shape[0];
+    *c = x->shape[1];
+    *hw = (int)(x->n / ((size_t)*n * (size_t)*c));
+    return RCL_OK;
+}

@@ -17,4 +17,13 @@ rcl_status rcl_op_need(const rcl_tensor *t, const char *what);
 /* m is an int32 buffer of at least `count` elements. */
 rcl_status rcl_op_int_buffer(cl_mem m, const char *what, size_t count);
 
+/* t exists and is a vector of c elements. */
+rcl_status rcl_op_vec(const rcl_tensor *t, const char *what, int c);
+
+/* t exists and has ref's shape (up to 4 dimensions). */
+rcl_status rcl_op_like(const rcl_tensor *t, const char *what, const rcl_tensor *ref);
+
+/* x is [N, C, ...] of fewer than 2^32 elements: N, C and the product of the remaining dimensions. */
+rcl_status rcl_op_nc_dims(const rcl_tensor *x, const char *what, int *n, int *c, int *hw);
+
 #endif

@@ -3,14 +3,7 @@
 #include <stdint.h>
 
 #include "core/kernel.h"
-#include "robustcl/ops.h"
-
-static rcl_status like(const rcl_tensor *t, const char *what, const rcl_tensor *ref) {
-    if (!t || !t->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
-    return rcl_tensor_expect(t, what, ref->ndim, ref->shape[0], ref->shape[1], ref->shape[2],
-                             ref->shape[3]);
-}
+#include "op_check.h"
 
 rcl_status rcl_sgd_step(rcl_device *d, rcl_tensor *w, const rcl_tensor *g, rcl_tensor *buf,
                         float lr, float momentum, float wd, int nesterov, int first) {
@@ -18,8 +11,8 @@ rcl_status rcl_sgd_step(rcl_device *d, rcl_tensor *w, const rcl_tensor *g, rcl_t
         return rcl_fail(RCL_ERR_INVALID_ARG, "sgd weights: tensor missing");
     if (w->n > UINT32_MAX)
         return rcl_fail(RCL_ERR_INVALID_ARG, "sgd weights: %zu elements, too many", w->n);
-    RCL_TRY(like(g, "sgd gradient", w));
-    RCL_TRY(like(buf, "sgd momentum buffer", w));
+    RCL_TRY(rcl_op_like(g, "sgd gradient", w));
+    RCL_TRY(rcl_op_like(buf, "sgd momentum buffer", w));
     size_t gs = w->n;
     rcl_arg a[] = {RCL_MEM(w->buf), RCL_MEM(g->buf),    RCL_MEM(buf->buf),        RCL_UINT(w->n),
                    RCL_FLOAT(lr),   RCL_FLOAT(momentum), RCL_FLOAT(wd), RCL_INT(nesterov != 0),
