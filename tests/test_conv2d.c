@@ -1,14 +1,17 @@
-/* conv2d: device vs the double-precision reference (forward, dx, dw) over
- * assorted shapes under every algorithm (im2col + GEMM, each direct tile set, auto), batch
- * chunking of the GEMM path under a small workspace cap, determinism, dx == NULL, a
- * finite-difference check of the reference itself, and shape validation. */
+/* conv2d: device vs the double-precision reference (forward, dx, dw) over assorted shapes
+ * under every kernel family (im2col + GEMM, the pixel-vector and channel-vector families with
+ * the device's start values, auto), every declared value of every family parameter (from
+ * the families' declarations), batch chunking of the GEMM path under a small workspace cap,
+ * determinism, dx == NULL, a finite-difference check of the reference itself, policy parsing
+ * and shape validation. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
-#include "robustcl/ops.h"
+#include "ops/conv2d_family.h"
 #include "ops/ref.h"
+#include "robustcl/ops.h"
 #include "robustcl/tensor.h"
 
 /* Random inputs of one conv, rounded to float (the values the device sees). */
@@ -104,8 +107,8 @@ static int direct_only(void) {
 
 /* The forward of s would run as im2col + GEMM under the device's (forced) policy. */
 static int runs_gemm(rcl_device *d, const rcl_conv_shape *s) {
-    const char *name = NULL;
-    return rcl_conv_choice_for(d, s, RCL_CONV_FWD, NULL, NULL, NULL, &name) != RCL_OK ||
+    char name[RCL_CONV_CONFIG_LEN];
+    return rcl_conv_choice_for(d, s, RCL_CONV_FWD, NULL, NULL, NULL, name, sizeof name) != RCL_OK ||
            strcmp(name, "gemm") == 0;
 }
 
@@ -340,57 +343,120 @@ static void test_bad_shapes(rcl_device *d) {
     rcl_tensor_release(&dx), rcl_tensor_release(&dw), rcl_tensor_release(&other);
 }
 
-/* The policy's algorithm is the one that runs: a forced direct candidate on the shapes it
- * handles, im2col + GEMM on the others (5x5 here). */
+/* Every declared value of every parameter of every kernel family, each once, moved from the
+ * family's start values, on a shape of the family's geometries (taken in turn) whose channel
+ * counts and widths are multiples of no tile: pass by pass against the reference. */
+static void test_family_space(rcl_device *d) {
+    int configs = 0;
+    for (int fi = 0; fi < rcl_conv_family_table_size; fi++) {
+        const conv_family *f = rcl_conv_family_table[fi];
+        int g = 0;
+        for (int pi = 0; pi < f->nparams; pi++)
+            for (int k = 0; k < f->params[pi].nvalues; k++) {
+                const conv_geometry *geo = &f->geom[g % f->ngeom];
+                /* oclgrind: each value once on small shapes is slow enough */
+                rcl_conv_shape s = {2, 5, 10, 19, 19, geo->k, geo->k, geo->stride, geo->pad};
+                if (rcl_test_small())
+                    s = (rcl_conv_shape){1, 3, 5, 9, 17, geo->k, geo->k, geo->stride, geo->pad};
+                conv_config c;
+                conv_config_start(d, f, &s, &c);
+                c.v[pi] = f->params[pi].values[k];
+                if (!conv_config_ok(d, &c, &s))
+                    continue; /* a value this device or shape rules out (a work-group on a CPU) */
+                g++, configs++;
+                char cfg[RCL_CONV_CONFIG_LEN], policy[RCL_CONV_CONFIG_LEN + 8];
+                conv_config_format(&c, cfg, sizeof cfg);
+                snprintf(policy, sizeof policy, "%s=%s", rcl_conv_pass_name(f->pass), cfg);
+                CHECK_OK(rcl_conv_set_policy(d, policy));
+                conv_data cd;
+                data_init(&cd, &s, 700 + (uint64_t)configs);
+                double *y = malloc(cd.ny * sizeof(double)), *dx = malloc(cd.nx * sizeof(double)),
+                       *dw = malloc(cd.nw * sizeof(double));
+                float *fy = malloc(cd.ny * sizeof(float)), *fdx = malloc(cd.nx * sizeof(float)),
+                      *fdw = malloc(cd.nw * sizeof(float));
+                rcl_ref_conv2d_forward(&s, cd.x, cd.w, y);
+                rcl_ref_conv2d_backward(&s, cd.x, cd.w, cd.dy, dx, dw);
+                device_run(d, &cd, fy, fdx, fdw);
+                double n_out = (double)s.n * rcl_conv_out_h(&s) * rcl_conv_out_w(&s);
+                if (f->pass == RCL_CONV_FWD)
+                    compare(cfg, &s, fy, y, cd.ny, (double)s.c_in * s.kh * s.kw);
+                else if (f->pass == RCL_CONV_DX)
+                    compare(cfg, &s, fdx, dx, cd.nx, (double)s.c_out * s.kh * s.kw);
+                else
+                    compare(cfg, &s, fdw, dw, cd.nw, n_out);
+                free(y), free(dx), free(dw), free(fy), free(fdx), free(fdw);
+                data_free(&cd);
+            }
+    }
+    CHECK(configs >= 40, "%d family configurations tested", configs);
+    CHECK_OK(rcl_conv_set_policy(d, "auto"));
+}
+
+/* The policy's configuration is the one that runs: a forced family on the shapes it handles,
+ * im2col + GEMM on the others (5x5 here). */
 static void test_policy(rcl_device *d, const char *policy, const char *fwd, const char *dw) {
     rcl_conv_shape ok = {2, 5, 9, 9, 6, 3, 3, 2, 1}, other = {2, 5, 9, 9, 6, 5, 5, 1, 2};
-    const char *name = NULL;
+    char name[RCL_CONV_CONFIG_LEN];
     CHECK_OK(rcl_conv_set_policy(d, policy));
-    CHECK_OK(rcl_conv_choice_for(d, &ok, RCL_CONV_FWD, NULL, NULL, NULL, &name));
-    CHECK(name && strcmp(name, fwd) == 0, "%s: forward runs %s (want %s)", policy, name, fwd);
-    CHECK_OK(rcl_conv_choice_for(d, &ok, RCL_CONV_DW, NULL, NULL, NULL, &name));
-    CHECK(name && strcmp(name, dw) == 0, "%s: dw runs %s (want %s)", policy, name, dw);
-    CHECK_OK(rcl_conv_choice_for(d, &other, RCL_CONV_DX, NULL, NULL, NULL, &name));
-    CHECK(name && strcmp(name, "gemm") == 0, "%s: 5x5 dx runs %s (want gemm)", policy, name);
+    CHECK_OK(rcl_conv_choice_for(d, &ok, RCL_CONV_FWD, NULL, NULL, NULL, name, sizeof name));
+    CHECK(strncmp(name, fwd, strlen(fwd)) == 0, "%s: forward runs %s (want %s)", policy, name, fwd);
+    CHECK_OK(rcl_conv_choice_for(d, &ok, RCL_CONV_DW, NULL, NULL, NULL, name, sizeof name));
+    CHECK(strncmp(name, dw, strlen(dw)) == 0, "%s: dw runs %s (want %s)", policy, name, dw);
+    CHECK_OK(rcl_conv_choice_for(d, &other, RCL_CONV_DX, NULL, NULL, NULL, name, sizeof name));
+    CHECK(strcmp(name, "gemm") == 0, "%s: 5x5 dx runs %s (want gemm)", policy, name);
+    /* the channel-vector input gradient is for stride 1: at stride 2 a forced chan runs gemm */
+    CHECK_OK(rcl_conv_choice_for(d, &ok, RCL_CONV_DX, NULL, NULL, NULL, name, sizeof name));
+    CHECK(strncmp(policy, "chan", 4) != 0 || strcmp(name, "gemm") == 0, "%s: stride-2 dx runs %s", policy, name);
 }
 
 static void test_bad_policy(rcl_device *d) {
     CHECK_FAILS(rcl_conv_set_policy(d, "fastest"), RCL_ERR_INVALID_ARG);
     CHECK(strstr(rcl_last_error(), "fastest") != NULL, "error names the word: %s", rcl_last_error());
-    CHECK_FAILS(rcl_conv_set_policy(d, "fwd=direct-4x3"), RCL_ERR_INVALID_ARG); /* a dw tile set */
+    CHECK_FAILS(rcl_conv_set_policy(d, "fwd=chan:CIB=2"), RCL_ERR_INVALID_ARG); /* a dw parameter */
+    CHECK(strstr(rcl_last_error(), "CIB") != NULL, "error names the parameter: %s", rcl_last_error());
+    CHECK_FAILS(rcl_conv_set_policy(d, "fwd=chan:VW=5"), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "4, 8, 16") != NULL, "error lists the values: %s", rcl_last_error());
+    CHECK_FAILS(rcl_conv_set_policy(d, "fwd=chan:VW="), RCL_ERR_INVALID_ARG);
     CHECK_FAILS(rcl_conv_set_policy(d, "bwd=gemm"), RCL_ERR_INVALID_ARG);
+    CHECK_FAILS(rcl_conv_set_policy(d, "direct-8x8"), RCL_ERR_INVALID_ARG); /* the old names */
     CHECK_OK(rcl_conv_set_policy(d, "fwd=gemm,dw=auto"));
     rcl_conv_shape s = {1, 3, 5, 5, 2, 3, 3, 1, 1};
-    const char *name;
-    CHECK_FAILS(rcl_conv_choice_for(d, &s, RCL_CONV_DW, NULL, NULL, NULL, &name), RCL_ERR_INVALID_ARG);
-    char buf[96];
+    char name[RCL_CONV_CONFIG_LEN];
+    CHECK_FAILS(rcl_conv_choice_for(d, &s, RCL_CONV_DW, NULL, NULL, NULL, name, sizeof name), RCL_ERR_INVALID_ARG);
+    char buf[256];
     rcl_conv_policy_string(d, buf, sizeof buf);
     CHECK(strcmp(buf, "fwd=gemm,dx=auto,dw=auto") == 0, "policy string %s", buf);
+    CHECK_OK(rcl_conv_set_policy(d, "dw=chan:VW=8:CIB=2"));
+    rcl_conv_policy_string(d, buf, sizeof buf);
+    CHECK(strstr(buf, "dw=chan:VW=8:CIB=2:") != NULL, "policy string %s", buf);
 }
 
 int main(void) {
     test_reference_gradient();
     rcl_device *d = rcl_test_device(0);
-    if (direct_only()) {
-        CHECK_OK(rcl_conv_set_policy(d, "fwd=direct-8x8,dx=direct-8x8,dw=direct-2x6"));
-        test_vs_reference(d);
-        CHECK_OK(rcl_conv_set_policy(d, "fwd=direct-12x8,dx=direct-12x8,dw=direct-4x3"));
-        test_vs_reference(d);
-        test_determinism(d);
+    if (direct_only()) { /* oclgrind: the kernel families alone */
+        static const char *const families[] = {"direct", "chan"};
+        for (int i = 0; i < 2; i++) {
+            CHECK_OK(rcl_conv_set_policy(d, families[i]));
+            test_vs_reference(d);
+            test_determinism(d);
+        }
+        test_family_space(d);
         rcl_device_close(d);
         return rcl_test_finish();
     }
-    /* every algorithm against the reference: each policy pins one candidate per pass */
-    static const char *const policies[] = {"gemm", "fwd=direct-8x8,dx=direct-8x8,dw=direct-2x6",
-                                           "fwd=direct-12x8,dx=direct-12x8,dw=direct-4x3", "auto"};
+    /* every family against the reference (each pinned), then auto */
+    static const char *const policies[] = {"gemm", "direct", "chan", "auto"};
     for (int i = 0; i < 4; i++) {
         CHECK_OK(rcl_conv_set_policy(d, policies[i]));
         test_vs_reference(d);
         test_determinism(d);
         test_no_dx(d);
     }
-    test_policy(d, "direct", "direct-8x8", "direct-2x6");
-    test_policy(d, "fwd=direct-12x8,dx=gemm,dw=direct-4x3", "direct-12x8", "direct-4x3");
+    test_family_space(d);
+    test_policy(d, "direct", "direct:", "direct:");
+    test_policy(d, "chan", "chan:", "chan:");
+    test_policy(d, "fwd=chan:VW=8:R=1:X=4,dx=gemm,dw=direct", "chan:VW=8:R=1:X=4:WG=", "direct:");
     test_policy(d, "gemm", "gemm", "gemm");
     test_bad_policy(d);
     test_chunking(d);

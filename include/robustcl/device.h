@@ -24,6 +24,10 @@ typedef struct rcl_device_info {
     unsigned long long global_mem, local_mem, max_alloc;
     size_t max_work_group;
     int is_gpu, fp16, fp64;
+    /* what the default kernel parameters derive from (docs/convolution.md) */
+    unsigned vec_native, vec_preferred; /* float vector widths (CL_DEVICE_*_VECTOR_WIDTH_FLOAT) */
+    unsigned clock_mhz;                 /* CL_DEVICE_MAX_CLOCK_FREQUENCY */
+    int local_mem_dedicated;            /* CL_LOCAL: local memory on chip (GPUs), not emulated */
 } rcl_device_info;
 
 /* Receives one-line messages about slow one-time work (kernel builds, convolution algorithm
@@ -98,15 +102,17 @@ typedef struct rcl_arg {
 rcl_status rcl_kernel_run(rcl_device *d, const char *name, int dims, const size_t *global,
                           const size_t *local, int nargs, const rcl_arg *args);
 
-/* Kernel families with compile-time parameters (kernels/tuned/ (*.cl): tile sizes, vector widths):
- * the family's file, after common.cl, built with `defines` (e.g. "-DCOB=8 -DPXV=1") on first
- * use and binary-cached like the main program. *handle names the build for
- * rcl_kernel_run_variant; the same family and defines give the same handle. */
-rcl_status rcl_program_variant(rcl_device *d, const char *family, const char *defines, int *handle);
-/* rcl_kernel_run for kernel `name` of build `handle`. */
-rcl_status rcl_kernel_run_variant(rcl_device *d, int handle, const char *name, int dims,
-                                  const size_t *global, const size_t *local, int nargs,
-                                  const rcl_arg *args);
+/* Kernel families with compile-time parameters (kernels/tuned/ (*.cl): tile sizes, vector
+ * widths, geometry): the family's file, after common.cl, built with `defines` (e.g. "-DVW=16
+ * -DR=2") on first use and binary-cached like the main program, its kernels kernels[0..n)
+ * created with it. *handle names the build for rcl_kernel_launch_variant; the same file,
+ * defines and kernels give the same handle. The names must outlive the device. */
+rcl_status rcl_program_variant(rcl_device *d, const char *file, const char *defines,
+                               const char *const *kernels, int nkernels, int *handle);
+/* rcl_kernel_run for kernel `kernel` (an index into the build's list) of build `handle`. */
+rcl_status rcl_kernel_launch_variant(rcl_device *d, int handle, int kernel, int dims,
+                                     const size_t *global, const size_t *local, int nargs,
+                                     const rcl_arg *args);
 
 /* State that a higher layer keeps per device (e.g. the convolution algorithms chosen on it),
  * released with the device by `release`. Slots are numbered by their owners' headers. */

@@ -59,9 +59,10 @@ void rcl_model_freeze_trunk(rcl_model *m);
 /* Every convolution of the network in forward order, for batch n (benchmarks, tuning): writes
  * up to cap shapes and returns how many there are. */
 int rcl_model_conv_shapes(const rcl_model *m, int n, rcl_conv_shape *out, int cap);
-/* Provenance: the convolution policy and, per pass, the algorithms the net's convolutions run
- * with at its batch capacity, e.g. "fwd=auto,dx=auto,dw=auto; fwd direct-8x8,direct-12x8;
- * dx direct-8x8; dw direct-2x6" (from the stored choices: the same after a resume). */
+/* Provenance: the convolution policy and, per pass, the kernel configurations the net's
+ * convolutions run with at its batch capacity, e.g. "fwd=auto,dx=auto,dw=auto; fwd
+ * chan:VW=16:R=2:X=8:WG=1,direct:...; dx ...; dw ..." (from the stored choices: the same after a
+ * resume). */
 int rcl_model_conv_summary(rcl_model *m, char *out, size_t cap);
 
 /* x: [n, in_c, in_h, in_w] with n <= batch_cap. train=1 uses batch statistics

@@ -13,9 +13,10 @@ extern "C" {
 #endif
 
 /* ---- conv2d: three passes (forward, input gradient dx, weight gradient dw), each run by
- * the algorithm chosen for the device and shape (docs/convolution.md): im2col + CLBlast
- * GEMM ("gemm", every shape) or register-tiled direct kernels ("direct-*": 3x3 pad 1 and
- * 1x1 pad 0, stride 1 or 2). Every algorithm is deterministic. ---- */
+ * the kernel configuration chosen for the device and shape (docs/convolution.md): im2col +
+ * CLBlast GEMM ("gemm", every shape) or one of robustcl's kernel families ("direct",
+ * "chan": 3x3 pad 1 and 1x1 pad 0, stride 1 or 2) with its tuned parameters. Every
+ * configuration is deterministic. ---- */
 typedef struct rcl_conv_shape {
     int n, c_in, h, w;      /* input */
     int c_out, kh, kw;      /* weight [c_out, c_in, kh, kw], no bias */
@@ -32,53 +33,89 @@ rcl_status rcl_conv2d_backward(rcl_device *d, const rcl_conv_shape *s, const rcl
                                const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx,
                                rcl_tensor *dw);
 
-/* Convolution algorithms. The policy of a device is "auto" (default, or $ROBUSTCL_CONV_ALGO):
- * the first call of a pass on a new shape (batch rounded up to a power of two) times every
- * candidate on its own tensors, runs the fastest from then on and stores the choice in the
- * cache directory for later processes; or an algorithm for every pass ("gemm", "direct" =
- * each pass's first direct candidate, or a candidate name); or per pass
- * "fwd=NAME,dx=NAME,dw=NAME" (a pass left out, or NAME auto, stays auto). A forced direct
- * algorithm runs as gemm on shapes it does not handle. */
+/* Kernel configurations. A configuration is a kernel family and a value for each of the
+ * family's parameters, written "chan:VW=16:R=2:X=8" (or "gemm"). The policy of a device is
+ * "auto" (default, or $ROBUSTCL_CONV_ALGO): a pass runs with the configuration tuned for its
+ * shape on this device (robustcl tune), else the one robustcl's database holds for the
+ * device, else the first call on a new shape (batch rounded up to a power of two) times the
+ * candidates (gemm, and per family the configurations tuned or stored for similar shapes
+ * and the family's start values derived from the device) on its own tensors, runs the
+ * fastest from then on and stores the choice in the cache directory; or one family or
+ * configuration for every pass ("gemm", "direct", "chan"); or per pass
+ * "fwd=CONFIG,dx=CONFIG,dw=CONFIG" (a pass left out, or auto, stays auto; a family without
+ * values takes its best known values). A forced family runs as gemm on shapes it does not
+ * handle. */
 typedef enum { RCL_CONV_FWD = 0, RCL_CONV_DX = 1, RCL_CONV_DW = 2 } rcl_conv_pass;
 #define RCL_CONV_PASSES 3
-#define RCL_CONV_CANDIDATES 5
+#define RCL_CONV_CONFIG_LEN 64
 rcl_status rcl_conv_set_policy(rcl_device *d, const char *spec);
 /* RCL_OK when spec is a valid policy (else the error names what is wrong). */
 rcl_status rcl_conv_policy_check(const char *spec);
-/* "fwd=auto,dx=direct-8x8,dw=auto": the policy in force (provenance). Returns snprintf's count. */
+/* "fwd=auto,dx=chan,dw=auto": the policy in force (provenance). Returns snprintf's count. */
 int rcl_conv_policy_string(rcl_device *d, char *out, size_t cap);
 const char *rcl_conv_pass_name(rcl_conv_pass p); /* "fwd", "dx", "dw" */
-/* The algorithm pass p of s would run with, without measuring: forced, or stored by auto;
- * NULL when auto has not measured it yet (provenance). */
-const char *rcl_conv_choice_known(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p);
-int rcl_conv_candidate_count(void);
-const char *rcl_conv_candidate_name(int i);
-int rcl_conv_candidate_has_pass(int i, rcl_conv_pass p);
-/* Times every candidate of pass p on s with the tensors given (forward: a = x, b = w, out = y;
- * dx: a = w, b = dy, out = dx; dw: a = x, b = dy, out = dw): ms[i] is the best of `runs`
- * after a warm-up, -1 where candidate i does not implement p or handle s (or, slower than
- * 1.5x the best so far, was stopped early: then the time of its first run). */
-rcl_status rcl_conv_measure(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
-                            const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out, int runs,
-                            double ms[RCL_CONV_CANDIDATES]);
-/* The candidate pass p of s runs with under the policy (measuring, as rcl_conv_measure, when
- * auto has no choice for it yet). */
+
+/* The kernel families: name ("gemm", "direct", "chan") and pass of family i. */
+int rcl_conv_family_count(void);
+const char *rcl_conv_family_name(int i);
+rcl_conv_pass rcl_conv_family_pass(int i);
+/* Every parameter of family i, with its values, one per line ("VW 4,8,16: lanes ..."). */
+int rcl_conv_family_describe(int i, char *out, size_t cap);
+
+/* The configuration pass p of s runs with, without measuring: forced, tuned, from the
+ * database, or stored by auto; 0 (and "") when auto has not chosen yet. */
+int rcl_conv_choice_known(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p, char *config,
+                          size_t cap);
+/* Where the device's kernel parameters come from, for `robustcl devices` and every bench:
+ * "tuned on this device (N shapes, FILE)", "robustcl's database: ENTRY" or "derived from the
+ * device: ...". */
+const char *rcl_conv_params_source(rcl_device *d);
+/* The configurations auto would measure for pass p of s (gemm first), as text: count. */
+int rcl_conv_candidates(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
+                        char (*out)[RCL_CONV_CONFIG_LEN], int cap);
+/* Times configuration `config` on pass p of s with the tensors given (forward: a = x, b = w,
+ * out = y; dx: a = w, b = dy, out = dx; dw: a = x, b = dy, out = dw): the best of `runs`
+ * after a warm-up, which also builds its kernel. *ms = -1 when it does not handle s. */
+rcl_status rcl_conv_time(rcl_device *d, const char *config, const rcl_conv_shape *s,
+                         rcl_conv_pass p, const rcl_tensor *a, const rcl_tensor *b,
+                         rcl_tensor *out, int runs, double *ms);
+/* The configuration pass p of s runs with under the policy (measuring the candidates, as
+ * auto does, when it has no choice yet); config gets its text. */
 rcl_status rcl_conv_choice_for(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
                                const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out,
-                               const char **name);
-/* Forgets the stored choice for pass p of s (its batch bucket) and measures it again, as auto
- * does the first time (robustcl tune). */
-rcl_status rcl_conv_rechoose(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
-                             const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out,
-                             const char **name);
-/* The choices auto made or loaded on d (shape as first measured, chosen index, times). */
+                               char *config, size_t cap);
+/* The choices in force on d: tuned, from the database, or measured by auto. */
 typedef struct rcl_conv_choice {
     rcl_conv_pass pass;
-    rcl_conv_shape shape;
-    int chosen;
-    double ms[RCL_CONV_CANDIDATES];
+    rcl_conv_shape shape; /* as tuned or first measured (n: the batch) */
+    char config[RCL_CONV_CONFIG_LEN];
+    double ms;            /* its time then, or -1 when not known */
+    char source[12];      /* "tuned", "measured" */
 } rcl_conv_choice;
 int rcl_conv_choices(rcl_device *d, const rcl_conv_choice **list);
+
+/* The tuner (robustcl tune): for every shape and pass, searches each family's declared
+ * parameter space (every combination when it fits the time left, else at random and then
+ * around the best so far), checks each candidate's output against a double-precision
+ * reference on sampled entries before timing it, keeps the fastest and stores it as the
+ * tuned choice of that shape on this device (source "tuned"). budget_seconds is shared by
+ * the shapes x passes; progress (may be NULL) is called after every candidate. */
+typedef struct rcl_conv_tune_progress {
+    int item, items;                 /* shape x pass being tuned, of how many */
+    const rcl_conv_shape *shape;
+    rcl_conv_pass pass;
+    int tried, rejected, space;      /* candidates timed, wrong or failed, combinations */
+    char best[RCL_CONV_CONFIG_LEN];
+    double best_ms, start_ms;        /* the best so far, and the starting choice's time */
+    int done;                        /* 1 on the item's last call */
+} rcl_conv_tune_progress;
+rcl_status rcl_conv_tune(rcl_device *d, const rcl_conv_shape *shapes, int nshapes,
+                         double budget_seconds, unsigned long long seed,
+                         void (*progress)(const rcl_conv_tune_progress *p, void *ctx), void *ctx);
+/* The tuned choices of d as a database entry (the text kernels/tuned/database.txt holds, for
+ * contributing a device): the device, platform and driver patterns, then one line per
+ * choice. Returns snprintf's count. */
+int rcl_conv_database_entry(rcl_device *d, char *out, size_t cap);
 
 /* ---- batch norm over [N,C,H,W] per channel, optionally fused with a following ReLU ----
  * train: normalise with the biased batch variance; running_mean/var updated with

@@ -45,11 +45,15 @@ rcl_status rcl_bench_step(rcl_device *d, const rcl_bench_cfg *b, rcl_json_writer
 /* bench conv (bench_conv.c): every convolution of a WRN, each pass under every algorithm. */
 rcl_status rcl_bench_conv(rcl_device *d, const rcl_bench_cfg *b, rcl_json_writer *jw,
                           rcl_bench_summary *sum);
-/* One convolution: every candidate's time per pass (best of repeat; -1: not applicable) and
- * the algorithm the policy runs (rechoose: measured anew and stored, as robustcl tune does). */
-rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repeat, int rechoose,
-                                double ms[RCL_CONV_PASSES][RCL_CONV_CANDIDATES],
-                                const char *chosen[RCL_CONV_PASSES]);
+/* The kernel families' names, each once (gemm, direct, chan): count. */
+#define RCL_BENCH_FAMILIES 8
+int rcl_bench_conv_families(const char *names[RCL_BENCH_FAMILIES]);
+/* One convolution: per pass, each family's best known configuration's time (best of repeat;
+ * -1: the family does not run it) and the configuration the policy runs, with its time. */
+rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repeat,
+                                double ms[RCL_CONV_PASSES][RCL_BENCH_FAMILIES],
+                                char chosen[RCL_CONV_PASSES][RCL_CONV_CONFIG_LEN],
+                                double chosen_ms[RCL_CONV_PASSES]);
 /* The distinct convolutions of a WRN at batch n, with how often the net uses each. */
 int rcl_bench_wrn_convs(rcl_device *d, const rcl_wrn_config *cfg, int n, rcl_conv_shape *out,
                         int *uses, int cap);

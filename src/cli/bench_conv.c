@@ -13,10 +13,23 @@
 typedef struct {
     rcl_conv_shape s;
     int uses;
-    double ms[RCL_CONV_PASSES][RCL_CONV_CANDIDATES];
-    const char *chosen[RCL_CONV_PASSES];
+    double ms[RCL_CONV_PASSES][RCL_BENCH_FAMILIES];
+    char chosen[RCL_CONV_PASSES][RCL_CONV_CONFIG_LEN];
     double chosen_ms[RCL_CONV_PASSES], peer_ms[RCL_CONV_PASSES];
 } conv_row;
+
+int rcl_bench_conv_families(const char *names[RCL_BENCH_FAMILIES]) {
+    int n = 0;
+    for (int i = 0; i < rcl_conv_family_count(); i++) {
+        const char *name = rcl_conv_family_name(i);
+        int k = 0;
+        while (k < n && strcmp(names[k], name))
+            k++;
+        if (k == n && n < RCL_BENCH_FAMILIES)
+            names[n++] = name;
+    }
+    return n;
+}
 
 int rcl_bench_wrn_convs(rcl_device *d, const rcl_wrn_config *cfg, int n, rcl_conv_shape *out,
                         int *uses, int cap) {
@@ -61,14 +74,17 @@ static rcl_status fill_random(rcl_tensor *t, rcl_rng *r) {
     return s;
 }
 
-/* Times every candidate of every pass of one convolution, then asks the policy's choice
- * (rechoose: measures that anew, replacing the stored one). */
-rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repeat, int rechoose,
-                                double ms[RCL_CONV_PASSES][RCL_CONV_CANDIDATES],
-                                const char *chosen[RCL_CONV_PASSES]) {
+/* Times each family's best known configuration on every pass of one convolution (-1: the
+ * family does not run the shape), then the configuration the policy chooses. */
+rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repeat,
+                                double ms[RCL_CONV_PASSES][RCL_BENCH_FAMILIES],
+                                char chosen[RCL_CONV_PASSES][RCL_CONV_CONFIG_LEN],
+                                double chosen_ms[RCL_CONV_PASSES]) {
     rcl_rng rr = rcl_rng_seed(1), *r = &rr;
     int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s);
     rcl_tensor x = {0}, w = {0}, y = {0}, dy = {0}, dx = {0}, dw = {0};
+    const char *fams[RCL_BENCH_FAMILIES];
+    int nf = rcl_bench_conv_families(fams);
     rcl_status st;
     if (!(st = rcl_tensor_create(d, &x, "x", 4, s->n, s->c_in, s->h, s->w)) &&
         !(st = rcl_tensor_create(d, &w, "w", 4, s->c_out, s->c_in, s->kh, s->kw)) &&
@@ -80,9 +96,11 @@ rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repe
         const rcl_tensor *a[RCL_CONV_PASSES] = {&x, &w, &x}, *b[RCL_CONV_PASSES] = {&w, &dy, &dy};
         rcl_tensor *out[RCL_CONV_PASSES] = {&y, &dx, &dw};
         for (int p = 0; p < RCL_CONV_PASSES && !st; p++) {
-            if (!(st = rcl_conv_measure(d, s, p, a[p], b[p], out[p], repeat, ms[p])))
-                st = rechoose ? rcl_conv_rechoose(d, s, p, a[p], b[p], out[p], &chosen[p])
-                              : rcl_conv_choice_for(d, s, p, a[p], b[p], out[p], &chosen[p]);
+            for (int f = 0; f < nf && !st; f++)
+                if (rcl_conv_time(d, fams[f], s, (rcl_conv_pass)p, a[p], b[p], out[p], repeat, &ms[p][f]) != RCL_OK)
+                    ms[p][f] = -1; /* a family without this pass */
+            if (!(st = rcl_conv_choice_for(d, s, p, a[p], b[p], out[p], chosen[p], RCL_CONV_CONFIG_LEN)))
+                st = rcl_conv_time(d, chosen[p], s, (rcl_conv_pass)p, a[p], b[p], out[p], repeat, &chosen_ms[p]);
         }
     }
     rcl_tensor_release(&x), rcl_tensor_release(&w), rcl_tensor_release(&y);
@@ -121,10 +139,12 @@ static void print_rows(const rcl_bench_cfg *b, const rcl_device *d, const conv_r
                        int peer_ok) {
     printf("%s %dx%dx%d batch %d on %s: convolution passes in ms (best of %d)\n", b->arch, b->h, b->w,
            b->c, b->batch, rcl_device_get_info(d)->name, b->repeat);
+    const char *fams[RCL_BENCH_FAMILIES];
+    int nf = rcl_bench_conv_families(fams);
     printf("%-27s %4s %4s", "conv (n c_in->c_out hxw kxk/s)", "uses", "pass");
-    for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
-        printf(" %11s", rcl_conv_candidate_name(i));
-    printf("  %-11s %7s", "chosen", "GFLOP/s");
+    for (int i = 0; i < nf; i++)
+        printf(" %9s", fams[i]);
+    printf("  %-36s %7s", "chosen", "GFLOP/s");
     if (peer_ok)
         printf(" %9s %7s %6s", "PyTorch", "GFLOP/s", "ratio");
     printf("\n");
@@ -138,10 +158,10 @@ static void print_rows(const rcl_bench_cfg *b, const rcl_device *d, const conv_r
         flop += gf * rows[r].uses;
         for (int p = 0; p < RCL_CONV_PASSES; p++) {
             printf("%-27s %4d %4s", p ? "" : shape, rows[r].uses, rcl_conv_pass_name(p));
-            for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
-                rows[r].ms[p][i] >= 0 ? printf(" %11.2f", rows[r].ms[p][i]) : printf(" %11s", "-");
+            for (int i = 0; i < nf; i++)
+                rows[r].ms[p][i] >= 0 ? printf(" %9.2f", rows[r].ms[p][i]) : printf(" %9s", "-");
             double ms = rows[r].chosen_ms[p], pm = rows[r].peer_ms[p];
-            printf("  %-11s %7.1f", rows[r].chosen[p], ms > 0 ? gf / ms * 1e3 : 0);
+            printf("  %-36s %7.1f", rows[r].chosen[p], ms > 0 ? gf / ms * 1e3 : 0);
             if (peer_ok)
                 printf(" %9.2f %7.1f %5.2fx", pm, pm > 0 ? gf / pm * 1e3 : 0, ms > 0 ? pm / ms : 0);
             printf("\n");
@@ -185,9 +205,11 @@ static void json_rows(rcl_json_writer *jw, const rcl_bench_cfg *b, rcl_device *d
             rcl_jw_begin_object(jw);
             rcl_jw_key(jw, "ms");
             rcl_jw_begin_object(jw);
-            for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
+            const char *fams[RCL_BENCH_FAMILIES];
+            int nf = rcl_bench_conv_families(fams);
+            for (int i = 0; i < nf; i++)
                 if (rows[r].ms[p][i] >= 0)
-                    rcl_jw_key(jw, rcl_conv_candidate_name(i)), rcl_jw_number(jw, rows[r].ms[p][i]);
+                    rcl_jw_key(jw, fams[i]), rcl_jw_number(jw, rows[r].ms[p][i]);
             rcl_jw_end_object(jw);
             rcl_jw_key(jw, "chosen"), rcl_jw_string(jw, rows[r].chosen[p]);
             rcl_jw_key(jw, "chosen_ms"), rcl_jw_number(jw, rows[r].chosen_ms[p]);
@@ -242,11 +264,7 @@ rcl_status rcl_bench_conv(rcl_device *d, const rcl_bench_cfg *b, rcl_json_writer
     for (int i = 0; i < n && !s; i++) {
         rows[i].s = shapes[i];
         rows[i].uses = uses[i];
-        s = rcl_bench_conv_shape(d, &rows[i].s, b->repeat, 0, rows[i].ms, rows[i].chosen);
-        for (int p = 0; !s && p < RCL_CONV_PASSES; p++)
-            for (int c = 0; c < RCL_CONV_CANDIDATES; c++)
-                if (!strcmp(rcl_conv_candidate_name(c), rows[i].chosen[p]))
-                    rows[i].chosen_ms[p] = rows[i].ms[p][c];
+        s = rcl_bench_conv_shape(d, &rows[i].s, b->repeat, rows[i].ms, rows[i].chosen, rows[i].chosen_ms);
     }
     rcl_json *peer = NULL;
     char why[512] = "";

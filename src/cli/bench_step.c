@@ -11,7 +11,7 @@ typedef struct {
     double seconds, warm_mib, mib;
     int np;
     rcl_profile_entry prof[MAX_PROFILE]; /* device time of the timed steps per kernel */
-    char convs[1024];                    /* the convolution algorithm chosen per layer */
+    char convs[2048];                    /* the convolution algorithm chosen per layer */
 } step_result;
 
 /* The timed steps' profile: the totals at the end less those after the warm-up step. */

@@ -36,7 +36,8 @@ static void fill_info(cl_platform_id plat, cl_device_id dev, int pi, int di, rcl
     info_str(dev, CL_DRIVER_VERSION, inf->driver_version, sizeof inf->driver_version);
     info_str(dev, CL_DEVICE_VERSION, inf->version, sizeof inf->version);
     info_str(dev, CL_DEVICE_OPENCL_C_VERSION, inf->c_version, sizeof inf->c_version);
-    cl_uint cu = 0;
+    cl_uint cu = 0, vn = 0, vp = 0, clock = 0;
+    cl_device_local_mem_type lt = CL_GLOBAL;
     cl_ulong gm = 0, lm = 0, ma = 0;
     cl_device_type type = 0;
     size_t wg = 0;
@@ -48,7 +49,15 @@ static void fill_info(cl_platform_id plat, cl_device_id dev, int pi, int di, rcl
     clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
     clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, sizeof ext - 1, ext, NULL);
+    clGetDeviceInfo(dev, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof vn, &vn, NULL);
+    clGetDeviceInfo(dev, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof vp, &vp, NULL);
+    clGetDeviceInfo(dev, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof clock, &clock, NULL);
+    clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_TYPE, sizeof lt, &lt, NULL);
     inf->compute_units = cu;
+    inf->vec_native = vn;
+    inf->vec_preferred = vp;
+    inf->clock_mhz = clock;
+    inf->local_mem_dedicated = lt == CL_LOCAL;
     inf->global_mem = gm;
     inf->local_mem = lm;
     inf->max_alloc = ma;
@@ -269,9 +278,10 @@ void rcl_device_close(rcl_device *d) {
             clReleaseKernel(d->kernels[i]);
     for (int v = 0; v < d->nvariants; v++) {
         for (int i = 0; i < d->variants[v].nkernels; i++)
-            clReleaseKernel(d->variants[v].kernels[i].kernel);
+            clReleaseKernel(d->variants[v].kernels[i]);
         clReleaseProgram(d->variants[v].program);
     }
+    free(d->variants);
     if (d->program)
         clReleaseProgram(d->program);
     if (d->queue)

@@ -6,20 +6,17 @@
 #include "kernel_ids.h"
 
 #define RCL_MAX_PROFILE 64
-#define RCL_MAX_VARIANTS 48
-#define RCL_VARIANT_KERNELS 16
+#define RCL_VARIANT_KERNELS 4
 #define RCL_VARIANT_KEY 256
 
-typedef struct rcl_named_kernel {
-    char name[48];
-    cl_kernel kernel;
-} rcl_named_kernel;
-
-/* A kernel family built with its own -D options (rcl_program_variant). */
+/* A kernel family built with its own -D options (rcl_program_variant), its kernels created
+ * with the build (a launch indexes them) and their profile slots (slot + 1; 0: not yet). */
 typedef struct rcl_variant {
-    char key[RCL_VARIANT_KEY]; /* "family defines" */
+    char key[RCL_VARIANT_KEY]; /* "file defines kernels" */
     cl_program program;
-    rcl_named_kernel kernels[RCL_VARIANT_KERNELS];
+    cl_kernel kernels[RCL_VARIANT_KERNELS];
+    const char *names[RCL_VARIANT_KERNELS];
+    int prof[RCL_VARIANT_KERNELS];
     int nkernels;
 } rcl_variant;
 
@@ -34,8 +31,8 @@ struct rcl_device {
      * profile slots (slot + 1; 0: not looked up since the last profile reset) */
     cl_kernel kernels[RCL_KERNEL_COUNT];
     int kernel_prof[RCL_KERNEL_COUNT];
-    rcl_variant variants[RCL_MAX_VARIANTS];
-    int nvariants;
+    rcl_variant *variants; /* grows: the tuner builds many */
+    int nvariants, cap_variants;
     void *ext[RCL_DEVICE_EXT_SLOTS];
     void (*ext_free[RCL_DEVICE_EXT_SLOTS])(void *);
     rcl_device_options opt;

@@ -1,6 +1,6 @@
 /* Kernel launches: kernels created on first use and kept per program, launch with fault
- * injection and profiling. The main program's kernels are indexed by rcl_kernel_id (a
- * launch searches no names); a family build's few kernels are found by name. */
+ * injection and profiling. The main program's kernels are indexed by rcl_kernel_id, a family
+ * build's by their place in the build's list: a launch searches no names. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,26 +13,6 @@ static cl_kernel create_kernel(cl_program program, const char *name, cl_int *e) 
     if (*e != CL_SUCCESS)
         rcl_fail(RCL_ERR_OPENCL, "clCreateKernel(%s) failed: %s", name, rcl_cl_error_name(*e));
     return k;
-}
-
-/* The kernel `name` of `program`, created on first use and kept in table[0..*n). */
-static rcl_status find_kernel(cl_program program, rcl_named_kernel *table, int *n, int cap,
-                              const char *name, cl_kernel *out) {
-    for (int i = 0; i < *n; i++)
-        if (strcmp(table[i].name, name) == 0) {
-            *out = table[i].kernel;
-            return RCL_OK;
-        }
-    if (*n == cap || strlen(name) >= sizeof table[0].name)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "kernel table full or name too long: %s", name);
-    cl_int e;
-    cl_kernel k = create_kernel(program, name, &e);
-    if (e != CL_SUCCESS)
-        return RCL_ERR_OPENCL;
-    snprintf(table[*n].name, sizeof table[0].name, "%s", name);
-    table[(*n)++].kernel = k;
-    *out = k;
-    return RCL_OK;
 }
 
 static int profile_slot(rcl_device *d, const char *name) {
@@ -99,6 +79,8 @@ void rcl_device_profile_reset(rcl_device *d) {
     rcl_device_profile(d, &e, &n);
     memset(d->prof, 0, sizeof d->prof);
     memset(d->kernel_prof, 0, sizeof d->kernel_prof);
+    for (int v = 0; v < d->nvariants; v++)
+        memset(d->variants[v].prof, 0, sizeof d->variants[v].prof);
     d->nprof = 0;
 }
 
@@ -177,14 +159,12 @@ rcl_status rcl_kernel_run(rcl_device *d, const char *name, int dims, const size_
     return rcl_kernel_launch(d, id, dims, global, local, nargs, args);
 }
 
-rcl_status rcl_kernel_run_variant(rcl_device *d, int handle, const char *name, int dims,
-                                  const size_t *global, const size_t *local, int nargs,
-                                  const rcl_arg *args) {
-    if (handle < 0 || handle >= d->nvariants)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "kernel %s: no kernel family build %d", name, handle);
+rcl_status rcl_kernel_launch_variant(rcl_device *d, int handle, int kernel, int dims,
+                                     const size_t *global, const size_t *local, int nargs,
+                                     const rcl_arg *args) {
+    if (handle < 0 || handle >= d->nvariants || kernel < 0 || kernel >= d->variants[handle].nkernels)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "no kernel %d in kernel family build %d", kernel, handle);
     rcl_variant *v = &d->variants[handle];
-    cl_kernel k = NULL;
-    RCL_TRY(find_kernel(v->program, v->kernels, &v->nkernels, RCL_VARIANT_KERNELS, name, &k));
-    int prof_slot = 0;
-    return launch(d, k, name, &prof_slot, dims, global, local, nargs, args);
+    return launch(d, v->kernels[kernel], v->names[kernel], &v->prof[kernel], dims, global, local,
+                  nargs, args);
 }

@@ -11,5 +11,8 @@ typedef struct rcl_kernel_source {
 
 extern const rcl_kernel_source rcl_kernel_sources[];
 extern const int rcl_kernel_source_count;
+/* kernels/tuned/database.txt: the tuned kernel configurations of the devices measured so far
+ * (src/ops/conv2d_database.c), NUL-terminated. */
+extern const char rcl_kernel_database[];
 
 #endif

@@ -257,28 +257,67 @@ static int family_file(const rcl_kernel_source *src, const void *ctx) {
     return strcmp(src->file, "common.cl") == 0 || strcmp(src->file, (const char *)ctx) == 0;
 }
 
-rcl_status rcl_program_variant(rcl_device *d, const char *family, const char *defines, int *handle) {
+static rcl_status variant_kernels(rcl_variant *v, const char *const *kernels, int nkernels) {
+    for (int i = 0; i < nkernels; i++) {
+        cl_int e;
+        v->kernels[i] = clCreateKernel(v->program, kernels[i], &e);
+        if (e != CL_SUCCESS)
+            return rcl_fail(RCL_ERR_OPENCL, "clCreateKernel(%s) failed: %s", kernels[i],
+                            rcl_cl_error_name(e));
+        v->names[i] = kernels[i];
+        v->nkernels = i + 1;
+    }
+    return RCL_OK;
+}
+
+static void variant_release(rcl_variant *v) {
+    for (int i = 0; i < v->nkernels; i++)
+        clReleaseKernel(v->kernels[i]);
+    if (v->program)
+        clReleaseProgram(v->program);
+}
+
+rcl_status rcl_program_variant(rcl_device *d, const char *file, const char *defines,
+                               const char *const *kernels, int nkernels, int *handle) {
     char key[RCL_VARIANT_KEY];
-    if (snprintf(key, sizeof key, "%s %s", family, defines ? defines : "") >= (int)sizeof key)
+    int len = snprintf(key, sizeof key, "%s %s", file, defines ? defines : "");
+    for (int i = 0; i < nkernels && len < (int)sizeof key; i++)
+        len += snprintf(key + len, sizeof key - (size_t)len, " %s", kernels[i]);
+    if (len >= (int)sizeof key)
         return rcl_fail(RCL_ERR_INVALID_ARG, "kernel family options too long: %s", defines);
     for (int i = 0; i < d->nvariants; i++)
         if (strcmp(d->variants[i].key, key) == 0) {
             *handle = i;
             return RCL_OK;
         }
-    if (d->nvariants == RCL_MAX_VARIANTS)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "more than %d kernel family builds on one device",
-                        RCL_MAX_VARIANTS);
+    if (nkernels < 1 || nkernels > RCL_VARIANT_KERNELS)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "kernel family %s: %d kernels (1 to %d)", file,
+                        nkernels, RCL_VARIANT_KERNELS);
     int known = 0;
     for (int i = 0; i < rcl_kernel_source_count; i++)
-        known |= rcl_kernel_sources[i].family && strcmp(rcl_kernel_sources[i].file, family) == 0;
+        known |= rcl_kernel_sources[i].family && strcmp(rcl_kernel_sources[i].file, file) == 0;
     if (!known)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "no kernel family %s", family);
+        return rcl_fail(RCL_ERR_INVALID_ARG, "no kernel family %s", file);
+    if (d->nvariants == d->cap_variants) {
+        int cap = d->cap_variants ? 2 * d->cap_variants : 16;
+        rcl_variant *nv = realloc(d->variants, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for kernel family builds");
+        d->variants = nv;
+        d->cap_variants = cap;
+    }
     char *src = NULL;
-    RCL_TRY(gather_source(family_file, family, &src));
+    RCL_TRY(gather_source(family_file, file, &src));
     rcl_variant *v = &d->variants[d->nvariants];
     memset(v, 0, sizeof *v);
-    RCL_TRY(build_cached(d, family, src, defines, &v->program));
+    rcl_status s = build_cached(d, file, src, defines, &v->program);
+    if (s == RCL_OK)
+        s = variant_kernels(v, kernels, nkernels);
+    if (s != RCL_OK) {
+        variant_release(v);
+        memset(v, 0, sizeof *v);
+        return s;
+    }
     snprintf(v->key, sizeof v->key, "%s", key);
     *handle = d->nvariants++;
     return RCL_OK;

@@ -102,7 +102,7 @@ static rcl_status write_all(rcl_model *m, rcl_st_writer *w, const rcl_checkpoint
     RCL_TRY(meta(w, "driver", "%s (%s)", di->driver_version, di->platform_version));
     RCL_TRY(meta(w, "gemm", "CLBlast %s %s", rcl_gemm_params_source(rcl_model_device(m)),
                  rcl_gemm_params_string(rcl_model_device(m))));
-    char conv[512];
+    char conv[2048];
     rcl_model_conv_summary(m, conv, sizeof conv);
     RCL_TRY(meta(w, "conv_algorithms", "%s", conv));
     return meta(w, "optimizer_state", "%s", with_opt ? "yes" : "no");
@@ -278,7 +278,7 @@ void rcl_checkpoint_provenance_json(rcl_json_writer *w, rcl_model *m, const rcl_
     rcl_jw_string(w, rcl_gemm_params_source(d));
     rcl_jw_key(w, "gemm_params");
     rcl_jw_string(w, rcl_gemm_params_string(d));
-    char conv[512];
+    char conv[2048];
     rcl_model_conv_summary(m, conv, sizeof conv);
     rcl_jw_key(w, "conv_algorithms");
     rcl_jw_string(w, conv);

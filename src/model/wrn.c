@@ -438,21 +438,23 @@ int rcl_model_conv_shapes(const rcl_model *m, int n, rcl_conv_shape *out, int ca
 }
 
 int rcl_model_conv_summary(rcl_model *m, char *out, size_t cap) {
+    enum { MAX_LISTED = 16 };
     rcl_conv_shape shapes[256];
     int n = rcl_model_conv_shapes(m, m->cap, shapes, 256);
     size_t len = (size_t)rcl_conv_policy_string(m->dev, out, cap);
     for (int p = 0; p < RCL_CONV_PASSES; p++) {
-        const char *listed[RCL_CONV_CANDIDATES + 1];
+        char listed[MAX_LISTED][RCL_CONV_CONFIG_LEN];
         int nl = 0;
         for (int i = 0; i < n && i < 256; i++) {
-            const char *name = rcl_conv_choice_known(m->dev, &shapes[i], (rcl_conv_pass)p);
-            name = name ? name : "unmeasured";
+            char name[RCL_CONV_CONFIG_LEN];
+            if (!rcl_conv_choice_known(m->dev, &shapes[i], (rcl_conv_pass)p, name, sizeof name))
+                snprintf(name, sizeof name, "unmeasured");
             int k = 0;
             while (k < nl && strcmp(listed[k], name))
                 k++;
-            if (k < nl || nl == RCL_CONV_CANDIDATES + 1)
+            if (k < nl || nl == MAX_LISTED)
                 continue;
-            listed[nl++] = name;
+            snprintf(listed[nl++], sizeof listed[0], "%s", name);
             len += (size_t)snprintf(out + len, cap > len ? cap - len : 0, "%s%s", nl == 1 ? "; " : ",",
                                     nl == 1 ? rcl_conv_pass_name((rcl_conv_pass)p) : "");
             len += (size_t)snprintf(out + len, cap > len ? cap - len : 0, "%s%s", nl == 1 ? " " : "", name);

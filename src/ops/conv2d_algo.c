@@ -1,162 +1,67 @@
-/* Which algorithm runs each convolution pass (docs/convolution.md).
+/* Which kernel configuration runs each convolution pass (docs/convolution.md).
  *
- * Under the default policy "auto" the first call of a pass on a new shape times every
- * candidate that handles it (a warm-up run, which also builds its kernels, then the best of
- * up to MEASURE_RUNS) on the call's own tensors, keeps the fastest, and stores the choice in
- * the device's cache file, so later processes on the same device and driver reuse it (and
- * stay bit-reproducible). The batch size enters the key rounded up to a power of two. A
- * policy may also force an algorithm for every pass or per pass ("fwd=gemm,dw=direct-4x3").
- * Under "auto" the choice then runs once more, so the output is the chosen algorithm's. */
+ * A pass of a shape runs, in this order of precedence, with: the configuration the policy
+ * forces; the one tuned or measured for the shape on this device (the cache file, batch in
+ * the same power-of-two bucket); the one robustcl's database holds for the device and shape;
+ * else, under the default policy "auto", the fastest of the candidates timed on the call's
+ * own tensors (a warm-up run, which also builds its kernel, then the best of MEASURE_RUNS),
+ * which is stored in the cache file so later processes on the same device and driver reuse
+ * it and stay bit-reproducible. The candidates are gemm and, per family, the configurations
+ * tuned or in the database for the nearest shapes of the same geometry and the family's
+ * start values derived from the device. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "conv2d_internal.h"
-#include "hash.h"
+#include "conv2d_database.h"
 #include "core/fileio.h"
+#include "hash.h"
+#include "kernel_sources.h"
 
 #define EXT_SLOT 0 /* rcl_device_ext slot of the choices */
 #define MEASURE_RUNS 2
-#define FWD_DX ((1 << RCL_CONV_FWD) | (1 << RCL_CONV_DX))
-#define ALL_PASSES (FWD_DX | (1 << RCL_CONV_DW))
-
-typedef struct candidate {
-    const char *name;
-    int passes;           /* bit p: implements pass p */
-    int direct;           /* 0: im2col + GEMM */
-    rcl_conv_tiles tiles; /* direct: tile sizes (local is set per device) */
-} candidate;
-
-/* Direct candidates vary one pass's tiles from the first set, so a device builds few programs. */
-static const candidate candidates[RCL_CONV_CANDIDATES] = {
-    {"gemm", ALL_PASSES, 0, {0}},
-    {"direct-8x8", FWD_DX, 1, {8, 1, 2, 6, 4, 0}},
-    {"direct-12x8", FWD_DX, 1, {12, 1, 2, 6, 4, 0}},
-    {"direct-2x6", 1 << RCL_CONV_DW, 1, {8, 1, 2, 6, 4, 0}},
-    {"direct-4x3", 1 << RCL_CONV_DW, 1, {8, 1, 4, 3, 4, 0}},
-};
-static const char *const pass_names[RCL_CONV_PASSES] = {"fwd", "dx", "dw"};
+#define PER_FAMILY 4 /* stored configurations a family contributes to a pass's candidates */
 
 typedef struct conv_state {
-    int forced[RCL_CONV_PASSES]; /* candidate index, or -1: auto */
-    rcl_conv_choice *items;
+    conv_config forced[RCL_CONV_PASSES]; /* family NULL: auto */
+    int forced_values[RCL_CONV_PASSES];  /* 1: the values given; 0: the family's best known */
+    conv_row *rows;                      /* tuned and measured on this device */
+    rcl_conv_choice *pub;                /* their public view, for rcl_conv_choices */
     int n, cap;
+    conv_db_entry db;
+    int has_db;
     char path[4200]; /* cache file, "" without a cache */
+    char source[512];
 } conv_state;
+
+static const char *const pass_names[RCL_CONV_PASSES] = {"fwd", "dx", "dw"};
 
 const char *rcl_conv_pass_name(rcl_conv_pass p) {
     return p >= 0 && p < RCL_CONV_PASSES ? pass_names[p] : "?";
 }
 
-int rcl_conv_candidate_count(void) { return RCL_CONV_CANDIDATES; }
-
-const char *rcl_conv_candidate_name(int i) {
-    return i >= 0 && i < RCL_CONV_CANDIDATES ? candidates[i].name : NULL;
+static const conv_family *gemm_of(rcl_conv_pass p) {
+    return p == RCL_CONV_FWD ? &rcl_conv_gemm_fwd_family : p == RCL_CONV_DX ? &rcl_conv_gemm_dx_family : &rcl_conv_gemm_dw_family;
 }
 
-int rcl_conv_candidate_has_pass(int i, rcl_conv_pass p) {
-    return i >= 0 && i < RCL_CONV_CANDIDATES && (candidates[i].passes >> p & 1);
-}
+/* ---- the cache file: one row per choice ---- */
 
-static rcl_conv_tiles tiles_for(const rcl_device *d, int i) {
-    rcl_conv_tiles t = candidates[i].tiles;
-    t.local = rcl_device_gpu_kernels(d) ? 64 : 1;
-    return t;
-}
-
-static int supports(const rcl_device *d, int i, const rcl_conv_shape *s) {
-    if (!candidates[i].direct)
-        return 1;
-    rcl_conv_tiles t = tiles_for(d, i);
-    return rcl_conv_direct_supports(d, s, &t);
-}
-
-static rcl_status run_candidate(rcl_device *d, int i, const rcl_conv_shape *s, rcl_conv_pass p,
-                                const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out) {
-    if (!candidates[i].direct) {
-        if (p == RCL_CONV_FWD)
-            return rcl_conv_gemm_forward(d, s, a, b, out);
-        return p == RCL_CONV_DX ? rcl_conv_gemm_dx(d, s, a, b, out) : rcl_conv_gemm_dw(d, s, a, b, out);
-    }
-    rcl_conv_tiles t = tiles_for(d, i);
-    if (p == RCL_CONV_FWD)
-        return rcl_conv_direct_forward(d, s, &t, a, b, out);
-    return p == RCL_CONV_DX ? rcl_conv_direct_dx(d, s, &t, a, b, out)
-                            : rcl_conv_direct_dw(d, s, &t, a, b, out);
-}
-
-/* ---- the cache file: one line per choice ---- */
-
-static int find_candidate(const char *name) {
-    for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
-        if (strcmp(candidates[i].name, name) == 0)
-            return i;
-    return -1;
-}
-
-static int bucket(int n) {
-    int b = 1;
-    while (b < n && b < (1 << 30))
-        b <<= 1;
-    return b;
-}
-
-static int same_key(const rcl_conv_choice *c, rcl_conv_pass p, const rcl_conv_shape *s) {
-    const rcl_conv_shape *k = &c->shape;
-    return c->pass == p && bucket(k->n) == bucket(s->n) && k->c_in == s->c_in && k->h == s->h &&
-           k->w == s->w && k->c_out == s->c_out && k->kh == s->kh && k->kw == s->kw &&
-           k->stride == s->stride && k->pad == s->pad;
-}
-
-static rcl_conv_choice *add_item(conv_state *st) {
+static conv_row *add_row(conv_state *st) {
     if (st->n == st->cap) {
         int cap = st->cap ? 2 * st->cap : 32;
-        rcl_conv_choice *p = realloc(st->items, (size_t)cap * sizeof *p);
+        conv_row *p = realloc(st->rows, (size_t)cap * sizeof *p);
         if (!p)
             return NULL;
-        st->items = p;
+        st->rows = p;
+        rcl_conv_choice *q = realloc(st->pub, (size_t)cap * sizeof *q);
+        if (!q)
+            return NULL;
+        st->pub = q;
         st->cap = cap;
     }
-    return &st->items[st->n++];
-}
-
-/* "fwd 32 16 28 28 16 3 3 1 1 direct-8x8 gemm=3.210 direct-8x8=1.100 ..." */
-static void parse_line(conv_state *st, char *line) {
-    char pass[8], chosen[32];
-    rcl_conv_shape s;
-    int used = 0;
-    if (sscanf(line, "%7s %d %d %d %d %d %d %d %d %d %31s%n", pass, &s.n, &s.c_in, &s.h, &s.w,
-               &s.c_out, &s.kh, &s.kw, &s.stride, &s.pad, chosen, &used) != 11)
-        return;
-    int p = -1;
-    for (int i = 0; i < RCL_CONV_PASSES; i++)
-        if (strcmp(pass, pass_names[i]) == 0)
-            p = i;
-    int c = find_candidate(chosen);
-    if (p < 0 || c < 0 || !(candidates[c].passes >> p & 1) || s.n < 1 || s.c_in < 1 || s.h < 1 ||
-        s.w < 1 || s.c_out < 1 || s.kh < 1 || s.kw < 1 || s.stride < 1 || s.pad < 0)
-        return;
-    rcl_conv_choice *it = add_item(st);
-    if (!it)
-        return;
-    memset(it, 0, sizeof *it);
-    it->pass = (rcl_conv_pass)p;
-    it->shape = s;
-    it->chosen = c;
-    for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
-        it->ms[i] = -1;
-    char *tok = strtok(line + used, " \n");
-    for (; tok; tok = strtok(NULL, " \n")) {
-        char *eq = strchr(tok, '=');
-        if (!eq)
-            continue;
-        *eq = 0;
-        int k = find_candidate(tok);
-        if (k >= 0)
-            it->ms[k] = atof(eq + 1);
-    }
+    return &st->rows[st->n++];
 }
 
 static void load_file(conv_state *st) {
@@ -165,9 +70,12 @@ static void load_file(conv_state *st) {
     if (!st->path[0] || rcl_file_read(st->path, &data, &size) != RCL_OK)
         return;
     char *save = NULL;
-    for (char *line = strtok_r((char *)data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-        if (line[0] != '#')
-            parse_line(st, line);
+    conv_row r;
+    for (char *line = strtok_r((char *)data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        conv_row *it;
+        if (line[0] != '#' && conv_row_parse(line, &r) && (it = add_row(st)))
+            *it = r;
+    }
     free(data);
 }
 
@@ -175,27 +83,17 @@ static void load_file(conv_state *st) {
 static void save_file(const rcl_device *d, const conv_state *st) {
     if (!st->path[0])
         return;
-    size_t cap = 256 + (size_t)st->n * 320, len = 0;
+    size_t cap = 512 + (size_t)st->n * 256, len = 0;
     char *buf = malloc(cap);
     if (!buf)
         return;
     const rcl_device_info *inf = rcl_device_get_info(d);
     len += (size_t)snprintf(buf, cap,
-                            "# robustcl convolution algorithms for '%s' (driver %s): pass, batch "
-                            "bucket, c_in h w c_out kh kw stride pad, chosen, ms per candidate\n",
+                            "# robustcl convolution kernels for '%s' (driver %s): pass, batch, c_in h w "
+                            "c_out kh kw stride pad, the configuration, its ms, tuned or measured\n",
                             inf->name, inf->driver_version);
-    for (int i = 0; i < st->n && len < cap; i++) {
-        const rcl_conv_choice *c = &st->items[i];
-        const rcl_conv_shape *s = &c->shape;
-        len += (size_t)snprintf(buf + len, cap - len, "%s %d %d %d %d %d %d %d %d %d %s",
-                                pass_names[c->pass], s->n, s->c_in, s->h, s->w, s->c_out, s->kh,
-                                s->kw, s->stride, s->pad, candidates[c->chosen].name);
-        for (int k = 0; k < RCL_CONV_CANDIDATES && len < cap; k++)
-            if (c->ms[k] >= 0)
-                len += (size_t)snprintf(buf + len, cap - len, " %s=%.4f", candidates[k].name, c->ms[k]);
-        if (len < cap)
-            buf[len++] = '\n';
-    }
+    for (int i = 0; i < st->n; i++)
+        conv_row_format(&st->rows[i], buf, cap, &len);
     char dir[4096];
     if (len < cap && rcl_cache_dir(dir, sizeof dir) && rcl_mkdirs(dir) == RCL_OK)
         rcl_file_write_atomic(st->path, buf, len);
@@ -204,11 +102,36 @@ static void save_file(const rcl_device *d, const conv_state *st) {
 
 static void state_free(void *p) {
     conv_state *st = p;
-    free(st->items);
+    free(st->rows);
+    free(st->pub);
+    conv_db_free(&st->db);
     free(st);
 }
 
-static rcl_status parse_policy(const char *spec, int forced[RCL_CONV_PASSES]);
+/* Where the parameters come from, in words (rcl_conv_params_source). */
+static void describe_source(const rcl_device *d, conv_state *st) {
+    int tuned = 0, n = 0;
+    for (int i = 0; i < st->n; i++)
+        tuned += strcmp(st->rows[i].pub.source, "tuned") == 0;
+    size_t cap = sizeof st->source;
+    if (tuned)
+        n += snprintf(st->source, cap, "tuned on this device (%d shape passes, %s); ", tuned, st->path);
+    if (st->has_db)
+        n += snprintf(st->source + n, cap - (size_t)n, "robustcl's database: device '%s' platform '%s' "
+                      "driver '%s' (%d shape passes)", st->db.device, st->db.platform, st->db.driver, st->db.n);
+    else {
+        const rcl_device_info *inf = rcl_device_get_info(d);
+        n += snprintf(st->source + n, cap - (size_t)n,
+                      "no database entry; start values derived from the device: %d lanes (native "
+                      "float vector width %u), %d vector registers, %s kernels",
+                      conv_start_lanes(d), inf->vec_native, conv_vector_registers(d),
+                      rcl_device_gpu_kernels(d) ? "GPU" : "CPU");
+    }
+    if (!tuned)
+        snprintf(st->source + n, cap - (size_t)n, "; not tuned here (robustcl tune)");
+}
+
+static rcl_status parse_policy(const char *spec, conv_config forced[RCL_CONV_PASSES], int given[RCL_CONV_PASSES]);
 
 static rcl_status get_state(rcl_device *d, conv_state **out) {
     conv_state *st = rcl_device_ext(d, EXT_SLOT);
@@ -220,7 +143,7 @@ static rcl_status get_state(rcl_device *d, conv_state **out) {
     if (!st)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the convolution choices");
     const char *env = getenv("ROBUSTCL_CONV_ALGO");
-    rcl_status s = parse_policy(env && *env ? env : "auto", st->forced);
+    rcl_status s = parse_policy(env && *env ? env : "auto", st->forced, st->forced_values);
     if (s != RCL_OK) {
         free(st);
         return rcl_fail(s, "ROBUSTCL_CONV_ALGO: %s", rcl_last_error());
@@ -228,52 +151,51 @@ static rcl_status get_state(rcl_device *d, conv_state **out) {
     char dir[4096];
     if (rcl_cache_dir(dir, sizeof dir)) {
         const rcl_device_info *inf = rcl_device_get_info(d);
-        uint64_t key = rcl_fnv1a(RCL_FNV_INIT, "robustcl-conv-v2", 16);
+        uint64_t key = rcl_fnv1a(RCL_FNV_INIT, "robustcl-conv-v3", 16);
         key = rcl_fnv1a(key, inf->name, strlen(inf->name) + 1);
         key = rcl_fnv1a(key, inf->driver_version, strlen(inf->driver_version) + 1);
         key = rcl_fnv1a(key, inf->platform_version, strlen(inf->platform_version) + 1);
-        int gpu = rcl_device_gpu_kernels(d); /* the kernel variants measured */
+        int gpu = rcl_device_gpu_kernels(d); /* the kernel class measured */
         key = rcl_fnv1a(key, &gpu, sizeof gpu);
-        snprintf(st->path, sizeof st->path, "%s/conv-algos-%016llx.txt", dir, (unsigned long long)key);
+        snprintf(st->path, sizeof st->path, "%s/conv-tuned-%016llx.txt", dir, (unsigned long long)key);
         load_file(st);
     }
+    st->has_db = conv_db_find(d, rcl_kernel_database, &st->db);
+    describe_source(d, st);
     rcl_device_set_ext(d, EXT_SLOT, st, state_free);
     *out = st;
     return RCL_OK;
 }
 
-/* ---- policy ---- */
-
-/* A name valid for pass p: a candidate of p, or "direct" for p's first direct candidate. */
-static int resolve_name(const char *name, size_t len, rcl_conv_pass p) {
-    for (int i = 0; i < RCL_CONV_CANDIDATES; i++) {
-        if (!(candidates[i].passes >> p & 1))
-            continue;
-        if (strlen(candidates[i].name) == len && strncmp(candidates[i].name, name, len) == 0)
-            return i;
-        if (len == 6 && strncmp(name, "direct", 6) == 0 && candidates[i].direct)
-            return i;
-    }
-    return -1;
+const char *rcl_conv_params_source(rcl_device *d) {
+    conv_state *st;
+    return get_state(d, &st) == RCL_OK ? st->source : "?";
 }
+
+/* ---- policy ---- */
 
 static rcl_status bad_policy(const char *spec, const char *item, size_t len) {
     return rcl_fail(RCL_ERR_INVALID_ARG,
-                    "convolution algorithm '%s': unknown '%.*s' (use auto, gemm, direct, or "
-                    "per pass fwd=NAME,dx=NAME,dw=NAME with NAME gemm, direct, direct-8x8, "
-                    "direct-12x8 (fwd, dx), direct-2x6, direct-4x3 (dw))",
+                    "convolution policy '%s': unknown '%.*s' (use auto, a family for every pass "
+                    "(gemm, direct, chan), or per pass fwd=CONFIG,dx=CONFIG,dw=CONFIG with CONFIG a "
+                    "family and optionally its values, e.g. chan:VW=16:R=2:X=8; `robustcl tune "
+                    "--help` lists every family's parameters)",
                     spec, (int)len, item);
 }
 
-static rcl_status parse_policy(const char *spec, int forced[RCL_CONV_PASSES]) {
-    for (int p = 0; p < RCL_CONV_PASSES; p++)
-        forced[p] = -1;
+static rcl_status parse_policy(const char *spec, conv_config forced[RCL_CONV_PASSES], int given[RCL_CONV_PASSES]) {
+    memset(forced, 0, RCL_CONV_PASSES * sizeof *forced);
+    memset(given, 0, RCL_CONV_PASSES * sizeof *given);
     if (strcmp(spec, "auto") == 0)
         return RCL_OK;
-    if (!strchr(spec, '=')) {
+    size_t head = strcspn(spec, "=:");
+    int per_pass = spec[head] == '=' && ((head == 3 && (!strncmp(spec, "fwd", 3))) ||
+                                         (head == 2 && (!strncmp(spec, "dx", 2) || !strncmp(spec, "dw", 2))));
+    if (!per_pass) { /* one config for every pass */
+        if (strchr(spec, ','))
+            return bad_policy(spec, spec, strlen(spec));
         for (int p = 0; p < RCL_CONV_PASSES; p++)
-            if ((forced[p] = resolve_name(spec, strlen(spec), (rcl_conv_pass)p)) < 0)
-                return bad_policy(spec, spec, strlen(spec));
+            RCL_TRY(conv_config_parse(spec, strlen(spec), (rcl_conv_pass)p, &forced[p], &given[p]));
         return RCL_OK;
     }
     for (const char *item = spec; *item;) {
@@ -281,30 +203,34 @@ static rcl_status parse_policy(const char *spec, int forced[RCL_CONV_PASSES]) {
         const char *eq = memchr(item, '=', len);
         int p = -1;
         for (int i = 0; eq && i < RCL_CONV_PASSES; i++)
-            if ((size_t)(eq - item) == strlen(pass_names[i]) && strncmp(item, pass_names[i], eq - item) == 0)
+            if ((size_t)(eq - item) == strlen(pass_names[i]) && strncmp(item, pass_names[i], (size_t)(eq - item)) == 0)
                 p = i;
         if (p < 0)
             return bad_policy(spec, item, len);
         size_t vlen = len - (size_t)(eq + 1 - item);
-        if (!(vlen == 4 && strncmp(eq + 1, "auto", 4) == 0) &&
-            (forced[p] = resolve_name(eq + 1, vlen, (rcl_conv_pass)p)) < 0)
-            return bad_policy(spec, item, len);
+        if (vlen == 4 && strncmp(eq + 1, "auto", 4) == 0)
+            memset(&forced[p], 0, sizeof forced[p]);
+        else
+            RCL_TRY(conv_config_parse(eq + 1, vlen, (rcl_conv_pass)p, &forced[p], &given[p]));
         item += len + (item[len] == ',');
     }
     return RCL_OK;
 }
 
 rcl_status rcl_conv_policy_check(const char *spec) {
-    int forced[RCL_CONV_PASSES];
-    return parse_policy(spec && *spec ? spec : "auto", forced);
+    conv_config forced[RCL_CONV_PASSES];
+    int given[RCL_CONV_PASSES];
+    return parse_policy(spec && *spec ? spec : "auto", forced, given);
 }
 
 rcl_status rcl_conv_set_policy(rcl_device *d, const char *spec) {
     conv_state *st;
     RCL_TRY(get_state(d, &st));
-    int forced[RCL_CONV_PASSES];
-    RCL_TRY(parse_policy(spec && *spec ? spec : "auto", forced));
+    conv_config forced[RCL_CONV_PASSES];
+    int given[RCL_CONV_PASSES];
+    RCL_TRY(parse_policy(spec && *spec ? spec : "auto", forced, given));
     memcpy(st->forced, forced, sizeof forced);
+    memcpy(st->forced_values, given, sizeof given);
     return RCL_OK;
 }
 
@@ -313,9 +239,112 @@ int rcl_conv_policy_string(rcl_device *d, char *out, size_t cap) {
     if (get_state(d, &st) != RCL_OK)
         return snprintf(out, cap, "?");
     int n = 0;
-    for (int p = 0; p < RCL_CONV_PASSES; p++)
-        n += snprintf(out + n, cap > (size_t)n ? cap - (size_t)n : 0, "%s%s=%s", p ? "," : "",
-                      pass_names[p], st->forced[p] < 0 ? "auto" : candidates[st->forced[p]].name);
+    for (int p = 0; p < RCL_CONV_PASSES; p++) {
+        char cfg[CONV_CONFIG_LEN] = "auto";
+        if (st->forced[p].family && st->forced_values[p])
+            conv_config_format(&st->forced[p], cfg, sizeof cfg);
+        else if (st->forced[p].family)
+            snprintf(cfg, sizeof cfg, "%s", st->forced[p].family->name);
+        n += snprintf(out + n, cap > (size_t)n ? cap - (size_t)n : 0, "%s%s=%s", p ? "," : "", pass_names[p], cfg);
+    }
+    return n;
+}
+
+/* ---- the choice of a pass ---- */
+
+/* The stored row (cache file, then database) for pass p of s, NULL when none:
+ * with_batch: only one measured in the same batch bucket. */
+static conv_row *stored(const rcl_device *d, conv_state *st, const rcl_conv_shape *s,
+                        rcl_conv_pass p, const conv_family *family, int with_batch) {
+    for (int i = 0; i < st->n; i++)
+        if (conv_row_matches(&st->rows[i], p, s, with_batch) &&
+            (!family || st->rows[i].cfg.family == family) && conv_config_ok(d, &st->rows[i].cfg, s))
+            return &st->rows[i];
+    for (int i = 0; i < st->db.n; i++)
+        if (conv_row_matches(&st->db.rows[i], p, s, with_batch) &&
+            (!family || st->db.rows[i].cfg.family == family) && conv_config_ok(d, &st->db.rows[i].cfg, s))
+            return &st->db.rows[i];
+    return NULL;
+}
+
+/* What pass p of s runs without measuring: *row, when a stored row (its build cached there),
+ * else *cfg; returns 0 when auto has to measure. */
+static int known_choice(const rcl_device *d, conv_state *st, const rcl_conv_shape *s, rcl_conv_pass p,
+                        conv_config *cfg, conv_row **row) {
+    *row = NULL;
+    const conv_config *f = &st->forced[p];
+    if (f->family) {
+        if (st->forced_values[p]) {
+            *cfg = *f;
+        } else if ((*row = stored(d, st, s, p, f->family, 0))) {
+            *cfg = (*row)->cfg;
+        } else {
+            conv_config_start(d, f->family, s, cfg);
+        }
+        if (!conv_config_ok(d, cfg, s)) { /* a forced family runs as gemm where it cannot */
+            *row = NULL;
+            conv_config_start(d, gemm_of(p), s, cfg);
+        }
+        return 1;
+    }
+    if ((*row = stored(d, st, s, p, NULL, 1))) {
+        *cfg = (*row)->cfg;
+        return 1;
+    }
+    return 0;
+}
+
+/* Appends c to list (n, cap) unless it is there or does not run s. */
+static void add_candidate(const rcl_device *d, const rcl_conv_shape *s, const conv_config *c,
+                          conv_config *list, int *n, int cap) {
+    if (*n >= cap || !conv_config_ok(d, c, s))
+        return;
+    for (int i = 0; i < *n; i++)
+        if (conv_config_same(&list[i], c))
+            return;
+    list[(*n)++] = *c;
+}
+
+/* The up to PER_FAMILY nearest stored rows of family f for pass p of s, nearest first. */
+static void nearest_rows(const rcl_device *d, conv_state *st, const conv_family *f,
+                         const rcl_conv_shape *s, rcl_conv_pass p, conv_config *list, int *n, int cap) {
+    int start = *n;
+    for (int dist = 0; dist <= 16 && *n - start < PER_FAMILY; dist++) {
+        for (int i = 0; i < st->n + st->db.n && *n - start < PER_FAMILY; i++) {
+            const conv_row *r = i < st->n ? &st->rows[i] : &st->db.rows[i - st->n];
+            if (r->cfg.family == f && conv_row_distance(r, p, s) == dist)
+                add_candidate(d, s, &r->cfg, list, n, cap);
+        }
+    }
+}
+
+static int candidates(rcl_device *d, conv_state *st, const rcl_conv_shape *s, rcl_conv_pass p,
+                      conv_config *list, int cap) {
+    int n = 0;
+    for (int i = 0; i < rcl_conv_family_table_size; i++) {
+        const conv_family *f = rcl_conv_family_table[i];
+        if (f->pass != p || !conv_geometry_ok(f, s))
+            continue;
+        nearest_rows(d, st, f, s, p, list, &n, cap);
+        conv_config c;
+        conv_config_start(d, f, s, &c);
+        add_candidate(d, s, &c, list, &n, cap);
+    }
+    return n;
+}
+
+int rcl_conv_candidate_configs(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
+                               conv_config *list, int cap) {
+    conv_state *st;
+    return get_state(d, &st) == RCL_OK ? candidates(d, st, s, p, list, cap) : 0;
+}
+
+int rcl_conv_candidates(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
+                        char (*out)[RCL_CONV_CONFIG_LEN], int cap) {
+    conv_config list[32];
+    int n = rcl_conv_candidate_configs(d, s, p, list, cap < 32 ? cap : 32);
+    for (int i = 0; i < n; i++)
+        conv_config_format(&list[i], out[i], RCL_CONV_CONFIG_LEN);
     return n;
 }
 
@@ -327,22 +356,22 @@ static double now_ms(void) {
     return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
 }
 
-/* Time of candidate i on the tensors given: best of `runs` after a warm-up; -1 when it
- * does not handle s or fails (its error is dropped: the other candidates still run). */
-static rcl_status time_candidate(rcl_device *d, int i, const rcl_conv_shape *s, rcl_conv_pass p,
-                                 const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out,
-                                 int runs, double give_up_ms, double *ms) {
+/* A candidate that fails to build or run times -1 and its error is dropped: the other
+ * candidates still run. */
+rcl_status rcl_conv_time_config(rcl_device *d, const conv_config *c, const rcl_conv_shape *s,
+                                const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out,
+                                int runs, double give_up_ms, double *ms) {
     *ms = -1;
-    if (!(candidates[i].passes >> p & 1) || !supports(d, i, s))
+    if (!conv_config_ok(d, c, s))
         return RCL_OK;
     RCL_TRY(rcl_device_finish(d));
-    if (run_candidate(d, i, s, p, a, b, out) != RCL_OK)
-        return rcl_device_finish(d); /* a lost device fails here; anything else skips i */
+    if (conv_config_run(d, c, s, a, b, out) != RCL_OK)
+        return rcl_device_finish(d); /* a lost device fails here; anything else skips c */
     RCL_TRY(rcl_device_finish(d));
     double best = -1;
     for (int r = 0; r < runs; r++) {
         double t0 = now_ms();
-        RCL_TRY(run_candidate(d, i, s, p, a, b, out));
+        RCL_TRY(conv_config_run(d, c, s, a, b, out));
         RCL_TRY(rcl_device_finish(d));
         double t = now_ms() - t0;
         if (best < 0 || t < best)
@@ -354,17 +383,23 @@ static rcl_status time_candidate(rcl_device *d, int i, const rcl_conv_shape *s, 
     return RCL_OK;
 }
 
-rcl_status rcl_conv_measure(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
-                            const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out, int runs,
-                            double ms[RCL_CONV_CANDIDATES]) {
-    double best = -1;
-    /* the direct candidates first, so the (usually slower) GEMM path can stop early */
-    for (int i = RCL_CONV_CANDIDATES - 1; i >= 0; i--) {
-        RCL_TRY(time_candidate(d, i, s, p, a, b, out, runs, best > 0 ? 1.5 * best : -1, &ms[i]));
-        if (ms[i] >= 0 && (best < 0 || ms[i] < best))
-            best = ms[i];
+rcl_status rcl_conv_time(rcl_device *d, const char *config, const rcl_conv_shape *s,
+                         rcl_conv_pass p, const rcl_tensor *a, const rcl_tensor *b,
+                         rcl_tensor *out, int runs, double *ms) {
+    conv_config c;
+    int given;
+    memset(&c, 0, sizeof c);
+    RCL_TRY(conv_config_parse(config, strlen(config), p, &c, &given));
+    if (!given) {
+        conv_state *st;
+        RCL_TRY(get_state(d, &st));
+        conv_row *row = stored(d, st, s, p, c.family, 0);
+        if (row)
+            c = row->cfg;
+        else
+            conv_config_start(d, c.family, s, &c);
     }
-    return RCL_OK;
+    return rcl_conv_time_config(d, &c, s, a, b, out, runs, -1, ms);
 }
 
 static void describe_shape(const rcl_conv_shape *s, char *out, size_t cap) {
@@ -372,116 +407,126 @@ static void describe_shape(const rcl_conv_shape *s, char *out, size_t cap) {
              s->kw, s->stride);
 }
 
-/* Measures every candidate of pass p on s and records the fastest. */
+/* Replaces the row of the same key, if any. */
+conv_row *rcl_conv_store_choice(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
+                                const conv_config *c, double ms, const char *source) {
+    conv_state *st;
+    if (get_state(d, &st) != RCL_OK)
+        return NULL;
+    conv_row *it = NULL;
+    for (int i = 0; i < st->n && !it; i++)
+        if (conv_row_matches(&st->rows[i], p, s, 1))
+            it = &st->rows[i];
+    if (!it && !(it = add_row(st)))
+        return NULL;
+    memset(it, 0, sizeof *it);
+    it->pub.pass = p;
+    it->pub.shape = *s;
+    it->pub.ms = ms;
+    snprintf(it->pub.source, sizeof it->pub.source, "%s", source);
+    it->cfg = *c;
+    conv_config_format(c, it->pub.config, sizeof it->pub.config);
+    it->build = -1;
+    save_file(d, st);
+    describe_source(d, st);
+    return it;
+}
+
+/* Measures every candidate of pass p on s and stores the fastest. */
 static rcl_status choose(rcl_device *d, conv_state *st, const rcl_conv_shape *s, rcl_conv_pass p,
-                         const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out, int *chosen) {
-    double ms[RCL_CONV_CANDIDATES];
-    RCL_TRY(rcl_conv_measure(d, s, p, a, b, out, MEASURE_RUNS, ms));
+                         const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out, conv_config *chosen,
+                         conv_row **row) {
+    conv_config list[16];
+    double ms[16], best = -1;
+    int n = candidates(d, st, s, p, list, 16), pick = 0;
+    /* the kernel families first, so the (usually slower) GEMM path can stop early */
+    for (int i = n - 1; i >= 0; i--) {
+        RCL_TRY(rcl_conv_time_config(d, &list[i], s, a, b, out, MEASURE_RUNS, best > 0 ? 1.5 * best : -1, &ms[i]));
+        if (ms[i] >= 0 && (best < 0 || ms[i] < best))
+            best = ms[i], pick = i;
+    }
     /* the candidates' workspace (im2col columns) need not outlive the measurement */
     RCL_TRY(rcl_device_finish(d));
     rcl_device_workspace_release(d);
-    int best = 0; /* gemm handles every shape */
-    for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
-        if (ms[i] >= 0 && (ms[best] < 0 || ms[i] < ms[best]))
-            best = i;
-    char shape[96], times[256];
-    int len = 0;
+    char shape[96], times[640];
+    size_t len = 0;
     describe_shape(s, shape, sizeof shape);
     times[0] = 0;
-    for (int i = 0; i < RCL_CONV_CANDIDATES; i++)
-        if (ms[i] >= 0 && len < (int)sizeof times)
-            len += snprintf(times + len, sizeof times - (size_t)len, "%s%s %.2f", len ? ", " : "",
-                            candidates[i].name, ms[i]);
-    rcl_device_notice(d, "convolution %s %s: %s (ms: %s)", shape, pass_names[p],
-                      candidates[best].name, times);
-    rcl_conv_choice *it = add_item(st);
-    if (it) {
-        it->pass = p;
-        it->shape = *s;
-        it->chosen = best;
-        memcpy(it->ms, ms, sizeof ms);
-        save_file(d, st);
-    }
-    *chosen = best;
+    for (int i = 0; i < n && len < sizeof times; i++)
+        if (ms[i] >= 0) {
+            char name[CONV_CONFIG_LEN];
+            conv_config_format(&list[i], name, sizeof name);
+            len += (size_t)snprintf(times + len, sizeof times - len, "%s%s %.2f", len ? ", " : "", name, ms[i]);
+        }
+    char name[CONV_CONFIG_LEN];
+    conv_config_format(&list[pick], name, sizeof name);
+    rcl_device_notice(d, "convolution %s %s: %s (ms: %s)", shape, pass_names[p], name, times);
+    *chosen = list[pick];
+    *row = rcl_conv_store_choice(d, s, p, &list[pick], ms[pick], "measured");
     return RCL_OK;
 }
 
-/* The candidate the policy gives without measuring, or -1 (auto, not measured yet). */
-static int known_choice(rcl_device *d, const conv_state *st, const rcl_conv_shape *s, rcl_conv_pass p) {
-    if (st->forced[p] >= 0)
-        return supports(d, st->forced[p], s) ? st->forced[p] : 0;
-    for (int i = 0; i < st->n; i++)
-        if (same_key(&st->items[i], p, s) && supports(d, st->items[i].chosen, s))
-            return st->items[i].chosen;
-    return -1;
-}
-
+/* The configuration of pass p of s (measuring when auto has none), and its build. */
 static rcl_status pick(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p, const rcl_tensor *a,
-                       const rcl_tensor *b, rcl_tensor *out, int *chosen, int *measured) {
+                       const rcl_tensor *b, rcl_tensor *out, conv_config *cfg, conv_row **row) {
     conv_state *st;
     RCL_TRY(get_state(d, &st));
-    *measured = 0;
-    if ((*chosen = known_choice(d, st, s, p)) >= 0)
+    if (known_choice(d, st, s, p, cfg, row))
         return RCL_OK;
     if (!a || !b || !out)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "conv2d %s: no algorithm chosen yet for this shape, "
+        return rcl_fail(RCL_ERR_INVALID_ARG, "conv2d %s: no configuration chosen yet for this shape, "
                         "and no tensors to measure the candidates on", pass_names[p]);
-    *measured = 1;
-    return choose(d, st, s, p, a, b, out, chosen);
+    return choose(d, st, s, p, a, b, out, cfg, row);
+}
+
+/* Runs cfg, with the build cached in row when there is one. */
+static rcl_status run_choice(rcl_device *d, const rcl_conv_shape *s, const conv_config *cfg,
+                             conv_row *row, const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out) {
+    if (!row)
+        return conv_config_run(d, cfg, s, a, b, out);
+    if (row->build < 0)
+        RCL_TRY(conv_config_build(d, cfg, s, &row->build));
+    return cfg->family->run(d, s, cfg, row->build, a, b, out);
 }
 
 rcl_status rcl_conv_run(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
                         const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out) {
-    int chosen, measured;
-    RCL_TRY(pick(d, s, p, a, b, out, &chosen, &measured));
-    return run_candidate(d, chosen, s, p, a, b, out);
+    conv_config cfg;
+    conv_row *row;
+    RCL_TRY(pick(d, s, p, a, b, out, &cfg, &row));
+    return run_choice(d, s, &cfg, row, a, b, out);
 }
 
 rcl_status rcl_conv_run_backward(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
                                  const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx,
                                  rcl_tensor *dw) {
-    int cw, cx = -1, measured;
-    RCL_TRY(pick(d, s, RCL_CONV_DW, x, dy, dw, &cw, &measured));
-    if (dx)
-        RCL_TRY(pick(d, s, RCL_CONV_DX, w, dy, dx, &cx, &measured));
-    if (dx && candidates[cw].direct && candidates[cx].direct) {
-        rcl_conv_tiles tx = tiles_for(d, cx), tw = tiles_for(d, cw);
-        return rcl_conv_direct_backward(d, s, &tx, &tw, x, w, dy, dx, dw);
-    }
-    RCL_TRY(run_candidate(d, cw, s, RCL_CONV_DW, x, dy, dw));
-    return dx ? run_candidate(d, cx, s, RCL_CONV_DX, w, dy, dx) : RCL_OK;
+    RCL_TRY(rcl_conv_run(d, s, RCL_CONV_DW, x, dy, dw));
+    return dx ? rcl_conv_run(d, s, RCL_CONV_DX, w, dy, dx) : RCL_OK;
 }
 
-const char *rcl_conv_choice_known(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p) {
+int rcl_conv_known_config(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p, conv_config *c) {
     conv_state *st;
-    if (get_state(d, &st) != RCL_OK)
-        return NULL;
-    int c = known_choice(d, st, s, p);
-    return c >= 0 ? candidates[c].name : NULL;
+    conv_row *row;
+    return get_state(d, &st) == RCL_OK && known_choice(d, st, s, p, c, &row);
+}
+
+int rcl_conv_choice_known(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p, char *config,
+                          size_t cap) {
+    conv_config cfg;
+    config[0] = 0;
+    if (!rcl_conv_known_config(d, s, p, &cfg))
+        return 0;
+    conv_config_format(&cfg, config, cap);
+    return 1;
 }
 
 rcl_status rcl_conv_choice_for(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
                                const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out,
-                               const char **name) {
-    int chosen, measured;
-    RCL_TRY(pick(d, s, p, a, b, out, &chosen, &measured));
-    *name = candidates[chosen].name;
-    return RCL_OK;
-}
-
-rcl_status rcl_conv_rechoose(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
-                             const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out,
-                             const char **name) {
-    conv_state *st;
-    RCL_TRY(get_state(d, &st));
-    int kept = 0;
-    for (int i = 0; i < st->n; i++)
-        if (!same_key(&st->items[i], p, s))
-            st->items[kept++] = st->items[i];
-    st->n = kept;
-    int chosen;
-    RCL_TRY(choose(d, st, s, p, a, b, out, &chosen));
-    *name = candidates[chosen].name;
+                               char *config, size_t cap) {
+    conv_config cfg;
+    conv_row *row;
+    RCL_TRY(pick(d, s, p, a, b, out, &cfg, &row));
+    conv_config_format(&cfg, config, cap);
     return RCL_OK;
 }
 
@@ -491,6 +536,21 @@ int rcl_conv_choices(rcl_device *d, const rcl_conv_choice **list) {
         *list = NULL;
         return 0;
     }
-    *list = st->items;
+    for (int i = 0; i < st->n; i++)
+        st->pub[i] = st->rows[i].pub;
+    *list = st->pub;
     return st->n;
+}
+
+int rcl_conv_database_entry(rcl_device *d, char *out, size_t cap) {
+    conv_state *st;
+    if (get_state(d, &st) != RCL_OK)
+        return snprintf(out, cap, "?");
+    const rcl_device_info *inf = rcl_device_get_info(d);
+    size_t len = (size_t)snprintf(out, cap, "device %s\nplatform %s\ndriver %s\n", inf->name,
+                                  inf->platform_name, inf->driver_version);
+    for (int i = 0; i < st->n; i++)
+        if (strcmp(st->rows[i].pub.source, "tuned") == 0)
+            conv_row_format(&st->rows[i], out, cap, &len);
+    return (int)len;
 }

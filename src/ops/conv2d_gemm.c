@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "core/kernel.h"
-#include "conv2d_internal.h"
+#include "conv2d_family.h"
 #include "robustcl/gemm.h"
 
 /* Images per chunk: the workspace (floats_per_image each) under the cap, at least 1, and
@@ -130,3 +130,31 @@ rcl_status rcl_conv_gemm_dx(rcl_device *d, const rcl_conv_shape *s, const rcl_te
     }
     return RCL_OK;
 }
+
+/* ---- the family declarations: no parameters (CLBlast's are tuned by `robustcl tune`'s
+ * GEMM search) and every geometry ---- */
+
+static rcl_status fwd_family_run(rcl_device *d, const rcl_conv_shape *s, const conv_config *c,
+                                 int build, const rcl_tensor *x, const rcl_tensor *w, rcl_tensor *y) {
+    (void)c, (void)build;
+    return rcl_conv_gemm_forward(d, s, x, w, y);
+}
+
+static rcl_status dx_family_run(rcl_device *d, const rcl_conv_shape *s, const conv_config *c,
+                                int build, const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx) {
+    (void)c, (void)build;
+    return rcl_conv_gemm_dx(d, s, w, dy, dx);
+}
+
+static rcl_status dw_family_run(rcl_device *d, const rcl_conv_shape *s, const conv_config *c,
+                                int build, const rcl_tensor *x, const rcl_tensor *dy, rcl_tensor *dw) {
+    (void)c, (void)build;
+    return rcl_conv_gemm_dw(d, s, x, dy, dw);
+}
+
+const conv_family rcl_conv_gemm_fwd_family = {"gemm", RCL_CONV_FWD, NULL, NULL, 0, {{0}}, 0, {{0}},
+                                       NULL, NULL, fwd_family_run};
+const conv_family rcl_conv_gemm_dx_family = {"gemm", RCL_CONV_DX, NULL, NULL, 0, {{0}}, 0, {{0}},
+                                      NULL, NULL, dx_family_run};
+const conv_family rcl_conv_gemm_dw_family = {"gemm", RCL_CONV_DW, NULL, NULL, 0, {{0}}, 0, {{0}},
+                                      NULL, NULL, dw_family_run};

@@ -27,35 +27,26 @@ rcl_status rcl_conv_gemm_dx(rcl_device *d, const rcl_conv_shape *s, const rcl_te
 rcl_status rcl_conv_gemm_dw(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
                             const rcl_tensor *dy, rcl_tensor *dw);
 
-/* Register-tiled direct kernels (conv2d_direct.c, kernels/tuned/conv2d_direct.cl). */
-typedef struct rcl_conv_tiles {
-    int cob, pxv;   /* forward / input gradient: channels x float8 pixel vectors per tile */
-    int dcob, dtb;  /* weight gradient: output channels x weight taps per register tile */
-    int dgroup;     /* weight gradient: register tiles of output channels per work item */
-    int local;      /* work-group size: 1 on CPUs (a work item is plain code), 64 on GPUs */
-} rcl_conv_tiles;
-/* 1 when the direct kernels handle s (kernel 3x3 pad 1 or 1x1 pad 0, stride 1 or 2, buffers
- * under 2^31 elements and the workspace cap). */
-int rcl_conv_direct_supports(const rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t);
-rcl_status rcl_conv_direct_forward(rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t,
-                                   const rcl_tensor *x, const rcl_tensor *w, rcl_tensor *y);
-rcl_status rcl_conv_direct_dx(rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t,
-                              const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx);
-rcl_status rcl_conv_direct_dw(rcl_device *d, const rcl_conv_shape *s, const rcl_conv_tiles *t,
-                              const rcl_tensor *x, const rcl_tensor *dy, rcl_tensor *dw);
-/* Both gradients with one padding of dy (tx: the dx tiles, tw: the dw tiles). */
-rcl_status rcl_conv_direct_backward(rcl_device *d, const rcl_conv_shape *s,
-                                    const rcl_conv_tiles *tx, const rcl_conv_tiles *tw,
-                                    const rcl_tensor *x, const rcl_tensor *w, const rcl_tensor *dy,
-                                    rcl_tensor *dx, rcl_tensor *dw);
+/* The layouts the direct families read (conv2d_layout.c, kernels/conv2d_layout.cl). */
+/* dst = src zero-padded: planes of h x w placed at (top, left) in planes of hp x wp; split:
+ * rows stored as even then odd columns (the pixel-vector family's stride-2 input). */
+rcl_status rcl_conv_pad(rcl_device *d, cl_mem src, cl_mem dst, int planes, int h, int w, int hp,
+                        int wp, int top, int left, int split);
+/* w [c_out][c_in][kk] packed in blocks of `width` channels (transpose: blocks over c_in; flip:
+ * taps reversed): wq[((b*c_other + o)*kk + t)*width + c]. */
+rcl_status rcl_conv_pack(rcl_device *d, cl_mem w, cl_mem wq, int c_out, int c_in, int kk,
+                         int width, int transpose, int flip);
+/* dy [n][c][plane] in blocks of `width` channels, channels innermost. */
+rcl_status rcl_conv_block(rcl_device *d, cl_mem dy, cl_mem db, int n, int c, int plane, int width);
+/* dw = the sum over `slices` of part [slices][count], in order. */
+rcl_status rcl_conv_dw_reduce(rcl_device *d, cl_mem part, cl_mem dw, int slices, int count);
 
 /* Runs pass p of s with the algorithm the device's policy gives (measuring it when needed).
  * For RCL_CONV_FWD out = y, a = x, b = w; RCL_CONV_DX out = dx, a = w, b = dy;
  * RCL_CONV_DW out = dw, a = x, b = dy. */
 rcl_status rcl_conv_run(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p,
                         const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out);
-/* The backward: dw, and dx when it is not NULL, each with its chosen algorithm (one padding of
- * dy shared when both are direct). */
+/* The backward: dw, and dx when it is not NULL, each with its chosen configuration. */
 rcl_status rcl_conv_run_backward(rcl_device *d, const rcl_conv_shape *s, const rcl_tensor *x,
                                  const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx,
                                  rcl_tensor *dw);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/conv2d_internal.h"
 #include "ops/ref.h"
 #include "robustcl/tensor.h"
 
@@ -138,25 +139,43 @@ static int *random_labels(bag *b, int n, int k) {
 
 /* ---------------------------------------------------------------- convolution */
 
-/* Every convolution algorithm whose name starts with `family`, forced for the passes it
- * implements (gemm for the others); only its passes are reported, as
- * "conv2d forward (direct-8x8)" and so on. v: n c_in h c_out k stride pad. */
+static int conv_blocks(int c, int width) { return (c + width - 1) / width; }
+
+/* The configurations of `family` that pass p of s may run on this device (what auto would
+ * measure: its start values and the configurations tuned or in the database for similar
+ * shapes): count. */
+static int family_configs(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p, const char *family,
+                          char (*out)[RCL_CONV_CONFIG_LEN], int cap) {
+    char all[16][RCL_CONV_CONFIG_LEN];
+    int n = rcl_conv_candidates(d, s, p, all, 16), k = 0;
+    size_t len = strlen(family);
+    for (int i = 0; i < n && k < cap; i++)
+        if (strncmp(all[i], family, len) == 0 && (all[i][len] == 0 || all[i][len] == ':'))
+            memcpy(out[k++], all[i], RCL_CONV_CONFIG_LEN);
+    return k;
+}
+
+/* Every configuration of kernel family `family` this device may run on the shape, forced
+ * pass by pass (the i-th of each pass together, gemm for a pass with none left); only the
+ * family's passes are reported, as "conv2d forward (chan:VW=16:R=2:X=8:WG=1)" and so on.
+ * v: n c_in h c_out k stride pad. */
 static rcl_status check_conv(rcl_op_run *r, const rcl_op_shape *sh, const char *family) {
     const int *v = sh->v;
     rcl_conv_shape s = {v[0], v[1], v[2], v[2], v[3], v[4], v[4], v[5], v[6]};
-    char saved[160];
+    char saved[160], cfg[RCL_CONV_PASSES][8][RCL_CONV_CONFIG_LEN];
+    int ncfg[RCL_CONV_PASSES], rounds = 0;
     rcl_conv_policy_string(r->d, saved, sizeof saved);
+    for (int p = 0; p < RCL_CONV_PASSES; p++) {
+        ncfg[p] = family_configs(r->d, &s, (rcl_conv_pass)p, family, cfg[p], 8);
+        rounds = ncfg[p] > rounds ? ncfg[p] : rounds;
+    }
     rcl_status st = RCL_OK;
-    for (int a = 0; a < rcl_conv_candidate_count() && !st; a++) {
-        const char *name = rcl_conv_candidate_name(a);
-        if (strncmp(name, family, strlen(family)) != 0)
-            continue;
-        char policy[128];
+    for (int i = 0; i < rounds && !st; i++) {
+        char policy[3 * RCL_CONV_CONFIG_LEN + 16];
         int len = 0;
         for (int p = 0; p < RCL_CONV_PASSES; p++)
             len += snprintf(policy + len, sizeof policy - (size_t)len, "%s%s=%s", p ? "," : "",
-                            rcl_conv_pass_name((rcl_conv_pass)p),
-                            rcl_conv_candidate_has_pass(a, (rcl_conv_pass)p) ? name : "gemm");
+                            rcl_conv_pass_name((rcl_conv_pass)p), i < ncfg[p] ? cfg[p][i] : "gemm");
         bag b = {.r = r};
         snprintf(b.shape, sizeof b.shape, "%dx%dx%d k%d s%d -> %d", s.n, s.c_in, s.h, s.kh, s.stride, s.c_out);
         int ho = rcl_conv_out_h(&s);
@@ -172,9 +191,9 @@ static rcl_status check_conv(rcl_op_run *r, const rcl_op_shape *sh, const char *
             static const char *const parts[RCL_CONV_PASSES] = {"forward", "backward dx", "backward dw"};
             pair *outs[RCL_CONV_PASSES] = {y, dx, dw};
             for (int p = 0; p < RCL_CONV_PASSES; p++)
-                if (rcl_conv_candidate_has_pass(a, (rcl_conv_pass)p)) {
-                    char op[48];
-                    snprintf(op, sizeof op, "conv2d %s (%s)", parts[p], name);
+                if (i < ncfg[p]) {
+                    char op[160];
+                    snprintf(op, sizeof op, "conv2d %s (%.63s)", parts[p], cfg[p][i]);
                     report_pair(&b, op, outs[p]);
                 }
         }
@@ -186,6 +205,47 @@ static rcl_status check_conv(rcl_op_run *r, const rcl_op_shape *sh, const char *
 
 static rcl_status check_conv_gemm(rcl_op_run *r, const rcl_op_shape *s) { return check_conv(r, s, "gemm"); }
 static rcl_status check_conv_direct(rcl_op_run *r, const rcl_op_shape *s) { return check_conv(r, s, "direct"); }
+static rcl_status check_conv_chan(rcl_op_run *r, const rcl_op_shape *s) { return check_conv(r, s, "chan"); }
+
+/* The layout kernels the direct families share, against their references. v: n c h w
+ * width. */
+static rcl_status check_conv_layout(rcl_op_run *r, const rcl_op_shape *sh) {
+    const int *v = sh->v;
+    int n = v[0], c = v[1], h = v[2], w = v[3], width = v[4], kk = 9, c2 = c + 3;
+    int hp = h + 3, wp = 2 * w + 2, slices = 3, count = c * c2 * kk;
+    bag b = {.r = r};
+    snprintf(b.shape, sizeof b.shape, "%dx%dx%dx%d width %d", n, c, h, w, width);
+    rcl_status st = RCL_OK;
+    int xs[4] = {n, c, h, w}, ps[4] = {n, c, hp, wp}, ws[4] = {c2, c, 3, 3};
+    /* packed: blocks over c_out = c2 (transpose 0) or over c_in = c (transpose 1) */
+    int qs[1] = {conv_blocks(c2, width) * width * c * kk}, qt[1] = {conv_blocks(c, width) * width * c2 * kk};
+    int bs[1] = {n * conv_blocks(c, width) * width * h * w}, parts[1] = {slices * count}, dws[1] = {count};
+    pair *x = make(&b, 4, xs, 1, &st), *pad = make(&b, 4, ps, 0, &st), *split = make(&b, 4, ps, 0, &st);
+    pair *wt = make(&b, 4, ws, 1, &st), *pk = make(&b, 1, qs, 0, &st), *pt = make(&b, 1, qt, 0, &st);
+    pair *blk = make(&b, 1, bs, 0, &st), *part = make(&b, 1, parts, 1, &st), *dw = make(&b, 1, dws, 0, &st);
+    if (!st && !(st = rcl_conv_pad(r->d, x->t.buf, pad->t.buf, n * c, h, w, hp, wp, 1, 2, 0)) &&
+        !(st = rcl_conv_pad(r->d, x->t.buf, split->t.buf, n * c, h, w, hp, wp, 2, 1, 1)) &&
+        !(st = rcl_conv_pack(r->d, wt->t.buf, pk->t.buf, c2, c, kk, width, 0, 0)) &&
+        !(st = rcl_conv_pack(r->d, wt->t.buf, pt->t.buf, c2, c, kk, width, 1, 1)) &&
+        !(st = rcl_conv_block(r->d, x->t.buf, blk->t.buf, n, c, h * w, width)) &&
+        !(st = rcl_conv_dw_reduce(r->d, part->t.buf, dw->t.buf, slices, count)) && !(st = fetch(pad)) &&
+        !(st = fetch(split)) && !(st = fetch(pk)) && !(st = fetch(pt)) && !(st = fetch(blk)) && !(st = fetch(dw))) {
+        rcl_ref_conv_pad(x->h, pad->h, n * c, h, w, hp, wp, 1, 2, 0);
+        rcl_ref_conv_pad(x->h, split->h, n * c, h, w, hp, wp, 2, 1, 1);
+        rcl_ref_conv_pack(wt->h, pk->h, c2, c, kk, width, 0, 0);
+        rcl_ref_conv_pack(wt->h, pt->h, c2, c, kk, width, 1, 1);
+        rcl_ref_conv_block(x->h, blk->h, n, c, h * w, width);
+        rcl_ref_conv_dw_reduce(part->h, dw->h, slices, count);
+        report_pair(&b, "conv layout pad", pad);
+        report_pair(&b, "conv layout pad split", split);
+        report_pair(&b, "conv layout pack", pk);
+        report_pair(&b, "conv layout pack transposed flipped", pt);
+        report_pair(&b, "conv layout block", blk);
+        report_pair(&b, "conv layout dw_reduce", dw);
+    }
+    bag_free(&b);
+    return st;
+}
 
 /* ---------------------------------------------------------------- batch norm */
 
@@ -667,12 +727,19 @@ const rcl_op_entry rcl_op_table[] = {
      {{{2, 3, 9, 16, 3, 1, 1}, 0}, {{3, 16, 8, 32, 3, 2, 1}, 0}, {{2, 32, 8, 64, 1, 2, 0}, 0},
       {{2, 24, 7, 40, 1, 1, 0}, 0}, {{1, 160, 16, 160, 3, 1, 1}, 1}},
      check_conv_gemm},
-    {"conv2d_direct", "tuned/conv2d_direct.cl",
-     "conv_pad conv_pack_fwd conv_pack_dx conv_dw_reduce conv_fwd_k* conv_dx_k* conv_dw_k*",
+    {"conv2d_direct", "tuned/conv2d_direct.cl", "conv_direct_fwd conv_direct_dx conv_direct_dw",
      "ops/conv2d_direct.c", "ops/conv2d_ref.c", "ops/conv2d.c conv_setup", 1,
      {{{2, 3, 9, 16, 3, 1, 1}, 0}, {{3, 16, 8, 32, 3, 2, 1}, 0}, {{2, 32, 8, 64, 1, 2, 0}, 0},
       {{2, 24, 7, 40, 1, 1, 0}, 0}, {{1, 160, 16, 160, 3, 1, 1}, 1}},
      check_conv_direct},
+    {"conv2d_chan", "tuned/conv2d_chan.cl", "conv_chan_fwd conv_chan_dw", "ops/conv2d_chan.c",
+     "ops/conv2d_ref.c", "ops/conv2d.c conv_setup", 1,
+     {{{2, 3, 9, 16, 3, 1, 1}, 0}, {{3, 16, 8, 32, 3, 2, 1}, 0}, {{2, 32, 8, 64, 1, 2, 0}, 0},
+      {{2, 24, 7, 40, 1, 1, 0}, 0}, {{1, 160, 16, 160, 3, 1, 1}, 1}},
+     check_conv_chan},
+    {"conv2d_layout", "conv2d_layout.cl", "conv_pad conv_pack conv_block conv_dw_reduce",
+     "ops/conv2d_layout.c", "ops/conv2d_layout_ref.c", "ops/conv2d.c conv_setup", 0,
+     {{{2, 5, 6, 7, 4}, 0}, {{1, 17, 3, 9, 16}, 0}}, check_conv_layout},
     {"batchnorm", "batchnorm.cl",
      "bn_fwd_train bn_fwd_train_rows bn_bwd bn_bwd_rows bn_fwd_eval bn_stats bn_fwd_apply bn_bwd_sums bn_bwd_apply",
      "ops/batchnorm.c", "ops/batchnorm_ref.c", "ops/batchnorm.c dims vec like check_backward", 0,

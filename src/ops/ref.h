@@ -15,6 +15,13 @@ extern "C" {
 void rcl_ref_conv2d_forward(const rcl_conv_shape *s, const double *x, const double *w, double *y);
 void rcl_ref_conv2d_backward(const rcl_conv_shape *s, const double *x, const double *w,
                              const double *dy, double *dx /* may be NULL */, double *dw);
+/* The layouts of the direct convolution families (kernels/conv2d_layout.cl). */
+void rcl_ref_conv_pad(const double *src, double *dst, int planes, int h, int w, int hp, int wp,
+                      int top, int left, int split);
+void rcl_ref_conv_pack(const double *w, double *wq, int c_out, int c_in, int kk, int width,
+                       int transpose, int flip);
+void rcl_ref_conv_block(const double *dy, double *db, int n, int c, int plane, int width);
+void rcl_ref_conv_dw_reduce(const double *part, double *dw, int slices, int count);
 
 void rcl_ref_batchnorm_forward(rcl_bn_mode mode, int relu, int n, int c, int hw, const double *x,
                                const double *gamma, const double *beta, double *running_mean,
