@@ -11,6 +11,20 @@ rcl_json *rcl_bench_run_peer(const char *script, const char *args, char *why, si
 /* Writes "peer": the peer's scalar fields, or null and "peer_unavailable": why. */
 void rcl_bench_json_peer(rcl_json_writer *jw, const rcl_json *peer, const char *why);
 
+/* Timings users can trust: robustcl and the peer alternate --repeat times in one run, and each
+ * is reported as the median with the min-max spread of its samples (and so is the ratio of
+ * each pair). */
+#define RCL_BENCH_MAX_REPEAT 100
+typedef struct rcl_bench_stat {
+    double median, min, max;
+    int n; /* positive samples (a sample <= 0: missing) */
+} rcl_bench_stat;
+rcl_bench_stat rcl_bench_stats(const double *v, int n);
+/* "12.3 (11.9-13.0)" with fmt for each number ("-" without samples): snprintf's count. */
+int rcl_bench_stat_format(const rcl_bench_stat *s, const char *fmt, char *out, size_t cap);
+/* "key": {"median", "min", "max", "samples": [every sample]}. */
+void rcl_bench_json_stat(rcl_json_writer *jw, const char *key, const double *v, int n);
+
 /* What a device benchmark runs: the net and input (step, conv), how often, and the peer. */
 typedef struct rcl_bench_cfg {
     const char *arch;

@@ -15,7 +15,8 @@ typedef struct {
     int uses;
     double ms[RCL_CONV_PASSES][RCL_BENCH_FAMILIES];
     char chosen[RCL_CONV_PASSES][RCL_CONV_CONFIG_LEN];
-    double chosen_ms[RCL_CONV_PASSES], peer_ms[RCL_CONV_PASSES];
+    double chosen_ms[RCL_CONV_PASSES], peer_ms[RCL_CONV_PASSES]; /* medians of the samples */
+    double ours[RCL_CONV_PASSES][RCL_BENCH_MAX_REPEAT], peer[RCL_CONV_PASSES][RCL_BENCH_MAX_REPEAT];
 } conv_row;
 
 int rcl_bench_conv_families(const char *names[RCL_BENCH_FAMILIES]) {
@@ -108,8 +109,8 @@ rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repe
     return st;
 }
 
-/* PyTorch's times for every row (peer_ms stays 0 when the peer is unavailable). */
-static rcl_json *run_peer_convs(const rcl_bench_cfg *b, conv_row *rows, int n, char *why,
+/* PyTorch's times for every row, as sample k (left 0 when the peer is unavailable). */
+static rcl_json *run_peer_convs(const rcl_bench_cfg *b, conv_row *rows, int n, int k, char *why,
                                 size_t cap) {
     size_t len = (size_t)n * 64 + 256;
     char *args = malloc(len);
@@ -117,28 +118,75 @@ static rcl_json *run_peer_convs(const rcl_bench_cfg *b, conv_row *rows, int n, c
         snprintf(why, cap, "peer unavailable (out of memory)");
         return NULL;
     }
-    int k = snprintf(args, len, "conv --repeat %d --threads %d --device %s --convs '", b->repeat,
-                     b->peer_threads, b->peer_device);
+    int at = snprintf(args, len, "conv --repeat 1 --threads %d --device %s --convs '", b->peer_threads,
+                      b->peer_device);
     for (int i = 0; i < n; i++) {
         const rcl_conv_shape *s = &rows[i].s;
-        k += snprintf(args + k, len - (size_t)k, "%s%d,%d,%d,%d,%d,%d,%d,%d", i ? ";" : "", s->n,
-                      s->c_in, s->h, s->w, s->c_out, s->kh, s->stride, s->pad);
+        at += snprintf(args + at, len - (size_t)at, "%s%d,%d,%d,%d,%d,%d,%d,%d", i ? ";" : "", s->n,
+                       s->c_in, s->h, s->w, s->c_out, s->kh, s->stride, s->pad);
     }
-    snprintf(args + k, len - (size_t)k, "'");
+    snprintf(args + at, len - (size_t)at, "'");
     rcl_json *peer = rcl_bench_run_peer(b->script, args, why, cap);
     free(args);
     const rcl_json *res = peer ? rcl_json_get(peer, "results") : NULL;
     static const char *const keys[RCL_CONV_PASSES] = {"fwd_ms", "dx_ms", "dw_ms"};
     for (int i = 0; res && i < n; i++)
         for (int p = 0; p < RCL_CONV_PASSES; p++)
-            rows[i].peer_ms[p] = rcl_json_get_number(rcl_json_at(res, (size_t)i), keys[p], 0);
+            rows[i].peer[p][k] = rcl_json_get_number(rcl_json_at(res, (size_t)i), keys[p], 0);
     return peer;
 }
 
-static void print_rows(const rcl_bench_cfg *b, const rcl_device *d, const conv_row *rows, int n,
-                       int peer_ok) {
-    printf("%s %dx%dx%d batch %d on %s: convolution passes in ms (best of %d)\n", b->arch, b->h, b->w,
-           b->c, b->batch, rcl_device_get_info(d)->name, b->repeat);
+/* Sample k of every row's chosen configurations (one run each after the warm-up runs
+ * rcl_bench_conv_shape made), then the peer's. */
+static rcl_status sample(rcl_device *d, const rcl_bench_cfg *b, conv_row *rows, int n, int k,
+                         rcl_json **peer, char *why, size_t cap) {
+    for (int i = 0; i < n; i++) {
+        const rcl_conv_shape *s = &rows[i].s;
+        int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s);
+        rcl_tensor x = {0}, w = {0}, y = {0}, dy = {0}, dx = {0}, dw = {0};
+        rcl_status st;
+        if (!(st = rcl_tensor_create(d, &x, "x", 4, s->n, s->c_in, s->h, s->w)) &&
+            !(st = rcl_tensor_create(d, &w, "w", 4, s->c_out, s->c_in, s->kh, s->kw)) &&
+            !(st = rcl_tensor_create(d, &y, "y", 4, s->n, s->c_out, ho, wo)) &&
+            !(st = rcl_tensor_create(d, &dy, "dy", 4, s->n, s->c_out, ho, wo)) &&
+            !(st = rcl_tensor_create(d, &dx, "dx", 4, s->n, s->c_in, s->h, s->w)) &&
+            !(st = rcl_tensor_create(d, &dw, "dw", 4, s->c_out, s->c_in, s->kh, s->kw)) &&
+            !(st = rcl_tensor_fill(&x, 0.5f)) && !(st = rcl_tensor_fill(&w, 0.25f)) && !(st = rcl_tensor_fill(&dy, 0.5f))) {
+            const rcl_tensor *a[RCL_CONV_PASSES] = {&x, &w, &x}, *bb[RCL_CONV_PASSES] = {&w, &dy, &dy};
+            rcl_tensor *out[RCL_CONV_PASSES] = {&y, &dx, &dw};
+            for (int p = 0; p < RCL_CONV_PASSES && !st; p++)
+                st = rcl_conv_time(d, rows[i].chosen[p], s, (rcl_conv_pass)p, a[p], bb[p], out[p], 1,
+                                   &rows[i].ours[p][k]);
+        }
+        rcl_tensor_release(&x), rcl_tensor_release(&w), rcl_tensor_release(&y);
+        rcl_tensor_release(&dy), rcl_tensor_release(&dx), rcl_tensor_release(&dw);
+        RCL_TRY(st);
+    }
+    if (b->peer) {
+        rcl_json_free(*peer);
+        *peer = run_peer_convs(b, rows, n, k, why, cap);
+    }
+    return RCL_OK;
+}
+
+/* The net's total ms in sample k: uses x the chosen time, ours or the peer's. */
+static double net_ms(const conv_row *rows, int n, int k, int peer) {
+    double t = 0;
+    for (int i = 0; i < n; i++)
+        for (int p = 0; p < RCL_CONV_PASSES; p++) {
+            double v = peer ? rows[i].peer[p][k] : rows[i].ours[p][k];
+            if (v <= 0)
+                return 0;
+            t += v * rows[i].uses;
+        }
+    return t;
+}
+
+static void print_rows(const rcl_bench_cfg *b, rcl_device *d, const conv_row *rows, int n,
+                       int peer_ok, int samples) {
+    printf("%s %dx%dx%d batch %d on %s: convolution passes in ms (families: best of 3; chosen and "
+           "PyTorch: median of %d samples, alternating)\nkernel parameters: %s\n", b->arch, b->h, b->w,
+           b->c, b->batch, rcl_device_get_info(d)->name, samples, rcl_conv_params_source(d));
     const char *fams[RCL_BENCH_FAMILIES];
     int nf = rcl_bench_conv_families(fams);
     printf("%-27s %4s %4s", "conv (n c_in->c_out hxw kxk/s)", "uses", "pass");
@@ -169,17 +217,30 @@ static void print_rows(const rcl_bench_cfg *b, const rcl_device *d, const conv_r
             ptot[p] += pm * rows[r].uses;
         }
     }
-    double all = tot[0] + tot[1] + tot[2], pall = ptot[0] + ptot[1] + ptot[2];
-    printf("net total (uses x chosen): fwd %.1f ms, dx %.1f ms, dw %.1f ms = %.1f ms, %.1f GFLOP/s",
+    double all = tot[0] + tot[1] + tot[2];
+    printf("net total (uses x chosen): fwd %.1f ms, dx %.1f ms, dw %.1f ms = %.1f ms, %.1f GFLOP/s\n",
            tot[0], tot[1], tot[2], all, all > 0 ? 3 * flop / all * 1e3 : 0);
-    if (peer_ok && pall > 0)
-        printf("; PyTorch %.1f ms, %.1f GFLOP/s; robustcl/PyTorch = %.2fx", pall, 3 * flop / pall * 1e3,
-               pall / all);
-    printf("\n");
+    if (!peer_ok)
+        return;
+    double ours[RCL_BENCH_MAX_REPEAT], theirs[RCL_BENCH_MAX_REPEAT], ratio[RCL_BENCH_MAX_REPEAT];
+    for (int k = 0; k < samples; k++) {
+        ours[k] = net_ms(rows, n, k, 0), theirs[k] = net_ms(rows, n, k, 1);
+        ratio[k] = ours[k] > 0 && theirs[k] > 0 ? theirs[k] / ours[k] : 0;
+    }
+    rcl_bench_stat so = rcl_bench_stats(ours, samples), st = rcl_bench_stats(theirs, samples),
+                   sr = rcl_bench_stats(ratio, samples);
+    char a[64], c[64], r[64];
+    rcl_bench_stat_format(&so, "%.1f", a, sizeof a);
+    rcl_bench_stat_format(&st, "%.1f", c, sizeof c);
+    rcl_bench_stat_format(&sr, "%.2f", r, sizeof r);
+    printf("net, %d samples alternating, median (min-max): robustcl %s ms, PyTorch %s ms; "
+           "PyTorch ms / robustcl ms = %sx; %.1f vs %.1f GFLOP/s\n", samples, a, c, r,
+           so.median > 0 ? 3 * flop / so.median * 1e3 : 0, st.median > 0 ? 3 * flop / st.median * 1e3 : 0);
+    (void)ptot;
 }
 
 static void json_rows(rcl_json_writer *jw, const rcl_bench_cfg *b, rcl_device *d,
-                      const conv_row *rows, int n, const rcl_json *peer, const char *why) {
+                      const conv_row *rows, int n, const rcl_json *peer, const char *why, int samples) {
     rcl_jw_begin_object(jw);
     rcl_jw_key(jw, "bench"), rcl_jw_string(jw, "conv");
     rcl_jw_key(jw, "arch"), rcl_jw_string(jw, b->arch);
@@ -187,8 +248,9 @@ static void json_rows(rcl_json_writer *jw, const rcl_bench_cfg *b, rcl_device *d
     snprintf(in, sizeof in, "%dx%dx%d", b->h, b->w, b->c);
     rcl_jw_key(jw, "input"), rcl_jw_string(jw, in);
     rcl_jw_key(jw, "batch"), rcl_jw_int(jw, b->batch);
-    rcl_jw_key(jw, "repeat"), rcl_jw_int(jw, b->repeat);
+    rcl_jw_key(jw, "repeat"), rcl_jw_int(jw, samples);
     rcl_bench_json_device(jw, d);
+    rcl_jw_key(jw, "conv_params_source"), rcl_jw_string(jw, rcl_conv_params_source(d));
     rcl_jw_key(jw, "convs");
     rcl_jw_begin_array(jw);
     for (int r = 0; r < n; r++) {
@@ -215,13 +277,25 @@ static void json_rows(rcl_json_writer *jw, const rcl_bench_cfg *b, rcl_device *d
             rcl_jw_key(jw, "chosen_ms"), rcl_jw_number(jw, rows[r].chosen_ms[p]);
             rcl_jw_key(jw, "peer_ms");
             rows[r].peer_ms[p] > 0 ? rcl_jw_number(jw, rows[r].peer_ms[p]) : rcl_jw_null(jw);
+            rcl_bench_json_stat(jw, "chosen_ms_samples", rows[r].ours[p], samples);
+            if (peer)
+                rcl_bench_json_stat(jw, "peer_ms_samples", rows[r].peer[p], samples);
             rcl_jw_end_object(jw);
         }
         rcl_jw_end_object(jw);
     }
     rcl_jw_end_array(jw);
-    if (b->peer)
+    double ours[RCL_BENCH_MAX_REPEAT], theirs[RCL_BENCH_MAX_REPEAT], ratio[RCL_BENCH_MAX_REPEAT];
+    for (int k = 0; k < samples; k++) {
+        ours[k] = net_ms(rows, n, k, 0), theirs[k] = net_ms(rows, n, k, 1);
+        ratio[k] = ours[k] > 0 && theirs[k] > 0 ? theirs[k] / ours[k] : 0;
+    }
+    rcl_bench_json_stat(jw, "net_ms", ours, samples);
+    if (b->peer) {
+        rcl_bench_json_stat(jw, "peer_net_ms", theirs, samples);
+        rcl_bench_json_stat(jw, "peer_ms_over_ours", ratio, samples);
         rcl_bench_json_peer(jw, peer, why);
+    }
     rcl_jw_end_object(jw);
 }
 
@@ -264,20 +338,26 @@ rcl_status rcl_bench_conv(rcl_device *d, const rcl_bench_cfg *b, rcl_json_writer
     for (int i = 0; i < n && !s; i++) {
         rows[i].s = shapes[i];
         rows[i].uses = uses[i];
-        s = rcl_bench_conv_shape(d, &rows[i].s, b->repeat, rows[i].ms, rows[i].chosen, rows[i].chosen_ms);
+        s = rcl_bench_conv_shape(d, &rows[i].s, 3, rows[i].ms, rows[i].chosen, rows[i].chosen_ms);
     }
     rcl_json *peer = NULL;
     char why[512] = "";
-    if (!s) {
-        if (b->peer) {
-            peer = run_peer_convs(b, rows, n, why, sizeof why);
-            if (!peer)
-                printf("%s\n", why);
+    int samples = 0;
+    for (int k = 0; k < b->repeat && !s; k++)
+        if (!(s = sample(d, b, rows, n, k, &peer, why, sizeof why)))
+            samples = k + 1;
+    for (int i = 0; i < n; i++)
+        for (int p = 0; p < RCL_CONV_PASSES; p++) {
+            rows[i].chosen_ms[p] = rcl_bench_stats(rows[i].ours[p], samples).median;
+            rows[i].peer_ms[p] = rcl_bench_stats(rows[i].peer[p], samples).median;
         }
-        print_rows(b, d, rows, n, peer != NULL);
+    if (!s) {
+        if (b->peer && !peer)
+            printf("%s\n", why);
+        print_rows(b, d, rows, n, peer != NULL, samples);
         summarize(sum, rows, n, peer);
         if (jw)
-            json_rows(jw, b, d, rows, n, peer, why);
+            json_rows(jw, b, d, rows, n, peer, why, samples);
     }
     rcl_json_free(peer);
     free(rows);

@@ -89,3 +89,45 @@ void rcl_bench_summary_add(rcl_bench_summary *sum, const char *label, double val
     sum->value[sum->rows] = value, sum->peer[sum->rows] = peer;
     sum->rows++;
 }
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+rcl_bench_stat rcl_bench_stats(const double *v, int n) {
+    rcl_bench_stat s = {0, 0, 0, 0};
+    double sorted[RCL_BENCH_MAX_REPEAT];
+    for (int i = 0; i < n && i < RCL_BENCH_MAX_REPEAT; i++)
+        if (v[i] > 0)
+            sorted[s.n++] = v[i];
+    if (!s.n)
+        return s;
+    qsort(sorted, (size_t)s.n, sizeof *sorted, cmp_double);
+    s.median = s.n % 2 ? sorted[s.n / 2] : 0.5 * (sorted[s.n / 2 - 1] + sorted[s.n / 2]);
+    s.min = sorted[0], s.max = sorted[s.n - 1];
+    return s;
+}
+
+int rcl_bench_stat_format(const rcl_bench_stat *s, const char *fmt, char *out, size_t cap) {
+    if (!s->n)
+        return snprintf(out, cap, "-");
+    char a[32], b[32], c[32];
+    snprintf(a, sizeof a, fmt, s->median), snprintf(b, sizeof b, fmt, s->min), snprintf(c, sizeof c, fmt, s->max);
+    return s->n == 1 ? snprintf(out, cap, "%s", a) : snprintf(out, cap, "%s (%s-%s)", a, b, c);
+}
+
+void rcl_bench_json_stat(rcl_json_writer *jw, const char *key, const double *v, int n) {
+    rcl_bench_stat s = rcl_bench_stats(v, n);
+    rcl_jw_key(jw, key);
+    rcl_jw_begin_object(jw);
+    rcl_jw_key(jw, "median"), s.n ? rcl_jw_number(jw, s.median) : rcl_jw_null(jw);
+    rcl_jw_key(jw, "min"), s.n ? rcl_jw_number(jw, s.min) : rcl_jw_null(jw);
+    rcl_jw_key(jw, "max"), s.n ? rcl_jw_number(jw, s.max) : rcl_jw_null(jw);
+    rcl_jw_key(jw, "samples");
+    rcl_jw_begin_array(jw);
+    for (int i = 0; i < n; i++)
+        v[i] > 0 ? rcl_jw_number(jw, v[i]) : rcl_jw_null(jw);
+    rcl_jw_end_array(jw);
+    rcl_jw_end_object(jw);
+}

@@ -12,7 +12,7 @@ static const char usage[] =
     "usage: robustcl bench gemm [--device SEL|all|LIST] [--json FILE] [--html FILE] [--repeat 3]\n"
     "                           [--peer-script PATH]\n"
     "       robustcl bench step [--arch wrn-16-4] [--batch 128] [--input 32x32x3] [--classes 10]\n"
-    "                           [--steps 3] [--device SEL|all|LIST] [--json FILE] [--html FILE]\n"
+    "                           [--steps 3] [--repeat 3] [--device SEL|all|LIST] [--json FILE] [--html FILE]\n"
     "                           [--peer] [--peer-threads 2] [--peer-device cpu] [--peer-script PATH]\n"
     "       robustcl bench conv [--arch wrn-16-4] [--batch 128] [--input 32x32x3] [--repeat 3]\n"
     "                           [--device SEL|all|LIST] [--json FILE] [--html FILE] [--peer]\n"
@@ -20,19 +20,24 @@ static const char usage[] =
     "       robustcl bench logits --model FILE [--input-tensor parity.input] [--reference FILE]\n"
     "                           [--tolerance 1e-4] [--device SEL] [--json FILE]\n"
     "       robustcl bench loader [--data fashion-mnist] [--batch 128] [--json FILE]\n\n"
-    "gemm: SGEMM GFLOP/s (best of --repeat) on WRN convolution shapes, beside numpy.matmul's\n"
+    "gemm, step and conv take --repeat N samples: robustcl's and the peer's measurements\n"
+    "alternate N times in the one run, so both see the same machine, and each number is the\n"
+    "median of its samples with their min-max spread, as is the ratio of each pair; the JSON\n"
+    "keeps every sample. Single runs on a small machine move by 10-30%.\n\n"
+    "gemm: SGEMM GFLOP/s on WRN convolution shapes, beside numpy.matmul's\n"
     "      (the peer script's gemm mode: OpenBLAS where libblas.so.3 is OpenBLAS; the JSON names\n"
     "      the library) and the fraction; \"peer unavailable\" without python3 + numpy.\n"
     "step: training-step throughput (images/s) of a WRN on random data after one warm-up\n"
-    "      step, with the device time per kernel (OpenCL profiling events; CLBlast's indirect\n"
+    "      step (a sample: --steps steps), with the device time per kernel (OpenCL profiling\n"
+    "      events over every sample; CLBlast's indirect\n"
     "      GEMM helper kernels are not reported) and the peak device memory.\n"
     "      --peer also runs the same net, batch and input in PyTorch (the peer script's step\n"
     "      mode, --peer-threads threads, on --peer-device, TF32 off) and prints both rates and\n"
     "      robustcl/PyTorch.\n"
     "conv: every distinct convolution of the net (and how many times the net uses it),\n"
-    "      each pass (fwd, dx = input gradient, dw = weight gradient) timed under every\n"
-    "      algorithm that handles it (ms, best of --repeat after a warm-up; '-' = does not\n"
-    "      handle the shape), the algorithm the device's policy runs (\"chosen\") with its\n"
+    "      each pass (fwd, dx = input gradient, dw = weight gradient) timed under each kernel\n"
+    "      family with its best known parameters (ms, best of 3 after a warm-up; '-' = does\n"
+    "      not run the shape), the configuration the device's policy runs (\"chosen\") with its\n"
     "      GFLOP/s, and with --peer PyTorch's conv2d / conv2d_input / conv2d_weight on the\n"
     "      same shapes and threads with the ratio PyTorch ms / robustcl ms (> 1: robustcl is\n"
     "      faster). The last line sums the net: uses x chosen time.\n"
@@ -67,7 +72,8 @@ static int parse(int argc, char **argv, bench_options *o, int *rc) {
         RCL_CLI_STRING("--html", "FILE", &o->html,
                        "(gemm, step, conv) a self-contained page: the devices, a bar chart and the\n"
                        "table; written atomically"),
-        RCL_CLI_INT("--repeat", "N", &b->repeat, 1, 1000, "(gemm, conv) timings: the best of N (default 3)"),
+        RCL_CLI_INT("--repeat", "N", &b->repeat, 1, RCL_BENCH_MAX_REPEAT,
+                    "(gemm, step, conv) samples, alternating with the peer: medians and spread (default 3)"),
         RCL_CLI_STRING("--arch", "wrn-D-K", &b->arch, "(step, conv) the network (default wrn-16-4)"),
         RCL_CLI_STRING("--input", "HxWxC", &o->input, "(step, conv) its input (default 32x32x3)"),
         RCL_CLI_INT("--batch", "N", &b->batch, 1, 65536, "(step, conv, loader) the batch (default 128)"),
