@@ -40,16 +40,15 @@ kernel void conv_pad(global const float *src, int src_off, global float *dst, in
     }
 }
 
-/* Weights w[c_out][c_in][kk] packed per block of `width` channels, the block's channels
- * innermost: wq[((b*c_other + o)*kk + t)*width + c]. Blocks run over the output channels
- * (transpose 0: o = input channel) or, for an input gradient, over the input channels
- * (transpose 1: o = output channel); flip reverses the taps (t -> kk-1-t: the input
+/* Weights w[c_out][c_in][kk] packed in `blocks` blocks of `width` channels, the block's
+ * channels innermost: wq[((b*c_other + o)*kk + t)*width + c]. Blocks run over the output
+ * channels (transpose 0: o = input channel) or, for an input gradient, over the input
+ * channels (transpose 1: o = output channel); flip reverses the taps (t -> kk-1-t: the input
  * gradient at stride 1 as a forward convolution). Zero past the last channel. */
 kernel void conv_pack(global const float *w, global float *wq, int c_out, int c_in, int kk,
-                      int width, int transpose, int flip) {
+                      int width, int blocks, int transpose, int flip) {
     int gid = (int)get_global_id(0);
     int c_blocked = transpose ? c_in : c_out, c_other = transpose ? c_out : c_in;
-    int blocks = (c_blocked + width - 1) / width;
     if (gid >= blocks * c_other * kk * width)
         return;
     int c = gid % width, r = gid / width;
@@ -61,19 +60,29 @@ kernel void conv_pack(global const float *w, global float *wq, int c_out, int c_
 
 /* dy[n][c][plane] in blocks of `width` channels, the channels innermost:
  * db[((n*blocks + b)*plane + p)*width + l] = dy[(n*c + b*width + l)*plane + p], zero past c.
- * One work item per (n, b, p). */
+ * One work item per (n, b) and run of BLOCK_RUN pixels: it reads each channel's run
+ * contiguously, and the run's width x BLOCK_RUN outputs stay in the cache while they fill. */
+#define BLOCK_RUN 64
 kernel void conv_block(global const float *dy, global float *db, int nimg, int c, int plane,
                        int width) {
     int gid = (int)get_global_id(0);
-    int blocks = (c + width - 1) / width;
-    if (gid >= nimg * blocks * plane)
+    int blocks = (c + width - 1) / width, runs = (plane + BLOCK_RUN - 1) / BLOCK_RUN;
+    if (gid >= nimg * blocks * runs)
         return;
-    int p = gid % plane, t = gid / plane;
+    int run = gid % runs, t = gid / runs;
     int b = t % blocks, n = t / blocks;
-    global float *d = db + (size_t)gid * width;
+    int p0 = run * BLOCK_RUN, np = min(BLOCK_RUN, plane - p0);
+    global float *d = db + (((size_t)n * blocks + b) * plane + p0) * width;
     for (int l = 0; l < width; l++) {
         int ch = b * width + l;
-        d[l] = ch < c ? dy[((size_t)n * c + ch) * plane + p] : 0.0f;
+        if (ch >= c) {
+            for (int p = 0; p < np; p++)
+                d[p * width + l] = 0.0f;
+            continue;
+        }
+        global const float *s = dy + ((size_t)n * c + ch) * plane + p0;
+        for (int p = 0; p < np; p++)
+            d[p * width + l] = s[p];
     }
 }
 

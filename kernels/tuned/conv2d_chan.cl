@@ -8,13 +8,16 @@
  *
  * Build options (the family's declaration, src/ops/conv2d_family.c, gives their values):
  *   VW      lanes per vector: 4, 8 or 16
- *   K, S    kernel size and stride (the padding is done by conv_pad beforehand)
- *   R, X    conv_chan_fwd: a tile is R output rows x X output columns of one channel block
- *   CIB     conv_chan_dw: input channels per tile (CIB*K*K weight taps)
+ *   K, P, S kernel size, padding and stride (the padded copies are made by conv_pad)
+ *   R, X    conv_chan_fwd: a tile is R output rows x X output columns of CB channel blocks
+ *           (a broadcast input pixel feeds CB fmas); conv_chan_dx2: R x X input pixels of
+ *           one parity class
+ *   CIB     conv_chan_dw: input channels per tile (CIB*K*K weight taps), with CB blocks of
+ *           output channels (each input value feeds CB fmas)
  *
  * Layouts (element offsets; the host sizes every buffer):
  *   xp  padded input [n][c_in][hp][wp]: every row and column a tile reads exists
- *   wq  packed weight [ceil(c_out/VW)][c_in][K][K][VW], zero past c_out
+ *   wq  packed weight [ceil(c_out/(VW*CB))*CB][c_in][K][K][VW], zero past c_out
  *   db  output gradient in channel blocks [n][ceil(c_out/VW)][ho][wo][VW], zero past c_out
  *   part weight-gradient partial sums [slices][c_out][c_in*K*K]
  * Indices are int: the host refuses shapes whose buffers reach 2^31 elements. */
@@ -31,6 +34,9 @@
 #ifndef K
 #define K 3
 #endif
+#ifndef P
+#define P 1
+#endif
 #ifndef S
 #define S 1
 #endif
@@ -39,6 +45,9 @@
 #endif
 #ifndef X
 #define X 8
+#endif
+#ifndef CB
+#define CB 1
 #endif
 #ifndef CIB
 #define CIB 1
@@ -54,8 +63,9 @@
     } while (0)
 
 /* y[n][co][oy][ox] = sum over ci, ky, kx of w[co][ci][ky][kx] * xp[n][ci][oy*S+ky][ox*S+kx].
- * Work item id = ((n*blocks + cb)*ytiles + yt)*xtiles + xt. Also the input gradient at
- * stride 1: xp is then the padded output gradient and wq the flipped, transposed weight. */
+ * Work item id = ((n*groups + cg)*ytiles + yt)*xtiles + xt, a group being CB blocks. Also the
+ * input gradient at stride 1: xp is then the padded output gradient and wq the flipped,
+ * transposed weight. */
 kernel void conv_chan_fwd(global const float *xp, global const float *wq, global float *y,
                           int nimg, int c_in, int hp, int wp, int c_out, int ho, int wo,
                           int ytiles, int xtiles) {
@@ -63,101 +73,223 @@ kernel void conv_chan_fwd(global const float *xp, global const float *wq, global
     int xt = gid % xtiles, t = gid / xtiles;
     int yt = t % ytiles;
     t /= ytiles;
-    int blocks = (c_out + VW - 1) / VW;
-    int cb = t % blocks, n = t / blocks;
+    int groups = (c_out + VW * CB - 1) / (VW * CB);
+    int cg = t % groups, n = t / groups;
     if (n >= nimg)
         return;
     int oy0 = yt * R, ox0 = xt * X;
-    floatV acc[R][X];
+    floatV acc[CB][R][X];
 #pragma unroll
-    for (int r = 0; r < R; r++)
+    for (int b = 0; b < CB; b++)
 #pragma unroll
-        for (int x = 0; x < X; x++)
-            acc[r][x] = (floatV)(0.0f);
+        for (int r = 0; r < R; r++)
+#pragma unroll
+            for (int x = 0; x < X; x++)
+                acc[b][r][x] = (floatV)(0.0f);
     global const float *xb = xp + ((size_t)n * c_in * hp + oy0 * S) * wp + ox0 * S;
-    global const float *wb = wq + (size_t)cb * c_in * K * K * VW;
+    size_t block = (size_t)c_in * K * K * VW; /* one block's packed weights */
+    global const float *wb = wq + cg * CB * block;
     for (int ci = 0; ci < c_in; ci++) {
 #pragma unroll
         for (int ky = 0; ky < K; ky++) {
 #pragma unroll
             for (int kx = 0; kx < K; kx++) {
-                floatV wv = vloadV(0, wb + (ky * K + kx) * VW);
+                floatV wv[CB];
+#pragma unroll
+                for (int b = 0; b < CB; b++)
+                    wv[b] = vloadV(0, wb + b * block + (ky * K + kx) * VW);
 #pragma unroll
                 for (int r = 0; r < R; r++) {
                     global const float *xr = xb + (r * S + ky) * wp + kx;
 #pragma unroll
-                    for (int x = 0; x < X; x++)
-                        acc[r][x] = fma((floatV)(xr[x * S]), wv, acc[r][x]);
+                    for (int x = 0; x < X; x++) {
+                        floatV xv = (floatV)(xr[x * S]);
+#pragma unroll
+                        for (int b = 0; b < CB; b++)
+                            acc[b][r][x] = fma(xv, wv[b], acc[b][r][x]);
+                    }
                 }
             }
         }
         xb += hp * wp;
         wb += K * K * VW;
     }
-    int lanes = min(VW, c_out - cb * VW);
     size_t plane = (size_t)ho * wo;
-    global float *yb = y + ((size_t)n * c_out + cb * VW) * plane;
 #pragma unroll
-    for (int r = 0; r < R; r++) {
-        if (oy0 + r >= ho)
-            break;
+    for (int b = 0; b < CB; b++) {
+        int co0 = (cg * CB + b) * VW, lanes = min(VW, c_out - co0);
+        global float *yb = y + ((size_t)n * c_out + co0) * plane;
 #pragma unroll
-        for (int x = 0; x < X; x++) {
-            if (ox0 + x >= wo)
+        for (int r = 0; r < R; r++) {
+            if (oy0 + r >= ho || lanes <= 0)
                 break;
-            CHAN_STORE_LANES(acc[r][x], yb + (oy0 + r) * wo + ox0 + x, plane, lanes);
+#pragma unroll
+            for (int x = 0; x < X; x++) {
+                if (ox0 + x >= wo)
+                    break;
+                CHAN_STORE_LANES(acc[b][r][x], yb + (oy0 + r) * wo + ox0 + x, plane, lanes);
+            }
         }
     }
 }
 
 /* Weight gradient as a split reduction: a work item owns one slice of the n*ho output rows,
- * one block of VW output channels and CIB input channels, and sums dy x input over its rows
- * into CIB*K*K vectors: part[slice][co][ci*K*K + ky*K + kx]. Work item id =
- * (slice*blocks + cb)*groups + cg: neighbours share the block's dy rows. */
+ * CB blocks of VW output channels and CIB input channels, and sums dy x input over its rows
+ * into CB*CIB*K*K vectors: part[slice][co][ci*K*K + ky*K + kx]. Work item id =
+ * (slice*groups + cg)*cgroups + ig, a group being CB blocks: neighbours share dy rows. */
 kernel void conv_chan_dw(global const float *xp, global const float *db, global float *part,
                          int nimg, int c_in, int hp, int wp, int c_out, int ho, int wo,
                          int slices) {
     int gid = (int)get_global_id(0);
-    int groups = (c_in + CIB - 1) / CIB, blocks = (c_out + VW - 1) / VW;
-    int cg = gid % groups, t = gid / groups;
-    int cb = t % blocks, s = t / blocks;
+    int igroups = (c_in + CIB - 1) / CIB, blocks = (c_out + VW - 1) / VW;
+    int groups = (blocks + CB - 1) / CB;
+    int ig = gid % igroups, t = gid / igroups;
+    int cg = t % groups, s = t / groups;
     if (s >= slices)
         return;
     int rows = nimg * ho;
     int r0 = (int)((long)rows * s / slices), r1 = (int)((long)rows * (s + 1) / slices);
-    int ci0 = cg * CIB, cin = min(CIB, c_in - ci0);
-    floatV acc[CIB][K * K];
+    int ci0 = ig * CIB, cin = min(CIB, c_in - ci0);
+    floatV acc[CB][CIB][K * K];
 #pragma unroll
-    for (int c = 0; c < CIB; c++)
+    for (int b = 0; b < CB; b++)
 #pragma unroll
-        for (int j = 0; j < K * K; j++)
-            acc[c][j] = (floatV)(0.0f);
+        for (int c = 0; c < CIB; c++)
+#pragma unroll
+            for (int j = 0; j < K * K; j++)
+                acc[b][c][j] = (floatV)(0.0f);
+    /* blocks past the last read the last one (a valid address); they are not stored */
+    int bstep = cg * CB + 1 < blocks ? 1 : 0;
+    size_t bsize = (size_t)ho * wo * VW;
     for (int row = r0; row < r1; row++) {
         int n = row / ho, oy = row % ho;
-        global const float *dr = db + (((size_t)n * blocks + cb) * ho + oy) * wo * VW;
+        global const float *dr = db + (((size_t)n * blocks + cg * CB) * ho + oy) * wo * VW;
         /* input channels past c_in read the last one (a valid address); they are not stored */
         global const float *xr = xp + (((size_t)n * c_in + ci0) * hp + oy * S) * wp;
         for (int ox = 0; ox < wo; ox++) {
-            floatV dv = vloadV(0, dr + ox * VW);
+            floatV dv[CB];
+#pragma unroll
+            for (int b = 0; b < CB; b++)
+                dv[b] = vloadV(0, dr + b * bstep * bsize + ox * VW);
 #pragma unroll
             for (int c = 0; c < CIB; c++) {
                 global const float *xc = xr + (size_t)min(c, cin - 1) * hp * wp + ox * S;
 #pragma unroll
                 for (int ky = 0; ky < K; ky++)
 #pragma unroll
-                    for (int kx = 0; kx < K; kx++)
-                        acc[c][ky * K + kx] = fma((floatV)(xc[ky * wp + kx]), dv, acc[c][ky * K + kx]);
+                    for (int kx = 0; kx < K; kx++) {
+                        floatV xv = (floatV)(xc[ky * wp + kx]);
+#pragma unroll
+                        for (int b = 0; b < CB; b++)
+                            acc[b][c][ky * K + kx] = fma(xv, dv[b], acc[b][c][ky * K + kx]);
+                    }
             }
         }
     }
-    int lanes = min(VW, c_out - cb * VW), kk = c_in * K * K;
-    global float *ps = part + (size_t)s * c_out * kk + (size_t)cb * VW * kk + ci0 * K * K;
+    int kk = c_in * K * K;
 #pragma unroll
-    for (int c = 0; c < CIB; c++) {
-        if (c >= cin)
-            break;
+    for (int b = 0; b < CB; b++) {
+        int co0 = (cg * CB + b) * VW, lanes = min(VW, c_out - co0);
+        global float *ps = part + (size_t)s * c_out * kk + (size_t)co0 * kk + ci0 * K * K;
 #pragma unroll
-        for (int j = 0; j < K * K; j++)
-            CHAN_STORE_LANES(acc[c][j], ps + c * K * K + j, kk, lanes);
+        for (int c = 0; c < CIB; c++) {
+            if (c >= cin || lanes <= 0)
+                break;
+#pragma unroll
+            for (int j = 0; j < K * K; j++)
+                CHAN_STORE_LANES(acc[b][c][j], ps + c * K * K + j, kk, lanes);
+        }
+    }
+}
+
+/* Input gradient at stride 2, one parity class of dx per work item: the input pixels
+ * (2j+py, 2i+px) all take the same taps, ky with py+P-ky even and kx with px+P-kx even, each
+ * reading dy at (j + (py+P-ky)/2, i + (px+P-kx)/2). A tile is VW input channels x R rows j x
+ * X columns i of one class; dp is dy padded at the bottom and the right so every tile reads
+ * within it, wq the weights packed in blocks of input channels (not flipped). Work item id =
+ * (((n*groups + cg)*4 + class)*jtiles + jt)*itiles + it, a group being CB blocks. */
+static inline void dx2_class(int py, int px, global const float *dp, global const float *wq,
+                             global float *dx, int n, int cg, int c_out, int hp, int wp,
+                             int c_in, int h, int w, int j0, int i0) {
+    floatV acc[CB][R][X];
+#pragma unroll
+    for (int b = 0; b < CB; b++)
+#pragma unroll
+        for (int r = 0; r < R; r++)
+#pragma unroll
+            for (int x = 0; x < X; x++)
+                acc[b][r][x] = (floatV)(0.0f);
+    global const float *db = dp + ((size_t)n * c_out * hp + j0) * wp + i0;
+    size_t block = (size_t)c_out * K * K * VW;
+    global const float *wb = wq + cg * CB * block;
+    for (int co = 0; co < c_out; co++) {
+#pragma unroll
+        for (int ky = 0; ky < K; ky++) {
+            if ((py + P - ky + 2 * K) % 2 != 0 || py + P - ky < 0)
+                continue;
+#pragma unroll
+            for (int kx = 0; kx < K; kx++) {
+                if ((px + P - kx + 2 * K) % 2 != 0 || px + P - kx < 0)
+                    continue;
+                floatV wv[CB];
+#pragma unroll
+                for (int b = 0; b < CB; b++)
+                    wv[b] = vloadV(0, wb + b * block + (ky * K + kx) * VW);
+#pragma unroll
+                for (int r = 0; r < R; r++) {
+                    global const float *dr = db + (r + (py + P - ky) / 2) * wp + (px + P - kx) / 2;
+#pragma unroll
+                    for (int x = 0; x < X; x++) {
+                        floatV g = (floatV)(dr[x]);
+#pragma unroll
+                        for (int b = 0; b < CB; b++)
+                            acc[b][r][x] = fma(g, wv[b], acc[b][r][x]);
+                    }
+                }
+            }
+        }
+        db += hp * wp;
+        wb += K * K * VW;
+    }
+    size_t plane = (size_t)h * w;
+#pragma unroll
+    for (int b = 0; b < CB; b++) {
+        int ci0 = (cg * CB + b) * VW, lanes = min(VW, c_in - ci0);
+        global float *xb = dx + ((size_t)n * c_in + ci0) * plane;
+#pragma unroll
+        for (int r = 0; r < R; r++) {
+            int iy = 2 * (j0 + r) + py;
+            if (iy >= h || lanes <= 0)
+                break;
+#pragma unroll
+            for (int x = 0; x < X; x++) {
+                int ix = 2 * (i0 + x) + px;
+                if (ix >= w)
+                    break;
+                CHAN_STORE_LANES(acc[b][r][x], xb + iy * w + ix, plane, lanes);
+            }
+        }
+    }
+}
+
+kernel void conv_chan_dx2(global const float *dp, global const float *wq, global float *dx,
+                          int nimg, int c_out, int hp, int wp, int c_in, int h, int w, int jtiles,
+                          int itiles) {
+    int gid = (int)get_global_id(0);
+    int it = gid % itiles, t = gid / itiles;
+    int jt = t % jtiles;
+    t /= jtiles;
+    int cls = t % 4;
+    t /= 4;
+    int groups = (c_in + VW * CB - 1) / (VW * CB);
+    int cg = t % groups, n = t / groups;
+    if (n >= nimg)
+        return;
+    int j0 = jt * R, i0 = it * X;
+    switch (cls) { /* each class its own unrolled taps */
+    case 0: dx2_class(0, 0, dp, wq, dx, n, cg, c_out, hp, wp, c_in, h, w, j0, i0); break;
+    case 1: dx2_class(0, 1, dp, wq, dx, n, cg, c_out, hp, wp, c_in, h, w, j0, i0); break;
+    case 2: dx2_class(1, 0, dp, wq, dx, n, cg, c_out, hp, wp, c_in, h, w, j0, i0); break;
+    default: dx2_class(1, 1, dp, wq, dx, n, cg, c_out, hp, wp, c_in, h, w, j0, i0); break;
     }
 }

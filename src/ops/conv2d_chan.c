@@ -9,6 +9,7 @@
 
 #define GEOMETRIES {{3, 1, 1}, {3, 1, 2}, {1, 0, 1}, {1, 0, 2}}
 #define PARAM_VW {"VW", 1, 3, {4, 8, 16}, "lanes per vector: channels of one block"}
+#define PARAM_CB {"CB", 1, 2, {1, 2}, "channel blocks per tile (each input value feeds CB fmas)"}
 #define PARAM_WG \
     {"WG", 0, 5, {1, 16, 32, 64, 128}, "work-group size (1 on CPU devices: a work item is a whole tile)"}
 
@@ -33,24 +34,31 @@ static fwd_dims tile_dims(const conv_config *c, int k, int stride, int h, int w,
     return t;
 }
 
+/* parameter order of the forward and input-gradient families */
+enum { T_VW, T_R, T_X, T_CB, T_WG };
+
 static int tile_valid(const rcl_device *d, const int *v) {
-    return v[1] * v[2] <= 32 && conv_wg_ok(d, v[3]); /* R*X accumulators: the register budget */
+    /* CB*R*X accumulators: the register budget */
+    return v[T_CB] * v[T_R] * v[T_X] <= 32 && conv_wg_ok(d, v[T_WG]);
 }
 
 /* R x X near half the vector registers (the other half holds the weights and the loads). */
 static void tile_start(const rcl_device *d, int wo, int *v) {
     int budget = conv_vector_registers(d) / 2;
-    v[0] = conv_start_lanes(d);
-    v[2] = wo >= 8 || budget < 16 ? 8 : 4;
-    v[1] = budget / v[2] >= 2 ? 2 : 1;
-    v[3] = rcl_device_gpu_kernels(d) ? 64 : 1;
+    v[T_VW] = conv_start_lanes(d);
+    v[T_X] = wo >= 8 || budget < 16 ? 8 : 4;
+    v[T_R] = budget / v[T_X] >= 2 ? 2 : 1;
+    v[T_CB] = 1;
+    v[T_WG] = rcl_device_gpu_kernels(d) ? 64 : 1;
 }
+
+/* Channels rounded up to whole groups of CB blocks: the packed weights' channel count. */
+static int packed_channels(int c, const int *v) { return conv_round_up(c, v[T_VW] * v[T_CB]); }
 
 static rcl_status launch_fwd(rcl_device *d, int build, const conv_config *c, cl_mem xp, cl_mem wq,
                              cl_mem y, int n, int c_in, int c_out, int ho, int wo, const fwd_dims *t) {
-    int vw = conv_value(c, "VW");
-    size_t global = (size_t)n * conv_ceil_div(c_out, vw) * t->ytiles * t->xtiles;
-    size_t local = (size_t)conv_value(c, "WG");
+    size_t global = (size_t)n * (packed_channels(c_out, c->v) / (c->v[T_VW] * c->v[T_CB])) * t->ytiles * t->xtiles;
+    size_t local = (size_t)c->v[T_WG];
     rcl_arg a[] = {RCL_MEM(xp),      RCL_MEM(wq),    RCL_MEM(y),       RCL_INT(n),
                    RCL_INT(c_in),    RCL_INT(t->hp), RCL_INT(t->wp),   RCL_INT(c_out),
                    RCL_INT(ho),      RCL_INT(wo),    RCL_INT(t->ytiles), RCL_INT(t->xtiles)};
@@ -58,10 +66,10 @@ static rcl_status launch_fwd(rcl_device *d, int build, const conv_config *c, cl_
 }
 
 static int fwd_valid(const rcl_device *d, const rcl_conv_shape *s, const int *v) {
-    conv_config c = {&rcl_conv_chan_fwd_family, {v[0], v[1], v[2], v[3]}};
+    conv_config c = {&rcl_conv_chan_fwd_family, {v[0], v[1], v[2], v[3], v[4]}};
     fwd_dims t = tile_dims(&c, s->kh, s->stride, s->h, s->w, s->pad, rcl_conv_out_h(s), rcl_conv_out_w(s));
     return tile_valid(d, v) && conv_fits(d, (size_t)s->n * s->c_in * t.hp * t.wp) &&
-           conv_fits(d, (size_t)conv_round_up(s->c_out, v[0]) * s->c_in * s->kh * s->kw);
+           conv_fits(d, (size_t)packed_channels(s->c_out, v) * s->c_in * s->kh * s->kw);
 }
 
 static void fwd_start(const rcl_device *d, const rcl_conv_shape *s, int *v) {
@@ -70,59 +78,82 @@ static void fwd_start(const rcl_device *d, const rcl_conv_shape *s, int *v) {
 
 static rcl_status fwd_run(rcl_device *d, const rcl_conv_shape *s, const conv_config *c, int build,
                           const rcl_tensor *x, const rcl_tensor *w, rcl_tensor *y) {
-    int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s), kk = s->kh * s->kw, vw = conv_value(c, "VW");
+    int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s), kk = s->kh * s->kw, pc = packed_channels(s->c_out, c->v);
     fwd_dims t = tile_dims(c, s->kh, s->stride, s->h, s->w, s->pad, ho, wo);
     cl_mem xp, wq;
     RCL_TRY(rcl_device_workspace(d, 0, (size_t)s->n * s->c_in * t.hp * t.wp * sizeof(float), &xp));
-    RCL_TRY(rcl_device_workspace(d, 1, (size_t)conv_round_up(s->c_out, vw) * s->c_in * kk * sizeof(float), &wq));
+    RCL_TRY(rcl_device_workspace(d, 1, (size_t)pc * s->c_in * kk * sizeof(float), &wq));
     RCL_TRY(rcl_conv_pad(d, x->buf, xp, s->n * s->c_in, s->h, s->w, t.hp, t.wp, s->pad, s->pad, 0));
-    RCL_TRY(rcl_conv_pack(d, w->buf, wq, s->c_out, s->c_in, kk, vw, 0, 0));
+    RCL_TRY(rcl_conv_pack(d, w->buf, wq, s->c_out, s->c_in, kk, c->v[T_VW], pc / c->v[T_VW], 0, 0));
     return launch_fwd(d, build, c, xp, wq, y->buf, s->n, s->c_in, s->c_out, ho, wo, &t);
 }
 
 const conv_family rcl_conv_chan_fwd_family = {
-    "chan", RCL_CONV_FWD, "tuned/conv2d_chan.cl", "conv_chan_fwd", 4, GEOMETRIES, 4,
+    "chan", RCL_CONV_FWD, "tuned/conv2d_chan.cl", {"conv_chan_fwd"}, 4, GEOMETRIES, 5,
     {PARAM_VW,
      {"R", 1, 4, {1, 2, 3, 4}, "output rows per tile"},
      {"X", 1, 6, {2, 4, 6, 8, 12, 16}, "output columns per tile"},
-     PARAM_WG},
+     PARAM_CB, PARAM_WG},
     fwd_valid, fwd_start, fwd_run};
 
-/* ---- input gradient at stride 1: the forward of dy padded by K-1-P, weights flipped ---- */
+/* ---- input gradient: at stride 1 the forward of dy padded by K-1-P with the weights
+ * flipped (conv_chan_fwd); at stride 2 one parity class of dx per tile (conv_chan_dx2) ---- */
 
 static fwd_dims dx_dims(const rcl_conv_shape *s, const conv_config *c) {
-    int q = s->kh - 1 - s->pad;
-    return tile_dims(c, s->kh, 1, rcl_conv_out_h(s), rcl_conv_out_w(s), q, s->h, s->w);
+    if (s->stride == 1) {
+        int q = s->kh - 1 - s->pad;
+        return tile_dims(c, s->kh, 1, rcl_conv_out_h(s), rcl_conv_out_w(s), q, s->h, s->w);
+    }
+    fwd_dims t; /* tiles over (h/2) x (w/2) class pixels, dy padded below and right */
+    int r = conv_value(c, "R"), x = conv_value(c, "X");
+    t.ytiles = conv_ceil_div(conv_ceil_div(s->h, 2), r);
+    t.xtiles = conv_ceil_div(conv_ceil_div(s->w, 2), x);
+    t.hp = t.ytiles * r + 1;
+    t.wp = t.xtiles * x + 1;
+    if (t.hp < rcl_conv_out_h(s))
+        t.hp = rcl_conv_out_h(s);
+    if (t.wp < rcl_conv_out_w(s))
+        t.wp = rcl_conv_out_w(s);
+    return t;
 }
 
 static int dx_valid(const rcl_device *d, const rcl_conv_shape *s, const int *v) {
-    conv_config c = {&rcl_conv_chan_dx_family, {v[0], v[1], v[2], v[3]}};
+    conv_config c = {&rcl_conv_chan_dx_family, {v[0], v[1], v[2], v[3], v[4]}};
     fwd_dims t = dx_dims(s, &c);
     return tile_valid(d, v) && conv_fits(d, (size_t)s->n * s->c_out * t.hp * t.wp) &&
-           conv_fits(d, (size_t)conv_round_up(s->c_in, v[0]) * s->c_out * s->kh * s->kw);
+           conv_fits(d, (size_t)packed_channels(s->c_in, v) * s->c_out * s->kh * s->kw);
 }
 
-static void dx_start(const rcl_device *d, const rcl_conv_shape *s, int *v) { tile_start(d, s->w, v); }
+static void dx_start(const rcl_device *d, const rcl_conv_shape *s, int *v) {
+    tile_start(d, s->stride == 1 ? s->w : conv_ceil_div(s->w, 2), v);
+}
 
 static rcl_status dx_run(rcl_device *d, const rcl_conv_shape *s, const conv_config *c, int build,
                          const rcl_tensor *w, const rcl_tensor *dy, rcl_tensor *dx) {
-    int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s), kk = s->kh * s->kw, vw = conv_value(c, "VW");
-    int q = s->kh - 1 - s->pad;
+    int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s), kk = s->kh * s->kw, pc = packed_channels(s->c_in, c->v);
+    int q = s->stride == 1 ? s->kh - 1 - s->pad : 0;
     fwd_dims t = dx_dims(s, c);
     cl_mem dyp, wq;
     RCL_TRY(rcl_device_workspace(d, 2, (size_t)s->n * s->c_out * t.hp * t.wp * sizeof(float), &dyp));
-    RCL_TRY(rcl_device_workspace(d, 1, (size_t)conv_round_up(s->c_in, vw) * s->c_out * kk * sizeof(float), &wq));
+    RCL_TRY(rcl_device_workspace(d, 1, (size_t)pc * s->c_out * kk * sizeof(float), &wq));
     RCL_TRY(rcl_conv_pad(d, dy->buf, dyp, s->n * s->c_out, ho, wo, t.hp, t.wp, q, q, 0));
-    RCL_TRY(rcl_conv_pack(d, w->buf, wq, s->c_out, s->c_in, kk, vw, 1, 1));
-    return launch_fwd(d, build, c, dyp, wq, dx->buf, s->n, s->c_out, s->c_in, s->h, s->w, &t);
+    RCL_TRY(rcl_conv_pack(d, w->buf, wq, s->c_out, s->c_in, kk, c->v[T_VW], pc / c->v[T_VW], 1, s->stride == 1));
+    if (s->stride == 1)
+        return launch_fwd(d, build, c, dyp, wq, dx->buf, s->n, s->c_out, s->c_in, s->h, s->w, &t);
+    size_t global = (size_t)s->n * (pc / (c->v[T_VW] * c->v[T_CB])) * 4 * t.ytiles * t.xtiles;
+    size_t local = (size_t)c->v[T_WG];
+    rcl_arg a[] = {RCL_MEM(dyp),       RCL_MEM(wq),    RCL_MEM(dx->buf), RCL_INT(s->n),
+                   RCL_INT(s->c_out),  RCL_INT(t.hp),  RCL_INT(t.wp),    RCL_INT(s->c_in),
+                   RCL_INT(s->h),      RCL_INT(s->w),  RCL_INT(t.ytiles), RCL_INT(t.xtiles)};
+    return rcl_kernel_launch_variant(d, build, 1, 1, &global, &local, 12, a);
 }
 
 const conv_family rcl_conv_chan_dx_family = {
-    "chan", RCL_CONV_DX, "tuned/conv2d_chan.cl", "conv_chan_fwd", 2, {{3, 1, 1}, {1, 0, 1}}, 4,
+    "chan", RCL_CONV_DX, "tuned/conv2d_chan.cl", {"conv_chan_fwd", "conv_chan_dx2"}, 4, GEOMETRIES, 5,
     {PARAM_VW,
-     {"R", 1, 4, {1, 2, 3, 4}, "input rows per tile"},
-     {"X", 1, 6, {2, 4, 6, 8, 12, 16}, "input columns per tile"},
-     PARAM_WG},
+     {"R", 1, 4, {1, 2, 3, 4}, "input rows per tile (at stride 2: rows of one parity class)"},
+     {"X", 1, 6, {2, 4, 6, 8, 12, 16}, "input columns per tile (at stride 2: of one parity class)"},
+     PARAM_CB, PARAM_WG},
     dx_valid, dx_start, dx_run};
 
 /* ---- weight gradient: CIB input channels x K*K taps x VW output channels per work item ---- */
@@ -130,6 +161,8 @@ const conv_family rcl_conv_chan_dx_family = {
 typedef struct {
     int hp, wp, slices;
 } dw_dims;
+/* parameter order of the weight-gradient family */
+enum { D_VW, D_CIB, D_CB, D_SPLIT, D_WG };
 
 /* Work items: slices x channel blocks x input-channel groups, about SPLIT per compute unit
  * (a slice is at least one output row; the partial sums stay under the workspace cap). */
@@ -142,9 +175,9 @@ static dw_dims dw_dims_of(const rcl_device *d, const rcl_conv_shape *s, const in
         g.hp = s->h + 2 * s->pad;
     if (g.wp < s->w + 2 * s->pad)
         g.wp = s->w + 2 * s->pad;
-    long items = (long)conv_ceil_div(s->c_out, v[0]) * conv_ceil_div(s->c_in, v[1]);
+    long items = (long)conv_ceil_div(s->c_out, v[D_VW] * v[D_CB]) * conv_ceil_div(s->c_in, v[D_CIB]);
     unsigned cu = rcl_device_get_info(d)->compute_units;
-    long target = (long)(cu ? cu : 1) * v[2];
+    long target = (long)(cu ? cu : 1) * v[D_SPLIT];
     long slices = (target + items - 1) / items, rows = (long)s->n * ho;
     size_t per_slice = (size_t)s->c_out * s->c_in * s->kh * s->kw;
     if (slices > rows)
@@ -158,26 +191,27 @@ static dw_dims dw_dims_of(const rcl_device *d, const rcl_conv_shape *s, const in
 static int dw_valid(const rcl_device *d, const rcl_conv_shape *s, const int *v) {
     dw_dims g = dw_dims_of(d, s, v);
     int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s);
-    return v[1] * s->kh * s->kw <= 36 && conv_wg_ok(d, v[3]) &&
+    return v[D_CB] * v[D_CIB] * s->kh * s->kw <= 36 && conv_wg_ok(d, v[D_WG]) &&
            conv_fits(d, (size_t)s->n * s->c_in * g.hp * g.wp) &&
-           conv_fits(d, (size_t)s->n * conv_round_up(s->c_out, v[0]) * ho * wo);
+           conv_fits(d, (size_t)s->n * conv_round_up(s->c_out, v[D_VW]) * ho * wo);
 }
 
 static void dw_start(const rcl_device *d, const rcl_conv_shape *s, int *v) {
     int budget = conv_vector_registers(d) - 4, taps = s->kh * s->kw;
-    v[0] = conv_start_lanes(d);
-    v[1] = 1;
+    v[D_VW] = conv_start_lanes(d);
+    v[D_CIB] = 1;
     static const int cib[] = {1, 2, 3, 4, 8, 16};
     for (int i = 0; i < 6; i++)
         if (cib[i] * taps <= budget)
-            v[1] = cib[i];
-    v[2] = 32;
-    v[3] = rcl_device_gpu_kernels(d) ? 64 : 1;
+            v[D_CIB] = cib[i];
+    v[D_CB] = 1;
+    v[D_SPLIT] = 32;
+    v[D_WG] = rcl_device_gpu_kernels(d) ? 64 : 1;
 }
 
 static rcl_status dw_run(rcl_device *d, const rcl_conv_shape *s, const conv_config *c, int build,
                          const rcl_tensor *x, const rcl_tensor *dy, rcl_tensor *dw) {
-    int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s), vw = c->v[0];
+    int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s), vw = c->v[D_VW];
     dw_dims g = dw_dims_of(d, s, c->v);
     size_t count = (size_t)s->c_out * s->c_in * s->kh * s->kw;
     cl_mem xp, db, part = dw->buf;
@@ -187,8 +221,8 @@ static rcl_status dw_run(rcl_device *d, const rcl_conv_shape *s, const conv_conf
         RCL_TRY(rcl_device_workspace(d, 3, (size_t)g.slices * count * sizeof(float), &part));
     RCL_TRY(rcl_conv_pad(d, x->buf, xp, s->n * s->c_in, s->h, s->w, g.hp, g.wp, s->pad, s->pad, 0));
     RCL_TRY(rcl_conv_block(d, dy->buf, db, s->n, s->c_out, ho * wo, vw));
-    size_t global = (size_t)g.slices * conv_ceil_div(s->c_out, vw) * conv_ceil_div(s->c_in, c->v[1]);
-    size_t local = (size_t)c->v[3];
+    size_t global = (size_t)g.slices * conv_ceil_div(s->c_out, vw * c->v[D_CB]) * conv_ceil_div(s->c_in, c->v[D_CIB]);
+    size_t local = (size_t)c->v[D_WG];
     rcl_arg a[] = {RCL_MEM(xp),     RCL_MEM(db),  RCL_MEM(part),     RCL_INT(s->n),
                    RCL_INT(s->c_in), RCL_INT(g.hp), RCL_INT(g.wp),    RCL_INT(s->c_out),
                    RCL_INT(ho),      RCL_INT(wo),   RCL_INT(g.slices)};
@@ -197,9 +231,10 @@ static rcl_status dw_run(rcl_device *d, const rcl_conv_shape *s, const conv_conf
 }
 
 const conv_family rcl_conv_chan_dw_family = {
-    "chan", RCL_CONV_DW, "tuned/conv2d_chan.cl", "conv_chan_dw", 4, GEOMETRIES, 4,
+    "chan", RCL_CONV_DW, "tuned/conv2d_chan.cl", {"conv_chan_dw"}, 4, GEOMETRIES, 5,
     {PARAM_VW,
-     {"CIB", 1, 6, {1, 2, 3, 4, 8, 16}, "input channels per tile (CIB*K*K weight taps, at most 36)"},
+     {"CIB", 1, 6, {1, 2, 3, 4, 8, 16}, "input channels per tile (CB*CIB*K*K accumulators, at most 36)"},
+     PARAM_CB,
      {"SPLIT", 0, 4, {2, 8, 32, 128}, "work items per compute unit the reduction is split into"},
      PARAM_WG},
     dw_valid, dw_start, dw_run};

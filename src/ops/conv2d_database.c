@@ -45,7 +45,7 @@ int conv_row_parse(const char *line, conv_row *out) {
         if (strcmp(key, "ms") == 0)
             r.pub.ms = atof(value);
         else if (strcmp(key, "from") == 0)
-            snprintf(r.pub.source, sizeof r.pub.source, "%s", value);
+            snprintf(r.pub.source, sizeof r.pub.source, "%.11s", value);
     }
     r.build = -1;
     *out = r;

@@ -58,7 +58,7 @@ static rcl_status fwd_run(rcl_device *d, const rcl_conv_shape *s, const conv_con
     RCL_TRY(rcl_device_workspace(d, 0, (size_t)s->n * s->c_in * hp * wp * sizeof(float), &xp));
     RCL_TRY(rcl_device_workspace(d, 1, (size_t)blocks * v[T_COB] * s->c_in * kk * sizeof(float), &wf));
     RCL_TRY(rcl_conv_pad(d, x->buf, xp, s->n * s->c_in, s->h, s->w, hp, wp, s->pad, s->pad, s->stride == 2));
-    RCL_TRY(rcl_conv_pack(d, w->buf, wf, s->c_out, s->c_in, kk, v[T_COB], 0, 0));
+    RCL_TRY(rcl_conv_pack(d, w->buf, wf, s->c_out, s->c_in, kk, v[T_COB], blocks, 0, 0));
     size_t global = (size_t)s->n * blocks * ho * xtiles, local = (size_t)v[T_WG];
     rcl_arg a[] = {RCL_MEM(xp),      RCL_MEM(wf), RCL_MEM(y->buf),   RCL_INT(s->n),
                    RCL_INT(s->c_in), RCL_INT(hp), RCL_INT(wp),       RCL_INT(s->c_out),
@@ -67,7 +67,7 @@ static rcl_status fwd_run(rcl_device *d, const rcl_conv_shape *s, const conv_con
 }
 
 const conv_family rcl_conv_direct_fwd_family = {
-    "direct", RCL_CONV_FWD, "tuned/conv2d_direct.cl", "conv_direct_fwd", 4, GEOMETRIES, 4,
+    "direct", RCL_CONV_FWD, "tuned/conv2d_direct.cl", {"conv_direct_fwd"}, 4, GEOMETRIES, 4,
     {PARAM_VW,
      {"COB", 1, 6, {4, 6, 8, 12, 16, 24}, "output channels per tile"},
      {"PXV", 1, 2, {1, 2}, "pixel vectors per tile row"},
@@ -111,7 +111,7 @@ static rcl_status dx_run(rcl_device *d, const rcl_conv_shape *s, const conv_conf
     RCL_TRY(rcl_device_workspace(d, 2, (size_t)s->n * s->c_out * ho * wq * sizeof(float), &dyq));
     RCL_TRY(rcl_device_workspace(d, 1, (size_t)blocks * cbw * s->c_out * kk * sizeof(float), &wx));
     RCL_TRY(rcl_conv_pad(d, dy->buf, dyq, s->n * s->c_out, ho, wo, ho, wq, 0, qx, 0));
-    RCL_TRY(rcl_conv_pack(d, w->buf, wx, s->c_out, s->c_in, kk, cbw, 1, 0));
+    RCL_TRY(rcl_conv_pack(d, w->buf, wx, s->c_out, s->c_in, kk, cbw, blocks, 1, 0));
     size_t global = (size_t)s->n * blocks * s->h * xtiles, local = (size_t)v[T_WG];
     rcl_arg a[] = {RCL_MEM(dyq),      RCL_MEM(wx), RCL_MEM(dx->buf), RCL_INT(s->n),
                    RCL_INT(s->c_out), RCL_INT(ho), RCL_INT(wq),      RCL_INT(qx),
@@ -120,7 +120,7 @@ static rcl_status dx_run(rcl_device *d, const rcl_conv_shape *s, const conv_conf
 }
 
 const conv_family rcl_conv_direct_dx_family = {
-    "direct", RCL_CONV_DX, "tuned/conv2d_direct.cl", "conv_direct_dx", 4, GEOMETRIES, 4,
+    "direct", RCL_CONV_DX, "tuned/conv2d_direct.cl", {"conv_direct_dx"}, 4, GEOMETRIES, 4,
     {PARAM_VW,
      {"COB", 1, 6, {4, 6, 8, 12, 16, 24}, "input channels per tile, times the stride"},
      {"PXV", 1, 2, {1, 2}, "pixel vectors per tile row"},
@@ -195,7 +195,7 @@ static rcl_status dw_run(rcl_device *d, const rcl_conv_shape *s, const conv_conf
 }
 
 const conv_family rcl_conv_direct_dw_family = {
-    "direct", RCL_CONV_DW, "tuned/conv2d_direct.cl", "conv_direct_dw", 4, GEOMETRIES, 6,
+    "direct", RCL_CONV_DW, "tuned/conv2d_direct.cl", {"conv_direct_dw"}, 4, GEOMETRIES, 6,
     {PARAM_VW,
      {"DCOB", 1, 3, {1, 2, 4}, "output channels per register tile"},
      {"DTB", 1, 3, {3, 6, 9}, "weight taps per register tile"},

@@ -191,7 +191,7 @@ rcl_status conv_config_build(rcl_device *d, const conv_config *c, const rcl_conv
     for (int i = 0; i < f->nparams; i++)
         if (f->params[i].build)
             n += snprintf(defines + n, sizeof defines - (size_t)n, " -D%s=%d", f->params[i].name, c->v[i]);
-    return rcl_program_variant(d, f->file, defines, &f->kernel, 1, build);
+    return rcl_program_variant(d, f->file, defines, f->kernels, f->kernels[1] ? 2 : 1, build);
 }
 
 rcl_status conv_config_run(rcl_device *d, const conv_config *c, const rcl_conv_shape *s,

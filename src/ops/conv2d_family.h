@@ -44,7 +44,8 @@ struct conv_family {
     const char *name;  /* "chan" */
     rcl_conv_pass pass;
     const char *file;  /* its kernel file under kernels/ ("tuned/conv2d_chan.cl"); NULL: gemm */
-    const char *kernel; /* the kernel it launches from that file, resolved once per build */
+    const char *kernels[2]; /* the kernels it launches from that file (index 0, 1; NULL: none),
+                             * resolved once per build */
     int ngeom;         /* 0: every geometry */
     conv_geometry geom[CONV_MAX_GEOMETRIES];
     int nparams;

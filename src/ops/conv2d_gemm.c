@@ -152,9 +152,9 @@ static rcl_status dw_family_run(rcl_device *d, const rcl_conv_shape *s, const co
     return rcl_conv_gemm_dw(d, s, x, dy, dw);
 }
 
-const conv_family rcl_conv_gemm_fwd_family = {"gemm", RCL_CONV_FWD, NULL, NULL, 0, {{0}}, 0, {{0}},
+const conv_family rcl_conv_gemm_fwd_family = {"gemm", RCL_CONV_FWD, NULL, {NULL}, 0, {{0}}, 0, {{0}},
                                        NULL, NULL, fwd_family_run};
-const conv_family rcl_conv_gemm_dx_family = {"gemm", RCL_CONV_DX, NULL, NULL, 0, {{0}}, 0, {{0}},
+const conv_family rcl_conv_gemm_dx_family = {"gemm", RCL_CONV_DX, NULL, {NULL}, 0, {{0}}, 0, {{0}},
                                       NULL, NULL, dx_family_run};
-const conv_family rcl_conv_gemm_dw_family = {"gemm", RCL_CONV_DW, NULL, NULL, 0, {{0}}, 0, {{0}},
+const conv_family rcl_conv_gemm_dw_family = {"gemm", RCL_CONV_DW, NULL, {NULL}, 0, {{0}}, 0, {{0}},
                                       NULL, NULL, dw_family_run};

@@ -32,10 +32,10 @@ rcl_status rcl_conv_gemm_dw(rcl_device *d, const rcl_conv_shape *s, const rcl_te
  * rows stored as even then odd columns (the pixel-vector family's stride-2 input). */
 rcl_status rcl_conv_pad(rcl_device *d, cl_mem src, cl_mem dst, int planes, int h, int w, int hp,
                         int wp, int top, int left, int split);
-/* w [c_out][c_in][kk] packed in blocks of `width` channels (transpose: blocks over c_in; flip:
- * taps reversed): wq[((b*c_other + o)*kk + t)*width + c]. */
+/* w [c_out][c_in][kk] packed in `blocks` blocks of `width` channels (transpose: blocks over
+ * c_in; flip: taps reversed): wq[((b*c_other + o)*kk + t)*width + c], zero past the channels. */
 rcl_status rcl_conv_pack(rcl_device *d, cl_mem w, cl_mem wq, int c_out, int c_in, int kk,
-                         int width, int transpose, int flip);
+                         int width, int blocks, int transpose, int flip);
 /* dy [n][c][plane] in blocks of `width` channels, channels innermost. */
 rcl_status rcl_conv_block(rcl_device *d, cl_mem dy, cl_mem db, int n, int c, int plane, int width);
 /* dw = the sum over `slices` of part [slices][count], in order. */

@@ -13,16 +13,15 @@ rcl_status rcl_conv_pad(rcl_device *d, cl_mem src, cl_mem dst, int planes, int h
 }
 
 rcl_status rcl_conv_pack(rcl_device *d, cl_mem w, cl_mem wq, int c_out, int c_in, int kk,
-                         int width, int transpose, int flip) {
-    int blocked = transpose ? c_in : c_out, other = transpose ? c_out : c_in;
-    size_t global = (size_t)((blocked + width - 1) / width) * other * kk * width;
-    rcl_arg a[] = {RCL_MEM(w),  RCL_MEM(wq),     RCL_INT(c_out), RCL_INT(c_in),
-                   RCL_INT(kk), RCL_INT(width), RCL_INT(transpose), RCL_INT(flip)};
-    return rcl_kernel_launch(d, RCL_K_conv_pack, 1, &global, NULL, 8, a);
+                         int width, int blocks, int transpose, int flip) {
+    size_t global = (size_t)blocks * (transpose ? c_out : c_in) * kk * width;
+    rcl_arg a[] = {RCL_MEM(w),      RCL_MEM(wq),     RCL_INT(c_out),     RCL_INT(c_in), RCL_INT(kk),
+                   RCL_INT(width), RCL_INT(blocks), RCL_INT(transpose), RCL_INT(flip)};
+    return rcl_kernel_launch(d, RCL_K_conv_pack, 1, &global, NULL, 9, a);
 }
 
 rcl_status rcl_conv_block(rcl_device *d, cl_mem dy, cl_mem db, int n, int c, int plane, int width) {
-    size_t global = (size_t)n * ((c + width - 1) / width) * plane;
+    size_t global = (size_t)n * ((c + width - 1) / width) * ((plane + 63) / 64); /* = BLOCK_RUN */
     rcl_arg a[] = {RCL_MEM(dy), RCL_MEM(db), RCL_INT(n), RCL_INT(c), RCL_INT(plane), RCL_INT(width)};
     return rcl_kernel_launch(d, RCL_K_conv_block, 1, &global, NULL, 6, a);
 }

@@ -13,9 +13,9 @@ void rcl_ref_conv_pad(const double *src, double *dst, int planes, int h, int w, 
 }
 
 void rcl_ref_conv_pack(const double *w, double *wq, int c_out, int c_in, int kk, int width,
-                       int transpose, int flip) {
+                       int blocks, int transpose, int flip) {
     int blocked = transpose ? c_in : c_out, other = transpose ? c_out : c_in;
-    for (int b = 0; b < (blocked + width - 1) / width; b++)
+    for (int b = 0; b < blocks; b++)
         for (int o = 0; o < other; o++)
             for (int t = 0; t < kk; t++)
                 for (int c = 0; c < width; c++) {

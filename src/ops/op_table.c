@@ -217,23 +217,24 @@ static rcl_status check_conv_layout(rcl_op_run *r, const rcl_op_shape *sh) {
     snprintf(b.shape, sizeof b.shape, "%dx%dx%dx%d width %d", n, c, h, w, width);
     rcl_status st = RCL_OK;
     int xs[4] = {n, c, h, w}, ps[4] = {n, c, hp, wp}, ws[4] = {c2, c, 3, 3};
-    /* packed: blocks over c_out = c2 (transpose 0) or over c_in = c (transpose 1) */
-    int qs[1] = {conv_blocks(c2, width) * width * c * kk}, qt[1] = {conv_blocks(c, width) * width * c2 * kk};
+    /* packed: blocks over c_out = c2 (transpose 0, one block more than needed: zeros, as for a
+     * group of two blocks) or over c_in = c (transpose 1) */
+    int qs[1] = {(conv_blocks(c2, width) + 1) * width * c * kk}, qt[1] = {conv_blocks(c, width) * width * c2 * kk};
     int bs[1] = {n * conv_blocks(c, width) * width * h * w}, parts[1] = {slices * count}, dws[1] = {count};
     pair *x = make(&b, 4, xs, 1, &st), *pad = make(&b, 4, ps, 0, &st), *split = make(&b, 4, ps, 0, &st);
     pair *wt = make(&b, 4, ws, 1, &st), *pk = make(&b, 1, qs, 0, &st), *pt = make(&b, 1, qt, 0, &st);
     pair *blk = make(&b, 1, bs, 0, &st), *part = make(&b, 1, parts, 1, &st), *dw = make(&b, 1, dws, 0, &st);
     if (!st && !(st = rcl_conv_pad(r->d, x->t.buf, pad->t.buf, n * c, h, w, hp, wp, 1, 2, 0)) &&
         !(st = rcl_conv_pad(r->d, x->t.buf, split->t.buf, n * c, h, w, hp, wp, 2, 1, 1)) &&
-        !(st = rcl_conv_pack(r->d, wt->t.buf, pk->t.buf, c2, c, kk, width, 0, 0)) &&
-        !(st = rcl_conv_pack(r->d, wt->t.buf, pt->t.buf, c2, c, kk, width, 1, 1)) &&
+        !(st = rcl_conv_pack(r->d, wt->t.buf, pk->t.buf, c2, c, kk, width, conv_blocks(c2, width) + 1, 0, 0)) &&
+        !(st = rcl_conv_pack(r->d, wt->t.buf, pt->t.buf, c2, c, kk, width, conv_blocks(c, width), 1, 1)) &&
         !(st = rcl_conv_block(r->d, x->t.buf, blk->t.buf, n, c, h * w, width)) &&
         !(st = rcl_conv_dw_reduce(r->d, part->t.buf, dw->t.buf, slices, count)) && !(st = fetch(pad)) &&
         !(st = fetch(split)) && !(st = fetch(pk)) && !(st = fetch(pt)) && !(st = fetch(blk)) && !(st = fetch(dw))) {
         rcl_ref_conv_pad(x->h, pad->h, n * c, h, w, hp, wp, 1, 2, 0);
         rcl_ref_conv_pad(x->h, split->h, n * c, h, w, hp, wp, 2, 1, 1);
-        rcl_ref_conv_pack(wt->h, pk->h, c2, c, kk, width, 0, 0);
-        rcl_ref_conv_pack(wt->h, pt->h, c2, c, kk, width, 1, 1);
+        rcl_ref_conv_pack(wt->h, pk->h, c2, c, kk, width, conv_blocks(c2, width) + 1, 0, 0);
+        rcl_ref_conv_pack(wt->h, pt->h, c2, c, kk, width, conv_blocks(c, width), 1, 1);
         rcl_ref_conv_block(x->h, blk->h, n, c, h * w, width);
         rcl_ref_conv_dw_reduce(part->h, dw->h, slices, count);
         report_pair(&b, "conv layout pad", pad);

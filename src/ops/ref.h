@@ -19,7 +19,7 @@ void rcl_ref_conv2d_backward(const rcl_conv_shape *s, const double *x, const dou
 void rcl_ref_conv_pad(const double *src, double *dst, int planes, int h, int w, int hp, int wp,
                       int top, int left, int split);
 void rcl_ref_conv_pack(const double *w, double *wq, int c_out, int c_in, int kk, int width,
-                       int transpose, int flip);
+                       int blocks, int transpose, int flip);
 void rcl_ref_conv_block(const double *dy, double *db, int n, int c, int plane, int width);
 void rcl_ref_conv_dw_reduce(const double *part, double *dw, int slices, int count);
 
