@@ -11,10 +11,14 @@
 #   4. builds everything and runs the test suite on that device (ROBUSTCL_DEVICE);
 #   5. compares the eval-mode logits of tests/data/torch_parity.safetensors with the ones
 #      committed from PoCL (bench/results/parity_logits_pocl.json);
-#   6. runs the benches: GEMM; per net (WRN-28-10 and WRN-40-2) every convolution under every
-#      algorithm (bench conv) and the training step, each beside PyTorch on CUDA (TF32 off)
-#      where PyTorch is present;
-#   7. writes every result as JSON into OUTDIR (summary.json lists each step's status).
+#   6. tunes robustcl's convolution kernels on the device for each benchmarked net (robustcl
+#      tune --conv-only, --tune seconds per net: the GPU family's local-memory tiles among the
+#      others) and writes the device's database entry (OUTDIR/database-entry.txt, to add to
+#      kernels/tuned/database.txt);
+#   7. runs the benches: GEMM; per net (WRN-28-10 and WRN-40-2) every convolution under every
+#      kernel family (bench conv) and the training step, each beside PyTorch on CUDA (TF32 off)
+#      where PyTorch is present, alternating 3 times (medians and spread);
+#   8. writes every result as JSON into OUTDIR (summary.json lists each step's status).
 #
 # options:
 #   --debs DIR     folder of .deb files to unpack (default: bench/debs when it exists)
@@ -23,16 +27,17 @@
 #   --quick        small nets and batches for the benches (a rehearsal on a slow CPU)
 #   --tests REGEX  run only the ctest tests matching REGEX (default: all)
 #   --budget S     overall time limit in seconds (default 600)
+#   --tune S       seconds of kernel tuning per net (default 90; 0: none)
 # exit status: 0 all steps passed, 1 a step failed, 2 usage, 3 no GPU device.
 set -uo pipefail
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 [ $# -ge 1 ] || usage 2
 case "$1" in -h|--help) usage 0 ;; esac
 OUT=$(mkdir -p "$1" && cd "$1" && pwd) || { echo "device-check: cannot create $1" >&2; exit 2; }
 shift
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DEBS="" SEL="" ALLOW_CPU=0 QUICK=0 TESTS="" BUDGET=600
+DEBS="" SEL="" ALLOW_CPU=0 QUICK=0 TESTS="" BUDGET=600 TUNE=90
 [ -d "$ROOT/bench/debs" ] && DEBS="$ROOT/bench/debs"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -42,6 +47,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1 ;;
     --tests) TESTS="$2"; shift ;;
     --budget) BUDGET="$2"; shift ;;
+    --tune) TUNE="$2"; shift ;;
     -h|--help) usage 0 ;;
     *) echo "device-check: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -171,20 +177,30 @@ cd "$ROOT" || exit 1
 step logits "$BIN" bench logits --model tests/data/torch_parity.safetensors \
     --reference bench/results/parity_logits_pocl.json --tolerance 1e-4 --json "$OUT/logits.json"
 
-# 6. benches (the peer runs on CUDA where this machine's PyTorch has it)
-PEER_DEV=cuda
-[ $ALLOW_CPU -eq 1 ] && ! grep -qi nvidia "$OUT/devices.log" && PEER_DEV=cpu
-step bench-gemm "$BIN" bench gemm --repeat 3 --json "$OUT/bench-gemm.json"
 if [ $QUICK -eq 1 ]; then
     NETS=("wrn-16-2 32x32x3 16" "wrn-10-2 28x28x1 32")
 else
     NETS=("wrn-28-10 32x32x3 128" "wrn-40-2 32x32x3 128")
 fi
+
+# 6. the kernels tuned for these nets on this device, and its database entry
+if [ "$TUNE" -gt 0 ]; then
+    for net in "${NETS[@]}"; do
+        set -- $net
+        step "tune-$1" "$BIN" tune --arch "$1" --input "$2" --batch "$3" --budget-seconds "$TUNE" \
+            --conv-only --json "$OUT/tune-$1.json" --database-entry "$OUT/database-entry.txt"
+    done
+fi
+
+# 7. benches (the peer runs on CUDA where this machine's PyTorch has it)
+PEER_DEV=cuda
+[ $ALLOW_CPU -eq 1 ] && ! grep -qi nvidia "$OUT/devices.log" && PEER_DEV=cpu
+step bench-gemm "$BIN" bench gemm --repeat 3 --json "$OUT/bench-gemm.json"
 for net in "${NETS[@]}"; do
     set -- $net
-    step "bench-conv-$1" "$BIN" bench conv --arch "$1" --input "$2" --batch "$3" --repeat 2 \
+    step "bench-conv-$1" "$BIN" bench conv --arch "$1" --input "$2" --batch "$3" --repeat 3 \
         --peer --peer-device "$PEER_DEV" --peer-threads "$JOBS" --json "$OUT/bench-conv-$1.json"
-    step "bench-step-$1" "$BIN" bench step --arch "$1" --input "$2" --batch "$3" --steps 3 \
+    step "bench-step-$1" "$BIN" bench step --arch "$1" --input "$2" --batch "$3" --steps 3 --repeat 3 \
         --peer --peer-device "$PEER_DEV" --peer-threads "$JOBS" --json "$OUT/bench-step-$1.json"
 done
 

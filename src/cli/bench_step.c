@@ -100,6 +100,7 @@ static void print_result(rcl_device *d, const rcl_bench_cfg *b, const step_resul
            rcl_device_get_info(d)->name, rcl_gemm_params_source(d), ours,
            r->samples > 1 ? "median (min-max)" : "one sample", r->samples, b->steps,
            1e3 * b->batch / ips.median, r->mib, r->warm_mib);
+    printf("convolution kernels: %s\n", rcl_conv_params_source(d));
     printf("%-28s %10s %8s %7s\n", "kernel", "ms/step", "calls", "share");
     for (int i = 0; i < r->np; i++)
         if (r->prof[i].calls > 0)

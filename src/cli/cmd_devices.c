@@ -6,8 +6,10 @@
 int rcl_cmd_devices(int argc, char **argv) {
     const rcl_cli_spec spec = {
         "devices",
-        "usage: robustcl devices\n\nLists every OpenCL platform and device, and where each device's GEMM parameters\n"
-        "come from (tuned, built-in or CLBlast's). Select one for other commands with\n--device P:D, --device "
+        "usage: robustcl devices\n\nLists every OpenCL platform and device, what the default kernel parameters derive\n"
+        "from (vector widths, compute units, local memory), where each device's GEMM parameters\n"
+        "come from (tuned, built-in or CLBlast's) and its convolution kernels' (tuned on this\n"
+        "device, robustcl's database, or start values derived from the device). Select one for other commands with\n--device P:D, --device "
         "SUBSTRING (of the name, vendor or platform, any case;\ne.g. 'Intel(R) OpenCL'), or ROBUSTCL_DEVICE;\nthe "
         "default is the first GPU, else the first device.\n",
         NULL, 0, 0, NULL, NULL};
@@ -28,12 +30,22 @@ int rcl_cmd_devices(int argc, char **argv) {
         printf("  device %d:%d  %s%s\n", d->platform_index, d->device_index, d->name,
                d->is_gpu ? "  [GPU]" : "");
         printf("    vendor %s, driver %s, %s, %s\n", d->vendor, d->driver_version, d->version, d->c_version);
-        printf("    %u compute units, global memory %.1f GiB (max buffer %.1f GiB), local memory %llu KiB, "
-               "max work-group %zu, fp16 %s, fp64 %s\n",
-               d->compute_units, d->global_mem / 1073741824.0, d->max_alloc / 1073741824.0,
-               d->local_mem / 1024, d->max_work_group, d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no");
+        printf("    %u compute units at %u MHz, global memory %.1f GiB (max buffer %.1f GiB), local memory %llu KiB "
+               "(%s), max work-group %zu, float vectors native %u preferred %u, fp16 %s, fp64 %s\n",
+               d->compute_units, d->clock_mhz, d->global_mem / 1073741824.0, d->max_alloc / 1073741824.0,
+               d->local_mem / 1024, d->local_mem_dedicated ? "on chip" : "emulated in global memory",
+               d->max_work_group, d->vec_native, d->vec_preferred, d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no");
         char gemm[256];
         printf("    GEMM parameters: %s\n", rcl_gemm_params_describe(d, gemm, sizeof gemm));
+        rcl_device *dev;
+        char sel[32];
+        snprintf(sel, sizeof sel, "%d:%d", d->platform_index, d->device_index);
+        rcl_device_options o = {0};
+        o.selector = sel;
+        if (rcl_device_open(&o, &dev) == RCL_OK) { /* the kernel parameters are read per open device */
+            printf("    convolution kernels: %s\n", rcl_conv_params_source(dev));
+            rcl_device_close(dev);
+        }
     }
     free(inf);
     return 0;

@@ -14,7 +14,7 @@
 
 typedef struct tune_opts {
     const char *dev, *json, *entry, *arch, *input;
-    int batch, classes, seed, conv_only, gemm_only, h, w, c;
+    int batch, classes, seed, conv_only, gemm_only, entry_only, h, w, c;
     double conv_seconds, gemm_seconds;
 } tune_opts;
 
@@ -212,7 +212,8 @@ static rcl_status write_entry(rcl_device *d, const char *path) {
 static const char usage[] =
     "usage: robustcl tune [--device SEL] [--arch wrn-16-4] [--input 32x32x3] [--batch 128]\n"
     "                     [--classes 10] [--budget-seconds 600] [--gemm-seconds 60] [--seed 1]\n"
-    "                     [--conv-only | --gemm-only] [--database-entry FILE] [--json FILE]\n\n"
+    "                     [--conv-only | --gemm-only] [--database-entry FILE [--entry-only]]\n"
+    "                     [--json FILE]\n\n"
     "Tunes robustcl's convolution kernels on the device: for every distinct convolution of\n"
     "the WRN at --batch and each pass (fwd, dx, dw), every kernel family's declared\n"
     "parameters are searched (docs/convolution.md lists them): every combination when they\n"
@@ -223,7 +224,8 @@ static const char usage[] =
     "driver and platform in the cache directory and used from then on (robustcl devices and\n"
     "every bench say so); the choices of other shapes and batch sizes stay, so tuning\n"
     "several nets adds up. --database-entry FILE writes the device's tuned rows as an entry\n"
-    "of robustcl's database (kernels/tuned/database.txt), to contribute it.\n\n"
+    "of robustcl's database (kernels/tuned/database.txt), to contribute it (--entry-only:\n"
+    "without searching).\n\n"
     "Then CLBlast's GEMM parameters (Xgemm, XgemmDirect and the direct/indirect switch point)\n"
     "are searched at random within CLBlast's constraints for the least total time of the\n"
     "step's im2col GEMMs (the fallback path, and the classifier), each candidate checked\n"
@@ -232,7 +234,7 @@ static const char usage[] =
     "Delete the files in the cache directory to go back.\n\n";
 
 int rcl_cmd_tune(int argc, char **argv) {
-    tune_opts o = {NULL, NULL, NULL, "wrn-16-4", "32x32x3", 128, 10, 1, 0, 0, 0, 0, 0, 600, 60};
+    tune_opts o = {NULL, NULL, NULL, "wrn-16-4", "32x32x3", 128, 10, 1, 0, 0, 0, 0, 0, 0, 600, 60};
     const rcl_cli_option opts[] = {
         RCL_CLI_STRING("--device", "SEL", &o.dev, "P:D or a name substring: the device to tune"),
         RCL_CLI_STRING("--arch", "wrn-D-K", &o.arch, "the network whose convolutions and GEMMs are tuned (default wrn-16-4)"),
@@ -246,6 +248,7 @@ int rcl_cmd_tune(int argc, char **argv) {
         RCL_CLI_FLAG("--conv-only", &o.conv_only, "skip the GEMM search"),
         RCL_CLI_FLAG("--gemm-only", &o.gemm_only, "skip the convolution search"),
         RCL_CLI_STRING("--database-entry", "FILE", &o.entry, "write the device's tuned convolutions as a database entry"),
+        RCL_CLI_FLAG("--entry-only", &o.entry_only, "with --database-entry: write the entry of what is tuned, search nothing"),
         RCL_CLI_STRING("--json", "FILE", &o.json, "every search's result, the parameters and the shapes"),
     };
     const rcl_cli_spec spec = {"tune", usage, opts, RCL_CLI_COUNT(opts), 23, NULL, NULL};
@@ -256,6 +259,8 @@ int rcl_cmd_tune(int argc, char **argv) {
         return rcl_cli_usage("tune", "--input '%s': expected HxWxC, e.g. 32x32x3", o.input);
     if (o.conv_only && o.gemm_only)
         return rcl_cli_usage("tune", "--conv-only and --gemm-only exclude each other");
+    if (o.entry_only && !o.entry)
+        return rcl_cli_usage("tune", "--entry-only needs --database-entry FILE");
     rcl_wrn_config check;
     if (net_config(&o, &check) != RCL_OK)
         return rcl_cli_usage("tune", "--arch: %s", rcl_last_error());
@@ -269,9 +274,9 @@ int rcl_cmd_tune(int argc, char **argv) {
     char path[4200] = "";
     conv_progress cp = {0};
     rcl_status s = RCL_OK;
-    if (!o.gemm_only)
+    if (!o.gemm_only && !o.entry_only)
         s = tune_convs(d, &o, &cp);
-    if (!s && !o.conv_only)
+    if (!s && !o.conv_only && !o.entry_only)
         s = tune_gemm(d, &o, shapes, &n, &r, path, sizeof path);
     if (!s && o.entry)
         s = write_entry(d, o.entry);

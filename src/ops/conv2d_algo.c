@@ -2,7 +2,8 @@
  *
  * A pass of a shape runs, in this order of precedence, with: the configuration the policy
  * forces; the one tuned or measured for the shape on this device (the cache file, batch in
- * the same power-of-two bucket); the one robustcl's database holds for the device and shape;
+ * the same power-of-two bucket); the one robustcl's database holds for the device and shape
+ * (tuned at some batch);
  * else, under the default policy "auto", the fastest of the candidates timed on the call's
  * own tensors (a warm-up run, which also builds its kernel, then the best of MEASURE_RUNS),
  * which is stored in the cache file so later processes on the same device and driver reuse
@@ -36,11 +37,6 @@ typedef struct conv_state {
     char source[512];
 } conv_state;
 
-static const char *const pass_names[RCL_CONV_PASSES] = {"fwd", "dx", "dw"};
-
-const char *rcl_conv_pass_name(rcl_conv_pass p) {
-    return p >= 0 && p < RCL_CONV_PASSES ? pass_names[p] : "?";
-}
 
 static const conv_family *gemm_of(rcl_conv_pass p) {
     return p == RCL_CONV_FWD ? &rcl_conv_gemm_fwd_family : p == RCL_CONV_DX ? &rcl_conv_gemm_dx_family : &rcl_conv_gemm_dw_family;
@@ -203,7 +199,7 @@ static rcl_status parse_policy(const char *spec, conv_config forced[RCL_CONV_PAS
         const char *eq = memchr(item, '=', len);
         int p = -1;
         for (int i = 0; eq && i < RCL_CONV_PASSES; i++)
-            if ((size_t)(eq - item) == strlen(pass_names[i]) && strncmp(item, pass_names[i], (size_t)(eq - item)) == 0)
+            if ((size_t)(eq - item) == strlen(rcl_conv_pass_name((rcl_conv_pass)i)) && strncmp(item, rcl_conv_pass_name((rcl_conv_pass)i), (size_t)(eq - item)) == 0)
                 p = i;
         if (p < 0)
             return bad_policy(spec, item, len);
@@ -245,15 +241,16 @@ int rcl_conv_policy_string(rcl_device *d, char *out, size_t cap) {
             conv_config_format(&st->forced[p], cfg, sizeof cfg);
         else if (st->forced[p].family)
             snprintf(cfg, sizeof cfg, "%s", st->forced[p].family->name);
-        n += snprintf(out + n, cap > (size_t)n ? cap - (size_t)n : 0, "%s%s=%s", p ? "," : "", pass_names[p], cfg);
+        n += snprintf(out + n, cap > (size_t)n ? cap - (size_t)n : 0, "%s%s=%s", p ? "," : "", rcl_conv_pass_name((rcl_conv_pass)p), cfg);
     }
     return n;
 }
 
 /* ---- the choice of a pass ---- */
 
-/* The stored row (cache file, then database) for pass p of s, NULL when none:
- * with_batch: only one measured in the same batch bucket. */
+/* The stored row for pass p of s, NULL when none: the cache file's (with_batch: only one
+ * measured in the same batch bucket), else the database's for any batch (an entry tuned at one
+ * batch serves the others: a known device then starts without measuring). */
 static conv_row *stored(const rcl_device *d, conv_state *st, const rcl_conv_shape *s,
                         rcl_conv_pass p, const conv_family *family, int with_batch) {
     for (int i = 0; i < st->n; i++)
@@ -261,7 +258,7 @@ static conv_row *stored(const rcl_device *d, conv_state *st, const rcl_conv_shap
             (!family || st->rows[i].cfg.family == family) && conv_config_ok(d, &st->rows[i].cfg, s))
             return &st->rows[i];
     for (int i = 0; i < st->db.n; i++)
-        if (conv_row_matches(&st->db.rows[i], p, s, with_batch) &&
+        if (conv_row_matches(&st->db.rows[i], p, s, 0) &&
             (!family || st->db.rows[i].cfg.family == family) && conv_config_ok(d, &st->db.rows[i].cfg, s))
             return &st->db.rows[i];
     return NULL;
@@ -460,7 +457,7 @@ static rcl_status choose(rcl_device *d, conv_state *st, const rcl_conv_shape *s,
         }
     char name[CONV_CONFIG_LEN];
     conv_config_format(&list[pick], name, sizeof name);
-    rcl_device_notice(d, "convolution %s %s: %s (ms: %s)", shape, pass_names[p], name, times);
+    rcl_device_notice(d, "convolution %s %s: %s (ms: %s)", shape, rcl_conv_pass_name((rcl_conv_pass)p), name, times);
     *chosen = list[pick];
     *row = rcl_conv_store_choice(d, s, p, &list[pick], ms[pick], "measured");
     return RCL_OK;
@@ -475,7 +472,7 @@ static rcl_status pick(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p, 
         return RCL_OK;
     if (!a || !b || !out)
         return rcl_fail(RCL_ERR_INVALID_ARG, "conv2d %s: no configuration chosen yet for this shape, "
-                        "and no tensors to measure the candidates on", pass_names[p]);
+                        "and no tensors to measure the candidates on", rcl_conv_pass_name((rcl_conv_pass)p));
     return choose(d, st, s, p, a, b, out, cfg, row);
 }
 

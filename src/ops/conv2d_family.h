@@ -60,7 +60,7 @@ struct conv_family {
                       const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *out);
 };
 
-/* Every family, in the order a pass's candidates are listed (gemm first). */
+/* Every family, in the order a pass's candidates are listed (gemm first): conv2d_families.c. */
 extern const conv_family *const rcl_conv_family_table[];
 extern const int rcl_conv_family_table_size;
 
@@ -69,7 +69,10 @@ extern const conv_family rcl_conv_gemm_fwd_family, rcl_conv_gemm_dx_family, rcl_
 extern const conv_family rcl_conv_direct_fwd_family, rcl_conv_direct_dx_family,
     rcl_conv_direct_dw_family;
 extern const conv_family rcl_conv_chan_fwd_family, rcl_conv_chan_dx_family, rcl_conv_chan_dw_family;
+extern const conv_family rcl_conv_local_fwd_family, rcl_conv_local_dx_family, rcl_conv_local_dw_family;
 
+/* 1 when v is one of q's declared values. */
+int conv_param_declared(const conv_param *q, int v);
 /* The index of parameter `name` in f, or -1. */
 int conv_param_index(const conv_family *f, const char *name);
 /* c's value of parameter `name` (the family must declare it). */

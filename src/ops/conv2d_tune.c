@@ -219,9 +219,10 @@ static rcl_status tune_item_run(rcl_device *d, tune_item *t, double seconds, rcl
         return rcl_fail(RCL_ERR_NO_MEMORY, "conv tuning: out of host memory");
     }
     sp.n = sp.left = space(d, t->s, t->p, sp.all, MAX_SPACE);
-    /* the choice in force first (the start time), then what auto would measure */
+    /* the choice in force first, then what auto would measure: the start time is the
+     * choice's, or without one the best of what auto would measure */
     conv_config first[17], best;
-    int nfirst = rcl_conv_known_config(d, t->s, t->p, &first[0]), at_first = 0, have = 0;
+    int known = rcl_conv_known_config(d, t->s, t->p, &first[0]), nfirst = known, at_first = 0, have = 0;
     nfirst += rcl_conv_candidate_configs(d, t->s, t->p, first + nfirst, 16);
     pr->space = sp.n, pr->tried = pr->rejected = 0, pr->best_ms = pr->start_ms = -1, pr->best[0] = 0;
     double t_end = rcl_now() + seconds;
@@ -240,12 +241,12 @@ static rcl_status tune_item_run(rcl_device *d, tune_item *t, double seconds, rcl
                                       have ? 1.5 * pr->best_ms : -1, &ms);
             pr->tried++;
         }
-        if (ms > 0 && pr->start_ms < 0)
-            pr->start_ms = ms;
         if (ms > 0 && (!have || ms < pr->best_ms)) {
             best = sp.all[i], have = 1, pr->best_ms = ms;
             conv_config_format(&best, pr->best, sizeof pr->best);
         }
+        if (pr->start_ms < 0 && ((known && ms > 0) || (!known && at_first == nfirst)))
+            pr->start_ms = known ? ms : pr->best_ms;
         if (progress && !st)
             progress(pr, ctx);
     }

@@ -206,6 +206,7 @@ static rcl_status check_conv(rcl_op_run *r, const rcl_op_shape *sh, const char *
 static rcl_status check_conv_gemm(rcl_op_run *r, const rcl_op_shape *s) { return check_conv(r, s, "gemm"); }
 static rcl_status check_conv_direct(rcl_op_run *r, const rcl_op_shape *s) { return check_conv(r, s, "direct"); }
 static rcl_status check_conv_chan(rcl_op_run *r, const rcl_op_shape *s) { return check_conv(r, s, "chan"); }
+static rcl_status check_conv_local(rcl_op_run *r, const rcl_op_shape *s) { return check_conv(r, s, "local"); }
 
 /* The layout kernels the direct families share, against their references. v: n c h w
  * width. */
@@ -733,11 +734,16 @@ const rcl_op_entry rcl_op_table[] = {
      {{{2, 3, 9, 16, 3, 1, 1}, 0}, {{3, 16, 8, 32, 3, 2, 1}, 0}, {{2, 32, 8, 64, 1, 2, 0}, 0},
       {{2, 24, 7, 40, 1, 1, 0}, 0}, {{1, 160, 16, 160, 3, 1, 1}, 1}},
      check_conv_direct},
-    {"conv2d_chan", "tuned/conv2d_chan.cl", "conv_chan_fwd conv_chan_dw", "ops/conv2d_chan.c",
+    {"conv2d_chan", "tuned/conv2d_chan.cl", "conv_chan_fwd conv_chan_dw conv_chan_dx2", "ops/conv2d_chan.c",
      "ops/conv2d_ref.c", "ops/conv2d.c conv_setup", 1,
      {{{2, 3, 9, 16, 3, 1, 1}, 0}, {{3, 16, 8, 32, 3, 2, 1}, 0}, {{2, 32, 8, 64, 1, 2, 0}, 0},
       {{2, 24, 7, 40, 1, 1, 0}, 0}, {{1, 160, 16, 160, 3, 1, 1}, 1}},
      check_conv_chan},
+    {"conv2d_local", "tuned/conv2d_local.cl", "conv_local_fwd conv_local_dx conv_local_dw",
+     "ops/conv2d_local.c", "ops/conv2d_ref.c", "ops/conv2d.c conv_setup", 0,
+     {{{2, 3, 9, 16, 3, 1, 1}, 0}, {{3, 16, 8, 32, 3, 2, 1}, 0}, {{2, 32, 8, 64, 1, 2, 0}, 0},
+      {{2, 24, 7, 40, 1, 1, 0}, 0}, {{1, 160, 16, 160, 3, 1, 1}, 1}},
+     check_conv_local},
     {"conv2d_layout", "conv2d_layout.cl", "conv_pad conv_pack conv_block conv_dw_reduce",
      "ops/conv2d_layout.c", "ops/conv2d_layout_ref.c", "ops/conv2d.c conv_setup", 0,
      {{{2, 5, 6, 7, 4}, 0}, {{1, 17, 3, 9, 16}, 0}}, check_conv_layout},
