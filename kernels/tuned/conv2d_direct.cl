@@ -84,16 +84,12 @@ static inline void store_row(floatV v, global float *dst, int count) {
 
 /* The sum of a vector's lanes, pairwise. */
 static inline float hsum(floatV v) {
-#if VW == 16
-    float8 a = v.lo + v.hi;
-    float4 b = a.lo + a.hi;
-#elif VW == 8
-    float4 b = v.lo + v.hi;
-#else
-    float4 b = v;
-#endif
-    float2 c = b.lo + b.hi;
-    return c.x + c.y;
+    float t[VW];
+    vstoreV(v, 0, t);
+    for (int w = VW / 2; w > 0; w /= 2)
+        for (int l = 0; l < w; l++)
+            t[l] += t[l + w];
+    return t[0];
 }
 
 /* Forward: a tile is COB output channels x PXV*VW pixels of one output row. Work item id =

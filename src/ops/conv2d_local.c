@@ -26,18 +26,22 @@ static int tile_valid(const rcl_device *d, const int *v) {
            (unsigned long long)(v[L_TSM] + v[L_TSN]) * v[L_TSK] * sizeof(float) <= inf->local_mem;
 }
 
-/* 64 x 64 tiles of 16, 256 work items of 4 x 4 (64 of 8 x 8 where groups are smaller). */
-static void tile_start(const rcl_device *d, int *v) {
-    v[L_TSM] = 64, v[L_TSN] = 64, v[L_TSK] = 16;
+/* Tiles of 16 deep, 32 or 64 wide as the pass's matrix is small or not (a small layer gets
+ * more work-groups), 4 x 4 outputs per work item (8 x 8 where work-groups hold fewer than
+ * 256 items). */
+static void tile_start(const rcl_device *d, int mm, long nn, int *v) {
+    v[L_TSM] = mm <= 32 ? 32 : 64, v[L_TSN] = nn <= 32 ? 32 : 64, v[L_TSK] = 16;
     v[L_WPTM] = v[L_WPTN] = rcl_device_get_info(d)->max_work_group >= 256 ? 4 : 8;
 }
 
-static void start(const rcl_device *d, const rcl_conv_shape *s, int *v) {
-    (void)s;
-    tile_start(d, v);
+static void fwd_start(const rcl_device *d, const rcl_conv_shape *s, int *v) {
+    tile_start(d, s->c_out, (long)s->n * rcl_conv_out_h(s) * rcl_conv_out_w(s), v);
 }
 
-/* Any padding and stride; square kernels (the build's K). */
+static void dx_start(const rcl_device *d, const rcl_conv_shape *s, int *v) {
+    tile_start(d, s->c_in, (long)s->n * s->h * s->w, v);
+}
+
 static int pass_valid(const rcl_device *d, const rcl_conv_shape *s, const int *v) {
     return s->kh == s->kw && tile_valid(d, v);
 }
@@ -67,11 +71,11 @@ static rcl_status dx_run(rcl_device *d, const rcl_conv_shape *s, const conv_conf
 
 const conv_family rcl_conv_local_fwd_family = {
     "local", RCL_CONV_FWD, "tuned/conv2d_local.cl", {"conv_local_fwd"}, 0, {{0}}, 5,
-    {PARAMS_TILE}, pass_valid, start, fwd_run};
+    {PARAMS_TILE}, pass_valid, fwd_start, fwd_run};
 
 const conv_family rcl_conv_local_dx_family = {
     "local", RCL_CONV_DX, "tuned/conv2d_local.cl", {"conv_local_dx"}, 0, {{0}}, 5,
-    {PARAMS_TILE}, pass_valid, start, dx_run};
+    {PARAMS_TILE}, pass_valid, dx_start, dx_run};
 
 /* ---- weight gradient: the reduction over n*ho*wo split into slices ---- */
 
@@ -92,8 +96,7 @@ static int dw_slices(const rcl_device *d, const rcl_conv_shape *s, const int *v)
 }
 
 static void dw_start(const rcl_device *d, const rcl_conv_shape *s, int *v) {
-    (void)s;
-    tile_start(d, v);
+    tile_start(d, s->c_out, (long)s->c_in * s->kh * s->kw, v);
     v[L_SPLIT] = 4;
 }
 
