@@ -22,6 +22,7 @@ static const command commands[] = {
     {"import", rcl_cmd_import, "convert a PyTorch WRN state_dict (.pt) into a checkpoint"},
     {"suite", rcl_cmd_suite, "the scratch vs pre-trained robustness suite (mini, paper)"},
     {"report", rcl_cmd_report, "collect suite stage results into the report beside the paper's tables"},
+    {"version", rcl_cmd_version, "robustcl's version and commit, and CLBlast's"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -32,8 +33,10 @@ static void usage(FILE *f) {
     for (int i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "  %-10s %s\n", "help data", "the dataset spec syntax of --data, --test and --ood");
-    fprintf(f, "\nenvironment: ROBUSTCL_DEVICE (device selector), ROBUSTCL_CACHE_DIR, ROBUSTCL_CACHE=0,\n"
-               "             ROBUSTCL_KERNEL_DIR (load kernels/*.cl from disk)\n"
+    fprintf(f, "\nenvironment (read once, into the options; README \"Environment\"): ROBUSTCL_DEVICE (--device),\n"
+               "  ROBUSTCL_CONV_ALGO (--conv-algo), ROBUSTCL_CACHE_DIR, ROBUSTCL_CACHE=0, ROBUSTCL_BINARY_CACHE,\n"
+               "  ROBUSTCL_KERNEL_DIR, ROBUSTCL_KERNEL_CLASS, ROBUSTCL_CL_OPTIONS, ROBUSTCL_QUIET,\n"
+               "  RCL_FASHION_MNIST_DIR, ROBUSTCL_PYTHON\n"
                "\nwhat every number means: docs/specification.md (\"spec §N\" in the help texts)\n");
 }
 
@@ -62,6 +65,10 @@ int main(int argc, char **argv) {
      * stderr, progress as a bar redrawn in place when stderr is a terminal. That is what
      * rcl_log_stderr does; naming it here keeps our output off the library's default. */
     rcl_log_set(rcl_log_stderr, NULL, isatty(STDERR_FILENO));
+    if (rcl_cli_setup(argc, argv) != RCL_OK) {
+        fprintf(stderr, "robustcl: %s\n", rcl_last_error());
+        return 2;
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;

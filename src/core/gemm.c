@@ -35,6 +35,14 @@ static const char *clblast_status_name(CLBlastStatusCode s) {
     }
 }
 
+const char *rcl_gemm_clblast_version(void) {
+#define RCL_STR_(x) #x
+#define RCL_STR(x) RCL_STR_(x)
+    return RCL_STR(CLBLAST_VERSION_MAJOR) "." RCL_STR(CLBLAST_VERSION_MINOR) "." RCL_STR(CLBLAST_VERSION_PATCH);
+#undef RCL_STR
+#undef RCL_STR_
+}
+
 const char *const rcl_gemm_xgemm_names[RCL_GEMM_XGEMM_PARAMS] = {
     "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
     "NDIMC", "NWG", "SA", "SB", "STRM", "STRN", "VWM", "VWN"};
