@@ -199,11 +199,16 @@ static int cmd_paper(int argc, char **argv) {
 /* A class list as people type it: "0,1,8,9" is "0+1+8+9" (the dataset spec's separator, since
  * commas separate spec options); ranges stay ("5-9"). */
 static int parse_classes(rcl_args *a, const rcl_cli_option *o, const char *v) {
-    (void)a;
+    if (strlen(v) >= o->cap)
+        return rcl_cli_usage(a->cmd, "%s: longer than %zu characters", a->name, o->cap - 1);
     snprintf(o->ptr, o->cap, "%s", v);
     for (char *p = o->ptr; *p; p++)
         if (*p == ',')
             *p = '+';
+    int *classes, k;
+    if (rcl_parse_class_ranges(o->ptr, &classes, &k) != RCL_OK)
+        return rcl_cli_usage(a->cmd, "%s: %s", a->name, rcl_last_error());
+    free(classes);
     return 0;
 }
 

@@ -26,18 +26,18 @@ static const command commands[] = {
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
-static void usage(FILE *f) {
-    fprintf(f, "robustcl %s: Wide ResNets and the robustness evaluations of Hendrycks et al. (2019)\n"
-               "on any OpenCL device.\n\nusage: robustcl COMMAND [options]   (robustcl COMMAND --help)\n\n"
-               "commands:\n", rcl_version());
+static void usage(void) {
+    printf("robustcl %s: Wide ResNets and the robustness evaluations of Hendrycks et al. (2019)\n"
+           "on any OpenCL device.\n\nusage: robustcl COMMAND [options]   (robustcl COMMAND --help)\n\n"
+           "commands:\n", rcl_version());
     for (int i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "  %-10s %s\n", "help data", "the dataset spec syntax of --data, --test and --ood");
-    fprintf(f, "\nenvironment (read once, into the options; README \"Environment\"): ROBUSTCL_DEVICE (--device),\n"
-               "  ROBUSTCL_CONV_ALGO (--conv-algo), ROBUSTCL_CACHE_DIR, ROBUSTCL_CACHE=0, ROBUSTCL_BINARY_CACHE,\n"
-               "  ROBUSTCL_KERNEL_DIR, ROBUSTCL_KERNEL_CLASS, ROBUSTCL_CL_OPTIONS, ROBUSTCL_QUIET,\n"
-               "  RCL_FASHION_MNIST_DIR, ROBUSTCL_PYTHON\n"
-               "\nwhat every number means: docs/specification.md (\"spec §N\" in the help texts)\n");
+        printf("  %-10s %s\n", commands[i].name, commands[i].help);
+    printf("  %-10s %s\n", "help data", "the dataset spec syntax of --data, --test and --ood");
+    printf("\nenvironment (read once, into the run configuration; README \"Environment\"): ROBUSTCL_DEVICE\n"
+           "  (--device), ROBUSTCL_CONV_ALGO (--conv-algo), ROBUSTCL_CACHE_DIR, ROBUSTCL_CACHE=0,\n"
+           "  ROBUSTCL_BINARY_CACHE, ROBUSTCL_KERNEL_DIR, ROBUSTCL_KERNEL_CLASS, ROBUSTCL_CL_OPTIONS,\n"
+           "  ROBUSTCL_QUIET, RCL_FASHION_MNIST_DIR, ROBUSTCL_PYTHON\n"
+           "\nwhat every number means: docs/specification.md (\"spec §N\" in the help texts)\n");
 }
 
 /* `robustcl help data`: the dataset spec syntax every --data/--test/--ood takes (src/data/spec.c). */
@@ -70,7 +70,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (argc < 2) {
-        usage(stderr);
+        fprintf(stderr, "robustcl: no command given (robustcl --help lists them)\n");
         return 2;
     }
     if (!strcmp(argv[1], "help") && argc > 2) {
@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout);
+        usage();
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
