@@ -60,17 +60,12 @@ int rcl_cmd_import(int argc, char **argv) {
            cfg.num_classes, cfg.fc_bias ? "" : " (head without bias)", out);
     if (!check)
         return 0;
-    rcl_device *d = NULL;
-    rcl_model *m = NULL;
-    rcl_status s = rcl_cli_open_device(NULL, 0, &d);
-    if (s == RCL_OK)
-        s = rcl_model_create(d, &cfg, 1, &m);
-    if (s == RCL_OK)
-        s = rcl_checkpoint_load(m, out, RCL_CKPT_EVAL, NULL);
-    if (s == RCL_OK)
-        printf("checked: every parameter loads into a WRN-%d-%d (%zu weights)\n", cfg.depth, cfg.widen,
-               rcl_model_num_weights(m));
-    rcl_model_free(m);
-    rcl_device_close(d);
-    return s == RCL_OK ? 0 : rcl_cli_error();
+    rcl_session_spec spec = {.checkpoint = out, .batch = 1}; /* the checkpoint loaded into its model */
+    rcl_session session;
+    if (rcl_session_open(rcl_cli_run(), &spec, &session) != RCL_OK)
+        return rcl_cli_error();
+    printf("checked: every parameter loads into a WRN-%d-%d (%zu weights)\n", cfg.depth, cfg.widen,
+           rcl_model_num_weights(session.model));
+    rcl_session_close(&session);
+    return 0;
 }

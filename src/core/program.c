@@ -56,7 +56,7 @@ static rcl_status gather_source(const rcl_device *d, source_filter want, const v
             rcl_status s = rcl_file_read(path, &disk, &sz);
             if (s != RCL_OK) {
                 free(src);
-                return rcl_fail(s, "kernel folder (ROBUSTCL_KERNEL_DIR): %s", rcl_last_error());
+                return rcl_fail(s, "kernel folder (kernel_dir, ROBUSTCL_KERNEL_DIR): %s", rcl_last_error());
             }
             text = (const char *)disk;
         }
