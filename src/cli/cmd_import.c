@@ -60,9 +60,9 @@ int rcl_cmd_import(int argc, char **argv) {
            cfg.num_classes, cfg.fc_bias ? "" : " (head without bias)", out);
     if (!check)
         return 0;
-    rcl_session_spec spec = {.checkpoint = out, .batch = 1}; /* the checkpoint loaded into its model */
+    rcl_session_spec check_spec = {.checkpoint = out, .batch = 1}; /* the checkpoint loaded into its model */
     rcl_session session;
-    if (rcl_session_open(rcl_cli_run(), &spec, &session) != RCL_OK)
+    if (rcl_session_open(rcl_cli_run(), &check_spec, &session) != RCL_OK)
         return rcl_cli_error();
     printf("checked: every parameter loads into a WRN-%d-%d (%zu weights)\n", cfg.depth, cfg.widen,
            rcl_model_num_weights(session.model));
