@@ -378,6 +378,7 @@ rcl_status rcl_suite_paper_run(const rcl_suite_paper_config *c, const char *out_
             P.nruns++;
     }
     if (s == RCL_OK && !only) {
+        rcl_report_provenance_warn(P.runs, P.nruns); /* cached stages may come from elsewhere */
         char *self = rcl_report_provenance_text(P.env.run, P.env.d, NULL, NULL, 0);
         s = self ? rcl_report_paper(out_dir, self, P.runs, P.nruns, c->table)
                  : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");

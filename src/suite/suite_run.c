@@ -340,6 +340,7 @@ static rcl_status report(suite *S) {
     snprintf(path, sizeof path, "%s/report.json", S->out);
     snprintf(counts, sizeof counts, "{\"stages_run\": %d, \"stages_cached\": %d}", S->env.stages_run,
              S->env.stages_cached);
+    rcl_report_provenance_warn(S->runs, S->nruns); /* cached stages may come from elsewhere */
     char *self = rcl_report_provenance_text(S->env.run, S->env.d, NULL, NULL, 0);
     rcl_status s = self ? rcl_report_json(path, c, self, S->runs, S->nruns, counts)
                         : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
