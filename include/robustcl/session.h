@@ -41,7 +41,8 @@ void rcl_run_config_apply(const rcl_run_config *c);
 
 /* What a session sets up besides the device. */
 typedef struct rcl_session_spec {
-    int gate;    /* the self-test gate (train, eval, the suites): refuse a device whose self-test failed, unless run->force */
+    int gate;    /* the self-test gate (train, eval, the suites): refuse a device whose self-test
+                  * failed, unless run->force */
     int profile; /* per-kernel device time (bench step) */
     /* the model: from an architecture and a dataset, or from a checkpoint; neither: none */
     const char *arch;              /* "wrn-40-2" */

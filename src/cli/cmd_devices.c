@@ -132,7 +132,7 @@ static rcl_status write_json(const char *path, const rcl_device_info *inf, int n
 int rcl_cmd_devices(int argc, char **argv) {
     const char *json = NULL;
     const rcl_cli_option opts[] = {
-        RCL_CLI_STRING("--json", "FILE",  &json,
+        RCL_CLI_STRING("--json", "FILE", &json,
                        "every device's properties as JSON (- : stdout), clinfo-like: limits, clocks,\n"
                        "extensions, preferred and native vector widths, and which tuned parameters\n"
                        "apply (GEMM; the convolutions', which opens each device)"),

@@ -45,7 +45,8 @@ static int parse(int argc, char **argv, rcl_train_run_options *o, int *max_mib, 
 
     const rcl_cli_option opts[] = {
         RCL_CLI_DATASET("--data", &o->data, "training set (default fashion-mnist; see `robustcl help data`)"),
-        RCL_CLI_DATASET("--test", &o->test, "test set, evaluated after every epoch (default: the test split of --data)"),
+        RCL_CLI_DATASET("--test", &o->test,
+                        "test set, evaluated after every epoch (default: the test split of --data)"),
         RCL_CLI_ARCH(&o->arch, "network (default wrn-40-2: the paper's, spec §4)"),
         RCL_CLI_DOUBLE("--dropout", "P", &o->dropout, 0, 0.99, "dropout inside blocks (default 0)"),
         RCL_CLI_INT("--epochs", "N", &o->epochs, 1, 100000, "(default 1)"),

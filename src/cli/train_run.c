@@ -191,7 +191,8 @@ static void announce(const train_run *r) {
         return;
     fprintf(stderr, "robustcl: %s on %s: %s %d images %dx%dx%d, %d classes, %zu weights, %d epochs, batch %d%s\n",
             o->arch, rcl_device_get_info(r->s.device)->name, train->name, train->n, train->c, train->h, train->w,
-            train->num_classes, rcl_model_num_weights(r->s.model), o->epochs, o->batch, r->ranks > 1 ? " per rank" : "");
+            train->num_classes, rcl_model_num_weights(r->s.model), o->epochs, o->batch,
+            r->ranks > 1 ? " per rank" : "");
     if (r->ranks > 1)
         fprintf(stderr, "robustcl: %d ranks, global batch %d, batch-norm statistics %s\n", r->ranks,
                 o->batch * r->ranks, o->sync_bn ? "over all ranks (--sync-bn)" : "per rank");

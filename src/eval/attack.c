@@ -158,8 +158,8 @@ rcl_status rcl_attack_run(rcl_attack *a, const rcl_tensor *x, cl_mem labels, con
     int score = st || c->restarts > 1; /* else the last iterate is the result, unscored */
     RCL_TRY(rcl_attack_to_pixels(d, x, c->norm.mean, c->norm.std, &pix));
     for (int r = 0; r < c->restarts; r++) {
-        RCL_TRY(rcl_attack_start(d, &pix, a->index.buf, c->random_start, eps, c->mode, seed32, counter + (uint32_t)r, &adv,
-                                 &centre));
+        RCL_TRY(rcl_attack_start(d, &pix, a->index.buf, c->random_start, eps, c->mode, seed32,
+                                 counter + (uint32_t)r, &adv, &centre));
         for (int i = 0; i < c->steps; i++) {
             RCL_TRY(evaluate_point(a, x, &pix, &adv, labels, n, &grad));
             if (st && r == 0 && i == 0)

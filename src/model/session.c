@@ -13,7 +13,8 @@ static rcl_status from_checkpoint(const rcl_session_spec *spec, rcl_wrn_config *
     RCL_TRY(rcl_checkpoint_read_normalization(spec->checkpoint, norm));
     if (spec->norm && !rcl_normalization_equal(norm, spec->norm)) {
         char was[96], now[96];
-        rcl_log(RCL_LOG_WARNING, "warning: %s records --normalize %s (half when it records none); evaluating with %s as asked",
+        rcl_log(RCL_LOG_WARNING,
+                "warning: %s records --normalize %s (half when it records none); evaluating with %s as asked",
                 spec->checkpoint, rcl_normalization_name(norm, was, sizeof was),
                 rcl_normalization_name(spec->norm, now, sizeof now));
         *norm = *spec->norm;

@@ -43,8 +43,8 @@ rcl_status rcl_checkpoint_import_torch(const char *pt_path, const char *out_path
     rcl_st_writer *w = NULL;
     rcl_status s = infer_config(&st, pt_path, cfg);
     if (s == RCL_OK && in_c > 0 && cfg->in_c != in_c)
-        s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: its first convolution takes %d-channel inputs, not %d (--input)", pt_path,
-                     cfg->in_c, in_c);
+        s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: its first convolution takes %d-channel inputs, not %d (--input)",
+                     pt_path, cfg->in_c, in_c);
     cfg->in_h = in_h;
     cfg->in_w = in_w;
     if (s == RCL_OK)
