@@ -134,8 +134,7 @@ rcl_status rcl_device_list(rcl_device_info **infos, int *count) {
 }
 
 typedef struct {
-    const char *sel;
-    size_t sel_len;     /* sel[0..sel_len): one item of a comma list */
+    const char *sel;    /* a name substring */
     int want_p, want_d; /* >= 0 for "P:D" */
     int gpu_only, skip; /* skip: matches to pass over first (the local rank's GPU) */
     cl_platform_id plat;
@@ -143,7 +142,8 @@ typedef struct {
     int pi, di, found;
 } pick_state;
 
-static int contains_nocase_n(const char *hay, const char *needle, size_t n) {
+static int contains_nocase(const char *hay, const char *needle) {
+    size_t n = strlen(needle);
     for (; *hay; hay++)
         if (strncasecmp(hay, needle, n) == 0)
             return 1;
@@ -158,8 +158,8 @@ static int pick(cl_platform_id plat, cl_device_id dev, int pi, int di, void *ctx
     } else if (st->sel) {
         rcl_device_info inf;
         fill_info(plat, dev, pi, di, &inf);
-        ok = contains_nocase_n(inf.name, st->sel, st->sel_len) || contains_nocase_n(inf.vendor, st->sel, st->sel_len) ||
-             contains_nocase_n(inf.platform_name, st->sel, st->sel_len);
+        ok = contains_nocase(inf.name, st->sel) || contains_nocase(inf.vendor, st->sel) ||
+             contains_nocase(inf.platform_name, st->sel);
     } else {
         cl_device_type t = 0;
         clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof t, &t, NULL);
@@ -228,8 +228,7 @@ static rcl_status select_device(const char *sel, int local_rank, pick_state *st)
             st->want_p = p;
             st->want_d = dd;
         } else {
-            st->sel = item;
-            st->sel_len = len;
+            st->sel = one;
         }
         RCL_TRY(rcl_device_for_each(pick, st));
         if (!st->found) {
