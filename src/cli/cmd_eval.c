@@ -49,18 +49,16 @@ static int add_ood_specs(rcl_args *a, const rcl_cli_option *opt, const char *val
         return rcl_cli_usage(a->cmd, "--ood: no dataset spec in '%s'", value);
     while (*p) {
         size_t len = strcspn(p, ";");
-        rcl_dataset_spec spec;
-        char one[1024];
-        snprintf(one, sizeof one, "%.*s", (int)len, p);
-        if (len && rcl_dataset_spec_parse(one, &spec) != RCL_OK)
-            return rcl_cli_usage(a->cmd, "--ood: %s", rcl_last_error());
         if (len) {
+            rcl_dataset_spec spec;
             if (o->n_ood == MAX_OOD_SETS)
                 return rcl_cli_usage(a->cmd, "--ood: more than %d sets", MAX_OOD_SETS);
             if (!(o->ood_specs[o->n_ood] = malloc(len + 1)))
                 return rcl_cli_usage(a->cmd, "--ood: out of memory");
             memcpy(o->ood_specs[o->n_ood], p, len);
-            o->ood_specs[o->n_ood++][len] = 0;
+            o->ood_specs[o->n_ood][len] = 0;
+            if (rcl_dataset_spec_parse(o->ood_specs[o->n_ood++], &spec) != RCL_OK)
+                return rcl_cli_usage(a->cmd, "--ood: %s", rcl_last_error());
         }
         p += len + (p[len] == ';');
     }
