@@ -36,7 +36,9 @@ typedef struct rcl_run_config {
  * (argc 0: none) and the start time now. */
 void rcl_run_config_init(rcl_run_config *c, int argc, char **argv);
 /* Puts the process-wide parts in force: the cache directory (rcl_cache_set_dir), the data
- * directory (rcl_fashion_mnist_set_default_dir) and quiet (rcl_log_set_quiet). */
+ * directory (rcl_fashion_mnist_set_default_dir) and quiet (rcl_log_set_quiet). Call it once,
+ * before the work (the command line does at start); sessions do not, so that they leave what a
+ * program set process-wide as it is. */
 void rcl_run_config_apply(const rcl_run_config *c);
 
 /* What a session sets up besides the device. */
@@ -62,9 +64,9 @@ typedef struct rcl_session {
     rcl_normalization norm;
 } rcl_session;
 
-/* Applies the run configuration, opens its device (which applies the device's tuned GEMM
- * parameters), loads its convolution choices and policy, runs the self-test gate when asked
- * and builds the model. On failure *s is closed. */
+/* Opens the run configuration's device (which applies the device's tuned GEMM parameters),
+ * loads its convolution choices and policy, runs the self-test gate when asked and builds the
+ * model. run must outlive the session (its record). On failure *s is closed. */
 rcl_status rcl_session_open(const rcl_run_config *run, const rcl_session_spec *spec, rcl_session *s);
 /* Frees the model and closes the device; safe on a zeroed or closed session. */
 void rcl_session_close(rcl_session *s);

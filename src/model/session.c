@@ -38,7 +38,6 @@ static rcl_status build_model(rcl_session *s, const rcl_session_spec *spec) {
 }
 
 static rcl_status open_all(const rcl_run_config *run, const rcl_session_spec *spec, rcl_session *s) {
-    rcl_run_config_apply(run);
     rcl_device_options o = run->device;
     o.profile |= spec->profile;
     RCL_TRY(rcl_device_open(&o, &s->device));
