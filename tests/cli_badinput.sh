@@ -114,12 +114,12 @@ expect 2 "--device: empty value" train --device ''
 expect 2 "--device: empty value" eval --model good.safetensors --device=
 expect 2 "--data: empty value" train --data ''
 expect 2 "--json: empty value" devices --json ''
-expect 2 "--arch does not apply here (step and conv)" bench gemm --arch wrn-10-1
-expect 2 "--arch does not apply here (step and conv)" bench loader --arch wrn-10-1
-expect 2 "--model does not apply here (logits)" bench step --model good.safetensors
-expect 2 "--data does not apply here (loader)" bench conv --data fashion-mnist
-expect 2 "--device does not apply here" bench loader --device 0:0
-expect 2 "--conv-algo does not apply here" bench gemm --conv-algo gemm
+expect 2 "--arch: not an option of this benchmark (only of step and conv)" bench gemm --arch wrn-10-1
+expect 2 "--arch: not an option of this benchmark (only of step and conv)" bench loader --arch wrn-10-1
+expect 2 "--model: not an option of this benchmark (only of logits)" bench step --model good.safetensors
+expect 2 "--data: not an option of this benchmark (only of loader)" bench conv --data fashion-mnist
+expect 2 "--device: not an option of this benchmark" bench loader --device 0:0
+expect 2 "--conv-algo: not an option of this benchmark" bench gemm --conv-algo gemm
 expect 2 "--model FILE is required" bench logits
 expect 2 "expected a number in 1..1e+06" tune --budget-seconds 0
 expect 2 "--conv-algo" train --conv-algo nonsense

@@ -79,14 +79,37 @@ typedef struct {
     rcl_bench_cfg b;
 } bench_options;
 
-/* An option given to a benchmark that does not take it. */
+/* The options of every benchmark and which benchmarks take each (a mask of B_*). */
+typedef struct {
+    const rcl_cli_option *all;
+    const unsigned *takes;
+    int n;
+} bench_options_table;
+
+/* "step and conv": the benchmarks of mask, in words. */
+static void bench_names(unsigned mask, char *out, size_t cap) {
+    const char *names[NBENCHES];
+    int k = 0;
+    for (int i = 0; i < NBENCHES; i++)
+        if (mask & benches[i].bit)
+            names[k++] = benches[i].name;
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 0; i < k && len < cap; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i == 0 ? "" : i == k - 1 ? " and " : ", ", names[i]);
+}
+
+/* An argument that is no option of this benchmark: one of another's, or unknown. */
 static int not_here(rcl_args *a, void *ctx) {
-    const char *const *takers = ctx;
+    const bench_options_table *t = ctx;
     const char *arg = a->argv[a->i];
     size_t len = strcspn(arg, "=");
-    for (int i = 0; takers[i]; i += 2)
-        if (strlen(takers[i]) == len && !strncmp(arg, takers[i], len))
-            return rcl_cli_usage(a->cmd, "%s does not apply here (%s)", takers[i], takers[i + 1]);
+    for (int i = 0; i < t->n; i++)
+        if (strlen(t->all[i].name) == len && !strncmp(arg, t->all[i].name, len)) {
+            char names[64];
+            bench_names(t->takes[i], names, sizeof names);
+            return rcl_cli_usage(a->cmd, "%s: not an option of this benchmark (only of %s)", t->all[i].name, names);
+        }
     return rcl_cli_unknown(a);
 }
 
@@ -127,29 +150,22 @@ static int parse(int argc, char **argv, int bi, bench_options *o, int *rc) {
         RCL_CLI_DATASET("--data", &o->data, "the dataset (default fashion-mnist)"),
         RCL_CLI_CONV_ALGO,
     };
-    /* which benchmarks take each option of `all`, in its order, and in words */
+    /* which benchmarks take each option of `all`, in its order */
     static const unsigned takes[] = {B_DEVICE | B_LOGITS, ~0u, B_DEVICE, B_DEVICE, B_STEP | B_CONV, B_STEP | B_CONV,
                                      B_STEP | B_CONV | B_LOADER, B_STEP, B_STEP, B_STEP | B_CONV, B_STEP | B_CONV,
                                      B_STEP | B_CONV, B_DEVICE, B_LOGITS, B_LOGITS, B_LOGITS, B_LOGITS, B_LOADER,
                                      B_STEP | B_CONV | B_LOGITS};
-    static const char *const where[] = {"gemm, step, conv, logits", "", "gemm, step and conv", "gemm, step and conv",
-                                        "step and conv", "step and conv", "step, conv and loader", "step", "step",
-                                        "step and conv", "step and conv", "step and conv", "gemm, step and conv",
-                                        "logits", "logits", "logits", "logits", "loader", "step, conv and logits"};
     enum { N = RCL_CLI_COUNT(all) };
-    _Static_assert(sizeof takes / sizeof *takes == N && sizeof where / sizeof *where == N, "one entry per option");
+    _Static_assert(sizeof takes / sizeof *takes == N, "one entry per option");
     rcl_cli_option mine[N];
-    const char *others[2 * N + 1];
-    int n = 0, k = 0;
+    int n = 0;
     for (int i = 0; i < N; i++)
         if (takes[i] & benches[bi].bit)
             mine[n++] = all[i];
-        else
-            others[k++] = all[i].name, others[k++] = where[i];
-    others[k] = NULL;
+    bench_options_table table = {all, takes, N};
     char cmd[32];
     snprintf(cmd, sizeof cmd, "bench %s", benches[bi].name);
-    const rcl_cli_spec spec = {cmd, benches[bi].usage, mine, n, 23, not_here, (void *)others};
+    const rcl_cli_spec spec = {cmd, benches[bi].usage, mine, n, 23, not_here, &table};
     return rcl_cli_parse(&spec, argc, argv, rc);
 }
 
