@@ -1,5 +1,6 @@
 /* The option tables of the commands: parsing and --help both come from one table, so the
- * help cannot drift from what a command accepts. */
+ * help cannot drift from what a command accepts. And the process's run configuration, which the
+ * environment and then the options fill. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdarg.h>

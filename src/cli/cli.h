@@ -131,8 +131,9 @@ int rcl_cli_dataset(rcl_args *a, const rcl_cli_option *o, const char *v);
      .cap = sizeof(buf), .help = (help_)}
 #define RCL_CLI_DATASET(name_, p, help_) RCL_CLI_CALL(name_, "SPEC", rcl_cli_dataset, (p), help_)
 
-/* Opens the device named by the run configuration (--device, or the default) for a command
- * that neither trains nor evaluates (no self-test gate); profile: per-kernel device time. */
+/* Opens the device of selector (NULL: the run configuration's, --device or the default) as
+ * the run configuration says, for a command that neither trains nor evaluates (no self-test
+ * gate); profile: per-kernel device time. */
 rcl_status rcl_cli_open_device(const char *selector, int profile, rcl_device **out);
 
 /* Writes "provenance": this process's run record on d (NULL: none), into the open object. */
