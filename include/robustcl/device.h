@@ -95,8 +95,8 @@ cl_command_queue rcl_device_queue(const rcl_device *d);
 cl_device_id rcl_device_id(const rcl_device *d);
 size_t rcl_device_workspace_cap(const rcl_device *d);
 rcl_status rcl_device_finish(rcl_device *d);
-/* A notice about slow one-time work on d (kernel builds, convolution measurements): rcl_log
- * at RCL_LOG_NOTICE, naming nothing more than the message. */
+/* A notice about slow one-time work on d (kernel builds, convolution measurements): rcl_log at
+ * RCL_LOG_NOTICE, the one way notices go (the message names the device where that matters). */
 void rcl_device_notice(const rcl_device *d, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

@@ -22,7 +22,7 @@ size_t rcl_device_mem_in_use(const rcl_device *d) { return d->mem_in_use; }
 size_t rcl_device_mem_peak(const rcl_device *d) { return d->mem_peak; }
 
 void rcl_device_notice(const rcl_device *d, const char *fmt, ...) {
-    (void)d;
+    (void)d; /* the call sites say which device; the log is one for all */
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
