@@ -59,7 +59,7 @@ def robustcl_grid(doc):
         "target_classes": r"target classes (\S+?)[\s(]",
         "arch": r"net (\S+),", "batch": r"batch (\d+)",
         "pretrain_images": r"pre-training: (\d+) source images",
-        "pretrain_epochs": r"source images \(0 = all\), (\d+) epochs",
+        "pretrain_epochs": r"(?:source images|every source image)(?: \(0 = all\))?, (\d+) epochs",
         "pretrain_lr": r"epochs, lr ([\d.e+-]+)",
         "target_per_class": r"target: (\d+) training images", "test_per_class": r", (\d+) test images per class",
         "min_steps": r"at least (\d+) steps", "finetune_min_steps": r"every fine-tuning run at least (\d+)",

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Bad-input sweep: every command (train, eval, import, tune, suite, report, bench, selftest,
-# devices) with wrong arguments, missing files, files of the wrong format, truncated files,
-# mismatched checkpoints (other architecture, class count, input shape) and injected device
-# faults (ROBUSTCL_INJECT: allocation failure, kernel build failure, lost device). Each must
-# end with a non-zero status below 128 (no signal, no core dump), print exactly one error line
-# (the suite's plan before it aside), and say what is wrong (an expected fragment).
+# devices, version) with wrong arguments, missing files, files of the wrong format, truncated
+# files, mismatched checkpoints (other architecture, class count, input shape) and injected
+# device faults (ROBUSTCL_INJECT: allocation failure, kernel build failure, lost device). Each
+# must end with a non-zero status below 128 (no signal, no core dump), print exactly one error
+# line (the suite's plan before it aside), and say what is wrong (an expected fragment). Every
+# usage error (status 2: an option, its value, an environment variable) prints that one line and
+# nothing else, on stderr, before any work.
 set -u
 bin="$1"
 tmp=$(mktemp -d)
@@ -29,8 +31,11 @@ expect() {
   local errs=$(grep -v -e '^robustcl: wrn-.* on ' -e '^robustcl: resuming ' -e '^robustcl: kernel build log' err.log |
                grep -c -- "$pat")
   local last=$(tail -1 err.log)
-  if [ $rc -eq "$want" ] && [ "$errs" -eq 1 ] && [[ "$last" == robustcl* ]] && grep -qF -- "$frag" <<< "$last" &&
-     [ -z "$(ls core* 2>/dev/null)" ]; then
+  # a usage error: the one line is all there is
+  local only=1
+  [ "$want" -eq 2 ] && { [ "$(wc -l < err.log)" -eq 1 ] && [ ! -s out.log ] || only=0; }
+  if [ $rc -eq "$want" ] && [ "$errs" -eq 1 ] && [ $only -eq 1 ] && [[ "$last" == robustcl* ]] &&
+     grep -qF -- "$frag" <<< "$last" && [ -z "$(ls core* 2>/dev/null)" ]; then
     pass=$((pass+1))
   else
     fail=$((fail+1))
@@ -101,17 +106,42 @@ expect 2 "unknown benchmark" bench foo
 expect 2 "expected HxWxC" bench step --input 2x2x1
 expect 2 "expected an integer" bench gemm --repeat 0
 expect 2 "unknown argument" bench gemm --bogus
+expect 2 "robustcl: no command" 
+expect 2 "which benchmark" bench
+expect 2 "which suite" suite
+expect 2 "unknown argument" version --bogus
+expect 2 "--device: empty value" train --device ''
+expect 2 "--device: empty value" eval --model good.safetensors --device=
+expect 2 "--data: empty value" train --data ''
+expect 2 "--json: empty value" devices --json ''
+expect 2 "--arch: not an option of this benchmark (only of step and conv)" bench gemm --arch wrn-10-1
+expect 2 "--arch: not an option of this benchmark (only of step and conv)" bench loader --arch wrn-10-1
+expect 2 "--model: not an option of this benchmark (only of logits)" bench step --model good.safetensors
+expect 2 "--data: not an option of this benchmark (only of loader)" bench conv --data fashion-mnist
+expect 2 "--device: not an option of this benchmark" bench loader --device 0:0
+expect 2 "--conv-algo: not an option of this benchmark" bench gemm --conv-algo gemm
+expect 2 "--model FILE is required" bench logits
+expect 2 "expected a number in 1..1e+06" tune --budget-seconds 0
+expect 2 "--conv-algo" train --conv-algo nonsense
+expect 2 "--val: dataset spec 'nosuchkind'" eval --model good.safetensors --val nosuchkind
+expect 2 "--ood: dataset spec 'nosuchkind'" eval --model good.safetensors --ood 'gaussian;nosuchkind'
+expect 2 "--test: dataset spec" train --test 'fashion-mnist,split=both'
+expect 2 "--arch: architecture 'wrn-12-1'" bench step --arch wrn-12-1
+expect 2 "--adv-arch: architecture 'wrn-5-1'" suite paper --data-root /nonexistent --adv-arch wrn-5-1
+expect 2 "--target-classes: classes=" suite mini --target-classes 5-
+ROBUSTCL_CONV_ALGO=nonsense expect 2 "ROBUSTCL_CONV_ALGO" devices
+ROBUSTCL_KERNEL_CLASS=fpga expect 2 "ROBUSTCL_KERNEL_CLASS 'fpga': expected gpu or cpu" devices
 
 # ---- architectures, dataset specs, devices ----
-expect 1 "wrn-11-1" train --data "$fm16" "${common[@]}" --arch wrn-11-1
-expect 1 "banana" train --data "$fm16" "${common[@]}" --arch banana
-expect 1 "nosuchkind" train --data nosuchkind "${common[@]}" --arch wrn-10-1
-expect 1 "cifar10" train --data cifar10 "${common[@]}" --arch wrn-10-1
-expect 1 "n=abc" train --data "fashion-mnist,n=abc" "${common[@]}" --arch wrn-10-1
-expect 1 "9-3" train --data "fashion-mnist,classes=9-3" "${common[@]}" --arch wrn-10-1
+expect 2 "--arch: architecture 'wrn-11-1'" train --data "$fm16" "${common[@]}" --arch wrn-11-1
+expect 2 "--arch: architecture 'banana'" train --data "$fm16" "${common[@]}" --arch banana
+expect 2 "--data: dataset spec 'nosuchkind'" train --data nosuchkind "${common[@]}" --arch wrn-10-1
+expect 2 "--data: dataset spec 'cifar10'" train --data cifar10 "${common[@]}" --arch wrn-10-1
+expect 2 "--data: dataset spec 'fashion-mnist,n=abc'" train --data "fashion-mnist,n=abc" "${common[@]}" --arch wrn-10-1
+expect 2 "--data: classes=9-3" train --data "fashion-mnist,classes=9-3" "${common[@]}" --arch wrn-10-1
 expect 1 "999999999" train --data "fashion-mnist,n=999999999" "${common[@]}" --arch wrn-10-1
-expect 1 "bogus" train --data "fashion-mnist,bogus=1" "${common[@]}" --arch wrn-10-1
-expect 1 "no-such-device" train --data "$fm16" "${common[@]}" --arch wrn-10-1 --device no-such-device
+expect 2 "unknown option 'bogus'" train --data "fashion-mnist,bogus=1" "${common[@]}" --arch wrn-10-1
+expect 1 "no OpenCL device matches 'no-such-device'; the devices are: 0:0" train --data "$fm16" "${common[@]}" --arch wrn-10-1 --device no-such-device
 expect 1 "9:9" train --data "$fm16" "${common[@]}" --arch wrn-10-1 --device 9:9
 expect 1 "no-such-device" selftest --device no-such-device
 expect 1 "no-such-device" bench gemm --device no-such-device
@@ -119,7 +149,7 @@ expect 1 "no-such-device" eval --model good.safetensors --data "fashion-mnist,sp
 
 # ---- missing, wrong-format and truncated files ----
 expect 1 "missing.safetensors" eval --model missing.safetensors
-expect 1 "text.safetensors" eval --model text.safetensors
+expect 1 "text.safetensors: not a safetensors checkpoint" eval --model text.safetensors
 expect 1 "trunc.safetensors" eval --model trunc.safetensors
 expect 1 "foreign.safetensors" eval --model foreign.safetensors
 expect 1 "file_not_dir" eval --model file_not_dir/x.safetensors
@@ -154,6 +184,7 @@ printf '{"name": "pretrain", "err' > stage_trunc/stages/pretrain.json
 expect 2 "expected FILE.pt OUT.safetensors" import
 expect 2 "unknown argument" import a.pt b.safetensors c
 expect 2 "expected HxW" import "$data/io_torch_zip.pt" out.safetensors --input 32
+expect 2 "expected HxW or HxWxC" import "$data/io_torch_zip.pt" out.safetensors --input 32x32x0
 expect 1 "missing.pt" import missing.pt out.safetensors
 expect 1 "text.pt" import text.pt out.safetensors
 expect 1 "trunc.pt" import trunc.pt out.safetensors
@@ -165,7 +196,7 @@ expect 2 "expected an integer" tune --batch 0
 expect 2 "expected an integer" tune --classes 0
 expect 2 "expected HxWxC" tune --input 3x3
 expect 2 "expected a number" tune --budget-seconds -1
-expect 1 "banana" tune --arch banana
+expect 2 "--arch: architecture 'banana'" tune --arch banana
 expect 1 "no-such-device" tune --device no-such-device
 expect 2 "unknown suite" suite bogus
 expect 2 "unknown argument" suite mini --bogus
@@ -177,8 +208,8 @@ expect 2 "--imbalance-profile 'foo'" suite mini --imbalance-profile foo
 expect 2 "unknown method" suite mini --noise-methods foo
 expect 2 "--data-root DIR is required" suite paper
 expect 2 "--scale '0'" suite paper --data-root /nonexistent --scale 0
-plan=1 expect 1 "nosuchkind" suite mini --data nosuchkind --out suite1
-plan=1 expect 1 "9-3" suite mini --source-classes 9-3 --out suite2
+expect 2 "--data: dataset spec 'nosuchkind'" suite mini --data nosuchkind --out suite1
+expect 2 "--source-classes: classes=9-3" suite mini --source-classes 9-3 --out suite2
 plan=1 expect 1 "file_not_dir" suite mini --out file_not_dir/x
 plan=1 expect 1 "/nonexistent" suite paper --data-root /nonexistent --out suite3
 plan=1 expect 1 "matches no run" suite paper --data-root /nonexistent --only bogus --out suite4

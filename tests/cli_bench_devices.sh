@@ -3,7 +3,7 @@
 # them (a column per device), the JSON {"bench","devices","table"} and the HTML page with its
 # bar chart. The one device here is listed twice; a device that cannot be opened is reported,
 # skipped, and makes the run exit 1 with the others' results kept. Single-device JSON keeps
-# its old shape. logits refuses a list.
+# its old shape. logits refuses a list. The page's footer has the run's record.
 set -u
 bin="$1"
 tmp=$(mktemp -d)
@@ -30,6 +30,8 @@ assert all(c["values"][0] > 0 and c["selector"] == "0:0" for c in t["columns"])
 PY
 check "HTML page with a chart and both columns" \
   "grep -q '<svg' '$tmp/two.html' && [ \$(grep -o '<th>0:0</th>' '$tmp/two.html' | wc -l) = 2 ]"
+check "HTML page: the run's record in its footer" \
+  "grep -q '<footer' '$tmp/two.html' && grep -q 'command_line' '$tmp/two.html' && grep -q 'clblast_version' '$tmp/two.html'"
 
 "$bin" bench "${step[@]}" --device '0:0,no-such-device' --json "$tmp/bad.json" --html "$tmp/bad.html" \
   > "$tmp/bad.out" 2> "$tmp/bad.err"

@@ -123,7 +123,7 @@ check "--draws 0 -> exit 2 (got $rc)" "[ $rc -eq 2 ]"
 check "bad --attack -> exit 2 naming the spec (got $rc)" "[ $rc -eq 2 ] && grep -q 'eps' $tmp/u.log"
 "$bin" eval --model "$tmp/m.safetensors" --data "fashion-mnist,split=test,n=$N" --ood 'gaussian;nosuchkind' \
     > "$tmp/u.log" 2>&1; rc=$?
-check "unknown OOD set -> exit 1 naming it (got $rc)" "[ $rc -eq 1 ] && grep -q nosuchkind $tmp/u.log"
+check "unknown OOD set -> exit 2 naming it (got $rc)" "[ $rc -eq 2 ] && grep -q nosuchkind $tmp/u.log"
 "$bin" eval --model "$tmp/m.safetensors" --data "fashion-mnist,split=test,n=$N" --ood 'cifar10:/nonexistent' \
     > "$tmp/u.log" 2>&1; rc=$?
 check "missing OOD data -> exit 1 (got $rc)" "[ $rc -eq 1 ]"

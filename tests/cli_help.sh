@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Help texts: every command answers --help with its usage and exit 0, `robustcl help data`
-# documents the dataset spec options the parser accepts, an unknown topic is one error line.
+# Help texts: every command answers --help with its usage and exit 0, each benchmark's help
+# covers only itself, `robustcl version` names the build, `robustcl help data` documents the
+# dataset spec options the parser accepts, an unknown topic is one error line.
 set -u
 bin="$1"
 . "$(dirname "$0")/testlib.sh"
@@ -13,6 +14,24 @@ for c in $cmds; do
     check "$c --help prints a usage line" "grep -q 'usage: robustcl $c' <<< \"\$out\""
     check "help $c equals $c --help" "[ \"\$(\"$bin\" help $c 2>&1)\" = \"\$out\" ]"
 done
+# each benchmark's help is its own: its usage and only the options it takes
+for b in gemm step conv logits loader; do
+    out=$("$bin" bench $b --help 2>&1); rc=$?
+    check "bench $b --help exits 0 (rc $rc)" "[ $rc -eq 0 ]"
+    check "bench $b --help: its usage alone" \
+        "grep -q 'usage: robustcl bench $b ' <<< \"\$out\" && [ \$(grep -c 'robustcl bench [a-z]* \\[' <<< \"\$out\") -le 1 ]"
+done
+gemm=$("$bin" bench gemm --help) step=$("$bin" bench step --help) loader=$("$bin" bench loader --help)
+check "bench gemm --help has no --arch, --batch or --model" \
+    "! grep -qe '--arch' -e '--batch' -e '--model' <<< \"\$gemm\""
+check "bench step --help has --arch and --peer, not --model" \
+    "grep -q -- '--arch' <<< \"\$step\" && grep -q -- '--peer ' <<< \"\$step\" && ! grep -q -- '--model' <<< \"\$step\""
+check "bench loader --help has --data, not --device" \
+    "grep -q -- '--data' <<< \"\$loader\" && ! grep -q -- '--device' <<< \"\$loader\""
+check "bench --help lists the benchmarks" "\"$bin\" bench --help | grep -q 'gemm|step|conv|logits|loader'"
+ver=$("$bin" version); rc=$?
+check "version: exit 0, robustcl's version, commit and CLBlast's" \
+    "[ $rc -eq 0 ] && grep -q '^robustcl [0-9]' <<< \"\$ver\" && grep -q '^commit ' <<< \"\$ver\" && grep -q '^CLBlast [0-9]' <<< \"\$ver\""
 data=$("$bin" help data); rc=$?
 check "help data exits 0" "[ $rc -eq 0 ]"
 for opt in classes= exclude= n=N seed= split= size= channels= layout= labels= shape=; do

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/env.h"
 #include "core/fileio.h"
 
 int rcl_test_passed, rcl_test_failed;
@@ -159,8 +160,25 @@ static void oclgrind_claim_slots(rcl_device *d) {
     }
 }
 
+const rcl_run_config *rcl_test_run_config(void) {
+    static rcl_run_config run;
+    static int read;
+    if (!read) {
+        const char *python;
+        rcl_run_config_init(&run, 0, NULL);
+        if (rcl_env_read(&run, &python) != RCL_OK) {
+            fprintf(stderr, "FAIL: %s\n", rcl_last_error());
+            printf("0 passed, 1 failed\n");
+            exit(1);
+        }
+        rcl_run_config_apply(&run);
+        read = 1;
+    }
+    return &run;
+}
+
 rcl_device *rcl_test_device(size_t workspace_cap) {
-    rcl_device_options o = {0};
+    rcl_device_options o = rcl_test_run_config()->device;
     o.pin_gemm = 1;
     o.workspace_cap = workspace_cap;
     rcl_device *d = NULL;

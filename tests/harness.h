@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "robustcl/device.h"
+#include "robustcl/session.h"
 #include "robustcl/rng.h"
 #include "robustcl/status.h"
 #include "robustcl/tensor.h"
@@ -74,7 +75,12 @@ void rcl_test_cmp(const char *what, const char *tag, const rcl_tensor *t, const 
 /* 1 when two device tensors have the same size and identical bytes. */
 int rcl_test_same_bits(const rcl_tensor *a, const rcl_tensor *b);
 
-/* The device for tests: $ROBUSTCL_DEVICE or the default, pinned GEMM parameters.
+/* The run configuration of the tests: the environment read as the command line reads it
+ * (src/cli/env.c: ROBUSTCL_DEVICE, ROBUSTCL_KERNEL_CLASS, ROBUSTCL_CACHE_DIR, ...), put in force
+ * on the first call. */
+const rcl_run_config *rcl_test_run_config(void);
+
+/* The device for tests: the run configuration's, pinned GEMM parameters.
  * workspace_cap 0 = default. Exits the test (status 1) if no device opens. */
 rcl_device *rcl_test_device(size_t workspace_cap);
 

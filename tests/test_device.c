@@ -27,8 +27,20 @@ static void test_list_and_select(void) {
     o.selector = "no-such-device-xyz";
     CHECK_FAILS(rcl_device_open(&o, &d), RCL_ERR_NO_DEVICE);
     CHECK(strstr(rcl_last_error(), "no-such-device-xyz") != NULL, "error names the selector: %s", rcl_last_error());
+    CHECK(strstr(rcl_last_error(), "the devices are: ") && strstr(rcl_last_error(), inf[0].name),
+          "and lists the devices: %s", rcl_last_error());
     o.selector = "99:0";
     CHECK_FAILS(rcl_device_open(&o, &d), RCL_ERR_NO_DEVICE);
+    /* a list: item local_rank mod count (data parallel) */
+    char list[64];
+    snprintf(list, sizeof list, "no-such-device-xyz,%s", sel);
+    o.selector = list;
+    o.local_rank = 3;
+    CHECK_OK(rcl_device_open(&o, &d));
+    rcl_device_close(d);
+    o.local_rank = 2;
+    CHECK_FAILS(rcl_device_open(&o, &d), RCL_ERR_NO_DEVICE);
+    CHECK(strstr(rcl_last_error(), "'no-such-device-xyz'") != NULL, "the rank's item is named: %s", rcl_last_error());
     free(inf);
 }
 
@@ -48,12 +60,21 @@ static int count_cache_files(const char *dir, char *first, size_t cap) {
     return n;
 }
 
+/* A device of the tests' configuration with the binary cache as asked (1 always, -1 never). */
+static rcl_device *open_cached(int binary_cache) {
+    rcl_device_options o = rcl_test_run_config()->device;
+    o.pin_gemm = 1;
+    o.binary_cache = binary_cache; /* 1 also on PoCL, which otherwise caches by itself */
+    rcl_device *d = NULL;
+    CHECK_OK(rcl_device_open(&o, &d));
+    return d;
+}
+
 static void test_program_cache(void) {
     char dir[512], file[1024] = "";
     snprintf(dir, sizeof dir, "%s/cache", rcl_test_tmpdir());
-    setenv("ROBUSTCL_CACHE_DIR", dir, 1);
-    setenv("ROBUSTCL_BINARY_CACHE", "1", 1); /* also on PoCL, which otherwise caches by itself */
-    rcl_device *d = rcl_test_device(0);
+    rcl_cache_set_dir(dir);
+    rcl_device *d = open_cached(1);
     rcl_device_close(d);
     CHECK(count_cache_files(dir, file, sizeof file) == 1, "one cache entry written in %s", dir);
 
@@ -61,7 +82,7 @@ static void test_program_cache(void) {
     unsigned char *before = NULL, *after = NULL;
     size_t nb = 0, na = 0;
     CHECK_OK(rcl_file_read(file, &before, &nb));
-    d = rcl_test_device(0);
+    d = open_cached(1);
     rcl_device_close(d);
     CHECK_OK(rcl_file_read(file, &after, &na));
     CHECK(nb == na && nb > 0 && !memcmp(before, after, nb), "warm open keeps the entry");
@@ -70,7 +91,7 @@ static void test_program_cache(void) {
     if (before && nb > 64) {
         before[nb / 2] ^= 0xff;
         CHECK_OK(rcl_file_write_atomic(file, before, nb));
-        d = rcl_test_device(0);
+        d = open_cached(1);
         CHECK(d != NULL, "opens despite a corrupt cache entry");
         rcl_device_close(d);
         free(after);
@@ -81,27 +102,25 @@ static void test_program_cache(void) {
         CHECK(na > 64 && (na != nb || memcmp(before, after, nb) != 0), "corrupt entry replaced");
         /* a truncated entry too */
         CHECK_OK(rcl_file_write_atomic(file, before, 10));
-        d = rcl_test_device(0);
+        d = open_cached(1);
         rcl_device_close(d);
     }
     free(before);
     free(after);
 
-    /* ROBUSTCL_CACHE=0 writes nothing */
+    /* no cache directory (ROBUSTCL_CACHE=0) writes nothing */
     char dir2[600], f2[1024];
     snprintf(dir2, sizeof dir2, "%s/cache-off", rcl_test_tmpdir());
-    setenv("ROBUSTCL_CACHE_DIR", dir2, 1);
-    setenv("ROBUSTCL_CACHE", "0", 1);
-    d = rcl_test_device(0);
+    rcl_cache_set_dir(NULL);
+    d = open_cached(1);
     rcl_device_close(d);
-    CHECK(count_cache_files(dir2, f2, sizeof f2) == 0, "ROBUSTCL_CACHE=0 writes no entry");
-    unsetenv("ROBUSTCL_CACHE");
-    /* ROBUSTCL_BINARY_CACHE=0 neither */
-    setenv("ROBUSTCL_BINARY_CACHE", "0", 1);
-    d = rcl_test_device(0);
+    CHECK(count_cache_files(dir2, f2, sizeof f2) == 0, "no cache directory: no entry");
+    /* the binary cache off (ROBUSTCL_BINARY_CACHE=0) neither */
+    rcl_cache_set_dir(dir2);
+    d = open_cached(-1);
     rcl_device_close(d);
-    CHECK(count_cache_files(dir2, f2, sizeof f2) == 0, "ROBUSTCL_BINARY_CACHE=0 writes no entry");
-    unsetenv("ROBUSTCL_BINARY_CACHE");
+    CHECK(count_cache_files(dir2, f2, sizeof f2) == 0, "binary cache off: no entry");
+    rcl_cache_set_dir(rcl_test_run_config()->cache_dir);
 }
 
 static void test_build_failure(void) {
@@ -112,13 +131,12 @@ static void test_build_failure(void) {
     snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s/*.cl %s/ && echo 'this is not OpenCL C;' >> %s/common.cl",
              kdir, src, kdir, kdir);
     CHECK(system(cmd) == 0, "prepare a broken kernel dir");
-    setenv("ROBUSTCL_KERNEL_DIR", kdir, 1);
-    setenv("ROBUSTCL_CACHE", "0", 1);
+    rcl_cache_set_dir(NULL);
     rcl_device_options o = {0};
+    o.kernel_dir = kdir;
     rcl_device *d = NULL;
     CHECK_FAILS(rcl_device_open(&o, &d), RCL_ERR_BUILD);
-    unsetenv("ROBUSTCL_KERNEL_DIR");
-    unsetenv("ROBUSTCL_CACHE");
+    rcl_cache_set_dir(rcl_test_run_config()->cache_dir);
 }
 
 static void ref_gemm(int ta, int tb, int m, int n, int k, double alpha, const double *a, const double *b,
@@ -193,6 +211,7 @@ static void test_alloc_limit(void) {
 }
 
 int main(void) {
+    rcl_test_run_config(); /* in force before the tests change the cache directory */
     test_list_and_select();
     test_program_cache();
     test_build_failure();

@@ -11,7 +11,7 @@
 #include "robustcl/robustcl.h"
 
 static rcl_device *open_unpinned(void) {
-    rcl_device_options o = {0};
+    rcl_device_options o = rcl_test_run_config()->device;
     rcl_device *d = NULL;
     CHECK_OK(rcl_device_open(&o, &d));
     return d;
@@ -79,8 +79,8 @@ static void check_ignored(const char *path, const char *text, const char *why) {
 int main(void) {
     char cache[4200], path[4400];
     snprintf(cache, sizeof cache, "%s/cache", rcl_test_tmpdir());
-    setenv("ROBUSTCL_CACHE_DIR", cache, 1);
-    unsetenv("ROBUSTCL_CACHE");
+    rcl_test_run_config(); /* in force first: this test's own cache directory then replaces it */
+    rcl_cache_set_dir(cache);
 
     /* no tuned file yet */
     rcl_device *d = open_unpinned();

@@ -286,6 +286,11 @@ static void test_malformed(const unsigned char *ref, size_t ref_n) {
     CHECK_FAILS(rcl_st_parse(small, sizeof small, "long header", &f), RCL_ERR_FORMAT);
     unsigned char huge_len[16] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
     CHECK_FAILS(rcl_st_parse(huge_len, sizeof huge_len, "2^64 header", &f), RCL_ERR_FORMAT);
+    /* another kind of file: named as what it is not, its first bytes not read as a length */
+    const char text[] = "# robustcl\n\nWide ResNets and the robustness evaluations of ...\n";
+    CHECK_FAILS(rcl_st_parse((const unsigned char *)text, sizeof text - 1, "README.md", &f), RCL_ERR_FORMAT);
+    CHECK(strstr(rcl_last_error(), "README.md: not a safetensors checkpoint") != NULL, "a text file: %s",
+          rcl_last_error());
     size_t big_n = RCL_ST_MAX_HEADER + 16;
     unsigned char *big = calloc(1, big_n);
     uint64_t hl = RCL_ST_MAX_HEADER + 1;

@@ -6,6 +6,7 @@
 
 #include "harness.h"
 #include "core/progress.h"
+#include "robustcl/device.h"
 #include "robustcl/log.h"
 
 static struct {
@@ -32,7 +33,7 @@ int main(void) {
 
     rcl_log_set(capture, &got, 0);
     CHECK(rcl_log_interactive() == 0, "a callback set as not interactive");
-    rcl_progress_notice(NULL, "device chosen");
+    rcl_device_notice(NULL, "device chosen");
     rcl_progress p;
     rcl_progress_begin(&p, "train", 10, 1);
     rcl_progress_update(&p, 10, "loss 1.0"); /* within 10 s of the start: not shown */

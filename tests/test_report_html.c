@@ -1,5 +1,7 @@
 /* The suite's report.html escapes every name that came from outside (experiment, method,
- * metric and OOD set names): a name like <script>&"' comes out as text, never as markup. */
+ * metric and OOD set names, the run records of its footer): a name like <script>&"' comes out
+ * as text, never as markup. The footer shows the report's own record and names a field in which
+ * the stages' records differ. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,9 @@ static void add(rcl_run_result *r, const char *experiment, const char *method, c
     r->seed = seed;
     rcl_run_set(r, "auroc_" EVIL, 80 + seed);
     rcl_run_set(r, "error", 10 + seed);
+    char record[128]; /* the stages of seed 2 ran on another device */
+    snprintf(record, sizeof record, "{\"robustcl_version\": \"0.1.0\", \"device\": \"gpu%d\"}", seed);
+    r->provenance = strdup(record);
 }
 
 int main(void) {
@@ -40,7 +45,8 @@ int main(void) {
     char dir[] = "/tmp/rcl_report_html_XXXXXX", path[64];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     snprintf(path, sizeof path, "%s/report.html", dir);
-    CHECK_OK(rcl_report_html(path, &c, runs, n));
+    const char *self = "{\"command_line\": \"robustcl suite mini --out <script>&\\\"'\", \"wall_seconds\": 12.5}";
+    CHECK_OK(rcl_report_html(path, &c, self, runs, n));
 
     unsigned char *html = NULL;
     size_t len = 0;
@@ -51,6 +57,11 @@ int main(void) {
     CHECK(strstr(h, "<td class='l'>m" EVIL_ESCAPED "</td>") != NULL, "method name escaped in its cell");
     CHECK(strstr(h, "auroc_" EVIL_ESCAPED) != NULL, "metric name (OOD set) escaped in its cell");
     CHECK(strstr(h, "ROC, OOD set " EVIL_ESCAPED) != NULL, "OOD set name escaped in the plot title");
+    CHECK(strstr(h, "<footer") && strstr(h, "--out " EVIL_ESCAPED) != NULL, "the footer's record, escaped");
+    CHECK(strstr(h, "12.5") != NULL, "the footer shows the record's numbers");
+    CHECK(strstr(h, "differ in device: &#39;gpu1&#39; (4 stages), &#39;gpu2&#39; (2 stages)") != NULL,
+          "the footer names the field in which the stages differ");
+    CHECK(strstr(h, "differ in robustcl_version") == NULL, "and only fields that differ");
     free(html);
     for (int i = 0; i < n; i++)
         rcl_run_free(&runs[i]);

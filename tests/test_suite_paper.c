@@ -276,7 +276,7 @@ static double cell(const rcl_json *t, const char *a, const char *b, const char *
 static int close_to(double a, double b) { return fabs(a - b) < 1e-9 * (1 + fabs(b)); }
 
 static void check_report(const char *out) {
-    CHECK_OK(rcl_suite_report(&out, 1, out, NULL));
+    CHECK_OK(rcl_suite_report(rcl_test_run_config(), &out, 1, out, NULL));
     char path[700];
     snprintf(path, sizeof path, "%s/report.html", out);
     size_t len = 0;
@@ -355,6 +355,7 @@ int main(void) {
 
     rcl_suite_paper_config c;
     rcl_suite_paper_defaults(&c);
+    c.run = rcl_test_run_config();
     snprintf(c.data_root, sizeof c.data_root, "%s", root);
     snprintf(c.exclude, sizeof c.exclude, "%s", exclude);
     snprintf(c.arch, sizeof c.arch, "wrn-10-1");

@@ -113,16 +113,40 @@ static void check_dump(const char *dir, const rcl_json *j) {
     free(id), free(conf), free(oscore), free(correct), free(oset), free(odraw);
 }
 
+/* The suite's record and every stage's: version, device, parameters, time, host. */
+static void check_provenance(const rcl_json *j) {
+    static const char *const keys[] = {"robustcl_version", "commit", "clblast_version", "platform", "device", "driver",
+                                       "opencl_c", "gemm_params_source", "conv_policy", "conv_params_source",
+                                       "started_utc", "host", "cpu"};
+    const rcl_json *p = rcl_json_get(j, "provenance"), *runs = rcl_json_get(j, "runs");
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        const char *v = rcl_json_get_string(p, keys[k]);
+        CHECK(v && *v, "report.json provenance.%s filled: %s", keys[k], v ? v : "(absent)");
+    }
+    CHECK(rcl_json_get_number(p, "wall_seconds", -1) > 0, "report.json provenance.wall_seconds");
+    size_t with = 0;
+    for (size_t i = 0; runs && i < runs->len; i++) {
+        const rcl_json *rp = rcl_json_get(&runs->items[i], "provenance");
+        with += rp && rcl_json_get_string(rp, "conv_configs") && rcl_json_get_string(rp, "dataset_sha256");
+    }
+    CHECK(runs && runs->len > 0 && with == runs->len, "every stage has its record: %zu of %zu", with,
+          runs ? runs->len : 0);
+    const rcl_json *d = rcl_json_get(j, "provenance_differences");
+    CHECK(d && d->type == RCL_JSON_ARRAY && d->len == 0, "one device and version: no differences");
+}
+
 int main(void) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/suite", rcl_test_tmpdir());
     setenv("ROBUSTCL_QUIET", "1", 1);
     rcl_suite_config c;
     rcl_suite_defaults(&c, 1);
+    c.run = rcl_test_run_config();
     CHECK_OK(rcl_suite_run(&c, dir, NULL));
     rcl_json *j = load(dir);
     if (j) {
         check_summary(j);
+        check_provenance(j);
         check_dump(dir, j);
         CHECK(stages(j, "stages_cached") == 0 && stages(j, "stages_run") > 20, "first run ran %g stages",
               stages(j, "stages_run"));

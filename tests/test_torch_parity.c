@@ -65,7 +65,7 @@ static void other_direction_and_import(rcl_device *d, const rcl_st_file *parity,
         snprintf(pt, sizeof pt, "%s/torch_parity_%s.pt", dir, formats[i]);
         snprintf(out, sizeof out, "%s/imported_%s.safetensors", rcl_test_tmpdir(), formats[i]);
         rcl_wrn_config cfg;
-        CHECK_OK(rcl_checkpoint_import_torch(pt, out, 12, 12, &cfg));
+        CHECK_OK(rcl_checkpoint_import_torch(pt, out, 0, 12, 12, &cfg));
         CHECK(cfg.depth == 10 && cfg.widen == 1 && cfg.num_classes == 5 && cfg.in_c == 3 && cfg.fc_bias,
               "architecture read off %s: WRN-%d-%d, %d classes", pt, cfg.depth, cfg.widen, cfg.num_classes);
         char what[64];

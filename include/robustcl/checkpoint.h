@@ -56,13 +56,11 @@ rcl_status rcl_checkpoint_read_normalization(const char *path, rcl_normalization
 rcl_status rcl_checkpoint_read_config(const char *path, rcl_wrn_config *cfg);
 
 /* Converts an official PyTorch WRN state_dict (.pt: zip or legacy serialisation,
- * "module." prefixes stripped) into a robustcl checkpoint; the architecture is read
- * off the shapes (*cfg receives it), the input size must be given. */
-rcl_status rcl_checkpoint_import_torch(const char *pt_path, const char *out_path, int in_h, int in_w,
+ * "module." prefixes stripped) into a robustcl checkpoint; the architecture and the input
+ * channels are read off the shapes (*cfg receives them; in_c > 0 must agree), the input size
+ * must be given. */
+rcl_status rcl_checkpoint_import_torch(const char *pt_path, const char *out_path, int in_c, int in_h, int in_w,
                                        rcl_wrn_config *cfg);
-
-/* Provenance object (version, commit, device, driver, GEMM parameters, dataset, seed) for result JSON. */
-void rcl_checkpoint_provenance_json(rcl_json_writer *w, rcl_model *m, const rcl_dataset *ds, uint64_t seed);
 
 #ifdef __cplusplus
 }

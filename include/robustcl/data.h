@@ -74,7 +74,10 @@ rcl_status rcl_idx_save(const char *path, const uint8_t *data, int ndim, const i
 /* Fashion-MNIST: dir NULL = rcl_fashion_mnist_default_dir(). Reads
  * {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]. 10 classes, 1x28x28. */
 rcl_status rcl_fashion_mnist_load(const char *dir, int train, rcl_dataset *out);
-/* $RCL_FASHION_MNIST_DIR if set, else /usr/share/datasets/fashion-mnist (Debian). */
+/* The folder of a `fashion-mnist` spec without a path: the run configuration's data
+ * directory (one per process, rcl_run_config_apply; $RCL_FASHION_MNIST_DIR on the command
+ * line), else /usr/share/datasets/fashion-mnist (Debian). NULL or "": Debian's. */
+void rcl_fashion_mnist_set_default_dir(const char *dir);
 const char *rcl_fashion_mnist_default_dir(void);
 
 /* ---- CIFAR binary ---- */

@@ -30,39 +30,73 @@ typedef struct rcl_device_info {
     int local_mem_dedicated;            /* CL_LOCAL: local memory on chip (GPUs), not emulated */
 } rcl_device_info;
 
-/* Receives one-line messages about slow one-time work (kernel builds, convolution algorithm
- * measurements) so that a front end can show progress; the library itself never prints. */
-typedef void (*rcl_notice_fn)(void *ctx, const char *message);
+/* Which kernel variants a device gets (rcl_device_gpu_kernels). */
+typedef enum {
+    RCL_KERNEL_CLASS_AUTO = 0, /* the device's type */
+    RCL_KERNEL_CLASS_GPU,      /* work-group reductions, work-groups of 64, whatever the device */
+    RCL_KERNEL_CLASS_CPU,      /* a work item is plain vector code, no barriers */
+} rcl_kernel_class;
 
+/* How a device runs: everything that changes it is here, set by the caller (the command line
+ * reads the environment into it once; the library reads no environment variable). Zeroed
+ * options are the defaults. The device copies the strings. */
 typedef struct rcl_device_options {
-    const char *selector;    /* "P:D", a name/vendor substring, or NULL: $ROBUSTCL_DEVICE, first GPU, first device */
+    /* "P:D", a case-insensitive substring of the device, vendor or platform name, or a comma
+     * list of those (item local_rank mod count); NULL or "": the local rank's GPU (local_rank
+     * mod the GPUs), else the first device */
+    const char *selector;
+    int local_rank;          /* this process's rank among the processes on its machine (data parallel) */
     int pin_gemm;            /* 1: fixed CLBlast parameters, no tuning cache (tests, determinism) */
     int profile;             /* 1: record per-kernel device time (OpenCL profiling events) */
     size_t workspace_cap;    /* bytes allowed for im2col workspace; 0: default (256 MiB) */
     size_t max_device_mem;   /* refuse allocations past this many bytes; 0: no limit */
-    rcl_notice_fn notice;    /* or NULL: no progress messages */
-    void *notice_ctx;
+    const char *conv_policy; /* convolution algorithms (rcl_conv_set_policy's syntax); NULL or "": auto */
+    rcl_kernel_class kernel_class;
+    const char *kernel_dir;  /* load kernels/ (*.cl) from this folder instead of the embedded copies */
+    const char *cl_options;  /* extra OpenCL build options for every program (diagnostics) */
+    /* program binaries in the cache directory: 0 on every platform but PoCL, which caches
+     * compiled kernels itself and would otherwise compile every kernel before the first launch;
+     * 1 always; -1 never */
+    int binary_cache;
 } rcl_device_options;
 
 typedef struct rcl_device rcl_device;
 
 /* All devices of all platforms; *infos is malloc'd (free it). */
 rcl_status rcl_device_list(rcl_device_info **infos, int *count);
+
+/* The rest of what a device says about itself, clinfo-like (robustcl devices --json). Vector
+ * widths are in the order char, short, int, long, float, double, half. */
+typedef struct rcl_device_props {
+    char type[16];              /* "GPU", "CPU", "accelerator", "other" */
+    char profile[32];           /* FULL_PROFILE, EMBEDDED_PROFILE */
+    char extensions[8192];
+    unsigned vec_preferred[7], vec_native[7];
+    unsigned address_bits, max_work_item_dims, mem_base_addr_align;
+    size_t max_work_item_sizes[3], max_parameter_size, timer_resolution_ns;
+    unsigned long long max_constant_buffer, global_cache, global_cacheline;
+    int available, compiler_available, image_support, unified_memory, little_endian, error_correction;
+} rcl_device_props;
+/* The properties of device platform_index:device_index (rcl_device_info's indices). */
+rcl_status rcl_device_props_get(int platform_index, int device_index, rcl_device_props *p);
 rcl_status rcl_device_open(const rcl_device_options *opt, rcl_device **out);
 void rcl_device_close(rcl_device *d);
 
 const rcl_device_info *rcl_device_get_info(const rcl_device *d);
 /* 1 when d gets the kernel variants written for GPUs (work-groups that reduce in local memory,
  * many small work items) rather than those for CPUs (a work item is plain vector code, no
- * barriers): d's type, unless ROBUSTCL_KERNEL_CLASS=gpu or cpu says otherwise (the tests run
- * the GPU variants on PoCL and oclgrind that way). Read at device open. */
+ * barriers): d's type, unless its options' kernel_class says otherwise (the tests run the GPU
+ * variants on PoCL and oclgrind that way). */
 int rcl_device_gpu_kernels(const rcl_device *d);
+/* The options d was opened with (its own copies of the strings; selector NULL). */
+const rcl_device_options *rcl_device_get_options(const rcl_device *d);
 cl_context rcl_device_context(const rcl_device *d);
 cl_command_queue rcl_device_queue(const rcl_device *d);
 cl_device_id rcl_device_id(const rcl_device *d);
 size_t rcl_device_workspace_cap(const rcl_device *d);
 rcl_status rcl_device_finish(rcl_device *d);
-/* Passes a printf-style message to the device's notice callback, if any. */
+/* A notice about slow one-time work on d (kernel builds, convolution measurements): rcl_log at
+ * RCL_LOG_NOTICE, the one way notices go (the message names the device where that matters). */
 void rcl_device_notice(const rcl_device *d, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -131,9 +165,12 @@ void rcl_device_profile_reset(rcl_device *d);
 /* Records an event from outside rcl_kernel_run (CLBlast) under `name`; takes ownership. */
 void rcl_device_profile_event(rcl_device *d, const char *name, cl_event ev);
 
-/* Cache directory for program binaries, tuning and self-test results
- * ($ROBUSTCL_CACHE_DIR, else $XDG_CACHE_HOME/robustcl, else ~/.cache/robustcl).
- * Returns 0 and writes "" when caching is disabled (ROBUSTCL_CACHE=0). */
+/* The cache directory: compiled program binaries, self-test verdicts, tuned GEMM parameters
+ * and convolution choices. One per process (set it before opening devices; the command line
+ * sets $ROBUSTCL_CACHE_DIR, $XDG_CACHE_HOME/robustcl or ~/.cache/robustcl); NULL or "": no
+ * cache, the default. */
+void rcl_cache_set_dir(const char *dir);
+/* Writes it into out; returns 0 and writes "" when there is none. */
 int rcl_cache_dir(char *out, size_t cap);
 
 #ifdef __cplusplus

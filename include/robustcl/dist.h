@@ -15,9 +15,17 @@
 extern "C" {
 #endif
 
-/* Joins the job when started by an MPI launcher; timeout_s bounds every collective.
- * Reads ROBUSTCL_DIST_FAULT=RANK:STEP:exit|hang (fault injection for tests). */
-rcl_status rcl_dist_init(double timeout_s);
+/* What the launcher told the process, through its environment (the command line reads it:
+ * OMPI_COMM_WORLD_SIZE, PMI_SIZE, SLURM_STEP_NUM_TASKS; PMIX_RANK, PMI_RANK). */
+typedef struct rcl_dist_launch {
+    int tasks; /* processes the launcher started (1: none or unknown) */
+    int mpi;   /* 1: an MPI launcher (Open MPI, MPICH/Hydra, PMIx, e.g. srun --mpi=pmix) */
+} rcl_dist_launch;
+
+/* Joins the job when started by an MPI launcher (launch NULL: a single process);
+ * timeout_s bounds every collective. Tests inject a rank that dies or hangs with
+ * ROBUSTCL_DIST_FAULT=RANK:STEP:exit|hang (src/core/fault.c). */
+rcl_status rcl_dist_init(double timeout_s, const rcl_dist_launch *launch);
 /* Leaves the job cleanly (after a successful run). */
 void rcl_dist_finalize(void);
 /* Ends every rank of the job with `code` (after a failure on this rank; never returns

@@ -21,6 +21,9 @@ rcl_status rcl_gemm(rcl_device *d, int trans_a, int trans_b, size_t m, size_t n,
  * CLBlast's database (its tuned entries, else its defaults) on every other device. */
 rcl_status rcl_gemm_setup(rcl_device *d);
 
+/* The CLBlast version robustcl was built with ("1.5.3", from clblast_c.h). */
+const char *rcl_gemm_clblast_version(void);
+
 /* "pinned", "builtin-pocl", "tuned" or "clblast-database", and the parameter string in force
  * (for provenance). */
 const char *rcl_gemm_params_source(const rcl_device *d);

@@ -31,9 +31,11 @@ void rcl_log(rcl_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* quiet 1: rcl_log passes warnings only, dropping notices and progress (the run
+ * configuration's quiet, $ROBUSTCL_QUIET on the command line); 0, the default: everything. */
+void rcl_log_set_quiet(int quiet);
 /* The default: "robustcl: MESSAGE" lines on stderr; progress lines as they are, or redrawn in
- * place when interactive; notices and progress are dropped when the environment sets
- * ROBUSTCL_QUIET (to anything but 0). */
+ * place when interactive. */
 void rcl_log_stderr(void *ctx, rcl_log_level level, const char *msg);
 
 #ifdef __cplusplus

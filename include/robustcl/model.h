@@ -22,6 +22,9 @@ typedef struct rcl_wrn_config {
 
 /* Parses "wrn-40-2" into depth/widen. */
 rcl_status rcl_wrn_parse_arch(const char *arch, rcl_wrn_config *cfg);
+/* The configuration of every net a run builds: arch on c x h x w inputs (a dataset's c, h, w)
+ * with `classes` outputs, a head with bias, no dropout. */
+rcl_status rcl_wrn_config_make(const char *arch, int c, int h, int w, int classes, rcl_wrn_config *cfg);
 
 typedef struct rcl_param {
     char name[96];       /* e.g. "block1.layer.0.bn1.weight" */

@@ -19,6 +19,8 @@
 #include "robustcl/json.h"
 #include "robustcl/metrics.h"
 #include "robustcl/checkpoint.h"
+#include "robustcl/session.h"
+#include "robustcl/provenance.h"
 #include "robustcl/evaluate.h"
 #include "robustcl/adversarial.h"
 #include "robustcl/noise_methods.h"

@@ -26,7 +26,7 @@ int rcl_selftest_cached(const rcl_device *d);
 rcl_status rcl_selftest_store(const rcl_device *d, int passed);
 
 /* The gate of every command that trains or evaluates: runs the self-test on the first use of
- * this device and driver (announced through the device's notice callback) and stores the
+ * this device and driver (announced as a notice through rcl_log) and stores the
  * verdict; a device whose self-test failed is refused (RCL_ERR_SELFTEST) unless force. */
 rcl_status rcl_selftest_gate(rcl_device *d, int force);
 

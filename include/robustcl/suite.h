@@ -9,7 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "robustcl/device.h"
+#include "robustcl/session.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,8 +58,7 @@ typedef struct rcl_suite_config {
     /* OOD */
     char ood[1024];               /* extra OOD specs, ';'-separated (synthetic sets always) */
     int quick;
-    char device[128];
-    int force; /* run on a device whose self-test failed */
+    const rcl_run_config *run; /* the device, how it runs, the run record (NULL: the defaults) */
     FILE *table; /* where the results table is printed at the end (NULL: nowhere) */
 } rcl_suite_config;
 
@@ -103,8 +102,8 @@ typedef struct rcl_suite_paper_config {
     int quirk_normalize;   /* 1: Forward/GLC runs normalise with the CIFAR mean/std like the official
                             * scripts (spec §3 QUIRK); 0 (default): 0.5/0.5 everywhere */
     char ood[1024];        /* extra OOD sets (';'-separated specs) besides the synthetic ones */
-    char device[128];
-    int force;             /* run on a device whose self-test failed */
+    const rcl_run_config *run; /* the device, how it runs, the run record (NULL: the defaults); the
+                                * plan's pre-training jobs pass its device selector on */
     FILE *table;           /* where the paper's tables are printed at the end (NULL: nowhere) */
 } rcl_suite_paper_config;
 
@@ -131,8 +130,11 @@ rcl_status rcl_suite_paper_run(const rcl_suite_paper_config *c, const char *out_
 
 /* robustcl report: collects the stage results of suite runs executed anywhere
  * (DIR/stages/NAME.json of each dir) into out_dir/report.json and report.html with the paper's
- * Tables 1-5 beside ours; the tables also go to table (or NULL). */
-rcl_status rcl_suite_report(const char *const *dirs, int ndirs, const char *out_dir, FILE *table);
+ * Tables 1-5 beside ours; the tables also go to table (or NULL). Each stage keeps its run record;
+ * stages that came from different devices, drivers or versions are named in a warning, the
+ * JSON and the page. run: this command's record (NULL: none). */
+rcl_status rcl_suite_report(const rcl_run_config *run, const char *const *dirs, int ndirs, const char *out_dir,
+                            FILE *table);
 
 #ifdef __cplusplus
 }

@@ -75,7 +75,7 @@ rcl_status rcl_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices,
 typedef struct rcl_step_probe {
     rcl_model *model;
     rcl_tensor x, probs, dlogits, loss;
-    cl_mem labels;
+    rcl_ibuf labels;
     float *host_x; /* the random input, which a step uploads again when asked to */
     int batch;
 } rcl_step_probe;

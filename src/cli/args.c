@@ -1,5 +1,6 @@
 /* The option tables of the commands: parsing and --help both come from one table, so the
- * help cannot drift from what a command accepts. */
+ * help cannot drift from what a command accepts. And the process's run configuration, which the
+ * environment and then the options fill. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdarg.h>
@@ -8,6 +9,20 @@
 #include <string.h>
 
 #include "cli.h"
+#include "env.h"
+
+static rcl_run_config run;
+static const char *python;
+
+rcl_status rcl_cli_setup(int argc, char **argv) {
+    rcl_run_config_init(&run, argc, argv);
+    RCL_TRY(rcl_env_read(&run, &python));
+    rcl_run_config_apply(&run);
+    return RCL_OK;
+}
+
+rcl_run_config *rcl_cli_run(void) { return &run; }
+const char *rcl_cli_python(void) { return python ? python : "/usr/bin/python3"; }
 
 /* Splits the current argument into name and inline value (`--name=value`). */
 static int args_next(rcl_args *a) {
@@ -109,6 +124,8 @@ static int take(rcl_args *a, const rcl_cli_option *o) {
     const char *v = args_value(a);
     if (!v)
         return 2;
+    if (!*v)
+        return rcl_cli_usage(a->cmd, "%s: empty value", a->name);
     switch (o->kind) {
     case RCL_OPT_INT:
         return parse_int(a, o, v);
@@ -190,18 +207,52 @@ int rcl_cli_conv_algo(rcl_args *a, const rcl_cli_option *o, const char *v) {
     (void)o;
     if (rcl_conv_policy_check(v) != RCL_OK)
         return rcl_cli_usage(a->cmd, "--conv-algo: %s", rcl_last_error());
-    setenv("ROBUSTCL_CONV_ALGO", v, 1);
+    rcl_cli_run()->device.conv_policy = v;
     return 0;
+}
+
+/* v into the option's target: a char buffer of o->cap bytes, or a const char *. */
+static int store(rcl_args *a, const rcl_cli_option *o, const char *v) {
+    if (!o->cap) {
+        *(const char **)o->ptr = v;
+        return 0;
+    }
+    if (strlen(v) >= o->cap)
+        return rcl_cli_usage(a->cmd, "%s: longer than %zu characters", a->name, o->cap - 1);
+    memcpy(o->ptr, v, strlen(v) + 1);
+    return 0;
+}
+
+int rcl_cli_arch(rcl_args *a, const rcl_cli_option *o, const char *v) {
+    rcl_wrn_config cfg;
+    if (rcl_wrn_parse_arch(v, &cfg) != RCL_OK)
+        return rcl_cli_usage(a->cmd, "%s: %s", a->name, rcl_last_error());
+    return store(a, o, v);
+}
+
+int rcl_cli_dataset(rcl_args *a, const rcl_cli_option *o, const char *v) {
+    rcl_dataset_spec spec;
+    if (rcl_dataset_spec_parse(v, &spec) != RCL_OK)
+        return rcl_cli_usage(a->cmd, "%s: %s", a->name, rcl_last_error());
+    return store(a, o, v);
 }
 
 int rcl_cli_unknown(const rcl_args *a) { return rcl_cli_usage(a->cmd, "unknown argument '%s'", a->argv[a->i]); }
 
 rcl_status rcl_cli_open_device(const char *selector, int profile, rcl_device **out) {
-    rcl_device_options o = {0};
-    o.selector = selector;
-    o.profile = profile;
-    o.notice = rcl_progress_notice;
-    return rcl_device_open(&o, out);
+    rcl_run_config run = *rcl_cli_run();
+    if (selector)
+        run.device.selector = selector;
+    rcl_session_spec spec = {.profile = profile};
+    rcl_session s;
+    RCL_TRY(rcl_session_open(&run, &spec, &s));
+    *out = s.device; /* the caller's: no model to close with it */
+    return RCL_OK;
+}
+
+void rcl_cli_provenance(rcl_json_writer *w, rcl_device *d) {
+    rcl_jw_key(w, "provenance");
+    rcl_provenance_json(w, rcl_cli_run(), d, NULL, NULL, 0);
 }
 
 int rcl_cli_error(void) {

@@ -47,7 +47,7 @@ typedef struct rcl_bench_summary {
 void rcl_bench_summary_add(rcl_bench_summary *sum, const char *label, double value, double peer);
 
 /* Writes the device's provenance into the open JSON object: name, platform, driver, OpenCL C
- * version and where its GEMM parameters come from. */
+ * version, where its GEMM parameters come from, and the run's "provenance" object. */
 void rcl_bench_json_device(rcl_json_writer *jw, rcl_device *d);
 
 /* bench gemm (bench_gemm.c): CLBlast SGEMM GFLOP/s on WRN shapes beside numpy.matmul's. */

@@ -7,6 +7,7 @@
 
 #include "bench.h"
 #include "core/fileio.h"
+#include "suite/report_provenance.h"
 #include "suite/svg_plot.h"
 
 /* One allocation: the pointers, then the strings, so that free(list) frees everything. */
@@ -241,6 +242,10 @@ static void page(FILE *f, const char *what, const char *const *devices, const ch
     } else {
         fprintf(f, "<p>No device completed the benchmark.</p>\n");
     }
+    /* the run's record; each device's is in the JSON */
+    char *self = rcl_report_provenance_text(rcl_cli_run(), NULL, NULL, NULL, 0);
+    rcl_report_provenance_html(f, self, NULL, 0);
+    free(self);
     fprintf(f, "</body></html>\n");
 }
 

@@ -34,6 +34,7 @@ rcl_status rcl_bench_loader(const char *spec, int batch, rcl_json_writer *jw) {
             rcl_jw_key(jw, "data"), rcl_jw_string(jw, ds.name);
             rcl_jw_key(jw, "batch"), rcl_jw_int(jw, batch);
             rcl_jw_key(jw, "images_per_second"), rcl_jw_number(jw, images / el);
+            rcl_cli_provenance(jw, NULL); /* host only: no device */
             rcl_jw_end_object(jw);
         }
     }

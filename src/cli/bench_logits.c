@@ -64,6 +64,8 @@ rcl_status rcl_bench_logits(rcl_device *d, const char *model, const char *input_
         rcl_jw_key(jw, "device"), rcl_jw_string(jw, rcl_device_get_info(d)->name);
         rcl_jw_key(jw, "driver"), rcl_jw_string(jw, rcl_device_get_info(d)->driver_version);
         rcl_jw_key(jw, "gemm_params_source"), rcl_jw_string(jw, rcl_gemm_params_source(d));
+        rcl_jw_key(jw, "provenance");
+        rcl_provenance_json(jw, rcl_cli_run(), d, m, NULL, 0);
         rcl_jw_key(jw, "shape");
         rcl_jw_begin_array(jw), rcl_jw_int(jw, n), rcl_jw_int(jw, cfg.num_classes), rcl_jw_end_array(jw);
         rcl_jw_key(jw, "logits");

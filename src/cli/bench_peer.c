@@ -9,9 +9,7 @@
 /* Runs the peer script with `args`; returns its JSON (last line of stdout) or NULL, with the
  * reason in why. */
 rcl_json *rcl_bench_run_peer(const char *script, const char *args, char *why, size_t cap) {
-    const char *py = getenv("ROBUSTCL_PYTHON");
-    if (!py || !*py)
-        py = "/usr/bin/python3";
+    const char *py = rcl_cli_python();
     FILE *probe = fopen(script, "r");
     if (!probe) {
         snprintf(why, cap, "peer unavailable (no %s; see --peer-script)", script);
@@ -80,6 +78,7 @@ void rcl_bench_json_device(rcl_json_writer *jw, rcl_device *d) {
     rcl_jw_key(jw, "gemm_params_source"), rcl_jw_string(jw, rcl_gemm_params_source(d));
     char gemm[256];
     rcl_jw_key(jw, "gemm_params_described"), rcl_jw_string(jw, rcl_gemm_params_describe(inf, gemm, sizeof gemm));
+    rcl_cli_provenance(jw, d);
 }
 
 void rcl_bench_summary_add(rcl_bench_summary *sum, const char *label, double value, double peer) {

@@ -6,7 +6,7 @@
 
 #include "bench.h"
 
-/* Opens the device (the self-test gate for step), runs the benchmark, closes it; name gets the
+/* Opens the device (profiling kernels for step), runs the benchmark, closes it; name gets the
  * device's name, platform and driver for the comparison page. */
 static rcl_status run_on(const rcl_bench_job *job, const char *sel, const rcl_bench_cfg *b,
                          rcl_json_writer *jw, rcl_bench_summary *sum, char *name, size_t cap) {

@@ -19,6 +19,16 @@ int rcl_cmd_tune(int argc, char **argv);
 int rcl_cmd_suite(int argc, char **argv);
 int rcl_cmd_import(int argc, char **argv);
 int rcl_cmd_report(int argc, char **argv);
+int rcl_cmd_version(int argc, char **argv);
+
+/* This process's run configuration: the command line and the environment read once at start
+ * (rcl_cli_setup, env.c), then the options that change how a device runs (--device,
+ * --conv-algo, --force, --max-device-mem). RCL_ERR_INVALID_ARG for an environment variable's
+ * bad value. */
+rcl_status rcl_cli_setup(int argc, char **argv);
+rcl_run_config *rcl_cli_run(void);
+/* The bench peer's interpreter: $ROBUSTCL_PYTHON, else /usr/bin/python3. */
+const char *rcl_cli_python(void);
 
 /* Prints "robustcl: <message>" for the last failure and returns 1. */
 int rcl_cli_error(void);
@@ -99,15 +109,34 @@ int rcl_cli_unknown(const rcl_args *a);
 /* The index of s[0..len) in choices "a|b|c", or -1. */
 int rcl_cli_choice(const char *choices, const char *s, size_t len);
 
-/* --conv-algo SPEC: checks the policy and puts it in $ROBUSTCL_CONV_ALGO for every device the
- * command opens. */
+/* --conv-algo SPEC: checks the policy and puts it into the run configuration (rcl_cli_run), for
+ * every device the command opens. */
 int rcl_cli_conv_algo(rcl_args *a, const rcl_cli_option *o, const char *v);
 #define RCL_CLI_CONV_ALGO                                                                                 \
     RCL_CLI_CALL("--conv-algo", "SPEC", rcl_cli_conv_algo, NULL,                                          \
                  "convolution algorithms: auto (default: measured per shape, cached),\n"                  \
                  "gemm, direct, or fwd=NAME,dx=NAME,dw=NAME (docs/convolution.md)")
+/* --device SEL into the run configuration's selector. */
+#define RCL_CLI_DEVICE(help_) RCL_CLI_STRING("--device", "SEL", &rcl_cli_run()->device.selector, help_)
+/* --force into the run configuration. */
+#define RCL_CLI_FORCE(help_) RCL_CLI_FLAG("--force", &rcl_cli_run()->force, help_)
 
-/* Opens the device named by --device (or the default) for a command. */
+/* Options checked when given, so a wrong value is a usage error naming the option (status 2):
+ * --arch wrn-D-K (ptr: a const char * or, with cap, a char buffer) and dataset specs. */
+int rcl_cli_arch(rcl_args *a, const rcl_cli_option *o, const char *v);
+int rcl_cli_dataset(rcl_args *a, const rcl_cli_option *o, const char *v);
+#define RCL_CLI_ARCH(p, help_) RCL_CLI_CALL("--arch", "wrn-D-K", rcl_cli_arch, (p), help_)
+#define RCL_CLI_ARCH_BUF(buf, help_)                                                                     \
+    {.kind = RCL_OPT_CALL, .name = "--arch", .metavar = "wrn-D-K", .fn = rcl_cli_arch, .ptr = (buf),      \
+     .cap = sizeof(buf), .help = (help_)}
+#define RCL_CLI_DATASET(name_, p, help_) RCL_CLI_CALL(name_, "SPEC", rcl_cli_dataset, (p), help_)
+
+/* Opens the device of selector (NULL: the run configuration's, --device or the default) as
+ * the run configuration says, for a command that neither trains nor evaluates (no self-test
+ * gate); profile: per-kernel device time. */
 rcl_status rcl_cli_open_device(const char *selector, int profile, rcl_device **out);
+
+/* Writes "provenance": this process's run record on d (NULL: none), into the open object. */
+void rcl_cli_provenance(rcl_json_writer *w, rcl_device *d);
 
 #endif

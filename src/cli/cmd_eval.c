@@ -31,9 +31,9 @@ static rcl_logit_set logit_set(const evaluated *e, int classes) {
 
 /* What `robustcl eval` was asked to do. */
 typedef struct {
-    const char *model, *data, *json, *logits_path, *scores_path, *dev, *val;
+    const char *model, *data, *json, *logits_path, *scores_path, *val;
     char *ood_specs[MAX_OOD_SETS];
-    int n_ood, batch, force, seed, calibration, attack, nsweep, norm_given;
+    int n_ood, batch, seed, calibration, attack, nsweep, norm_given;
     double sweep_eps[MAX_SWEEP];
     rcl_normalization asked;
     rcl_attack_config atk;
@@ -50,12 +50,15 @@ static int add_ood_specs(rcl_args *a, const rcl_cli_option *opt, const char *val
     while (*p) {
         size_t len = strcspn(p, ";");
         if (len) {
+            rcl_dataset_spec spec;
             if (o->n_ood == MAX_OOD_SETS)
                 return rcl_cli_usage(a->cmd, "--ood: more than %d sets", MAX_OOD_SETS);
             if (!(o->ood_specs[o->n_ood] = malloc(len + 1)))
                 return rcl_cli_usage(a->cmd, "--ood: out of memory");
             memcpy(o->ood_specs[o->n_ood], p, len);
-            o->ood_specs[o->n_ood++][len] = 0;
+            o->ood_specs[o->n_ood][len] = 0;
+            if (rcl_dataset_spec_parse(o->ood_specs[o->n_ood++], &spec) != RCL_OK)
+                return rcl_cli_usage(a->cmd, "--ood: %s", rcl_last_error());
         }
         p += len + (p[len] == ';');
     }
@@ -97,15 +100,17 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
     int textbook = !o->cal_cfg.paper_mode;
     const rcl_cli_option opts[] = {
         RCL_CLI_STRING("--model", "FILE", &o->model, "a robustcl checkpoint (.safetensors)"),
-        RCL_CLI_STRING("--data", "SPEC", &o->data,
-                       "labelled test data = the in-distribution set (default: the test split of\nfashion-mnist)"),
-        RCL_CLI_INT("--batch", "N", &o->batch, 1, 65536, "images per forward pass (default 256)"),
+        RCL_CLI_DATASET("--data", &o->data,
+                        "labelled test data = the in-distribution set (default: the test split of\nfashion-mnist)"),
+        RCL_CLI_INT("--batch", "N", &o->batch, 1, 65536,
+                    "images per forward pass (default 256: evaluation keeps no activations for a\n"
+                    "backward, so twice train's 128 fits; the results do not depend on it)"),
         RCL_CLI_STRING("--json", "FILE", &o->json,
                        "results as JSON (with provenance; \"ood\" and \"calibration\" objects when asked)"),
         RCL_CLI_STRING("--dump-logits", "FILE", &o->logits_path,
                        "raw logits: little-endian float32 [N, classes], row i = image i"),
-        RCL_CLI_STRING("--device", "SEL", &o->dev, "P:D or a name substring"),
-        RCL_CLI_FLAG("--force", &o->force, "evaluate even on a device whose self-test failed"),
+        RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
+        RCL_CLI_FORCE("evaluate even on a device whose self-test failed"),
         RCL_CLI_CONV_ALGO,
         {.kind = RCL_OPT_CALL, .name = "--normalize", .metavar = "N", .fn = parse_normalize, .ptr = &o->asked,
          .given = &o->norm_given,
@@ -127,7 +132,8 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
                      "the\nlast bin is skipped but N still divides; textbook: every bin; both are reported), ECE "
                      "(15\nbins), AURRA, NLL, 15 reliability-diagram bins, at T = 1 and at the tuned T.\n"),
         RCL_CLI_FLAG("--calibration", &o->calibration, "evaluate calibration on the test set"),
-        {.kind = RCL_OPT_STRING, .name = "--val", .metavar = "SPEC", .ptr = &o->val, .given = &o->calibration,
+        {.kind = RCL_OPT_CALL, .name = "--val", .metavar = "SPEC", .fn = rcl_cli_dataset, .ptr = &o->val,
+         .given = &o->calibration,
          .help = "labelled validation data (train split by default; hold it out of\n"
                  "training) to tune T by bisection on [0.2, 5]; implies --calibration"},
         {.kind = RCL_OPT_CHOICE, .name = "--calibration-mode", .metavar = "paper|textbook", .ptr = &textbook,
@@ -174,13 +180,11 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
 
 /* One evaluation's data, model and results. */
 typedef struct {
-    rcl_wrn_config cfg;
-    int K; /* classes of the model */
-    rcl_normalization norm;
+    rcl_wrn_config cfg; /* the checkpoint's */
+    int K;              /* classes of the model */
     evaluated test, valset, ood[MAX_OOD_SETS];
     rcl_logit_set id, ood_ls[MAX_OOD_SETS];
-    rcl_device *d;
-    rcl_model *m;
+    rcl_session s; /* the device, the model and its input normalisation */
     double err;
     int *per_n, *per_wrong; /* per class: test images, errors */
     rcl_ood_report ood_rep;
@@ -189,22 +193,10 @@ typedef struct {
     rcl_adv_result adv, *sweep;
 } evaluation;
 
-/* The checkpoint's configuration and normalisation (or --normalize's, with a warning when they
- * differ). */
+/* The checkpoint's configuration: what the data must match. */
 static rcl_status read_model(const eval_options *o, evaluation *ev) {
     RCL_TRY(rcl_checkpoint_read_config(o->model, &ev->cfg));
     ev->K = ev->cfg.num_classes;
-    RCL_TRY(rcl_checkpoint_read_normalization(o->model, &ev->norm));
-    if (o->norm_given && !rcl_normalization_equal(&ev->norm, &o->asked)) {
-        char was[96], now[96];
-        fprintf(stderr,
-                "robustcl: warning: %s records --normalize %s (half when it records none); evaluating with %s as "
-                "asked\n",
-                o->model, rcl_normalization_name(&ev->norm, was, sizeof was),
-                rcl_normalization_name(&o->asked, now, sizeof now));
-    }
-    if (o->norm_given)
-        ev->norm = o->asked;
     return RCL_OK;
 }
 
@@ -275,12 +267,12 @@ static void print_calibration(const rcl_calib_report *r) {
 }
 
 
-/* The device (self-test gate) and the checkpoint's model on it. */
+/* The device (self-test gate), the checkpoint's model on it and its input normalisation
+ * (--normalize's, with a warning, when it differs). */
 static rcl_status open_model(const eval_options *o, evaluation *ev) {
-    RCL_TRY(rcl_cli_open_device(o->dev, 0, &ev->d));
-    RCL_TRY(rcl_selftest_gate(ev->d, o->force));
-    RCL_TRY(rcl_model_create(ev->d, &ev->cfg, o->batch, &ev->m));
-    return rcl_checkpoint_load(ev->m, o->model, RCL_CKPT_EVAL, NULL);
+    rcl_session_spec spec = {.gate = 1, .checkpoint = o->model, .batch = o->batch,
+                             .norm = o->norm_given ? &o->asked : NULL};
+    return rcl_session_open(rcl_cli_run(), &spec, &ev->s);
 }
 
 /* Top-1 error and, on labelled data, the error of each class. */
@@ -291,7 +283,7 @@ static rcl_status evaluate_test(const eval_options *o, evaluation *ev) {
     ev->per_wrong = calloc((size_t)K, sizeof *ev->per_wrong);
     if (!ev->per_n || !ev->per_wrong)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for %d classes", K);
-    RCL_TRY(evaluate_set(ev->m, K, &ev->norm, &ev->test, &ev->err));
+    RCL_TRY(evaluate_set(ev->s.model, K, &ev->s.norm, &ev->test, &ev->err));
     ev->id = logit_set(&ev->test, K);
     if (!t->labels || t->labels[0] < 0)
         return RCL_OK;
@@ -315,7 +307,7 @@ static rcl_status evaluate_test(const eval_options *o, evaluation *ev) {
 
 static rcl_status evaluate_ood(const eval_options *o, evaluation *ev) {
     for (int i = 0; i < o->n_ood; i++) {
-        RCL_TRY(evaluate_set(ev->m, ev->K, &ev->norm, &ev->ood[i], NULL));
+        RCL_TRY(evaluate_set(ev->s.model, ev->K, &ev->s.norm, &ev->ood[i], NULL));
         ev->ood_ls[i] = logit_set(&ev->ood[i], ev->K);
         ev->ood_ls[i].labels = NULL; /* another label space: no label or correctness in the dump */
     }
@@ -328,7 +320,7 @@ static rcl_status evaluate_ood(const eval_options *o, evaluation *ev) {
 
 static rcl_status evaluate_calibration(const eval_options *o, evaluation *ev) {
     if (o->val)
-        RCL_TRY(evaluate_set(ev->m, ev->K, &ev->norm, &ev->valset, NULL));
+        RCL_TRY(evaluate_set(ev->s.model, ev->K, &ev->s.norm, &ev->valset, NULL));
     if (!o->calibration)
         return RCL_OK;
     rcl_logit_set val_ls = logit_set(&ev->valset, ev->K);
@@ -340,18 +332,18 @@ static rcl_status evaluate_calibration(const eval_options *o, evaluation *ev) {
 /* --attack-sweep, or else --attack, in the input normalisation. */
 static rcl_status evaluate_adversarial(const eval_options *o, evaluation *ev) {
     rcl_attack_config atk = o->atk;
-    rcl_normalization norm = ev->norm;
+    rcl_normalization norm = ev->s.norm;
     atk.norm = norm;
     ev->atk = atk;
     int nsweep = o->nsweep;
     if (nsweep) {
         if (!(ev->sweep = calloc((size_t)nsweep, sizeof *ev->sweep)))
             return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the sweep");
-        RCL_TRY(rcl_adv_sweep(ev->m, &ev->test.ds, NULL, 0, &atk, o->sweep_eps, nsweep, ev->sweep));
+        RCL_TRY(rcl_adv_sweep(ev->s.model, &ev->test.ds, NULL, 0, &atk, o->sweep_eps, nsweep, ev->sweep));
         print_sweep(&atk, ev->sweep, nsweep);
     } else if (o->attack) {
         rcl_adv_result *adv = &ev->adv;
-        RCL_TRY(rcl_adv_evaluate(ev->m, &ev->test.ds, NULL, 0, &atk, adv));
+        RCL_TRY(rcl_adv_evaluate(ev->s.model, &ev->test.ds, NULL, 0, &atk, adv));
         printf("attack %s (%s): accuracy %.2f%% clean, %.2f%% adversarial; max |x_adv - x| %.4f\n",
                atk.kind == RCL_ATTACK_FGSM ? "fgsm" : "pgd", rcl_attack_mode_name(atk.mode),
                100 * adv->clean_accuracy, 100 * adv->adv_accuracy, adv->max_linf);
@@ -373,7 +365,7 @@ static rcl_status write_json(const eval_options *o, const evaluation *ev) {
     rcl_jw_int(&w, ev->test.ds.n);
     char nname[96];
     rcl_jw_key(&w, "normalization");
-    rcl_jw_string(&w, rcl_normalization_name(&ev->norm, nname, sizeof nname));
+    rcl_jw_string(&w, rcl_normalization_name(&ev->s.norm, nname, sizeof nname));
     rcl_jw_key(&w, "error");
     rcl_jw_number(&w, ev->err);
     rcl_jw_key(&w, "per_class_error");
@@ -402,7 +394,7 @@ static rcl_status write_json(const eval_options *o, const evaluation *ev) {
         rcl_adv_result_json(&w, &ev->adv);
     }
     rcl_jw_key(&w, "provenance");
-    rcl_checkpoint_provenance_json(&w, ev->m, &ev->test.ds, 0);
+    rcl_provenance_json(&w, rcl_cli_run(), ev->s.device, ev->s.model, &ev->test.ds, 0);
     rcl_jw_end_object(&w);
     return rcl_jw_save(&w, o->json);
 }
@@ -432,8 +424,7 @@ static void evaluation_free(evaluation *ev, int n_ood) {
     rcl_dataset_free(&ev->valset.ds);
     free(ev->per_n);
     free(ev->per_wrong);
-    rcl_model_free(ev->m);
-    rcl_device_close(ev->d);
+    rcl_session_close(&ev->s);
 }
 
 int rcl_cmd_eval(int argc, char **argv) {

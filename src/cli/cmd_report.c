@@ -36,7 +36,8 @@ int rcl_cmd_report(int argc, char **argv) {
         "--only runs of `robustcl suite paper --plan` on many machines, and writes report.json and\n"
         "report.html with the paper's Tables 1-5 (pre-training error, label-noise error areas, class\n"
         "imbalance, adversarial accuracy, OOD AUROC/AUPR, calibration RMS/MAD) beside ours; prints the\n"
-        "tables. Runs that have not been collected show as '-'.\n\n",
+        "tables. Runs that have not been collected show as '-'. Each stage keeps its run record\n"
+        "(\"provenance\"); a warning names the devices, drivers or versions when the stages differ.\n\n",
         opts, RCL_CLI_COUNT(opts), 14, add_dir, &r};
     int rc;
     if (rcl_cli_parse(&spec, argc, argv, &rc))
@@ -45,7 +46,7 @@ int rcl_cmd_report(int argc, char **argv) {
         return rcl_cli_usage("report", "no directory given");
     if (!out)
         out = r.dirs[0];
-    if (rcl_suite_report(r.dirs, r.ndirs, out, stdout) != RCL_OK)
+    if (rcl_suite_report(rcl_cli_run(), r.dirs, r.ndirs, out, stdout) != RCL_OK)
         return rcl_cli_error();
     fprintf(stderr, "robustcl report: %s/report.json, %s/report.html\n", out, out);
     return 0;

@@ -5,9 +5,8 @@
 #include "robustcl/selftest.h"
 
 int rcl_cmd_selftest(int argc, char **argv) {
-    const char *dev = NULL;
     const rcl_cli_option opts[] = {
-        RCL_CLI_STRING("--device", "SEL", &dev, "P:D or a name substring (see robustcl devices)"),
+        RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
     };
     const rcl_cli_spec spec = {
         "selftest",
@@ -22,7 +21,7 @@ int rcl_cmd_selftest(int argc, char **argv) {
     if (rcl_cli_parse(&spec, argc, argv, &rc))
         return rc;
     rcl_device *d;
-    if (rcl_cli_open_device(dev, 0, &d) != RCL_OK)
+    if (rcl_cli_open_device(NULL, 0, &d) != RCL_OK)
         return rcl_cli_error();
     rcl_selftest_row *rows = NULL;
     int n = 0, failed = 0;

@@ -136,13 +136,16 @@ static int parse_paper(int argc, char **argv, rcl_suite_paper_config *c, paper_o
         RCL_CLI_CALL("--imbalance-profile", "power|exp|both", parse_profiles, &c->imbalance_profiles,
                      "power = Table 2's power law (default); exp = CIFAR-LT rho = 100 runs\n"
                      "(IDs DATASET/imbalance-exp/100/...; CIFAR-10 total 12406) instead; both"),
-        RCL_CLI_BUF("--arch", "wrn-D-K", c->arch, "main net (default wrn-40-2)"),
-        RCL_CLI_BUF("--adv-arch", "wrn-D-K", c->adv_arch, "adversarial experiments' net (default wrn-28-10)"),
-        RCL_CLI_INT("--batch", "N", &c->batch, 1, 4096, "target batch (default 128)"),
-        RCL_CLI_INT("--pretrain-batch", "N", &c->pretrain_batch, 1, 4096, "pre-training batch (default 256)"),
+        RCL_CLI_ARCH_BUF(c->arch, "main net (default wrn-40-2, the paper's)"),
+        {.kind = RCL_OPT_CALL, .name = "--adv-arch", .metavar = "wrn-D-K", .fn = rcl_cli_arch, .ptr = c->adv_arch,
+         .cap = sizeof c->adv_arch, .help = "adversarial experiments' net (default wrn-28-10, the paper's)"},
+        RCL_CLI_INT("--batch", "N", &c->batch, 1, 4096, "target batch (default 128, the paper's)"),
+        RCL_CLI_INT("--pretrain-batch", "N", &c->pretrain_batch, 1, 4096,
+                    "pre-training batch (default 256, the paper's)"),
         RCL_CLI_BUF("--ood", "SPEC[;SPEC]", c->ood, "real OOD sets besides Gaussian, Rademacher, Blobs (e.g. svhn:FILE)"),
-        RCL_CLI_BUF("--device", "SEL", c->device, "P:D or a name substring"),
-        RCL_CLI_FLAG("--force", &c->force, "run even on a device whose self-test failed (see robustcl selftest)"),
+        RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
+        RCL_CLI_FORCE("run even on a device whose self-test failed (see robustcl selftest)"),
+        RCL_CLI_CONV_ALGO,
         RCL_CLI_FLAG("--describe", &p->describe, "print the grid and exit"),
         RCL_CLI_TEXT("\nWithout --only every run executes in order and OUT/report.{json,html} follow; after runs on "
                      "many\nmachines, `robustcl report OUT...` collects their stage results into the report.\n"),
@@ -152,9 +155,6 @@ static int parse_paper(int argc, char **argv, rcl_suite_paper_config *c, paper_o
         return 1;
     if (!c->data_root[0])
         return *rc = rcl_cli_usage("suite paper", "--data-root DIR is required"), 1;
-    rcl_wrn_config wc;
-    if (rcl_wrn_parse_arch(c->arch, &wc) != RCL_OK || rcl_wrn_parse_arch(c->adv_arch, &wc) != RCL_OK)
-        return *rc = rcl_cli_usage("suite paper", "%s", rcl_last_error()), 1;
     return 0;
 }
 
@@ -175,6 +175,7 @@ static int write_slurm(const rcl_suite_paper_config *c, const paper_options *p) 
 static int cmd_paper(int argc, char **argv) {
     rcl_suite_paper_config c;
     rcl_suite_paper_defaults(&c);
+    c.run = rcl_cli_run();
     paper_options p = {"suite-paper", NULL, NULL, 0, 0, 0, 2};
     int rc;
     if (parse_paper(argc, argv, &c, &p, &rc))
@@ -199,11 +200,16 @@ static int cmd_paper(int argc, char **argv) {
 /* A class list as people type it: "0,1,8,9" is "0+1+8+9" (the dataset spec's separator, since
  * commas separate spec options); ranges stay ("5-9"). */
 static int parse_classes(rcl_args *a, const rcl_cli_option *o, const char *v) {
-    (void)a;
+    if (strlen(v) >= o->cap)
+        return rcl_cli_usage(a->cmd, "%s: longer than %zu characters", a->name, o->cap - 1);
     snprintf(o->ptr, o->cap, "%s", v);
     for (char *p = o->ptr; *p; p++)
         if (*p == ',')
             *p = '+';
+    int *classes, k;
+    if (rcl_parse_class_ranges(o->ptr, &classes, &k) != RCL_OK)
+        return rcl_cli_usage(a->cmd, "%s: %s", a->name, rcl_last_error());
+    free(classes);
     return 0;
 }
 
@@ -215,7 +221,7 @@ static int parse_noise(rcl_args *a, const rcl_cli_option *o, const char *v) {
     if (rc || has_zero(c->noise, c->nnoise))
         return rc;
     if (c->nnoise == RCL_SUITE_MAX)
-        return rcl_cli_usage("suite", "--noise: at most %d strengths with 0", RCL_SUITE_MAX - 1);
+        return rcl_cli_usage(a->cmd, "--noise: at most %d strengths with 0", RCL_SUITE_MAX - 1);
     memmove(c->noise + 1, c->noise, (size_t)c->nnoise++ * sizeof *c->noise);
     c->noise[0] = 0;
     return 0;
@@ -249,15 +255,18 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
     const rcl_cli_option opts[] = {
         RCL_CLI_STRING("--out", "DIR", out, "output directory (default suite-mini)"),
         RCL_CLI_FLAG("--quick", &quick, "CI-sized grid (a few minutes on 2 cores; numbers are not meaningful)"),
-        RCL_CLI_BUF("--data", "SPEC", c->data, "labelled dataset (default fashion-mnist)"),
+        {.kind = RCL_OPT_CALL, .name = "--data", .metavar = "SPEC", .fn = rcl_cli_dataset, .ptr = c->data,
+         .cap = sizeof c->data, .help = "labelled dataset (default fashion-mnist)"},
         {.kind = RCL_OPT_CALL, .name = "--source-classes", .metavar = "LIST", .fn = parse_classes,
          .ptr = c->source_classes, .cap = sizeof c->source_classes,
          .help = "pre-training classes (default 0-4), e.g. 0,1,8,9 or 0+1+8+9 or 0-2+8"},
         {.kind = RCL_OPT_CALL, .name = "--target-classes", .metavar = "LIST", .fn = parse_classes,
          .ptr = c->target_classes, .cap = sizeof c->target_classes,
          .help = "target classes, relabelled 0..K-1 (default 5-9)"},
-        RCL_CLI_BUF("--arch", "wrn-D-K", c->arch, "(default wrn-10-1)"),
-        RCL_CLI_INT("--batch", "N", &c->batch, 1, 4096, "(default 32)"),
+        RCL_CLI_ARCH_BUF(c->arch, "(default wrn-10-1: train's wrn-40-2 and batch 128 would not fit\n"
+                                  "the suite's 20 minutes on 2 cores; spec §11)"),
+        RCL_CLI_INT("--batch", "N", &c->batch, 1, 4096, "(default 32: at 100 images a class, 128 would leave\n"
+                                                        "a few steps an epoch; spec §11)"),
         RCL_CLI_INT("--seeds", "N", &nseeds, 1, RCL_SUITE_MAX, "seeds 1..N (default 3)"),
         RCL_CLI_INT("--target-per-class", "N", &c->target_per_class, 2, 100000,
                     "target training images per class (default 100)"),
@@ -297,14 +306,14 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
                     "adversarial pre-training uses the first N of those (default 4000;\n"
                     "0 = all): PGD training costs (1 + steps) passes an image"),
         RCL_CLI_BUF("--ood", "SPEC[;SPEC]", c->ood, "extra OOD sets (same image shape as the data)"),
-        RCL_CLI_BUF("--device", "SEL", c->device, "P:D or a name substring"),
-        RCL_CLI_FLAG("--force", &c->force, "run even on a device whose self-test failed (see robustcl selftest)"),
+        RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
+        RCL_CLI_FORCE("run even on a device whose self-test failed (see robustcl selftest)"),
         RCL_CLI_CONV_ALGO,
         RCL_CLI_FLAG("--describe", describe,
                      "print the grid (with the imbalanced class sizes) and the time it will\n"
                      "take on the device (its speed measured now), and exit"),
     };
-    const rcl_cli_spec spec = {"suite", usage_mini, opts, RCL_CLI_COUNT(opts), 25, NULL, NULL};
+    const rcl_cli_spec spec = {"suite mini", usage_mini, opts, RCL_CLI_COUNT(opts), 25, NULL, NULL};
     if (rcl_cli_parse(&spec, argc, argv, rc))
         return 1;
     if (nseeds) {
@@ -312,9 +321,6 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
         for (int i = 0; i < nseeds; i++)
             c->seeds[i] = i + 1;
     }
-    rcl_wrn_config wc;
-    if (rcl_wrn_parse_arch(c->arch, &wc) != RCL_OK)
-        return *rc = rcl_cli_usage("suite", "%s", rcl_last_error()), 1;
     return 0;
 }
 
@@ -322,10 +328,12 @@ int rcl_cmd_suite(int argc, char **argv) {
     rcl_suite_config c;
     const char *out = "suite-mini";
     int describe = 0, rc;
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (argc < 2)
+        return rcl_cli_usage("suite", "which suite? mini or paper");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         rcl_suite_defaults(&c, 0);
         parse_mini(2, (char *[]){argv[0], "--help", NULL}, &c, &out, &describe, &rc);
-        return argc < 2 ? 2 : 0;
+        return 0;
     }
     if (!strcmp(argv[1], "paper"))
         return cmd_paper(argc - 1, argv + 1);
@@ -335,6 +343,7 @@ int rcl_cmd_suite(int argc, char **argv) {
     for (int i = 2; i < argc; i++) /* the defaults depend on it */
         quick |= !strcmp(argv[i], "--quick");
     rcl_suite_defaults(&c, quick);
+    c.run = rcl_cli_run();
     if (parse_mini(argc - 1, argv + 1, &c, &out, &describe, &rc))
         return rc;
     rcl_suite_describe(&c, stderr);

@@ -41,16 +41,17 @@ static const char usage[] =
     "per iteration, mean cross-entropy, random crop + flip), spec §1-3 (docs/specification.md).\n\n";
 
 /* Parses the options into o: 0, or 1 with the exit status in *rc (help, usage error). */
-static int parse(int argc, char **argv, rcl_train_run_options *o, int *rc) {
+static int parse(int argc, char **argv, rcl_train_run_options *o, int *max_mib, int *rc) {
+
     const rcl_cli_option opts[] = {
-        RCL_CLI_STRING("--data", "SPEC", &o->data, "training set (default fashion-mnist; see `robustcl help data`)"),
-        RCL_CLI_STRING("--test", "SPEC", &o->test,
-                       "test set, evaluated after every epoch (default: the test split of --data)"),
-        RCL_CLI_STRING("--arch", "wrn-D-K", &o->arch, "network (default wrn-40-2)"),
+        RCL_CLI_DATASET("--data", &o->data, "training set (default fashion-mnist; see `robustcl help data`)"),
+        RCL_CLI_DATASET("--test", &o->test,
+                        "test set, evaluated after every epoch (default: the test split of --data)"),
+        RCL_CLI_ARCH(&o->arch, "network (default wrn-40-2: the paper's, spec §4)"),
         RCL_CLI_DOUBLE("--dropout", "P", &o->dropout, 0, 0.99, "dropout inside blocks (default 0)"),
         RCL_CLI_INT("--epochs", "N", &o->epochs, 1, 100000, "(default 1)"),
         RCL_CLI_DOUBLE("--lr", "X", &o->lr, 1e-9, 100, "initial learning rate (default 0.1)"),
-        RCL_CLI_INT("--batch", "N", &o->batch, 1, 65536, "(default 128)"),
+        RCL_CLI_INT("--batch", "N", &o->batch, 1, 65536, "(default 128: the paper's, spec §4)"),
         RCL_CLI_DOUBLE("--wd", "X", &o->wd, 0, 1, "weight decay (default 5e-4)"),
         RCL_CLI_INT("--seed", "N", &o->seed, 0, 2147483647,
                     "initialisation, shuffling, augmentation, dropout (default 1)"),
@@ -74,11 +75,10 @@ static int parse(int argc, char **argv, rcl_train_run_options *o, int *rc) {
                     "also keep the last N periodic checkpoints as FILE.stepS (default 0)"),
         RCL_CLI_STRING("--log", "FILE", &o->log, "per-epoch metrics as JSON lines"),
         RCL_CLI_STRING("--json", "FILE", &o->json, "the final result as JSON (with provenance)"),
-        RCL_CLI_STRING("--device", "SEL", &o->device,
-                       "P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device);\n"
+        RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device);\n"
                        "data parallel: a list A,B,... (below)"),
-        RCL_CLI_FLAG("--force", &o->force, "train even on a device whose self-test failed"),
-        RCL_CLI_INT("--max-device-mem", "MiB", &o->max_device_mem_mib, 1, 1 << 24,
+        RCL_CLI_FORCE("train even on a device whose self-test failed"),
+        RCL_CLI_INT("--max-device-mem", "MiB", max_mib, 1, 1 << 24,
                     "refuse device allocations beyond this (clear error instead of an overcommit)"),
         RCL_CLI_CONV_ALGO,
         RCL_CLI_INT("--bn-split", "K", &o->bn_split, 1, 1024,
@@ -107,18 +107,23 @@ static int parse(int argc, char **argv, rcl_train_run_options *o, int *rc) {
 int rcl_cmd_train(int argc, char **argv) {
     rcl_train_run_options o;
     rcl_train_run_defaults(&o);
-    int rc = 0;
-    if (parse(argc, argv, &o, &rc))
+    int rc = 0, max_mib = 0;
+    if (parse(argc, argv, &o, &max_mib, &rc))
         return rc;
-    if (rcl_dist_init(o.dist_timeout) != RCL_OK)
+    rcl_run_config *run = rcl_cli_run();
+    if (rcl_dist_init(o.dist_timeout, &run->launch) != RCL_OK)
         return rcl_cli_error();
+    run->device.local_rank = rcl_dist_local_rank();
+    run->device.max_device_mem = (size_t)max_mib << 20;
+    o.run = run;
     signal(SIGINT, on_sigint);
     o.stop = &stop_requested;
     rcl_status s = rcl_train_run(&o);
     if (s == RCL_ERR_INTERRUPTED) {
-        if (rcl_dist_rank() == 0)
-            fprintf(stderr, "robustcl: %s; saved %s: continue with --resume\n", rcl_last_error(),
-                    o.out ? o.out : "(no --out)");
+        if (rcl_dist_rank() == 0 && o.out)
+            fprintf(stderr, "robustcl: %s; saved %s: continue with --resume\n", rcl_last_error(), o.out);
+        else if (rcl_dist_rank() == 0)
+            fprintf(stderr, "robustcl: %s; nothing saved (no --out)\n", rcl_last_error());
         rc = 130;
     }
     /* a failed rank ends them all now; otherwise wait (bounded) for rank 0's last checkpoint,

@@ -22,19 +22,22 @@ static const command commands[] = {
     {"import", rcl_cmd_import, "convert a PyTorch WRN state_dict (.pt) into a checkpoint"},
     {"suite", rcl_cmd_suite, "the scratch vs pre-trained robustness suite (mini, paper)"},
     {"report", rcl_cmd_report, "collect suite stage results into the report beside the paper's tables"},
+    {"version", rcl_cmd_version, "robustcl's version and commit, and CLBlast's"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
-static void usage(FILE *f) {
-    fprintf(f, "robustcl %s: Wide ResNets and the robustness evaluations of Hendrycks et al. (2019)\n"
-               "on any OpenCL device.\n\nusage: robustcl COMMAND [options]   (robustcl COMMAND --help)\n\n"
-               "commands:\n", rcl_version());
+static void usage(void) {
+    printf("robustcl %s: Wide ResNets and the robustness evaluations of Hendrycks et al. (2019)\n"
+           "on any OpenCL device.\n\nusage: robustcl COMMAND [options]   (robustcl COMMAND --help)\n\n"
+           "commands:\n", rcl_version());
     for (int i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "  %-10s %s\n", "help data", "the dataset spec syntax of --data, --test and --ood");
-    fprintf(f, "\nenvironment: ROBUSTCL_DEVICE (device selector), ROBUSTCL_CACHE_DIR, ROBUSTCL_CACHE=0,\n"
-               "             ROBUSTCL_KERNEL_DIR (load kernels/*.cl from disk)\n"
-               "\nwhat every number means: docs/specification.md (\"spec §N\" in the help texts)\n");
+        printf("  %-10s %s\n", commands[i].name, commands[i].help);
+    printf("  %-10s %s\n", "help data", "the dataset spec syntax of --data, --test and --ood");
+    printf("\nenvironment (read once, into the run configuration; README \"Environment\"): ROBUSTCL_DEVICE\n"
+           "  (--device), ROBUSTCL_CONV_ALGO (--conv-algo), ROBUSTCL_CACHE_DIR, ROBUSTCL_CACHE=0,\n"
+           "  ROBUSTCL_BINARY_CACHE, ROBUSTCL_KERNEL_DIR, ROBUSTCL_KERNEL_CLASS, ROBUSTCL_CL_OPTIONS,\n"
+           "  ROBUSTCL_QUIET, RCL_FASHION_MNIST_DIR, ROBUSTCL_PYTHON\n"
+           "\nwhat every number means: docs/specification.md (\"spec §N\" in the help texts)\n");
 }
 
 /* `robustcl help data`: the dataset spec syntax every --data/--test/--ood takes (src/data/spec.c). */
@@ -62,8 +65,12 @@ int main(int argc, char **argv) {
      * stderr, progress as a bar redrawn in place when stderr is a terminal. That is what
      * rcl_log_stderr does; naming it here keeps our output off the library's default. */
     rcl_log_set(rcl_log_stderr, NULL, isatty(STDERR_FILENO));
+    if (rcl_cli_setup(argc, argv) != RCL_OK) {
+        fprintf(stderr, "robustcl: %s\n", rcl_last_error());
+        return 2;
+    }
     if (argc < 2) {
-        usage(stderr);
+        fprintf(stderr, "robustcl: no command given (robustcl --help lists them)\n");
         return 2;
     }
     if (!strcmp(argv[1], "help") && argc > 2) {
@@ -81,7 +88,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout);
+        usage();
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {

@@ -51,8 +51,27 @@ static rcl_status save_checkpoint(void *vctx, rcl_model *m, const rcl_train_stat
     return rcl_checkpoint_save(m, c->o->out, &info, 1);
 }
 
-static rcl_status write_result(const rcl_train_run_options *o, rcl_model *m, const rcl_dataset *train,
-                               const rcl_dataset *test, const rcl_train_result *r) {
+/* Batch-norm statistics summed over the ranks (--sync-bn). */
+static rcl_status bn_sum(void *ctx, float *buf, int n) {
+    (void)ctx;
+    return rcl_dist_sum(buf, (size_t)n);
+}
+static const rcl_bn_sync bn_sync_all = {bn_sum, NULL};
+
+/* One run's state, from the data to the trained model. */
+typedef struct {
+    const rcl_train_run_options *o;
+    rcl_dataset train, test;
+    rcl_session s; /* the device and the model */
+    FILE *log;
+    rcl_train_state start;
+    rcl_step_hooks adv;
+    rcl_normalization norm;
+    int rank, ranks;
+} train_run;
+
+static rcl_status write_result(const train_run *r, const rcl_train_result *res) {
+    const rcl_train_run_options *o = r->o;
     rcl_json_writer w; /* in memory, then written atomically: a result file is whole or absent */
     rcl_jw_init(&w, NULL, 2);
     rcl_jw_begin_object(&w);
@@ -69,19 +88,19 @@ static rcl_status write_result(const rcl_train_run_options *o, rcl_model *m, con
     rcl_jw_key(&w, "dropout");
     rcl_jw_number(&w, o->dropout);
     rcl_jw_key(&w, "test_error");
-    rcl_jw_number(&w, r->test_error);
+    rcl_jw_number(&w, res->test_error);
     rcl_jw_key(&w, "test_accuracy");
-    rcl_jw_number(&w, r->test_error >= 0 ? 1 - r->test_error : -1);
+    rcl_jw_number(&w, res->test_error >= 0 ? 1 - res->test_error : -1);
     rcl_jw_key(&w, "train_loss");
-    rcl_jw_number(&w, r->train_loss);
+    rcl_jw_number(&w, res->train_loss);
     rcl_jw_key(&w, "train_error");
-    rcl_jw_number(&w, r->train_error);
+    rcl_jw_number(&w, res->train_error);
     rcl_jw_key(&w, "seconds");
-    rcl_jw_number(&w, r->seconds);
+    rcl_jw_number(&w, res->seconds);
     rcl_jw_key(&w, "images_per_second");
-    rcl_jw_number(&w, r->images_per_s);
+    rcl_jw_number(&w, res->images_per_s);
     rcl_jw_key(&w, "steps");
-    rcl_jw_int(&w, r->steps);
+    rcl_jw_int(&w, res->steps);
     uint64_t bytes;
     double comm_s;
     long calls;
@@ -91,95 +110,27 @@ static rcl_status write_result(const rcl_train_run_options *o, rcl_model *m, con
     rcl_jw_key(&w, "global_batch");
     rcl_jw_int(&w, o->batch * rcl_dist_size());
     rcl_jw_key(&w, "allreduce_bytes_per_step");
-    rcl_jw_number(&w, r->steps > 0 ? (double)bytes / r->steps : 0);
+    rcl_jw_number(&w, res->steps > 0 ? (double)bytes / res->steps : 0);
     rcl_jw_key(&w, "allreduce_seconds");
     rcl_jw_number(&w, comm_s);
     rcl_jw_key(&w, "test_set");
-    rcl_jw_string(&w, test ? test->name : "");
+    rcl_jw_string(&w, r->test.name);
     rcl_jw_key(&w, "provenance");
-    rcl_checkpoint_provenance_json(&w, m, train, (uint64_t)o->seed);
+    rcl_provenance_json(&w, o->run, r->s.device, r->s.model, &r->train, (uint64_t)o->seed);
     rcl_jw_end_object(&w);
     return rcl_jw_save(&w, o->json);
 }
 
-/* Batch-norm statistics summed over the ranks (--sync-bn). */
-static rcl_status bn_sum(void *ctx, float *buf, int n) {
-    (void)ctx;
-    return rcl_dist_sum(buf, (size_t)n);
-}
-static const rcl_bn_sync bn_sync_all = {bn_sum, NULL};
-
-/* This rank's device: item (local rank mod count) of a comma-separated --device list; without
- * --device, the local rank's GPU when there are GPUs, else the default device. */
-static rcl_status rank_device(const rcl_train_run_options *o, char *sel, size_t cap, const char **out) {
-    int lr = rcl_dist_local_rank();
-    *out = o->device;
-    if (rcl_dist_size() < 2)
-        return RCL_OK;
-    if (o->device) {
-        int items = 1;
-        for (const char *p = o->device; *p; p++)
-            items += *p == ',';
-        const char *p = o->device;
-        for (int i = 0; i < lr % items; i++)
-            p = strchr(p, ',') + 1;
-        size_t len = strcspn(p, ",");
-        snprintf(sel, cap, "%.*s", (int)len, p);
-        *out = sel;
-        return RCL_OK;
-    }
-    if (getenv("ROBUSTCL_DEVICE"))
-        return RCL_OK;
-    rcl_device_info *infos;
-    int count, gpus = 0;
-    RCL_TRY(rcl_device_list(&infos, &count));
-    for (int i = 0; i < count; i++)
-        gpus += infos[i].is_gpu;
-    for (int i = 0, g = 0; i < count && gpus; i++)
-        if (infos[i].is_gpu && g++ == lr % gpus) {
-            snprintf(sel, cap, "%d:%d", infos[i].platform_index, infos[i].device_index);
-            *out = sel;
-        }
-    free(infos);
-    return RCL_OK;
-}
-
-/* One run's state, from the data to the trained model. */
-typedef struct {
-    const rcl_train_run_options *o;
-    rcl_wrn_config cfg;
-    rcl_dataset train, test;
-    rcl_device *d;
-    rcl_model *m;
-    FILE *log;
-    rcl_train_state start;
-    rcl_step_hooks adv;
-    rcl_normalization norm;
-    int rank, ranks;
-} train_run;
-
-/* This rank's device and the model on it, initialised from the seed, its batch norm as asked. */
+/* This rank's device (the run configuration's selector by local rank) and the model on it,
+ * initialised from the seed, its batch norm as asked. */
 static rcl_status open_model(train_run *r) {
     const rcl_train_run_options *o = r->o;
-    rcl_wrn_config cfg = r->cfg;
-    cfg.in_c = r->train.c;
-    cfg.in_h = r->train.h;
-    cfg.in_w = r->train.w;
-    cfg.num_classes = r->train.num_classes;
-    cfg.dropout = (float)o->dropout;
-    cfg.fc_bias = 1;
-    char sel[256];
-    rcl_device_options dopt = {0};
-    RCL_TRY(rank_device(o, sel, sizeof sel, &dopt.selector));
-    dopt.max_device_mem = (size_t)o->max_device_mem_mib << 20;
-    dopt.notice = rcl_progress_notice;
-    RCL_TRY(rcl_device_open(&dopt, &r->d));
-    RCL_TRY(rcl_selftest_gate(r->d, o->force));
-    RCL_TRY(rcl_model_create(r->d, &cfg, o->batch, &r->m));
-    RCL_TRY(rcl_model_init(r->m, (uint64_t)o->seed));
+    rcl_session_spec spec = {.gate = 1, .arch = o->arch, .data = &r->train, .dropout = (float)o->dropout,
+                             .seed = (uint64_t)o->seed, .batch = o->batch, .norm = &o->norm};
+    RCL_TRY(rcl_session_open(o->run, &spec, &r->s));
     int sync = o->sync_bn && r->ranks > 1;
     if (o->bn_split > 1 || sync)
-        RCL_TRY(rcl_model_set_bn(r->m, o->bn_split, sync ? &bn_sync_all : NULL));
+        RCL_TRY(rcl_model_set_bn(r->s.model, o->bn_split, sync ? &bn_sync_all : NULL));
     return RCL_OK;
 }
 
@@ -200,7 +151,7 @@ static rcl_status resume(train_run *r) {
         return rcl_fail(RCL_ERR_INVALID_ARG, "%s: trained with --normalize %s, a resume cannot switch to %s", o->out,
                         rcl_normalization_name(&saved, a, sizeof a), rcl_normalization_name(&o->norm, b, sizeof b));
     r->norm = saved; /* a resume continues as it started */
-    RCL_TRY(rcl_checkpoint_load(r->m, o->out, RCL_CKPT_RESUME, &r->start));
+    RCL_TRY(rcl_checkpoint_load(r->s.model, o->out, RCL_CKPT_RESUME, &r->start));
     if (r->rank == 0)
         fprintf(stderr, "robustcl: resuming %s at epoch %d, batch %d (step %ld)\n", o->out, r->start.epoch + 1,
                 r->start.batch, r->start.step);
@@ -211,7 +162,7 @@ static rcl_status resume(train_run *r) {
  * adversarial training hooks (--adv-train). */
 static rcl_status prepare(train_run *r) {
     const rcl_train_run_options *o = r->o;
-    rcl_model *m = r->m;
+    rcl_model *m = r->s.model;
     rcl_normalization norm;
     if (r->rank == 0 && o->out && !o->resume)
         RCL_TRY(rcl_file_check_writable(o->out)); /* before any training time is spent */
@@ -239,8 +190,9 @@ static void announce(const train_run *r) {
     if (r->rank != 0)
         return;
     fprintf(stderr, "robustcl: %s on %s: %s %d images %dx%dx%d, %d classes, %zu weights, %d epochs, batch %d%s\n",
-            o->arch, rcl_device_get_info(r->d)->name, train->name, train->n, train->c, train->h, train->w,
-            train->num_classes, rcl_model_num_weights(r->m), o->epochs, o->batch, r->ranks > 1 ? " per rank" : "");
+            o->arch, rcl_device_get_info(r->s.device)->name, train->name, train->n, train->c, train->h, train->w,
+            train->num_classes, rcl_model_num_weights(r->s.model), o->epochs, o->batch,
+            r->ranks > 1 ? " per rank" : "");
     if (r->ranks > 1)
         fprintf(stderr, "robustcl: %d ranks, global batch %d, batch-norm statistics %s\n", r->ranks,
                 o->batch * r->ranks, o->sync_bn ? "over all ranks (--sync-bn)" : "per rank");
@@ -287,7 +239,7 @@ static rcl_status report(const train_run *r, const rcl_train_result *res) {
                res->steps > 0 ? bytes / 1e6 / res->steps : 0.0, comm_s, calls,
                res->seconds > 0 ? 100 * comm_s / res->seconds : 0.0);
     }
-    return r->o->json ? write_result(r->o, r->m, &r->train, &r->test, res) : RCL_OK;
+    return r->o->json ? write_result(r, res) : RCL_OK;
 }
 
 rcl_status rcl_train_run(const rcl_train_run_options *o) {
@@ -298,22 +250,20 @@ rcl_status rcl_train_run(const rcl_train_run_options *o) {
     r.ranks = rcl_dist_size();
     rcl_train_result res;
     ckpt_ctx cc = {o, &r.train, NULL, &r.norm};
-    RCL_TRY(rcl_wrn_parse_arch(o->arch, &r.cfg));
     rcl_status s = rcl_dataset_load(o->data, 1, &r.train);
     if (s == RCL_OK)
         s = rcl_dataset_load(o->test ? o->test : o->data, 0, &r.test);
     if (s == RCL_OK && (s = open_model(&r)) == RCL_OK && (s = prepare(&r)) == RCL_OK) {
         announce(&r);
         rcl_train_config tc = train_config(&r, &cc);
-        if ((s = rcl_train(r.m, &r.train, NULL, 0, &tc, &res)) == RCL_OK)
+        if ((s = rcl_train(r.s.model, &r.train, NULL, 0, &tc, &res)) == RCL_OK)
             s = report(&r, &res);
     }
     if (o->adv_train)
         rcl_adv_train_hooks_free(&r.adv);
     if (r.log)
         fclose(r.log);
-    rcl_model_free(r.m);
-    rcl_device_close(r.d);
+    rcl_session_close(&r.s);
     rcl_dataset_free(&r.train);
     rcl_dataset_free(&r.test);
     return s;

@@ -8,9 +8,10 @@
 #include "cli.h"
 
 typedef struct rcl_train_run_options {
-    const char *data, *test, *arch, *device, *out, *init, *log, *json, *adv_train;
+    const rcl_run_config *run; /* the device, how it runs, the run record */
+    const char *data, *test, *arch, *out, *init, *log, *json, *adv_train;
     double dropout, lr, wd;
-    int epochs, batch, seed, augment, resume, force, keep, freeze_trunk, max_device_mem_mib;
+    int epochs, batch, seed, augment, resume, keep, freeze_trunk;
     int bn_split, sync_bn; /* ghost batch norm sub-batches; BN statistics over all MPI ranks */
     double dist_timeout;   /* seconds a rank waits for the others in a collective */
     rcl_normalization norm; /* --normalize (default 0.5/0.5) */

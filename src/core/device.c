@@ -72,9 +72,7 @@ static const char *no_platform_hint =
     "no OpenCL platform found: install a driver (CPU: apt-get install pocl-opencl-icd; "
     "GPUs: the vendor's OpenCL ICD) and check that /etc/OpenCL/vendors lists its .icd file";
 
-/* Calls fn(plat, dev, pi, di, ctx) for every device; stops when fn returns nonzero. */
-typedef int (*device_visit)(cl_platform_id, cl_device_id, int, int, void *);
-static rcl_status for_each_device(device_visit fn, void *ctx) {
+rcl_status rcl_device_for_each(rcl_device_visit fn, void *ctx) {
     cl_uint np = 0;
     cl_int e = clGetPlatformIDs(0, NULL, &np);
     if (e == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || np == 0)
@@ -121,7 +119,7 @@ static int collect(cl_platform_id plat, cl_device_id dev, int pi, int di, void *
 
 rcl_status rcl_device_list(rcl_device_info **infos, int *count) {
     info_list l = {0};
-    rcl_status s = for_each_device(collect, &l);
+    rcl_status s = rcl_device_for_each(collect, &l);
     if (s != RCL_OK) {
         free(l.items);
         return s;
@@ -135,6 +133,15 @@ rcl_status rcl_device_list(rcl_device_info **infos, int *count) {
     return RCL_OK;
 }
 
+typedef struct {
+    const char *sel;    /* a name substring */
+    int want_p, want_d; /* >= 0 for "P:D" */
+    int gpu_only, skip; /* skip: matches to pass over first (the local rank's GPU) */
+    cl_platform_id plat;
+    cl_device_id dev;
+    int pi, di, found;
+} pick_state;
+
 static int contains_nocase(const char *hay, const char *needle) {
     size_t n = strlen(needle);
     for (; *hay; hay++)
@@ -142,15 +149,6 @@ static int contains_nocase(const char *hay, const char *needle) {
             return 1;
     return n == 0;
 }
-
-typedef struct {
-    const char *sel;
-    int want_p, want_d; /* >= 0 for "P:D" */
-    int gpu_only;
-    cl_platform_id plat;
-    cl_device_id dev;
-    int pi, di, found;
-} pick_state;
 
 static int pick(cl_platform_id plat, cl_device_id dev, int pi, int di, void *ctx) {
     pick_state *st = ctx;
@@ -167,6 +165,10 @@ static int pick(cl_platform_id plat, cl_device_id dev, int pi, int di, void *ctx
         clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof t, &t, NULL);
         ok = !st->gpu_only || (t & CL_DEVICE_TYPE_GPU);
     }
+    if (ok && st->skip > 0) {
+        st->skip--;
+        return 0;
+    }
     if (ok) {
         st->plat = plat;
         st->dev = dev;
@@ -177,29 +179,71 @@ static int pick(cl_platform_id plat, cl_device_id dev, int pi, int di, void *ctx
     return ok;
 }
 
-static rcl_status select_device(const char *sel, pick_state *st) {
+static int count_gpu(cl_platform_id plat, cl_device_id dev, int pi, int di, void *ctx) {
+    (void)plat, (void)pi, (void)di;
+    cl_device_type t = 0;
+    clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof t, &t, NULL);
+    *(int *)ctx += (t & CL_DEVICE_TYPE_GPU) != 0;
+    return 0;
+}
+
+/* "0:0 'NAME' (PLATFORM), ..." of every device, for a selector that matched none. */
+static void list_devices(char *out, size_t cap) {
+    rcl_device_info *inf;
+    int n = 0;
+    out[0] = 0;
+    if (rcl_device_list(&inf, &n) == RCL_OK) {
+        size_t len = 0;
+        for (int i = 0; i < n && len < cap; i++)
+            len += (size_t)snprintf(out + len, cap - len, "%s%d:%d '%s' (%s)", i ? ", " : "", inf[i].platform_index,
+                                    inf[i].device_index, inf[i].name, inf[i].platform_name);
+        free(inf);
+    }
+}
+
+/* Item (local_rank mod count) of a comma-separated selector. */
+static void rank_item(const char *sel, int local_rank, const char **item, size_t *len) {
+    int items = 1;
+    for (const char *p = sel; *p; p++)
+        items += *p == ',';
+    const char *p = sel;
+    for (int i = 0; i < (local_rank < 0 ? 0 : local_rank) % items; i++)
+        p = strchr(p, ',') + 1;
+    *item = p;
+    *len = strcspn(p, ",");
+}
+
+/* The device of a selector (rcl_device_options.selector) for this local rank. */
+static rcl_status select_device(const char *sel, int local_rank, pick_state *st) {
     memset(st, 0, sizeof *st);
     st->want_p = st->want_d = -1;
     if (sel && *sel) {
+        const char *item;
+        size_t len;
+        rank_item(sel, local_rank, &item, &len);
         int p, dd, used = 0;
-        if (sscanf(sel, "%d:%d%n", &p, &dd, &used) == 2 && sel[used] == 0) {
+        char one[256];
+        snprintf(one, sizeof one, "%.*s", (int)len, item);
+        if (sscanf(one, "%d:%d%n", &p, &dd, &used) == 2 && one[used] == 0) {
             st->want_p = p;
             st->want_d = dd;
         } else {
-            st->sel = sel;
+            st->sel = one;
         }
-        RCL_TRY(for_each_device(pick, st));
-        if (!st->found)
-            return rcl_fail(RCL_ERR_NO_DEVICE,
-                            "no OpenCL device matches '%s' (see `robustcl devices`)", sel);
+        RCL_TRY(rcl_device_for_each(pick, st));
+        if (!st->found) {
+            char devices[2048];
+            list_devices(devices, sizeof devices);
+            return rcl_fail(RCL_ERR_NO_DEVICE, "no OpenCL device matches '%s'; the devices are: %s", one,
+                            devices[0] ? devices : "none");
+        }
         return RCL_OK;
     }
-    st->gpu_only = 1;
-    RCL_TRY(for_each_device(pick, st));
-    if (!st->found) {
-        st->gpu_only = 0;
-        RCL_TRY(for_each_device(pick, st));
-    }
+    int gpus = 0;
+    RCL_TRY(rcl_device_for_each(count_gpu, &gpus));
+    st->gpu_only = gpus > 0;
+    st->skip = gpus > 0 && local_rank > 0 ? local_rank % gpus : 0;
+    RCL_TRY(rcl_device_for_each(pick, st));
     if (!st->found)
         return rcl_fail(RCL_ERR_NO_DEVICE, "%s", no_platform_hint);
     return RCL_OK;
@@ -210,34 +254,44 @@ static rcl_status select_device(const char *sel, pick_state *st) {
  * are cleared when the last open device closes; any device open then only rebuilds them. */
 static atomic_int open_devices;
 
+/* The options with the device's own copies of their strings (freed by rcl_device_close). */
+static rcl_status keep_options(rcl_device *d, const rcl_device_options *o) {
+    d->opt = *o;
+    d->opt.selector = NULL;
+    if (!d->opt.workspace_cap)
+        d->opt.workspace_cap = (size_t)256 << 20;
+    const char *const *from[3] = {&o->conv_policy, &o->kernel_dir, &o->cl_options};
+    const char **to[3] = {&d->opt.conv_policy, &d->opt.kernel_dir, &d->opt.cl_options};
+    for (int i = 0; i < 3; i++)
+        if (*from[i] && !(*to[i] = d->strings[i] = strdup(*from[i])))
+            return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory opening a device");
+    return RCL_OK;
+}
+
 rcl_status rcl_device_open(const rcl_device_options *opt, rcl_device **out) {
     rcl_device_options o = {0};
     if (opt)
         o = *opt;
-    const char *sel = o.selector;
-    if (!sel || !*sel)
-        sel = getenv("ROBUSTCL_DEVICE");
     pick_state st;
-    RCL_TRY(select_device(sel, &st));
+    RCL_TRY(select_device(o.selector, o.local_rank, &st));
 
     rcl_device *d = calloc(1, sizeof *d);
     if (!d)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory opening a device");
     atomic_fetch_add(&open_devices, 1); /* rcl_device_close, also on failure below, counts it down */
-    d->opt = o;
-    d->opt.selector = NULL;
-    if (!d->opt.workspace_cap)
-        d->opt.workspace_cap = (size_t)256 << 20;
     d->platform = st.plat;
     d->id = st.dev;
     fill_info(st.plat, st.dev, st.pi, st.di, &d->info);
-    const char *kc = getenv("ROBUSTCL_KERNEL_CLASS");
-    d->gpu_kernels = kc && !strcmp(kc, "gpu") ? 1 : kc && !strcmp(kc, "cpu") ? 0 : d->info.is_gpu;
+    rcl_status s = keep_options(d, &o);
+    if (s != RCL_OK)
+        goto fail;
+    d->gpu_kernels = o.kernel_class == RCL_KERNEL_CLASS_GPU   ? 1
+                     : o.kernel_class == RCL_KERNEL_CLASS_CPU ? 0
+                                                              : d->info.is_gpu;
 
     cl_int e;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)st.plat, 0};
     d->ctx = clCreateContext(props, 1, &st.dev, NULL, NULL, &e);
-    rcl_status s = RCL_OK;
     if (e != CL_SUCCESS) {
         s = rcl_fail(RCL_ERR_OPENCL, "clCreateContext on '%s' failed: %s", d->info.name,
                      rcl_cl_error_name(e));
@@ -288,6 +342,8 @@ void rcl_device_close(rcl_device *d) {
         clReleaseCommandQueue(d->queue);
     if (d->ctx)
         clReleaseContext(d->ctx);
+    for (int i = 0; i < 3; i++)
+        free(d->strings[i]);
     free(d);
     if (atomic_fetch_sub(&open_devices, 1) == 1)
         rcl_gemm_clear_cache();

@@ -3,6 +3,7 @@
 #define RCL_DEVICE_INTERNAL_H
 
 #include "robustcl/device.h"
+#include "core/fault.h"
 #include "kernel_ids.h"
 
 #define RCL_MAX_PROFILE 64
@@ -35,7 +36,8 @@ struct rcl_device {
     int nvariants, cap_variants;
     void *ext[RCL_DEVICE_EXT_SLOTS];
     void (*ext_free[RCL_DEVICE_EXT_SLOTS])(void *);
-    rcl_device_options opt;
+    rcl_device_options opt;  /* its strings are `strings` */
+    char *strings[3];        /* copies of conv_policy, kernel_dir, cl_options */
     int gpu_kernels; /* rcl_device_gpu_kernels */
     size_t mem_in_use, mem_peak;
     char gemm_source[24], gemm_params[512];
@@ -56,12 +58,10 @@ int rcl_platform_is_pocl(const rcl_device_info *inf);
 /* Drops CLBlast's compiled GEMM programs of every context (the last device has closed). */
 void rcl_gemm_clear_cache(void);
 
-/* Fault injection for the reliability tests (fault.c): ROBUSTCL_INJECT, read once. */
-typedef enum { RCL_FAULT_NONE, RCL_FAULT_ALLOC, RCL_FAULT_LOST, RCL_FAULT_BUILD } rcl_fault;
-/* The OpenCL error to pretend for this call of kind, or CL_SUCCESS. */
-cl_int rcl_fault_inject(rcl_fault kind);
-/* What to try after an OpenCL call failed with e. */
-const char *rcl_fault_hint(cl_int e);
+/* Calls fn(plat, dev, pi, di, ctx) for every device of every platform; stops when fn returns
+ * nonzero. RCL_ERR_NO_DEVICE (saying how to install one) without an OpenCL platform. */
+typedef int (*rcl_device_visit)(cl_platform_id, cl_device_id, int, int, void *);
+rcl_status rcl_device_for_each(rcl_device_visit fn, void *ctx);
 
 /* Builds (or loads from the binary cache) the program of all kernels. */
 rcl_status rcl_program_build(rcl_device *d);

@@ -1,11 +1,14 @@
-/* Fault injection for the reliability tests (tests/cli_badinput.sh, test_device_faults).
+/* Fault injection for the reliability tests (tests/cli_badinput.sh, cli_resume.sh, the MPI
+ * tests). This file is the library's only reader of the environment: its variables exist to
+ * make the library fail on purpose, which no option should offer (README "Environment").
  * ROBUSTCL_INJECT, read once per process:
  *   alloc[:N]        the Nth (default the first) and every later buffer allocation fails with
  *                    CL_MEM_OBJECT_ALLOCATION_FAILURE;
  *   lost-device[:N]  the Nth and every later kernel launch and clFinish fail with
  *                    CL_DEVICE_NOT_AVAILABLE, as on a GPU that was reset;
  *   build            the program build fails as a broken driver's would (program.c).
- * PoCL overcommits memory and never loses its device, so these faults cannot be made otherwise. */
+ * PoCL overcommits memory and never loses its device, so these faults cannot be made otherwise.
+ * ROBUSTCL_FAIL_WRITE_AFTER (fileio.c) and ROBUSTCL_DIST_FAULT (src/parallel/dist.c): below. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,4 +60,16 @@ const char *rcl_fault_hint(cl_int e) {
         return "the device was lost, reset or is out of resources: check the driver (dmesg, "
                "nvidia-smi / rocm-smi), close other programs using it, then rerun (train: --resume)";
     return "check the driver with `robustcl devices` and `robustcl selftest`, or choose another --device";
+}
+
+long long rcl_fault_write_budget(void) {
+    const char *v = getenv("ROBUSTCL_FAIL_WRITE_AFTER");
+    char *end;
+    long long n = v && *v ? strtoll(v, &end, 10) : -1;
+    return n >= 0 && v && !*end ? n : -1;
+}
+
+const char *rcl_fault_dist(void) {
+    const char *v = getenv("ROBUSTCL_DIST_FAULT");
+    return v && *v ? v : NULL;
 }

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fault.h"
+
 rcl_status rcl_file_read(const char *path, unsigned char **data, size_t *size) {
     *data = NULL;
     *size = 0;
@@ -47,17 +49,12 @@ rcl_status rcl_file_read(const char *path, unsigned char **data, size_t *size) {
     return RCL_OK;
 }
 
-/* Fault injection for the crash-safety tests: ROBUSTCL_FAIL_WRITE_AFTER=N lets this
- * process write N bytes through rcl_atomic_write in total, then every write fails as
- * with ENOSPC (a full disk), leaving the temp file partly written. */
+/* Fault injection for the crash-safety tests (core/fault.h): after the budget, every write
+ * fails as with ENOSPC (a full disk), leaving the temp file partly written. */
 static long long write_budget(void) {
-    static long long budget = -2; /* -2: not read yet, -1: no limit */
-    if (budget == -2) {
-        const char *v = getenv("ROBUSTCL_FAIL_WRITE_AFTER");
-        char *end;
-        long long n = v && *v ? strtoll(v, &end, 10) : -1;
-        budget = n >= 0 && v && !*end ? n : -1;
-    }
+    static long long budget = -2; /* -2: not read yet */
+    if (budget == -2)
+        budget = rcl_fault_write_budget();
     return budget;
 }
 static long long bytes_written;

@@ -35,6 +35,14 @@ static const char *clblast_status_name(CLBlastStatusCode s) {
     }
 }
 
+const char *rcl_gemm_clblast_version(void) {
+#define RCL_STR_(x) #x
+#define RCL_STR(x) RCL_STR_(x)
+    return RCL_STR(CLBLAST_VERSION_MAJOR) "." RCL_STR(CLBLAST_VERSION_MINOR) "." RCL_STR(CLBLAST_VERSION_PATCH);
+#undef RCL_STR
+#undef RCL_STR_
+}
+
 const char *const rcl_gemm_xgemm_names[RCL_GEMM_XGEMM_PARAMS] = {
     "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
     "NDIMC", "NWG", "SA", "SB", "STRM", "STRN", "VWM", "VWN"};
@@ -166,7 +174,8 @@ int rcl_gemm_tuned_load(const rcl_device *d, rcl_gemm_params *p) { return tuned_
 rcl_status rcl_gemm_tuned_save(const rcl_device *d, const rcl_gemm_params *p) {
     char path[4200], dir[4096], buf[2048];
     if (!rcl_gemm_tuned_path(d, path, sizeof path) || !rcl_cache_dir(dir, sizeof dir))
-        return rcl_fail(RCL_ERR_IO, "gemm tuning: the cache is disabled (ROBUSTCL_CACHE=0)");
+        return rcl_fail(RCL_ERR_IO, "gemm tuning: no cache directory to store the parameters in (the command "
+                        "line's ROBUSTCL_CACHE=0, or rcl_cache_set_dir)");
     int len = snprintf(buf, sizeof buf, "%s\ndevice %s\ndriver %s\nplatform %s\n", magic,
                        d->info.name, d->info.driver_version, d->info.platform_version);
     for (int i = 0; i < RCL_GEMM_XGEMM_PARAMS; i++)

@@ -4,12 +4,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 static rcl_log_fn sink = rcl_log_stderr;
 static void *sink_ctx;
 static int sink_interactive = -1; /* -1: the default's, bars when stderr is a terminal */
+static int quiet;
+
+void rcl_log_set_quiet(int q) { quiet = q != 0; }
 
 void rcl_log_set(rcl_log_fn fn, void *ctx, int interactive) {
     sink = fn ? fn : rcl_log_stderr;
@@ -24,6 +26,8 @@ int rcl_log_interactive(void) {
 }
 
 void rcl_log(rcl_log_level level, const char *fmt, ...) {
+    if (quiet && level != RCL_LOG_WARNING)
+        return;
     char small[512], *msg = small;
     va_list ap;
     va_start(ap, fmt);
@@ -44,9 +48,6 @@ void rcl_log(rcl_log_level level, const char *fmt, ...) {
 
 void rcl_log_stderr(void *ctx, rcl_log_level level, const char *msg) {
     (void)ctx;
-    const char *q = getenv("ROBUSTCL_QUIET");
-    if (level != RCL_LOG_WARNING && q && *q && strcmp(q, "0") != 0)
-        return;
     if (level == RCL_LOG_WARNING || level == RCL_LOG_NOTICE)
         fprintf(stderr, "robustcl: %s\n", msg);
     else if (rcl_log_interactive()) /* the bar redrawn in place, ended by the last line */

@@ -21,31 +21,24 @@ typedef struct {
     uint64_t key, size, checksum;
 } cache_header;
 
+static char cache_dir[4096]; /* "": no cache */
+
+void rcl_cache_set_dir(const char *dir) { snprintf(cache_dir, sizeof cache_dir, "%s", dir ? dir : ""); }
+
 int rcl_cache_dir(char *out, size_t cap) {
-    const char *off = getenv("ROBUSTCL_CACHE");
-    out[0] = 0;
-    if (off && strcmp(off, "0") == 0)
+    int n = snprintf(out, cap, "%s", cache_dir);
+    if (n <= 0 || (size_t)n >= cap) {
+        out[0] = 0;
         return 0;
-    const char *dir = getenv("ROBUSTCL_CACHE_DIR");
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    int n;
-    if (dir && *dir)
-        n = snprintf(out, cap, "%s", dir);
-    else if (xdg && *xdg)
-        n = snprintf(out, cap, "%s/robustcl", xdg);
-    else if (home && *home)
-        n = snprintf(out, cap, "%s/.cache/robustcl", home);
-    else
-        return 0;
-    return n > 0 && (size_t)n < cap;
+    }
+    return 1;
 }
 
-/* Concatenates the kernel files that `want` selects (from ROBUSTCL_KERNEL_DIR when set). */
+/* Concatenates the kernel files that `want` selects (from the kernel_dir option when set). */
 typedef int (*source_filter)(const rcl_kernel_source *src, const void *ctx);
 
-static rcl_status gather_source(source_filter want, const void *ctx, char **out) {
-    const char *dir = getenv("ROBUSTCL_KERNEL_DIR");
+static rcl_status gather_source(const rcl_device *d, source_filter want, const void *ctx, char **out) {
+    const char *dir = d->opt.kernel_dir;
     size_t cap = 1 << 16, len = 0;
     char *src = malloc(cap);
     if (!src)
@@ -63,7 +56,7 @@ static rcl_status gather_source(source_filter want, const void *ctx, char **out)
             rcl_status s = rcl_file_read(path, &disk, &sz);
             if (s != RCL_OK) {
                 free(src);
-                return rcl_fail(s, "ROBUSTCL_KERNEL_DIR: %s", rcl_last_error());
+                return rcl_fail(s, "kernel folder (kernel_dir, ROBUSTCL_KERNEL_DIR): %s", rcl_last_error());
             }
             text = (const char *)disk;
         }
@@ -88,12 +81,12 @@ static rcl_status gather_source(source_filter want, const void *ctx, char **out)
     return RCL_OK;
 }
 
-/* ROBUSTCL_CL_OPTIONS adds build options of the user's (diagnostics: CI builds with
+/* The cl_options option adds build options of the user's (diagnostics: CI builds with
  * -cl-opt-disable under oclgrind, whose value tracking stops at LLVM's optimised `freeze`). */
 static void build_options(const rcl_device *d, const char *defines, char *out, size_t cap) {
     int major = 1, minor = 1;
     sscanf(d->info.c_version, "OpenCL C %d.%d", &major, &minor);
-    const char *extra = getenv("ROBUSTCL_CL_OPTIONS");
+    const char *extra = d->opt.cl_options;
     /* Our kernels are OpenCL C 1.2 at most; ask for that when the device has it. */
     snprintf(out, cap, "-cl-std=CL%s%s%s%s%s", (major > 1 || minor >= 2) ? "1.2" : "1.1",
              defines && *defines ? " " : "", defines ? defines : "", extra && *extra ? " " : "",
@@ -164,11 +157,10 @@ static double now_seconds(void) {
  * size, and compiles a kernel when it is first launched. Asking it for a program binary
  * instead compiles every kernel of the program generically first: 12 s for the main program
  * on a 2-core machine, most of it for kernels a run never launches. So on PoCL the binary
- * cache is left to PoCL, unless ROBUSTCL_BINARY_CACHE=1 (=0 turns it off everywhere). */
+ * cache is left to PoCL, unless the binary_cache option says 1 (-1 turns it off everywhere). */
 static int driver_caches_kernels(const rcl_device *d) {
-    const char *v = getenv("ROBUSTCL_BINARY_CACHE");
-    if (v && *v)
-        return strcmp(v, "0") == 0;
+    if (d->opt.binary_cache)
+        return d->opt.binary_cache < 0;
     return rcl_platform_is_pocl(&d->info);
 }
 
@@ -248,7 +240,7 @@ static int main_program_file(const rcl_kernel_source *src, const void *ctx) {
 
 rcl_status rcl_program_build(rcl_device *d) {
     char *src = NULL;
-    RCL_TRY(gather_source(main_program_file, NULL, &src));
+    RCL_TRY(gather_source(d, main_program_file, NULL, &src));
     return build_cached(d, "the kernels", src, NULL, &d->program);
 }
 
@@ -307,7 +299,7 @@ rcl_status rcl_program_variant(rcl_device *d, const char *file, const char *defi
         d->cap_variants = cap;
     }
     char *src = NULL;
-    RCL_TRY(gather_source(family_file, file, &src));
+    RCL_TRY(gather_source(d, family_file, file, &src));
     rcl_variant *v = &d->variants[d->nvariants];
     memset(v, 0, sizeof *v);
     rcl_status s = build_cached(d, file, src, defines, &v->program);

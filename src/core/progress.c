@@ -22,11 +22,6 @@ void rcl_progress_begin(rcl_progress *p, const char *label, long total, double i
     p->unit_scale = items_per_unit;
 }
 
-void rcl_progress_notice(void *ctx, const char *message) {
-    (void)ctx;
-    rcl_log(RCL_LOG_NOTICE, "%s", message);
-}
-
 static void fmt_time(double s, char *buf, size_t n) {
     long t = (long)(s + 0.5);
     if (t >= 3600)

@@ -16,8 +16,5 @@ void rcl_progress_begin(rcl_progress *p, const char *label, long total, double i
 /* done units so far; extra: a short status string (loss, accuracy). */
 void rcl_progress_update(rcl_progress *p, long done, const char *extra);
 void rcl_progress_end(rcl_progress *p, const char *extra);
-/* An rcl_notice_fn (robustcl/device.h) that passes device notices to rcl_log as
- * RCL_LOG_NOTICE. ctx is unused. */
-void rcl_progress_notice(void *ctx, const char *message);
 
 #endif

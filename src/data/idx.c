@@ -155,9 +155,14 @@ rcl_status rcl_idx_save(const char *path, const uint8_t *data, int ndim, const i
     return RCL_OK;
 }
 
+static char fashion_mnist_dir[1024]; /* "": Debian's */
+
+void rcl_fashion_mnist_set_default_dir(const char *dir) {
+    snprintf(fashion_mnist_dir, sizeof fashion_mnist_dir, "%s", dir ? dir : "");
+}
+
 const char *rcl_fashion_mnist_default_dir(void) {
-    const char *e = getenv("RCL_FASHION_MNIST_DIR");
-    return e && *e ? e : "/usr/share/datasets/fashion-mnist";
+    return fashion_mnist_dir[0] ? fashion_mnist_dir : "/usr/share/datasets/fashion-mnist";
 }
 
 /* dir/base.gz if present, else dir/base (the unpacked form). */

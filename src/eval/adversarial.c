@@ -10,7 +10,7 @@ typedef struct {
     const rcl_classifier *f;
     rcl_attack *a;
     rcl_tensor x;
-    cl_mem labels, correct;
+    rcl_ibuf labels, correct;
 } adv_eval;
 
 /* Attacks a batch of n images and adds its counts to *res. */
@@ -20,16 +20,14 @@ static rcl_status eval_batch(adv_eval *e, const float *xs, const int32_t *ys, co
     rcl_device *d = f->dev;
     rcl_tensor xv = rcl_attack_rows(&e->x, n);
     const rcl_tensor *logits;
-    cl_int got = 0;
+    int32_t got = 0;
     rcl_attack_stats st;
     RCL_TRY(rcl_tensor_upload(&xv, xs));
-    if (clEnqueueWriteBuffer(rcl_device_queue(d), e->labels, CL_TRUE, 0, (size_t)n * sizeof(cl_int), ys, 0, NULL,
-                             NULL) != CL_SUCCESS)
-        return rcl_fail(RCL_ERR_OPENCL, "uploading attack labels failed");
+    RCL_TRY(rcl_ibuf_write(&e->labels, ys, (size_t)n));
     RCL_TRY(f->forward(f->ctx, &xv, 0, &logits));
-    RCL_TRY(rcl_count_correct(d, logits, e->labels, e->correct));
-    RCL_TRY(rcl_attack_read_ints(d, e->correct, 1, &got));
-    RCL_TRY(rcl_attack_run(e->a, &xv, e->labels, idx, n, 0, &xv, &st));
+    RCL_TRY(rcl_count_correct(d, logits, e->labels.buf, e->correct.buf));
+    RCL_TRY(rcl_ibuf_read(&e->correct, &got, 1));
+    RCL_TRY(rcl_attack_run(e->a, &xv, e->labels.buf, idx, n, 0, &xv, &st));
     res->count += n;
     res->clean_correct += got;
     res->adv_correct += st.correct;
@@ -40,11 +38,8 @@ static rcl_status eval_batch(adv_eval *e, const float *xs, const int32_t *ys, co
 }
 
 static void adv_eval_release(adv_eval *e) {
-    rcl_device *d = e->f->dev;
-    if (e->labels)
-        rcl_device_free(d, e->labels, (size_t)e->f->batch_cap * sizeof(cl_int));
-    if (e->correct)
-        rcl_device_free(d, e->correct, sizeof(cl_int));
+    rcl_ibuf_release(&e->labels);
+    rcl_ibuf_release(&e->correct);
     rcl_tensor_release(&e->x);
     rcl_attack_free(e->a);
 }
@@ -69,7 +64,7 @@ rcl_status rcl_adv_evaluate_classifier(const rcl_classifier *f, const rcl_datase
     lo.augment = 0;
     lo.norm = cfg->norm;
     rcl_loader *l = NULL;
-    adv_eval e = {f, NULL, {0}, NULL, NULL};
+    adv_eval e = {f, NULL, {0}, {0}, {0}};
     rcl_status s = rcl_loader_create(ds, indices, count, &lo, &l);
     if (s == RCL_OK)
         s = rcl_attack_create(f, cfg, &e.a);
@@ -78,9 +73,9 @@ rcl_status rcl_adv_evaluate_classifier(const rcl_classifier *f, const rcl_datase
     if (s == RCL_OK)
         s = rcl_tensor_create(d, &e.x, "attack batch", 4, cap, f->in_c, f->in_h, f->in_w);
     if (s == RCL_OK)
-        s = rcl_device_alloc(d, (size_t)cap * sizeof(cl_int), "attack labels", &e.labels);
+        s = rcl_ibuf_create(d, &e.labels, "attack labels", (size_t)cap);
     if (s == RCL_OK)
-        s = rcl_device_alloc(d, sizeof(cl_int), "attack correct count", &e.correct);
+        s = rcl_ibuf_create(d, &e.correct, "attack correct count", 1);
     if (s == RCL_OK)
         s = rcl_loader_start(l, 0, 0);
     char what[256];

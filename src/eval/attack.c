@@ -10,7 +10,7 @@ struct rcl_attack {
     rcl_attack_config cfg;
     int train, cap;
     rcl_tensor pix, centre, adv, net, grad, best, dlogits, row_loss, best_loss, maxdiff;
-    cl_mem index, row_correct, best_correct, zero;
+    rcl_ibuf index, row_correct, best_correct, zero;
 };
 
 void rcl_attack_free(rcl_attack *a) {
@@ -20,11 +20,9 @@ void rcl_attack_free(rcl_attack *a) {
                         &a->best, &a->dlogits, &a->row_loss, &a->best_loss, &a->maxdiff};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
         rcl_tensor_release(ts[i]);
-    size_t ib = (size_t)a->cap * sizeof(cl_int);
-    cl_mem ms[] = {a->index, a->row_correct, a->best_correct, a->zero};
+    rcl_ibuf *ms[] = {&a->index, &a->row_correct, &a->best_correct, &a->zero};
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
-        if (ms[i])
-            rcl_device_free(a->f.dev, ms[i], ib);
+        rcl_ibuf_release(ms[i]);
     free(a);
 }
 
@@ -76,21 +74,14 @@ rcl_status rcl_attack_create(const rcl_classifier *f, const rcl_attack_config *c
         s = rcl_tensor_create(d, &a->best_loss, "attack losses", 1, cap);
     if (s == RCL_OK)
         s = rcl_tensor_create(d, &a->maxdiff, "attack perturbation sizes", 1, cap);
-    cl_mem *ms[] = {&a->index, &a->row_correct, &a->best_correct, &a->zero};
+    rcl_ibuf *ms[] = {&a->index, &a->row_correct, &a->best_correct, &a->zero};
     for (size_t i = 0; i < sizeof ms / sizeof ms[0] && s == RCL_OK; i++)
-        s = rcl_device_alloc(d, (size_t)cap * sizeof(cl_int), "attack per-image flags", ms[i]);
+        s = rcl_ibuf_create(d, ms[i], "attack per-image flags", (size_t)cap);
     if (s != RCL_OK) {
         rcl_attack_free(a);
         return s;
     }
     *out = a;
-    return RCL_OK;
-}
-
-rcl_status rcl_attack_read_ints(rcl_device *d, cl_mem m, int n, cl_int *out) {
-    cl_int e = clEnqueueReadBuffer(rcl_device_queue(d), m, CL_TRUE, 0, (size_t)n * sizeof(cl_int), out, 0, NULL, NULL);
-    if (e != CL_SUCCESS)
-        return rcl_fail(RCL_ERR_OPENCL, "reading attack statistics failed: %s", rcl_cl_error_name(e));
     return RCL_OK;
 }
 
@@ -104,7 +95,7 @@ static rcl_status evaluate_point(rcl_attack *a, const rcl_tensor *x, const rcl_t
     const rcl_tensor *logits;
     RCL_TRY(rcl_attack_to_network(d, x, pix, adv, a->cfg.norm.std, &net));
     RCL_TRY(a->f.forward(a->f.ctx, &net, a->train, &logits));
-    RCL_TRY(rcl_attack_loss_grad(d, a->cfg.loss, logits, labels, &dl, &rl, a->row_correct));
+    RCL_TRY(rcl_attack_loss_grad(d, a->cfg.loss, logits, labels, &dl, &rl, a->row_correct.buf));
     return grad ? a->f.backward(a->f.ctx, &dl, grad) : RCL_OK;
 }
 
@@ -122,11 +113,7 @@ static rcl_status load_batch(rcl_attack *a, const rcl_tensor *x, const int32_t *
         return RCL_OK;
     if (!index)
         return rcl_fail(RCL_ERR_INVALID_ARG, "attack: a random start needs the images' dataset indices");
-    cl_int e = clEnqueueWriteBuffer(rcl_device_queue(f->dev), a->index, CL_TRUE, 0, (size_t)n * sizeof(cl_int), index,
-                                    0, NULL, NULL);
-    if (e != CL_SUCCESS)
-        return rcl_fail(RCL_ERR_OPENCL, "uploading attack indices failed: %s", rcl_cl_error_name(e));
-    return RCL_OK;
+    return rcl_ibuf_write(&a->index, index, (size_t)n);
 }
 
 /* *st of the result: its correct and zero-gradient counts and its largest L-inf distance from pix. */
@@ -134,13 +121,13 @@ static rcl_status read_stats(rcl_attack *a, const rcl_tensor *result, const rcl_
                              rcl_attack_stats *st) {
     rcl_device *d = a->f.dev;
     RCL_TRY(rcl_attack_row_stats(d, NULL, NULL, result, pix, md));
-    cl_int *flags = malloc((size_t)n * 2 * sizeof *flags);
+    int32_t *flags = malloc((size_t)n * 2 * sizeof *flags);
     float *diff = malloc((size_t)n * sizeof *diff);
     rcl_status s = flags && diff ? RCL_OK : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory in an attack");
     if (s == RCL_OK)
-        s = rcl_attack_read_ints(d, a->best_correct, n, flags);
+        s = rcl_ibuf_read(&a->best_correct, flags, (size_t)n);
     if (s == RCL_OK)
-        s = rcl_attack_read_ints(d, a->zero, n, flags + n);
+        s = rcl_ibuf_read(&a->zero, flags + n, (size_t)n);
     if (s == RCL_OK)
         s = rcl_tensor_download(md, diff);
     if (s == RCL_OK) {
@@ -171,17 +158,17 @@ rcl_status rcl_attack_run(rcl_attack *a, const rcl_tensor *x, cl_mem labels, con
     int score = st || c->restarts > 1; /* else the last iterate is the result, unscored */
     RCL_TRY(rcl_attack_to_pixels(d, x, c->norm.mean, c->norm.std, &pix));
     for (int r = 0; r < c->restarts; r++) {
-        RCL_TRY(rcl_attack_start(d, &pix, a->index, c->random_start, eps, c->mode, seed32, counter + (uint32_t)r, &adv,
-                                 &centre));
+        RCL_TRY(rcl_attack_start(d, &pix, a->index.buf, c->random_start, eps, c->mode, seed32,
+                                 counter + (uint32_t)r, &adv, &centre));
         for (int i = 0; i < c->steps; i++) {
             RCL_TRY(evaluate_point(a, x, &pix, &adv, labels, n, &grad));
             if (st && r == 0 && i == 0)
-                RCL_TRY(rcl_attack_row_stats(d, &grad, a->zero, &adv, &pix, &md));
+                RCL_TRY(rcl_attack_row_stats(d, &grad, a->zero.buf, &adv, &pix, &md));
             RCL_TRY(rcl_attack_step(d, &grad, &centre, step, eps, &adv));
         }
         if (score) {
             RCL_TRY(evaluate_point(a, x, &pix, &adv, labels, n, NULL));
-            RCL_TRY(rcl_attack_keep_worst(d, &adv, &rl, a->row_correct, r == 0, &best, &bl, a->best_correct));
+            RCL_TRY(rcl_attack_keep_worst(d, &adv, &rl, a->row_correct.buf, r == 0, &best, &bl, a->best_correct.buf));
         }
     }
     const rcl_tensor *result = score ? &best : &adv;

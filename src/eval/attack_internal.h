@@ -12,9 +12,6 @@ static inline rcl_tensor rcl_attack_rows(const rcl_tensor *t, int n) {
     return v;
 }
 
-/* Blocking read of n ints from device buffer m. */
-rcl_status rcl_attack_read_ints(rcl_device *d, cl_mem m, int n, cl_int *out);
-
 /* The configuration that runs (FGSM: one step of eps, no start), as rcl_attack_create settled it. */
 const rcl_attack_config *rcl_attack_config_of(const rcl_attack *a);
 

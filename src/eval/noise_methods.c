@@ -41,7 +41,7 @@ struct rcl_noise_hook {
     rcl_step_hooks steps;
     rcl_device *dev;
     rcl_tensor C, probs;     /* [k,k], [cap,k] */
-    cl_mem flags;            /* int32 [cap], this batch's trusted flags */
+    rcl_ibuf flags;          /* [cap], this batch's trusted flags */
     int32_t *host_flags;     /* [cap] */
     const uint8_t *trusted;  /* per dataset index, or NULL */
     int n_dataset, cap;
@@ -62,12 +62,8 @@ static rcl_status hook_loss(void *ctx, rcl_device *d, const rcl_tensor *logits, 
             h->host_flags[i] = h->trusted[index[i]] != 0;
         }
         /* blocking: host_flags is rewritten by the next batch */
-        cl_int e = clEnqueueWriteBuffer(rcl_device_queue(d), h->flags, CL_TRUE, 0, (size_t)n * sizeof(cl_int),
-                                        h->host_flags, 0, NULL, NULL);
-        if (e != CL_SUCCESS)
-            return rcl_fail(RCL_ERR_OPENCL, "corrected-loss hook: uploading trusted flags failed: %s",
-                            rcl_cl_error_name(e));
-        flags = h->flags;
+        RCL_TRY(rcl_ibuf_write(&h->flags, h->host_flags, (size_t)n));
+        flags = h->flags.buf;
     }
     rcl_tensor pv = h->probs;
     pv.shape[0] = n;
@@ -81,8 +77,7 @@ void rcl_noise_hook_free(rcl_noise_hook *h) {
         return;
     rcl_tensor_release(&h->C);
     rcl_tensor_release(&h->probs);
-    if (h->flags)
-        rcl_device_free(h->dev, h->flags, (size_t)h->cap * sizeof(cl_int));
+    rcl_ibuf_release(&h->flags);
     free(h->host_flags);
     free(h);
 }
@@ -114,7 +109,7 @@ rcl_status rcl_noise_hook_create(rcl_device *d, int k, const double *C, const ui
         s = rcl_tensor_create(d, &h->probs, "corrected-loss probabilities", 2, batch_cap, k);
     if (s == RCL_OK && trusted) {
         h->host_flags = malloc(sizeof(int32_t) * (size_t)batch_cap);
-        s = h->host_flags ? rcl_device_alloc(d, (size_t)batch_cap * sizeof(cl_int), "trusted flags", &h->flags)
+        s = h->host_flags ? rcl_ibuf_create(d, &h->flags, "trusted flags", (size_t)batch_cap)
                           : rcl_fail(RCL_ERR_NO_MEMORY, "corrected-loss hook: out of memory");
     }
     free(cf);

@@ -490,8 +490,11 @@ static rcl_status st_validate(rcl_st_file *f, const unsigned char *img, size_t s
     const char *L = f->label;
     if (!host_little_endian())
         return rcl_fail(RCL_ERR_INVALID_ARG, "%s: big-endian hosts are not supported", L);
-    if (size < 8)
-        return rcl_fail(RCL_ERR_FORMAT, "%s: not a safetensors file (%zu bytes)", L, size);
+    /* a safetensors file starts with its header's length and the header's '{': anything else
+     * (a text file, another format) is named as what it is not, before its bytes are read as a length */
+    if (size < 9 || img[8] != '{')
+        return rcl_fail(RCL_ERR_FORMAT, "%s: not a safetensors checkpoint (%s)", L,
+                        size < 9 ? "shorter than a safetensors header" : "no safetensors header at its start");
     uint64_t hlen = 0;
     for (int b = 7; b >= 0; b--)
         hlen = hlen << 8 | img[b];
@@ -501,7 +504,7 @@ static rcl_status st_validate(rcl_st_file *f, const unsigned char *img, size_t s
     if (hlen > RCL_ST_MAX_HEADER)
         return rcl_fail(RCL_ERR_FORMAT, "%s: header length %llu exceeds the limit of %u bytes", L,
                         (unsigned long long)hlen, RCL_ST_MAX_HEADER);
-    if (hlen < 2 || img[8] != '{')
+    if (hlen < 2)
         return rcl_fail(RCL_ERR_FORMAT, "%s: header is not a JSON object", L);
     rcl_json_limits lim = {8, 0}; /* the schema is only 3 levels deep */
     RCL_TRY(rcl_json_parse((const char *)img + 8, (size_t)hlen, L, &lim, &f->header));

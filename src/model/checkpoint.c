@@ -261,32 +261,3 @@ rcl_status rcl_checkpoint_load(rcl_model *m, const char *path, rcl_checkpoint_mo
     rcl_st_close(f);
     return s;
 }
-
-void rcl_checkpoint_provenance_json(rcl_json_writer *w, rcl_model *m, const rcl_dataset *ds, uint64_t seed) {
-    rcl_device *d = rcl_model_device(m);
-    const rcl_device_info *di = rcl_device_get_info(d);
-    rcl_jw_begin_object(w);
-    rcl_jw_key(w, "robustcl_version");
-    rcl_jw_string(w, rcl_version());
-    rcl_jw_key(w, "device");
-    rcl_jw_string(w, di->name);
-    rcl_jw_key(w, "platform");
-    rcl_jw_string(w, di->platform_version);
-    rcl_jw_key(w, "driver");
-    rcl_jw_string(w, di->driver_version);
-    rcl_jw_key(w, "gemm_params_source");
-    rcl_jw_string(w, rcl_gemm_params_source(d));
-    rcl_jw_key(w, "gemm_params");
-    rcl_jw_string(w, rcl_gemm_params_string(d));
-    char conv[2048];
-    rcl_model_conv_summary(m, conv, sizeof conv);
-    rcl_jw_key(w, "conv_algorithms");
-    rcl_jw_string(w, conv);
-    rcl_jw_key(w, "dataset");
-    rcl_jw_string(w, ds ? ds->name : "");
-    rcl_jw_key(w, "dataset_sha256");
-    rcl_jw_string(w, ds ? ds->sha256 : "");
-    rcl_jw_key(w, "seed");
-    rcl_jw_uint(w, seed);
-    rcl_jw_end_object(w);
-}

@@ -36,12 +36,15 @@ static rcl_status infer_config(const rcl_torch_state *st, const char *path, rcl_
     return RCL_OK;
 }
 
-rcl_status rcl_checkpoint_import_torch(const char *pt_path, const char *out_path, int in_h, int in_w,
+rcl_status rcl_checkpoint_import_torch(const char *pt_path, const char *out_path, int in_c, int in_h, int in_w,
                                        rcl_wrn_config *cfg) {
     rcl_torch_state st;
     RCL_TRY(rcl_torch_load(pt_path, &st));
     rcl_st_writer *w = NULL;
     rcl_status s = infer_config(&st, pt_path, cfg);
+    if (s == RCL_OK && in_c > 0 && cfg->in_c != in_c)
+        s = rcl_fail(RCL_ERR_INVALID_ARG, "%s: its first convolution takes %d-channel inputs, not %d (--input)",
+                     pt_path, cfg->in_c, in_c);
     cfg->in_h = in_h;
     cfg->in_w = in_w;
     if (s == RCL_OK)

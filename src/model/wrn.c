@@ -66,6 +66,18 @@ rcl_status rcl_wrn_parse_arch(const char *arch, rcl_wrn_config *cfg) {
     return RCL_OK;
 }
 
+rcl_status rcl_wrn_config_make(const char *arch, int c, int h, int w, int classes, rcl_wrn_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    RCL_TRY(rcl_wrn_parse_arch(arch, cfg));
+    if (c < 1 || h < 1 || w < 1 || classes < 1)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: inputs %dx%dx%d with %d classes: every size must be positive", arch,
+                        h, w, c, classes);
+    cfg->in_c = c, cfg->in_h = h, cfg->in_w = w;
+    cfg->num_classes = classes;
+    cfg->fc_bias = 1;
+    return RCL_OK;
+}
+
 static rcl_param *add_param(rcl_model *m, const char *name, int trainable, int ndim, const int *shape,
                             rcl_status *s) {
     if (*s != RCL_OK)

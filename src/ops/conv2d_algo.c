@@ -138,11 +138,11 @@ static rcl_status get_state(rcl_device *d, conv_state **out) {
     st = calloc(1, sizeof *st);
     if (!st)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the convolution choices");
-    const char *env = getenv("ROBUSTCL_CONV_ALGO");
-    rcl_status s = parse_policy(env && *env ? env : "auto", st->forced, st->forced_values);
+    const char *policy = rcl_device_get_options(d)->conv_policy;
+    rcl_status s = parse_policy(policy && *policy ? policy : "auto", st->forced, st->forced_values);
     if (s != RCL_OK) {
         free(st);
-        return rcl_fail(s, "ROBUSTCL_CONV_ALGO: %s", rcl_last_error());
+        return rcl_fail(s, "convolution policy: %s", rcl_last_error());
     }
     char dir[4096];
     if (rcl_cache_dir(dir, sizeof dir)) {

@@ -25,8 +25,7 @@ typedef struct {
     rcl_op_run *r;
     pair p[BAG_PAIRS];
     int n;
-    cl_mem ints[4];
-    size_t int_bytes[4];
+    rcl_ibuf ints[4];
     int nints;
     char shape[48];
 } bag;
@@ -65,35 +64,26 @@ static rcl_status put(pair *p) {
 
 static rcl_status fetch(pair *p) { return rcl_tensor_download(&p->t, p->f); }
 
-/* An int32 device buffer holding v[0..n) (NULL: zeros). */
+/* An int32 device buffer holding v[0..n) (NULL: zeros); kept in the bag, which frees it. */
 static cl_mem ints(bag *b, const int *v, int n, rcl_status *st) {
     if (*st || b->nints == 4) {
         if (!*st)
             *st = rcl_fail(RCL_ERR_INVALID_ARG, "op check: more than 4 int buffers");
         return NULL;
     }
-    size_t bytes = (size_t)n * sizeof(cl_int);
-    cl_mem m = NULL;
-    if ((*st = rcl_device_alloc(b->r->d, bytes, "op check ints", &m)))
+    rcl_ibuf *ib = &b->ints[b->nints];
+    if ((*st = rcl_ibuf_create(b->r->d, ib, "op check ints", (size_t)n)))
         return NULL;
-    b->ints[b->nints] = m, b->int_bytes[b->nints++] = bytes;
-    /* zeros are written, not filled: oclgrind 21.10 takes a fill as initialising one element */
-    int *zeros = v ? NULL : calloc((size_t)n, sizeof *zeros);
-    if (!v && !zeros) {
-        *st = rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory in an op check");
-        return m;
-    }
-    cl_int e = clEnqueueWriteBuffer(rcl_device_queue(b->r->d), m, CL_TRUE, 0, bytes, v ? v : zeros, 0, NULL, NULL);
-    free(zeros);
-    if (e != CL_SUCCESS)
-        *st = rcl_fail(RCL_ERR_OPENCL, "writing op check ints: %s", rcl_cl_error_name(e));
-    return m;
+    b->nints++;
+    *st = v ? rcl_ibuf_write(ib, v, (size_t)n) : rcl_ibuf_fill(ib, 0);
+    return ib->buf;
 }
 
 static rcl_status read_ints(bag *b, cl_mem m, int *v, int n) {
-    cl_int e = clEnqueueReadBuffer(rcl_device_queue(b->r->d), m, CL_TRUE, 0, (size_t)n * sizeof(cl_int), v, 0,
-                                   NULL, NULL);
-    return e == CL_SUCCESS ? RCL_OK : rcl_fail(RCL_ERR_OPENCL, "reading op check ints: %s", rcl_cl_error_name(e));
+    for (int i = 0; i < b->nints; i++)
+        if (b->ints[i].buf == m)
+            return rcl_ibuf_read(&b->ints[i], v, (size_t)n);
+    return rcl_fail(RCL_ERR_INVALID_ARG, "op check: reading ints it did not make");
 }
 
 static void bag_free(bag *b) {
@@ -102,7 +92,7 @@ static void bag_free(bag *b) {
         free(b->p[i].h), free(b->p[i].f);
     }
     for (int i = 0; i < b->nints; i++)
-        rcl_device_free(b->r->d, b->ints[i], b->int_bytes[i]);
+        rcl_ibuf_release(&b->ints[i]);
 }
 
 static void report(bag *b, const char *op, const float *got, const double *want, size_t n) {

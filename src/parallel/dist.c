@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/progress.h"
 #include "robustcl/log.h"
 
@@ -33,18 +34,9 @@ int rcl_dist_built(void) {
 #endif
 }
 
-/* Processes the launcher started, as far as its environment says (1: none or unknown). */
-static int launched_tasks(void) {
-    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"};
-    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
-        if (getenv(vars[i]) && atoi(getenv(vars[i])) > 1)
-            return atoi(getenv(vars[i]));
-    return 1;
-}
-
 static rcl_status parse_fault(void) {
-    const char *f = getenv("ROBUSTCL_DIST_FAULT");
-    if (!f || !*f)
+    const char *f = rcl_fault_dist();
+    if (!f)
         return RCL_OK;
     char mode[16];
     int used = 0;
@@ -55,27 +47,17 @@ static rcl_status parse_fault(void) {
     return RCL_OK;
 }
 
-/* Set by the launchers we know (Open MPI, MPICH/Hydra, PMIx, e.g. srun --mpi=pmix). */
-#ifdef RCL_HAVE_MPI
-static int launched_by_mpi(void) {
-    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK"};
-    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
-        if (getenv(vars[i]))
-            return 1;
-    return 0;
-}
-#endif
-
-rcl_status rcl_dist_init(double timeout_s) {
+rcl_status rcl_dist_init(double timeout_s, const rcl_dist_launch *launch) {
     if (!(timeout_s > 0))
         return rcl_fail(RCL_ERR_INVALID_ARG, "--dist-timeout %g: must be positive", timeout_s);
     g.timeout = timeout_s;
     RCL_TRY(parse_fault());
+    int tasks = launch ? launch->tasks : 1, by_mpi = launch && launch->mpi;
 #ifdef RCL_HAVE_MPI
-    if (!launched_by_mpi() && launched_tasks() > 1) /* N copies would each train alone and write --out */
+    if (!by_mpi && tasks > 1) /* N copies would each train alone and write --out */
         return rcl_fail(RCL_ERR_INVALID_ARG, "started as one of %d tasks without an MPI environment: use "
-                        "`srun --mpi=pmix` (or pmi2) or mpirun", launched_tasks());
-    if (!launched_by_mpi())
+                        "`srun --mpi=pmix` (or pmi2) or mpirun", tasks);
+    if (!by_mpi)
         return RCL_OK;
     if (MPI_Init(NULL, NULL) != MPI_SUCCESS)
         return rcl_fail(RCL_ERR_IO, "MPI_Init failed");
@@ -87,9 +69,10 @@ rcl_status rcl_dist_init(double timeout_s) {
     MPI_Comm_rank(node, &g.local_rank);
     MPI_Comm_free(&node);
 #else
-    if (launched_tasks() > 1)
+    (void)by_mpi;
+    if (tasks > 1)
         return rcl_fail(RCL_ERR_INVALID_ARG, "started as one of %d processes (mpirun, srun), but this robustcl was "
-                        "built without MPI (configure with -DRCL_MPI=ON)", launched_tasks());
+                        "built without MPI (configure with -DRCL_MPI=ON)", tasks);
 #endif
     return RCL_OK;
 }

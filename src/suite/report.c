@@ -6,6 +6,7 @@
 
 #include "robustcl/metrics.h"
 #include "core/fileio.h"
+#include "report_provenance.h"
 #include "suite_internal.h"
 
 static int same(const rcl_run_result *r, const char *dataset, const char *experiment, const char *method,
@@ -354,7 +355,9 @@ void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int
     rcl_jw_end_array(w);
 }
 
-rcl_status rcl_report_json_close(rcl_json_writer *w, const char *path, const rcl_run_result *runs, int n) {
+rcl_status rcl_report_json_close(rcl_json_writer *w, const char *path, const char *self, const rcl_run_result *runs,
+                                 int n) {
+    rcl_report_provenance_json(w, self, runs, n);
     rcl_report_summary_json(w, runs, n);
     rcl_jw_key(w, "runs");
     rcl_jw_begin_array(w);
@@ -365,8 +368,8 @@ rcl_status rcl_report_json_close(rcl_json_writer *w, const char *path, const rcl
     return rcl_jw_save(w, path);
 }
 
-rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n,
-                           const char *stages_json) {
+rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const char *self, const rcl_run_result *runs,
+                           int n, const char *stages_json) {
     rcl_json_writer w; /* in memory, then written atomically */
     rcl_jw_init(&w, NULL, 1);
     rcl_jw_begin_object(&w);
@@ -389,5 +392,5 @@ rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rc
         rcl_jw_key(&w, "stages");
         rcl_jw_raw(&w, stages_json);
     }
-    return rcl_report_json_close(&w, path, runs, n);
+    return rcl_report_json_close(&w, path, self, runs, n);
 }

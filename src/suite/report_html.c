@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "report_provenance.h"
 #include "suite_internal.h"
 #include "svg_plot.h"
 
@@ -178,7 +179,8 @@ static void plot_reliability(FILE *f, const rcl_run_result *runs, int n) {
     }
 }
 
-rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n) {
+rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const char *self, const rcl_run_result *runs,
+                           int n) {
     rcl_text_out out; /* in memory, then written atomically */
     RCL_TRY(rcl_text_open(&out, path));
     FILE *f = out.f;
@@ -249,7 +251,9 @@ rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const rc
     fprintf(f, "</table>\n<p>Calibration metrics are in textbook mode (all bins); <code>rms_paper</code>/"
                "<code>mad_paper</code> give the paper-mode values (last bin skipped, spec §9). Forward's estimate "
                "of the corruption matrix runs in paper mode (spec §5). OOD: MSP score, "
-               "5 draws of test-size/5 per set (spec §8).</p>\n</body></html>\n");
+               "5 draws of test-size/5 per set (spec §8).</p>\n");
+    rcl_report_provenance_html(f, self, runs, n);
+    fprintf(f, "</body></html>\n");
     free(rows);
     return rcl_text_commit(&out, path);
 }

@@ -6,6 +6,7 @@
 
 #include "core/fileio.h"
 #include "robustcl/metrics.h"
+#include "report_provenance.h"
 #include "suite_internal.h"
 #include "svg_plot.h"
 
@@ -323,7 +324,8 @@ static void html_table(FILE *f, const table *t) {
     }
 }
 
-static rcl_status write_json(const char *path, const table *t, int nt, const rcl_run_result *runs, int n) {
+static rcl_status write_json(const char *path, const char *self, const table *t, int nt, const rcl_run_result *runs,
+                             int n) {
     rcl_json_writer w; /* in memory, then written atomically */
     rcl_jw_init(&w, NULL, 1);
     rcl_jw_begin_object(&w);
@@ -335,10 +337,11 @@ static rcl_status write_json(const char *path, const table *t, int nt, const rcl
     for (int i = 0; i < nt; i++)
         json_table(&w, &t[i]);
     rcl_jw_end_array(&w);
-    return rcl_report_json_close(&w, path, runs, n);
+    return rcl_report_json_close(&w, path, self, runs, n);
 }
 
-static rcl_status write_html(const char *path, const table *t, int nt, int n) {
+static rcl_status write_html(const char *path, const char *self, const table *t, int nt, const rcl_run_result *runs,
+                             int n) {
     rcl_text_out out;
     RCL_TRY(rcl_text_open(&out, path));
     FILE *f = out.f;
@@ -352,34 +355,39 @@ static rcl_status write_html(const char *path, const table *t, int nt, int n) {
                "'-' a run that has not been collected or a value the paper does not give.</p>\n", n);
     for (int i = 0; i < nt; i++)
         html_table(f, &t[i]);
+    rcl_report_provenance_html(f, self, runs, n);
     fprintf(f, "</body></html>\n");
     return rcl_text_commit(&out, path);
 }
 
-rcl_status rcl_report_paper(const char *out_dir, const rcl_run_result *runs, int n, FILE *f) {
+rcl_status rcl_report_paper(const char *out_dir, const char *self, const rcl_run_result *runs, int n, FILE *f) {
     table *t = malloc(6 * sizeof *t);
     if (!t)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
     int nt = build(t, runs, n);
     char path[4200];
     snprintf(path, sizeof path, "%s/report.json", out_dir);
-    rcl_status s = write_json(path, t, nt, runs, n);
+    rcl_status s = write_json(path, self, t, nt, runs, n);
     snprintf(path, sizeof path, "%s/report.html", out_dir);
     if (s == RCL_OK)
-        s = write_html(path, t, nt, n);
+        s = write_html(path, self, t, nt, runs, n);
     for (int i = 0; f && s == RCL_OK && i < nt; i++)
         text(f, &t[i]);
     free(t);
     return s;
 }
 
-rcl_status rcl_suite_report(const char *const *dirs, int ndirs, const char *out_dir, FILE *table) {
+rcl_status rcl_suite_report(const rcl_run_config *run, const char *const *dirs, int ndirs, const char *out_dir,
+                            FILE *table) {
     rcl_run_result *runs;
     int n;
     RCL_TRY(rcl_stage_collect(dirs, ndirs, &runs, &n));
-    rcl_status s = rcl_mkdirs(out_dir);
+    rcl_report_provenance_warn(runs, n);
+    char *self = rcl_report_provenance_text(run, NULL, NULL, NULL, 0);
+    rcl_status s = self ? rcl_mkdirs(out_dir) : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
     if (s == RCL_OK)
-        s = rcl_report_paper(out_dir, runs, n, table);
+        s = rcl_report_paper(out_dir, self, runs, n, table);
+    free(self);
     for (int i = 0; i < n; i++)
         rcl_run_free(&runs[i]);
     free(runs);

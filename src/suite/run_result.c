@@ -50,6 +50,8 @@ void rcl_run_free(rcl_run_result *r) {
     for (int i = 0; i < r->nseries; i++)
         free(r->series[i].v);
     r->nseries = 0;
+    free(r->provenance);
+    r->provenance = NULL;
 }
 
 static void stage_path(const char *out_dir, const char *id, char *path, size_t cap) {
@@ -89,6 +91,8 @@ void rcl_run_write_json(rcl_json_writer *w, const rcl_run_result *r) {
         rcl_jw_end_array(w);
     }
     rcl_jw_end_object(w);
+    if (r->provenance)
+        rcl_jw_key(w, "provenance"), rcl_jw_raw(w, r->provenance);
     rcl_jw_end_object(w);
 }
 
@@ -106,6 +110,28 @@ rcl_status rcl_stage_store(const char *out_dir, const rcl_run_result *r) {
 static void copy_str(const rcl_json *obj, const char *key, char *out, size_t cap) {
     const char *v = rcl_json_get_string(obj, key);
     snprintf(out, cap, "%s", v ? v : "");
+}
+
+/* A record's fields (strings, numbers, null: a provenance object is flat) back as JSON text. */
+static char *flat_object(const rcl_json *o) {
+    if (!o || o->type != RCL_JSON_OBJECT)
+        return NULL;
+    rcl_json_writer w;
+    rcl_jw_init(&w, NULL, 0);
+    rcl_jw_begin_object(&w);
+    for (size_t i = 0; i < o->len; i++) {
+        const rcl_json *v = &o->items[i];
+        if (v->type == RCL_JSON_STRING)
+            rcl_jw_key(&w, o->keys[i]), rcl_jw_string_n(&w, v->string, v->len);
+        else if (v->type == RCL_JSON_NUMBER && v->is_int)
+            rcl_jw_key(&w, o->keys[i]), rcl_jw_int(&w, v->integer);
+        else if (v->type == RCL_JSON_NUMBER)
+            rcl_jw_key(&w, o->keys[i]), rcl_jw_number(&w, v->number);
+        else if (v->type == RCL_JSON_NULL)
+            rcl_jw_key(&w, o->keys[i]), rcl_jw_null(&w);
+    }
+    rcl_jw_end_object(&w);
+    return rcl_jw_take(&w, NULL);
 }
 
 static void from_json(const rcl_json *j, rcl_run_result *r) {
@@ -132,6 +158,7 @@ static void from_json(const rcl_json *j, rcl_run_result *r) {
             rcl_run_series(r, s->keys[i], v, n);
         free(v);
     }
+    r->provenance = flat_object(rcl_json_get(j, "provenance"));
 }
 
 int rcl_stage_load(const char *out_dir, const char *id, uint64_t hash, rcl_run_result *r) {

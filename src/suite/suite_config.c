@@ -114,14 +114,21 @@ void rcl_suite_describe(const rcl_suite_config *c, FILE *f) {
     fprintf(f, "data %s: source classes %s, target classes %s%s\n", c->data, c->source_classes, c->target_classes,
             c->quick ? " (quick: CI-sized)" : "");
     fprintf(f, "net %s, batch %d, SGD Nesterov 0.9, wd 5e-4, cosine to 1e-6, crop+flip\n", c->arch, c->batch);
-    fprintf(f, "pre-training: %d source images (0 = all), %d epochs, lr %g", c->pretrain_images, c->pretrain_epochs,
-            c->pretrain_lr);
+    if (c->pretrain_images > 0)
+        fprintf(f, "pre-training: %d source images", c->pretrain_images);
+    else
+        fprintf(f, "pre-training: every source image");
+    fprintf(f, ", %d epochs, lr %g", c->pretrain_epochs, c->pretrain_lr);
     if (c->adversarial && c->adv_pretrain_images > 0)
         fprintf(f, " (adversarial: the first %d of them)", c->adv_pretrain_images);
     fprintf(f, "; one model (and one adversarial) shared by every seed\n");
-    fprintf(f, "target: %d training images per class, %d test images per class (0 = all); every scratch run trains "
-               "at least %d steps, every fine-tuning run at least %d\n", c->target_per_class, c->test_per_class,
-            c->min_steps, c->finetune_min_steps);
+    char test[64];
+    if (c->test_per_class > 0)
+        snprintf(test, sizeof test, "%d test images per class", c->test_per_class);
+    else
+        snprintf(test, sizeof test, "every test image");
+    fprintf(f, "target: %d training images per class, %s; every scratch run trains at least %d steps, every "
+               "fine-tuning run at least %d\n", c->target_per_class, test, c->min_steps, c->finetune_min_steps);
     fprintf(f, "scratch: lr %g, dropout %g; pre-trained: new head, whole net fine-tuned at lr %g\n", c->scratch_lr,
             c->scratch_dropout, c->finetune_lr);
     fprintf(f, "seeds: %d; label noise (uniform) s = ", c->nseeds);

@@ -70,7 +70,7 @@ static cost count_work(const rcl_suite_config *c, int k, int n_source, int n_sou
     return t;
 }
 
-/* The counts of images the suite works with (as prepare_data selects them). */
+/* The counts of images the suite works with (as prepare_data selects them) and the net it trains. */
 static rcl_status data_counts(const rcl_suite_config *c, int *k, int *n_source, int *n_source_test, int *n_test,
                               rcl_wrn_config *net) {
     rcl_dataset src = {0}, tst = {0};
@@ -81,8 +81,9 @@ static rcl_status data_counts(const rcl_suite_config *c, int *k, int *n_source, 
     snprintf(spec, sizeof spec, "%s,classes=%s", c->data, c->source_classes);
     RCL_TRY(rcl_dataset_load(spec, 1, &src));
     *n_source = c->pretrain_images > 0 && c->pretrain_images < src.n ? c->pretrain_images : src.n;
-    net->in_c = src.c, net->in_h = src.h, net->in_w = src.w;
+    rcl_status s = rcl_wrn_config_make(c->arch, src.c, src.h, src.w, *k > 2 ? *k : 2, net);
     rcl_dataset_free(&src);
+    RCL_TRY(s);
     snprintf(spec, sizeof spec, "%s,classes=%s,split=test", c->data, c->target_classes);
     RCL_TRY(rcl_dataset_load(spec, 0, &tst));
     *n_test = c->test_per_class > 0 && c->test_per_class * *k < tst.n ? c->test_per_class * *k : tst.n;
@@ -93,15 +94,16 @@ static rcl_status data_counts(const rcl_suite_config *c, int *k, int *n_source, 
 
 rcl_status rcl_suite_estimate(const rcl_suite_config *c, FILE *f) {
     int k, n_source, n_source_test, n_test;
-    rcl_wrn_config net = {0};
-    RCL_TRY(rcl_wrn_parse_arch(c->arch, &net));
+    rcl_wrn_config net;
     RCL_TRY(data_counts(c, &k, &n_source, &n_source_test, &n_test, &net));
-    net.num_classes = k > 2 ? k : 2, net.fc_bias = 1;
-    rcl_device_options o = {0};
-    o.selector = c->device[0] ? c->device : NULL;
-    o.notice = rcl_progress_notice;
-    rcl_device *d;
-    RCL_TRY(rcl_device_open(&o, &d));
+    rcl_run_config defaults;
+    if (!c->run)
+        rcl_run_config_init(&defaults, 0, NULL);
+    rcl_session session;
+    RCL_TRY(rcl_session_open(c->run ? c->run : &defaults, NULL, &session));
+    rcl_device *d = session.device;
+    fprintf(f, "images: %d source (pre-training), %d target classes x %d training, %d target test, about %d "
+               "source test\n", n_source, k, c->target_per_class, n_test, n_source_test);
     double step_s = 0, fwd = 0;
     rcl_status s = rcl_measure_speed(d, &net, c->batch, 20, &step_s, &fwd);
     if (s == RCL_OK) {
@@ -111,6 +113,6 @@ rcl_status rcl_suite_estimate(const rcl_suite_config *c, FILE *f) {
                    "(measured now on random data; evaluation and start-up add a little)\n",
                 rcl_device_get_info(d)->name, t.steps, 1e3 * step_s, t.images, fwd, ceil(seconds / 60));
     }
-    rcl_device_close(d);
+    rcl_session_close(&session);
     return s;
 }

@@ -41,6 +41,7 @@ typedef struct rcl_run_result {
     int nmetrics;
     rcl_series series[RCL_RUN_SERIES];
     int nseries;
+    char *provenance; /* the stage's run record, a JSON object (malloc'd; NULL: not recorded) */
 } rcl_run_result;
 
 void rcl_run_set(rcl_run_result *r, const char *key, double v);
@@ -63,6 +64,7 @@ rcl_status rcl_stage_collect(const char *const *dirs, int ndirs, rcl_run_result 
 /* ---- one stage: a training run and its evaluation (src/suite/suite_stage.c) ---- */
 
 typedef struct rcl_stage_env {
+    const rcl_run_config *run; /* the stages' record */
     rcl_device *d;
     const char *out;
     volatile sig_atomic_t *stop;
@@ -155,14 +157,16 @@ int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **rows);
 
 /* "summary": [rows...] (a key and its array) into an open JSON object. */
 void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int n);
-/* Ends a report's JSON object: the summary, every run, then finishes and closes f. */
-/* Ends the report JSON that w (a buffer writer) holds and writes it to path atomically. */
-rcl_status rcl_report_json_close(rcl_json_writer *w, const char *path, const rcl_run_result *runs, int n);
-/* Reports over all runs (aggregated over seeds). */
-/* stages_json: pre-formatted JSON of how many stages ran and were cached. */
-rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n,
-                           const char *stages_json);
-rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const rcl_run_result *runs, int n);
+/* Ends the report JSON that w (a buffer writer) holds: the report's own record (self), where the
+ * stages' records differ, the summary and every run; writes it to path atomically. */
+rcl_status rcl_report_json_close(rcl_json_writer *w, const char *path, const char *self, const rcl_run_result *runs,
+                                 int n);
+/* Reports over all runs (aggregated over seeds). self: the suite run's record (a JSON object);
+ * stages_json: pre-formatted JSON of how many stages ran and were cached. */
+rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const char *self, const rcl_run_result *runs,
+                           int n, const char *stages_json);
+rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const char *self, const rcl_run_result *runs,
+                           int n);
 void rcl_report_table(FILE *f, const rcl_run_result *runs, int n);
 
 /* Mean and sample standard deviation of `key` over the runs matching (dataset,
@@ -195,6 +199,6 @@ void rcl_suite_quote(FILE *f, const char *s);
 /* suite paper's report (src/suite/report_paper.c): the paper's Tables 1-5 with our
  * numbers beside the paper's, the summary and every run; report.json and report.html
  * in out_dir, the tables on f (or NULL). */
-rcl_status rcl_report_paper(const char *out_dir, const rcl_run_result *runs, int n, FILE *f);
+rcl_status rcl_report_paper(const char *out_dir, const char *self, const rcl_run_result *runs, int n, FILE *f);
 
 #endif

@@ -13,7 +13,7 @@
 #include "robustcl/metrics.h"
 #include "core/progress.h"
 #include "suite_eval.h"
-#include "robustcl/selftest.h"
+#include "report_provenance.h"
 #include "suite_paper_internal.h"
 
 /* ---- data, loaded when a run needs it ---- */
@@ -35,6 +35,8 @@ typedef struct {
 typedef struct {
     const rcl_suite_paper_config *c;
     const char *out;
+    rcl_run_config defaults; /* the run configuration when c has none */
+    rcl_session session;     /* the device */
     rcl_stage_env env;
     target t[2];
     rcl_wrn_config net, adv_net;
@@ -304,6 +306,9 @@ static void paper_init(paper *P, const rcl_suite_paper_config *c, const char *ou
     memset(P, 0, sizeof *P);
     P->c = c;
     P->out = out_dir;
+    if (!c->run)
+        rcl_run_config_init(&P->defaults, 0, NULL);
+    P->env.run = c->run ? c->run : &P->defaults;
     P->env.out = out_dir;
     P->env.stop = stop;
     P->env.t0 = rcl_now();
@@ -314,11 +319,10 @@ static void paper_init(paper *P, const rcl_suite_paper_config *c, const char *ou
 /* The two networks, the attacks and the pre-trained models' files every run shares. */
 static rcl_status paper_recipes(paper *P) {
     const rcl_suite_paper_config *c = P->c;
-    rcl_status s = rcl_wrn_parse_arch(c->arch, &P->net);
+    /* CIFAR and ImageNet32: 32x32x3; classes are set per run */
+    rcl_status s = rcl_wrn_config_make(c->arch, 3, 32, 32, 10, &P->net);
     if (s == RCL_OK)
-        s = rcl_wrn_parse_arch(c->adv_arch, &P->adv_net);
-    P->net.in_c = P->adv_net.in_c = 3, P->net.in_h = P->adv_net.in_h = 32, P->net.in_w = P->adv_net.in_w = 32;
-    P->net.fc_bias = P->adv_net.fc_bias = 1;
+        s = rcl_wrn_config_make(c->adv_arch, 3, 32, 32, 10, &P->adv_net);
     /* spec §7 in paper mode: PGD-10 training, PGD-20 evaluation, eps 8/255, step 2/255 */
     P->adv_train = rcl_suite_paper_attack(10);
     P->adv_eval = rcl_suite_paper_attack(20);
@@ -328,15 +332,12 @@ static rcl_status paper_recipes(paper *P) {
 
 /* OUT/stages, the device (self-tested, as every command that trains) and room for the results. */
 static rcl_status paper_open(paper *P, int selected) {
-    const rcl_suite_paper_config *c = P->c;
-    rcl_device_options o = {0};
-    o.selector = c->device[0] ? c->device : NULL;
-    o.notice = rcl_progress_notice;
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/stages", P->out);
     RCL_TRY(rcl_mkdirs(dir));
-    RCL_TRY(rcl_device_open(&o, &P->env.d));
-    RCL_TRY(rcl_selftest_gate(P->env.d, c->force));
+    rcl_session_spec spec = {.gate = 1};
+    RCL_TRY(rcl_session_open(P->env.run, &spec, &P->session));
+    P->env.d = P->session.device;
     if (!(P->runs = calloc((size_t)selected, sizeof *P->runs)))
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
     return RCL_OK;
@@ -347,7 +348,7 @@ static void paper_free(paper *P) {
         rcl_run_free(&P->runs[i]);
     free(P->runs);
     free_target(&P->t[0]), free_target(&P->t[1]);
-    rcl_device_close(P->env.d);
+    rcl_session_close(&P->session);
 }
 
 rcl_status rcl_suite_paper_run(const rcl_suite_paper_config *c, const char *out_dir, const char *only,
@@ -377,7 +378,11 @@ rcl_status rcl_suite_paper_run(const rcl_suite_paper_config *c, const char *out_
             P.nruns++;
     }
     if (s == RCL_OK && !only) {
-        s = rcl_report_paper(out_dir, P.runs, P.nruns, c->table);
+        rcl_report_provenance_warn(P.runs, P.nruns); /* cached stages may come from elsewhere */
+        char *self = rcl_report_provenance_text(P.env.run, P.env.d, NULL, NULL, 0);
+        s = self ? rcl_report_paper(out_dir, self, P.runs, P.nruns, c->table)
+                 : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+        free(self);
         rcl_device_notice(P.env.d, "suite paper finished in %.0f s: %d stages run, %d cached; %s/report.{json,html}",
                           rcl_now() - P.env.t0, P.env.stages_run, P.env.stages_cached, out_dir);
     }

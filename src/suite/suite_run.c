@@ -15,7 +15,7 @@
 #include "core/progress.h"
 #include "robustcl/train.h"
 #include "suite_eval.h"
-#include "robustcl/selftest.h"
+#include "report_provenance.h"
 #include "suite_internal.h"
 
 #define MAX_OOD RCL_SUITE_MAX_OOD
@@ -23,6 +23,7 @@
 typedef struct {
     const rcl_suite_config *c;
     const char *out;
+    rcl_session session; /* the device */
     rcl_stage_env env;
     rcl_dataset source, source_test, target, test;
     rcl_dataset ood[MAX_OOD];
@@ -110,10 +111,7 @@ static rcl_status prepare_data(suite *S) {
         S->ood_ptr[S->n_ood] = o;
         S->n_ood++;
     }
-    RCL_TRY(rcl_wrn_parse_arch(c->arch, &S->net));
-    S->net.in_c = S->target.c, S->net.in_h = S->target.h, S->net.in_w = S->target.w;
-    S->net.fc_bias = 1;
-    return RCL_OK;
+    return rcl_wrn_config_make(c->arch, S->target.c, S->target.h, S->target.w, S->target.num_classes, &S->net);
 }
 
 /* ---- runs ---- */
@@ -335,23 +333,46 @@ static rcl_status adversarial_experiment(suite *S, int seed, const rcl_dataset *
     return s;
 }
 
+/* report.json, report.html and the table, each with the suite run's record. */
+static rcl_status report(suite *S) {
+    const rcl_suite_config *c = S->c;
+    char path[4200], counts[96];
+    snprintf(path, sizeof path, "%s/report.json", S->out);
+    snprintf(counts, sizeof counts, "{\"stages_run\": %d, \"stages_cached\": %d}", S->env.stages_run,
+             S->env.stages_cached);
+    rcl_report_provenance_warn(S->runs, S->nruns); /* cached stages may come from elsewhere */
+    char *self = rcl_report_provenance_text(S->env.run, S->env.d, NULL, NULL, 0);
+    rcl_status s = self ? rcl_report_json(path, c, self, S->runs, S->nruns, counts)
+                        : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    snprintf(path, sizeof path, "%s/report.html", S->out);
+    if (s == RCL_OK)
+        s = rcl_report_html(path, c, self, S->runs, S->nruns);
+    free(self);
+    if (s == RCL_OK && c->table)
+        rcl_report_table(c->table, S->runs, S->nruns);
+    rcl_device_notice(S->env.d, "suite finished in %.0f s: %d stages run, %d cached; %s/report.{json,html}",
+                      rcl_now() - S->env.t0, S->env.stages_run, S->env.stages_cached, S->out);
+    return s;
+}
+
 rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatile sig_atomic_t *stop) {
     suite S;
     memset(&S, 0, sizeof S);
     S.c = c;
     S.out = out_dir;
+    rcl_run_config defaults;
+    if (!c->run)
+        rcl_run_config_init(&defaults, 0, NULL);
+    S.env.run = c->run ? c->run : &defaults;
     S.env.out = out_dir;
     S.env.stop = stop;
     S.env.t0 = rcl_now();
     snprintf(S.scores_dir, sizeof S.scores_dir, "%s/scores", out_dir);
-    rcl_device_options o = {0};
-    o.selector = c->device[0] ? c->device : NULL;
-    o.notice = rcl_progress_notice;
+    rcl_session_spec spec = {.gate = 1}; /* as every command that trains */
     rcl_status s = rcl_mkdirs(out_dir);
     if (s == RCL_OK)
-        s = rcl_device_open(&o, &S.env.d);
-    if (s == RCL_OK)
-        s = rcl_selftest_gate(S.env.d, c->force); /* as every command that trains */
+        s = rcl_session_open(S.env.run, &spec, &S.session);
+    S.env.d = S.session.device;
     if (s == RCL_OK)
         s = prepare_data(&S);
     S.adv_train = rcl_attack_defaults();
@@ -377,21 +398,8 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
             s = adversarial_experiment(&S, c->seeds[si], &clean);
         rcl_dataset_free(&clean);
     }
-    if (s == RCL_OK) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/report.json", out_dir);
-        char counts[96];
-        snprintf(counts, sizeof counts, "{\"stages_run\": %d, \"stages_cached\": %d}", S.env.stages_run,
-                 S.env.stages_cached);
-        s = rcl_report_json(path, c, S.runs, S.nruns, counts);
-        snprintf(path, sizeof path, "%s/report.html", out_dir);
-        if (s == RCL_OK)
-            s = rcl_report_html(path, c, S.runs, S.nruns);
-        if (s == RCL_OK && c->table)
-            rcl_report_table(c->table, S.runs, S.nruns);
-        rcl_device_notice(S.env.d, "suite finished in %.0f s: %d stages run, %d cached; %s/report.{json,html}",
-                          rcl_now() - S.env.t0, S.env.stages_run, S.env.stages_cached, out_dir);
-    }
+    if (s == RCL_OK)
+        s = report(&S);
     for (int i = 0; i < S.nruns; i++)
         rcl_run_free(&S.runs[i]);
     free(S.runs);
@@ -399,6 +407,6 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
         rcl_dataset_free(&S.test);
     for (int i = 0; i < S.n_ood; i++)
         rcl_dataset_free(&S.ood[i]);
-    rcl_device_close(S.env.d);
+    rcl_session_close(&S.session);
     return s;
 }

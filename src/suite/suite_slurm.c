@@ -88,8 +88,8 @@ static rcl_status write_pretrain(const rcl_suite_paper_config *c, const char *ou
         rcl_attack_config a = rcl_suite_paper_attack(10);
         fprintf(f, " --adv-train %s", rcl_attack_describe(&a, spec, sizeof spec));
     }
-    if (c->device[0])
-        fprintf(f, " --device "), rcl_suite_quote(f, c->device);
+    if (c->run && c->run->device.selector)
+        fprintf(f, " --device "), rcl_suite_quote(f, c->run->device.selector);
     fprintf(f, " --checkpoint-every 30m --out ");
     rcl_suite_quote(f, model);
     fprintf(f, " --json \"logs/%s-$SLURM_JOB_ID.json\"\n", id);

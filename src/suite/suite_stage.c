@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hash.h"
 #include "robustcl/checkpoint.h"
@@ -13,6 +14,7 @@
 #include "robustcl/metrics.h"
 #include "core/progress.h"
 #include "robustcl/train.h"
+#include "report_provenance.h"
 #include "suite_eval.h"
 #include "suite_internal.h"
 
@@ -200,11 +202,17 @@ rcl_status rcl_stage_run(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_run_r
     if (sp->init_path && !exists(sp->init_path))
         return rcl_fail(RCL_ERR_IO, "stage %s: its pre-trained model %s does not exist (run its dependency first)",
                         r->id, sp->init_path);
+    rcl_run_config record = *env->run; /* with the stage's own start and wall time */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    record.started = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
     rcl_model *m = NULL;
     RCL_TRY(model_new(env, sp, &m));
     rcl_status s = train(env, sp, m, r);
     if (s == RCL_OK)
         s = evaluate(sp, m, r->id, r);
+    if (s == RCL_OK && !(r->provenance = rcl_report_provenance_text(&record, env->d, m, sp->train, sp->train_seed)))
+        s = rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
     rcl_model_free(m);
     if (s == RCL_OK)
         s = rcl_stage_store(env->out, r);

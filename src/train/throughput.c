@@ -8,16 +8,14 @@
 #include "robustcl/train.h"
 
 static rcl_status probe_upload_labels(rcl_step_probe *p, rcl_device *d, rcl_rng *r, int classes) {
-    size_t bytes = (size_t)p->batch * sizeof(cl_int);
-    cl_int *lab = malloc(bytes);
+    int32_t *lab = malloc((size_t)p->batch * sizeof *lab);
     if (!lab)
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
     for (int i = 0; i < p->batch; i++)
-        lab[i] = (cl_int)rcl_rng_below(r, (uint64_t)classes);
-    rcl_status s = rcl_device_alloc(d, bytes, "labels", &p->labels);
-    if (!s && clEnqueueWriteBuffer(rcl_device_queue(d), p->labels, CL_TRUE, 0, bytes, lab, 0, NULL,
-                                   NULL) != CL_SUCCESS)
-        s = rcl_fail(RCL_ERR_OPENCL, "step probe: uploading the labels failed");
+        lab[i] = (int32_t)rcl_rng_below(r, (uint64_t)classes);
+    rcl_status s = rcl_ibuf_create(d, &p->labels, "step probe labels", (size_t)p->batch);
+    if (!s)
+        s = rcl_ibuf_write(&p->labels, lab, (size_t)p->batch);
     free(lab);
     return s;
 }
@@ -50,16 +48,15 @@ rcl_status rcl_step_probe_step(rcl_step_probe *p, int upload) {
     if (upload)
         RCL_TRY(rcl_tensor_upload(&p->x, p->host_x));
     RCL_TRY(rcl_model_forward(p->model, &p->x, 1, &logits));
-    RCL_TRY(rcl_softmax_xent_forward(d, logits, p->labels, NULL, NULL, &p->probs, &p->loss));
-    RCL_TRY(rcl_softmax_xent_backward(d, &p->probs, p->labels, NULL, NULL, &p->dlogits));
+    RCL_TRY(rcl_softmax_xent_forward(d, logits, p->labels.buf, NULL, NULL, &p->probs, &p->loss));
+    RCL_TRY(rcl_softmax_xent_backward(d, &p->probs, p->labels.buf, NULL, NULL, &p->dlogits));
     RCL_TRY(rcl_model_backward(p->model, &p->dlogits, NULL));
     RCL_TRY(rcl_model_step(p->model, 0.01f, 0.9f, 5e-4f, 1));
     return rcl_device_finish(d);
 }
 
 void rcl_step_probe_free(rcl_step_probe *p) {
-    if (p->labels)
-        rcl_device_free(p->x.dev, p->labels, (size_t)p->batch * sizeof(cl_int));
+    rcl_ibuf_release(&p->labels);
     rcl_tensor_release(&p->x), rcl_tensor_release(&p->probs);
     rcl_tensor_release(&p->dlogits), rcl_tensor_release(&p->loss);
     rcl_model_free(p->model);

@@ -25,17 +25,17 @@ rcl_train_config rcl_train_defaults(void) {
 /* Device buffers of one training step. */
 typedef struct {
     rcl_tensor x, probs, dlogits, loss, class_w;
-    cl_mem labels, correct;
+    rcl_ibuf labels, correct;
 } step_buffers;
 
-static void step_release(rcl_device *d, step_buffers *b, int batch) {
+static void step_release(step_buffers *b) {
     rcl_tensor_release(&b->x);
     rcl_tensor_release(&b->probs);
     rcl_tensor_release(&b->dlogits);
     rcl_tensor_release(&b->loss);
     rcl_tensor_release(&b->class_w);
-    rcl_device_free(d, b->labels, (size_t)batch * sizeof(cl_int));
-    rcl_device_free(d, b->correct, sizeof(cl_int));
+    rcl_ibuf_release(&b->labels);
+    rcl_ibuf_release(&b->correct);
 }
 
 static rcl_status step_alloc(rcl_model *m, int batch, const float *class_w, step_buffers *b) {
@@ -46,8 +46,8 @@ static rcl_status step_alloc(rcl_model *m, int batch, const float *class_w, step
     RCL_TRY(rcl_tensor_create(d, &b->probs, "probabilities", 2, batch, c->num_classes));
     RCL_TRY(rcl_tensor_create(d, &b->dlogits, "logit gradient", 2, batch, c->num_classes));
     RCL_TRY(rcl_tensor_create(d, &b->loss, "loss", 1, 1));
-    RCL_TRY(rcl_device_alloc(d, (size_t)batch * sizeof(cl_int), "labels", &b->labels));
-    RCL_TRY(rcl_device_alloc(d, sizeof(cl_int), "correct count", &b->correct));
+    RCL_TRY(rcl_ibuf_create(d, &b->labels, "labels", (size_t)batch));
+    RCL_TRY(rcl_ibuf_create(d, &b->correct, "correct count", 1));
     if (class_w) {
         RCL_TRY(rcl_tensor_create(d, &b->class_w, "class weights", 1, c->num_classes));
         RCL_TRY(rcl_tensor_upload(&b->class_w, class_w));
@@ -93,20 +93,16 @@ rcl_status rcl_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices,
             break;
         rcl_tensor xv = batch_view(&b.x, n);
         const rcl_tensor *out;
-        cl_int got = 0;
-        cl_command_queue q = rcl_device_queue(d);
+        int32_t got = 0;
         if ((s = rcl_tensor_upload(&xv, x)) != RCL_OK ||
             (s = rcl_model_forward(m, &xv, 0, &out)) != RCL_OK)
             break;
         int has_labels = y[0] >= 0;
         if (has_labels) {
-            clEnqueueWriteBuffer(q, b.labels, CL_TRUE, 0, (size_t)n * sizeof(cl_int), y, 0, NULL, NULL);
-            if ((s = rcl_count_correct(d, out, b.labels, b.correct)) != RCL_OK)
+            if ((s = rcl_ibuf_write(&b.labels, y, (size_t)n)) != RCL_OK ||
+                (s = rcl_count_correct(d, out, b.labels.buf, b.correct.buf)) != RCL_OK ||
+                (s = rcl_ibuf_read(&b.correct, &got, 1)) != RCL_OK)
                 break;
-            if (clEnqueueReadBuffer(q, b.correct, CL_TRUE, 0, sizeof got, &got, 0, NULL, NULL) != CL_SUCCESS) {
-                s = rcl_fail(RCL_ERR_OPENCL, "reading the correct count failed");
-                break;
-            }
             correct += got;
             labelled += n;
         }
@@ -114,21 +110,17 @@ rcl_status rcl_evaluate(rcl_model *m, const rcl_dataset *ds, const int *indices,
             break;
         pos += n;
     }
-    step_release(d, &b, cap);
+    step_release(&b);
     rcl_loader_free(l);
     if (s == RCL_OK && error)
         *error = labelled ? 1.0 - (double)correct / (double)labelled : -1.0;
     return s;
 }
 
-static rcl_status read_scalars(rcl_device *d, step_buffers *b, float *loss, cl_int *correct) {
-    cl_command_queue q = rcl_device_queue(d);
-    cl_int e = clEnqueueReadBuffer(q, b->correct, CL_FALSE, 0, sizeof *correct, correct, 0, NULL, NULL);
-    if (e == CL_SUCCESS)
-        e = clEnqueueReadBuffer(q, b->loss.buf, CL_TRUE, 0, sizeof *loss, loss, 0, NULL, NULL);
-    if (e != CL_SUCCESS)
-        return rcl_fail(RCL_ERR_OPENCL, "reading the loss failed: %s", rcl_cl_error_name(e));
-    return RCL_OK;
+/* The correct count queued, then the loss, whose blocking read waits for both. */
+static rcl_status read_scalars(step_buffers *b, float *loss, cl_int *correct) {
+    RCL_TRY(rcl_ibuf_read_async(&b->correct, correct, 1));
+    return rcl_tensor_download(&b->loss, loss);
 }
 
 /* Gradients then weights of every trainable parameter: checked for NaN/Inf after each
@@ -208,29 +200,19 @@ static void grad_sync_free(grad_sync *gs) {
 /* On return the gradients are the global-batch means and *loss, *correct global; *stop: any rank stops. */
 static rcl_status grad_sync_run(rcl_device *d, grad_sync *gs, int n, int n_global, float *loss, cl_int *correct,
                                 int *stop) {
-    cl_command_queue q = rcl_device_queue(d);
     float *h = gs->host, w = (float)n / (float)n_global;
-    cl_int e = CL_SUCCESS;
-    for (int i = 0, off = 0; i < gs->np && e == CL_SUCCESS; off += (int)gs->p[i]->grad.n, i++)
-        e = clEnqueueReadBuffer(q, gs->p[i]->grad.buf, CL_FALSE, 0, gs->p[i]->grad.n * sizeof *h, h + off, 0, NULL,
-                                NULL);
-    if (e == CL_SUCCESS)
-        e = clFinish(q);
-    if (e != CL_SUCCESS)
-        return rcl_fail(RCL_ERR_OPENCL, "reading the gradients failed: %s", rcl_cl_error_name(e));
+    for (int i = 0, off = 0; i < gs->np; off += (int)gs->p[i]->grad.n, i++)
+        RCL_TRY(rcl_tensor_download_async(&gs->p[i]->grad, h + off));
+    RCL_TRY(rcl_device_finish(d));
     for (size_t i = 0; i < gs->n; i++)
         h[i] *= w;
     h[gs->n] = *loss * w;
     h[gs->n + 1] = (float)*correct;
     h[gs->n + 2] = (float)*stop;
     RCL_TRY(rcl_dist_sum(h, gs->n + 3));
-    for (int i = 0, off = 0; i < gs->np && e == CL_SUCCESS; off += (int)gs->p[i]->grad.n, i++)
-        e = clEnqueueWriteBuffer(q, gs->p[i]->grad.buf, CL_FALSE, 0, gs->p[i]->grad.n * sizeof *h, h + off, 0, NULL,
-                                 NULL);
-    if (e == CL_SUCCESS)
-        e = clFinish(q);
-    if (e != CL_SUCCESS)
-        return rcl_fail(RCL_ERR_OPENCL, "writing the gradients failed: %s", rcl_cl_error_name(e));
+    for (int i = 0, off = 0; i < gs->np; off += (int)gs->p[i]->grad.n, i++)
+        RCL_TRY(rcl_tensor_upload_async(&gs->p[i]->grad, h + off));
+    RCL_TRY(rcl_device_finish(d));
     *loss = h[gs->n];
     *correct = (cl_int)h[gs->n + 1];
     *stop = h[gs->n + 2] > 0;
@@ -380,31 +362,27 @@ static rcl_status train_step(train_run *r, const float *x, const int32_t *y, con
     const rcl_tensor *logits;
     const rcl_tensor *cw = cfg->class_weights ? &b->class_w : NULL;
     double lr = rcl_cosine_lr(cfg->lr, cfg->lr_min, r->st.step + 1, r->total);
-    cl_int e = clEnqueueWriteBuffer(rcl_device_queue(d), xv.buf, CL_FALSE, 0, xv.n * sizeof(float), x, 0, NULL, NULL);
-    if (e == CL_SUCCESS)
-        e = clEnqueueWriteBuffer(rcl_device_queue(d), b->labels, CL_FALSE, 0, (size_t)n * sizeof(cl_int), y, 0, NULL,
-                                 NULL);
-    if (e != CL_SUCCESS)
-        return rcl_fail(RCL_ERR_OPENCL, "uploading a batch failed: %s", rcl_cl_error_name(e));
+    RCL_TRY(rcl_tensor_upload_async(&xv, x));
+    RCL_TRY(rcl_ibuf_write_async(&b->labels, y, (size_t)n));
     const rcl_step_hooks *hk = cfg->hooks;
     if (hk && hk->input)
-        RCL_TRY(hk->input(hk->ctx, m, &xv, b->labels, idx, n));
+        RCL_TRY(hk->input(hk->ctx, m, &xv, b->labels.buf, idx, n));
     RCL_TRY(rcl_model_forward(m, &xv, 1, &logits));
-    RCL_TRY(rcl_count_correct(d, logits, b->labels, b->correct));
+    RCL_TRY(rcl_count_correct(d, logits, b->labels.buf, b->correct.buf));
     if (hk && hk->loss) {
-        RCL_TRY(hk->loss(hk->ctx, d, logits, b->labels, idx, n, &b->loss, &gv));
+        RCL_TRY(hk->loss(hk->ctx, d, logits, b->labels.buf, idx, n, &b->loss, &gv));
     } else {
-        RCL_TRY(rcl_softmax_xent_forward(d, logits, b->labels, cw, NULL, &pv, &b->loss));
-        RCL_TRY(rcl_softmax_xent_backward(d, &pv, b->labels, cw, NULL, &gv));
+        RCL_TRY(rcl_softmax_xent_forward(d, logits, b->labels.buf, cw, NULL, &pv, &b->loss));
+        RCL_TRY(rcl_softmax_xent_backward(d, &pv, b->labels.buf, cw, NULL, &gv));
     }
     RCL_TRY(rcl_model_backward(m, &gv, NULL));
     if (r->ranks > 1) {
-        RCL_TRY(read_scalars(d, b, loss, correct));
+        RCL_TRY(read_scalars(b, loss, correct));
         RCL_TRY(grad_sync_run(d, &r->gs, n, (int)n_global, loss, correct, stop_all));
     }
     RCL_TRY(rcl_model_step(m, (float)lr, (float)cfg->momentum, (float)cfg->wd, cfg->nesterov));
     if (r->ranks == 1)
-        RCL_TRY(read_scalars(d, b, loss, correct));
+        RCL_TRY(read_scalars(b, loss, correct));
     if (!isfinite(*loss))
         return rcl_fail(RCL_ERR_NUMERIC, "the loss is %g at step %ld (epoch %d, batch %d): stopping; the last "
                         "checkpoint is kept (try a lower --lr)", *loss, r->st.step + 1, r->st.epoch + 1,
@@ -522,7 +500,7 @@ static void train_close(train_run *r, rcl_train_result *res) {
     rcl_progress_end(&r->prog, extra);
     finite_check_free(&r->fc);
     grad_sync_free(&r->gs);
-    step_release(r->d, &r->b, r->cfg->batch);
+    step_release(&r->b);
     rcl_loader_free(r->l);
 }
 
