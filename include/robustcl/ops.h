@@ -34,8 +34,8 @@ rcl_status rcl_conv2d_backward(rcl_device *d, const rcl_conv_shape *s, const rcl
                                rcl_tensor *dw);
 
 /* Kernel configurations. A configuration is a kernel family and a value for each of the
- * family's parameters, written "chan:VW=16:R=2:X=8" (or "gemm"). The policy of a device is
- * "auto" (default, or $ROBUSTCL_CONV_ALGO): a pass runs with the configuration tuned for its
+ * family's parameters, written "chan:VW=16:R=2:X=8" (or "gemm"). The policy of a device
+ * (rcl_device_options.conv_policy, or rcl_conv_set_policy) is "auto" (default): a pass runs with the configuration tuned for its
  * shape on this device (robustcl tune), else the one robustcl's database holds for the
  * device, else the first call on a new shape (batch rounded up to a power of two) times the
  * candidates (gemm, and per family the configurations tuned or stored for similar shapes

@@ -51,6 +51,12 @@ rcl_status rcl_device_workspace(rcl_device *d, int slot, size_t bytes, cl_mem *o
         *out = d->ws[slot];
         return RCL_OK;
     }
+    /* Kernels still queued may read the slot being replaced. OpenCL defers the old buffer's
+     * deletion until they finish, but oclgrind 21.10 reuses its memory at once, and its
+     * uninitialised-value plugin then flags their reads: wait for them. A slot grows only
+     * in a run's first steps. */
+    if (d->ws[slot])
+        RCL_TRY(rcl_device_finish(d));
     rcl_device_free(d, d->ws[slot], d->ws_size[slot]);
     d->ws[slot] = NULL;
     d->ws_size[slot] = 0;

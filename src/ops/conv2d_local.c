@@ -10,8 +10,8 @@
 enum { L_TSM, L_TSN, L_TSK, L_WPTM, L_WPTN, L_SPLIT };
 
 #define PARAMS_TILE                                                                           \
-    {"TSM", 1, 3, {32, 64, 128}, "output rows (channels) per work-group tile"},               \
-        {"TSN", 1, 3, {32, 64, 128}, "output columns (pixels, or weight taps of dw) per tile"}, \
+    {"TSM", 1, 4, {16, 32, 64, 128}, "output rows (channels) per work-group tile"},           \
+        {"TSN", 1, 4, {16, 32, 64, 128}, "output columns (pixels, or weight taps of dw) per tile"}, \
         {"TSK", 1, 3, {8, 16, 32}, "reduction chunk staged in local memory"},                 \
         {"WPTM", 1, 4, {1, 2, 4, 8}, "rows per work item"},                                   \
         {"WPTN", 1, 4, {1, 2, 4, 8}, "columns per work item"}
@@ -26,12 +26,16 @@ static int tile_valid(const rcl_device *d, const int *v) {
            (unsigned long long)(v[L_TSM] + v[L_TSN]) * v[L_TSK] * sizeof(float) <= inf->local_mem;
 }
 
-/* Tiles of 16 deep, 32 or 64 wide as the pass's matrix is small or not (a small layer gets
- * more work-groups), 4 x 4 outputs per work item (8 x 8 where work-groups hold fewer than
- * 256 items). */
+/* The smallest of 16, 32, 64 that covers a side of the pass's matrix (a small layer wastes
+ * less of its tiles and gets more work-groups), 16 deep, 4 x 4 outputs per work item (8 x 8
+ * where work-groups hold fewer than 256 items and the tile is large). */
+static int side(long m) { return m <= 16 ? 16 : m <= 32 ? 32 : 64; }
+
 static void tile_start(const rcl_device *d, int mm, long nn, int *v) {
-    v[L_TSM] = mm <= 32 ? 32 : 64, v[L_TSN] = nn <= 32 ? 32 : 64, v[L_TSK] = 16;
-    v[L_WPTM] = v[L_WPTN] = rcl_device_get_info(d)->max_work_group >= 256 ? 4 : 8;
+    v[L_TSM] = side(mm), v[L_TSN] = side(nn), v[L_TSK] = 16;
+    v[L_WPTM] = v[L_WPTN] = 4;
+    if ((v[L_TSM] / 4) * (v[L_TSN] / 4) > (int)rcl_device_get_info(d)->max_work_group)
+        v[L_WPTM] = v[L_WPTN] = 8;
 }
 
 static void fwd_start(const rcl_device *d, const rcl_conv_shape *s, int *v) {
