@@ -82,14 +82,21 @@ static inline void store_row(floatV v, global float *dst, int count) {
         dst[l] = t[l];
 }
 
-/* The sum of a vector's lanes, pairwise. */
+/* The sum of a vector's lanes, pairwise (lane l + lane l + VW/2, and so on down), from single
+ * lanes: oclgrind 21.10 takes the halves of a float16 (.lo/.hi) for uninitialised. */
 static inline float hsum(floatV v) {
-    float t[VW];
-    vstoreV(v, 0, t);
-    for (int w = VW / 2; w > 0; w /= 2)
-        for (int l = 0; l < w; l++)
-            t[l] += t[l + w];
-    return t[0];
+#if VW == 16
+    float8 a = (float8)(v.s0 + v.s8, v.s1 + v.s9, v.s2 + v.sa, v.s3 + v.sb, v.s4 + v.sc, v.s5 + v.sd,
+                        v.s6 + v.se, v.s7 + v.sf);
+#elif VW == 8
+    float8 a = v;
+#endif
+#if VW >= 8
+    float4 b = (float4)(a.s0 + a.s4, a.s1 + a.s5, a.s2 + a.s6, a.s3 + a.s7);
+#else
+    float4 b = v;
+#endif
+    return (b.s0 + b.s2) + (b.s1 + b.s3);
 }
 
 /* Forward: a tile is COB output channels x PXV*VW pixels of one output row. Work item id =
