@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops/conv2d_internal.h"
+#include "ops/conv2d_family.h"
 #include "ops/ref.h"
 #include "robustcl/tensor.h"
 
@@ -131,64 +131,64 @@ static int *random_labels(bag *b, int n, int k) {
 
 static int conv_blocks(int c, int width) { return (c + width - 1) / width; }
 
-/* The configurations of `family` that pass p of s may run on this device (what auto would
- * measure: its start values and the configurations tuned or in the database for similar
- * shapes): count. */
-static int family_configs(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p, const char *family,
-                          char (*out)[RCL_CONV_CONFIG_LEN], int cap) {
-    char all[16][RCL_CONV_CONFIG_LEN];
-    int n = rcl_conv_candidates(d, s, p, all, 16), k = 0;
-    size_t len = strlen(family);
-    for (int i = 0; i < n && k < cap; i++)
-        if (strncmp(all[i], family, len) == 0 && (all[i][len] == 0 || all[i][len] == ':'))
-            memcpy(out[k++], all[i], RCL_CONV_CONFIG_LEN);
-    return k;
+/* The configuration of `family` the self-test checks for pass p of s: its start values on this
+ * device (0 when the family does not run the shape here). The tests run every declared value;
+ * the tuner checks every candidate it times. */
+static int family_config(rcl_device *d, const rcl_conv_shape *s, rcl_conv_pass p, const char *family,
+                         char *out) {
+    for (int i = 0; i < rcl_conv_family_table_size; i++) {
+        const conv_family *f = rcl_conv_family_table[i];
+        conv_config c;
+        if (f->pass != p || strcmp(f->name, family) || !conv_geometry_ok(f, s))
+            continue;
+        conv_config_start(d, f, s, &c);
+        if (!conv_config_ok(d, &c, s))
+            return 0;
+        conv_config_format(&c, out, RCL_CONV_CONFIG_LEN);
+        return 1;
+    }
+    return 0;
 }
 
-/* Every configuration of kernel family `family` this device may run on the shape, forced
- * pass by pass (the i-th of each pass together, gemm for a pass with none left); only the
- * family's passes are reported, as "conv2d forward (chan:VW=16:R=2:X=8:WG=1)" and so on.
- * v: n c_in h c_out k stride pad. */
+/* Kernel family `family` with its start values on this device, forced for the passes it runs
+ * on the shape (gemm for the others); only the family's passes are reported, as
+ * "conv2d forward (chan:VW=16:R=2:X=8:CB=1:WG=1)" and so on. v: n c_in h c_out k stride pad. */
 static rcl_status check_conv(rcl_op_run *r, const rcl_op_shape *sh, const char *family) {
     const int *v = sh->v;
     rcl_conv_shape s = {v[0], v[1], v[2], v[2], v[3], v[4], v[4], v[5], v[6]};
-    char saved[160], cfg[RCL_CONV_PASSES][8][RCL_CONV_CONFIG_LEN];
-    int ncfg[RCL_CONV_PASSES], rounds = 0;
-    rcl_conv_policy_string(r->d, saved, sizeof saved);
+    char saved[160], cfg[RCL_CONV_PASSES][RCL_CONV_CONFIG_LEN], policy[3 * RCL_CONV_CONFIG_LEN + 16];
+    int has[RCL_CONV_PASSES], any = 0, len = 0;
     for (int p = 0; p < RCL_CONV_PASSES; p++) {
-        ncfg[p] = family_configs(r->d, &s, (rcl_conv_pass)p, family, cfg[p], 8);
-        rounds = ncfg[p] > rounds ? ncfg[p] : rounds;
+        any |= has[p] = family_config(r->d, &s, (rcl_conv_pass)p, family, cfg[p]);
+        len += snprintf(policy + len, sizeof policy - (size_t)len, "%s%s=%s", p ? "," : "",
+                        rcl_conv_pass_name((rcl_conv_pass)p), has[p] ? cfg[p] : "gemm");
     }
+    if (!any)
+        return RCL_OK;
+    rcl_conv_policy_string(r->d, saved, sizeof saved);
     rcl_status st = RCL_OK;
-    for (int i = 0; i < rounds && !st; i++) {
-        char policy[3 * RCL_CONV_CONFIG_LEN + 16];
-        int len = 0;
+    bag b = {.r = r};
+    snprintf(b.shape, sizeof b.shape, "%dx%dx%d k%d s%d -> %d", s.n, s.c_in, s.h, s.kh, s.stride, s.c_out);
+    int ho = rcl_conv_out_h(&s);
+    int xs[4] = {s.n, s.c_in, s.h, s.w}, ws[4] = {s.c_out, s.c_in, s.kh, s.kw}, ys[4] = {s.n, s.c_out, ho, ho};
+    pair *x = make(&b, 4, xs, 1, &st), *w = make(&b, 4, ws, 1, &st), *y = make(&b, 4, ys, 0, &st);
+    pair *dy = make(&b, 4, ys, 1, &st), *dx = make(&b, 4, xs, 0, &st), *dw = make(&b, 4, ws, 0, &st);
+    if (!st && !(st = rcl_conv_set_policy(r->d, policy)) &&
+        !(st = rcl_conv2d_forward(r->d, &s, &x->t, &w->t, &y->t)) &&
+        !(st = rcl_conv2d_backward(r->d, &s, &x->t, &w->t, &dy->t, &dx->t, &dw->t)) && !(st = fetch(y)) &&
+        !(st = fetch(dx)) && !(st = fetch(dw))) {
+        rcl_ref_conv2d_forward(&s, x->h, w->h, y->h);
+        rcl_ref_conv2d_backward(&s, x->h, w->h, dy->h, dx->h, dw->h);
+        static const char *const parts[RCL_CONV_PASSES] = {"forward", "backward dx", "backward dw"};
+        pair *outs[RCL_CONV_PASSES] = {y, dx, dw};
         for (int p = 0; p < RCL_CONV_PASSES; p++)
-            len += snprintf(policy + len, sizeof policy - (size_t)len, "%s%s=%s", p ? "," : "",
-                            rcl_conv_pass_name((rcl_conv_pass)p), i < ncfg[p] ? cfg[p][i] : "gemm");
-        bag b = {.r = r};
-        snprintf(b.shape, sizeof b.shape, "%dx%dx%d k%d s%d -> %d", s.n, s.c_in, s.h, s.kh, s.stride, s.c_out);
-        int ho = rcl_conv_out_h(&s);
-        int xs[4] = {s.n, s.c_in, s.h, s.w}, ws[4] = {s.c_out, s.c_in, s.kh, s.kw}, ys[4] = {s.n, s.c_out, ho, ho};
-        pair *x = make(&b, 4, xs, 1, &st), *w = make(&b, 4, ws, 1, &st), *y = make(&b, 4, ys, 0, &st);
-        pair *dy = make(&b, 4, ys, 1, &st), *dx = make(&b, 4, xs, 0, &st), *dw = make(&b, 4, ws, 0, &st);
-        if (!st && !(st = rcl_conv_set_policy(r->d, policy)) &&
-            !(st = rcl_conv2d_forward(r->d, &s, &x->t, &w->t, &y->t)) &&
-            !(st = rcl_conv2d_backward(r->d, &s, &x->t, &w->t, &dy->t, &dx->t, &dw->t)) && !(st = fetch(y)) &&
-            !(st = fetch(dx)) && !(st = fetch(dw))) {
-            rcl_ref_conv2d_forward(&s, x->h, w->h, y->h);
-            rcl_ref_conv2d_backward(&s, x->h, w->h, dy->h, dx->h, dw->h);
-            static const char *const parts[RCL_CONV_PASSES] = {"forward", "backward dx", "backward dw"};
-            pair *outs[RCL_CONV_PASSES] = {y, dx, dw};
-            for (int p = 0; p < RCL_CONV_PASSES; p++)
-                if (i < ncfg[p]) {
-                    char op[160];
-                    snprintf(op, sizeof op, "conv2d %s (%.63s)", parts[p], cfg[p][i]);
-                    report_pair(&b, op, outs[p]);
-                }
-        }
-        bag_free(&b);
+            if (has[p]) {
+                char op[160];
+                snprintf(op, sizeof op, "conv2d %s (%.63s)", parts[p], cfg[p]);
+                report_pair(&b, op, outs[p]);
+            }
     }
+    bag_free(&b);
     rcl_status restored = rcl_conv_set_policy(r->d, saved);
     return st ? st : restored;
 }
