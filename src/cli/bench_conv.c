@@ -75,37 +75,59 @@ static rcl_status fill_random(rcl_tensor *t, rcl_rng *r) {
     return s;
 }
 
+/* The tensors of one convolution's three passes, the inputs (x, w, dy) random. */
+typedef struct {
+    rcl_tensor x, w, y, dy, dx, dw;
+} conv_tensors;
+
+static rcl_status tensors_create(rcl_device *d, const rcl_conv_shape *s, conv_tensors *t) {
+    rcl_rng r = rcl_rng_seed(1);
+    int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s);
+    memset(t, 0, sizeof *t);
+    RCL_TRY(rcl_tensor_create(d, &t->x, "x", 4, s->n, s->c_in, s->h, s->w));
+    RCL_TRY(rcl_tensor_create(d, &t->w, "w", 4, s->c_out, s->c_in, s->kh, s->kw));
+    RCL_TRY(rcl_tensor_create(d, &t->y, "y", 4, s->n, s->c_out, ho, wo));
+    RCL_TRY(rcl_tensor_create(d, &t->dy, "dy", 4, s->n, s->c_out, ho, wo));
+    RCL_TRY(rcl_tensor_create(d, &t->dx, "dx", 4, s->n, s->c_in, s->h, s->w));
+    RCL_TRY(rcl_tensor_create(d, &t->dw, "dw", 4, s->c_out, s->c_in, s->kh, s->kw));
+    RCL_TRY(fill_random(&t->x, &r));
+    RCL_TRY(fill_random(&t->w, &r));
+    return fill_random(&t->dy, &r);
+}
+
+static void tensors_release(conv_tensors *t) {
+    rcl_tensor_release(&t->x), rcl_tensor_release(&t->w), rcl_tensor_release(&t->y);
+    rcl_tensor_release(&t->dy), rcl_tensor_release(&t->dx), rcl_tensor_release(&t->dw);
+}
+
+/* Times pass p of s with config on t (best of runs after a warm-up). */
+static rcl_status time_pass(rcl_device *d, const char *config, const rcl_conv_shape *s, int p,
+                            conv_tensors *t, int runs, double *ms) {
+    const rcl_tensor *a[RCL_CONV_PASSES] = {&t->x, &t->w, &t->x}, *b[RCL_CONV_PASSES] = {&t->w, &t->dy, &t->dy};
+    rcl_tensor *out[RCL_CONV_PASSES] = {&t->y, &t->dx, &t->dw};
+    return rcl_conv_time(d, config, s, (rcl_conv_pass)p, a[p], b[p], out[p], runs, ms);
+}
+
 /* Times each family's best known configuration on every pass of one convolution (-1: the
  * family does not run the shape), then the configuration the policy chooses. */
 rcl_status rcl_bench_conv_shape(rcl_device *d, const rcl_conv_shape *s, int repeat,
                                 double ms[RCL_CONV_PASSES][RCL_BENCH_FAMILIES],
                                 char chosen[RCL_CONV_PASSES][RCL_CONV_CONFIG_LEN],
                                 double chosen_ms[RCL_CONV_PASSES]) {
-    rcl_rng rr = rcl_rng_seed(1), *r = &rr;
-    int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s);
-    rcl_tensor x = {0}, w = {0}, y = {0}, dy = {0}, dx = {0}, dw = {0};
     const char *fams[RCL_BENCH_FAMILIES];
     int nf = rcl_bench_conv_families(fams);
-    rcl_status st;
-    if (!(st = rcl_tensor_create(d, &x, "x", 4, s->n, s->c_in, s->h, s->w)) &&
-        !(st = rcl_tensor_create(d, &w, "w", 4, s->c_out, s->c_in, s->kh, s->kw)) &&
-        !(st = rcl_tensor_create(d, &y, "y", 4, s->n, s->c_out, ho, wo)) &&
-        !(st = rcl_tensor_create(d, &dy, "dy", 4, s->n, s->c_out, ho, wo)) &&
-        !(st = rcl_tensor_create(d, &dx, "dx", 4, s->n, s->c_in, s->h, s->w)) &&
-        !(st = rcl_tensor_create(d, &dw, "dw", 4, s->c_out, s->c_in, s->kh, s->kw)) &&
-        !(st = fill_random(&x, r)) && !(st = fill_random(&w, r)) && !(st = fill_random(&dy, r))) {
-        const rcl_tensor *a[RCL_CONV_PASSES] = {&x, &w, &x}, *b[RCL_CONV_PASSES] = {&w, &dy, &dy};
-        rcl_tensor *out[RCL_CONV_PASSES] = {&y, &dx, &dw};
-        for (int p = 0; p < RCL_CONV_PASSES && !st; p++) {
-            for (int f = 0; f < nf && !st; f++)
-                if (rcl_conv_time(d, fams[f], s, (rcl_conv_pass)p, a[p], b[p], out[p], repeat, &ms[p][f]) != RCL_OK)
-                    ms[p][f] = -1; /* a family without this pass */
-            if (!(st = rcl_conv_choice_for(d, s, p, a[p], b[p], out[p], chosen[p], RCL_CONV_CONFIG_LEN)))
-                st = rcl_conv_time(d, chosen[p], s, (rcl_conv_pass)p, a[p], b[p], out[p], repeat, &chosen_ms[p]);
-        }
+    conv_tensors t;
+    rcl_status st = tensors_create(d, s, &t);
+    for (int p = 0; p < RCL_CONV_PASSES && !st; p++) {
+        for (int f = 0; f < nf && !st; f++)
+            if (time_pass(d, fams[f], s, p, &t, repeat, &ms[p][f]) != RCL_OK)
+                ms[p][f] = -1; /* a family without this pass */
+        const rcl_tensor *a[RCL_CONV_PASSES] = {&t.x, &t.w, &t.x}, *b[RCL_CONV_PASSES] = {&t.w, &t.dy, &t.dy};
+        rcl_tensor *out[RCL_CONV_PASSES] = {&t.y, &t.dx, &t.dw};
+        if (!(st = rcl_conv_choice_for(d, s, p, a[p], b[p], out[p], chosen[p], RCL_CONV_CONFIG_LEN)))
+            st = time_pass(d, chosen[p], s, p, &t, repeat, &chosen_ms[p]);
     }
-    rcl_tensor_release(&x), rcl_tensor_release(&w), rcl_tensor_release(&y);
-    rcl_tensor_release(&dy), rcl_tensor_release(&dx), rcl_tensor_release(&dw);
+    tensors_release(&t);
     return st;
 }
 
@@ -141,25 +163,11 @@ static rcl_json *run_peer_convs(const rcl_bench_cfg *b, conv_row *rows, int n, i
 static rcl_status sample(rcl_device *d, const rcl_bench_cfg *b, conv_row *rows, int n, int k,
                          rcl_json **peer, char *why, size_t cap) {
     for (int i = 0; i < n; i++) {
-        const rcl_conv_shape *s = &rows[i].s;
-        int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s);
-        rcl_tensor x = {0}, w = {0}, y = {0}, dy = {0}, dx = {0}, dw = {0};
-        rcl_status st;
-        if (!(st = rcl_tensor_create(d, &x, "x", 4, s->n, s->c_in, s->h, s->w)) &&
-            !(st = rcl_tensor_create(d, &w, "w", 4, s->c_out, s->c_in, s->kh, s->kw)) &&
-            !(st = rcl_tensor_create(d, &y, "y", 4, s->n, s->c_out, ho, wo)) &&
-            !(st = rcl_tensor_create(d, &dy, "dy", 4, s->n, s->c_out, ho, wo)) &&
-            !(st = rcl_tensor_create(d, &dx, "dx", 4, s->n, s->c_in, s->h, s->w)) &&
-            !(st = rcl_tensor_create(d, &dw, "dw", 4, s->c_out, s->c_in, s->kh, s->kw)) &&
-            !(st = rcl_tensor_fill(&x, 0.5f)) && !(st = rcl_tensor_fill(&w, 0.25f)) && !(st = rcl_tensor_fill(&dy, 0.5f))) {
-            const rcl_tensor *a[RCL_CONV_PASSES] = {&x, &w, &x}, *bb[RCL_CONV_PASSES] = {&w, &dy, &dy};
-            rcl_tensor *out[RCL_CONV_PASSES] = {&y, &dx, &dw};
-            for (int p = 0; p < RCL_CONV_PASSES && !st; p++)
-                st = rcl_conv_time(d, rows[i].chosen[p], s, (rcl_conv_pass)p, a[p], bb[p], out[p], 1,
-                                   &rows[i].ours[p][k]);
-        }
-        rcl_tensor_release(&x), rcl_tensor_release(&w), rcl_tensor_release(&y);
-        rcl_tensor_release(&dy), rcl_tensor_release(&dx), rcl_tensor_release(&dw);
+        conv_tensors t;
+        rcl_status st = tensors_create(d, &rows[i].s, &t);
+        for (int p = 0; p < RCL_CONV_PASSES && !st; p++)
+            st = time_pass(d, rows[i].chosen[p], &rows[i].s, p, &t, 1, &rows[i].ours[p][k]);
+        tensors_release(&t);
         RCL_TRY(st);
     }
     if (b->peer) {
