@@ -37,12 +37,12 @@ static double metric(const rcl_json *j, const char *experiment, const char *meth
 static void check_summary(const rcl_json *j) {
     const rcl_json *sum = rcl_json_get(j, "summary");
     CHECK(sum && sum->len > 20, "summary has rows");
-    int seen[4] = {0};
-    const char *experiments[4] = {"clean", "noise", "imbalance", "adversarial"};
+    int seen[5] = {0};
+    const char *experiments[5] = {"clean", "uncertainty", "noise", "imbalance", "adversarial"};
     for (size_t i = 0; sum && i < sum->len; i++) {
         const rcl_json *row = &sum->items[i];
         const char *e = rcl_json_get_string(row, "experiment"), *m = rcl_json_get_string(row, "metric");
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             seen[k] |= !strcmp(e, experiments[k]);
         int pretrain = !strcmp(e, "pretrain"); /* the source models: one arm, one run */
         for (int arm = 0; arm < 2 - pretrain; arm++) {
@@ -55,14 +55,15 @@ static void check_summary(const rcl_json *j) {
                   m, v, hi);
         }
     }
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         CHECK(seen[k], "experiment %s reported", experiments[k]);
 }
 
-/* Recomputes AUROC per OOD set (mean over draws) and textbook RMS from the dump. */
-static void check_dump(const char *dir, const rcl_json *j) {
+/* Recomputes AUROC per OOD set (mean over draws) and textbook RMS from the dump of the
+ * experiment's pre-trained run (clean: the covering source's model; uncertainty: the excluded one's). */
+static void check_dump(const char *dir, const rcl_json *j, const char *experiment) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/scores/clean_0_normal_pretrained_seed=1.tsv", dir);
+    snprintf(path, sizeof path, "%s/scores/%s_0_normal_pretrained_seed=1.tsv", dir, experiment);
     FILE *f = fopen(path, "r");
     CHECK(f != NULL, "score dump %s exists", path);
     if (!f)
@@ -87,7 +88,7 @@ static void check_dump(const char *dir, const rcl_json *j) {
     fclose(f);
     double rms, mad;
     CHECK_OK(rcl_calib_error(conf, correct, nid, RCL_CALIB_BIN, 0, &rms, &mad));
-    double want = metric(j, "clean", "normal", "rms", "pretrained");
+    double want = metric(j, experiment, "normal", "rms", "pretrained");
     CHECK(fabs(100 * rms - want) < 1e-6, "RMS from the dump %.9g vs report %.9g", 100 * rms, want);
     const char *names[3] = {"gaussian", "rademacher", "blobs"};
     for (int s = 0; s < 3; s++) {
@@ -106,7 +107,7 @@ static void check_dump(const char *dir, const rcl_json *j) {
         }
         char key[64];
         snprintf(key, sizeof key, "auroc_%s", names[s]);
-        double rep = metric(j, "clean", "normal", key, "pretrained");
+        double rep = metric(j, experiment, "normal", key, "pretrained");
         CHECK(draws == 5 && fabs(100 * sum / draws - rep) < 1e-6, "%s AUROC from the dump %.9g vs report %.9g (%d draws)",
               names[s], draws ? 100 * sum / draws : NAN, rep, draws);
     }
@@ -147,9 +148,11 @@ int main(void) {
     if (j) {
         check_summary(j);
         check_provenance(j);
-        check_dump(dir, j);
-        CHECK(stages(j, "stages_cached") == 0 && stages(j, "stages_run") > 20, "first run ran %g stages",
-              stages(j, "stages_run"));
+        check_dump(dir, j, "clean");
+        check_dump(dir, j, "uncertainty");
+        /* one stage a seed is shared: the uncertainty experiment's scratch arm is the clean one */
+        CHECK(stages(j, "stages_cached") == c.nseeds && stages(j, "stages_run") > 20,
+              "first run ran %g stages, %g from the cache", stages(j, "stages_run"), stages(j, "stages_cached"));
     }
     rcl_json_free(j);
 

@@ -17,26 +17,54 @@ extern "C" {
 
 #define RCL_SUITE_MAX 16
 
+/* How long and how fast a pre-trained model is fine-tuned: at least min_steps optimizer steps
+ * (whole epochs) at learning rate lr, cosine to 1e-6 (spec §4, §11.1). */
+typedef struct rcl_suite_recipe {
+    int min_steps;
+    double lr;
+} rcl_suite_recipe;
+
+/* The experiments with a fine-tuning recipe of their own, as the paper's (spec §4). */
+enum {
+    RCL_SUITE_RECIPE_NOISE,       /* clean error and label noise without correction */
+    RCL_SUITE_RECIPE_CORRECTED,   /* Forward and GLC */
+    RCL_SUITE_RECIPE_IMBALANCE,
+    RCL_SUITE_RECIPE_UNCERTAINTY, /* OOD detection and calibration */
+    RCL_SUITE_RECIPE_ADVERSARIAL,
+    RCL_SUITE_RECIPES
+};
+/* "noise", "corrected", "imbalance", "uncertainty", "adversarial"; -1 for another name. */
+int rcl_suite_recipe_from_name(const char *name);
+const char *rcl_suite_recipe_name(int recipe);
+
+/* Pre-training sources (spec §11.1): every image of the source and target classes outside the
+ * target pool, or the source classes alone (the paper's ablation without the target's classes). */
+enum { RCL_SUITE_SOURCE_COVERING = 0, RCL_SUITE_SOURCE_EXCLUDED = 1 };
+
 typedef struct rcl_suite_config {
     char data[1024];              /* dataset spec (train split for training, test split for testing) */
     char source_classes[256];     /* e.g. "0-4" */
     char target_classes[256];     /* e.g. "5-9" */
     char arch[32];
     int batch;
-    /* pre-training on the source classes */
+    /* the target pool and the two pre-training sources (spec §11.1) */
+    int target_pool;              /* training images per target class held out of pre-training; every
+                                     target training set is drawn from this pool */
+    int source;                   /* RCL_SUITE_SOURCE_*: the pre-training of clean error, label noise,
+                                     imbalance and adversarial (OOD and calibration: always excluded) */
     int pretrain_images;          /* 0 = all source images */
-    int adv_pretrain_images;      /* adversarial pre-training: the first N of those (0 = all) */
-    int pretrain_epochs;
+    int adv_pretrain_images;      /* adversarial pre-training: a seeded N of those (0 = all) */
+    int pretrain_epochs, pretrain_min_steps;
     double pretrain_lr;
     /* target tasks */
-    int target_per_class;         /* training images per target class */
+    int target_per_class;         /* training images per target class (from the pool) */
     int test_per_class;           /* 0 = the whole target test split */
     int min_steps;                /* floor of optimizer steps per scratch run (spec §11) */
-    int finetune_min_steps;       /* the same for the pre-trained (fine-tuned) runs */
-    int adv_min_steps;            /* the same for both arms of the adversarial experiment (PGD training
-                                     costs 1 + steps passes a step) */
-    int scratch_epochs, finetune_epochs;
-    double scratch_lr, finetune_lr, scratch_dropout;
+    int adv_min_steps;            /* the same for adversarial scratch training and adversarial
+                                     pre-training (PGD training costs 1 + steps passes a step) */
+    int scratch_epochs;
+    double scratch_lr, scratch_dropout;
+    rcl_suite_recipe finetune[RCL_SUITE_RECIPES]; /* fine-tuning per experiment (RCL_SUITE_RECIPE_*) */
     int seeds[RCL_SUITE_MAX], nseeds;
     /* label corruption */
     double noise[RCL_SUITE_MAX];  /* strengths s (uniform), 0 = clean */
@@ -45,6 +73,8 @@ typedef struct rcl_suite_config {
     double trusted_fraction;      /* GLC */
     /* class imbalance */
     int imbalance_profiles;       /* bit set of RCL_SUITE_PROFILE_* below */
+    int imbalance_largest;        /* the largest class of the imbalanced sets (a of spec §6.1), from the
+                                     pool; the smallest is a/20 */
     double gammas[RCL_SUITE_MAX]; /* power law exponents */
     int ngammas;
     double rhos[RCL_SUITE_MAX];   /* CIFAR-LT ratios (experiment "imbalance-exp", setting = rho) */

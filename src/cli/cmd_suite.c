@@ -238,20 +238,53 @@ static int parse_experiments(rcl_args *a, const rcl_cli_option *o, const char *v
     return 0;
 }
 
+/* --finetune EXP=STEPS@LR[,EXP=STEPS@LR...]: fine-tuning recipes per experiment. */
+static int parse_recipes(rcl_args *a, const rcl_cli_option *o, const char *text) {
+    rcl_suite_config *c = o->ptr;
+    for (const char *p = text;;) {
+        size_t len = strcspn(p, ","), name = strcspn(p, "=");
+        char exp[32], *end;
+        int r = -1;
+        if (name < len && name < sizeof exp) {
+            memcpy(exp, p, name), exp[name] = 0;
+            r = rcl_suite_recipe_from_name(exp);
+        }
+        long steps = r >= 0 ? strtol(p + name + 1, &end, 10) : 0;
+        double lr = r >= 0 && *end == '@' ? strtod(end + 1, &end) : 0;
+        if (r < 0 || steps < 1 || steps > 10000000 || !(lr > 0 && lr <= 10) || end != p + len)
+            return rcl_cli_usage(a->cmd, "%s '%.*s': expected EXPERIMENT=STEPS@LR, EXPERIMENT one of noise, corrected, "
+                                 "imbalance, uncertainty, adversarial", a->name, (int)len, p);
+        c->finetune[r] = (rcl_suite_recipe){(int)steps, lr};
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
+
+static int parse_source(rcl_args *a, const rcl_cli_option *o, const char *v) {
+    int i = rcl_cli_choice("covering|excluded", v, strlen(v));
+    if (i < 0)
+        return rcl_cli_usage(a->cmd, "%s '%s': expected covering or excluded", a->name, v);
+    *(int *)o->ptr = i;
+    return 0;
+}
+
 static const char usage_mini[] =
     "usage: robustcl suite mini [options]\n"
     "       robustcl suite paper --data-root DIR [options]   (robustcl suite paper --help)\n\n"
-    "Pre-trains on the source classes, then for each evaluation trains scratch and pre-trained models\n"
-    "on the target classes, evaluates them and reports scratch vs pre-trained (spec §4-11):\n"
-    "clean error, calibration (RMS/MAD/ECE/AURRA) and OOD detection (AUROC/AUPR/FPR95 on Gaussian,\n"
-    "Rademacher and Blobs noise plus any --ood set) of the clean runs; test error under uniform label\n"
-    "noise and its area over the strength grid. Writes OUT/report.json, OUT/report.html and a table.\n"
+    "The paper's design at a size a 2-core machine runs in minutes (spec §11): per seed, models\n"
+    "pre-trained on a class-covering source (every class, outside a held-out target pool) and on a\n"
+    "class-excluded one (the source classes only), then for each evaluation a scratch and a fine-tuned\n"
+    "model on the target classes, evaluated and compared: clean error, test error under uniform label\n"
+    "noise and its area, class imbalance, PGD robustness (covering source), calibration and OOD\n"
+    "detection on Gaussian, Rademacher and Blobs noise plus any --ood set (excluded source).\n"
+    "Writes OUT/report.json, OUT/report.html, OUT/table.txt and prints the table.\n"
     "Every run is a stage cached in OUT/stages by a hash of its configuration: a rerun skips finished\n"
     "stages, a changed option re-runs what it affects, an interrupted suite resumes.\n\n";
 
 /* suite mini's options; argv[0] is "mini" (or --help). */
 static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **out, int *describe, int *rc) {
-    int quick = 0, nseeds = 0;
+    int quick = 0, nseeds = 0, finetune_steps = 0;
     const rcl_cli_option opts[] = {
         RCL_CLI_STRING("--out", "DIR", out, "output directory (default suite-mini)"),
         RCL_CLI_FLAG("--quick", &quick, "CI-sized grid (a few minutes on 2 cores; numbers are not meaningful)"),
@@ -269,18 +302,29 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
                                                         "a few steps an epoch; spec §11)"),
         RCL_CLI_INT("--seeds", "N", &nseeds, 1, RCL_SUITE_MAX, "seeds 1..N (default 3)"),
         RCL_CLI_INT("--target-per-class", "N", &c->target_per_class, 2, 100000,
-                    "target training images per class (default 100)"),
+                    "target training images per class, from the pool (default 100)"),
+        RCL_CLI_INT("--target-pool", "N", &c->target_pool, 2, 100000,
+                    "training images per target class held out of pre-training; every\n"
+                    "target training set is drawn from them (default 1000)"),
+        RCL_CLI_CALL("--source", "covering|excluded", parse_source, &c->source,
+                     "pre-training source of clean error, label noise, imbalance and adversarial:\n"
+                     "every class outside the pool (default), or the source classes only (the\n"
+                     "paper's ablation); OOD detection and calibration always use the latter"),
         RCL_CLI_INT("--test-per-class", "N", &c->test_per_class, 0, 100000,
                     "target and source test images per class (default 0 = all)"),
         RCL_CLI_INT("--min-steps", "N", &c->min_steps, 1, 10000000,
                     "floor of optimizer steps per scratch run (default 1024)"),
-        RCL_CLI_INT("--finetune-min-steps", "N", &c->finetune_min_steps, 1, 10000000,
-                    "the same for the fine-tuning runs of the pre-trained arm (default 1024)"),
+        RCL_CLI_CALL("--finetune", "EXP=STEPS@LR,...", parse_recipes, c,
+                     "fine-tuning recipe per experiment: noise (and clean error), corrected\n"
+                     "(Forward, GLC), imbalance, uncertainty (OOD, calibration), adversarial\n"
+                     "(defaults in --describe; spec §11.1)"),
+        RCL_CLI_INT("--finetune-min-steps", "N", &finetune_steps, 1, 10000000, "every experiment's fine-tuning steps (or --finetune)"),
         RCL_CLI_INT("--adv-min-steps", "N", &c->adv_min_steps, 1, 10000000,
-                    "the same for both arms of the adversarial experiment (default 256)"),
+                    "the same for adversarial training from scratch and adversarial\n"
+                    "pre-training (default 256)"),
         RCL_CLI_CALL("--experiments", "LIST", parse_experiments, c,
-                     "besides the clean runs: noise,imbalance,adversarial (default noise,imbalance;\n"
-                     "the adversarial one doubles the time; none: the clean runs only)"),
+                     "besides the clean and uncertainty runs: noise,imbalance,adversarial (default\n"
+                     "all three; none: the clean and uncertainty runs only)"),
         RCL_CLI_CALL("--noise", "LIST", parse_noise, c,
                      "uniform label-noise strengths in [0,1] (default 0,0.4; 0, the clean runs\n"
                      "that calibration and OOD detection use, is always included)"),
@@ -298,12 +342,17 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
          .aux = &c->ngammas, .lo = 1e-6, .hi = 100, .help = "power-law exponents, comma-separated (default 0.2)"},
         {.kind = RCL_OPT_CALL, .name = "--rho", .metavar = "LIST", .fn = parse_list, .ptr = c->rhos,
          .aux = &c->nrhos, .lo = 1, .hi = 1e9, .help = "CIFAR-LT ratios >= 1, comma-separated (default 100)"},
-        RCL_CLI_INT("--pretrain-epochs", "N", &c->pretrain_epochs, 1, 100000, "epochs of pre-training (default 2)"),
+        RCL_CLI_INT("--imbalance-largest", "N", &c->imbalance_largest, 2, 100000,
+                    "largest class of the imbalanced sets, at most --target-pool; the\n"
+                    "smallest is 1/20 of it (default 1000)"),
+        RCL_CLI_INT("--pretrain-epochs", "N", &c->pretrain_epochs, 1, 100000, "epochs of pre-training (default 1)"),
+        RCL_CLI_INT("--pretrain-min-steps", "N", &c->pretrain_min_steps, 0, 100000000,
+                    "and at least N steps, in whole epochs (default 1500)"),
         RCL_CLI_INT("--pretrain-images", "N", &c->pretrain_images, 0, 100000000,
-                    "source images for pre-training (default 0 = all); one pre-trained\n"
-                    "model (and one adversarially pre-trained) serves every seed"),
+                    "a seeded N of each source's images for pre-training (default 0 = all);\n"
+                    "each seed pre-trains its own models"),
         RCL_CLI_INT("--adv-pretrain-images", "N", &c->adv_pretrain_images, 0, 100000000,
-                    "adversarial pre-training uses the first N of those (default 4000;\n"
+                    "adversarial pre-training on a seeded N of those (default 4000;\n"
                     "0 = all): PGD training costs (1 + steps) passes an image"),
         RCL_CLI_BUF("--ood", "SPEC[;SPEC]", c->ood, "extra OOD sets (same image shape as the data)"),
         RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
@@ -316,6 +365,19 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
     const rcl_cli_spec spec = {"suite mini", usage_mini, opts, RCL_CLI_COUNT(opts), 25, NULL, NULL};
     if (rcl_cli_parse(&spec, argc, argv, rc))
         return 1;
+    rcl_suite_config defaults;
+    rcl_suite_defaults(&defaults, quick);
+    if (finetune_steps && memcmp(defaults.finetune, c->finetune, sizeof defaults.finetune)) {
+        *rc = rcl_cli_usage("suite mini", "--finetune-min-steps and --finetune: give one of them");
+        return 1;
+    }
+    for (int i = 0; finetune_steps && i < RCL_SUITE_RECIPES; i++)
+        c->finetune[i].min_steps = finetune_steps;
+    if (c->target_per_class > c->target_pool || c->imbalance_largest > c->target_pool) {
+        *rc = rcl_cli_usage("suite mini", "--target-per-class %d and --imbalance-largest %d must not exceed "
+                            "--target-pool %d", c->target_per_class, c->imbalance_largest, c->target_pool);
+        return 1;
+    }
     if (nseeds) {
         c->nseeds = nseeds;
         for (int i = 0; i < nseeds; i++)

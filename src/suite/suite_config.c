@@ -12,28 +12,25 @@ void rcl_suite_defaults(rcl_suite_config *c, int quick) {
     snprintf(c->source_classes, sizeof c->source_classes, "0-4");
     snprintf(c->target_classes, sizeof c->target_classes, "5-9");
     snprintf(c->arch, sizeof c->arch, "wrn-10-1");
-    /* Sized on a 2-core machine with PoCL (WRN-10-1 trains at ~750 images/s there) by measuring both
-     * arms' error against steps (3 seeds, every target test image, bench/results/suite-mini/sizing.md):
-     * at 256 steps pre-training hurt (clean 11.3 -> 14.3, RMS 3.3 -> 19.3), at 512 it made no
-     * difference, at 1024 it helped (RMS 4.6 -> 2.3, 40% noise 12.9 -> 10.9). So every run trains at
-     * least 1024 steps, scratch and fine-tuning alike (fine-tuning at lr 0.01 needs as many), after
-     * pre-training on every source image for 2 epochs (7% source test error). The adversarial
-     * experiment (PGD training costs 2x) and the task methods are opt-in so the default fits 20 min. */
+    /* Sized by measurement (spec §11.6, bench/results/suite-mini/sizing.md). */
     c->batch = 32;
+    c->target_pool = 1000;
+    c->source = RCL_SUITE_SOURCE_COVERING;
     c->pretrain_images = 0;
     c->adv_pretrain_images = 4000;
-    c->pretrain_epochs = 2;
+    c->pretrain_epochs = 1;
+    c->pretrain_min_steps = 1500; /* both sources about 1,700-1,900 steps (55,000 and 2 x 30,000 images) */
     c->pretrain_lr = 0.1;
     c->target_per_class = 100;
     c->test_per_class = 0;
     c->min_steps = 1024;
-    c->finetune_min_steps = 1024;
     c->adv_min_steps = 256;
     c->scratch_epochs = 1;
-    c->finetune_epochs = 1;
     c->scratch_lr = 0.1;
-    c->finetune_lr = 0.01;
     c->scratch_dropout = 0.3;
+    for (int i = 0; i < RCL_SUITE_RECIPES; i++)
+        c->finetune[i] = (rcl_suite_recipe){1024, 0.01};
+    c->finetune[RCL_SUITE_RECIPE_ADVERSARIAL] = (rcl_suite_recipe){256, 0.01};
     c->nseeds = 3;
     for (int i = 0; i < c->nseeds; i++)
         c->seeds[i] = i + 1;
@@ -43,34 +40,50 @@ void rcl_suite_defaults(rcl_suite_config *c, int quick) {
     c->noise_methods = 0;
     c->trusted_fraction = 0.1;
     c->imbalance_profiles = RCL_SUITE_PROFILE_POWER;
+    c->imbalance_largest = 1000; /* 1,000 down to 50: the paper's ratio of 20, 50 images in the smallest */
     c->gammas[0] = 0.2;
     c->ngammas = 1;
     c->rhos[0] = 100;
     c->nrhos = 1;
     c->imbalance_methods = 0;
     c->imbalance = 1;
-    c->adversarial = 0;
+    c->adversarial = 1;
     c->adv_eps = 8.0 / 255.0;
     c->adv_train_steps = 1;
     c->adv_eval_steps = 3;
     if (quick) {
         c->quick = 1;
         c->nseeds = 1;
-        c->pretrain_epochs = 1;
-        c->test_per_class = 40;
-        c->adversarial = 1;
+        c->target_pool = 48;
         c->pretrain_images = 640;
         c->adv_pretrain_images = 0;
+        c->pretrain_min_steps = 0;
         c->target_per_class = 24;
         c->test_per_class = 40;
         c->min_steps = 6;
-        c->finetune_min_steps = 6;
         c->adv_min_steps = 6;
+        for (int i = 0; i < RCL_SUITE_RECIPES; i++)
+            c->finetune[i].min_steps = 6;
         c->noise[1] = 0.5;
         c->noise_methods = RCL_SUITE_NOISE_FORWARD | RCL_SUITE_NOISE_GLC;
+        c->imbalance_largest = 48;
         c->imbalance_methods = RCL_SUITE_IMB_COST | RCL_SUITE_IMB_OVERSAMPLE | RCL_SUITE_IMB_SMOTE;
         c->adv_eval_steps = 2;
     }
+}
+
+static const char *const recipe_names[RCL_SUITE_RECIPES] = {"noise", "corrected", "imbalance", "uncertainty",
+                                                             "adversarial"};
+
+int rcl_suite_recipe_from_name(const char *name) {
+    for (int i = 0; i < RCL_SUITE_RECIPES; i++)
+        if (!strcmp(name, recipe_names[i]))
+            return i;
+    return -1;
+}
+
+const char *rcl_suite_recipe_name(int recipe) {
+    return recipe >= 0 && recipe < RCL_SUITE_RECIPES ? recipe_names[recipe] : "?";
 }
 
 int rcl_suite_profiles_from_name(const char *name) {
@@ -114,23 +127,35 @@ void rcl_suite_describe(const rcl_suite_config *c, FILE *f) {
     fprintf(f, "data %s: source classes %s, target classes %s%s\n", c->data, c->source_classes, c->target_classes,
             c->quick ? " (quick: CI-sized)" : "");
     fprintf(f, "net %s, batch %d, SGD Nesterov 0.9, wd 5e-4, cosine to 1e-6, crop+flip\n", c->arch, c->batch);
+    fprintf(f, "target pool: %d training images per target class that pre-training never sees; every target "
+               "training set is drawn from it\n", c->target_pool);
+    fprintf(f, "pre-training, one model per seed and source: %s, at least %d epoch%s and %d steps, lr %g\n",
+            c->pretrain_images > 0 ? "a seeded subset of the source" : "every source image", c->pretrain_epochs,
+            c->pretrain_epochs == 1 ? "" : "s", c->pretrain_min_steps, c->pretrain_lr);
+    fprintf(f, "  %s source (clean error, label noise, imbalance%s): classes %s and %s outside the pool\n",
+            c->source == RCL_SUITE_SOURCE_COVERING ? "class-covering" : "class-excluded",
+            c->adversarial ? ", adversarial" : "", c->source_classes,
+            c->source == RCL_SUITE_SOURCE_COVERING ? c->target_classes : "nothing of the target classes");
+    fprintf(f, "  class-excluded source (OOD detection, calibration): classes %s\n", c->source_classes);
     if (c->pretrain_images > 0)
-        fprintf(f, "pre-training: %d source images", c->pretrain_images);
-    else
-        fprintf(f, "pre-training: every source image");
-    fprintf(f, ", %d epochs, lr %g", c->pretrain_epochs, c->pretrain_lr);
-    if (c->adversarial && c->adv_pretrain_images > 0)
-        fprintf(f, " (adversarial: the first %d of them)", c->adv_pretrain_images);
-    fprintf(f, "; one model (and one adversarial) shared by every seed\n");
+        fprintf(f, "  (each source capped at %d images)\n", c->pretrain_images);
+    if (c->adversarial)
+        fprintf(f, "  adversarial pre-training on the first source: %s, PGD-%d training, at least %d steps\n",
+                c->adv_pretrain_images > 0 ? "a seeded subset of it" : "every image", c->adv_train_steps,
+                c->adv_min_steps);
     char test[64];
     if (c->test_per_class > 0)
         snprintf(test, sizeof test, "%d test images per class", c->test_per_class);
     else
         snprintf(test, sizeof test, "every test image");
-    fprintf(f, "target: %d training images per class, %s; every scratch run trains at least %d steps, every "
-               "fine-tuning run at least %d\n", c->target_per_class, test, c->min_steps, c->finetune_min_steps);
-    fprintf(f, "scratch: lr %g, dropout %g; pre-trained: new head, whole net fine-tuned at lr %g\n", c->scratch_lr,
-            c->scratch_dropout, c->finetune_lr);
+    fprintf(f, "target: %d training images per class, %s\n", c->target_per_class, test);
+    fprintf(f, "scratch: at least %d steps (adversarial %d), lr %g, dropout %g\n", c->min_steps, c->adv_min_steps,
+            c->scratch_lr, c->scratch_dropout);
+    fprintf(f, "fine-tuning (new head, every layer, dropout 0):");
+    for (int i = 0; i < RCL_SUITE_RECIPES; i++)
+        fprintf(f, "%s %s %d steps at lr %g", i ? "," : "", recipe_names[i], c->finetune[i].min_steps,
+                c->finetune[i].lr);
+    fprintf(f, "\n");
     fprintf(f, "seeds: %d; label noise (uniform) s = ", c->nseeds);
     list_d(f, c->noise, c->nnoise);
     fprintf(f, ", methods normal%s%s", c->noise_methods & RCL_SUITE_NOISE_FORWARD ? ", forward" : "",
@@ -149,14 +174,15 @@ void rcl_suite_describe(const rcl_suite_config *c, FILE *f) {
             continue;
         fprintf(f, "class imbalance: %s = ", exp ? "CIFAR-LT exponential profile rho" : "power law gamma");
         list_d(f, exp ? c->rhos : c->gammas, exp ? c->nrhos : c->ngammas);
-        fprintf(f, exp ? " (n_c = floor(target size * rho^(-c/(K-1))), at least 2), methods normal%s%s%s\n"
-                       : " (largest class = target size, smallest = 1/20 of it, at least 2), methods normal%s%s%s\n",
+        fprintf(f, exp ? " (n_c = floor(%d * rho^(-c/(K-1))), at least 2, from the pool), methods normal%s%s%s\n"
+                       : " (largest class %d, smallest 1/20 of it, at least 2, from the pool), methods normal%s%s%s\n",
+                c->imbalance_largest,
                 c->imbalance_methods & RCL_SUITE_IMB_COST ? ", cost-sensitive" : "",
                 c->imbalance_methods & RCL_SUITE_IMB_OVERSAMPLE ? ", oversampling" : "",
                 c->imbalance_methods & RCL_SUITE_IMB_SMOTE ? ", SMOTE" : "");
         for (int i = 0; k > 0 && i < (exp ? c->nrhos : c->ngammas); i++) {
             double v = exp ? c->rhos[i] : c->gammas[i];
-            rcl_imb_profile p = rcl_suite_imb_profile(exp, c->target_per_class, v, 0);
+            rcl_imb_profile p = rcl_suite_imb_profile(exp, c->imbalance_largest, v, 0);
             fprintf(f, "  %s %g: training images per class ", exp ? "rho" : "gamma", v);
             rcl_suite_describe_counts(f, &p, k);
             fprintf(f, "\n");

@@ -20,50 +20,71 @@ typedef struct {
     double steps, images; /* optimizer steps (training-step equivalents), eval-mode forward images */
 } cost;
 
-/* Both arms of one normal run on n training images, evaluated on `evals` images each. */
-static void both_arms(const rcl_suite_config *c, int n, double factor, double evals, cost *t) {
+/* Both arms of one run on n training images (factor: training passes, e.g. methods that train
+ * twice), the pre-trained arm fine-tuned by `recipe`, each arm evaluated on `evals` images. */
+static void both_arms(const rcl_suite_config *c, int n, int recipe, double factor, double evals, cost *t) {
     t->steps += factor * (run_steps(n, c->batch, c->scratch_epochs, c->min_steps) +
-                          run_steps(n, c->batch, c->finetune_epochs, c->finetune_min_steps));
+                          run_steps(n, c->batch, 1, c->finetune[recipe].min_steps));
     t->images += 2 * evals;
 }
 
-static cost count_work(const rcl_suite_config *c, int k, int n_source, int n_source_test, int n_test) {
+/* Images of the imbalanced set of one profile setting. */
+static int imbalanced_size(const rcl_suite_config *c, int k, int exp, double setting) {
+    rcl_imb_profile p = rcl_suite_imb_profile(exp, c->imbalance_largest, setting, 0);
+    int *counts = calloc((size_t)k, sizeof *counts), n = 0;
+    if (counts && rcl_imb_profile_counts(&p, k, counts) == RCL_OK)
+        for (int j = 0; j < k; j++)
+            n += counts[j];
+    free(counts);
+    return n > 0 ? n : k * c->target_per_class;
+}
+
+/* One seed's pre-training: the first source, the class-excluded one (unless it is the first),
+ * the adversarial model. */
+static void pretrain_work(const rcl_suite_config *c, const int n_source[2], int n_source_test, cost *t) {
+    double adv = 1 + c->adv_train_steps; /* a PGD step costs about a training step */
+    int first = c->source;
+    for (int src = 0; src < 2; src++)
+        if (src == first || src == RCL_SUITE_SOURCE_EXCLUDED) {
+            t->steps += run_steps(n_source[src], c->batch, c->pretrain_epochs, c->pretrain_min_steps);
+            t->images += n_source_test;
+        }
+    if (c->adversarial) {
+        int n = c->adv_pretrain_images > 0 && c->adv_pretrain_images < n_source[first] ? c->adv_pretrain_images
+                                                                                       : n_source[first];
+        t->steps += adv * run_steps(n, c->batch, c->pretrain_epochs, c->adv_min_steps);
+        t->images += n_source_test;
+    }
+}
+
+static cost count_work(const rcl_suite_config *c, int k, const int n_source[2], int n_source_test, int n_test) {
     cost t = {0, 0};
     int n_target = k * c->target_per_class;
-    double adv = 1 + c->adv_train_steps; /* a PGD step costs about a training step */
-    t.steps += run_steps(n_source, c->batch, c->pretrain_epochs, 0);
-    t.images += n_source_test;
-    if (c->adversarial) {
-        int n = c->adv_pretrain_images > 0 && c->adv_pretrain_images < n_source ? c->adv_pretrain_images : n_source;
-        t.steps += adv * run_steps(n, c->batch, c->pretrain_epochs, 0);
-        t.images += n_source_test;
-    }
+    double adv = 1 + c->adv_train_steps;
     int methods = 1 + !!(c->noise_methods & RCL_SUITE_NOISE_FORWARD) + !!(c->noise_methods & RCL_SUITE_NOISE_GLC);
+    double clean_evals = n_test * (4.0 + (c->ood[0] ? 1 : 0)); /* test set, 3 synthetic OOD sets, extras */
     for (int si = 0; si < c->nseeds; si++) {
-        /* clean: test set, 3 synthetic OOD sets of test size (5 draws of a fifth), extra sets */
-        both_arms(c, n_target, 1, n_test * (4.0 + (c->ood[0] ? 1 : 0)), &t);
+        pretrain_work(c, n_source, n_source_test, &t);
+        both_arms(c, n_target, RCL_SUITE_RECIPE_NOISE, 1, clean_evals, &t);
+        t.steps += run_steps(n_target, c->batch, 1, c->finetune[RCL_SUITE_RECIPE_UNCERTAINTY].min_steps);
+        t.images += clean_evals;
         for (int ni = 0; ni < c->nnoise; ni++)
-            if (c->noise[ni] > 0) /* Forward and GLC train twice: to estimate C, then corrected */
-                both_arms(c, n_target, 1 + 2.0 * (methods - 1), n_test * methods + n_target * (methods - 1), &t);
-        if (c->imbalance)
-            for (int exp = 0; exp < 2; exp++) {
-                if (!(c->imbalance_profiles & (exp ? RCL_SUITE_PROFILE_EXP : RCL_SUITE_PROFILE_POWER)))
-                    continue;
-                for (int i = 0; i < (exp ? c->nrhos : c->ngammas); i++) {
-                    rcl_imb_profile p = rcl_suite_imb_profile(exp, c->target_per_class, exp ? c->rhos[i] : c->gammas[i], 0);
-                    int *counts = calloc((size_t)k, sizeof *counts), n = 0;
-                    if (counts && rcl_imb_profile_counts(&p, k, counts) == RCL_OK)
-                        for (int j = 0; j < k; j++)
-                            n += counts[j];
-                    free(counts);
-                    int imb_methods = 1 + !!(c->imbalance_methods & RCL_SUITE_IMB_COST) +
-                                      !!(c->imbalance_methods & RCL_SUITE_IMB_OVERSAMPLE) +
-                                      !!(c->imbalance_methods & RCL_SUITE_IMB_SMOTE);
-                    both_arms(c, n > 0 ? n : n_target, imb_methods, (double)n_test * imb_methods, &t);
-                }
+            if (c->noise[ni] > 0) { /* Forward and GLC train twice: to estimate C, then corrected */
+                both_arms(c, n_target, RCL_SUITE_RECIPE_NOISE, 1, n_test, &t);
+                both_arms(c, n_target, RCL_SUITE_RECIPE_CORRECTED, 2.0 * (methods - 1),
+                          n_test * (methods - 1) + n_target * (methods - 1), &t);
             }
+        int imb_methods = 1 + !!(c->imbalance_methods & RCL_SUITE_IMB_COST) +
+                          !!(c->imbalance_methods & RCL_SUITE_IMB_OVERSAMPLE) +
+                          !!(c->imbalance_methods & RCL_SUITE_IMB_SMOTE);
+        for (int exp = 0; exp < 2 && c->imbalance; exp++)
+            for (int i = 0; (c->imbalance_profiles & (exp ? RCL_SUITE_PROFILE_EXP : RCL_SUITE_PROFILE_POWER)) &&
+                            i < (exp ? c->nrhos : c->ngammas); i++)
+                both_arms(c, imbalanced_size(c, k, exp, exp ? c->rhos[i] : c->gammas[i]), RCL_SUITE_RECIPE_IMBALANCE,
+                          imb_methods, (double)n_test * imb_methods, &t);
         if (c->adversarial) { /* PGD evaluation: a forward and a backward (~3 forwards) per step */
-            t.steps += 2 * adv * run_steps(n_target, c->batch, 1, c->adv_min_steps);
+            t.steps += adv * (run_steps(n_target, c->batch, 1, c->adv_min_steps) +
+                              run_steps(n_target, c->batch, 1, c->finetune[RCL_SUITE_RECIPE_ADVERSARIAL].min_steps));
             t.images += 2 * n_test * (2.0 + 3.0 * c->adv_eval_steps);
         }
     }
@@ -71,7 +92,7 @@ static cost count_work(const rcl_suite_config *c, int k, int n_source, int n_sou
 }
 
 /* The counts of images the suite works with (as prepare_data selects them) and the net it trains. */
-static rcl_status data_counts(const rcl_suite_config *c, int *k, int *n_source, int *n_source_test, int *n_test,
+static rcl_status data_counts(const rcl_suite_config *c, int *k, int n_source[2], int *n_source_test, int *n_test,
                               rcl_wrn_config *net) {
     rcl_dataset src = {0}, tst = {0};
     char spec[1400];
@@ -80,9 +101,15 @@ static rcl_status data_counts(const rcl_suite_config *c, int *k, int *n_source, 
     free(cls);
     snprintf(spec, sizeof spec, "%s,classes=%s", c->data, c->source_classes);
     RCL_TRY(rcl_dataset_load(spec, 1, &src));
-    *n_source = c->pretrain_images > 0 && c->pretrain_images < src.n ? c->pretrain_images : src.n;
+    snprintf(spec, sizeof spec, "%s,classes=%s", c->data, c->target_classes);
+    RCL_TRY(rcl_dataset_load(spec, 1, &tst));
+    n_source[RCL_SUITE_SOURCE_EXCLUDED] = src.n;
+    n_source[RCL_SUITE_SOURCE_COVERING] = src.n + tst.n - *k * c->target_pool;
+    for (int i = 0; i < 2; i++)
+        if (c->pretrain_images > 0 && c->pretrain_images < n_source[i])
+            n_source[i] = c->pretrain_images;
     rcl_status s = rcl_wrn_config_make(c->arch, src.c, src.h, src.w, *k > 2 ? *k : 2, net);
-    rcl_dataset_free(&src);
+    rcl_dataset_free(&src), rcl_dataset_free(&tst);
     RCL_TRY(s);
     snprintf(spec, sizeof spec, "%s,classes=%s,split=test", c->data, c->target_classes);
     RCL_TRY(rcl_dataset_load(spec, 0, &tst));
@@ -93,17 +120,18 @@ static rcl_status data_counts(const rcl_suite_config *c, int *k, int *n_source, 
 }
 
 rcl_status rcl_suite_estimate(const rcl_suite_config *c, FILE *f) {
-    int k, n_source, n_source_test, n_test;
+    int k, n_source[2], n_source_test, n_test;
     rcl_wrn_config net;
-    RCL_TRY(data_counts(c, &k, &n_source, &n_source_test, &n_test, &net));
+    RCL_TRY(data_counts(c, &k, n_source, &n_source_test, &n_test, &net));
     rcl_run_config defaults;
     if (!c->run)
         rcl_run_config_init(&defaults, 0, NULL);
     rcl_session session;
     RCL_TRY(rcl_session_open(c->run ? c->run : &defaults, NULL, &session));
     rcl_device *d = session.device;
-    fprintf(f, "images: %d source (pre-training), %d target classes x %d training, %d target test, about %d "
-               "source test\n", n_source, k, c->target_per_class, n_test, n_source_test);
+    fprintf(f, "images: %d class-covering and %d class-excluded source (pre-training), %d target classes x %d "
+               "training, %d target test, about %d source test\n", n_source[RCL_SUITE_SOURCE_COVERING],
+            n_source[RCL_SUITE_SOURCE_EXCLUDED], k, c->target_per_class, n_test, n_source_test);
     double step_s = 0, fwd = 0;
     rcl_status s = rcl_measure_speed(d, &net, c->batch, 20, &step_s, &fwd);
     if (s == RCL_OK) {

@@ -115,6 +115,19 @@ rcl_imb_profile rcl_suite_imb_profile(int exponential, int per_class, double set
 /* "[n_0, ..., n_{k-1}] total T" of the profile for k classes, to f (the declared grid). */
 void rcl_suite_describe_counts(FILE *f, const rcl_imb_profile *p, int k);
 
+/* ---- the mini suite's data (src/suite/suite_data.c, spec §11.1) ---- */
+
+/* Marks in in_pool[0..all->n) the target pool: `pool` training images of each class of
+ * target[0..kt), a seeded subset in file order. RCL_ERR_INVALID_ARG when a class has fewer. */
+rcl_status rcl_suite_target_pool(const rcl_dataset *all, const int *target, int kt, int pool, uint64_t seed,
+                                 unsigned char *in_pool);
+/* A copy of the images of classes[0..k) whose in_pool mark equals from_pool (pool NULL: every
+ * image of those classes when from_pool is 0), relabelled 0..k'-1 in ascending class order. */
+rcl_status rcl_suite_split_take(const rcl_dataset *all, const int *classes, int k, const unsigned char *pool,
+                                int from_pool, rcl_dataset *out);
+/* A copy of the listed images of src (idx NULL: the first n), labels too, so they can be corrupted. */
+rcl_status rcl_suite_copy_subset(const rcl_dataset *src, const int *idx, int n, rcl_dataset *out);
+
 /* FNV-1a of a formatted string, chained from h (stage keys). */
 uint64_t rcl_suite_hash(uint64_t h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Keeps at most per_class images of each class, a seeded subset in file order (0: all). */

@@ -25,7 +25,8 @@ typedef struct {
     const char *out;
     rcl_session session; /* the device */
     rcl_stage_env env;
-    rcl_dataset source, source_test, target, test;
+    rcl_dataset source[2], source_test[2]; /* [RCL_SUITE_SOURCE_*] */
+    rcl_dataset target, test;              /* target: the pool every target training set comes from */
     rcl_dataset ood[MAX_OOD];
     const rcl_dataset *ood_ptr[MAX_OOD];
     const char *ood_names[MAX_OOD];
@@ -34,8 +35,8 @@ typedef struct {
     rcl_wrn_config net; /* in shape and arch; classes set per use */
     rcl_run_result *runs;
     int nruns, cap_runs;
-    char pretrain_path[2][4400]; /* [adversarial]: one pre-trained model for every seed */
-    uint64_t pretrain_hash[2];
+    char pretrain_path[2][2][4400]; /* [source][adversarial]: the current seed's pre-trained models */
+    uint64_t pretrain_hash[2][2];
     rcl_attack_config adv_train, adv_eval;
     char scores_dir[4200];
 } suite;
@@ -43,52 +44,64 @@ typedef struct {
 /* ---- configuration hashes: every input of a stage goes into its key ---- */
 
 static uint64_t base_hash(const rcl_suite_config *c) {
-    return rcl_suite_hash(RCL_FNV_INIT, "v1|%s|%s|%s|%d|%d", c->data, c->source_classes, c->target_classes,
-                          c->target_per_class, c->test_per_class);
+    return rcl_suite_hash(RCL_FNV_INIT, "v2|%s|%s|%s|%d|%d|pool %d", c->data, c->source_classes, c->target_classes,
+                          c->target_per_class, c->test_per_class, c->target_pool);
 }
 
 /* ---- data ---- */
 
-static rcl_status parse_classes(const char *text, int **classes, int *k) {
-    return rcl_parse_class_ranges(text, classes, k);
-}
+/* The pool's draw: fixed, so that every seed's pre-training leaves out the same images. */
+#define POOL_SEED 5
 
-static rcl_status load_classes(const char *spec, int train, const char *classes, rcl_dataset *out) {
-    int *cls = NULL, k = 0;
-    RCL_TRY(parse_classes(classes, &cls, &k));
-    rcl_status s = rcl_dataset_load(spec, train, out);
-    if (s == RCL_OK)
-        s = rcl_dataset_keep_classes(out, cls, k);
-    free(cls);
-    return s;
-}
-
-/* A copy of the listed images of src (idx NULL: the first n), labels too, so they can be corrupted. */
-static rcl_status copy_subset(const rcl_dataset *src, const int *idx, int n, rcl_dataset *out) {
-    RCL_TRY(rcl_dataset_alloc(out, n, src->c, src->h, src->w, src->num_classes, 0));
-    size_t per = (size_t)src->c * src->h * src->w;
-    for (int i = 0; i < n; i++) {
-        int j = idx ? idx[i] : i;
-        memcpy(out->pixels + (size_t)i * per, src->pixels + (size_t)j * per, per);
-        out->labels[i] = src->labels[j];
+/* Of one split (train: the pool and the two sources; test: the target's and the sources'). */
+static rcl_status split_data(suite *S, int train, const int *src, int ks, const int *tgt, int kt) {
+    const rcl_suite_config *c = S->c;
+    int *both = malloc((size_t)(ks + kt) * sizeof *both);
+    rcl_dataset all = {0};
+    unsigned char *pool = NULL;
+    rcl_status s = both ? rcl_dataset_load(c->data, train, &all) : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    if (s == RCL_OK && !all.pixels)
+        s = rcl_fail(RCL_ERR_INVALID_ARG, "suite: %s is not an image dataset", c->data);
+    if (s == RCL_OK && train && !(pool = malloc((size_t)all.n)))
+        s = rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    if (s == RCL_OK && train)
+        s = rcl_suite_target_pool(&all, tgt, kt, c->target_pool, POOL_SEED, pool);
+    if (s == RCL_OK) {
+        memcpy(both, src, (size_t)ks * sizeof *both);
+        memcpy(both + ks, tgt, (size_t)kt * sizeof *both);
     }
-    snprintf(out->name, sizeof out->name, "%s", src->name);
-    snprintf(out->sha256, sizeof out->sha256, "%s", src->sha256);
-    return RCL_OK;
+    rcl_dataset *sources = train ? S->source : S->source_test;
+    if (s == RCL_OK)
+        s = rcl_suite_split_take(&all, both, ks + kt, pool, 0, &sources[RCL_SUITE_SOURCE_COVERING]);
+    if (s == RCL_OK)
+        s = rcl_suite_split_take(&all, src, ks, pool, 0, &sources[RCL_SUITE_SOURCE_EXCLUDED]);
+    if (s == RCL_OK)
+        s = rcl_suite_split_take(&all, tgt, kt, pool, train, train ? &S->target : &S->test);
+    rcl_dataset_free(&all);
+    free(pool), free(both);
+    return s;
 }
 
 static rcl_status prepare_data(suite *S) {
     const rcl_suite_config *c = S->c;
-    RCL_TRY(load_classes(c->data, 1, c->source_classes, &S->source));
-    RCL_TRY(load_classes(c->data, 0, c->source_classes, &S->source_test));
-    RCL_TRY(load_classes(c->data, 1, c->target_classes, &S->target));
-    RCL_TRY(load_classes(c->data, 0, c->target_classes, &S->test));
-    if (!S->source.pixels || !S->target.pixels)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "suite: %s is not an image dataset", c->data);
-    if (c->pretrain_images > 0 && c->pretrain_images < S->source.n)
-        RCL_TRY(rcl_dataset_subset(&S->source, c->pretrain_images, 7));
-    RCL_TRY(rcl_suite_cap_per_class(&S->source_test, c->test_per_class, 11));
-    RCL_TRY(rcl_suite_cap_per_class(&S->test, c->test_per_class, 13));
+    int *src = NULL, *tgt = NULL, ks = 0, kt = 0;
+    rcl_status s = rcl_parse_class_ranges(c->source_classes, &src, &ks);
+    if (s == RCL_OK)
+        s = rcl_parse_class_ranges(c->target_classes, &tgt, &kt);
+    if (s == RCL_OK)
+        s = split_data(S, 1, src, ks, tgt, kt);
+    if (s == RCL_OK)
+        s = split_data(S, 0, src, ks, tgt, kt);
+    free(src), free(tgt);
+    for (int i = 0; i < 2 && s == RCL_OK; i++) {
+        if (c->pretrain_images > 0 && c->pretrain_images < S->source[i].n)
+            s = rcl_dataset_subset(&S->source[i], c->pretrain_images, 7);
+        if (s == RCL_OK)
+            s = rcl_suite_cap_per_class(&S->source_test[i], c->test_per_class, 11);
+    }
+    if (s == RCL_OK)
+        s = rcl_suite_cap_per_class(&S->test, c->test_per_class, 13);
+    RCL_TRY(s);
     const char *synth[3] = {"gaussian", "rademacher", "blobs"};
     for (int i = 0; i < 3; i++) {
         snprintf(S->ood_name_buf[S->n_ood], sizeof S->ood_name_buf[0], "%s", synth[i]);
@@ -143,12 +156,17 @@ typedef struct {
     const unsigned char *minority;  /* classes reported as minority */
     int calibration, ood;
     uint64_t extra_hash;            /* anything else that changes the run */
+    int recipe;                     /* RCL_SUITE_RECIPE_*: how the pre-trained arm is fine-tuned */
+    int source;                     /* RCL_SUITE_SOURCE_*: the pre-trained arm's source */
+    const char *report_as;          /* the experiment it is reported under (NULL: experiment): a run
+                                       shared by two experiments is one stage */
 } run_spec;
 
-/* Scratch: spec §1 init and dropout at lr scratch_lr; pre-trained: this seed's trunk
- * with a new head at lr finetune_lr (Forward/GLC fine-tuning: a head without bias). */
+/* Scratch: spec §1 init and dropout at lr scratch_lr; pre-trained: this seed's trunk from the
+ * run's source with a new head, fine-tuned by the run's recipe (Forward/GLC: a head without bias). */
 static rcl_status run_one(suite *S, const run_spec *rs) {
     const rcl_suite_config *c = S->c;
+    const rcl_suite_recipe *ft = &c->finetune[rs->recipe];
     rcl_stage_spec sp = {0};
     sp.dataset = "", sp.experiment = rs->experiment, sp.method = rs->method;
     sp.setting = rs->setting, sp.seed = rs->seed, sp.pretrained = rs->pretrained;
@@ -157,12 +175,12 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
     sp.net.dropout = rs->pretrained || rs->adversarial ? 0.0f : (float)c->scratch_dropout; /* spec §4 */
     sp.net.fc_bias = !(rs->noise && rs->pretrained);
     sp.batch = c->batch;
-    sp.epochs = rs->pretrained ? c->finetune_epochs : c->scratch_epochs;
-    sp.min_steps = rs->adversarial ? c->adv_min_steps : rs->pretrained ? c->finetune_min_steps : c->min_steps;
-    sp.lr = rs->pretrained ? c->finetune_lr : c->scratch_lr;
+    sp.epochs = rs->pretrained ? 1 : c->scratch_epochs;
+    sp.min_steps = rs->pretrained ? ft->min_steps : rs->adversarial ? c->adv_min_steps : c->min_steps;
+    sp.lr = rs->pretrained ? ft->lr : c->scratch_lr;
     sp.init_seed = (uint64_t)rs->seed * 1000003u + 1;
-    sp.init_path = rs->pretrained ? S->pretrain_path[rs->adversarial] : NULL;
-    sp.init_hash = S->pretrain_hash[rs->adversarial];
+    sp.init_path = rs->pretrained ? S->pretrain_path[rs->source][rs->adversarial] : NULL;
+    sp.init_hash = S->pretrain_hash[rs->source][rs->adversarial];
     sp.train_seed = (uint64_t)rs->seed * 7919u + 17;
     sp.train = rs->train, sp.indices = rs->indices, sp.count = rs->count;
     sp.class_weights = rs->class_weights;
@@ -177,62 +195,93 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
     sp.extra_hash = rcl_suite_hash(base_hash(c), "|%" PRIx64, rs->extra_hash);
     rcl_run_result r;
     RCL_TRY(rcl_stage_run(&S->env, &sp, &r));
+    if (rs->report_as)
+        snprintf(r.experiment, sizeof r.experiment, "%s", rs->report_as);
     return add_run(S, &r);
 }
 
 /* ---- pre-training ---- */
 
-/* One pre-trained model (clean, and adversarial) serves every seed's fine-tuning runs, as the
- * paper fine-tunes its one ImageNet model: the seeds vary the target subset, head and order. */
-static rcl_status pretrain(suite *S, int adversarial) {
+/* A seeded n of the source's images (all when n is 0 or covers them), for adversarial pre-training:
+ * PGD training costs (1 + steps) passes an image. */
+static rcl_status adversarial_subset(const rcl_dataset *source, int n, uint64_t seed, int **idx, int *count) {
+    *idx = NULL, *count = 0;
+    if (n <= 0 || n >= source->n)
+        return RCL_OK;
+    int k = source->num_classes, *counts = calloc((size_t)k, sizeof *counts), *all = NULL, m = 0;
+    if (!counts)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
+    for (int i = 0; i < source->n; i++)
+        counts[source->labels[i]]++;
+    for (int j = 0, left = n, rest = source->n; j < k; j++) { /* each class in proportion */
+        int take = (int)((long)left * counts[j] / (rest > 0 ? rest : 1));
+        rest -= counts[j], left -= take, counts[j] = take;
+    }
+    rcl_status s = rcl_imb_select((const int *)source->labels, source->n, k, counts, seed, &all, &m);
+    free(counts);
+    if (s == RCL_OK)
+        *idx = all, *count = m;
+    return s;
+}
+
+/* This seed's pre-trained model from one source (clean, or adversarial): the seed varies the
+ * initial weights and the order, so a verdict covers the variance of pre-training (spec §11.2). */
+static rcl_status pretrain(suite *S, int source, int adversarial, int seed) {
     const rcl_suite_config *c = S->c;
-    int seed = c->seeds[0];
-    char dir[4200];
+    const rcl_dataset *data = &S->source[source];
+    static const char *const names[2][2] = {{"pretrain", "pretrain-adversarial"},
+                                            {"pretrain-excluded", "pretrain-excluded-adversarial"}};
+    char dir[4200], id[64];
     snprintf(dir, sizeof dir, "%s/stages", S->out);
     RCL_TRY(rcl_mkdirs(dir));
-    char id[64];
-    snprintf(id, sizeof id, "pretrain%s/seed=%d", adversarial ? "-adversarial" : "", seed);
+    snprintf(id, sizeof id, "%s/seed=%d", names[source][adversarial], seed);
     rcl_stage_spec sp = {0};
     sp.dataset = "", sp.experiment = "pretrain", sp.method = adversarial ? "pgd" : "normal", sp.seed = seed;
     sp.id = id;
     sp.net = S->net;
-    sp.net.num_classes = S->source.num_classes;
+    sp.net.num_classes = data->num_classes;
     sp.batch = c->batch;
     sp.epochs = c->pretrain_epochs;
+    sp.min_steps = adversarial ? c->adv_min_steps : c->pretrain_min_steps;
     sp.lr = c->pretrain_lr;
     sp.init_seed = (uint64_t)seed * 1000003u + 2;
     sp.train_seed = (uint64_t)seed * 104729u + 3;
-    sp.train = &S->source;
-    /* PGD training costs (1 + steps) passes an image: the adversarial model may see fewer */
-    int n = adversarial && c->adv_pretrain_images > 0 && c->adv_pretrain_images < S->source.n
-                ? c->adv_pretrain_images : 0;
-    int *first = n ? malloc((size_t)n * sizeof *first) : NULL;
-    if (n && !first)
-        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory");
-    for (int i = 0; i < n; i++)
-        first[i] = i; /* the source set is already a seeded random subset */
-    sp.indices = first, sp.count = n;
+    sp.train = data;
+    int *subset = NULL, n = 0;
+    if (adversarial)
+        RCL_TRY(adversarial_subset(data, c->adv_pretrain_images, (uint64_t)seed * 104729u + 5, &subset, &n));
+    sp.indices = subset, sp.count = n;
     sp.adv_train = adversarial ? &S->adv_train : NULL;
-    sp.test = &S->source_test;
-    /* what pre-training reads: not the target classes or sizes (another target reuses the model) */
-    sp.extra_hash = rcl_suite_hash(RCL_FNV_INIT, "pretrain-v2|%s|%s|%d|%d|%d", c->data, c->source_classes,
-                                   c->test_per_class, c->pretrain_images, n);
+    sp.test = &S->source_test[source];
+    /* what pre-training reads: the classes and the pool, not the target's sizes or recipes */
+    sp.extra_hash = rcl_suite_hash(RCL_FNV_INIT, "pretrain-v3|%s|%s|%s|%d|%d|%d|%d", c->data, c->source_classes,
+                                   c->target_classes, c->target_pool, c->test_per_class, c->pretrain_images, n);
     uint64_t h = rcl_stage_hash(&sp);
-    S->pretrain_hash[adversarial] = h;
-    char *path = S->pretrain_path[adversarial];
-    snprintf(path, sizeof S->pretrain_path[0], "%s/stages/pretrain%s_seed=%d_%016" PRIx64 ".safetensors", S->out,
-             adversarial ? "-adversarial" : "", seed, h);
+    S->pretrain_hash[source][adversarial] = h;
+    char *path = S->pretrain_path[source][adversarial];
+    snprintf(path, sizeof S->pretrain_path[0][0], "%s/stages/%s_seed=%d_%016" PRIx64 ".safetensors", S->out,
+             names[source][adversarial], seed, h);
     sp.save_path = path;
     rcl_run_result r;
     rcl_status s = rcl_stage_run(&S->env, &sp, &r);
     if (s == RCL_OK) /* the report shows the source model's test error */
         s = add_run(S, &r);
-    free(first);
+    free(subset);
     return s;
+}
+
+/* Every model this seed's experiments fine-tune. */
+static rcl_status pretrain_seed(suite *S, int seed) {
+    const rcl_suite_config *c = S->c;
+    RCL_TRY(pretrain(S, c->source, 0, seed));
+    if (c->source != RCL_SUITE_SOURCE_EXCLUDED) /* OOD detection and calibration */
+        RCL_TRY(pretrain(S, RCL_SUITE_SOURCE_EXCLUDED, 0, seed));
+    return c->adversarial ? pretrain(S, c->source, 1, seed) : RCL_OK;
 }
 
 /* ---- the experiments ---- */
 
+/* This seed's balanced training set: target_per_class images of each class, from the pool. */
 static rcl_status target_train_set(suite *S, int seed, rcl_dataset *out) {
     const rcl_suite_config *c = S->c;
     int k = S->target.num_classes, *counts = malloc((size_t)k * sizeof *counts), *idx = NULL, n = 0;
@@ -243,7 +292,7 @@ static rcl_status target_train_set(suite *S, int seed, rcl_dataset *out) {
     rcl_status s = rcl_imb_select((const int *)S->target.labels, S->target.n, k, counts, (uint64_t)seed, &idx, &n);
     free(counts);
     if (s == RCL_OK)
-        s = copy_subset(&S->target, idx, n, out);
+        s = rcl_suite_copy_subset(&S->target, idx, n, out);
     free(idx);
     return s;
 }
@@ -253,6 +302,23 @@ static rcl_status noisy_labels(const rcl_dataset *clean, double strength, double
                                int32_t *noisy, uint8_t *trusted) {
     rcl_corruption_options o = {RCL_CORRUPT_UNIFORM, strength, trusted_fraction, 0, seed};
     return rcl_noise_corrupt_labels(clean, &o, noisy, trusted, NULL, NULL);
+}
+
+/* Both arms of one noise strength and method; s = 0 of Normal is the clean pair, evaluated for
+ * calibration and OOD detection too. */
+static rcl_status noise_pair(suite *S, int seed, const rcl_dataset *noisy, rcl_noise_method method, double strength,
+                             const rcl_noise_run *nr, double fraction) {
+    int is_clean = strength == 0 && method == RCL_NOISE_NORMAL;
+    rcl_status s = RCL_OK;
+    for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
+        run_spec rs = {is_clean ? "clean" : "noise", rcl_noise_method_name(method), strength, seed, arm,
+                       noisy, NULL, 0, NULL, method == RCL_NOISE_NORMAL ? NULL : nr, 0, NULL, is_clean, is_clean,
+                       (uint64_t)(fraction * 1e6),
+                       method == RCL_NOISE_NORMAL ? RCL_SUITE_RECIPE_NOISE : RCL_SUITE_RECIPE_CORRECTED,
+                       S->c->source, NULL};
+        s = run_one(S, &rs);
+    }
+    return s;
 }
 
 static rcl_status noise_experiment(suite *S, int seed, const rcl_dataset *clean) {
@@ -269,19 +335,14 @@ static rcl_status noise_experiment(suite *S, int seed, const rcl_dataset *clean)
         double fraction = method == RCL_NOISE_GLC ? c->trusted_fraction : 0;
         for (int ni = 0; ni < c->nnoise && s == RCL_OK; ni++) {
             double strength = c->noise[ni];
-            int is_clean = strength == 0 && method == RCL_NOISE_NORMAL;
             s = noisy_labels(clean, strength, fraction, (uint64_t)seed * 977u + (uint64_t)(strength * 1000), labels,
                              trusted);
             rcl_dataset noisy = *clean; /* a view with the corrupted labels */
             noisy.labels = labels;
             rcl_noise_run nr = rcl_noise_run_defaults(method);
             nr.trusted = trusted;
-            for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
-                run_spec rs = {is_clean ? "clean" : "noise", rcl_noise_method_name(method), strength, seed, arm,
-                               &noisy, NULL, 0, NULL, method == RCL_NOISE_NORMAL ? NULL : &nr, 0, NULL,
-                               is_clean, is_clean, (uint64_t)(fraction * 1e6)};
-                s = run_one(S, &rs);
-            }
+            if (s == RCL_OK)
+                s = noise_pair(S, seed, &noisy, method, strength, &nr, fraction);
         }
     }
     free(labels);
@@ -289,19 +350,31 @@ static rcl_status noise_experiment(suite *S, int seed, const rcl_dataset *clean)
     return s;
 }
 
-/* spec §6: the power-law profile from the target size down to 1/20 of it ("imbalance",
- * setting gamma), or the CIFAR-LT exponential one ("imbalance-exp", setting rho). */
-static rcl_status imbalance_experiment(suite *S, int seed, const rcl_dataset *clean, int exponential) {
+/* OOD detection and calibration (spec §8-9) fine-tune the class-excluded source's model, as the
+ * paper's uncertainty experiments do; the scratch arm is the clean pair's scratch run. */
+static rcl_status uncertainty_experiment(suite *S, int seed, const rcl_dataset *clean) {
+    rcl_status s = RCL_OK;
+    for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
+        run_spec rs = {arm ? "uncertainty" : "clean", "normal", 0, seed, arm, clean, NULL, 0, NULL, NULL, 0, NULL,
+                       1, 1, 0, RCL_SUITE_RECIPE_UNCERTAINTY, RCL_SUITE_SOURCE_EXCLUDED, "uncertainty"};
+        s = run_one(S, &rs);
+    }
+    return s;
+}
+
+/* spec §6: the power-law profile from imbalance_largest down to 1/20 of it ("imbalance", setting
+ * gamma), or the CIFAR-LT exponential one ("imbalance-exp", setting rho), drawn from the pool. */
+static rcl_status imbalance_experiment(suite *S, int seed, int exponential) {
     const rcl_suite_config *c = S->c;
     static const rcl_imb_method methods[4] = {RCL_IMB_NORMAL, RCL_IMB_COST_SENSITIVE, RCL_IMB_OVERSAMPLE, RCL_IMB_SMOTE};
     static const int bits[4] = {0, RCL_SUITE_IMB_COST, RCL_SUITE_IMB_OVERSAMPLE, RCL_SUITE_IMB_SMOTE};
     const double *settings = exponential ? c->rhos : c->gammas;
     rcl_status s = RCL_OK;
     for (int gi = 0; gi < (exponential ? c->nrhos : c->ngammas) && s == RCL_OK; gi++) {
-        rcl_imb_profile prof = rcl_suite_imb_profile(exponential, c->target_per_class, settings[gi],
+        rcl_imb_profile prof = rcl_suite_imb_profile(exponential, c->imbalance_largest, settings[gi],
                                                      (uint64_t)seed * 31337u);
         rcl_dataset imb = {0};
-        if ((s = rcl_imb_make_dataset(clean, &prof, &imb, NULL)) != RCL_OK)
+        if ((s = rcl_imb_make_dataset(&S->target, &prof, &imb, NULL)) != RCL_OK)
             break;
         for (int mi = 0; mi < 4 && s == RCL_OK; mi++) {
             if (mi && !(c->imbalance_methods & bits[mi]))
@@ -313,7 +386,7 @@ static rcl_status imbalance_experiment(suite *S, int seed, const rcl_dataset *cl
             for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
                 run_spec rs = {exponential ? "imbalance-exp" : "imbalance", rcl_imb_method_name(methods[mi]),
                                settings[gi], seed, arm, plan.train, plan.indices, plan.count, plan.class_weights,
-                               NULL, 0, plan.is_minority, 0, 0, 0};
+                               NULL, 0, plan.is_minority, 0, 0, 0, RCL_SUITE_RECIPE_IMBALANCE, c->source, NULL};
                 s = run_one(S, &rs);
             }
             rcl_imb_plan_free(&plan);
@@ -327,7 +400,8 @@ static rcl_status imbalance_experiment(suite *S, int seed, const rcl_dataset *cl
 static rcl_status adversarial_experiment(suite *S, int seed, const rcl_dataset *clean) {
     rcl_status s = RCL_OK;
     for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
-        run_spec rs = {"adversarial", "pgd", S->c->adv_eps, seed, arm, clean, NULL, 0, NULL, NULL, 1, NULL, 0, 0, 0};
+        run_spec rs = {"adversarial", "pgd", S->c->adv_eps, seed, arm, clean, NULL, 0, NULL, NULL, 1, NULL, 0, 0, 0,
+                       RCL_SUITE_RECIPE_ADVERSARIAL, S->c->source, NULL};
         s = run_one(S, &rs);
     }
     return s;
@@ -381,21 +455,22 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
     S.adv_train.steps = c->adv_train_steps;
     S.adv_eval = S.adv_train;
     S.adv_eval.steps = c->adv_eval_steps;
-    if (s == RCL_OK)
-        s = pretrain(&S, 0);
-    if (s == RCL_OK && c->adversarial)
-        s = pretrain(&S, 1);
     for (int si = 0; si < c->nseeds && s == RCL_OK; si++) {
+        int seed = c->seeds[si];
         rcl_dataset clean = {0};
-        s = target_train_set(&S, c->seeds[si], &clean);
+        s = pretrain_seed(&S, seed);
         if (s == RCL_OK)
-            s = noise_experiment(&S, c->seeds[si], &clean);
+            s = target_train_set(&S, seed, &clean);
+        if (s == RCL_OK)
+            s = noise_experiment(&S, seed, &clean);
+        if (s == RCL_OK)
+            s = uncertainty_experiment(&S, seed, &clean);
         if (s == RCL_OK && c->imbalance && c->ngammas > 0 && (c->imbalance_profiles & RCL_SUITE_PROFILE_POWER))
-            s = imbalance_experiment(&S, c->seeds[si], &clean, 0);
+            s = imbalance_experiment(&S, seed, 0);
         if (s == RCL_OK && c->imbalance && c->nrhos > 0 && (c->imbalance_profiles & RCL_SUITE_PROFILE_EXP))
-            s = imbalance_experiment(&S, c->seeds[si], &clean, 1);
+            s = imbalance_experiment(&S, seed, 1);
         if (s == RCL_OK && c->adversarial)
-            s = adversarial_experiment(&S, c->seeds[si], &clean);
+            s = adversarial_experiment(&S, seed, &clean);
         rcl_dataset_free(&clean);
     }
     if (s == RCL_OK)
@@ -403,8 +478,9 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
     for (int i = 0; i < S.nruns; i++)
         rcl_run_free(&S.runs[i]);
     free(S.runs);
-    rcl_dataset_free(&S.source), rcl_dataset_free(&S.source_test), rcl_dataset_free(&S.target),
-        rcl_dataset_free(&S.test);
+    for (int i = 0; i < 2; i++)
+        rcl_dataset_free(&S.source[i]), rcl_dataset_free(&S.source_test[i]);
+    rcl_dataset_free(&S.target), rcl_dataset_free(&S.test);
     for (int i = 0; i < S.n_ood; i++)
         rcl_dataset_free(&S.ood[i]);
     rcl_session_close(&S.session);
