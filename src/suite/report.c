@@ -401,6 +401,22 @@ void rcl_headline_text(const rcl_headline *h, char *buf, size_t cap) {
 
 /* ---- the terminal table ---- */
 
+/* text in lines of at most `width` characters, broken at spaces */
+static void print_wrapped(FILE *f, const char *text, int width) {
+    while (*text) {
+        int len = (int)strlen(text), cut = len;
+        if (len > width)
+            for (cut = width; cut > 0 && text[cut] != ' '; cut--)
+                ;
+        if (cut == 0)
+            cut = width; /* one word longer than a line */
+        fprintf(f, "%.*s\n", cut, text);
+        text += cut;
+        while (*text == ' ')
+            text++;
+    }
+}
+
 static void cell(FILE *f, double mean, double std, int n) {
     if (!n || isnan(mean))
         fprintf(f, " %16s", "-");
@@ -431,14 +447,14 @@ static void vs_paper_cell(FILE *f, const rcl_summary_row *r) {
 static void table_headline(FILE *f, const rcl_summary_row *rows, int nr) {
     rcl_headline h[RCL_HEADLINES];
     rcl_report_headline(rows, nr, h);
-    fprintf(f, "\nDoes pre-training help here, beyond the seed spread (paired t-test, 95%%)? The paper's findings, "
-               "one row each; paper: its CIFAR-10 numbers, normal -> pre-trained\n");
+    fprintf(f, "\nDoes pre-training help here, beyond the seed spread (paired t-test, 95%%)? The paper's findings,\n"
+               "one row each; paper: its direction and CIFAR-10 numbers, normal -> pre-trained\n");
     for (int i = 0; i < RCL_HEADLINES; i++) {
         char line[512];
         rcl_headline_text(&h[i], line, sizeof line);
         fprintf(f, "  %s\n", line);
     }
-    fprintf(f, "%s\n", rcl_report_scale_note);
+    print_wrapped(f, rcl_report_scale_note, 110);
 }
 
 static void table_row(FILE *f, const rcl_summary_row *r) {
@@ -475,7 +491,7 @@ void rcl_report_table(FILE *f, const rcl_run_result *runs, int n) {
     if (below)
         fprintf(f, "(!) below chance: AUROC under 50, the detector ranks this OOD set as more in-distribution than "
                    "the test set\n");
-    fprintf(f, "%s\n", rcl_report_calibration_note);
+    print_wrapped(f, rcl_report_calibration_note, 110);
     free(rows);
 }
 

@@ -70,8 +70,8 @@ static void plot_noise(FILE *f, const rcl_summary_row *rows, int nr) {
         return;
     static const char *dash_colors[4] = {"#7570b3", "#e7298a", "#66a61e", "#e6ab02"};
     rcl_svg_plot p;
-    rcl_svg_begin(&p, f, "Test error vs label corruption (mean, std over seeds)", "corruption strength s",
-                  "test error (%)", 0, smax, 0, ceil(emax / 10 + 0.01) * 10, 0);
+    rcl_svg_begin(&p, f, "Test error vs label corruption", "corruption strength s", "test error (%), mean ± std",
+                  0, smax, 0, ceil(emax / 10 + 0.01) * 10, 0);
     p.legend_bottom = 1;
     int li = 0;
     for (int mi = 0; mi < nm; mi++)
@@ -115,9 +115,10 @@ static void plot_per_class(FILE *f, const rcl_run_result *runs, int n, const cha
     int seeds = rcl_report_stat(runs, n, "", experiment, "normal", "scratch", first->setting, "error", &m, &s);
     rcl_svg_plot p;
     char title[128];
-    snprintf(title, sizeof title, "Per-class error under imbalance (%s %g; mean, std over %d seeds)",
+    snprintf(title, sizeof title, "Per-class error, %s %g (%d seeds)",
              strcmp(experiment, "imbalance") ? "CIFAR-LT rho" : "gamma", first->setting, seeds);
-    rcl_svg_begin(&p, f, title, "class (0 = largest)", "test error (%)", 0, k, 0, ceil(ymax / 10 + 0.01) * 10, k);
+    rcl_svg_begin(&p, f, title, "class (0 = largest)", "test error (%), mean ± std", 0, k, 0,
+                  ceil(ymax / 10 + 0.01) * 10, k);
     rcl_svg_category_ticks(&p, k, NULL);
     arm_bars(&p, mean, sd, k);
     rcl_svg_legend(&p, 0, arm_color[0], "scratch", 0);
@@ -138,8 +139,8 @@ static void plot_adversarial(FILE *f, const rcl_summary_row *rows, int nr) {
         return;
     rcl_svg_plot p;
     static const char *const cats[2] = {"clean", "adversarial (PGD)"};
-    rcl_svg_begin(&p, f, "Clean vs adversarial accuracy (mean, std over seeds)", "test inputs", "accuracy (%)", 0, 2,
-                  0, 100, 2);
+    rcl_svg_begin(&p, f, "Clean vs adversarial accuracy", "test inputs", "accuracy (%), mean ± std", 0, 2, 0, 100,
+                  2);
     rcl_svg_category_ticks(&p, 2, cats);
     arm_bars(&p, v, sd, 2);
     rcl_svg_legend(&p, 0, arm_color[0], "adversarial training from scratch", 0);
@@ -157,10 +158,10 @@ static void plot_roc_set(FILE *f, const rcl_run_result *runs, int n, const char 
     int seeds = 0;
     for (int a = 0; a < 2; a++)
         seeds = rcl_report_stat(runs, n, "", experiment, "normal", a ? "pretrained" : "scratch", 0, key, &au[a], &au_sd[a]);
-    snprintf(title, sizeof title, "ROC, OOD set %s (%s; mean, std over %d seeds)%s", set, experiment, seeds,
+    snprintf(title, sizeof title, "ROC, %s (%s, %d seeds)%s", set, experiment, seeds,
              au[0] < 50 || au[1] < 50 ? ": below chance" : "");
     rcl_svg_plot p;
-    rcl_svg_begin(&p, f, title, "false positive rate", "true positive rate", 0, 1, 0, 1, 0);
+    rcl_svg_begin(&p, f, title, "false positive rate", "true positive rate, mean ± std", 0, 1, 0, 1, 0);
     p.legend_bottom = 1;
     double diag[2] = {0, 1};
     rcl_svg_polyline(&p, diag, diag, 2, "#bbb", 1);
@@ -170,7 +171,7 @@ static void plot_roc_set(FILE *f, const rcl_run_result *runs, int n, const char 
         int kx = rcl_report_series_stat(runs, n, experiment, "normal", arm, 0, fname, NULL, x, sx, RCL_ROC_GRID);
         int ky = rcl_report_series_stat(runs, n, experiment, "normal", arm, 0, tname, NULL, y, sy, RCL_ROC_GRID);
         mean_curve(&p, x, y, sy, kx < ky ? kx : ky, 10, arm_color[a], 0);
-        snprintf(text, sizeof text, "%s (AUROC %.1f +- %.1f%%)", a ? "pre-trained" : "scratch", au[a], au_sd[a]);
+        snprintf(text, sizeof text, "%s (AUROC %.1f ± %.1f%%)", a ? "pre-trained" : "scratch", au[a], au_sd[a]);
         rcl_svg_legend(&p, a, arm_color[a], text, 0);
     }
     rcl_svg_end(&p);
@@ -203,9 +204,11 @@ static void plot_reliability(FILE *f, const rcl_run_result *runs, int n) {
             continue;
         rcl_svg_plot p;
         char title[160];
-        snprintf(title, sizeof title, "Reliability, %s %s (RMS %.1f +- %.1f%%, %d seeds)", experiment,
-                 a ? "pre-trained" : "scratch", rms, rms_sd, seeds);
-        rcl_svg_begin(&p, f, title, "confidence", "accuracy", 0, 1, 0, 1, 0);
+        char text[96];
+        snprintf(title, sizeof title, "Reliability, %s, %s (%d seeds)", experiment, a ? "pre-trained" : "scratch",
+                 seeds);
+        snprintf(text, sizeof text, "accuracy per confidence bin (RMS %.1f ± %.1f%%)", rms, rms_sd);
+        rcl_svg_begin(&p, f, title, "confidence", "accuracy, mean ± std", 0, 1, 0, 1, 0);
         double diag[2] = {0, 1};
         rcl_svg_polyline(&p, diag, diag, 2, "#bbb", 1);
         for (int i = 0; i < k; i++) {
@@ -213,7 +216,7 @@ static void plot_reliability(FILE *f, const rcl_run_result *runs, int n) {
             rcl_svg_bar(&p, i / (double)k + 0.01, 1.0 / k - 0.02, acc[i], arm_color[a]);
         }
         rcl_svg_error_bars(&p, x, acc, sd, k, "#333");
-        rcl_svg_legend(&p, 0, arm_color[a], "accuracy per confidence bin (mean, std over seeds)", 0);
+        rcl_svg_legend(&p, 0, arm_color[a], text, 0);
         rcl_svg_legend(&p, 1, "#bbb", "perfect calibration", 1);
         rcl_svg_end(&p);
     }
