@@ -115,8 +115,8 @@ static void plot_per_class(FILE *f, const rcl_run_result *runs, int n, const cha
     int seeds = rcl_report_stat(runs, n, "", experiment, "normal", "scratch", first->setting, "error", &m, &s);
     rcl_svg_plot p;
     char title[128];
-    snprintf(title, sizeof title, "Per-class error, %s %g (%d seeds)",
-             strcmp(experiment, "imbalance") ? "CIFAR-LT rho" : "gamma", first->setting, seeds);
+    snprintf(title, sizeof title, "Per-class error, %s %g (%d seed%s)",
+             strcmp(experiment, "imbalance") ? "CIFAR-LT rho" : "gamma", first->setting, seeds, seeds == 1 ? "" : "s");
     rcl_svg_begin(&p, f, title, "class (0 = largest)", "test error (%), mean ± std", 0, k, 0,
                   ceil(ymax / 10 + 0.01) * 10, k);
     rcl_svg_category_ticks(&p, k, NULL);
@@ -158,7 +158,7 @@ static void plot_roc_set(FILE *f, const rcl_run_result *runs, int n, const char 
     int seeds = 0;
     for (int a = 0; a < 2; a++)
         seeds = rcl_report_stat(runs, n, "", experiment, "normal", a ? "pretrained" : "scratch", 0, key, &au[a], &au_sd[a]);
-    snprintf(title, sizeof title, "ROC, %s (%s, %d seeds)%s", set, experiment, seeds,
+    snprintf(title, sizeof title, "ROC, %s (%s, %d seed%s)%s", set, experiment, seeds, seeds == 1 ? "" : "s",
              au[0] < 50 || au[1] < 50 ? ": below chance" : "");
     rcl_svg_plot p;
     rcl_svg_begin(&p, f, title, "false positive rate", "true positive rate, mean ± std", 0, 1, 0, 1, 0);
@@ -205,8 +205,8 @@ static void plot_reliability(FILE *f, const rcl_run_result *runs, int n) {
         rcl_svg_plot p;
         char title[160];
         char text[96];
-        snprintf(title, sizeof title, "Reliability, %s, %s (%d seeds)", experiment, a ? "pre-trained" : "scratch",
-                 seeds);
+        snprintf(title, sizeof title, "Reliability, %s, %s (%d seed%s)", experiment, a ? "pre-trained" : "scratch",
+                 seeds, seeds == 1 ? "" : "s");
         snprintf(text, sizeof text, "accuracy per confidence bin (RMS %.1f ± %.1f%%)", rms, rms_sd);
         rcl_svg_begin(&p, f, title, "confidence", "accuracy, mean ± std", 0, 1, 0, 1, 0);
         double diag[2] = {0, 1};
