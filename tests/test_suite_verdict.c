@@ -71,6 +71,9 @@ static void check_verdicts(const rcl_summary_row *rows, int nr) {
     CHECK(r && r->verdict == RCL_VERDICT_ONE_SEED && !strcmp(rcl_verdict_text(r), "n = 1: better"),
           "one seed: a direction, no verdict (%s)", r ? rcl_verdict_text(r) : "-");
     CHECK(r && r->n[0] == 1 && r->std[0] == 0, "one seed: n = 1");
+    r = row_of(rows, nr, "adversarial", "clean_accuracy");
+    CHECK(r && !strcmp(rcl_verdict_text(r), "n = 1: equal"), "one seed, no difference: equal (%s)",
+          r ? rcl_verdict_text(r) : "-");
     r = row_of(rows, nr, "adversarial", "max_linf");
     CHECK(r && r->verdict == RCL_VERDICT_NONE && !strcmp(rcl_verdict_text(r), ""), "a diagnostic gets no verdict");
 }
@@ -191,6 +194,8 @@ int main(void) {
     /* adversarial accuracy (higher is better), one seed only */
     add_to(runs, &n, "", "adversarial", "pgd", "scratch", 0.03, 1, "adversarial_accuracy", 40);
     add_to(runs, &n, "", "adversarial", "pgd", "pretrained", 0.03, 1, "adversarial_accuracy", 45);
+    add_to(runs, &n, "", "adversarial", "pgd", "scratch", 0.03, 1, "clean_accuracy", 80);
+    add_to(runs, &n, "", "adversarial", "pgd", "pretrained", 0.03, 1, "clean_accuracy", 80);
     /* a diagnostic without a direction */
     add_to(runs, &n, "", "adversarial", "pgd", "scratch", 0.03, 1, "max_linf", 3);
     add_to(runs, &n, "", "adversarial", "pgd", "pretrained", 0.03, 1, "max_linf", 3);

@@ -132,7 +132,8 @@ const char *rcl_verdict_text(const rcl_summary_row *r) {
     case RCL_VERDICT_HELPS: return "helps";
     case RCL_VERDICT_HURTS: return "hurts";
     case RCL_VERDICT_NO_DIFFERENCE: return "no measurable difference";
-    case RCL_VERDICT_ONE_SEED: return r->diff * r->better > 0 ? "n = 1: better" : "n = 1: worse";
+    case RCL_VERDICT_ONE_SEED:
+        return r->diff == 0 ? "n = 1: equal" : r->diff * r->better > 0 ? "n = 1: better" : "n = 1: worse";
     default: return "";
     }
 }

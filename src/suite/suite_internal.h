@@ -175,7 +175,7 @@ typedef struct rcl_summary_row {
     rcl_verdict verdict;
     rcl_paper_claim paper;
 } rcl_summary_row;
-/* "helps", "hurts", "no measurable difference", "n = 1: better", "n = 1: worse", "" */
+/* "helps", "hurts", "no measurable difference", "n = 1: better", "n = 1: worse", "n = 1: equal", "" */
 const char *rcl_verdict_text(const rcl_summary_row *r);
 /* For a metric the paper says pre-training helps: "agrees" / "disagrees" / "not shown" / "n = 1", else "". */
 const char *rcl_verdict_vs_paper(const rcl_summary_row *r);
