@@ -56,7 +56,7 @@ int main(void) {
     CHECK(strstr(h, "<td class='l'>" EVIL_ESCAPED "</td>") != NULL, "experiment name escaped in its cell");
     CHECK(strstr(h, "<td class='l'>m" EVIL_ESCAPED "</td>") != NULL, "method name escaped in its cell");
     CHECK(strstr(h, "auroc_" EVIL_ESCAPED) != NULL, "metric name (OOD set) escaped in its cell");
-    CHECK(strstr(h, "ROC, OOD set " EVIL_ESCAPED) != NULL, "OOD set name escaped in the plot title");
+    CHECK(strstr(h, "ROC, " EVIL_ESCAPED " (clean, 1 seed)") != NULL, "OOD set name escaped in the plot title");
     CHECK(strstr(h, "<footer") && strstr(h, "--out " EVIL_ESCAPED) != NULL, "the footer's record, escaped");
     CHECK(strstr(h, "12.5") != NULL, "the footer shows the record's numbers");
     CHECK(strstr(h, "differ in device: &#39;gpu1&#39; (4 stages), &#39;gpu2&#39; (2 stages)") != NULL,

@@ -1,11 +1,13 @@
 /* End-to-end: `suite mini --quick` through the library. Every evaluation has both
  * arms; every metric is finite and in range; OOD and calibration numbers
- * recomputed from the per-sample score dump match the report; a rerun uses the
- * cache; a changed adversarial setting re-runs exactly the stages it affects. */
+ * recomputed from the per-sample score dump match the report; the headline and
+ * table.txt are written; a rerun uses the cache; a changed adversarial setting
+ * re-runs exactly the stages it affects. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fileio.h"
 #include "harness.h"
 #include "robustcl/json.h"
 #include "robustcl/metrics.h"
@@ -114,6 +116,30 @@ static void check_dump(const char *dir, const rcl_json *j, const char *experimen
     free(id), free(conf), free(oscore), free(correct), free(oset), free(odraw);
 }
 
+/* The headline (the paper's five findings and the clean error; one seed: n = 1 at best) and
+ * OUT/table.txt, written whatever the table option says. */
+static void check_headline(const char *dir, const rcl_json *j) {
+    static const char *const keys[] = {"label_noise", "class_imbalance", "adversarial_robustness", "ood_detection",
+                                       "calibration", "clean_error"};
+    const rcl_json *h = rcl_json_get(j, "headline");
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        const rcl_json *f = rcl_json_get(h, keys[k]);
+        const char *text = rcl_json_get_string(f, "text");
+        CHECK(text && strstr(text, rcl_json_get_string(f, "finding")), "headline.%s: %s", keys[k], text ? text : "-");
+    }
+    const char *noise = rcl_json_get_string(rcl_json_get(h, "label_noise"), "status");
+    CHECK(noise && !strcmp(noise, "n = 1"), "one seed: label noise is n = 1 (%s)", noise ? noise : "-");
+    CHECK(rcl_json_get_string(h, "mini_scale"), "headline.mini_scale");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/table.txt", dir);
+    unsigned char *table = NULL;
+    size_t size = 0;
+    CHECK_OK(rcl_file_read(path, &table, &size));
+    CHECK(table && strstr((char *)table, "label noise: n = 1;") && strstr((char *)table, "Mini scale:"),
+          "table.txt has the headline and the rows");
+    free(table);
+}
+
 /* The suite's record and every stage's: version, device, parameters, time, host. */
 static void check_provenance(const rcl_json *j) {
     static const char *const keys[] = {"robustcl_version", "commit", "clblast_version", "platform", "device", "driver",
@@ -147,6 +173,7 @@ int main(void) {
     rcl_json *j = load(dir);
     if (j) {
         check_summary(j);
+        check_headline(dir, j);
         check_provenance(j);
         check_dump(dir, j, "clean");
         check_dump(dir, j, "uncertainty");

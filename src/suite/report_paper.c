@@ -103,8 +103,6 @@ static double table1_value(const rcl_run_result *runs, int n, const char *datase
 static void table1(table *t, const rcl_run_result *runs, int n) {
     static const char *const methods[4] = {"normal", "forward", "glc5", "glc10"};
     static const char *const names[4] = {"No correction", "Forward", "GLC 5%", "GLC 10%"};
-    static const double paper[2][4][2] = {{{28.7, 15.9}, {25.5, 15.7}, {14.0, 7.2}, {11.5, 6.4}},
-                                          {{55.4, 39.1}, {52.6, 42.8}, {46.8, 33.7}, {38.9, 28.4}}};
     int min_points = 11;
     for (int d = 0; d < 2; d++)
         for (int m = 0; m < 4; m++) {
@@ -112,7 +110,7 @@ static void table1(table *t, const rcl_run_result *runs, int n) {
             for (int arm = 0; arm < 2 && r; arm++) {
                 r->v[2 * arm] = table1_value(runs, n, datasets[d], methods[m], arm ? "pretrained" : "scratch",
                                              &min_points);
-                r->v[2 * arm + 1] = paper[d][m][arm];
+                r->v[2 * arm + 1] = rcl_paper.noise_area[d][m][arm];
             }
         }
     t->note = min_points < 11 ? "some areas are over fewer than the paper's 11 strengths (a reduced grid ran)"
@@ -124,7 +122,6 @@ static void table1(table *t, const rcl_run_result *runs, int n) {
 static void table2(table *t, const rcl_run_result *runs, int n) {
     static const char *const methods[5] = {"normal", "cost-sensitive", "oversample", "smote", "normal"};
     static const char *const names[5] = {"Normal", "Cost sensitive", "Oversampling", "SMOTE", "Pre-training"};
-    static const double paper[2][2][2] = {{{23.7, 26.0}, {8.0, 8.8}}, {{69.7, 72.0}, {37.8, 41.8}}};
     static const double gammas[7] = {0.2, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0};
     for (int d = 0; d < 2; d++)
         for (int g = 0; g < 7; g++)
@@ -141,8 +138,8 @@ static void table2(table *t, const rcl_run_result *runs, int n) {
                 r->v[0] = total;
                 r->v[1] = ours(runs, n, datasets[d], "imbalance", methods[m], arm, gammas[g], "minority_error");
                 if (g == 0 && (m == 0 || m == 4)) {
-                    r->v[2] = paper[d][m == 4][0];
-                    r->v[3] = paper[d][m == 4][1];
+                    r->v[2] = rcl_paper.imbalance[d][m == 4][0];
+                    r->v[3] = rcl_paper.imbalance[d][m == 4][1];
                 }
             }
     t->note = "test error %, total and minority classes; the paper's values at gamma = 0.2";
@@ -155,8 +152,6 @@ static void table3(table *t, const rcl_run_result *runs, int n) {
     static const char *const arms[4] = {"scratch", "scratch", "pretrained", "pretrained"};
     static const char *const names[4] = {"Normal training", "Adversarial training", "Adv. pre-training + tuning",
                                          "Tuning only the last layer"};
-    static const double paper[2][4][2] = {{{96.0, 0.0}, {87.3, 45.8}, {87.1, 57.4}, {NAN, 46.6}},
-                                          {{81.0, 0.0}, {59.1, 24.3}, {59.2, 33.5}, {NAN, 26.1}}};
     for (int d = 0; d < 2; d++)
         for (int m = 0; m < 4; m++) {
             trow *r = row(t, datasets[d], names[m]);
@@ -164,8 +159,8 @@ static void table3(table *t, const rcl_run_result *runs, int n) {
                 return;
             r->v[0] = ours(runs, n, datasets[d], "adversarial", methods[m], arms[m], 8, "clean_accuracy");
             r->v[1] = ours(runs, n, datasets[d], "adversarial", methods[m], arms[m], 8, "adversarial_accuracy");
-            r->v[2] = paper[d][m][0];
-            r->v[3] = paper[d][m][1];
+            r->v[2] = rcl_paper.adversarial[d][m][0];
+            r->v[3] = rcl_paper.adversarial[d][m][1];
         }
     t->note = "accuracy %: clean and under PGD-20 (eps 8/255, paper mode: perturbations reach 2 eps)";
 }
@@ -173,7 +168,7 @@ static void table3(table *t, const rcl_run_result *runs, int n) {
 /* ---- Tables 4 and 5: OOD detection and calibration of the clean runs ---- */
 
 static void table_clean(table *t, const rcl_run_result *runs, int n, const char *key0, const char *key1,
-                        const double paper[2][2][2]) {
+                        const double paper[2][2][2]) { /* rcl_paper.ood or .calibration */
     for (int d = 0; d < 2; d++)
         for (int arm = 0; arm < 2; arm++) {
             trow *r = row(t, datasets[d], arm ? "Pre-training" : "Normal");
@@ -190,21 +185,18 @@ static void table_clean(table *t, const rcl_run_result *runs, int n, const char 
 static void table_pretrain(table *t, const rcl_run_result *runs, int n) {
     static const char *const ids[2] = {"pretrain", "pretrain-adv"};
     static const char *const names[2] = {"WRN (clean)", "WRN (PGD-10 adversarial)"};
-    static const double paper[2] = {50.8, 70.25};
     for (int a = 0; a < 2; a++) {
         trow *r = row(t, "imagenet32", names[a]);
         for (int i = 0; r && i < n; i++)
             if (!strcmp(runs[i].id, ids[a]))
                 r->v[0] = rcl_run_get(&runs[i], "error", NAN);
         if (r)
-            r->v[1] = paper[a];
+            r->v[1] = rcl_paper.pretrain_error[a];
     }
     t->note = "ImageNet32 validation top-1 error %, clean images";
 }
 
 static int build(table *t, const rcl_run_result *runs, int n) {
-    static const double t4[2][2][2] = {{{91.5, 63.4}, {94.5, 73.5}}, {{69.4, 29.7}, {83.1, 52.7}}};
-    static const double t5[2][2][2] = {{{6.4, 2.9}, {2.9, 1.2}}, {{13.3, 10.3}, {3.6, 2.5}}};
     static const struct {
         const char *key, *title, *note, *labels[2], *cols[4];
         int nval;
@@ -234,8 +226,8 @@ static int build(table *t, const rcl_run_result *runs, int n) {
     table1(&t[1], runs, n);
     table2(&t[2], runs, n);
     table3(&t[3], runs, n);
-    table_clean(&t[4], runs, n, "auroc", "aupr", t4);
-    table_clean(&t[5], runs, n, "rms_paper", "mad_paper", t5);
+    table_clean(&t[4], runs, n, "auroc", "aupr", rcl_paper.ood);
+    table_clean(&t[5], runs, n, "rms_paper", "mad_paper", rcl_paper.calibration);
     return 6;
 }
 

@@ -150,6 +150,33 @@ typedef enum {
     RCL_VERDICT_ONE_SEED,      /* n = 1: a direction, no spread to judge it by */
 } rcl_verdict;
 
+/* The paper's numbers (Hendrycks, Lee & Mazeika 2019), percent, written once (src/suite/paper_claims.c):
+ * [d] 0 CIFAR-10, 1 CIFAR-100; [arm] 0 normal training, 1 pre-training. */
+typedef struct rcl_paper_numbers {
+    double pretrain_error[2];    /* ImageNet32 validation top-1 error: WRN-40-2, PGD-10 adversarial WRN-28-10 */
+    double noise_area[2][4][2];  /* Table 1, error area [d][no correction, Forward, GLC 5%, GLC 10%][arm] */
+    double imbalance[2][2][2];   /* Table 2 at gamma 0.2 [d][arm][total error, minority error] */
+    double adversarial[2][4][2]; /* Table 3 [d][normal training, adversarial training, adversarial
+                                    pre-training + tuning, last layer only][clean, PGD-20 accuracy] */
+    double ood[2][2][2];         /* Table 4, MSP, mean over the OOD sets [d][arm][AUROC, AUPR] */
+    double calibration[2][2][2]; /* Table 5, T = 1, paper mode [d][arm][RMS, MAD] */
+} rcl_paper_numbers;
+extern const rcl_paper_numbers rcl_paper;
+
+/* What the paper says pre-training does to a row's metric (spec §11.4). */
+typedef enum {
+    RCL_PAPER_NONE = 0,        /* nothing */
+    RCL_PAPER_HELPS,           /* its Tables 1-5 */
+    RCL_PAPER_MAY_NOT_IMPROVE, /* the clean error */
+} rcl_paper_direction;
+
+typedef struct rcl_paper_claim {
+    rcl_paper_direction direction;
+    const char *what;          /* the paper's metric when its number is of another one ("error area"), or NULL */
+    double normal, pretrained; /* its CIFAR-10 number (CIFAR-100 rows: CIFAR-100's) without and with
+                                  pre-training; NaN: none for this row */
+} rcl_paper_claim;
+
 typedef struct rcl_summary_row {
     char dataset[24], experiment[24], method[24], metric[40];
     double setting;
@@ -159,14 +186,42 @@ typedef struct rcl_summary_row {
     int npaired;          /* seeds with both arms */
     int better;           /* +1 higher is better, -1 lower is better, 0 no direction */
     rcl_verdict verdict;
-    int paper_claims;     /* 1: the paper reports that pre-training helps on this metric */
+    rcl_paper_claim paper;
 } rcl_summary_row;
-/* "helps", "hurts", "no measurable difference", "n = 1: better", "n = 1: worse", "" */
+/* "helps", "hurts", "no measurable difference", "n = 1: better", "n = 1: worse", "n = 1: equal", "" */
 const char *rcl_verdict_text(const rcl_summary_row *r);
-/* For a metric the paper makes a claim on: "agrees" / "disagrees" / "not shown", else "". */
+/* For a metric the paper says pre-training helps: "agrees" / "disagrees" / "not shown" / "n = 1", else "". */
 const char *rcl_verdict_vs_paper(const rcl_summary_row *r);
+/* What the paper claims on a row's metric (spec §11.4; src/suite/paper_claims.c). */
+rcl_paper_claim rcl_paper_claim_of(const char *dataset, const char *experiment, const char *method, const char *metric,
+                                   double setting);
+/* The paper's side of a row: "helps, 28.7 -> 15.9", "helps, error area 28.7 -> 15.9", "helps",
+ * "may not improve", or "" (no claim). */
+void rcl_paper_text(const rcl_paper_claim *c, char *buf, size_t cap);
+/* 1 when an arm's mean AUROC (a set's or the mean) is below 50: the detector ranks that OOD set as
+ * more in-distribution than the test set. */
+int rcl_summary_below_chance(const rcl_summary_row *r);
 /* All rows, incl. the label-noise error area (spec §5) per method; *rows malloc'd. */
 int rcl_report_rows(const rcl_run_result *runs, int n, rcl_summary_row **rows);
+/* The experiment whose runs carry the OOD and calibration numbers the paper makes claims on:
+ * "uncertainty" (class-excluded pre-training) when the runs have it, else "clean". */
+const char *rcl_report_uncertainty_experiment(const rcl_run_result *runs, int n);
+
+/* The headline: for each of the paper's five findings and the clean error, one representative
+ * row of the mini suite (dataset "") and what it shows. */
+#define RCL_HEADLINES 6
+typedef struct rcl_headline {
+    const char *key, *finding;  /* "label_noise", "label noise" */
+    const rcl_summary_row *row; /* or NULL: not run */
+    rcl_paper_claim paper;      /* also when the row did not run */
+    const char *status;         /* "reproduces here", "not shown", "disagrees", "n = 1", "not run";
+                                   the clean error: its verdict, as the paper makes no claim */
+} rcl_headline;
+void rcl_report_headline(const rcl_summary_row *rows, int nr, rcl_headline out[RCL_HEADLINES]);
+/* "label noise: not shown; noise/normal error at s = 0.4: 12.89 -> 10.89 (-2.00 +- 1.16); paper: helps, ..." */
+void rcl_headline_text(const rcl_headline *h, char *buf, size_t cap);
+/* What mini scale can and cannot show; why rms_paper equals rms there. */
+extern const char rcl_report_scale_note[], rcl_report_calibration_note[];
 
 /* "summary": [rows...] (a key and its array) into an open JSON object. */
 void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int n);
@@ -180,13 +235,23 @@ rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const ch
                            int n, const char *stages_json);
 rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const char *self, const rcl_run_result *runs,
                            int n);
+/* The headline, the rows, the notes. */
 void rcl_report_table(FILE *f, const rcl_run_result *runs, int n);
+/* The same table written atomically to path (OUT/table.txt). */
+rcl_status rcl_report_table_save(const char *path, const rcl_run_result *runs, int n);
 
 /* Mean and sample standard deviation of `key` over the runs matching (dataset,
  * experiment, method, arm, setting) — one per seed. Returns the number of runs found. */
 int rcl_report_stat(const rcl_run_result *runs, int n, const char *dataset, const char *experiment,
                     const char *method, const char *arm, double setting, const char *key, double *mean,
                     double *std);
+/* Element-wise mean and sample std over the seeds of the series `name` of the mini suite's runs
+ * (dataset "") matching (experiment, method, arm, setting); a seed's element counts only where its
+ * series `mask` (or NULL: everywhere) is non-zero, else the element is NaN. Returns the length (at
+ * most cap), 0 when no run has the series. */
+int rcl_report_series_stat(const rcl_run_result *runs, int n, const char *experiment, const char *method,
+                           const char *arm, double setting, const char *name, const char *mask, double *mean,
+                           double *std, int cap);
 
 /* ---- suite paper's runs for a scheduler (src/suite/suite_paper_plan.c) ---- */
 

@@ -407,7 +407,7 @@ static rcl_status adversarial_experiment(suite *S, int seed, const rcl_dataset *
     return s;
 }
 
-/* report.json, report.html and the table, each with the suite run's record. */
+/* report.json, report.html (each with the suite run's record) and table.txt; the table also to c->table. */
 static rcl_status report(suite *S) {
     const rcl_suite_config *c = S->c;
     char path[4200], counts[96];
@@ -422,9 +422,12 @@ static rcl_status report(suite *S) {
     if (s == RCL_OK)
         s = rcl_report_html(path, c, self, S->runs, S->nruns);
     free(self);
+    snprintf(path, sizeof path, "%s/table.txt", S->out);
+    if (s == RCL_OK)
+        s = rcl_report_table_save(path, S->runs, S->nruns);
     if (s == RCL_OK && c->table)
         rcl_report_table(c->table, S->runs, S->nruns);
-    rcl_device_notice(S->env.d, "suite finished in %.0f s: %d stages run, %d cached; %s/report.{json,html}",
+    rcl_device_notice(S->env.d, "suite finished in %.0f s: %d stages run, %d cached; %s/report.{json,html}, table.txt",
                       rcl_now() - S->env.t0, S->env.stages_run, S->env.stages_cached, S->out);
     return s;
 }

@@ -1,5 +1,6 @@
 /* Plots as inline SVG for self-contained HTML pages (the suite's report, bench's device
- * comparison): axes, category ticks, legends, lines and bars; no scripts, no external files. */
+ * comparison): axes, category ticks, legends, lines, markers, bars and spreads; no scripts, no external
+ * files. */
 #include <math.h>
 
 #include "svg_plot.h"
@@ -91,6 +92,39 @@ void rcl_svg_bar(rcl_svg_plot *p, double x, double width, double y, const char *
     double top = rcl_svg_py(p, y), bottom = rcl_svg_py(p, p->y0);
     fprintf(p->f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>\n", rcl_svg_px(p, x), top,
             rcl_svg_px(p, x + width) - rcl_svg_px(p, x), bottom - top, color);
+}
+
+void rcl_svg_markers(rcl_svg_plot *p, const double *x, const double *y, int n, int every, const char *color) {
+    for (int i = 0; i < n; i += every > 0 ? every : 1)
+        if (!isnan(x[i]) && !isnan(y[i]))
+            fprintf(p->f, "<circle cx='%.1f' cy='%.1f' r='3' fill='%s'/>\n", rcl_svg_px(p, x[i]), rcl_svg_py(p, y[i]),
+                    color);
+}
+
+/* y clamped to the plot's range, so that a spread never draws outside its frame. */
+static double clamp_y(const rcl_svg_plot *p, double y) { return y < p->y0 ? p->y0 : y > p->y1 ? p->y1 : y; }
+
+void rcl_svg_error_bars(rcl_svg_plot *p, const double *x, const double *y, const double *sd, int n,
+                        const char *color) {
+    for (int i = 0; i < n; i++) {
+        if (isnan(x[i]) || isnan(y[i]) || isnan(sd[i]) || sd[i] <= 0)
+            continue;
+        double px = rcl_svg_px(p, x[i]), lo = rcl_svg_py(p, clamp_y(p, y[i] - sd[i])),
+               hi = rcl_svg_py(p, clamp_y(p, y[i] + sd[i]));
+        fprintf(p->f, "<path d='M%.1f,%.1fV%.1fM%.1f,%.1fH%.1fM%.1f,%.1fH%.1f' stroke='%s' stroke-width='1.5'/>\n", px,
+                lo, hi, px - 4, lo, px + 4, px - 4, hi, px + 4, color);
+    }
+}
+
+void rcl_svg_band(rcl_svg_plot *p, const double *x, const double *y, const double *sd, int n, const char *color) {
+    fprintf(p->f, "<polygon fill='%s' fill-opacity='0.2' stroke='none' points='", color);
+    for (int i = 0; i < n; i++) /* up along y + sd, back along y - sd */
+        if (!isnan(x[i]) && !isnan(y[i]) && !isnan(sd[i]))
+            fprintf(p->f, "%.1f,%.1f ", rcl_svg_px(p, x[i]), rcl_svg_py(p, clamp_y(p, y[i] + sd[i])));
+    for (int i = n - 1; i >= 0; i--)
+        if (!isnan(x[i]) && !isnan(y[i]) && !isnan(sd[i]))
+            fprintf(p->f, "%.1f,%.1f ", rcl_svg_px(p, x[i]), rcl_svg_py(p, clamp_y(p, y[i] - sd[i])));
+    fprintf(p->f, "'/>\n");
 }
 
 void rcl_svg_end(rcl_svg_plot *p) { fprintf(p->f, "</svg>\n"); }

@@ -24,6 +24,12 @@ void rcl_svg_category_ticks(rcl_svg_plot *p, int n, const char *const *labels);
 void rcl_svg_legend(rcl_svg_plot *p, int i, const char *color, const char *text, int dashed);
 void rcl_svg_polyline(rcl_svg_plot *p, const double *x, const double *y, int n, const char *color, int dashed);
 void rcl_svg_bar(rcl_svg_plot *p, double x, double width, double y, const char *color);
+/* A dot at every `every`-th point (1: each). */
+void rcl_svg_markers(rcl_svg_plot *p, const double *x, const double *y, int n, int every, const char *color);
+/* Spread over seeds: y +- sd as capped vertical bars (a few points), or a shaded band (a curve). */
+void rcl_svg_error_bars(rcl_svg_plot *p, const double *x, const double *y, const double *sd, int n,
+                        const char *color);
+void rcl_svg_band(rcl_svg_plot *p, const double *x, const double *y, const double *sd, int n, const char *color);
 void rcl_svg_end(rcl_svg_plot *p);
 
 #endif
