@@ -264,8 +264,10 @@ static rcl_status pretrain(suite *S, int source, int adversarial, int seed) {
     sp.save_path = path;
     rcl_run_result r;
     rcl_status s = rcl_stage_run(&S->env, &sp, &r);
-    if (s == RCL_OK) /* the report shows the source model's test error */
+    if (s == RCL_OK) { /* the report shows each source model's test error, a row per source */
+        snprintf(r.method, sizeof r.method, "%s%s", source ? "excluded" : "covering", adversarial ? "-pgd" : "");
         s = add_run(S, &r);
+    }
     free(subset);
     return s;
 }
