@@ -1,5 +1,105 @@
 #!/usr/bin/python3
-"""DOCSTRING"""
+"""An independent PyTorch replica of `robustcl suite mini`: clean, uncertainty, label-noise and imbalance runs.
+
+The suite (spec §11.1, src/suite/suite_run.c) holds a pool of 1000 training images of each target
+class out of pre-training, and pre-trains, for every seed, one model on the class-covering source
+(every training image of the source and target classes outside the pool) and one on the
+class-excluded source (the source classes only). Per seed it draws a balanced target set from the
+pool and trains every run twice: from scratch (dropout 0.3, lr 0.1) and from that seed's trunk
+with a new head, fine-tuned by the experiment's recipe. This script does the same in PyTorch so
+that the suite's numbers can be checked against an implementation that shares none of robustcl's
+kernels. It is a bench script, never in the product's path, and CI does not run it. Debian's
+/usr/bin/python3 (python3-torch, python3-numpy).
+
+  /usr/bin/python3 bench/suite_mini_torch.py --out torch.json              # the suite's defaults
+  /usr/bin/python3 bench/suite_mini_torch.py --quick --out quick.json       # `suite mini --quick` sizes
+  /usr/bin/python3 bench/compare_suite_torch.py OUT/report.json torch.json > compare.md
+
+Options mirror `robustcl suite mini` (same names, same defaults, `--quick` the same CI sizes):
+--target-pool, --source, --finetune EXP=STEPS@LR,... (noise, imbalance and uncertainty are used
+here; corrected and adversarial are accepted), --finetune-min-steps, --experiments (noise,
+imbalance; adversarial is skipped with a note), --gamma, --imbalance-largest, --pretrain-*. The
+recipe settings the suite keeps in its config without an option (pre-training lr, scratch epochs,
+lr and dropout) are options here with the suite's values as defaults. `--seeds N` means seeds 1..N
+as in the suite; a comma list (`--seeds 1,3`) picks seeds explicitly.
+
+What it runs, per seed s (rcl_suite_run's loop), every run in both arms unless said:
+  * pre-training on each source (pretrain_seed): init 1000003 s + 2, order 104729 s + 3, lr 0.1,
+    dropout 0, at least --pretrain-epochs and --pretrain-min-steps in whole epochs; its source
+    test error per seed and source goes into "pretrain";
+  * clean and noise: Normal at each strength of --noise on the balanced set, fine-tuned from the
+    --source model (default covering) by the "noise" recipe; the clean pair also gets the RMS
+    calibration error; error_area over the grid;
+  * uncertainty: the clean scratch run (robustcl's one stage, reported under both experiments with
+    the clean run's id) against the class-excluded model fine-tuned by the "uncertainty" recipe;
+    error and RMS calibration error;
+  * imbalance: Normal on the power law of each --gamma from --imbalance-largest down to
+    max(2, largest/20) (1000 -> 50: [1000, 64, 57, 52, 50]), fine-tuned from the --source model by
+    the "imbalance" recipe; error and minority error.
+
+What matches the suite exactly (same integers / same float32 values, given the same libm):
+  * the data: the IDX files of --data, class selection and relabelling (kept classes in ascending
+    class order, keep_mask), the target pool (rcl_suite_target_pool: rcl_imb_select over the
+    target classes' training images, seed 5), both sources and their test sets
+    (rcl_suite_split_take), the seeded pre-training subsets (--pretrain-images: rcl_data_pick, seed
+    7), the test caps (rcl_imb_select, sources seed 11, target 13), each seed's balanced set from
+    the pool (seed s), its uniform label corruption (rcl_noise_corrupt_labels: 977 s +
+    floor(1000 strength), third splitmix stream, numpy-style inverse-cdf resampling), the
+    imbalanced sets (rcl_imb_power_law_counts, rcl_imb_make_dataset from the pool with seed
+    31337 s) and their minority classes (rcl_imb_minority: fewer than the mean count), all through
+    a port of include/robustcl/rng.h (splitmix64);
+  * the input pipeline: each epoch's permutation, every image's crop offsets and flip
+    (src/train/loader.c: per-position splitmix streams), pad 4 with pixel 0, normalisation
+    (x/255 - 0.5)/0.5 in float32, the last partial batch kept;
+  * the initialisation (src/model/wrn.c rcl_model_init / rcl_model_init_head): He-normal conv
+    weights N(0, 2/(kh*kw*C_out)) by Box-Muller from the splitmix stream in parameter order,
+    fc.weight ~ U(+-1/sqrt(fan_in)), biases and BN shifts 0, BN scales 1; the new head
+    U(+-1/sqrt(fan_in)) for weight then bias from seed ^ 0x4ead; the seed's pre-trained trunk
+    (BN running statistics included) copied into the fine-tuning model;
+  * the dropout masks (kernels/elementwise.cl ew_dropout: the counter hash of kernels/common.cl
+    keyed by (init seed, step, block, element)), inverted scaling;
+  * the schedule: steps = ceil(n/batch) * max(epochs, ceil(min_steps / ceil(n/batch))),
+    lr_t = 1e-6 + (lr - 1e-6) * (1 + cos(pi t/T))/2 for t = 1..T (rcl_cosine_lr at step+1),
+    SGD Nesterov 0.9 with weight decay 5e-4 on every parameter (torch.optim.SGD is the same update
+    as kernels/sgd.cl ew_sgd), mean cross-entropy, BN momentum 0.1, eps 1e-5, unbiased running
+    variance; the run seeds (init 1000003 s + 1, order 7919 s + 17);
+  * the metrics: test error (argmax, first maximum on ties) in eval mode, per-class and minority
+    error (src/suite/suite_eval.c); the RMS calibration error in textbook mode (src/eval/
+    calibration.c: ascending stable sort of the max softmax probability at T = 1, bins of 100,
+    the last bin takes the remainder, every bin counted); error area (rcl_noise_error_area) per
+    seed; the summary's paired differences and verdicts (src/suite/report.c judge(): mean and
+    standard error of pre - scratch per seed, paired t-test at 95%).
+
+How that was checked (`--quick` against `robustcl suite mini --quick`): --dump-indices writes every
+set as positions in the IDX files (at the defaults: sources 55,000 and 30,000 images, pool 5,000, the
+imbalanced set 1,223; the pool is disjoint from both sources); --check-stages OUT compares every
+run's step count with robustcl's OUT/stages/*.json, evaluates robustcl's pre-trained checkpoints
+on this replica's source test sets (the per-class errors must be equal, and were), and with
+--check-log the last epoch's training loss and error robustcl logged (within float drift of a few
+steps, e.g. 1.5611 vs 1.56116 for the clean scratch run, only when the training images, labels,
+order, crops and initial weights are the same).
+
+What matches only in distribution: the trained weights. PyTorch's convolutions, BN and loss
+reductions sum in other orders than robustcl's OpenCL kernels, so the runs start identical and
+drift apart by float rounding within a few steps (SGD amplifies it). Per seed the two
+implementations see the same images, labels, crops, flips, dropout masks and initial weights,
+yet their final errors differ by training noise, and so do the pre-trained models every
+fine-tuning run starts from: compare mean +- std over seeds (bench/compare_suite_torch.py), not
+single runs.
+
+Not replicated: OOD detection (the synthetic Gaussian, Rademacher and Blobs sets and their
+AUROC/AUPR/FPR95) and the calibration measures besides RMS (MAD, ECE, AURRA, the paper-mode
+values); Forward and GLC; the cost-sensitive, oversampling and SMOTE imbalance methods and the
+exponential (CIFAR-LT) profile; adversarial pre-training and training; --data sets other than
+Fashion-MNIST's IDX files.
+
+Prints progress to stderr and writes one JSON (--out): the configuration, versions, command line,
+wall time, the pre-training runs ("pretrain": source test error per seed and source), every run
+(metrics, per-class error, and diagnostics: training images, last-epoch loss and error, share of
+wrong labels), and a "summary" in the format of robustcl's report.json (per experiment, setting
+and metric: per-arm mean, sample std and seed count, the paired difference, its standard error
+and the verdict); with --check-stages also "stage_check".
+"""
 import argparse
 import glob
 import gzip
@@ -289,8 +389,10 @@ def prepare_data(a):
     src, tgt = parse_classes(a.source_classes), parse_classes(a.target_classes)
     outside = ~target_pool(ytr, tgt, a.target_pool, POOL_SEED)
     every = np.ones(len(yte), dtype=bool)  # split_data(train = 0) has no pool
-    d = {"source": {"covering": split_take(xtr, ytr, src + tgt, outside), "excluded": split_take(xtr, ytr, src, outside)},
-         "source_test": {"covering": split_take(xte, yte, src + tgt, every), "excluded": split_take(xte, yte, src, every)},
+    d = {"source": {"covering": split_take(xtr, ytr, src + tgt, outside),
+                    "excluded": split_take(xtr, ytr, src, outside)},
+         "source_test": {"covering": split_take(xte, yte, src + tgt, every),
+                         "excluded": split_take(xte, yte, src, every)},
          "target": split_take(xtr, ytr, tgt, ~outside), "test": split_take(xte, yte, tgt, every)}
     for name in SOURCES:
         s = d["source"][name]
