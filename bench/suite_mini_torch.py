@@ -955,7 +955,8 @@ def parse_args():
     opt("--scratch-lr", type=float, help="(default 0.1)")
     opt("--scratch-dropout", type=float, help="(default 0.3)")
     # this script's own
-    opt("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    opt("--threads", type=int, default=2, help="torch CPU threads (default 2; on 2 cores shared with another job use "
+        "1: OpenMP's threads wait on each other, and the full run went from 30 steps/s to 1)")
     opt("--device", default="cpu", help="cpu or cuda (default cpu)")
     opt("--out", default="suite-mini-torch.json", help="the JSON written (default suite-mini-torch.json)")
     opt("--dump-indices", metavar="FILE", help="write every set's IDX positions as JSON and stop")
