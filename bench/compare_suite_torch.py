@@ -2,6 +2,12 @@
 """robustcl `suite mini` vs its PyTorch replica (bench/suite_mini_torch.py), as markdown.
 
   /usr/bin/python3 bench/compare_suite_torch.py SUITE_OUT/report.json torch.json > compare.md
+  /usr/bin/python3 bench/compare_suite_torch.py --table SUITE_OUT/table.txt --log SUITE.log torch.json > compare.md
+
+The second form reads robustcl's side from its terminal table and its log (the grid text, each
+stage's test error, the run time) when report.json is gone, e.g. overwritten by a later suite run
+into the same OUT: the table gives every row's means, stds, paired difference and verdict to two
+decimals; the seed count is the grid's.
 
 Four tables, over every summary row both JSON files have (robustcl's report.json has more rows:
 OOD metrics, ECE, Forward/GLC, the other imbalance methods, adversarial; the replica has only the
@@ -22,6 +28,7 @@ clean, uncertainty, Normal label-noise and Normal power-law imbalance runs):
    training noise.
 Standard library only.
 """
+import argparse
 import json
 import math
 import re
@@ -141,13 +148,13 @@ def config_differences(rdoc, tdoc):
 # ---------------------------------------------------------------- tables
 
 
-def header(argv, rdoc, tdoc):
+def header(rpath, tpath, rdoc, tdoc):
     prov = rdoc.get("provenance", {})
     print("# robustcl suite mini vs PyTorch replica\n")
-    print("- robustcl: `%s` (`%s`, %s, %.0f s wall)" % (argv[1], prov.get("command_line", "?"), prov.get("device", "?"),
+    print("- robustcl: `%s` (`%s`, %s, %.0f s wall)" % (rpath, prov.get("command_line", "?"), prov.get("device", "?"),
                                                       prov.get("wall_seconds", float("nan"))))
-    print("- PyTorch: `%s` (`%s`; torch %s, %s threads on %s, %.0f s wall)" % (
-        argv[2], tdoc.get("command_line", "?"), tdoc.get("torch", "?"), tdoc.get("config", {}).get("threads", "?"),
+    print("- PyTorch: `%s` (`%s`; torch %s, threads %s on %s, %.0f s wall)" % (
+        tpath, tdoc.get("command_line", "?"), tdoc.get("torch", "?"), tdoc.get("config", {}).get("threads", "?"),
         tdoc.get("config", {}).get("device", "?"), tdoc.get("wall_seconds", float("nan"))))
     diffs = config_differences(rdoc, tdoc)
     print("- " + ("**the configurations differ**: " + "; ".join(diffs) if diffs else
@@ -187,7 +194,7 @@ def pretrain_errors(rdoc, tdoc):
     """(source name, seed) -> [robustcl error, PyTorch error] of the clean pre-trained models."""
     out = {}
     for r in rdoc.get("runs", []):
-        if r.get("experiment") == "pretrain" and r.get("method") == "normal":
+        if r.get("experiment") == "pretrain" and "pgd" not in r.get("method", ""):  # normal, covering, excluded
             out.setdefault((r["id"].split("/")[0], r["seed"]), [None, None])[0] = r["metrics"].get("error")
     for r in tdoc.get("pretrain", []):
         out.setdefault((r["id"].split("/")[0], r["seed"]), [None, None])[1] = r["metrics"].get("error")
@@ -227,16 +234,91 @@ def per_seed_table(rdoc, tdoc):
         print("| %s | %s | %.2f | %.2f | %+.2f |" % (k[0], k[1], rs[k], ts[k], rs[k] - ts[k]))
 
 
+# ---------------------------------------------------------------- robustcl's side from its table and log
+
+CELL = r"(-?[\d.]+ \+- +[\d.]+|-?[\d.]+ \(n = 1\)|-)"  # longest first: "-" alone is an empty cell
+TABLE_ROW = re.compile(r"^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)(?: \(!\))?\s+" + CELL + r"\s+" + CELL +
+                       r"\s+([+-][\d.]+(?: \+- +[\d.]+)?|-)\s*(helps|hurts|no measurable difference|n = 1: \w+)?")
+LOG_RUN = re.compile(r"^robustcl: \[\s*\d+s\] (\S+)\s+(?:done|cached)\s+error ([\d.]+)%")
+
+
+def table_cell(text, seeds):
+    """{"mean", "std", "seeds"} of a table cell: "6.61 +-  0.25", "6.61 (n = 1)" or "-"."""
+    if text == "-":
+        return {"mean": None, "std": None, "seeds": 0}
+    if "(n = 1)" in text:
+        return {"mean": float(text.split()[0]), "std": 0.0, "seeds": 1}
+    mean, std = text.split("+-")
+    return {"mean": float(mean), "std": float(std), "seeds": seeds}
+
+
+def table_summary(path, seeds):
+    """The summary rows of robustcl's terminal table (rcl_report_table)."""
+    rows = []
+    with open(path) as f:
+        for line in f:
+            m = TABLE_ROW.match(line)
+            if not m:
+                continue
+            exp, method, setting, metric, scr, pre, diff, verdict = m.groups()
+            d = diff.split("+-") if diff != "-" else [None]
+            rows.append({"experiment": exp, "method": method, "metric": metric,
+                         "setting": setting if setting == "all" else float(setting),
+                         "scratch": table_cell(scr, seeds), "pretrained": table_cell(pre, seeds),
+                         "difference": float(d[0]) if d[0] else None,
+                         "difference_se": float(d[1]) if len(d) > 1 else None,
+                         "paired_seeds": seeds if d[0] else 0, "verdict": verdict or ""})
+    return rows
+
+
+def robustcl_from_log(table_path, log_path):
+    """A report.json-shaped record of robustcl's side from its table and log: the grid text (the
+    log's first lines), each stage's test error (first 'done'/'cached' line per id) and the time."""
+    grid, runs, wall = [], {}, None
+    with open(log_path) as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        if line.startswith(("  pre-train", "  train", "robustcl:")):
+            break
+        grid.append(line)
+    for line in lines:
+        m = LOG_RUN.match(line)
+        if m and m.group(1) not in runs:
+            rid = m.group(1)
+            head = rid.split("/")[0]
+            runs[rid] = {"id": rid, "experiment": "pretrain" if head.startswith("pretrain") else head,
+                         "method": "pgd" if "adversarial" in head else "normal",
+                         "seed": int(rid.rsplit("=", 1)[1]), "metrics": {"error": float(m.group(2))}}
+        m = re.search(r"suite finished in (\d+) s", line)
+        if m:
+            wall = float(m.group(1))
+            break
+    grid = "\n".join(grid) + "\n"
+    seeds = int(re.search(r"seeds: (\d+)", grid).group(1))
+    return {"grid": grid, "summary": table_summary(table_path, seeds), "runs": list(runs.values()),
+            "provenance": {"command_line": "reconstructed from %s and %s" % (table_path, log_path),
+                           "wall_seconds": wall if wall is not None else float("nan")}}
+
+
 def main(argv):
-    if len(argv) != 3:
-        sys.exit("usage: compare_suite_torch.py SUITE_OUT/report.json suite_mini_torch.json")
-    with open(argv[1]) as f:
-        rdoc = json.load(f)
-    with open(argv[2]) as f:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("report", nargs="?", help="robustcl's SUITE_OUT/report.json")
+    p.add_argument("torch", help="suite_mini_torch.py's JSON")
+    p.add_argument("--table", help="instead of the report: robustcl's terminal table (OUT/table.txt) ...")
+    p.add_argument("--log", help="... and the suite's log (stderr)")
+    a = p.parse_args(argv[1:])
+    if bool(a.report) == bool(a.table and a.log):
+        p.error("give report.json, or --table and --log")
+    if a.report:
+        with open(a.report) as f:
+            rdoc = json.load(f)
+    else:
+        rdoc = robustcl_from_log(a.table, a.log)
+    with open(a.torch) as f:
         tdoc = json.load(f)
     ri, ti = summary_index(rdoc), summary_index(tdoc)
     keys = [k for k in ri if k in ti]  # robustcl's row order
-    header(argv, rdoc, tdoc)
+    header(a.report or "%s + %s" % (a.table, a.log), a.torch, rdoc, tdoc)
     arm_table(keys, ri, ti)
     verdict_table(keys, ri, ti)
     pretrain_table(rdoc, tdoc)

@@ -73,7 +73,7 @@ What matches the suite exactly (same integers / same float32 values, given the s
 How that was checked (`--quick` against `robustcl suite mini --quick`): --dump-indices writes every
 set as positions in the IDX files (at the defaults: sources 55,000 and 30,000 images, pool 5,000, the
 imbalanced set 1,223; the pool is disjoint from both sources); --check-stages OUT compares every
-run's step count with robustcl's OUT/stages/*.json, evaluates robustcl's pre-trained checkpoints
+run's step count with robustcl's OUT/report.json (or OUT/stages/*.json), evaluates robustcl's pre-trained checkpoints
 on this replica's source test sets (the per-class errors must be equal, and were), and with
 --check-log the last epoch's training loss and error robustcl logged (within float drift of a few
 steps, e.g. 1.5611 vs 1.56116 for the clean scratch run, only when the training images, labels,
@@ -874,37 +874,48 @@ def check_pretrained_model(S, rec, stages):
     return evaluate(S, net, test)[1]
 
 
+def robustcl_record(out_dir, rid):
+    """robustcl's record of run `rid`: from OUT/report.json when there is one (one finished suite
+    run; a later suite into the same OUT rewrites the stage files it re-runs), else its stage JSON."""
+    report = os.path.join(out_dir, "report.json")
+    if os.path.exists(report):
+        with open(report) as f:
+            return next((r for r in json.load(f)["runs"] if r["id"] == rid), None)
+    path = os.path.join(out_dir, "stages", rid.replace("/", "_") + ".json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def check_stages(S, out_dir, log_path):
-    """--check-stages: each run's steps against robustcl's OUT/stages/*.json (same set sizes and
-    recipes give the same counts), the per-class errors of robustcl's pre-trained models on this
-    replica's source test sets, and (with --check-log) the last epoch's loss and training error,
-    which match to float drift only if the training images, labels, order, crops and initial
-    weights are the same. Returns the findings as rows and logs them."""
-    stages = os.path.join(out_dir, "stages")
+    """--check-stages: each run's steps against robustcl's record of it (same set sizes and
+    recipes give the same counts), the per-class errors of robustcl's pre-trained models
+    (OUT/stages/*.safetensors) on this replica's source test sets, and (with --check-log) the last
+    epoch's loss and training error, which match to float drift only if the training images,
+    labels, order, crops and initial weights are the same. Returns the findings as rows, logged."""
     logged = robustcl_logged_epochs(log_path) if log_path else {}
     rows = []
     for rec in S.pretrain + [r for r in S.runs if r["experiment"] != "uncertainty" or r["arm"] == "pretrained"]:
-        path = os.path.join(stages, rec["id"].replace("/", "_") + ".json")
-        if not os.path.exists(path):
+        st = robustcl_record(out_dir, rec["id"])
+        if st is None:
             rows.append({"id": rec["id"], "found": False})
             continue
-        with open(path) as f:
-            st = json.load(f)
         row = {"id": rec["id"], "found": True, "steps": [st["metrics"]["steps"], rec["metrics"]["steps"]],
                "error": [st["metrics"]["error"], rec["metrics"]["error"]]}
         if rec["id"] in logged:
             row["loss"] = [logged[rec["id"]][0], rec["diagnostics"]["train_loss"]]
             row["train_error"] = [logged[rec["id"]][1], rec["diagnostics"]["train_error"]]
         if "source" in rec:
-            ours = check_pretrained_model(S, rec, stages)
+            ours = check_pretrained_model(S, rec, os.path.join(out_dir, "stages"))
             row["checkpoint_per_class_error_equal"] = (not isinstance(ours, str) and
                                                        np.allclose(ours, st["series"]["per_class_error"], atol=1e-9))
         rows.append(row)
         log("check %-40s %s" % (rec["id"], json.dumps({k: v for k, v in row.items() if k != "id"})))
     bad = [r["id"] for r in rows if not r["found"] or r["steps"][0] != r["steps"][1]
            or r.get("checkpoint_per_class_error_equal") is False]
-    log("check: %d stages compared, %s" % (len(rows), "steps and checkpoints agree" if not bad
-                                           else "DISAGREE: " + ", ".join(bad)))
+    log("check: %d runs compared, %s" % (len(rows), "steps and checkpoints agree" if not bad
+                                         else "DISAGREE: " + ", ".join(bad)))
     return rows
 
 
@@ -960,7 +971,7 @@ def parse_args():
     opt("--device", default="cpu", help="cpu or cuda (default cpu)")
     opt("--out", default="suite-mini-torch.json", help="the JSON written (default suite-mini-torch.json)")
     opt("--dump-indices", metavar="FILE", help="write every set's IDX positions as JSON and stop")
-    opt("--check-stages", metavar="DIR", help="compare with robustcl's DIR/stages (steps, pre-trained models)")
+    opt("--check-stages", metavar="DIR", help="compare with robustcl's suite output DIR (steps, pre-trained models)")
     opt("--check-log", metavar="FILE", help="with --check-stages: robustcl's log, for each run's last-epoch loss")
     a = p.parse_args()
     base = dict(DEFAULTS, **(QUICK if a.quick else {}))
