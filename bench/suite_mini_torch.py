@@ -661,8 +661,9 @@ def judge(metric, pre, scratch):
     se = d["std"] / math.sqrt(k) if k > 1 else None
     if not better or k == 0:
         verdict = ""
-    elif k == 1:
-        verdict = "n = 1: better" if d["mean"] * better > 0 else "n = 1: worse"
+    elif k == 1:  # main's 3e21837: no difference on one seed reads "equal"
+        verdict = ("n = 1: equal" if d["mean"] == 0 else "n = 1: better" if d["mean"] * better > 0
+                   else "n = 1: worse")
     elif abs(d["mean"]) <= (T95[k - 1] if k - 1 <= 20 else 2.05 if k - 1 <= 30 else 1.98) * se or d["mean"] == 0:
         verdict = "no measurable difference"
     else:
