@@ -70,14 +70,17 @@ What matches the suite exactly (same integers / same float32 values, given the s
     seed; the summary's paired differences and verdicts (src/suite/report.c judge(): mean and
     standard error of pre - scratch per seed, paired t-test at 95%).
 
-How that was checked (`--quick` against `robustcl suite mini --quick`): --dump-indices writes every
-set as positions in the IDX files (at the defaults: sources 55,000 and 30,000 images, pool 5,000, the
-imbalanced set 1,223; the pool is disjoint from both sources); --check-stages OUT compares every
-run's step count with robustcl's OUT/report.json (or OUT/stages/*.json), evaluates robustcl's pre-trained checkpoints
-on this replica's source test sets (the per-class errors must be equal, and were), and with
---check-log the last epoch's training loss and error robustcl logged (within float drift of a few
-steps, e.g. 1.5611 vs 1.56116 for the clean scratch run, only when the training images, labels,
-order, crops and initial weights are the same).
+How that was checked: --dump-indices writes every set as positions in the IDX files (at the
+defaults: sources 55,000 and 30,000 images, pool 5,000, the imbalanced set 1,223; the pool is
+disjoint from both sources). --check-stages OUT compares every run's step count with robustcl's
+OUT/report.json (or OUT/stages/*.json) and evaluates robustcl's pre-trained checkpoints on this
+replica's source test sets, whose per-class errors must equal robustcl's; with --check-log, the
+last epoch's training loss and error robustcl logged, which agree within the float drift of a
+few steps only when the training images, labels, order, crops and initial weights are the same.
+Against `suite mini --quick`: all 9 runs' steps, both checkpoints, and losses such as 1.5611 vs
+1.56116 (clean scratch, 8 steps). Against the default run: all 27 runs' steps and all 6
+checkpoints on the 10,000 and 5,000 source test images
+(bench/results/suite-mini/torch-replica.json "stage_check").
 
 What matches only in distribution: the trained weights. PyTorch's convolutions, BN and loss
 reductions sum in other orders than robustcl's OpenCL kernels, so the runs start identical and
