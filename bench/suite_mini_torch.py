@@ -120,9 +120,9 @@ import numpy as np
 
 # src/suite/suite_config.c rcl_suite_defaults: quick = 0 and quick = 1 (the replicated fields).
 DEFAULTS = dict(data="fashion-mnist", source_classes="0-4", target_classes="5-9", arch="wrn-10-1", batch=32,
-                seeds="3", target_pool=1000, source="covering", target_per_class=100, test_per_class=0,
+                seeds="4", target_pool=1000, source="covering", target_per_class=100, test_per_class=0,
                 min_steps=1024, experiments="noise,imbalance", noise="0,0.4", gamma="0.2", imbalance_largest=1000,
-                finetune="noise=1024@0.01,corrected=1024@0.01,imbalance=1024@0.01,uncertainty=1024@0.01,"
+                finetune="noise=102@0.01,corrected=102@0.01,imbalance=512@0.01,uncertainty=1024@0.01,"
                          "adversarial=256@0.01",
                 pretrain_images=0, pretrain_epochs=1, pretrain_min_steps=1500, pretrain_lr=0.1,
                 scratch_epochs=1, scratch_lr=0.1, scratch_dropout=0.3)
@@ -954,7 +954,7 @@ def parse_args():
     opt("--target-per-class", type=int, help="target training images per class, from the pool (default 100)")
     opt("--test-per-class", type=int, help="target and source test images per class (default 0 = all)")
     opt("--min-steps", type=int, help="floor of optimizer steps per scratch run (default 1024)")
-    opt("--finetune", help="EXP=STEPS@LR,... for noise, imbalance, uncertainty (default 1024@0.01 each)")
+    opt("--finetune", help="EXP=STEPS@LR,... for noise, imbalance, uncertainty (defaults as the suite's)")
     opt("--finetune-min-steps", type=int, help="every recipe's steps (or --finetune)")
     opt("--experiments", help="besides clean and uncertainty: noise,imbalance (default both; adversarial is "
         "not replicated; none: clean and uncertainty only)")
