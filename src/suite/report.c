@@ -83,7 +83,11 @@ int rcl_report_series_stat(const rcl_run_result *runs, int n, const char *experi
     return len;
 }
 
-static int skip_metric(const char *key) { return !strcmp(key, "train_seconds") || !strcmp(key, "steps"); }
+/* Not results: how long a run trained, and its recipe. */
+static int skip_metric(const char *key) {
+    return !strcmp(key, "train_seconds") || !strcmp(key, "steps") || !strcmp(key, "lr") ||
+           !strcmp(key, "source_excluded");
+}
 
 #define MAX_SEEDS 64
 
@@ -475,6 +479,26 @@ static void table_row(FILE *f, const rcl_summary_row *r) {
     fputc('\n', f);
 }
 
+/* "scratch 1024 steps at lr 0.1, pre-trained 112 at lr 0.01 (class-covering source)" of a row's
+ * runs (the first seed's; every seed runs the same recipe), or "" when the runs do not say. */
+static void recipe_text(const rcl_run_result *runs, int n, const rcl_summary_row *row, char *out, size_t cap) {
+    const rcl_run_result *arm[2] = {NULL, NULL};
+    for (int i = 0; i < n; i++) {
+        const rcl_run_result *r = &runs[i];
+        int a = !strcmp(r->arm, "pretrained");
+        if (!arm[a] && !strcmp(r->dataset, row->dataset) && !strcmp(r->experiment, row->experiment) &&
+            !strcmp(r->method, row->method) && fabs(r->setting - row->setting) < 1e-9)
+            arm[a] = r;
+    }
+    *out = 0;
+    if (!arm[0] || !arm[1] || isnan(rcl_run_get(arm[1], "lr", NAN)))
+        return;
+    double src = rcl_run_get(arm[1], "source_excluded", NAN);
+    snprintf(out, cap, "scratch %.0f steps at lr %g, pre-trained %.0f at lr %g%s", rcl_run_get(arm[0], "steps", 0),
+             rcl_run_get(arm[0], "lr", 0), rcl_run_get(arm[1], "steps", 0), rcl_run_get(arm[1], "lr", 0),
+             isnan(src) ? "" : src ? " from the class-excluded source" : " from the class-covering source");
+}
+
 void rcl_report_table(FILE *f, const rcl_run_result *runs, int n) {
     rcl_summary_row *rows;
     int nr = rcl_report_rows(runs, n, &rows), below = 0;
@@ -482,6 +506,11 @@ void rcl_report_table(FILE *f, const rcl_run_result *runs, int n) {
     fprintf(f, "\n%-12s %-12s %-8s %-22s %16s %16s %16s  %-24s %s\n", "experiment", "method", "setting",
             "metric (%)", "scratch", "pre-trained", "pre - scratch", "pre-training here", "vs paper (CIFAR-10)");
     for (int i = 0; i < nr; i++) {
+        char recipe[160];
+        recipe_text(runs, n, &rows[i], recipe, sizeof recipe);
+        if (*recipe && (i == 0 || strcmp(rows[i].experiment, rows[i - 1].experiment) ||
+                        strcmp(rows[i].method, rows[i - 1].method) || rows[i].setting != rows[i - 1].setting))
+            fprintf(f, "%-12s (%s)\n", "", recipe);
         table_row(f, &rows[i]);
         below |= rcl_summary_below_chance(&rows[i]);
     }
@@ -556,6 +585,10 @@ void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int
             paper_json(w, &rows[i].paper, rows[i].dataset);
         if (!strncmp(rows[i].metric, "auroc", 5))
             rcl_jw_key(w, "below_chance"), rcl_jw_bool(w, rcl_summary_below_chance(&rows[i]));
+        char recipe[160];
+        recipe_text(runs, n, &rows[i], recipe, sizeof recipe);
+        if (*recipe)
+            rcl_jw_key(w, "recipe"), rcl_jw_string(w, recipe);
         rcl_jw_end_object(w);
     }
     free(rows);

@@ -197,6 +197,8 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
     RCL_TRY(rcl_stage_run(&S->env, &sp, &r));
     if (rs->report_as)
         snprintf(r.experiment, sizeof r.experiment, "%s", rs->report_as);
+    if (rs->pretrained) /* the recipe the report states: which source was fine-tuned */
+        rcl_run_set(&r, "source_excluded", rs->source == RCL_SUITE_SOURCE_EXCLUDED);
     return add_run(S, &r);
 }
 

@@ -140,6 +140,7 @@ static rcl_status train(rcl_stage_env *env, const rcl_stage_spec *sp, rcl_model 
     if (s == RCL_OK) {
         rcl_run_set(r, "train_seconds", tr.seconds);
         rcl_run_set(r, "steps", (double)tr.steps);
+        rcl_run_set(r, "lr", sp->lr); /* with the steps: the run's recipe, which the report states */
     }
     if (s == RCL_OK && sp->save_path) {
         rcl_checkpoint_info info;
