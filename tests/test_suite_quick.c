@@ -141,6 +141,10 @@ static void check_headline(const char *dir, const rcl_json *j) {
     CHECK(table && strstr((char *)table, "(scratch 8 steps at lr 0.1, pre-trained 8 at lr 0.01 from the "
                                          "class-excluded source)"), "table.txt states the recipes");
     free(table);
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    CHECK_OK(rcl_file_read(path, &table, &size));
+    CHECK(table && strstr((char *)table, "pre-trained 8 at lr 0.01 from the class-excluded source</i>"),
+          "report.html states the recipes");
 }
 
 /* The suite's record and every stage's: version, device, parameters, time, host. */

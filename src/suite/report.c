@@ -479,8 +479,6 @@ static void table_row(FILE *f, const rcl_summary_row *r) {
     fputc('\n', f);
 }
 
-/* "scratch 1024 steps at lr 0.1, pre-trained 112 at lr 0.01 (class-covering source)" of a row's
- * runs (the first seed's; every seed runs the same recipe), or "" when the runs do not say. */
 static void recipe_text(const rcl_run_result *runs, int n, const rcl_summary_row *row, char *out, size_t cap) {
     const rcl_run_result *arm[2] = {NULL, NULL};
     for (int i = 0; i < n; i++) {
@@ -499,6 +497,15 @@ static void recipe_text(const rcl_run_result *runs, int n, const rcl_summary_row
              isnan(src) ? "" : src ? " from the class-excluded source" : " from the class-covering source");
 }
 
+int rcl_report_group_recipe(const rcl_run_result *runs, int n, const rcl_summary_row *rows, int i, char *out,
+                            size_t cap) {
+    *out = 0;
+    if (i == 0 || strcmp(rows[i].experiment, rows[i - 1].experiment) || strcmp(rows[i].method, rows[i - 1].method) ||
+        rows[i].setting != rows[i - 1].setting || strcmp(rows[i].dataset, rows[i - 1].dataset))
+        recipe_text(runs, n, &rows[i], out, cap);
+    return *out != 0;
+}
+
 void rcl_report_table(FILE *f, const rcl_run_result *runs, int n) {
     rcl_summary_row *rows;
     int nr = rcl_report_rows(runs, n, &rows), below = 0;
@@ -507,9 +514,7 @@ void rcl_report_table(FILE *f, const rcl_run_result *runs, int n) {
             "metric (%)", "scratch", "pre-trained", "pre - scratch", "pre-training here", "vs paper (CIFAR-10)");
     for (int i = 0; i < nr; i++) {
         char recipe[160];
-        recipe_text(runs, n, &rows[i], recipe, sizeof recipe);
-        if (*recipe && (i == 0 || strcmp(rows[i].experiment, rows[i - 1].experiment) ||
-                        strcmp(rows[i].method, rows[i - 1].method) || rows[i].setting != rows[i - 1].setting))
+        if (rcl_report_group_recipe(runs, n, rows, i, recipe, sizeof recipe))
             fprintf(f, "%-12s (%s)\n", "", recipe);
         table_row(f, &rows[i]);
         below |= rcl_summary_below_chance(&rows[i]);

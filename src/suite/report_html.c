@@ -283,7 +283,7 @@ static void html_row(FILE *f, const rcl_summary_row *r) {
             status_color(rcl_verdict_text(r)), rcl_verdict_text(r), rcl_verdict_vs_paper(r), paper);
 }
 
-static void html_table(FILE *f, const rcl_summary_row *rows, int nr) {
+static void html_table(FILE *f, const rcl_run_result *runs, int n, const rcl_summary_row *rows, int nr) {
     int below = 0;
     fprintf(f, "<h2>Summary</h2>\n<p>Percent. Each arm: mean &plusmn; sample std over seeds "
                "(one seed: n = 1). <b>pre &minus; scratch</b>: mean &plusmn; standard error of the per-seed "
@@ -296,6 +296,9 @@ static void html_table(FILE *f, const rcl_summary_row *rows, int nr) {
                "<th>scratch</th><th>pre-trained</th><th>pre &minus; scratch</th><th class='l'>pre-training here</th>"
                "<th class='l'>vs paper</th><th class='l'>paper (CIFAR-10)</th></tr>\n");
     for (int i = 0; i < nr; i++) {
+        char recipe[160];
+        if (rcl_report_group_recipe(runs, n, rows, i, recipe, sizeof recipe))
+            fprintf(f, "<tr><td class='l' colspan='10'><i>%s</i></td></tr>\n", recipe);
         html_row(f, &rows[i]);
         below |= rcl_summary_below_chance(&rows[i]);
     }
@@ -336,7 +339,7 @@ rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const ch
     plot_roc(f, runs, n);
     plot_reliability(f, runs, n);
     fprintf(f, "</div>\n");
-    html_table(f, rows, nr);
+    html_table(f, runs, n, rows, nr);
     fprintf(f, "<p>Calibration metrics are in textbook mode (all bins); <code>rms_paper</code>/"
                "<code>mad_paper</code> give the paper-mode values (last bin skipped, spec §9). ");
     rcl_html_escape(f, rcl_report_calibration_note);

@@ -237,6 +237,11 @@ rcl_status rcl_report_html(const char *path, const rcl_suite_config *c, const ch
                            int n);
 /* The headline, the rows, the notes. */
 void rcl_report_table(FILE *f, const rcl_run_result *runs, int n);
+/* When rows[i] starts an (experiment, method, setting) group: the recipe its runs trained with, read
+ * from them ("scratch 1024 steps at lr 0.1, pre-trained 112 at lr 0.01 from the class-covering
+ * source"; the first seed's, as every seed runs the same), and 1; else "" and 0. */
+int rcl_report_group_recipe(const rcl_run_result *runs, int n, const rcl_summary_row *rows, int i, char *out,
+                            size_t cap);
 /* The same table written atomically to path (OUT/table.txt). */
 rcl_status rcl_report_table_save(const char *path, const rcl_run_result *runs, int n);
 
