@@ -145,6 +145,7 @@ static void check_headline(const char *dir, const rcl_json *j) {
     CHECK_OK(rcl_file_read(path, &table, &size));
     CHECK(table && strstr((char *)table, "pre-trained 8 at lr 0.01 from the class-excluded source</i>"),
           "report.html states the recipes");
+    free(table);
 }
 
 /* The suite's record and every stage's: version, device, parameters, time, host. */
