@@ -12,14 +12,14 @@ export ROBUSTCL_QUIET=1
 # ---- imbalance profiles in the declared grid ----
 "$bin" suite mini --describe > "$tmp/d0.log" 2>&1
 check "mini default: power law gamma 0.2 with its sizes, no CIFAR-LT" \
-    "has $tmp/d0.log 'gamma 0.2: training images per class [100, 6, 5, 5, 5] total 121' && ! has $tmp/d0.log CIFAR-LT"
-"$bin" suite mini --describe --imbalance-profile exp --rho 10,100 > "$tmp/d1.log" 2>&1
+    "has $tmp/d0.log 'gamma 0.2: training images per class [1000, 64, 57, 52, 50] total 1223' && ! has $tmp/d0.log CIFAR-LT"
+"$bin" suite mini --describe --imbalance-profile exp --rho 10,100 --imbalance-largest 100 > "$tmp/d1.log" 2>&1
 check "mini exp: CIFAR-LT rho 10 and 100 with their sizes (floor 2), no power law" \
     "has $tmp/d1.log 'CIFAR-LT exponential profile rho = 10, 100' &&
      has $tmp/d1.log 'rho 10: training images per class [100, 56, 31, 17, 10] total 214' &&
      has $tmp/d1.log 'rho 100: training images per class [100, 31, 10, 3, 2] total 146' && ! has $tmp/d1.log 'power law'"
-"$bin" suite mini --describe --imbalance-profile both --gamma 1 --target-per-class 50 > "$tmp/d2.log" 2>&1
-check "mini both: gamma 1 and rho 100 at 50 a class" \
+"$bin" suite mini --describe --imbalance-profile both --gamma 1 --imbalance-largest 50 > "$tmp/d2.log" 2>&1
+check "mini both: gamma 1 and rho 100 with the largest class at 50" \
     "has $tmp/d2.log 'gamma 1: training images per class [50, 7, 3, 2, 2] total 64' &&
      has $tmp/d2.log 'rho 100: training images per class [50, 15, 5, 2, 2] total 74'"
 "$bin" suite paper --data-root "$tmp" --describe --imbalance-profile exp > "$tmp/p1.log" 2>&1
@@ -101,8 +101,11 @@ check "--slurm-ranks 3 (does not divide 256) -> exit 2, one line (got $rc)" \
 check "--plan-format xml -> exit 2 (got $rc)" "[ $rc -eq 2 ] && [ \$(wc -l < $tmp/u.log) -eq 1 ]"
 
 # ---- the mini grid's strengths and methods ----
-check "mini default: s = 0, 0.4, normal training only, 1024 steps both arms, one shared pre-training, 3 seeds" \
-    "has $tmp/d0.log 's = 0, 0.4, methods normal' && ! has $tmp/d0.log 'glc' && ! has $tmp/d0.log 'SMOTE' && has $tmp/d0.log 'at least 1024 steps, every fine-tuning run at least 1024' && has $tmp/d0.log 'shared by every seed' && has $tmp/d0.log 'seeds: 3'"
+check "mini default: s = 0, 0.4, normal training only, scratch 1024 steps, the measured recipes, one pre-training per seed, 4 seeds" \
+    "has $tmp/d0.log 's = 0, 0.4, methods normal' && ! has $tmp/d0.log 'glc' && ! has $tmp/d0.log 'SMOTE' &&
+     has $tmp/d0.log 'scratch: at least 1024 steps' &&
+     has $tmp/d0.log 'noise 102 steps at lr 0.01, corrected 102 steps at lr 0.01, imbalance 512 steps at lr 0.01, uncertainty 1024 steps at lr 0.01, adversarial 256 steps at lr 0.01' &&
+     has $tmp/d0.log 'one model per seed and source' && has $tmp/d0.log 'seeds: 4'"
 "$bin" suite mini --describe --noise 0.8,0.2 --noise-methods forward,glc --imbalance-methods smote,cost > "$tmp/d3.log" 2>&1
 check "mini --noise without 0 gets the clean runs first; methods as listed" \
     "has $tmp/d3.log 's = 0, 0.8, 0.2, methods normal, forward, glc (trusted 10%)' &&
