@@ -948,7 +948,7 @@ def parse_args():
     opt("--target-classes", help="target classes, relabelled 0..K-1 (default 5-9)")
     opt("--arch", help="wrn-D-K (default wrn-10-1)")
     opt("--batch", type=int, help="(default 32)")
-    opt("--seeds", help="N = seeds 1..N as in the suite (default 3), or a comma list: 1,3")
+    opt("--seeds", help="N = seeds 1..N as in the suite (default 4), or a comma list: 1,3")
     opt("--target-pool", type=int, help="training images per target class held out of pre-training (default 1000)")
     opt("--source", choices=SOURCES, help="pre-training source of clean, noise and imbalance (default covering)")
     opt("--target-per-class", type=int, help="target training images per class, from the pool (default 100)")

@@ -14,6 +14,9 @@
  *           one parity class
  *   CIB     conv_chan_dw: input channels per tile (CIB*K*K weight taps), with CB blocks of
  *           output channels (each input value feeds CB fmas)
+ *   BOUNDS  conv_chan_fwd, conv_chan_dw: 0 reads a padded copy; 1 reads the input itself and
+ *           tests each tap's row and column (no copy: cheaper where the copy costs more than
+ *           the tests)
  *
  * Layouts (element offsets; the host sizes every buffer):
  *   xp  padded input [n][c_in][hp][wp]: every row and column a tile reads exists
@@ -52,6 +55,9 @@
 #ifndef CIB
 #define CIB 1
 #endif
+#ifndef BOUNDS
+#define BOUNDS 0
+#endif
 
 /* Lane l of every vector v[i] to dst[l*lane_stride + i]: a tile's channels are planes. */
 #define CHAN_STORE_LANES(vec, dst, lane_stride, lanes)                                         \
@@ -65,10 +71,13 @@
 /* y[n][co][oy][ox] = sum over ci, ky, kx of w[co][ci][ky][kx] * xp[n][ci][oy*S+ky][ox*S+kx].
  * Work item id = ((n*groups + cg)*ytiles + yt)*xtiles + xt, a group being CB blocks. Also the
  * input gradient at stride 1: xp is then the padded output gradient and wq the flipped,
- * transposed weight. */
+ * transposed weight. With BOUNDS, xp is the unpadded input of hp x wp pixels, padded by `pad`
+ * on each side: a tap outside it reads the nearest pixel (a valid address) and takes 0. */
+#define CHAN_TAP_ROWS ((R - 1) * S + K)
+#define CHAN_TAP_COLS ((X - 1) * S + K)
 kernel void conv_chan_fwd(global const float *xp, global const float *wq, global float *y,
                           int nimg, int c_in, int hp, int wp, int c_out, int ho, int wo,
-                          int ytiles, int xtiles) {
+                          int ytiles, int xtiles, int pad) {
     int gid = (int)get_global_id(0);
     int xt = gid % xtiles, t = gid / xtiles;
     int yt = t % ytiles;
@@ -86,7 +95,27 @@ kernel void conv_chan_fwd(global const float *xp, global const float *wq, global
 #pragma unroll
             for (int x = 0; x < X; x++)
                 acc[b][r][x] = (floatV)(0.0f);
+#if BOUNDS
+    /* the tile's tap rows and columns: offset into a plane, and whether inside the image */
+    int roff[CHAN_TAP_ROWS], coff[CHAN_TAP_COLS];
+    bool rok[CHAN_TAP_ROWS], cok[CHAN_TAP_COLS];
+#pragma unroll
+    for (int i = 0; i < CHAN_TAP_ROWS; i++) {
+        int iy = oy0 * S - pad + i;
+        rok[i] = iy >= 0 && iy < hp;
+        roff[i] = clamp(iy, 0, hp - 1) * wp;
+    }
+#pragma unroll
+    for (int j = 0; j < CHAN_TAP_COLS; j++) {
+        int ix = ox0 * S - pad + j;
+        cok[j] = ix >= 0 && ix < wp;
+        coff[j] = clamp(ix, 0, wp - 1);
+    }
+    global const float *xb = xp + (size_t)n * c_in * hp * wp;
+#else
+    (void)pad;
     global const float *xb = xp + ((size_t)n * c_in * hp + oy0 * S) * wp + ox0 * S;
+#endif
     size_t block = (size_t)c_in * K * K * VW; /* one block's packed weights */
     global const float *wb = wq + cg * CB * block;
     for (int ci = 0; ci < c_in; ci++) {
@@ -100,10 +129,17 @@ kernel void conv_chan_fwd(global const float *xp, global const float *wq, global
                     wv[b] = vloadV(0, wb + b * block + (ky * K + kx) * VW);
 #pragma unroll
                 for (int r = 0; r < R; r++) {
+#if !BOUNDS
                     global const float *xr = xb + (r * S + ky) * wp + kx;
+#endif
 #pragma unroll
                     for (int x = 0; x < X; x++) {
+#if BOUNDS
+                        float v = xb[roff[r * S + ky] + coff[x * S + kx]];
+                        floatV xv = (floatV)(rok[r * S + ky] && cok[x * S + kx] ? v : 0.0f);
+#else
                         floatV xv = (floatV)(xr[x * S]);
+#endif
 #pragma unroll
                         for (int b = 0; b < CB; b++)
                             acc[b][r][x] = fma(xv, wv[b], acc[b][r][x]);
@@ -139,7 +175,7 @@ kernel void conv_chan_fwd(global const float *xp, global const float *wq, global
  * (slice*groups + cg)*cgroups + ig, a group being CB blocks: neighbours share dy rows. */
 kernel void conv_chan_dw(global const float *xp, global const float *db, global float *part,
                          int nimg, int c_in, int hp, int wp, int c_out, int ho, int wo,
-                         int slices) {
+                         int slices, int pad) {
     int gid = (int)get_global_id(0);
     int igroups = (c_in + CIB - 1) / CIB, blocks = (c_out + VW - 1) / VW;
     int groups = (blocks + CB - 1) / CB;
@@ -165,20 +201,53 @@ kernel void conv_chan_dw(global const float *xp, global const float *db, global 
         int n = row / ho, oy = row % ho;
         global const float *dr = db + (((size_t)n * blocks + cg * CB) * ho + oy) * wo * VW;
         /* input channels past c_in read the last one (a valid address); they are not stored */
+#if BOUNDS
+        /* xp unpadded (hp x wp, padded by `pad`): a tap outside reads the nearest pixel, takes 0 */
+        global const float *xr = xp + ((size_t)n * c_in + ci0) * hp * wp;
+        int roff[K];
+        bool rok[K];
+#pragma unroll
+        for (int ky = 0; ky < K; ky++) {
+            int iy = oy * S - pad + ky;
+            rok[ky] = iy >= 0 && iy < hp;
+            roff[ky] = clamp(iy, 0, hp - 1) * wp;
+        }
+#else
+        (void)pad;
         global const float *xr = xp + (((size_t)n * c_in + ci0) * hp + oy * S) * wp;
+#endif
         for (int ox = 0; ox < wo; ox++) {
             floatV dv[CB];
 #pragma unroll
             for (int b = 0; b < CB; b++)
                 dv[b] = vloadV(0, dr + b * bstep * bsize + ox * VW);
+#if BOUNDS
+            int coff[K];
+            bool cok[K];
+#pragma unroll
+            for (int kx = 0; kx < K; kx++) {
+                int ix = ox * S - pad + kx;
+                cok[kx] = ix >= 0 && ix < wp;
+                coff[kx] = clamp(ix, 0, wp - 1);
+            }
+#endif
 #pragma unroll
             for (int c = 0; c < CIB; c++) {
+#if BOUNDS
+                global const float *xc = xr + (size_t)min(c, cin - 1) * hp * wp;
+#else
                 global const float *xc = xr + (size_t)min(c, cin - 1) * hp * wp + ox * S;
+#endif
 #pragma unroll
                 for (int ky = 0; ky < K; ky++)
 #pragma unroll
                     for (int kx = 0; kx < K; kx++) {
+#if BOUNDS
+                        float v = xc[roff[ky] + coff[kx]];
+                        floatV xv = (floatV)(rok[ky] && cok[kx] ? v : 0.0f);
+#else
                         floatV xv = (floatV)(xc[ky * wp + kx]);
+#endif
 #pragma unroll
                         for (int b = 0; b < CB; b++)
                             acc[b][c][ky * K + kx] = fma(xv, dv[b], acc[b][c][ky * K + kx]);

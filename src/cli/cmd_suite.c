@@ -300,7 +300,7 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
                                   "the suite's 20 minutes on 2 cores; spec §11)"),
         RCL_CLI_INT("--batch", "N", &c->batch, 1, 4096, "(default 32: at 100 images a class, 128 would leave\n"
                                                         "a few steps an epoch; spec §11)"),
-        RCL_CLI_INT("--seeds", "N", &nseeds, 1, RCL_SUITE_MAX, "seeds 1..N (default 3)"),
+        RCL_CLI_INT("--seeds", "N", &nseeds, 1, RCL_SUITE_MAX, "seeds 1..N (default 4)"),
         RCL_CLI_INT("--target-per-class", "N", &c->target_per_class, 2, 100000,
                     "target training images per class, from the pool (default 100)"),
         RCL_CLI_INT("--target-pool", "N", &c->target_pool, 2, 100000,
