@@ -59,6 +59,13 @@
 #define BOUNDS 0
 #endif
 
+/* BOUNDS: tap coordinate i of a dimension of n pixels, clamped into it (a valid address);
+ * *inside says whether it lies there (else the tap takes 0). */
+static inline int chan_tap(int i, int n, bool *inside) {
+    *inside = i >= 0 && i < n;
+    return clamp(i, 0, n - 1);
+}
+
 /* Lane l of every vector v[i] to dst[l*lane_stride + i]: a tile's channels are planes. */
 #define CHAN_STORE_LANES(vec, dst, lane_stride, lanes)                                         \
     do {                                                                                       \
@@ -100,17 +107,11 @@ kernel void conv_chan_fwd(global const float *xp, global const float *wq, global
     int roff[CHAN_TAP_ROWS], coff[CHAN_TAP_COLS];
     bool rok[CHAN_TAP_ROWS], cok[CHAN_TAP_COLS];
 #pragma unroll
-    for (int i = 0; i < CHAN_TAP_ROWS; i++) {
-        int iy = oy0 * S - pad + i;
-        rok[i] = iy >= 0 && iy < hp;
-        roff[i] = clamp(iy, 0, hp - 1) * wp;
-    }
+    for (int i = 0; i < CHAN_TAP_ROWS; i++)
+        roff[i] = chan_tap(oy0 * S - pad + i, hp, &rok[i]) * wp;
 #pragma unroll
-    for (int j = 0; j < CHAN_TAP_COLS; j++) {
-        int ix = ox0 * S - pad + j;
-        cok[j] = ix >= 0 && ix < wp;
-        coff[j] = clamp(ix, 0, wp - 1);
-    }
+    for (int j = 0; j < CHAN_TAP_COLS; j++)
+        coff[j] = chan_tap(ox0 * S - pad + j, wp, &cok[j]);
     global const float *xb = xp + (size_t)n * c_in * hp * wp;
 #else
     (void)pad;
@@ -207,11 +208,8 @@ kernel void conv_chan_dw(global const float *xp, global const float *db, global 
         int roff[K];
         bool rok[K];
 #pragma unroll
-        for (int ky = 0; ky < K; ky++) {
-            int iy = oy * S - pad + ky;
-            rok[ky] = iy >= 0 && iy < hp;
-            roff[ky] = clamp(iy, 0, hp - 1) * wp;
-        }
+        for (int ky = 0; ky < K; ky++)
+            roff[ky] = chan_tap(oy * S - pad + ky, hp, &rok[ky]) * wp;
 #else
         (void)pad;
         global const float *xr = xp + (((size_t)n * c_in + ci0) * hp + oy * S) * wp;
@@ -225,11 +223,8 @@ kernel void conv_chan_dw(global const float *xp, global const float *db, global 
             int coff[K];
             bool cok[K];
 #pragma unroll
-            for (int kx = 0; kx < K; kx++) {
-                int ix = ox * S - pad + kx;
-                cok[kx] = ix >= 0 && ix < wp;
-                coff[kx] = clamp(ix, 0, wp - 1);
-            }
+            for (int kx = 0; kx < K; kx++)
+                coff[kx] = chan_tap(ox * S - pad + kx, wp, &cok[kx]);
 #endif
 #pragma unroll
             for (int c = 0; c < CIB; c++) {
