@@ -7,6 +7,7 @@
 #include "robustcl/data.h"
 #include "core/fileio.h"
 #include "core/sha256.h"
+#include "data/data_internal.h"
 
 static const char *data_dir;
 static char tmpd[512];
@@ -318,6 +319,35 @@ static void test_tiny_imagenet(void) {
     rcl_dataset_free(&ds);
 }
 
+/* A 16-bit grey PNM (P5, maxval > 255): Debian's stb converted it to RGB as if 8-bit, then read
+ * it as 16-bit past the end of its buffer (a crash, found by fuzz_image). It decodes now, its
+ * three channels equal; the fuzzer's truncated file decodes or fails, and does not crash. */
+static void test_pnm_16bit(void) {
+    enum { W = 101, H = 723 };
+    char hdr[32];
+    int hn = snprintf(hdr, sizeof hdr, "P5\n%d %d\n7233\n", W, H);
+    size_t n = (size_t)hn + 2 * W * H;
+    unsigned char *f = malloc(n);
+    memcpy(f, hdr, (size_t)hn);
+    for (size_t i = 0; i < (size_t)W * H; i++) {
+        unsigned v = (unsigned)(i * 37 % 7234);
+        f[hn + 2 * i] = (unsigned char)(v >> 8), f[hn + 2 * i + 1] = (unsigned char)v;
+    }
+    static uint8_t chw[3 * 32 * 32];
+    rcl_image_options o = {.h = 32, .w = 32, .channels = 3};
+    CHECK_OK(rcl_data_decode_image("p5-16bit.pgm", f, n, &o, chw));
+    int same = 1, varied = 0;
+    for (int i = 0; i < 32 * 32; i++) {
+        same &= chw[i] == chw[1024 + i] && chw[i] == chw[2048 + i];
+        varied |= chw[i] != chw[0];
+    }
+    CHECK(same && varied, "16-bit grey PNM: three equal, non-constant channels");
+    static const char cut[] = "P50101\n723\n7233";
+    rcl_status st = rcl_data_decode_image("cut.pgm", (const unsigned char *)cut, sizeof cut - 1, &o, chw);
+    CHECK(st == RCL_OK || st == RCL_ERR_FORMAT, "truncated 16-bit PNM: status %d", (int)st);
+    free(f);
+}
+
 int main(void) {
     data_dir = getenv("RCL_TEST_DATA");
     if (!data_dir)
@@ -326,5 +356,6 @@ int main(void) {
     test_pil_reference();
     test_folders();
     test_tiny_imagenet();
+    test_pnm_16bit();
     return rcl_test_finish();
 }

@@ -184,6 +184,20 @@ rcl_status rcl_image_fit_u8(const uint8_t *src, int sw, int sh, int c, uint8_t *
     return st;
 }
 
+/* The decoded pixels (comp channels: grey, grey+alpha, RGB, RGBA) as RGB, as stb's own
+ * conversion would give them (grey replicated, alpha dropped), in a new buffer (free()). stb's
+ * conversion is not used: in Debian's stb (2022-09) a 16-bit grey PNM asked for 3 channels is
+ * converted as 8-bit, then read as 16-bit past the end of the buffer (found by fuzz_image). */
+static unsigned char *to_rgb(const unsigned char *px, int comp, size_t np) {
+    unsigned char *rgb = malloc(np * 3);
+    if (!rgb)
+        return NULL;
+    for (size_t i = 0; i < np; i++)
+        for (int ch = 0; ch < 3; ch++)
+            rgb[3 * i + ch] = px[(size_t)comp * i + (comp >= 3 ? ch : 0)];
+    return rgb;
+}
+
 rcl_status rcl_data_decode_image(const char *path, const unsigned char *data, size_t n,
                                  const rcl_image_options *o, uint8_t *chw) {
     int h = o && o->h > 0 ? o->h : 32, w = o && o->w > 0 ? o->w : 32;
@@ -208,9 +222,17 @@ rcl_status rcl_data_decode_image(const char *path, const unsigned char *data, si
      * 20-byte RLE TGA claiming 38680 x 3852 would otherwise be decoded (found by fuzz_image) */
     if ((int64_t)iw * ih > (int64_t)n * 16384 + (1 << 20))
         return rcl_fail(RCL_ERR_FORMAT, "%s: a %zu-byte file cannot hold a %d x %d image", path, n, iw, ih);
-    unsigned char *rgb = stbi_load_from_memory(data, (int)n, &iw, &ih, &comp, 3);
-    if (!rgb)
+    unsigned char *px = stbi_load_from_memory(data, (int)n, &iw, &ih, &comp, 0);
+    if (!px)
         return rcl_fail(RCL_ERR_FORMAT, "%s: cannot decode image: %s", path, stbi_failure_reason());
+    if (comp < 1 || comp > 4) {
+        stbi_image_free(px);
+        return rcl_fail(RCL_ERR_FORMAT, "%s: image has %d channels", path, comp);
+    }
+    unsigned char *rgb = to_rgb(px, comp, (size_t)iw * ih);
+    stbi_image_free(px);
+    if (!rgb)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory decoding a %d x %d image", path, iw, ih);
     rcl_status st;
     if (c == 1) {
         /* PIL convert("L"): L = (19595 R + 38470 G + 7471 B + 0x8000) >> 16 */
@@ -221,7 +243,7 @@ rcl_status rcl_data_decode_image(const char *path, const unsigned char *data, si
         }
     }
     st = rcl_image_fit_u8(rgb, iw, ih, c, chw, h, w);
-    stbi_image_free(rgb);
+    free(rgb);
     return st;
 }
 
