@@ -18,6 +18,18 @@
 #define PARAM_BOUNDS \
     {"BOUNDS", 1, 2, {0, 1}, "0: read a zero-padded copy (conv_pad); 1: read the input, testing bounds"}
 
+/* The buffer a kernel reads its input from: the input itself with BOUNDS, else its copy
+ * (planes of h x w) zero-padded to hp x wp, `pad` rows and columns before it, in workspace
+ * slot `slot`. */
+static rcl_status chan_input(rcl_device *d, int bounds, int slot, cl_mem src, int planes, int h, int w,
+                             int hp, int wp, int pad, cl_mem *out) {
+    *out = src;
+    if (bounds)
+        return RCL_OK;
+    RCL_TRY(rcl_device_workspace(d, slot, (size_t)planes * hp * wp * sizeof(float), out));
+    return rcl_conv_pad(d, src, *out, planes, h, w, hp, wp, pad, pad, 0);
+}
+
 /* ---- forward tiles: R rows x X columns of one block of VW channels ---- */
 
 typedef struct {
@@ -93,11 +105,8 @@ static rcl_status fwd_run(rcl_device *d, const rcl_conv_shape *s, const conv_con
                           const rcl_tensor *x, const rcl_tensor *w, rcl_tensor *y) {
     int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s), kk = s->kh * s->kw, pc = packed_channels(s->c_out, c->v);
     fwd_dims t = tile_dims(c, s->kh, s->stride, s->h, s->w, s->pad, ho, wo);
-    cl_mem xp = x->buf, wq;
-    if (!c->v[T_BOUNDS]) {
-        RCL_TRY(rcl_device_workspace(d, 0, (size_t)s->n * s->c_in * t.hp * t.wp * sizeof(float), &xp));
-        RCL_TRY(rcl_conv_pad(d, x->buf, xp, s->n * s->c_in, s->h, s->w, t.hp, t.wp, s->pad, s->pad, 0));
-    }
+    cl_mem xp, wq;
+    RCL_TRY(chan_input(d, c->v[T_BOUNDS], 0, x->buf, s->n * s->c_in, s->h, s->w, t.hp, t.wp, s->pad, &xp));
     RCL_TRY(rcl_device_workspace(d, 1, (size_t)pc * s->c_in * kk * sizeof(float), &wq));
     RCL_TRY(rcl_conv_pack(d, w->buf, wq, s->c_out, s->c_in, kk, c->v[T_VW], pc / c->v[T_VW], 0, 0));
     return launch_fwd(d, build, c, xp, wq, y->buf, s->n, s->c_in, s->c_out, ho, wo, s->pad, &t);
@@ -150,11 +159,8 @@ static rcl_status dx_run(rcl_device *d, const rcl_conv_shape *s, const conv_conf
     int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s), kk = s->kh * s->kw, pc = packed_channels(s->c_in, c->v);
     int q = s->stride == 1 ? s->kh - 1 - s->pad : 0;
     fwd_dims t = dx_dims(s, c);
-    cl_mem dyp = dy->buf, wq;
-    if (!c->v[T_BOUNDS]) {
-        RCL_TRY(rcl_device_workspace(d, 2, (size_t)s->n * s->c_out * t.hp * t.wp * sizeof(float), &dyp));
-        RCL_TRY(rcl_conv_pad(d, dy->buf, dyp, s->n * s->c_out, ho, wo, t.hp, t.wp, q, q, 0));
-    }
+    cl_mem dyp, wq;
+    RCL_TRY(chan_input(d, c->v[T_BOUNDS], 2, dy->buf, s->n * s->c_out, ho, wo, t.hp, t.wp, q, &dyp));
     RCL_TRY(rcl_device_workspace(d, 1, (size_t)pc * s->c_out * kk * sizeof(float), &wq));
     RCL_TRY(rcl_conv_pack(d, w->buf, wq, s->c_out, s->c_in, kk, c->v[T_VW], pc / c->v[T_VW], 1, s->stride == 1));
     if (s->stride == 1)
@@ -238,11 +244,8 @@ static rcl_status dw_run(rcl_device *d, const rcl_conv_shape *s, const conv_conf
     int ho = rcl_conv_out_h(s), wo = rcl_conv_out_w(s), vw = c->v[D_VW];
     dw_dims g = dw_dims_of(d, s, c->v);
     size_t count = (size_t)s->c_out * s->c_in * s->kh * s->kw;
-    cl_mem xp = x->buf, db, part = dw->buf;
-    if (!c->v[D_BOUNDS]) {
-        RCL_TRY(rcl_device_workspace(d, 0, (size_t)s->n * s->c_in * g.hp * g.wp * sizeof(float), &xp));
-        RCL_TRY(rcl_conv_pad(d, x->buf, xp, s->n * s->c_in, s->h, s->w, g.hp, g.wp, s->pad, s->pad, 0));
-    }
+    cl_mem xp, db, part = dw->buf;
+    RCL_TRY(chan_input(d, c->v[D_BOUNDS], 0, x->buf, s->n * s->c_in, s->h, s->w, g.hp, g.wp, s->pad, &xp));
     RCL_TRY(rcl_device_workspace(d, 2, (size_t)s->n * conv_round_up(s->c_out, vw) * ho * wo * sizeof(float), &db));
     if (g.slices > 1)
         RCL_TRY(rcl_device_workspace(d, 3, (size_t)g.slices * count * sizeof(float), &part));
