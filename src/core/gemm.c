@@ -50,14 +50,18 @@ const char *const rcl_gemm_direct_names[RCL_GEMM_DIRECT_PARAMS] = {
     "KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"};
 static const char *const routine_names[1] = {"XGEMM_MIN_INDIRECT_SIZE"};
 
-/* Built-in PoCL set: Xgemm and XgemmDirect are CLBlast's tuners' best on a 2-core AVX-512
- * PoCL machine (measured in the project's tuning runs); valid on any device with >= 24 KiB local
- * memory. min_indirect 4096 sends every GEMM of a WRN to XgemmDirect: on PoCL the indirect
- * path's pad/transpose kernels and per-call temporary buffers cost more than they save
- * (WRN-10-2 28x28x1 b128 GEMMs: 1.13 s direct vs 1.56 s indirect per step, same run). */
+/* Built-in PoCL set. Xgemm is CLBlast's tuner's best on a 2-core AVX-512 PoCL machine (the
+ * project's tuning runs); min_indirect 0 sends every GEMM to it. XgemmDirect is then never
+ * launched, but it sits in the same program and PoCL compiles all of a program's kernels when
+ * CLBlast asks for its binary: with the tuned 64-wide direct tiles that took 31 s of a first
+ * run's 65 s (and 19 s more for the variants launched), with CLBlast's own default 8-wide tiles
+ * 3 s. The cost falls on `--conv-algo gemm` alone: its steps ran 30% slower through the indirect
+ * path (WRN-10-2 28x28x1 b128: 71 against 101 images/s), where the kernel families run 6x
+ * faster than either; the linear layers' small GEMMs lost nothing (WRN-10-1 b32 steps). Valid
+ * on any device with >= 24 KiB local memory. */
 void rcl_gemm_params_builtin(rcl_gemm_params *p) {
     static const rcl_gemm_params builtin = {
-        {0, 1, 32, 2, 16, 8, 128, 32, 16, 64, 1, 1, 0, 0, 8, 2}, {2, 32, 8, 8, 8, 0, 1, 2, 4, 64}, 4096};
+        {0, 1, 32, 2, 16, 8, 128, 32, 16, 64, 1, 1, 0, 0, 8, 2}, {1, 8, 8, 8, 8, 1, 1, 1, 1, 8}, 0};
     *p = builtin;
 }
 

@@ -42,8 +42,8 @@ rcl_status rcl_selftest_run(rcl_device *d, rcl_selftest_row **rows, int *count, 
     for (int i = 0; i < rcl_op_count && !s; i++) {
         const rcl_op_entry *e = &rcl_op_table[i];
         rcl_device_notice(d, "self-test: %s%s", e->name,
-                          e->gemm && i == 0 ? " (its first GEMMs compile CLBlast's kernels, a minute or two "
-                                              "on a CPU device)"
+                          e->gemm && i == 0 ? " (its first GEMMs compile CLBlast's kernels: seconds, a "
+                                              "minute or more on some CPU runtimes)"
                                             : "");
         s = rcl_op_run_entry(&run, e, 0);
     }
