@@ -1,5 +1,6 @@
-/* .npy headers (v1/v2/v3, label dtypes) and Downsampled-ImageNet32 .npz (stored, deflated,
- * data descriptors, zip64), with numpy-written fixtures from tests/data/gen_data_npz.py. */
+/* .npy headers (v1/v2/v3, label dtypes), released corruption folders (CIFAR-10-C) and
+ * Downsampled-ImageNet32 .npz (stored, deflated, data descriptors, zip64), with numpy-written
+ * fixtures from tests/data/gen_data_npz.py. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,6 +297,59 @@ static void test_imagenet32(void) {
     CHECK(strstr(rcl_last_error(), "train_data_batch_1.npz") != NULL, "%s", rcl_last_error());
 }
 
+/* A released-corruption folder: HWC images to planar CHW, severities kept in order, the
+ * classes from the labels; files of the wrong shape or count refused, naming the file. */
+static void test_corrupted(void) {
+    char dir[1100], path[1200];
+    snprintf(dir, sizeof dir, "%s/cc", rcl_test_tmpdir());
+    CHECK_OK(rcl_mkdirs(dir));
+    uint8_t img[5 * 2 * 3 * 3];
+    for (int i = 0; i < (int)sizeof img; i++)
+        img[i] = (uint8_t)(i * 7 + 1);
+    uint8_t lab[5] = {0, 3, 1, 2, 0};
+    int64_t shape[4] = {5, 2, 3, 3}, lshape[1] = {5};
+    snprintf(path, sizeof path, "%s/fog.npy", dir);
+    CHECK_OK(rcl_npy_save(path, "|u1", 4, shape, img));
+    snprintf(path, sizeof path, "%s/labels.npy", dir);
+    CHECK_OK(rcl_npy_save(path, "|u1", 1, lshape, lab));
+    int found = 0;
+    CHECK_OK(rcl_corrupted_scan(dir, &found));
+    CHECK(found == 1, "scan finds fog.npy alone");
+    rcl_dataset ds;
+    CHECK_OK(rcl_corrupted_load(dir, "fog", &ds));
+    int ok = ds.n == 5 && ds.c == 3 && ds.h == 2 && ds.w == 3 && ds.num_classes == 4 && !strcmp(ds.name, "corrupted:fog");
+    for (int i = 0; ok && i < 5; i++)
+        for (int y = 0; y < 2; y++)
+            for (int x = 0; x < 3; x++)
+                for (int c = 0; c < 3; c++)
+                    ok &= ds.pixels[((i * 3 + c) * 2 + y) * 3 + x] == img[((i * 2 + y) * 3 + x) * 3 + c];
+    for (int i = 0; ok && i < 5; i++)
+        ok &= ds.labels[i] == lab[i];
+    CHECK(ok, "HWC -> CHW, labels, 4 classes, name");
+    rcl_dataset_free(&ds);
+    CHECK(rcl_corrupted_find("jpeg_compression") == 14 && rcl_corrupted_find("saturate") == 18 &&
+              rcl_corrupted_find("fogg") == -1,
+          "the 15 standard corruptions, then the 4 extra ones");
+    shape[0] = 4; /* not five severities */
+    snprintf(path, sizeof path, "%s/snow.npy", dir);
+    CHECK_OK(rcl_npy_save(path, "|u1", 4, shape, img));
+    CHECK_FAILS(rcl_corrupted_scan(dir, &found), RCL_ERR_FORMAT);
+    CHECK(strstr(rcl_last_error(), "snow.npy") != NULL, "the bad file is named: %s", rcl_last_error());
+    CHECK_FAILS(rcl_corrupted_load(dir, "snow", &ds), RCL_ERR_FORMAT);
+    shape[0] = 5, shape[3] = 2; /* two channels */
+    CHECK_OK(rcl_npy_save(path, "|u1", 4, shape, img));
+    CHECK_FAILS(rcl_corrupted_load(dir, "snow", &ds), RCL_ERR_FORMAT);
+    remove(path);
+    lshape[0] = 4;
+    snprintf(path, sizeof path, "%s/labels.npy", dir);
+    CHECK_OK(rcl_npy_save(path, "|u1", 1, lshape, lab));
+    CHECK_FAILS(rcl_corrupted_load(dir, "fog", &ds), RCL_ERR_FORMAT);
+    CHECK(strstr(rcl_last_error(), "labels.npy") != NULL, "the labels file is named: %s", rcl_last_error());
+    snprintf(path, sizeof path, "%s/empty", dir);
+    CHECK_OK(rcl_mkdirs(path));
+    CHECK_FAILS(rcl_corrupted_scan(path, &found), RCL_ERR_IO);
+}
+
 int main(void) {
     data_dir = getenv("RCL_TEST_DATA");
     if (!data_dir) {
@@ -305,5 +359,6 @@ int main(void) {
     test_npy_fixtures();
     test_npy_written();
     test_imagenet32();
+    test_corrupted();
     return rcl_test_finish();
 }

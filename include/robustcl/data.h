@@ -124,6 +124,21 @@ rcl_status rcl_npy_to_labels(const rcl_npy *a, const char *what, int64_t offset,
 rcl_status rcl_npy_save(const char *path, const char *descr, int ndim, const int64_t *shape,
                         const void *data);
 
+/* ---- released common-corruption sets (CIFAR-10-C, CIFAR-100-C; spec §12) ---- */
+/* The 15 corruptions of the benchmark, in its order, then its 4 extra ones. */
+#define RCL_CORRUPTED_NAMES 19
+#define RCL_CORRUPTED_STANDARD 15
+extern const char *const rcl_corrupted_names[RCL_CORRUPTED_NAMES];
+/* The index of a corruption name, or -1. */
+int rcl_corrupted_find(const char *name);
+/* DIR/NAME.npy: uint8 images [5*N, H, W, C] (C 1 or 3), severities 1..5 stacked in that
+ * order, and DIR/labels.npy: 5*N integer labels. One dataset of all 5*N images (severity s
+ * is images (s-1)*N .. s*N-1); classes = the largest label + 1; name "corrupted:NAME". */
+rcl_status rcl_corrupted_load(const char *dir, const char *name, rcl_dataset *out);
+/* Checks the headers of every corruption file in dir and of labels.npy (*found: how many);
+ * RCL_ERR_IO when there is none. */
+rcl_status rcl_corrupted_scan(const char *dir, int *found);
+
 /* ---- Downsampled ImageNet 32x32 (.npz: `data` N x 3072 uint8 planar, `labels` 1..1000) ---- */
 
 /* Files in order; labels minus 1, checked < 1000. Pixels stay uint8 (the train set is 3.9 GB). */

@@ -9,8 +9,11 @@
 
 #include <stdint.h>
 
+#include "robustcl/data.h"
 #include "robustcl/json.h"
 #include "robustcl/metrics.h"
+#include "robustcl/model.h"
+#include "robustcl/normalization.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -123,6 +126,36 @@ void rcl_calib_report_json(rcl_json_writer *w, const rcl_calib_report *r);
  * reals as %.17g. ood / ood_report may be NULL / 0 sets. */
 rcl_status rcl_scores_dump(const char *path, const rcl_logit_set *id, const rcl_logit_set *ood, int n_sets,
                            const rcl_ood_report *ood_report, double T);
+
+/* ---- common corruptions (src/eval/corrupted_eval.c, spec §12) ---- */
+
+#define RCL_SEVERITIES 5
+typedef struct rcl_corrupted_report {
+    char dir[1024];
+    int n;                                 /* corruption files found */
+    int index[RCL_CORRUPTED_NAMES];        /* each one's index in rcl_corrupted_names, in that order */
+    double error[RCL_CORRUPTED_NAMES][RCL_SEVERITIES]; /* top-1 error (fraction) at severity 1..5 */
+    int images;                            /* images a severity */
+    double clean;                          /* the clean test error it is compared with */
+    double mce;                            /* mean over the standard corruptions found of their mean error */
+    int n_standard;
+    double extra;                          /* the same over the extra corruptions (NaN: none) */
+    char baseline[1024];                   /* "" without a baseline */
+    double ce_normalized[RCL_CORRUPTED_NAMES]; /* sum of errors / the baseline's */
+    double ce_relative[RCL_CORRUPTED_NAMES];   /* sum of (error - clean) / the baseline's (NaN: undefined) */
+    double mce_normalized, mce_relative;   /* their means over the standard corruptions (NaN: none) */
+    int n_relative;                        /* standard corruptions with a defined relative CE */
+} rcl_corrupted_report;
+
+/* Evaluates m (eval mode, input normalisation norm) on every rcl_corrupted_names file in dir
+ * (rcl_corrupted_load), severity by severity; `clean` is the model's clean test error. */
+rcl_status rcl_corrupted_evaluate(rcl_model *m, const rcl_normalization *norm, const char *dir, double clean,
+                                  rcl_corrupted_report *r);
+/* Adds the normalised and relative errors against a baseline: the --json file of an `eval
+ * --corruptions` of the baseline model, which must have every corruption r has. */
+rcl_status rcl_corrupted_compare(rcl_corrupted_report *r, const char *baseline_json);
+void rcl_corrupted_report_print(const rcl_corrupted_report *r);
+void rcl_corrupted_report_json(rcl_json_writer *w, const rcl_corrupted_report *r);
 
 #ifdef __cplusplus
 }

@@ -31,7 +31,7 @@ static rcl_logit_set logit_set(const evaluated *e, int classes) {
 
 /* What `robustcl eval` was asked to do. */
 typedef struct {
-    const char *model, *data, *json, *logits_path, *scores_path, *val;
+    const char *model, *data, *json, *logits_path, *scores_path, *val, *corruptions, *baseline;
     char *ood_specs[MAX_OOD_SETS];
     int n_ood, batch, seed, calibration, attack, nsweep, norm_given;
     double sweep_eps[MAX_SWEEP];
@@ -92,7 +92,8 @@ static void eval_options_free(eval_options *o) {
 static const char usage[] =
     "usage: robustcl eval --model CKPT [--data SPEC] [options]\n\n"
     "Evaluates a checkpoint (eval mode: BN running statistics, no dropout): top-1 error and\n"
-    "per-class error; with options, OOD detection (spec §8) and calibration (spec §9).\n\n";
+    "per-class error; with options, OOD detection (spec §8), calibration (spec §9), adversarial\n"
+    "accuracy (spec §7) and the error under common corruptions (spec §12).\n\n";
 
 /* The options into o (freed by eval_options_free also after a failure): 0, or 1 with the exit
  * status in *rc (help, usage error). */
@@ -154,6 +155,18 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
                      "the PGD step scaled with eps (step/eps of --attack); prints a table (eps,\n"
                      "accuracy, max |x_adv - x|, zero-gradient images) and writes\n"
                      "\"adversarial_sweep\" into --json instead of \"adversarial\""),
+        RCL_CLI_TEXT("\nCommon corruptions (spec §12): the error at each of the 5 severities of each corruption,\n"
+                     "the mean corruption error over the 15 standard ones found (the 4 extra ones apart).\n"),
+        RCL_CLI_STRING("--corruptions", "DIR",
+                       &o->corruptions,
+                       "a released CIFAR-10-C / CIFAR-100-C folder: NAME.npy (uint8 [5*N, H, W, C],\n"
+                       "severities 1-5 stacked) for each corruption there, and labels.npy; --data\n"
+                       "is then the clean test set of the same images"),
+        RCL_CLI_STRING("--baseline", "FILE",
+                       &o->baseline,
+                       "the --json of a baseline model's eval --corruptions: adds Hendrycks &\n"
+                       "Dietterich's mCE (errors / the baseline's) and relative mCE ((error - clean)\n"
+                       "/ the baseline's); needs --corruptions"),
         RCL_CLI_TEXT("\n"),
         RCL_CLI_STRING("--dump-scores", "FILE", &o->scores_path,
                        "per-sample scores, tab-separated text with one header line:\n"
@@ -172,6 +185,8 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
     o->ood_cfg.seed = (uint64_t)o->seed;
     if (!o->model)
         return *rc = rcl_cli_usage("eval", "--model is required"), 1;
+    if (o->baseline && !o->corruptions)
+        return *rc = rcl_cli_usage("eval", "--baseline: compares --corruptions results, give --corruptions DIR"), 1;
     if (o->nsweep && o->atk.kind == RCL_ATTACK_PGD && !(o->atk.eps > 0))
         return *rc = rcl_cli_usage("eval", "--attack-sweep: the --attack eps sets the step/eps ratio, so it must be > 0"),
                1;
@@ -191,6 +206,7 @@ typedef struct {
     rcl_calib_report cal_rep;
     rcl_attack_config atk; /* --attack with the input normalisation */
     rcl_adv_result adv, *sweep;
+    rcl_corrupted_report corr;
 } evaluation;
 
 /* The checkpoint's configuration: what the data must match. */
@@ -212,9 +228,11 @@ static rcl_status load_test(const eval_options *o, evaluation *ev) {
     if (t->labels && t->num_classes > ev->K)
         return rcl_fail(RCL_ERR_INVALID_ARG, "%s: has %d classes, %s has %d", o->model, ev->K, t->name,
                         t->num_classes);
-    if ((o->calibration || o->attack || o->nsweep) && (!t->labels || t->n < 1 || t->labels[0] < 0))
+    if ((o->calibration || o->attack || o->nsweep || o->corruptions) && (!t->labels || t->n < 1 || t->labels[0] < 0))
         return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %s is unlabelled",
-                        o->calibration ? "--calibration" : o->nsweep ? "--attack-sweep" : "--attack", t->name);
+                        o->calibration ? "--calibration" : o->nsweep ? "--attack-sweep" : o->attack ? "--attack"
+                                                                                                  : "--corruptions",
+                        t->name);
     return RCL_OK;
 }
 
@@ -229,6 +247,9 @@ static rcl_status load_others(const eval_options *o, evaluation *ev) {
                             "--ood %s: images are %dx%dx%d, the model takes %dx%dx%d (size=, channels=)",
                             o->ood_specs[i], ds->c, ds->h, ds->w, cfg->in_c, cfg->in_h, cfg->in_w);
     }
+    int found;
+    if (o->corruptions)
+        RCL_TRY(rcl_corrupted_scan(o->corruptions, &found));
     const rcl_dataset *v = &ev->valset.ds;
     if (!o->val)
         return RCL_OK;
@@ -351,6 +372,17 @@ static rcl_status evaluate_adversarial(const eval_options *o, evaluation *ev) {
     return RCL_OK;
 }
 
+/* --corruptions (and --baseline): the clean error is the test set's. */
+static rcl_status evaluate_corruptions(const eval_options *o, evaluation *ev) {
+    if (!o->corruptions)
+        return RCL_OK;
+    RCL_TRY(rcl_corrupted_evaluate(ev->s.model, &ev->s.norm, o->corruptions, ev->err, &ev->corr));
+    if (o->baseline)
+        RCL_TRY(rcl_corrupted_compare(&ev->corr, o->baseline));
+    rcl_corrupted_report_print(&ev->corr);
+    return RCL_OK;
+}
+
 static rcl_status write_json(const eval_options *o, const evaluation *ev) {
     rcl_json_writer w; /* in memory, then written atomically: a result file is whole or absent */
     rcl_jw_init(&w, NULL, 2);
@@ -392,6 +424,10 @@ static rcl_status write_json(const eval_options *o, const evaluation *ev) {
     } else if (o->attack) {
         rcl_jw_key(&w, "adversarial");
         rcl_adv_result_json(&w, &ev->adv);
+    }
+    if (o->corruptions) {
+        rcl_jw_key(&w, "corruptions");
+        rcl_corrupted_report_json(&w, &ev->corr);
     }
     rcl_jw_key(&w, "provenance");
     rcl_provenance_json(&w, rcl_cli_run(), ev->s.device, ev->s.model, &ev->test.ds, 0);
@@ -448,7 +484,7 @@ int rcl_cmd_eval(int argc, char **argv) {
     if (s == RCL_OK && (s = load_test(&o, &ev)) == RCL_OK && (s = load_others(&o, &ev)) == RCL_OK &&
         (s = open_model(&o, &ev)) == RCL_OK && (s = evaluate_test(&o, &ev)) == RCL_OK &&
         (s = evaluate_ood(&o, &ev)) == RCL_OK && (s = evaluate_calibration(&o, &ev)) == RCL_OK &&
-        (s = evaluate_adversarial(&o, &ev)) == RCL_OK)
+        (s = evaluate_adversarial(&o, &ev)) == RCL_OK && (s = evaluate_corruptions(&o, &ev)) == RCL_OK)
         s = write_outputs(&o, &ev);
     evaluation_free(&ev, o.n_ood);
     eval_options_free(&o);

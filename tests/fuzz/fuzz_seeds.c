@@ -197,7 +197,9 @@ int main(int argc, char **argv) {
         put_str("spec", name, specs[i]);
     }
     static const char *cli[] = {"train\n--data\ngaussian,n=8\n--arch\nwrn-10-1\n--epochs=2\n--checkpoint-every\n5m",
-                                "eval\n--model\nx.safetensors\n--json\nr.json", "bench\ngemm\n--device\n0:0",
+                                "eval\n--model\nx.safetensors\n--json\nr.json",
+                                "eval\n--model\nx.safetensors\n--corruptions\nc\n--baseline\nb.json",
+                                "bench\ngemm\n--device\n0:0",
                                 "selftest\n--device\ncpu", "devices", "train\n--lr\n1e-3\n--resume\n--out"};
     for (size_t i = 0; i < sizeof cli / sizeof cli[0]; i++) {
         char name[16];
