@@ -3,7 +3,8 @@
 # test images (N = 20 a severity): "gaussian_noise" holds the images themselves, so its error
 # at severity s is the clean error of images 20(s-1)..20s-1 and its mean the clean error of
 # all 100 (a clean set written as IDX files from the same bytes); "contrast" holds blank
-# images; "saturate" is an extra one. Then --baseline with the model's own JSON, and bad input.
+# images; "saturate" is an extra one. Then --baseline with the model's own JSON and with known
+# errors, generated corruptions (robustcl corrupt, eval --corrupt), and bad input.
 set -u
 bin="$1"
 . "$(dirname "$0")/testlib.sh"
@@ -86,7 +87,30 @@ check "mCE and relative mCE '$(kv mce) $(kv relative_mce)' = '$want' (2 corrupti
     "awk 'BEGIN { split(\"$want\", w, \" \"); d1 = $(kv mce) - w[1]; d2 = $(kv relative_mce) - w[2]
                   exit !((d1 < 0 ? -d1 : d1) < 1e-9 && (d2 < 0 ? -d2 : d2) < 1e-9) }' && [ '$(kv relative_corruptions)' = 2 ]"
 
+# generated corruptions: written by `corrupt` and read back by --corruptions, they give what
+# --corrupt gives on the same images and seed
+"$bin" corrupt --data "fashion-mnist:$tmp/clean,split=test" --out "$tmp/g" --corrupt fog,contrast --seed 3 \
+    > "$tmp/g.log" 2>&1
+rc=$?
+check "corrupt writes fog and contrast (rc $rc)" "[ $rc -eq 0 ] && [ -s $tmp/g/fog.npy ] && [ -s $tmp/g/labels.npy ]"
+"$bin" eval --model "$tmp/m.safetensors" --data "fashion-mnist:$tmp/clean" --corruptions "$tmp/g" \
+    --json "$tmp/g1.json" > /dev/null 2>&1
+"$bin" eval --model "$tmp/m.safetensors" --data "fashion-mnist:$tmp/clean" --corrupt fog,contrast --seed 3 \
+    --json "$tmp/g2.json" > /dev/null 2>&1
+errs() { awk '/"errors"/ { f = 1 } f { print } /^    }/ && f { exit }' "$1"; }
+check "eval --corruptions of the written files = eval --corrupt" \
+    "[ -n \"\$(errs $tmp/g1.json)\" ] && [ \"\$(errs $tmp/g1.json)\" = \"\$(errs $tmp/g2.json)\" ]"
+
 # bad input: one line naming the option or the file, non-zero exit (2 for usage)
+for args in "--corrupt fogg" "--corrupt motion_blur" "--corrupt fog --corruptions $tmp/c"; do
+    "$bin" eval --model "$tmp/m.safetensors" $args > "$tmp/x.log" 2>&1
+    rc=$?
+    check "eval $args: usage, exit 2, one line (rc $rc): $(head -1 "$tmp/x.log")" \
+        "[ $rc -eq 2 ] && [ \$(wc -l < $tmp/x.log) -eq 1 ] && grep -q -- --corrupt $tmp/x.log"
+done
+"$bin" corrupt --data "fashion-mnist:$tmp/clean,split=test" > "$tmp/x.log" 2>&1
+rc=$?
+check "corrupt without --out: usage, exit 2 (rc $rc)" "[ $rc -eq 2 ] && grep -q -- --out $tmp/x.log"
 "$bin" eval --model "$tmp/m.safetensors" --baseline "$tmp/e.json" > "$tmp/x.log" 2>&1
 rc=$?
 check "--baseline without --corruptions: usage, exit 2 (rc $rc)" "[ $rc -eq 2 ] && grep -q -- --baseline $tmp/x.log"

@@ -120,7 +120,7 @@ void rcl_npy_free(rcl_npy *a);
  * errors name `what` and the index. */
 rcl_status rcl_npy_to_labels(const rcl_npy *a, const char *what, int64_t offset, int num_classes,
                              int32_t *labels);
-/* Writes a .npy v1 (tests, exports); descr like "|u1" or "<i8". */
+/* Writes a .npy v1 (tests, exports) atomically; descr like "|u1" or "<i8". */
 rcl_status rcl_npy_save(const char *path, const char *descr, int ndim, const int64_t *shape,
                         const void *data);
 
@@ -135,6 +135,19 @@ int rcl_corrupted_find(const char *name);
  * order, and DIR/labels.npy: 5*N integer labels. One dataset of all 5*N images (severity s
  * is images (s-1)*N .. s*N-1); classes = the largest label + 1; name "corrupted:NAME". */
 rcl_status rcl_corrupted_load(const char *dir, const char *name, rcl_dataset *out);
+/* Corruption `corruption` (of rcl_corrupted_names) at severity 1..5 of every image of in (8-bit),
+ * into out (labels and classes kept; name "IN+NAME:S"). CIFAR-10-C's parameters for images up
+ * to 32x32, ImageNet-C's above. Image k's random draws depend only on (seed, corruption,
+ * severity, k). RCL_ERR_INVALID_ARG for a corruption not built (rcl_corrupt_built). */
+rcl_status rcl_corrupt_dataset(const rcl_dataset *in, int corruption, int severity, uint64_t seed, rcl_dataset *out);
+/* 1 when rcl_corrupt_dataset implements the corruption. */
+int rcl_corrupt_built(int corruption);
+/* "all" (every corruption built) or "NAME[,NAME...]" into out[0..*n), each once, in the order
+ * given; RCL_ERR_INVALID_ARG names an unknown or unbuilt one. */
+rcl_status rcl_corrupt_parse(const char *list, int out[RCL_CORRUPTED_NAMES], int *n);
+/* Writes corruptions names[0..n) of in, severities 1..5, as a released set is laid out
+ * (rcl_corrupted_load reads it): DIR/NAME.npy uint8 [5*N, H, W, C] and DIR/labels.npy. */
+rcl_status rcl_corrupt_write(const rcl_dataset *in, const int *names, int n, uint64_t seed, const char *dir);
 /* Checks the headers of every corruption file in dir and of labels.npy (*found: how many);
  * RCL_ERR_IO when there is none. */
 rcl_status rcl_corrupted_scan(const char *dir, int *found);
@@ -177,6 +190,8 @@ typedef struct rcl_image_options {
  * fixed-point, horizontal pass first). src/dst interleaved HWC with c channels. */
 rcl_status rcl_image_resize_u8(const uint8_t *src, int sw, int sh, int c, uint8_t *dst, int dw,
                                int dh);
+/* The same with Pillow's BOX filter (Image.resize(BOX)). */
+rcl_status rcl_image_resize_box_u8(const uint8_t *src, int sw, int sh, int c, uint8_t *dst, int dw, int dh);
 /* The transform Resize(shorter side) + CenterCrop to h x w (torchvision): HWC in, CHW out.
  * Non-square targets scale so the image covers h x w. */
 rcl_status rcl_image_fit_u8(const uint8_t *src, int sw, int sh, int c, uint8_t *chw, int h, int w);

@@ -14,6 +14,7 @@ int rcl_cmd_devices(int argc, char **argv);
 int rcl_cmd_selftest(int argc, char **argv);
 int rcl_cmd_train(int argc, char **argv);
 int rcl_cmd_eval(int argc, char **argv);
+int rcl_cmd_corrupt(int argc, char **argv);
 int rcl_cmd_bench(int argc, char **argv);
 int rcl_cmd_tune(int argc, char **argv);
 int rcl_cmd_suite(int argc, char **argv);

@@ -34,6 +34,7 @@ typedef struct {
     const char *model, *data, *json, *logits_path, *scores_path, *val, *corruptions, *baseline;
     char *ood_specs[MAX_OOD_SETS];
     int n_ood, batch, seed, calibration, attack, nsweep, norm_given;
+    int corrupt[RCL_CORRUPTED_NAMES], n_corrupt; /* --corrupt */
     double sweep_eps[MAX_SWEEP];
     rcl_normalization asked;
     rcl_attack_config atk;
@@ -75,6 +76,13 @@ static int parse_sweep(rcl_args *a, const rcl_cli_option *opt, const char *v) {
     eval_options *o = opt->ptr;
     if (rcl_attack_parse_eps_list(v, o->sweep_eps, MAX_SWEEP, &o->nsweep) != RCL_OK)
         return rcl_cli_usage(a->cmd, "--attack-sweep: %s", rcl_last_error());
+    return 0;
+}
+
+static int parse_corrupt(rcl_args *a, const rcl_cli_option *opt, const char *v) {
+    eval_options *o = opt->ptr;
+    if (rcl_corrupt_parse(v, o->corrupt, &o->n_corrupt) != RCL_OK)
+        return rcl_cli_usage(a->cmd, "--corrupt: %s", rcl_last_error());
     return 0;
 }
 
@@ -128,7 +136,8 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
                      "as for --data (test split by default); gaussian, rademacher and blobs take\n"
                      "the test set's shape and count (their own seed with ,seed=N)"),
         RCL_CLI_INT("--draws", "N", &o->ood_cfg.draws, 1, 1000, "draws per OOD set (default 5)"),
-        RCL_CLI_INT("--seed", "N", &o->seed, 0, 2147483647, "seed of the draws (default 0)"),
+        RCL_CLI_INT("--seed", "N", &o->seed, 0, 2147483647,
+                    "seed of the draws and of --corrupt's corruptions (default 0)"),
         RCL_CLI_TEXT("\nCalibration: confidence = max softmax(z/T); RMS and MAD with adaptive bins of 100 (paper: "
                      "the\nlast bin is skipped but N still divides; textbook: every bin; both are reported), ECE "
                      "(15\nbins), AURRA, NLL, 15 reliability-diagram bins, at T = 1 and at the tuned T.\n"),
@@ -162,11 +171,18 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
                        "a released CIFAR-10-C / CIFAR-100-C folder: NAME.npy (uint8 [5*N, H, W, C],\n"
                        "severities 1-5 stacked) for each corruption there, and labels.npy; --data\n"
                        "is then the clean test set of the same images"),
+        RCL_CLI_CALL("--corrupt", "all|NAME[,NAME]", parse_corrupt, o,
+                     "the same on corruptions generated from --data (each at the 5 severities;\n"
+                     "CIFAR-10-C's parameters up to 32x32 images, ImageNet-C's above; --seed sets\n"
+                     "their draws). Built: gaussian_noise shot_noise impulse_noise defocus_blur\n"
+                     "glass_blur zoom_blur fog brightness contrast pixelate jpeg_compression\n"
+                     "speckle_noise gaussian_blur saturate (not yet: motion_blur snow frost\n"
+                     "elastic_transform spatter)"),
         RCL_CLI_STRING("--baseline", "FILE",
                        &o->baseline,
                        "the --json of a baseline model's eval --corruptions: adds Hendrycks &\n"
                        "Dietterich's mCE (errors / the baseline's) and relative mCE ((error - clean)\n"
-                       "/ the baseline's); needs --corruptions"),
+                       "/ the baseline's); needs --corruptions or --corrupt"),
         RCL_CLI_TEXT("\n"),
         RCL_CLI_STRING("--dump-scores", "FILE", &o->scores_path,
                        "per-sample scores, tab-separated text with one header line:\n"
@@ -185,8 +201,11 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
     o->ood_cfg.seed = (uint64_t)o->seed;
     if (!o->model)
         return *rc = rcl_cli_usage("eval", "--model is required"), 1;
-    if (o->baseline && !o->corruptions)
-        return *rc = rcl_cli_usage("eval", "--baseline: compares --corruptions results, give --corruptions DIR"), 1;
+    if (o->baseline && !o->corruptions && !o->n_corrupt)
+        return *rc = rcl_cli_usage("eval", "--baseline: compares corruption results, give --corruptions or --corrupt"), 1;
+    if (o->corruptions && o->n_corrupt)
+        return *rc = rcl_cli_usage("eval", "--corrupt: evaluates generated corruptions, --corruptions released ones: "
+                                   "give one of them"), 1;
     if (o->nsweep && o->atk.kind == RCL_ATTACK_PGD && !(o->atk.eps > 0))
         return *rc = rcl_cli_usage("eval", "--attack-sweep: the --attack eps sets the step/eps ratio, so it must be > 0"),
                1;
@@ -228,10 +247,10 @@ static rcl_status load_test(const eval_options *o, evaluation *ev) {
     if (t->labels && t->num_classes > ev->K)
         return rcl_fail(RCL_ERR_INVALID_ARG, "%s: has %d classes, %s has %d", o->model, ev->K, t->name,
                         t->num_classes);
-    if ((o->calibration || o->attack || o->nsweep || o->corruptions) && (!t->labels || t->n < 1 || t->labels[0] < 0))
+    if ((o->calibration || o->attack || o->nsweep || o->corruptions || o->n_corrupt) && (!t->labels || t->n < 1 || t->labels[0] < 0))
         return rcl_fail(RCL_ERR_INVALID_ARG, "%s: %s is unlabelled",
                         o->calibration ? "--calibration" : o->nsweep ? "--attack-sweep" : o->attack ? "--attack"
-                                                                                                  : "--corruptions",
+                                                                                                  : "--corruptions/--corrupt",
                         t->name);
     return RCL_OK;
 }
@@ -372,11 +391,15 @@ static rcl_status evaluate_adversarial(const eval_options *o, evaluation *ev) {
     return RCL_OK;
 }
 
-/* --corruptions (and --baseline): the clean error is the test set's. */
+/* --corruptions or --corrupt (and --baseline): the clean error is the test set's. */
 static rcl_status evaluate_corruptions(const eval_options *o, evaluation *ev) {
-    if (!o->corruptions)
+    if (o->n_corrupt)
+        RCL_TRY(rcl_corrupted_evaluate_generated(ev->s.model, &ev->s.norm, &ev->test.ds, o->corrupt, o->n_corrupt,
+                                                 (uint64_t)o->seed, ev->err, &ev->corr));
+    else if (o->corruptions)
+        RCL_TRY(rcl_corrupted_evaluate(ev->s.model, &ev->s.norm, o->corruptions, ev->err, &ev->corr));
+    else
         return RCL_OK;
-    RCL_TRY(rcl_corrupted_evaluate(ev->s.model, &ev->s.norm, o->corruptions, ev->err, &ev->corr));
     if (o->baseline)
         RCL_TRY(rcl_corrupted_compare(&ev->corr, o->baseline));
     rcl_corrupted_report_print(&ev->corr);
@@ -425,7 +448,7 @@ static rcl_status write_json(const eval_options *o, const evaluation *ev) {
         rcl_jw_key(&w, "adversarial");
         rcl_adv_result_json(&w, &ev->adv);
     }
-    if (o->corruptions) {
+    if (o->corruptions || o->n_corrupt) {
         rcl_jw_key(&w, "corruptions");
         rcl_corrupted_report_json(&w, &ev->corr);
     }

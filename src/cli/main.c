@@ -17,6 +17,7 @@ static const command commands[] = {
     {"selftest", rcl_cmd_selftest, "check every op on the device against its C reference"},
     {"train", rcl_cmd_train, "train a Wide ResNet"},
     {"eval", rcl_cmd_eval, "evaluate a checkpoint"},
+    {"corrupt", rcl_cmd_corrupt, "write common corruptions of a dataset as CIFAR-10-C is laid out"},
     {"bench", rcl_cmd_bench, "GEMM and training-step benchmarks"},
     {"tune", rcl_cmd_tune, "tune CLBlast's GEMM parameters for this device"},
     {"import", rcl_cmd_import, "convert a PyTorch WRN state_dict (.pt) into a checkpoint"},

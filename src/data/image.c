@@ -28,11 +28,21 @@ static double bilinear_filter(double x) {
     return x < 1.0 ? 1.0 - x : 0.0;
 }
 
+static double box_filter(double x) { return x > -0.5 && x <= 0.5 ? 1.0 : 0.0; }
+
+/* A Pillow resampling filter and its support. */
+typedef struct {
+    double (*fn)(double);
+    double support;
+} resample_filter;
+
+static const resample_filter bilinear = {bilinear_filter, 1.0}, box = {box_filter, 0.5};
+
 /* Pillow's precompute_coeffs + normalize_coeffs_8bpc for the box [0, in) -> out samples:
  * for output i, taps bounds[2i] .. bounds[2i]+bounds[2i+1]-1 with weights kk[i*ksize + t]. */
-static int precompute(int in, int out, int *bounds, int32_t **kk_out) {
+static int precompute(const resample_filter *f, int in, int out, int *bounds, int32_t **kk_out) {
     double scale = (double)in / out, filterscale = scale < 1.0 ? 1.0 : scale;
-    double support = 1.0 * filterscale;
+    double support = f->support * filterscale;
     int ksize = (int)ceil(support) * 2 + 1;
     double *k = malloc((size_t)out * (size_t)ksize * sizeof(double));
     int32_t *kk = malloc((size_t)out * (size_t)ksize * sizeof(int32_t));
@@ -53,7 +63,7 @@ static int precompute(int in, int out, int *bounds, int32_t **kk_out) {
         double *kr = k + (size_t)xx * ksize;
         int x;
         for (x = 0; x < xmax; x++) {
-            double w = bilinear_filter((x + xmin - center + 0.5) * ss);
+            double w = f->fn((x + xmin - center + 0.5) * ss);
             kr[x] = w;
             ww += w;
         }
@@ -73,8 +83,8 @@ static int precompute(int in, int out, int *bounds, int32_t **kk_out) {
     return ksize;
 }
 
-rcl_status rcl_image_resize_u8(const uint8_t *src, int sw, int sh, int c, uint8_t *dst, int dw,
-                               int dh) {
+static rcl_status resize(const resample_filter *f, const uint8_t *src, int sw, int sh, int c, uint8_t *dst, int dw,
+                         int dh) {
     if (sw <= 0 || sh <= 0 || dw <= 0 || dh <= 0 || c <= 0 || c > 4)
         return rcl_fail(RCL_ERR_INVALID_ARG, "resize %dx%d -> %dx%d (%d channels) is invalid", sw, sh, dw, dh, c);
     int need_h = sw != dw, need_v = sh != dh;
@@ -82,8 +92,8 @@ rcl_status rcl_image_resize_u8(const uint8_t *src, int sw, int sh, int c, uint8_
     int32_t *kh = NULL, *kv = NULL;
     int ksh = -1, ksv = -1;
     if (bh && bv) {
-        ksh = precompute(sw, dw, bh, &kh);
-        ksv = precompute(sh, dh, bv, &kv);
+        ksh = precompute(f, sw, dw, bh, &kh);
+        ksv = precompute(f, sh, dh, bv, &kv);
     }
     uint8_t *tmp = NULL;
     int y0 = 0, y1 = sh;
@@ -131,6 +141,14 @@ rcl_status rcl_image_resize_u8(const uint8_t *src, int sw, int sh, int c, uint8_
     }
     free(bh), free(bv), free(kh), free(kv), free(tmp);
     return RCL_OK;
+}
+
+rcl_status rcl_image_resize_u8(const uint8_t *src, int sw, int sh, int c, uint8_t *dst, int dw, int dh) {
+    return resize(&bilinear, src, sw, sh, c, dst, dw, dh);
+}
+
+rcl_status rcl_image_resize_box_u8(const uint8_t *src, int sw, int sh, int c, uint8_t *dst, int dw, int dh) {
+    return resize(&box, src, sw, sh, c, dst, dw, dh);
 }
 
 /* Python's round() on k/2: halves go to the even neighbour (torchvision's CenterCrop). */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fileio.h"
 #include "data_internal.h"
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -261,18 +262,20 @@ rcl_status rcl_npy_save(const char *path, const char *descr, int ndim, const int
     size_t total = 10 + (size_t)hl + 1;
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)hl + pad + 1;
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return rcl_fail(RCL_ERR_IO, "%s: cannot create", path);
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 255),
-                             (unsigned char)(hlen >> 8)};
-    int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)hl, f) == (size_t)hl;
-    for (size_t i = 0; ok && i < pad; i++)
-        ok = fputc(' ', f) != EOF;
-    ok = ok && fputc('\n', f) != EOF;
+    unsigned char head[10 + 512 + 64] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 255),
+                                         (unsigned char)(hlen >> 8)};
+    memcpy(head + 10, dict, (size_t)hl);
+    memset(head + 10 + hl, ' ', pad);
+    head[10 + hl + pad] = '\n';
+    rcl_atomic_file *f; /* a reader sees the old file or the whole new one */
+    RCL_TRY(rcl_atomic_open(path, &f));
     size_t bytes = count * (size_t)itemsize;
-    ok = ok && (bytes == 0 || fwrite(data, 1, bytes, f) == bytes);
-    if (fclose(f) != 0 || !ok)
-        return rcl_fail(RCL_ERR_IO, "%s: write failed", path);
-    return RCL_OK;
+    rcl_status st = rcl_atomic_write(f, head, 10 + hlen);
+    if (st == RCL_OK && bytes)
+        st = rcl_atomic_write(f, data, bytes);
+    if (st != RCL_OK) {
+        rcl_atomic_abort(f);
+        return st;
+    }
+    return rcl_atomic_commit(f);
 }

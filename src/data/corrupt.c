@@ -1,0 +1,591 @@
+/* Generated common corruptions (spec §12): Hendrycks & Dietterich's corruption functions applied
+ * to any dataset's images, with the parameters of CIFAR-10-C (the authors' make_cifar_c.py) for
+ * images up to 32x32 and those of ImageNet-C (the imagecorruptions package) above. Each function
+ * follows the reference's arithmetic on an image scaled to [0, 1]; the result is clipped, scaled
+ * to 255 and truncated to uint8 as the references' np.uint8 does. Random draws come from a
+ * generator seeded by (seed, corruption, severity, image index), so a set is the same on every
+ * run and machine, but not the references' own draws: compare their distributions. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stb_image.h>
+#include <stb_image_write.h>
+
+#include "core/fileio.h"
+#include "data_internal.h"
+#include "robustcl/log.h"
+#include "robustcl/rng.h"
+
+/* One image being corrupted: x holds c planes of h x w values, the image / 255. */
+typedef struct {
+    int c, h, w, small; /* small: CIFAR-10-C's parameters */
+    double *x, *tmp;    /* c*h*w each */
+    rcl_rng rng;
+} image;
+
+#define AT(im, ch, y, xx) ((im)->x[((size_t)(ch) * (im)->h + (y)) * (im)->w + (xx)])
+
+static double clip01(double v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
+
+/* ---- noises ---- */
+
+static void gaussian_noise(image *im, int s) {
+    static const double cifar[5] = {.04, .06, .08, .09, .10}, imnet[5] = {.08, .12, .18, .26, .38};
+    double c = (im->small ? cifar : imnet)[s];
+    for (size_t i = 0; i < (size_t)im->c * im->h * im->w; i++)
+        im->x[i] += c * rcl_rng_normal(&im->rng);
+}
+
+/* Poisson(lam): products of uniforms below 10, Hormann's PTRS transformed rejection above (as
+ * numpy): exact either way. */
+static double poisson(rcl_rng *r, double lam) {
+    if (lam <= 0)
+        return 0;
+    if (lam < 10) {
+        double limit = exp(-lam), prod = rcl_rng_uniform(r);
+        int k = 0;
+        while (prod > limit)
+            prod *= rcl_rng_uniform(r), k++;
+        return k;
+    }
+    double slam = sqrt(lam), loglam = log(lam), b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+    double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+        double u = rcl_rng_uniform(r) - 0.5, v = rcl_rng_uniform(r), us = 0.5 - fabs(u);
+        double k = floor((2 * a / us + b) * u + lam + 0.43);
+        if (us >= 0.07 && v <= vr)
+            return k;
+        if (k < 0 || (us < 0.013 && v > us))
+            continue;
+        if (log(v) + log(invalpha) - log(a / (us * us) + b) <= -lam + k * loglam - lgamma(k + 1))
+            return k;
+    }
+}
+
+static void shot_noise(image *im, int s) {
+    static const double cifar[5] = {500, 250, 100, 75, 50}, imnet[5] = {60, 25, 12, 5, 3};
+    double c = (im->small ? cifar : imnet)[s];
+    for (size_t i = 0; i < (size_t)im->c * im->h * im->w; i++)
+        im->x[i] = poisson(&im->rng, im->x[i] * c) / c;
+}
+
+/* skimage.util.random_noise(mode='s&p'): each value independently, with probability `amount`,
+ * becomes 1 or 0 with equal chances. */
+static void impulse_noise(image *im, int s) {
+    static const double cifar[5] = {.01, .02, .03, .05, .07}, imnet[5] = {.03, .06, .09, .17, .27};
+    double c = (im->small ? cifar : imnet)[s];
+    for (size_t i = 0; i < (size_t)im->c * im->h * im->w; i++) {
+        int flip = rcl_rng_uniform(&im->rng) <= c, salt = rcl_rng_uniform(&im->rng) <= 0.5;
+        if (flip)
+            im->x[i] = salt;
+    }
+}
+
+static void speckle_noise(image *im, int s) {
+    static const double cifar[5] = {.06, .1, .12, .16, .2}, imnet[5] = {.15, .2, .35, .45, .6};
+    double c = (im->small ? cifar : imnet)[s];
+    for (size_t i = 0; i < (size_t)im->c * im->h * im->w; i++)
+        im->x[i] += im->x[i] * c * rcl_rng_normal(&im->rng);
+}
+
+/* ---- blurs ---- */
+
+/* scipy.ndimage.gaussian_filter over H and W (skimage.filters.gaussian, multichannel): mode
+ * 'nearest', truncate 4, in double precision. */
+static rcl_status gaussian_hw(image *im, double sigma) {
+    double taps[129];
+    int n = rcl_gaussian_kernel1d(sigma, 4.0, taps, 129), r = n / 2;
+    if (n < 0)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "corruption blur: sigma %g too wide", sigma);
+    for (int pass = 0; pass < 2; pass++) {
+        int len = pass ? im->w : im->h, lines = pass ? im->h : im->w;
+        size_t stride = pass ? 1 : (size_t)im->w, step = pass ? (size_t)im->w : 1;
+        for (int ch = 0; ch < im->c; ch++)
+            for (int l = 0; l < lines; l++) {
+                double *line = im->x + (size_t)ch * im->h * im->w + (size_t)l * step;
+                for (int i = 0; i < len; i++)
+                    im->tmp[i] = line[(size_t)i * stride];
+                for (int i = 0; i < len; i++) {
+                    double acc = 0;
+                    for (int t = -r; t <= r; t++) {
+                        int k = i + t < 0 ? 0 : i + t >= len ? len - 1 : i + t;
+                        acc += im->tmp[k] * taps[t + r];
+                    }
+                    line[(size_t)i * stride] = acc;
+                }
+            }
+    }
+    return RCL_OK;
+}
+
+static rcl_status gaussian_blur(image *im, int s) {
+    static const double cifar[5] = {.4, .6, .7, .8, 1}, imnet[5] = {1, 2, 3, 4, 6};
+    return gaussian_hw(im, (im->small ? cifar : imnet)[s]);
+}
+
+/* OpenCV's BORDER_REFLECT_101 index into [0, n). */
+static int reflect101(int i, int n) {
+    if (n == 1)
+        return 0;
+    while (i < 0 || i >= n)
+        i = i < 0 ? -i : 2 * n - 2 - i;
+    return i;
+}
+
+/* make_cifar_c's disk(): an aliased disk on a (2L+1)^2 grid (L = 8, or the radius above 8),
+ * normalised, then cv2.GaussianBlur (ksize 3 or 5, sigma alias) of it, in float32. */
+static int disk_kernel(double radius, double alias, float *k) {
+    int l = radius <= 8 ? 8 : (int)radius, n = 2 * l + 1, ks = radius <= 8 ? 3 : 5;
+    float *d = malloc((size_t)n * n * sizeof *d);
+    if (!d)
+        return -1;
+    float sum = 0;
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++)
+            sum += d[y * n + x] = (float)((x - l) * (x - l) + (y - l) * (y - l)) <= (float)(radius * radius);
+    for (int i = 0; i < n * n; i++)
+        d[i] /= sum;
+    double g[5], gs = 0;
+    for (int i = 0; i < ks; i++)
+        gs += g[i] = exp(-(i - ks / 2) * (i - ks / 2) / (2 * alias * alias));
+    for (int i = 0; i < ks; i++)
+        g[i] /= gs;
+    for (int y = 0; y < n; y++) /* separable: rows, then columns */
+        for (int x = 0; x < n; x++) {
+            double acc = 0;
+            for (int t = 0; t < ks; t++)
+                acc += g[t] * d[y * n + reflect101(x + t - ks / 2, n)];
+            k[y * n + x] = (float)acc;
+        }
+    for (int x = 0; x < n; x++)
+        for (int y = 0; y < n; y++)
+            d[y * n + x] = k[y * n + x];
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) {
+            double acc = 0;
+            for (int t = 0; t < ks; t++)
+                acc += g[t] * d[reflect101(y + t - ks / 2, n) * n + x];
+            k[y * n + x] = (float)acc;
+        }
+    free(d);
+    return n;
+}
+
+/* cv2.filter2D of each plane with the disk, BORDER_REFLECT_101. */
+static rcl_status defocus_blur(image *im, int s) {
+    static const double cifar[5][2] = {{.3, .4}, {.4, .5}, {.5, .6}, {1, .2}, {1.5, .1}};
+    static const double imnet[5][2] = {{3, .1}, {4, .5}, {6, .5}, {8, .5}, {10, .5}};
+    const double *c = (im->small ? cifar : imnet)[s];
+    float k[21 * 21];
+    int n = disk_kernel(c[0], c[1], k), r = n / 2;
+    if (n < 0)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "defocus_blur: out of memory");
+    size_t plane = (size_t)im->h * im->w;
+    for (int ch = 0; ch < im->c; ch++) {
+        double *p = im->x + ch * plane;
+        memcpy(im->tmp, p, plane * sizeof *p);
+        for (int y = 0; y < im->h; y++)
+            for (int x = 0; x < im->w; x++) {
+                double acc = 0;
+                for (int dy = -r; dy <= r; dy++)
+                    for (int dx = -r; dx <= r; dx++)
+                        acc += k[(dy + r) * n + dx + r] *
+                               im->tmp[(size_t)reflect101(y + dy, im->h) * im->w + reflect101(x + dx, im->w)];
+                p[(size_t)y * im->w + x] = acc;
+            }
+    }
+    return RCL_OK;
+}
+
+/* scipy.ndimage.zoom(order=1) of the crop [top0, top0+ch0) x [top1, top1+ch1) by z: output
+ * pixel o reads input o*(ch-1)/(out-1), linearly interpolated; added to acc at (o - trim). */
+static void zoom_add(const image *im, int ch, double z, int top0, int ch0, int top1, int ch1, int trim0, int trim1,
+                     double *acc) {
+    int out0 = (int)lround(ch0 * z), out1 = (int)lround(ch1 * z);
+    for (int y = 0; y < im->h; y++)
+        for (int x = 0; x < im->w; x++) {
+            int oy = y + trim0, ox = x + trim1;
+            if (oy >= out0 || ox >= out1)
+                continue;
+            double fy = out0 > 1 ? oy * (double)(ch0 - 1) / (out0 - 1) : 0;
+            double fx = out1 > 1 ? ox * (double)(ch1 - 1) / (out1 - 1) : 0;
+            int y0 = (int)floor(fy), x0 = (int)floor(fx);
+            int y1 = y0 + 1 < ch0 ? y0 + 1 : y0, x1 = x0 + 1 < ch1 ? x0 + 1 : x0;
+            double wy = fy - y0, wx = fx - x0;
+            double a = AT(im, ch, top0 + y0, top1 + x0), b = AT(im, ch, top0 + y0, top1 + x1);
+            double c = AT(im, ch, top0 + y1, top1 + x0), d = AT(im, ch, top0 + y1, top1 + x1);
+            acc[((size_t)ch * im->h + y) * im->w + x] += (1 - wy) * ((1 - wx) * a + wx * b) + wy * ((1 - wx) * c + wx * d);
+        }
+}
+
+/* The mean of the image and its zooms by 1, 1 + step, ... below `stop` (numpy's arange count),
+ * each a centre crop of ceil(size / z) zoomed back: CIFAR-10-C trims the zoom to its centre,
+ * ImageNet-C keeps its top-left corner. */
+static rcl_status zoom_blur(image *im, int s) {
+    static const double cifar[5][2] = {{1.06, .01}, {1.11, .01}, {1.16, .01}, {1.21, .01}, {1.26, .01}};
+    static const double imnet[5][2] = {{1.11, .01}, {1.16, .01}, {1.21, .02}, {1.26, .02}, {1.31, .03}};
+    const double *c = (im->small ? cifar : imnet)[s];
+    int n = (int)ceil((c[0] - 1.0) / c[1]);
+    size_t total = (size_t)im->c * im->h * im->w;
+    memset(im->tmp, 0, total * sizeof *im->tmp);
+    for (int i = 0; i < n; i++) {
+        double z = 1.0 + i * c[1];
+        int ch0 = (int)ceil(im->h / z), ch1 = (int)ceil(im->w / z);
+        int top0 = (im->h - ch0) / 2, top1 = (im->w - ch1) / 2;
+        int trim0 = im->small ? ((int)lround(ch0 * z) - im->h) / 2 : 0;
+        int trim1 = im->small ? ((int)lround(ch1 * z) - im->w) / 2 : 0;
+        for (int ch = 0; ch < im->c; ch++)
+            zoom_add(im, ch, z, top0, ch0, top1, ch1, trim0, trim1, im->tmp);
+    }
+    for (size_t i = 0; i < total; i++)
+        im->x[i] = (im->x[i] + im->tmp[i]) / (n + 1);
+    return RCL_OK;
+}
+
+/* Gaussian blur, truncated to uint8, each pixel from the bottom-right corner up given a random
+ * neighbour's (dx, dy in [-d, d)), `iterations` times, and blurred again. The references mean to
+ * swap the two pixels, but their tuple assignment of numpy views copies the neighbour into the
+ * pixel and leaves the neighbour as it was when the image has channels; a grey image (scalars)
+ * is swapped. We do the same, as their released sets were made that way. */
+static rcl_status glass_blur(image *im, int s) {
+    static const double cifar[5][3] = {{.05, 1, 1}, {.25, 1, 1}, {.4, 1, 1}, {.25, 1, 2}, {.4, 1, 2}};
+    static const double imnet[5][3] = {{.7, 1, 2}, {.9, 2, 1}, {1, 2, 3}, {1.1, 3, 2}, {1.5, 4, 2}};
+    const double *c = (im->small ? cifar : imnet)[s];
+    int d = (int)c[1];
+    RCL_TRY(gaussian_hw(im, c[0]));
+    for (size_t i = 0; i < (size_t)im->c * im->h * im->w; i++)
+        im->x[i] = floor(im->x[i] * 255) / 255;
+    for (int it = 0; it < (int)c[2]; it++)
+        for (int y = im->h - d; y > d; y--)
+            for (int x = im->w - d; x > d; x--) {
+                int dx = (int)rcl_rng_below(&im->rng, 2 * (uint64_t)d) - d;
+                int dy = (int)rcl_rng_below(&im->rng, 2 * (uint64_t)d) - d;
+                for (int ch = 0; ch < im->c; ch++) {
+                    double t = AT(im, ch, y, x);
+                    AT(im, ch, y, x) = AT(im, ch, y + dy, x + dx);
+                    if (im->c == 1)
+                        AT(im, ch, y + dy, x + dx) = t;
+                }
+            }
+    return gaussian_hw(im, c[0]);
+}
+
+/* ---- weather ---- */
+
+/* The diamond-square height map of make_cifar_c / imagecorruptions (size a power of two), in
+ * [0, 1]: each new point the mean of its four neighbours (wrapping) plus a uniform wibble that
+ * shrinks by `decay` each level. */
+static void plasma(rcl_rng *r, double *m, int size, double decay) {
+    double wibble = 100;
+    m[0] = 0;
+#define M(y, x) m[(size_t)(((y) % size + size) % size) * size + (((x) % size + size) % size)]
+    for (int step = size; step >= 2; step /= 2, wibble /= decay) {
+        int half = step / 2;
+        for (int y = 0; y < size; y += step) /* squares */
+            for (int x = 0; x < size; x += step) {
+                double sum = M(y, x) + M(y + step, x) + M(y, x + step) + M(y + step, x + step);
+                M(y + half, x + half) = sum / 4 + wibble * (2 * rcl_rng_uniform(r) - 1) * wibble;
+            }
+        for (int y = 0; y < size; y += step) /* diamonds: the points between corners */
+            for (int x = 0; x < size; x += step) {
+                double s1 = M(y + half, x + half) + M(y - half, x + half) + M(y, x) + M(y, x + step);
+                M(y, x + half) = s1 / 4 + wibble * (2 * rcl_rng_uniform(r) - 1) * wibble;
+                double s2 = M(y + half, x + half) + M(y + half, x - half) + M(y, x) + M(y + step, x);
+                M(y + half, x) = s2 / 4 + wibble * (2 * rcl_rng_uniform(r) - 1) * wibble;
+            }
+    }
+#undef M
+    double lo = m[0], hi = m[0];
+    for (size_t i = 0; i < (size_t)size * size; i++)
+        lo = m[i] < lo ? m[i] : lo;
+    for (size_t i = 0; i < (size_t)size * size; i++)
+        hi = (m[i] -= lo) > hi ? m[i] : hi;
+    for (size_t i = 0; i < (size_t)size * size; i++)
+        m[i] = hi > 0 ? m[i] / hi : 0;
+}
+
+static rcl_status fog(image *im, int s) {
+    static const double cifar[5][2] = {{.2, 3}, {.5, 3}, {.75, 2.5}, {1, 2}, {1.5, 1.75}};
+    static const double imnet[5][2] = {{1.5, 2}, {2, 2}, {2.5, 1.7}, {2.5, 1.5}, {3, 1.4}};
+    const double *c = (im->small ? cifar : imnet)[s];
+    int size = 1, side = im->h > im->w ? im->h : im->w;
+    while (size < side)
+        size *= 2;
+    double *m = malloc((size_t)size * size * sizeof *m), max = 0;
+    if (!m)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "fog: out of memory");
+    plasma(&im->rng, m, size, c[1]);
+    for (size_t i = 0; i < (size_t)im->c * im->h * im->w; i++)
+        max = im->x[i] > max ? im->x[i] : max;
+    for (int ch = 0; ch < im->c; ch++)
+        for (int y = 0; y < im->h; y++)
+            for (int x = 0; x < im->w; x++)
+                AT(im, ch, y, x) = (AT(im, ch, y, x) + c[0] * m[(size_t)y * size + x]) * max / (max + c[0]);
+    free(m);
+    return RCL_OK;
+}
+
+/* ---- digital ---- */
+
+static void contrast(image *im, int s) {
+    static const double cifar[5] = {.75, .5, .4, .3, .15}, imnet[5] = {.4, .3, .2, .1, .05};
+    double c = (im->small ? cifar : imnet)[s];
+    size_t plane = (size_t)im->h * im->w;
+    for (int ch = 0; ch < im->c; ch++) {
+        double mean = 0, *p = im->x + ch * plane;
+        for (size_t i = 0; i < plane; i++)
+            mean += p[i];
+        mean /= (double)plane;
+        for (size_t i = 0; i < plane; i++)
+            p[i] = (p[i] - mean) * c + mean;
+    }
+}
+
+/* skimage's rgb2hsv (ties: blue over green over red) and hsv2rgb, on one pixel. */
+static void rgb2hsv(const double *rgb, double *hsv) {
+    double v = fmax(rgb[0], fmax(rgb[1], rgb[2])), delta = v - fmin(rgb[0], fmin(rgb[1], rgb[2])), h = 0;
+    if (rgb[2] == v)
+        h = 4 + (rgb[0] - rgb[1]) / delta;
+    else if (rgb[1] == v)
+        h = 2 + (rgb[2] - rgb[0]) / delta;
+    else
+        h = (rgb[1] - rgb[2]) / delta;
+    hsv[0] = delta == 0 ? 0 : fmod(fmod(h / 6, 1) + 1, 1);
+    hsv[1] = delta == 0 ? 0 : delta / v;
+    hsv[2] = v;
+}
+
+static void hsv2rgb(const double *hsv, double *rgb) {
+    double hi = floor(hsv[0] * 6), f = hsv[0] * 6 - hi, v = hsv[2];
+    double p = v * (1 - hsv[1]), q = v * (1 - f * hsv[1]), t = v * (1 - (1 - f) * hsv[1]);
+    const double table[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
+    int k = ((int)hi % 6 + 6) % 6;
+    memcpy(rgb, table[k], sizeof table[k]);
+}
+
+/* An HSV channel scaled and shifted: value (brightness) or saturation; a grey image is
+ * converted as three equal channels and its first channel kept, as imagecorruptions does. */
+static void hsv_adjust(image *im, int channel, double scale, double shift) {
+    size_t plane = (size_t)im->h * im->w;
+    for (size_t i = 0; i < plane; i++) {
+        double rgb[3], hsv[3];
+        for (int k = 0; k < 3; k++)
+            rgb[k] = im->x[(im->c == 3 ? k : 0) * plane + i];
+        rgb2hsv(rgb, hsv);
+        hsv[channel] = clip01(hsv[channel] * scale + shift);
+        hsv2rgb(hsv, rgb);
+        for (int k = 0; k < im->c; k++)
+            im->x[k * plane + i] = rgb[k];
+    }
+}
+
+static void brightness(image *im, int s) {
+    static const double cifar[5] = {.05, .1, .15, .2, .3}, imnet[5] = {.1, .2, .3, .4, .5};
+    hsv_adjust(im, 2, 1, (im->small ? cifar : imnet)[s]);
+}
+
+static void saturate(image *im, int s) {
+    static const double cifar[5][2] = {{.3, 0}, {.1, 0}, {1.5, 0}, {2, .1}, {2.5, .2}};
+    static const double imnet[5][2] = {{.3, 0}, {.1, 0}, {2, 0}, {5, .1}, {20, .2}};
+    const double *c = (im->small ? cifar : imnet)[s];
+    hsv_adjust(im, 1, c[0], c[1]);
+}
+
+/* ---- on uint8 images (PIL's pixelate and JPEG): interleaved HWC in and out ---- */
+
+static rcl_status pixelate(const uint8_t *hwc, int c, int h, int w, int small, int s, uint8_t *out) {
+    static const double cifar[5] = {.95, .9, .85, .75, .65}, imnet[5] = {.6, .5, .4, .3, .25};
+    double f = (small ? cifar : imnet)[s];
+    int sw = (int)(w * f), sh = (int)(h * f);
+    uint8_t *mid = malloc((size_t)(sw ? sw : 1) * (sh ? sh : 1) * c);
+    if (!mid)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "pixelate: out of memory");
+    rcl_status st = rcl_image_resize_box_u8(hwc, w, h, c, mid, sw, sh);
+    if (st == RCL_OK)
+        st = rcl_image_resize_box_u8(mid, sw, sh, c, out, w, h);
+    free(mid);
+    return st;
+}
+
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap;
+} membuf;
+
+static void mem_write(void *ctx, void *data, int size) {
+    membuf *m = ctx;
+    if (!m->buf || m->len + (size_t)size > m->cap) {
+        size_t cap = (m->len + (size_t)size) * 2 + 1024;
+        uint8_t *b = realloc(m->buf, cap);
+        if (!b)
+            return; /* the decode below then fails */
+        m->buf = b, m->cap = cap;
+    }
+    memcpy(m->buf + m->len, data, (size_t)size);
+    m->len += (size_t)size;
+}
+
+/* Encoded by stb's JPEG writer at the reference's quality (4:2:0 chroma below quality 90, like
+ * PIL's default) and decoded by stb_image. */
+static rcl_status jpeg_compression(const uint8_t *hwc, int c, int h, int w, int small, int s, uint8_t *out) {
+    static const int cifar[5] = {80, 65, 58, 50, 40}, imnet[5] = {25, 18, 15, 10, 7};
+    membuf m = {0};
+    int ok = stbi_write_jpg_to_func(mem_write, &m, w, h, c, hwc, (small ? cifar : imnet)[s]), dw, dh, dc;
+    uint8_t *dec = ok && m.buf ? stbi_load_from_memory(m.buf, (int)m.len, &dw, &dh, &dc, c) : NULL;
+    free(m.buf);
+    if (!dec || dw != w || dh != h) {
+        stbi_image_free(dec);
+        return rcl_fail(RCL_ERR_NO_MEMORY, "jpeg_compression: encoding or decoding a %dx%d image failed", w, h);
+    }
+    memcpy(out, dec, (size_t)w * h * c);
+    stbi_image_free(dec);
+    return RCL_OK;
+}
+
+/* ---- the table ---- */
+
+typedef struct {
+    void (*simple)(image *, int);
+    rcl_status (*filter)(image *, int);
+    rcl_status (*bytes)(const uint8_t *, int, int, int, int, int, uint8_t *);
+} corruption_fn;
+
+/* In rcl_corrupted_names order; NULL: not built (spec §12 says which). */
+static const corruption_fn table[RCL_CORRUPTED_NAMES] = {
+    {gaussian_noise, NULL, NULL}, {shot_noise, NULL, NULL}, {impulse_noise, NULL, NULL},
+    {NULL, defocus_blur, NULL},   {NULL, glass_blur, NULL}, {NULL, NULL, NULL} /* motion_blur */,
+    {NULL, zoom_blur, NULL},      {NULL, NULL, NULL} /* snow */, {NULL, NULL, NULL} /* frost */,
+    {NULL, fog, NULL},            {brightness, NULL, NULL}, {contrast, NULL, NULL},
+    {NULL, NULL, NULL} /* elastic_transform */, {NULL, NULL, pixelate}, {NULL, NULL, jpeg_compression},
+    {speckle_noise, NULL, NULL},  {NULL, gaussian_blur, NULL}, {NULL, NULL, NULL} /* spatter */,
+    {saturate, NULL, NULL}};
+
+int rcl_corrupt_built(int corruption) {
+    if (corruption < 0 || corruption >= RCL_CORRUPTED_NAMES)
+        return 0;
+    const corruption_fn *f = &table[corruption];
+    return f->simple || f->filter || f->bytes;
+}
+
+/* Image k of in (planar CHW) corrupted into out (the same layout). */
+static rcl_status corrupt_one(const corruption_fn *f, image *im, int s, const uint8_t *in, uint8_t *out, uint8_t *hwc) {
+    int c = im->c, h = im->h, w = im->w;
+    size_t plane = (size_t)h * w;
+    if (f->bytes) {
+        for (int k = 0; k < c; k++)
+            for (size_t i = 0; i < plane; i++)
+                hwc[i * c + k] = in[k * plane + i];
+        RCL_TRY(f->bytes(hwc, c, h, w, im->small, s, hwc + plane * c));
+        for (int k = 0; k < c; k++)
+            for (size_t i = 0; i < plane; i++)
+                out[k * plane + i] = hwc[plane * c + i * c + k];
+        return RCL_OK;
+    }
+    for (size_t i = 0; i < plane * c; i++)
+        im->x[i] = in[i] / 255.0;
+    if (f->simple)
+        f->simple(im, s);
+    else
+        RCL_TRY(f->filter(im, s));
+    for (size_t i = 0; i < plane * c; i++)
+        out[i] = (uint8_t)(clip01(im->x[i]) * 255); /* np.uint8 truncates */
+    return RCL_OK;
+}
+
+rcl_status rcl_corrupt_dataset(const rcl_dataset *in, int corruption, int severity, uint64_t seed, rcl_dataset *out) {
+    memset(out, 0, sizeof *out);
+    if (!rcl_corrupt_built(corruption) || severity < 1 || severity > 5 || !in->pixels)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "corrupt: %s at severity %d is not available%s",
+                        corruption >= 0 && corruption < RCL_CORRUPTED_NAMES ? rcl_corrupted_names[corruption] : "?",
+                        severity, in->pixels ? "" : " (the images are not 8-bit)");
+    RCL_TRY(rcl_dataset_alloc(out, in->n, in->c, in->h, in->w, in->num_classes, 0));
+    size_t size = rcl_dataset_image_size(in), line = (size_t)(in->h > in->w ? in->h : in->w) + 1;
+    image im = {in->c, in->h, in->w, in->h <= 32 && in->w <= 32, malloc(size * sizeof(double)),
+                malloc((size > line ? size : line) * sizeof(double)), rcl_rng_seed(0)};
+    uint8_t *hwc = malloc(2 * size);
+    rcl_status st = im.x && im.tmp && hwc ? RCL_OK : rcl_fail(RCL_ERR_NO_MEMORY, "corrupt: out of memory");
+    for (int k = 0; st == RCL_OK && k < in->n; k++) {
+        im.rng = rcl_rng_seed(seed ^ ((uint64_t)(corruption * 5 + severity) << 40) ^ (uint64_t)k * 0x9e3779b97f4a7c15ULL);
+        st = corrupt_one(&table[corruption], &im, severity - 1, in->pixels + k * size, out->pixels + k * size, hwc);
+    }
+    free(im.x), free(im.tmp), free(hwc);
+    if (st != RCL_OK) {
+        rcl_dataset_free(out);
+        return st;
+    }
+    if (in->labels)
+        memcpy(out->labels, in->labels, (size_t)in->n * sizeof *in->labels);
+    rcl_data_set_name(out, "%.40s+%s:%d", in->name, rcl_corrupted_names[corruption], severity);
+    memcpy(out->sha256, in->sha256, sizeof out->sha256);
+    return RCL_OK;
+}
+
+rcl_status rcl_corrupt_parse(const char *list, int out[RCL_CORRUPTED_NAMES], int *n) {
+    *n = 0;
+    if (!strcmp(list, "all")) {
+        for (int i = 0; i < RCL_CORRUPTED_NAMES; i++)
+            if (rcl_corrupt_built(i))
+                out[(*n)++] = i;
+        return RCL_OK;
+    }
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        char name[40];
+        snprintf(name, sizeof name, "%.*s", (int)(len < 39 ? len : 39), p);
+        int i = len < 39 ? rcl_corrupted_find(name) : -1;
+        if (i < 0)
+            return rcl_fail(RCL_ERR_INVALID_ARG, "unknown corruption '%.*s' (all, or gaussian_noise, ..., saturate)",
+                            (int)len, p);
+        if (!rcl_corrupt_built(i))
+            return rcl_fail(RCL_ERR_INVALID_ARG, "corruption %s is not built yet (spec §12 lists those that are)", name);
+        int seen = 0;
+        for (int k = 0; k < *n; k++)
+            seen |= out[k] == i;
+        if (!seen)
+            out[(*n)++] = i;
+        p += len + (p[len] == ',');
+    }
+    return *n ? RCL_OK : rcl_fail(RCL_ERR_INVALID_ARG, "no corruption named in '%s'", list);
+}
+
+/* Planar CHW images into the interleaved HWC of a released set. */
+static void to_hwc(const rcl_dataset *ds, uint8_t *out) {
+    size_t plane = (size_t)ds->h * ds->w, size = plane * ds->c;
+    for (int i = 0; i < ds->n; i++)
+        for (size_t p = 0; p < plane; p++)
+            for (int k = 0; k < ds->c; k++)
+                out[i * size + p * ds->c + k] = ds->pixels[i * size + k * plane + p];
+}
+
+rcl_status rcl_corrupt_write(const rcl_dataset *in, const int *names, int n, uint64_t seed, const char *dir) {
+    if (!in->labels || in->n < 1 || in->labels[0] < 0)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "corrupt: %s is unlabelled", in->name);
+    size_t size = rcl_dataset_image_size(in), count = (size_t)5 * in->n;
+    uint8_t *all = malloc(count * size), *lab = malloc(count);
+    rcl_status st = all && lab ? RCL_OK : rcl_fail(RCL_ERR_NO_MEMORY, "corrupt: out of memory for 5 x %d images", in->n);
+    char path[1100];
+    int64_t shape[4] = {(int64_t)count, in->h, in->w, in->c}, lshape[1] = {(int64_t)count};
+    for (size_t i = 0; st == RCL_OK && i < count; i++) /* uint8: the labels.npy of CIFAR-10-C */
+        lab[i] = (uint8_t)in->labels[i % in->n];
+    if (st == RCL_OK && in->num_classes > 256)
+        st = rcl_fail(RCL_ERR_INVALID_ARG, "corrupt: %d classes do not fit labels.npy's uint8", in->num_classes);
+    if (st == RCL_OK && (st = rcl_mkdirs(dir)) == RCL_OK && (st = rcl_data_join(path, sizeof path, dir, "labels.npy")) == RCL_OK)
+        st = rcl_npy_save(path, "|u1", 1, lshape, lab);
+    for (int c = 0; st == RCL_OK && c < n; c++) {
+        for (int s = 1; st == RCL_OK && s <= 5; s++) {
+            rcl_dataset ds;
+            if ((st = rcl_corrupt_dataset(in, names[c], s, seed, &ds)) == RCL_OK)
+                to_hwc(&ds, all + (size_t)(s - 1) * in->n * size);
+            rcl_dataset_free(&ds);
+        }
+        if (st == RCL_OK && (st = rcl_data_join(path, sizeof path - 4, dir, rcl_corrupted_names[names[c]])) == RCL_OK) {
+            strcat(path, ".npy");
+            st = rcl_npy_save(path, "|u1", 4, shape, all);
+            rcl_log(RCL_LOG_NOTICE, "corrupt: wrote %s (%zu images)", path, count);
+        }
+    }
+    free(all), free(lab);
+    return st;
+}
