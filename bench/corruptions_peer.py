@@ -175,6 +175,7 @@ def main():
     ap.add_argument("--robustcl", default="build/robustcl")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--runs", type=int, default=5, help="reference runs (seeds) of each random corruption")
+    ap.add_argument("--only", help="comma-separated corruptions (default: every one robustcl builds)")
     ap.add_argument("--fashion-mnist", default=os.environ.get("RCL_FASHION_MNIST_DIR",
                                                               "/usr/share/datasets/fashion-mnist"))
     args = ap.parse_args()
@@ -182,7 +183,10 @@ def main():
     work = os.path.join(args.outdir, "work")
     images, labels = fashion_images(args.n, args.fashion_mnist)
     built = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "zoom_blur", "fog",
-             "brightness", "contrast", "pixelate", "jpeg_compression", "speckle_noise", "gaussian_blur", "saturate"]
+             "brightness", "contrast", "elastic_transform", "pixelate", "jpeg_compression", "speckle_noise",
+             "gaussian_blur", "saturate"]
+    if args.only:
+        built = [n for n in built if n in args.only.split(",")]
     mc = load_make_cifar_c(args.make_cifar_c)
     rows = run_size("32x32", images, labels, {n: mc.get(n) for n in built}, args, work)
     if args.imagecorruptions:

@@ -175,9 +175,9 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
                      "the same on corruptions generated from --data (each at the 5 severities;\n"
                      "CIFAR-10-C's parameters up to 32x32 images, ImageNet-C's above; --seed sets\n"
                      "their draws). Built: gaussian_noise shot_noise impulse_noise defocus_blur\n"
-                     "glass_blur zoom_blur fog brightness contrast pixelate jpeg_compression\n"
-                     "speckle_noise gaussian_blur saturate (not yet: motion_blur snow frost\n"
-                     "elastic_transform spatter)"),
+                     "glass_blur zoom_blur fog brightness contrast elastic_transform pixelate\n"
+                     "jpeg_compression speckle_noise gaussian_blur saturate (not yet: motion_blur\n"
+                     "snow frost spatter)"),
         RCL_CLI_STRING("--baseline", "FILE",
                        &o->baseline,
                        "the --json of a baseline model's eval --corruptions: adds Hendrycks &\n"

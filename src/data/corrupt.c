@@ -272,6 +272,117 @@ static rcl_status glass_blur(image *im, int s) {
     return gaussian_hw(im, c[0]);
 }
 
+/* scipy.ndimage's 'reflect' (half-sample symmetric: d c b a | a b c d) index into [0, n). */
+static int reflect_half(int i, int n) {
+    int period = 2 * n;
+    i %= period;
+    if (i < 0)
+        i += period;
+    return i < n ? i : period - 1 - i;
+}
+
+/* skimage.filters.gaussian of a 2-D array with per-axis sigmas, mode 'reflect', truncate 3;
+ * f holds h x w values, tmp at least max(h, w). */
+static rcl_status gaussian_reflect(double *f, int h, int w, const double sigma[2], double *tmp) {
+    for (int axis = 0; axis < 2; axis++) {
+        double taps[257];
+        if (!(sigma[axis] > 0))
+            continue;
+        int n = rcl_gaussian_kernel1d(sigma[axis], 3.0, taps, 257), r = n / 2;
+        if (n < 0)
+            return rcl_fail(RCL_ERR_INVALID_ARG, "elastic_transform: sigma %g too wide", sigma[axis]);
+        int len = axis ? w : h, lines = axis ? h : w;
+        size_t stride = axis ? 1 : (size_t)w, step = axis ? (size_t)w : 1;
+        for (int l = 0; l < lines; l++) {
+            double *line = f + (size_t)l * step;
+            for (int i = 0; i < len; i++)
+                tmp[i] = line[(size_t)i * stride];
+            for (int i = 0; i < len; i++) {
+                double acc = 0;
+                for (int t = -r; t <= r; t++)
+                    acc += tmp[reflect_half(i + t, len)] * taps[t + r];
+                line[(size_t)i * stride] = acc;
+            }
+        }
+    }
+    return RCL_OK;
+}
+
+/* Plane p of im at (y, x), linearly interpolated, out-of-range neighbours mapped by `edge`. */
+static double bilinear_at(const image *im, int ch, double y, double x, int (*edge)(int, int)) {
+    int y0 = (int)floor(y), x0 = (int)floor(x);
+    double wy = y - y0, wx = x - x0;
+    int ya = edge(y0, im->h), yb = edge(y0 + 1, im->h), xa = edge(x0, im->w), xb = edge(x0 + 1, im->w);
+    return (1 - wy) * ((1 - wx) * AT(im, ch, ya, xa) + wx * AT(im, ch, ya, xb)) +
+           wy * ((1 - wx) * AT(im, ch, yb, xa) + wx * AT(im, ch, yb, xb));
+}
+
+/* CIFAR-10-C: a random affine map of three points around the centre (cv2.warpAffine, bilinear,
+ * reflect-101 edges), then both: each pixel displaced by smoothed uniform noise
+ * (scipy.ndimage.map_coordinates, order 1, 'reflect'). ImageNet-C has no affine step and scales
+ * its noise with the image. */
+static rcl_status elastic_transform(image *im, int s) {
+    static const double cifar[5][3] = {{0, 0, .08}, {.05, .2, .07}, {.08, .06, .06}, {.1, .04, .05}, {.1, .03, .03}};
+    static const double imnet_alpha[5] = {250 * .05, 250 * .065, 250 * .085, 250 * .1, 250 * .12};
+    int h = im->h, w = im->w;
+    size_t plane = (size_t)h * w, total = plane * im->c;
+    double *d = malloc(2 * plane * sizeof *d), *line = malloc((size_t)(h > w ? h : w) * sizeof *line);
+    if (!d || !line) {
+        free(d), free(line);
+        return rcl_fail(RCL_ERR_NO_MEMORY, "elastic_transform: out of memory");
+    }
+    double alpha, sigma[2], range;
+    if (im->small) {
+        const double *c = cifar[s];
+        alpha = 32 * c[0], sigma[0] = sigma[1] = 32 * c[1], range = 1;
+        /* pts2 = pts1 + noise; dst(p) = src(A^-1 (p - b)) with A, b mapping pts1 onto pts2 */
+        double cy = h / 2, cx = w / 2, sq = (h < w ? h : w) / 3, p1[3][2] = {{cy + sq, cx + sq}, {cy + sq, cx - sq},
+                                                                               {cy - sq, cx - sq}}, p2[3][2];
+        for (int i = 0; i < 3; i++)
+            for (int k = 0; k < 2; k++)
+                p2[i][k] = p1[i][k] + (2 * rcl_rng_uniform(&im->rng) - 1) * 32 * c[2];
+        double u1[2] = {p1[1][0] - p1[0][0], p1[1][1] - p1[0][1]}, u2[2] = {p1[2][0] - p1[0][0], p1[2][1] - p1[0][1]};
+        double v1[2] = {p2[1][0] - p2[0][0], p2[1][1] - p2[0][1]}, v2[2] = {p2[2][0] - p2[0][0], p2[2][1] - p2[0][1]};
+        /* the inverse map: destination offsets (v1, v2) back onto source offsets (u1, u2) */
+        double det = v1[0] * v2[1] - v2[0] * v1[1];
+        memcpy(im->tmp, im->x, total * sizeof *im->x);
+        image src = *im;
+        src.x = im->tmp;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                /* (x, y) as cv2's point (first coordinate x): pts hold (first, second) pairs */
+                double q0 = x - p2[0][0], q1 = y - p2[0][1];
+                double a = (q0 * v2[1] - v2[0] * q1) / det, b = (v1[0] * q1 - q0 * v1[1]) / det;
+                double sx = p1[0][0] + a * u1[0] + b * u2[0], sy = p1[0][1] + a * u1[1] + b * u2[1];
+                for (int ch = 0; ch < im->c; ch++)
+                    AT(im, ch, y, x) = bilinear_at(&src, ch, sy, sx, reflect101);
+            }
+    } else {
+        alpha = imnet_alpha[s], sigma[0] = h * .01, sigma[1] = w * .01, range = h * .005;
+    }
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < plane; i++)
+            d[k * plane + i] = (2 * rcl_rng_uniform(&im->rng) - 1) * range;
+        rcl_status st = gaussian_reflect(d + k * plane, h, w, sigma, line);
+        if (st != RCL_OK) {
+            free(d), free(line);
+            return st;
+        }
+        for (size_t i = 0; i < plane; i++)
+            d[k * plane + i] = (float)(d[k * plane + i] * alpha);
+    }
+    memcpy(im->tmp, im->x, total * sizeof *im->x);
+    image src = *im;
+    src.x = im->tmp;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int ch = 0; ch < im->c; ch++) /* dx (the first draw) moves columns, dy rows */
+                AT(im, ch, y, x) = bilinear_at(&src, ch, y + d[plane + (size_t)y * w + x], x + d[(size_t)y * w + x],
+                                               reflect_half);
+    free(d), free(line);
+    return RCL_OK;
+}
+
 /* ---- weather ---- */
 
 /* The diamond-square height map of make_cifar_c / imagecorruptions (size a power of two), in
@@ -458,7 +569,7 @@ static const corruption_fn table[RCL_CORRUPTED_NAMES] = {
     {NULL, defocus_blur, NULL},   {NULL, glass_blur, NULL}, {NULL, NULL, NULL} /* motion_blur */,
     {NULL, zoom_blur, NULL},      {NULL, NULL, NULL} /* snow */, {NULL, NULL, NULL} /* frost */,
     {NULL, fog, NULL},            {brightness, NULL, NULL}, {contrast, NULL, NULL},
-    {NULL, NULL, NULL} /* elastic_transform */, {NULL, NULL, pixelate}, {NULL, NULL, jpeg_compression},
+    {NULL, elastic_transform, NULL}, {NULL, NULL, pixelate}, {NULL, NULL, jpeg_compression},
     {speckle_noise, NULL, NULL},  {NULL, gaussian_blur, NULL}, {NULL, NULL, NULL} /* spatter */,
     {saturate, NULL, NULL}};
 
