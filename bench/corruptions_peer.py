@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """robustcl's generated corruptions beside the reference implementations, on the same images.
 
-  bench/corruptions_peer.py OUTDIR --make-cifar-c PATH [--imagecorruptions DIR] [--robustcl BIN] [--n N]
+  bench/corruptions_peer.py OUTDIR --make-cifar-c PATH [--imagecorruptions DIR] [--frost DIR]
+                            [--robustcl BIN] [--n N] [--runs R] [--only NAMES]
 
 The references: the authors' make_cifar_c.py (CIFAR-10-C's parameters; give the path of a copy of
 hendrycks/robustness's ImageNet-C/create_c/make_cifar_c.py; its Wand-based motion blur and snow are
@@ -79,9 +80,19 @@ def load_make_cifar_c(path):
     return ns
 
 
-def reference(fn, images, severity, seed):
+def reference(fn, images, severity, seed, cwd=None):
     np.random.seed(seed)
     out = []
+    here = os.getcwd()
+    if cwd:  # make_cifar_c's frost reads ./frost1.png ...
+        os.chdir(cwd)
+    try:
+        return reference_images(fn, images, severity, out)
+    finally:
+        os.chdir(here)
+
+
+def reference_images(fn, images, severity, out):
     for img in images:
         y = fn(Image.fromarray(img), severity)
         out.append(np.uint8(np.asarray(y, dtype=np.float64)) if not isinstance(y, Image.Image) else np.asarray(y))
@@ -132,7 +143,8 @@ def run_size(label, images, labels, fns, args, work):
         spec = "folder:%s,size=%dx%d" % (data, images.shape[1], images.shape[2])
     names = [n for n in fns if fns[n] is not None]
     subprocess.run([args.robustcl, "corrupt", "--data", spec, "--out", out, "--corrupt", ",".join(names),
-                    "--seed", "1"], check=True, env=dict(os.environ, ROBUSTCL_QUIET="1"))
+                    "--seed", "1"] + (["--frost", args.frost] if args.frost else []), check=True,
+                   env=dict(os.environ, ROBUSTCL_QUIET="1"))
     rows = []
     n = len(images)
     for name in names:
@@ -140,7 +152,7 @@ def run_size(label, images, labels, fns, args, work):
         for s in range(1, 6):
             ours = ours_all[(s - 1) * n:s * n]
             runs = 1 if name in DETERMINISTIC else args.runs
-            refs = [reference(fns[name], images, s, seed) for seed in range(1, runs + 1)]
+            refs = [reference(fns[name], images, s, seed, args.frost) for seed in range(1, runs + 1)]
             r = compare(name, ours, refs, images.astype(np.float64))
             r.update({"size": label, "corruption": name, "severity": s})
             rows.append(r)
@@ -176,6 +188,7 @@ def main():
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--runs", type=int, default=5, help="reference runs (seeds) of each random corruption")
     ap.add_argument("--only", help="comma-separated corruptions (default: every one robustcl builds)")
+    ap.add_argument("--frost", help="the frost photographs (frost1.png ...): frost is compared when given")
     ap.add_argument("--fashion-mnist", default=os.environ.get("RCL_FASHION_MNIST_DIR",
                                                               "/usr/share/datasets/fashion-mnist"))
     args = ap.parse_args()
@@ -184,7 +197,7 @@ def main():
     images, labels = fashion_images(args.n, args.fashion_mnist)
     built = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "zoom_blur", "fog",
              "brightness", "contrast", "elastic_transform", "pixelate", "jpeg_compression", "speckle_noise",
-             "gaussian_blur", "saturate"]
+             "gaussian_blur", "saturate"] + (["frost"] if args.frost else [])
     if args.only:
         built = [n for n in built if n in args.only.split(",")]
     mc = load_make_cifar_c(args.make_cifar_c)

@@ -8,8 +8,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fileio.h"
 #include "harness.h"
 #include "robustcl/data.h"
+
+static char frost_dir[1100]; /* synthetic stand-ins for the references' frost photographs */
+
+static const rcl_corrupt_options *seed(uint64_t s) {
+    static rcl_corrupt_options o[4];
+    static int k;
+    rcl_corrupt_options *p = &o[k++ % 4];
+    p->seed = s;
+    p->frost_dir = frost_dir;
+    return p;
+}
+
+/* frost1.png .. frost5.jpg of 200 x 180 (PNG bytes under every name: the decoder reads the
+ * content), ice-like streaks that differ per file. */
+static void make_frost(void) {
+    static const char *const names[5] = {"frost1.png", "frost2.png", "frost3.png", "frost4.jpg", "frost5.jpg"};
+    snprintf(frost_dir, sizeof frost_dir, "%s/frost", rcl_test_tmpdir());
+    CHECK_OK(rcl_mkdirs(frost_dir));
+    uint8_t *chw = malloc(3 * 180 * 200);
+    for (int f = 0; f < 5 && chw; f++) {
+        for (int k = 0; k < 3; k++)
+            for (int i = 0; i < 180 * 200; i++)
+                chw[k * 180 * 200 + i] = (uint8_t)(150 + 100 * sin(0.07 * (i % 200) * (f + 1) + 0.11 * (i / 200) + k));
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", frost_dir, names[f]);
+        CHECK_OK(rcl_image_write_png(path, chw, 3, 180, 200));
+    }
+    free(chw);
+}
 
 /* Mean squared difference (in 0..255 units) between two sets. */
 static double mse(const rcl_dataset *a, const rcl_dataset *b) {
@@ -47,10 +77,10 @@ static void test_real_images(void) {
             continue;
         const char *name = rcl_corrupted_names[c];
         rcl_dataset s1, s5, again, other;
-        CHECK_OK(rcl_corrupt_dataset(&clean, c, 1, 7, &s1));
-        CHECK_OK(rcl_corrupt_dataset(&clean, c, 5, 7, &s5));
-        CHECK_OK(rcl_corrupt_dataset(&clean, c, 5, 7, &again));
-        CHECK_OK(rcl_corrupt_dataset(&clean, c, 5, 8, &other));
+        CHECK_OK(rcl_corrupt_dataset(&clean, c, 1, seed(7), &s1));
+        CHECK_OK(rcl_corrupt_dataset(&clean, c, 5, seed(7), &s5));
+        CHECK_OK(rcl_corrupt_dataset(&clean, c, 5, seed(7), &again));
+        CHECK_OK(rcl_corrupt_dataset(&clean, c, 5, seed(8), &other));
         if (s1.n && s5.n && again.n && other.n) {
             CHECK(mse(&s5, &again) == 0, "%s: the same seed gives the same images", name);
             CHECK(random[c] ? mse(&s5, &other) > 0 : mse(&s5, &other) == 0, "%s: another seed %s", name,
@@ -76,7 +106,7 @@ static void test_exact_values(void) {
     rcl_dataset img, out;
     one_image(&img, 3, 4, 5, ramp);
     int contrast = rcl_corrupted_find("contrast"), bright = rcl_corrupted_find("brightness");
-    CHECK_OK(rcl_corrupt_dataset(&img, contrast, 2, 0, &out)); /* CIFAR severity 2: c = 0.5 */
+    CHECK_OK(rcl_corrupt_dataset(&img, contrast, 2, seed(0), &out)); /* CIFAR severity 2: c = 0.5 */
     int ok = out.n == 1;
     for (int k = 0; ok && k < 3; k++) {
         double mean = 0;
@@ -92,7 +122,7 @@ static void test_exact_values(void) {
     rcl_dataset_free(&out);
     /* brightness adds 0.3 to the HSV value; with the hue and saturation kept, each channel of a
      * pixel whose max is v becomes x * (v + 0.3) / v, clipped at v + 0.3 <= 1 */
-    CHECK_OK(rcl_corrupt_dataset(&img, bright, 5, 0, &out));
+    CHECK_OK(rcl_corrupt_dataset(&img, bright, 5, seed(0), &out));
     ok = out.n == 1;
     for (int i = 0; ok && i < 20; i++) {
         double r = img.pixels[i] / 255.0, g = img.pixels[20 + i] / 255.0, b = img.pixels[40 + i] / 255.0;
@@ -111,7 +141,7 @@ static void test_exact_values(void) {
 static void test_gaussian_blur(void) {
     rcl_dataset img, out;
     one_image(&img, 1, 9, 7, ramp);
-    CHECK_OK(rcl_corrupt_dataset(&img, rcl_corrupted_find("gaussian_blur"), 5, 0, &out)); /* CIFAR sigma 1 */
+    CHECK_OK(rcl_corrupt_dataset(&img, rcl_corrupted_find("gaussian_blur"), 5, seed(0), &out)); /* CIFAR sigma 1 */
     double taps[64];
     int n = rcl_gaussian_kernel1d(1.0, 4.0, taps, 64), r = n / 2, ok = out.n == 1;
     for (int y = 0; ok && y < 9; y++)
@@ -143,7 +173,7 @@ static void test_edges(void) {
         int constant = !strcmp(name, "contrast") || !strcmp(name, "pixelate") || strstr(name, "blur");
         for (int white_img = 0; white_img < 2; white_img++) {
             rcl_dataset *in = white_img ? &w : &b;
-            CHECK_OK(rcl_corrupt_dataset(in, c, 5, 3, &out));
+            CHECK_OK(rcl_corrupt_dataset(in, c, 5, seed(3), &out));
             if (!out.n)
                 continue;
             int same = 1;
@@ -160,7 +190,16 @@ static void test_edges(void) {
 static void test_names_and_files(void) {
     int list[RCL_CORRUPTED_NAMES], n = 0;
     CHECK_OK(rcl_corrupt_parse("all", list, &n));
-    CHECK(n == 15, "all: the 15 corruptions built (%d)", n);
+    CHECK(n == 16, "all: the 16 corruptions built (%d)", n);
+    CHECK_OK(rcl_corrupt_select("all", NULL, list, &n));
+    CHECK(n == 15, "all without frost images: frost left out (%d)", n);
+    CHECK_FAILS(rcl_corrupt_select("fog,frost", NULL, list, &n), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "--frost") != NULL, "frost asked for without images names --frost");
+    rcl_dataset one, out;
+    one_image(&one, 3, 32, 32, ramp);
+    rcl_corrupt_options none = {0, NULL};
+    CHECK_FAILS(rcl_corrupt_dataset(&one, rcl_corrupted_find("frost"), 1, &none, &out), RCL_ERR_INVALID_ARG);
+    rcl_dataset_free(&one);
     CHECK_OK(rcl_corrupt_parse("fog,contrast,fog", list, &n));
     CHECK(n == 2 && list[0] == rcl_corrupted_find("fog") && list[1] == rcl_corrupted_find("contrast"),
           "a list, in order, each once");
@@ -174,9 +213,9 @@ static void test_names_and_files(void) {
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/written", rcl_test_tmpdir());
     int fog = rcl_corrupted_find("fog");
-    CHECK_OK(rcl_corrupt_write(&clean, &fog, 1, 5, dir));
+    CHECK_OK(rcl_corrupt_write(&clean, &fog, 1, seed(5), dir));
     CHECK_OK(rcl_corrupted_load(dir, "fog", &back));
-    CHECK_OK(rcl_corrupt_dataset(&clean, fog, 4, 5, &direct));
+    CHECK_OK(rcl_corrupt_dataset(&clean, fog, 4, seed(5), &direct));
     size_t size = rcl_dataset_image_size(&clean);
     CHECK(back.n == 50 && direct.n == 10 && !memcmp(back.pixels + 3 * 10 * size, direct.pixels, 10 * size) &&
               back.labels[31] == clean.labels[1],
@@ -185,6 +224,7 @@ static void test_names_and_files(void) {
 }
 
 int main(void) {
+    make_frost();
     test_real_images();
     test_exact_values();
     test_gaussian_blur();

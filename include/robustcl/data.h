@@ -135,19 +135,28 @@ int rcl_corrupted_find(const char *name);
  * order, and DIR/labels.npy: 5*N integer labels. One dataset of all 5*N images (severity s
  * is images (s-1)*N .. s*N-1); classes = the largest label + 1; name "corrupted:NAME". */
 rcl_status rcl_corrupted_load(const char *dir, const char *name, rcl_dataset *out);
+typedef struct rcl_corrupt_options {
+    uint64_t seed;         /* image k's random draws depend only on (seed, corruption, severity, k) */
+    const char *frost_dir; /* the references' frost1.png .. frost5.jpg (NULL: frost unavailable) */
+} rcl_corrupt_options;
 /* Corruption `corruption` (of rcl_corrupted_names) at severity 1..5 of every image of in (8-bit),
  * into out (labels and classes kept; name "IN+NAME:S"). CIFAR-10-C's parameters for images up
- * to 32x32, ImageNet-C's above. Image k's random draws depend only on (seed, corruption,
- * severity, k). RCL_ERR_INVALID_ARG for a corruption not built (rcl_corrupt_built). */
-rcl_status rcl_corrupt_dataset(const rcl_dataset *in, int corruption, int severity, uint64_t seed, rcl_dataset *out);
+ * to 32x32, ImageNet-C's above. RCL_ERR_INVALID_ARG for a corruption not built
+ * (rcl_corrupt_built), or frost without frost_dir. */
+rcl_status rcl_corrupt_dataset(const rcl_dataset *in, int corruption, int severity, const rcl_corrupt_options *o,
+                               rcl_dataset *out);
 /* 1 when rcl_corrupt_dataset implements the corruption. */
 int rcl_corrupt_built(int corruption);
 /* "all" (every corruption built) or "NAME[,NAME...]" into out[0..*n), each once, in the order
  * given; RCL_ERR_INVALID_ARG names an unknown or unbuilt one. */
 rcl_status rcl_corrupt_parse(const char *list, int out[RCL_CORRUPTED_NAMES], int *n);
+/* rcl_corrupt_parse, then frost: without frost images, "all" leaves it out with a notice and a
+ * list naming it fails (naming --frost). */
+rcl_status rcl_corrupt_select(const char *list, const char *frost_dir, int out[RCL_CORRUPTED_NAMES], int *n);
 /* Writes corruptions names[0..n) of in, severities 1..5, as a released set is laid out
  * (rcl_corrupted_load reads it): DIR/NAME.npy uint8 [5*N, H, W, C] and DIR/labels.npy. */
-rcl_status rcl_corrupt_write(const rcl_dataset *in, const int *names, int n, uint64_t seed, const char *dir);
+rcl_status rcl_corrupt_write(const rcl_dataset *in, const int *names, int n, const rcl_corrupt_options *o,
+                             const char *dir);
 /* Checks the headers of every corruption file in dir and of labels.npy (*found: how many);
  * RCL_ERR_IO when there is none. */
 rcl_status rcl_corrupted_scan(const char *dir, int *found);
@@ -197,6 +206,8 @@ rcl_status rcl_image_resize_box_u8(const uint8_t *src, int sw, int sh, int c, ui
 rcl_status rcl_image_fit_u8(const uint8_t *src, int sw, int sh, int c, uint8_t *chw, int h, int w);
 /* Decodes one image file (PNG, JPEG, BMP, GIF, TGA, PNM) and fits it: out is c*h*w, CHW. */
 rcl_status rcl_image_load_file(const char *path, const rcl_image_options *o, uint8_t *chw);
+/* Decodes one image file at its own size into *rgb (interleaved RGB, malloc'd: free()). */
+rcl_status rcl_image_read_rgb(const char *path, uint8_t **rgb, int *w, int *h);
 /* Writes a CHW uint8 image as PNG (c = 1 or 3). */
 rcl_status rcl_image_write_png(const char *path, const uint8_t *chw, int c, int h, int w);
 /* ImageFolder convention: one subfolder per class (sorted by name; files found

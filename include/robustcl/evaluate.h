@@ -152,10 +152,10 @@ typedef struct rcl_corrupted_report {
 rcl_status rcl_corrupted_evaluate(rcl_model *m, const rcl_normalization *norm, const char *dir, double clean,
                                   rcl_corrupted_report *r);
 /* The same on the generated corruptions (rcl_corrupt_dataset) corruptions[0..n) of the test
- * set, each at the 5 severities, with the given seed. */
+ * set, each at the 5 severities. */
 rcl_status rcl_corrupted_evaluate_generated(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *test,
-                                            const int *corruptions, int n, uint64_t seed, double clean,
-                                            rcl_corrupted_report *r);
+                                            const int *corruptions, int n, const rcl_corrupt_options *o,
+                                            double clean, rcl_corrupted_report *r);
 /* Adds the normalised and relative errors against a baseline: the --json file of an `eval
  * --corruptions` of the baseline model, which must have every corruption r has. */
 rcl_status rcl_corrupted_compare(rcl_corrupted_report *r, const char *baseline_json);

@@ -31,7 +31,8 @@ static rcl_logit_set logit_set(const evaluated *e, int classes) {
 
 /* What `robustcl eval` was asked to do. */
 typedef struct {
-    const char *model, *data, *json, *logits_path, *scores_path, *val, *corruptions, *baseline;
+    const char *model, *data, *json, *logits_path, *scores_path, *val, *corruptions, *baseline, *corrupt_list;
+    rcl_corrupt_options corrupt_opt;
     char *ood_specs[MAX_OOD_SETS];
     int n_ood, batch, seed, calibration, attack, nsweep, norm_given;
     int corrupt[RCL_CORRUPTED_NAMES], n_corrupt; /* --corrupt */
@@ -83,6 +84,7 @@ static int parse_corrupt(rcl_args *a, const rcl_cli_option *opt, const char *v) 
     eval_options *o = opt->ptr;
     if (rcl_corrupt_parse(v, o->corrupt, &o->n_corrupt) != RCL_OK)
         return rcl_cli_usage(a->cmd, "--corrupt: %s", rcl_last_error());
+    o->corrupt_list = v;
     return 0;
 }
 
@@ -175,9 +177,12 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
                      "the same on corruptions generated from --data (each at the 5 severities;\n"
                      "CIFAR-10-C's parameters up to 32x32 images, ImageNet-C's above; --seed sets\n"
                      "their draws). Built: gaussian_noise shot_noise impulse_noise defocus_blur\n"
-                     "glass_blur zoom_blur fog brightness contrast elastic_transform pixelate\n"
-                     "jpeg_compression speckle_noise gaussian_blur saturate (not yet: motion_blur\n"
-                     "snow frost spatter)"),
+                     "glass_blur zoom_blur frost fog brightness contrast elastic_transform\n"
+                     "pixelate jpeg_compression speckle_noise gaussian_blur saturate (not yet:\n"
+                     "motion_blur snow spatter)"),
+        RCL_CLI_STRING("--frost", "DIR", &o->corrupt_opt.frost_dir,
+                       "the references' frost1.png .. frost5.jpg, which frost blends in (without\n"
+                       "it, --corrupt all leaves frost out)"),
         RCL_CLI_STRING("--baseline", "FILE",
                        &o->baseline,
                        "the --json of a baseline model's eval --corruptions: adds Hendrycks &\n"
@@ -203,6 +208,9 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
         return *rc = rcl_cli_usage("eval", "--model is required"), 1;
     if (o->baseline && !o->corruptions && !o->n_corrupt)
         return *rc = rcl_cli_usage("eval", "--baseline: compares corruption results, give --corruptions or --corrupt"), 1;
+    o->corrupt_opt.seed = (uint64_t)o->seed;
+    if (o->corrupt_list && rcl_corrupt_select(o->corrupt_list, o->corrupt_opt.frost_dir, o->corrupt, &o->n_corrupt))
+        return *rc = rcl_cli_usage("eval", "--corrupt: %s", rcl_last_error()), 1;
     if (o->corruptions && o->n_corrupt)
         return *rc = rcl_cli_usage("eval", "--corrupt: evaluates generated corruptions, --corruptions released ones: "
                                    "give one of them"), 1;
@@ -395,7 +403,7 @@ static rcl_status evaluate_adversarial(const eval_options *o, evaluation *ev) {
 static rcl_status evaluate_corruptions(const eval_options *o, evaluation *ev) {
     if (o->n_corrupt)
         RCL_TRY(rcl_corrupted_evaluate_generated(ev->s.model, &ev->s.norm, &ev->test.ds, o->corrupt, o->n_corrupt,
-                                                 (uint64_t)o->seed, ev->err, &ev->corr));
+                                                 &o->corrupt_opt, ev->err, &ev->corr));
     else if (o->corruptions)
         RCL_TRY(rcl_corrupted_evaluate(ev->s.model, &ev->s.norm, o->corruptions, ev->err, &ev->corr));
     else

@@ -18,11 +18,19 @@
 #include "robustcl/log.h"
 #include "robustcl/rng.h"
 
+/* The frost photographs, resized for the images at hand (interleaved RGB). */
+#define FROST_FILES 5
+typedef struct {
+    int w[FROST_FILES], h[FROST_FILES];
+    uint8_t *rgb[FROST_FILES];
+} frost_set;
+
 /* One image being corrupted: x holds c planes of h x w values, the image / 255. */
 typedef struct {
     int c, h, w, small; /* small: CIFAR-10-C's parameters */
     double *x, *tmp;    /* c*h*w each */
     rcl_rng rng;
+    const frost_set *frost;
 } image;
 
 #define AT(im, ch, y, xx) ((im)->x[((size_t)(ch) * (im)->h + (y)) * (im)->w + (xx)])
@@ -438,6 +446,106 @@ static rcl_status fog(image *im, int s) {
     return RCL_OK;
 }
 
+/* OpenCV's resize of interleaved RGB to dw x dh: bilinear (a = 0) or bicubic (a = -0.75), source
+ * x = (dx + 0.5) * sw / dw - 0.5, edges clamped, rounded to uint8. */
+static uint8_t *cv_resize(const uint8_t *src, int sw, int sh, int dw, int dh, int cubic) {
+    uint8_t *dst = malloc((size_t)dw * dh * 3);
+    if (!dst)
+        return NULL;
+    int taps = cubic ? 4 : 2;
+    for (int y = 0; y < dh; y++)
+        for (int x = 0; x < dw; x++) {
+            double fy = (y + 0.5) * sh / dh - 0.5, fx = (x + 0.5) * sw / dw - 0.5, wy[4], wx[4];
+            int y0 = (int)floor(fy) - (cubic ? 1 : 0), x0 = (int)floor(fx) - (cubic ? 1 : 0);
+            double ty = fy - floor(fy), tx = fx - floor(fx);
+            for (int k = 0; k < taps; k++) {
+                if (!cubic) {
+                    wy[k] = k ? ty : 1 - ty, wx[k] = k ? tx : 1 - tx;
+                    continue;
+                }
+                double dyk = fabs(ty - (k - 1)), dxk = fabs(tx - (k - 1)), a = -0.75;
+                wy[k] = dyk <= 1 ? ((a + 2) * dyk - (a + 3)) * dyk * dyk + 1 : ((a * dyk - 5 * a) * dyk + 8 * a) * dyk - 4 * a;
+                wx[k] = dxk <= 1 ? ((a + 2) * dxk - (a + 3)) * dxk * dxk + 1 : ((a * dxk - 5 * a) * dxk + 8 * a) * dxk - 4 * a;
+            }
+            for (int ch = 0; ch < 3; ch++) {
+                double acc = 0;
+                for (int i = 0; i < taps; i++)
+                    for (int j = 0; j < taps; j++) {
+                        int yy = y0 + i < 0 ? 0 : y0 + i >= sh ? sh - 1 : y0 + i;
+                        int xx = x0 + j < 0 ? 0 : x0 + j >= sw ? sw - 1 : x0 + j;
+                        acc += wy[i] * wx[j] * src[((size_t)yy * sw + xx) * 3 + ch];
+                    }
+                dst[((size_t)y * dw + x) * 3 + ch] = (uint8_t)(acc < 0 ? 0 : acc > 255 ? 255 : lround(acc));
+            }
+        }
+    return dst;
+}
+
+static void frost_free(frost_set *f) {
+    for (int i = 0; i < FROST_FILES; i++)
+        free(f->rgb[i]);
+}
+
+/* The references' frost1.png .. frost5.jpg (the sixth is never drawn), resized as each reference
+ * does for images of h x w: CIFAR-10-C to a fifth (bilinear); ImageNet-C by 1.1 times what makes
+ * the photograph cover the image (bicubic). */
+static rcl_status frost_load(const char *dir, int h, int w, int small, frost_set *f) {
+    static const char *const files[FROST_FILES] = {"frost1.png", "frost2.png", "frost3.png", "frost4.jpg", "frost5.jpg"};
+    memset(f, 0, sizeof *f);
+    if (!dir)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "frost needs the references' frost images: give --frost DIR (frost1.png "
+                        ".. frost5.jpg, in imagecorruptions' package or hendrycks/robustness's ImageNet-C/create_c)");
+    for (int i = 0; i < FROST_FILES; i++) {
+        char path[1100];
+        uint8_t *rgb;
+        int fw, fh;
+        RCL_TRY(rcl_data_join(path, sizeof path, dir, files[i]));
+        rcl_status st = rcl_image_read_rgb(path, &rgb, &fw, &fh);
+        if (st != RCL_OK) {
+            frost_free(f);
+            return st;
+        }
+        double scale = 0.2;
+        if (!small) {
+            scale = fh >= h && fw >= w ? 1 : fh < h && fw >= w ? (double)h / fh : fh >= h ? (double)w / fw
+                                                                                          : fmax((double)h / fh, (double)w / fw);
+            scale *= 1.1;
+        }
+        int dw = small ? (int)lround(fw * scale) : (int)ceil(fw * scale);
+        int dh = small ? (int)lround(fh * scale) : (int)ceil(fh * scale);
+        f->rgb[i] = dw > w && dh > h ? cv_resize(rgb, fw, fh, dw, dh, !small) : NULL;
+        f->w[i] = dw, f->h[i] = dh;
+        free(rgb);
+        if (!f->rgb[i]) {
+            frost_free(f);
+            return rcl_fail(RCL_ERR_INVALID_ARG, "%s: a %dx%d frost image is too small for %dx%d images (or out of "
+                            "memory)", path, fw, fh, w, h);
+        }
+    }
+    return RCL_OK;
+}
+
+/* c0 x + c1 * a random crop of a random frost photograph, in 0..255. A grey image takes the
+ * crop's grey as imagecorruptions computes it (its weights 0.2989, 0.587, 0.114 meet the crop's
+ * channels in OpenCV's BGR order). */
+static rcl_status frost(image *im, int s) {
+    static const double cifar[5][2] = {{1, .2}, {1, .3}, {.9, .4}, {.85, .4}, {.75, .45}};
+    static const double imnet[5][2] = {{1, .4}, {.8, .6}, {.7, .7}, {.65, .7}, {.6, .75}};
+    const double *c = (im->small ? cifar : imnet)[s];
+    const frost_set *f = im->frost;
+    int k = (int)rcl_rng_below(&im->rng, FROST_FILES);
+    int y0 = (int)rcl_rng_below(&im->rng, (uint64_t)(f->h[k] - im->h));
+    int x0 = (int)rcl_rng_below(&im->rng, (uint64_t)(f->w[k] - im->w));
+    for (int y = 0; y < im->h; y++)
+        for (int x = 0; x < im->w; x++) {
+            const uint8_t *p = f->rgb[k] + ((size_t)(y0 + y) * f->w[k] + x0 + x) * 3;
+            double grey = 0.2989 * p[2] + 0.5870 * p[1] + 0.1140 * p[0];
+            for (int ch = 0; ch < im->c; ch++)
+                AT(im, ch, y, x) = (c[0] * AT(im, ch, y, x) * 255 + c[1] * (im->c == 3 ? p[ch] : grey)) / 255;
+        }
+    return RCL_OK;
+}
+
 /* ---- digital ---- */
 
 static void contrast(image *im, int s) {
@@ -567,7 +675,7 @@ typedef struct {
 static const corruption_fn table[RCL_CORRUPTED_NAMES] = {
     {gaussian_noise, NULL, NULL}, {shot_noise, NULL, NULL}, {impulse_noise, NULL, NULL},
     {NULL, defocus_blur, NULL},   {NULL, glass_blur, NULL}, {NULL, NULL, NULL} /* motion_blur */,
-    {NULL, zoom_blur, NULL},      {NULL, NULL, NULL} /* snow */, {NULL, NULL, NULL} /* frost */,
+    {NULL, zoom_blur, NULL},      {NULL, NULL, NULL} /* snow */, {NULL, frost, NULL},
     {NULL, fog, NULL},            {brightness, NULL, NULL}, {contrast, NULL, NULL},
     {NULL, elastic_transform, NULL}, {NULL, NULL, pixelate}, {NULL, NULL, jpeg_compression},
     {speckle_noise, NULL, NULL},  {NULL, gaussian_blur, NULL}, {NULL, NULL, NULL} /* spatter */,
@@ -605,23 +713,31 @@ static rcl_status corrupt_one(const corruption_fn *f, image *im, int s, const ui
     return RCL_OK;
 }
 
-rcl_status rcl_corrupt_dataset(const rcl_dataset *in, int corruption, int severity, uint64_t seed, rcl_dataset *out) {
+rcl_status rcl_corrupt_dataset(const rcl_dataset *in, int corruption, int severity, const rcl_corrupt_options *o,
+                               rcl_dataset *out) {
     memset(out, 0, sizeof *out);
     if (!rcl_corrupt_built(corruption) || severity < 1 || severity > 5 || !in->pixels)
         return rcl_fail(RCL_ERR_INVALID_ARG, "corrupt: %s at severity %d is not available%s",
                         corruption >= 0 && corruption < RCL_CORRUPTED_NAMES ? rcl_corrupted_names[corruption] : "?",
                         severity, in->pixels ? "" : " (the images are not 8-bit)");
-    RCL_TRY(rcl_dataset_alloc(out, in->n, in->c, in->h, in->w, in->num_classes, 0));
+    int small = in->h <= 32 && in->w <= 32;
+    frost_set fs = {0};
+    if (table[corruption].filter == frost)
+        RCL_TRY(frost_load(o->frost_dir, in->h, in->w, small, &fs));
+    rcl_status st = rcl_dataset_alloc(out, in->n, in->c, in->h, in->w, in->num_classes, 0);
     size_t size = rcl_dataset_image_size(in), line = (size_t)(in->h > in->w ? in->h : in->w) + 1;
-    image im = {in->c, in->h, in->w, in->h <= 32 && in->w <= 32, malloc(size * sizeof(double)),
-                malloc((size > line ? size : line) * sizeof(double)), rcl_rng_seed(0)};
+    image im = {in->c, in->h, in->w, small, malloc(size * sizeof(double)),
+                malloc((size > line ? size : line) * sizeof(double)), rcl_rng_seed(0), &fs};
     uint8_t *hwc = malloc(2 * size);
-    rcl_status st = im.x && im.tmp && hwc ? RCL_OK : rcl_fail(RCL_ERR_NO_MEMORY, "corrupt: out of memory");
+    if (st == RCL_OK && (!im.x || !im.tmp || !hwc))
+        st = rcl_fail(RCL_ERR_NO_MEMORY, "corrupt: out of memory");
     for (int k = 0; st == RCL_OK && k < in->n; k++) {
-        im.rng = rcl_rng_seed(seed ^ ((uint64_t)(corruption * 5 + severity) << 40) ^ (uint64_t)k * 0x9e3779b97f4a7c15ULL);
+        im.rng = rcl_rng_seed(o->seed ^ ((uint64_t)(corruption * 5 + severity) << 40) ^
+                              (uint64_t)k * 0x9e3779b97f4a7c15ULL);
         st = corrupt_one(&table[corruption], &im, severity - 1, in->pixels + k * size, out->pixels + k * size, hwc);
     }
     free(im.x), free(im.tmp), free(hwc);
+    frost_free(&fs);
     if (st != RCL_OK) {
         rcl_dataset_free(out);
         return st;
@@ -661,6 +777,22 @@ rcl_status rcl_corrupt_parse(const char *list, int out[RCL_CORRUPTED_NAMES], int
     return *n ? RCL_OK : rcl_fail(RCL_ERR_INVALID_ARG, "no corruption named in '%s'", list);
 }
 
+rcl_status rcl_corrupt_select(const char *list, const char *frost_dir, int out[RCL_CORRUPTED_NAMES], int *n) {
+    RCL_TRY(rcl_corrupt_parse(list, out, n));
+    int f = rcl_corrupted_find("frost"), k = 0;
+    for (int i = 0; i < *n; i++) {
+        if (out[i] != f || frost_dir) {
+            out[k++] = out[i];
+            continue;
+        }
+        if (strcmp(list, "all"))
+            return rcl_fail(RCL_ERR_INVALID_ARG, "frost needs the references' frost images: give --frost DIR");
+        rcl_log(RCL_LOG_NOTICE, "corruptions: frost left out (it needs --frost DIR, the references' frost images)");
+    }
+    *n = k;
+    return RCL_OK;
+}
+
 /* Planar CHW images into the interleaved HWC of a released set. */
 static void to_hwc(const rcl_dataset *ds, uint8_t *out) {
     size_t plane = (size_t)ds->h * ds->w, size = plane * ds->c;
@@ -670,7 +802,8 @@ static void to_hwc(const rcl_dataset *ds, uint8_t *out) {
                 out[i * size + p * ds->c + k] = ds->pixels[i * size + k * plane + p];
 }
 
-rcl_status rcl_corrupt_write(const rcl_dataset *in, const int *names, int n, uint64_t seed, const char *dir) {
+rcl_status rcl_corrupt_write(const rcl_dataset *in, const int *names, int n, const rcl_corrupt_options *o,
+                             const char *dir) {
     if (!in->labels || in->n < 1 || in->labels[0] < 0)
         return rcl_fail(RCL_ERR_INVALID_ARG, "corrupt: %s is unlabelled", in->name);
     size_t size = rcl_dataset_image_size(in), count = (size_t)5 * in->n;
@@ -687,7 +820,7 @@ rcl_status rcl_corrupt_write(const rcl_dataset *in, const int *names, int n, uin
     for (int c = 0; st == RCL_OK && c < n; c++) {
         for (int s = 1; st == RCL_OK && s <= 5; s++) {
             rcl_dataset ds;
-            if ((st = rcl_corrupt_dataset(in, names[c], s, seed, &ds)) == RCL_OK)
+            if ((st = rcl_corrupt_dataset(in, names[c], s, o, &ds)) == RCL_OK)
                 to_hwc(&ds, all + (size_t)(s - 1) * in->n * size);
             rcl_dataset_free(&ds);
         }

@@ -216,12 +216,11 @@ static unsigned char *to_rgb(const unsigned char *px, int comp, size_t np) {
     return rgb;
 }
 
-rcl_status rcl_data_decode_image(const char *path, const unsigned char *data, size_t n,
-                                 const rcl_image_options *o, uint8_t *chw) {
-    int h = o && o->h > 0 ? o->h : 32, w = o && o->w > 0 ? o->w : 32;
-    int c = o && o->channels > 0 ? o->channels : 3;
-    if (c != 1 && c != 3)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: channels must be 1 or 3, got %d", path, c);
+/* The file's pixels as interleaved RGB at their own size, in *rgb (free()); fit_h x fit_w: the
+ * size they will be fitted to (0: none), whose resize cost is bounded first. */
+static rcl_status decode_rgb(const char *path, const unsigned char *data, size_t n, int fit_h, int fit_w,
+                             unsigned char **rgb_out, int *w_out, int *h_out) {
+    int h = fit_h, w = fit_w;
     if (n > INT32_MAX)
         return rcl_fail(RCL_ERR_FORMAT, "%s: image file too large (%zu bytes)", path, n);
     int iw, ih, comp;
@@ -233,7 +232,7 @@ rcl_status rcl_data_decode_image(const char *path, const unsigned char *data, si
     if ((int64_t)iw * ih > ((int64_t)1 << 26))
         return rcl_fail(RCL_ERR_FORMAT, "%s: image of %d x %d pixels is too large", path, iw, ih);
     int64_t fw, fh;
-    if (fit_size(iw, ih, h, w, &fw, &fh) > FIT_MAX_PIXELS)
+    if (h > 0 && fit_size(iw, ih, h, w, &fw, &fh) > FIT_MAX_PIXELS)
         return rcl_fail(RCL_ERR_FORMAT, "%s: a %d x %d image is too elongated to resize for %d x %d", path, iw, ih,
                         w, h);
     /* no format packs more than ~8000 pixels into a byte (1-bit PNG at deflate's 1032:1): a
@@ -251,6 +250,18 @@ rcl_status rcl_data_decode_image(const char *path, const unsigned char *data, si
     stbi_image_free(px);
     if (!rgb)
         return rcl_fail(RCL_ERR_NO_MEMORY, "%s: out of memory decoding a %d x %d image", path, iw, ih);
+    *rgb_out = rgb, *w_out = iw, *h_out = ih;
+    return RCL_OK;
+}
+
+rcl_status rcl_data_decode_image(const char *path, const unsigned char *data, size_t n,
+                                 const rcl_image_options *o, uint8_t *chw) {
+    int h = o && o->h > 0 ? o->h : 32, w = o && o->w > 0 ? o->w : 32;
+    int c = o && o->channels > 0 ? o->channels : 3, iw, ih;
+    if (c != 1 && c != 3)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: channels must be 1 or 3, got %d", path, c);
+    unsigned char *rgb;
+    RCL_TRY(decode_rgb(path, data, n, h, w, &rgb, &iw, &ih));
     rcl_status st;
     if (c == 1) {
         /* PIL convert("L"): L = (19595 R + 38470 G + 7471 B + 0x8000) >> 16 */
@@ -270,6 +281,15 @@ rcl_status rcl_image_load_file(const char *path, const rcl_image_options *o, uin
     size_t n;
     RCL_TRY(rcl_data_read_file(path, NULL, &data, &n));
     rcl_status st = rcl_data_decode_image(path, data, n, o, chw);
+    free(data);
+    return st;
+}
+
+rcl_status rcl_image_read_rgb(const char *path, uint8_t **rgb, int *w, int *h) {
+    unsigned char *data;
+    size_t n;
+    RCL_TRY(rcl_data_read_file(path, NULL, &data, &n));
+    rcl_status st = decode_rgb(path, data, n, 0, 0, rgb, w, h);
     free(data);
     return st;
 }

@@ -79,18 +79,18 @@ rcl_status rcl_corrupted_evaluate(rcl_model *m, const rcl_normalization *norm, c
 }
 
 rcl_status rcl_corrupted_evaluate_generated(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *test,
-                                            const int *corruptions, int n, uint64_t seed, double clean,
-                                            rcl_corrupted_report *r) {
+                                            const int *corruptions, int n, const rcl_corrupt_options *o,
+                                            double clean, rcl_corrupted_report *r) {
     memset(r, 0, sizeof *r);
     r->clean = clean;
     r->mce_normalized = r->mce_relative = NAN;
     r->images = test->n;
-    snprintf(r->dir, sizeof r->dir, "generated from %s, seed %llu", test->name, (unsigned long long)seed);
+    snprintf(r->dir, sizeof r->dir, "generated from %s, seed %llu", test->name, (unsigned long long)o->seed);
     for (int i = 0; i < n; i++) {
         rcl_log(RCL_LOG_NOTICE, "corruptions: %s, %d images a severity", rcl_corrupted_names[corruptions[i]], test->n);
         for (int s = 0; s < RCL_SEVERITIES; s++) {
             rcl_dataset ds;
-            RCL_TRY(rcl_corrupt_dataset(test, corruptions[i], s + 1, seed, &ds));
+            RCL_TRY(rcl_corrupt_dataset(test, corruptions[i], s + 1, o, &ds));
             rcl_status st = rcl_evaluate(m, &ds, NULL, 0, norm, NULL, &r->error[r->n][s]);
             rcl_dataset_free(&ds);
             RCL_TRY(st);
