@@ -62,21 +62,29 @@ def write_cifar(dirname, images, labels):
 
 def load_make_cifar_c(path):
     """The corruption functions of make_cifar_c.py (everything before its dataset loop), with
-    Wand and torchvision stubbed out: only motion_blur and snow use Wand, and robustcl does not
-    build them; torchvision serves the dataset loop alone."""
+    torchvision stubbed out (it serves the dataset loop alone). Its motion_blur and snow call
+    ImageMagick through Wand (Debian: python3-wand); without it they are left out."""
     src = open(path).read().split("# /////////////// End Distortions ///////////////")[0]
+    for mod in ("torchvision", "torchvision.datasets", "torchvision.transforms"):
+        sys.modules.setdefault(mod, types.ModuleType(mod))
+    try:
+        import wand.image  # noqa: F401
+        ns = {}
+        exec(compile(src, path, "exec"), ns)
+        return ns
+    except ImportError:
+        pass
     wand = types.ModuleType("wand")
     for sub in ("image", "api", "color"):
         m = types.ModuleType("wand." + sub)
         setattr(wand, sub, m)
         sys.modules["wand." + sub] = m
     sys.modules["wand"] = wand
-    for mod in ("torchvision", "torchvision.datasets", "torchvision.transforms"):  # its dataset loop's
-        sys.modules.setdefault(mod, types.ModuleType(mod))
     sys.modules["wand.image"].Image = object
     sys.modules["wand.api"].library = types.SimpleNamespace(MagickMotionBlurImage=types.SimpleNamespace())
     ns = {}
     exec(compile(src, path, "exec"), ns)
+    ns.pop("motion_blur"), ns.pop("snow")
     return ns
 
 
@@ -195,9 +203,9 @@ def main():
     os.makedirs(args.outdir, exist_ok=True)
     work = os.path.join(args.outdir, "work")
     images, labels = fashion_images(args.n, args.fashion_mnist)
-    built = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "zoom_blur", "fog",
-             "brightness", "contrast", "elastic_transform", "pixelate", "jpeg_compression", "speckle_noise",
-             "gaussian_blur", "saturate"] + (["frost"] if args.frost else [])
+    built = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur", "zoom_blur",
+             "snow", "fog", "brightness", "contrast", "elastic_transform", "pixelate", "jpeg_compression",
+             "speckle_noise", "gaussian_blur", "saturate"] + (["frost"] if args.frost else [])
     if args.only:
         built = [n for n in built if n in args.only.split(",")]
     mc = load_make_cifar_c(args.make_cifar_c)

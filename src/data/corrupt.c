@@ -207,13 +207,16 @@ static rcl_status defocus_blur(image *im, int s) {
     return RCL_OK;
 }
 
-/* scipy.ndimage.zoom(order=1) of the crop [top0, top0+ch0) x [top1, top1+ch1) by z: output
- * pixel o reads input o*(ch-1)/(out-1), linearly interpolated; added to acc at (o - trim). */
-static void zoom_add(const image *im, int ch, double z, int top0, int ch0, int top1, int ch1, int trim0, int trim1,
-                     double *acc) {
+/* The references' clipped_zoom of one h x w plane by z, added to acc: a centre crop of
+ * ceil(size / z) zoomed by scipy.ndimage.zoom(order=1) (output pixel o reads input
+ * o*(crop-1)/(out-1), linearly interpolated), then CIFAR-10-C's trims the zoom to its centre and
+ * ImageNet-C's keeps its top-left corner. */
+static void clipped_zoom_add(const double *src, int h, int w, double z, int small, double *acc) {
+    int ch0 = (int)ceil(h / z), ch1 = (int)ceil(w / z), top0 = (h - ch0) / 2, top1 = (w - ch1) / 2;
     int out0 = (int)lround(ch0 * z), out1 = (int)lround(ch1 * z);
-    for (int y = 0; y < im->h; y++)
-        for (int x = 0; x < im->w; x++) {
+    int trim0 = small ? (out0 - h) / 2 : 0, trim1 = small ? (out1 - w) / 2 : 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
             int oy = y + trim0, ox = x + trim1;
             if (oy >= out0 || ox >= out1)
                 continue;
@@ -222,9 +225,8 @@ static void zoom_add(const image *im, int ch, double z, int top0, int ch0, int t
             int y0 = (int)floor(fy), x0 = (int)floor(fx);
             int y1 = y0 + 1 < ch0 ? y0 + 1 : y0, x1 = x0 + 1 < ch1 ? x0 + 1 : x0;
             double wy = fy - y0, wx = fx - x0;
-            double a = AT(im, ch, top0 + y0, top1 + x0), b = AT(im, ch, top0 + y0, top1 + x1);
-            double c = AT(im, ch, top0 + y1, top1 + x0), d = AT(im, ch, top0 + y1, top1 + x1);
-            acc[((size_t)ch * im->h + y) * im->w + x] += (1 - wy) * ((1 - wx) * a + wx * b) + wy * ((1 - wx) * c + wx * d);
+            const double *r0 = src + (size_t)(top0 + y0) * w + top1, *r1 = src + (size_t)(top0 + y1) * w + top1;
+            acc[(size_t)y * w + x] += (1 - wy) * ((1 - wx) * r0[x0] + wx * r0[x1]) + wy * ((1 - wx) * r1[x0] + wx * r1[x1]);
         }
 }
 
@@ -238,15 +240,10 @@ static rcl_status zoom_blur(image *im, int s) {
     int n = (int)ceil((c[0] - 1.0) / c[1]);
     size_t total = (size_t)im->c * im->h * im->w;
     memset(im->tmp, 0, total * sizeof *im->tmp);
-    for (int i = 0; i < n; i++) {
-        double z = 1.0 + i * c[1];
-        int ch0 = (int)ceil(im->h / z), ch1 = (int)ceil(im->w / z);
-        int top0 = (im->h - ch0) / 2, top1 = (im->w - ch1) / 2;
-        int trim0 = im->small ? ((int)lround(ch0 * z) - im->h) / 2 : 0;
-        int trim1 = im->small ? ((int)lround(ch1 * z) - im->w) / 2 : 0;
+    size_t plane = (size_t)im->h * im->w;
+    for (int i = 0; i < n; i++)
         for (int ch = 0; ch < im->c; ch++)
-            zoom_add(im, ch, z, top0, ch0, top1, ch1, trim0, trim1, im->tmp);
-    }
+            clipped_zoom_add(im->x + ch * plane, im->h, im->w, 1.0 + i * c[1], im->small, im->tmp + ch * plane);
     for (size_t i = 0; i < total; i++)
         im->x[i] = (im->x[i] + im->tmp[i]) / (n + 1);
     return RCL_OK;
@@ -388,6 +385,89 @@ static rcl_status elastic_transform(image *im, int s) {
                 AT(im, ch, y, x) = bilinear_at(&src, ch, y + d[plane + (size_t)y * w + x], x + d[(size_t)y * w + x],
                                                reflect_half);
     free(d), free(line);
+    return RCL_OK;
+}
+
+/* ImageMagick's MotionBlurImage, as imagecorruptions restates it: a one-sided Gaussian of width
+ * 2 * radius + 1 along `angle` degrees, tap i reading the pixel ceil(i * (cos, sin) - 0.5) away,
+ * edges replicated; taps that would leave the image stop the sum (imagecorruptions). One plane
+ * of h x w from src into dst. */
+static void motion_plane(const double *src, int h, int w, int radius, double sigma, double angle, double *dst) {
+    int width = 2 * radius + 1;
+    const double rad = angle * 3.14159265358979323846 / 180;
+    double kernel[64], sum = 0, py = width * sin(rad), px = width * cos(rad);
+    double hyp = hypot(py, px);
+    for (int i = 0; i < width; i++)
+        sum += kernel[i] = exp(-(double)i * i / (2 * sigma * sigma));
+    for (size_t p = 0; p < (size_t)h * w; p++)
+        dst[p] = 0;
+    for (int i = 0; i < width; i++) {
+        int dy = -(int)ceil(i * py / hyp - 0.5), dx = -(int)ceil(i * px / hyp - 0.5);
+        if (abs(dy) >= h || abs(dx) >= w)
+            break;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                int sy = y - dy < 0 ? 0 : y - dy >= h ? h - 1 : y - dy, sx = x - dx < 0 ? 0 : x - dx >= w ? w - 1 : x - dx;
+                dst[(size_t)y * w + x] += kernel[i] / sum * src[(size_t)sy * w + sx];
+            }
+    }
+}
+
+static rcl_status motion_blur(image *im, int s) {
+    static const double cifar[5][2] = {{6, 1}, {6, 1.5}, {6, 2}, {8, 2}, {9, 2.5}};
+    static const double imnet[5][2] = {{10, 3}, {15, 5}, {15, 8}, {15, 12}, {20, 15}};
+    const double *c = (im->small ? cifar : imnet)[s];
+    double angle = -45 + 90 * rcl_rng_uniform(&im->rng);
+    size_t plane = (size_t)im->h * im->w, total = plane * im->c;
+    /* on the 0..255 values, as both references sum them: a flat region then stays exactly flat */
+    for (size_t i = 0; i < total; i++)
+        im->x[i] = round(im->x[i] * 255);
+    for (int ch = 0; ch < im->c; ch++)
+        motion_plane(im->x + ch * plane, im->h, im->w, (int)c[0], c[1], angle, im->tmp + ch * plane);
+    /* truncated to 8 bits: imagecorruptions' np.uint8, and CIFAR-10-C's ImageMagick PNG (measured
+     * against Wand: within 1 of the floor of this sum, not of its rounding); the half step keeps
+     * the final truncation on that value */
+    for (size_t i = 0; i < total; i++)
+        im->x[i] = (floor(im->tmp[i] < 0 ? 0 : im->tmp[i] > 255 ? 255 : im->tmp[i]) + 0.5) / 255;
+    return RCL_OK;
+}
+
+/* A layer of Gaussian noise, zoomed, thresholded, motion-blurred (8-bit, as both references
+ * store it) and added twice (the second turned by 180 degrees) to the image brightened towards
+ * its 1.5 x grey + 0.5 (OpenCV's RGB2GRAY weights; a grey image is its own grey). */
+static rcl_status snow(image *im, int s) {
+    static const double cifar[5][7] = {{.1, .2, 1, .6, 8, 3, .95}, {.1, .2, 1, .5, 10, 4, .9},
+                                       {.15, .3, 1.75, .55, 10, 4, .9}, {.25, .3, 2.25, .6, 12, 6, .85},
+                                       {.3, .3, 1.25, .65, 14, 12, .8}};
+    static const double imnet[5][7] = {{.1, .3, 3, .5, 10, 4, .8}, {.2, .3, 2, .5, 12, 4, .7},
+                                       {.55, .3, 4, .9, 12, 8, .7}, {.55, .3, 4.5, .85, 12, 8, .65},
+                                       {.55, .3, 2.5, .85, 12, 12, .55}};
+    const double *c = (im->small ? cifar : imnet)[s];
+    int h = im->h, w = im->w;
+    size_t plane = (size_t)h * w;
+    double *layer = calloc(3 * plane, sizeof *layer);
+    if (!layer)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "snow: out of memory");
+    double *zoomed = layer + plane, *blurred = layer + 2 * plane;
+    for (size_t p = 0; p < plane; p++)
+        layer[p] = c[0] + c[1] * rcl_rng_normal(&im->rng);
+    clipped_zoom_add(layer, h, w, c[2], im->small, zoomed);
+    /* thresholded and blurred: CIFAR-10-C's as 8-bit values through ImageMagick (whose PNG
+     * truncates), ImageNet-C's in [0, 1] and then rounded to 8 bits */
+    for (size_t p = 0; p < plane; p++)
+        zoomed[p] = zoomed[p] < c[3] ? 0 : im->small ? floor(clip01(zoomed[p]) * 255) : clip01(zoomed[p]);
+    motion_plane(zoomed, h, w, (int)c[4], c[5], -135 + 90 * rcl_rng_uniform(&im->rng), blurred);
+    for (size_t p = 0; p < plane; p++)
+        blurred[p] = im->small ? floor(fmin(fmax(blurred[p], 0), 255)) / 255 : round(clip01(blurred[p]) * 255) / 255;
+    for (size_t p = 0; p < plane; p++) {
+        double grey = im->c == 3 ? 0.299 * im->x[p] + 0.587 * im->x[plane + p] + 0.114 * im->x[2 * plane + p] : im->x[p];
+        double flakes = blurred[p] + blurred[plane - 1 - p];
+        for (int ch = 0; ch < im->c; ch++) {
+            double *v = &im->x[ch * plane + p];
+            *v = c[6] * *v + (1 - c[6]) * fmax(*v, grey * 1.5 + 0.5) + flakes;
+        }
+    }
+    free(layer);
     return RCL_OK;
 }
 
@@ -674,8 +754,8 @@ typedef struct {
 /* In rcl_corrupted_names order; NULL: not built (spec §12 says which). */
 static const corruption_fn table[RCL_CORRUPTED_NAMES] = {
     {gaussian_noise, NULL, NULL}, {shot_noise, NULL, NULL}, {impulse_noise, NULL, NULL},
-    {NULL, defocus_blur, NULL},   {NULL, glass_blur, NULL}, {NULL, NULL, NULL} /* motion_blur */,
-    {NULL, zoom_blur, NULL},      {NULL, NULL, NULL} /* snow */, {NULL, frost, NULL},
+    {NULL, defocus_blur, NULL},   {NULL, glass_blur, NULL}, {NULL, motion_blur, NULL},
+    {NULL, zoom_blur, NULL},      {NULL, snow, NULL},       {NULL, frost, NULL},
     {NULL, fog, NULL},            {brightness, NULL, NULL}, {contrast, NULL, NULL},
     {NULL, elastic_transform, NULL}, {NULL, NULL, pixelate}, {NULL, NULL, jpeg_compression},
     {speckle_noise, NULL, NULL},  {NULL, gaussian_blur, NULL}, {NULL, NULL, NULL} /* spatter */,

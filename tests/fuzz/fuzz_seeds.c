@@ -199,6 +199,7 @@ int main(int argc, char **argv) {
     static const char *cli[] = {"train\n--data\ngaussian,n=8\n--arch\nwrn-10-1\n--epochs=2\n--checkpoint-every\n5m",
                                 "eval\n--model\nx.safetensors\n--json\nr.json",
                                 "eval\n--model\nx.safetensors\n--corruptions\nc\n--baseline\nb.json",
+                                "corrupt\n--out\nd\n--corrupt\nfog,frost\n--frost\nf\n--seed\n3",
                                 "bench\ngemm\n--device\n0:0",
                                 "selftest\n--device\ncpu", "devices", "train\n--lr\n1e-3\n--resume\n--out"};
     for (size_t i = 0; i < sizeof cli / sizeof cli[0]; i++) {
