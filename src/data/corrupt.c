@@ -213,7 +213,8 @@ static rcl_status defocus_blur(image *im, int s) {
  * ImageNet-C's keeps its top-left corner. */
 static void clipped_zoom_add(const double *src, int h, int w, double z, int small, double *acc) {
     int ch0 = (int)ceil(h / z), ch1 = (int)ceil(w / z), top0 = (h - ch0) / 2, top1 = (w - ch1) / 2;
-    int out0 = (int)lround(ch0 * z), out1 = (int)lround(ch1 * z);
+    /* scipy sizes the zoom with Python's round(): halves to even, as nearbyint does */
+    int out0 = (int)nearbyint(ch0 * z), out1 = (int)nearbyint(ch1 * z);
     int trim0 = small ? (out0 - h) / 2 : 0, trim1 = small ? (out1 - w) / 2 : 0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
@@ -237,13 +238,15 @@ static rcl_status zoom_blur(image *im, int s) {
     static const double cifar[5][2] = {{1.06, .01}, {1.11, .01}, {1.16, .01}, {1.21, .01}, {1.26, .01}};
     static const double imnet[5][2] = {{1.11, .01}, {1.16, .01}, {1.21, .02}, {1.26, .02}, {1.31, .03}};
     const double *c = (im->small ? cifar : imnet)[s];
+    /* numpy's arange: ceil((stop - start) / step) values start + i * ((start + step) - start) */
     int n = (int)ceil((c[0] - 1.0) / c[1]);
+    double delta = (1.0 + c[1]) - 1.0;
     size_t total = (size_t)im->c * im->h * im->w;
     memset(im->tmp, 0, total * sizeof *im->tmp);
     size_t plane = (size_t)im->h * im->w;
     for (int i = 0; i < n; i++)
         for (int ch = 0; ch < im->c; ch++)
-            clipped_zoom_add(im->x + ch * plane, im->h, im->w, 1.0 + i * c[1], im->small, im->tmp + ch * plane);
+            clipped_zoom_add(im->x + ch * plane, im->h, im->w, 1.0 + i * delta, im->small, im->tmp + ch * plane);
     for (size_t i = 0; i < total; i++)
         im->x[i] = (im->x[i] + im->tmp[i]) / (n + 1);
     return RCL_OK;
