@@ -3,8 +3,9 @@
 # test images (N = 20 a severity): "gaussian_noise" holds the images themselves, so its error
 # at severity s is the clean error of images 20(s-1)..20s-1 and its mean the clean error of
 # all 100 (a clean set written as IDX files from the same bytes); "contrast" holds blank
-# images; "saturate" is an extra one. Then --baseline with the model's own JSON and with known
-# errors, generated corruptions (robustcl corrupt, eval --corrupt), and bad input.
+# images; "saturate" is an extra one. Then --baseline with the model's own JSON, with another
+# checkpoint (as it and as its JSON) and with known errors, generated corruptions (robustcl
+# corrupt, eval --corrupt), and bad input.
 set -u
 bin="$1"
 . "$(dirname "$0")/testlib.sh"
@@ -68,6 +69,21 @@ bm=$(awk '$1 == "\"mce\":" { v = $2; sub(/,$/, "", v); print v; exit }' "$tmp/b.
 check "its own baseline: mCE = 1 ('$bm')" "awk 'BEGIN { d = $bm - 1; exit !((d < 0 ? -d : d) < 1e-12) }'"
 check "relative CE of gaussian_noise (no loss to the corruption) is null" \
     "awk '/\"relative_ce\"/ { f = 1 } f && \$1 == \"\\\"gaussian_noise\\\":\" { print; exit }' $tmp/b.json | grep -q null"
+
+# a baseline checkpoint is evaluated here: the same numbers as its earlier --json
+"$bin" train --data 'fashion-mnist,n=256' --arch wrn-10-1 --batch 64 --epochs 1 --seed 7 --out "$tmp/m2.safetensors" \
+    > /dev/null 2>&1
+"$bin" eval --model "$tmp/m2.safetensors" --data "fashion-mnist:$tmp/clean" --corruptions "$tmp/c" \
+    --json "$tmp/m2.json" > /dev/null 2>&1
+for b in m2.safetensors m2.json; do
+    "$bin" eval --model "$tmp/m.safetensors" --data "fashion-mnist:$tmp/clean" --corruptions "$tmp/c" \
+        --baseline "$tmp/$b" --json "$tmp/vs-$b.json" > "$tmp/vs.log" 2>&1
+    rc=$?
+    check "--baseline $b runs (rc $rc): $(tail -1 "$tmp/vs.log")" "[ $rc -eq 0 ]"
+done
+base_of() { awk '/"baseline": \{/ { f = 1 } f && !/"file"/ { print } f && /^    }/ { exit }' "$1"; }
+check "a checkpoint baseline gives what its --json gives" \
+    "[ -n \"\$(base_of $tmp/vs-m2.json.json)\" ] && [ \"\$(base_of $tmp/vs-m2.json.json)\" = \"\$(base_of $tmp/vs-m2.safetensors.json)\" ]"
 
 # a baseline with known errors: CE and rCE recomputed here from the formulas of spec §12
 cat > "$tmp/base.json" <<JSON

@@ -156,9 +156,11 @@ rcl_status rcl_corrupted_evaluate(rcl_model *m, const rcl_normalization *norm, c
 rcl_status rcl_corrupted_evaluate_generated(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *test,
                                             const int *corruptions, int n, const rcl_corrupt_options *o,
                                             double clean, rcl_corrupted_report *r);
-/* Adds the normalised and relative errors against a baseline: the --json file of an `eval
- * --corruptions` of the baseline model, which must have every corruption r has. */
-rcl_status rcl_corrupted_compare(rcl_corrupted_report *r, const char *baseline_json);
+/* Adds the normalised and relative errors against a baseline's report, which must have every
+ * corruption r has; label names it (a file). */
+rcl_status rcl_corrupted_compare(rcl_corrupted_report *r, const rcl_corrupted_report *base, const char *label);
+/* The report in the --json file of an earlier `eval --corruptions` or `--corrupt`. */
+rcl_status rcl_corrupted_report_read(const char *path, rcl_corrupted_report *r);
 void rcl_corrupted_report_print(const rcl_corrupted_report *r);
 void rcl_corrupted_report_json(rcl_json_writer *w, const rcl_corrupted_report *r);
 

@@ -181,11 +181,12 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
         RCL_CLI_STRING("--frost", "DIR", &o->corrupt_opt.frost_dir,
                        "the references' frost1.png .. frost5.jpg, which frost blends in (without\n"
                        "it, --corrupt all leaves frost out)"),
-        RCL_CLI_STRING("--baseline", "FILE",
+        RCL_CLI_STRING("--baseline", "CKPT|JSON",
                        &o->baseline,
-                       "the --json of a baseline model's eval --corruptions: adds Hendrycks &\n"
-                       "Dietterich's mCE (errors / the baseline's) and relative mCE ((error - clean)\n"
-                       "/ the baseline's); needs --corruptions or --corrupt"),
+                       "a baseline checkpoint (evaluated here on the same images and corruptions)\n"
+                       "or the --json of its earlier eval: adds Hendrycks & Dietterich's mCE (errors\n"
+                       "/ the baseline's) and relative mCE ((error - clean) / the baseline's); needs\n"
+                       "--corruptions or --corrupt"),
         RCL_CLI_TEXT("\n"),
         RCL_CLI_STRING("--dump-scores", "FILE", &o->scores_path,
                        "per-sample scores, tab-separated text with one header line:\n"
@@ -397,17 +398,45 @@ static rcl_status evaluate_adversarial(const eval_options *o, evaluation *ev) {
     return RCL_OK;
 }
 
+/* --corruptions or --corrupt of model m on the test set, whose clean error is `clean`. */
+static rcl_status corruptions_of(const eval_options *o, const evaluation *ev, rcl_model *m,
+                                 const rcl_normalization *norm, double clean, rcl_corrupted_report *r) {
+    if (o->n_corrupt)
+        return rcl_corrupted_evaluate_generated(m, norm, &ev->test.ds, o->corrupt, o->n_corrupt, &o->corrupt_opt,
+                                                clean, r);
+    return rcl_corrupted_evaluate(m, norm, o->corruptions, clean, r);
+}
+
+/* --baseline: a checkpoint, evaluated here on the same test set and corruptions (with its own
+ * input normalisation), or the --json of its earlier evaluation. */
+static rcl_status baseline_report(const eval_options *o, const evaluation *ev, rcl_corrupted_report *base) {
+    rcl_wrn_config cfg;
+    if (rcl_checkpoint_read_config(o->baseline, &cfg) != RCL_OK)
+        return rcl_corrupted_report_read(o->baseline, base);
+    if (ev->test.ds.num_classes > cfg.num_classes)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "--baseline %s: has %d classes, %s has %d", o->baseline,
+                        cfg.num_classes, ev->test.ds.name, ev->test.ds.num_classes);
+    rcl_session b;
+    rcl_session_spec spec = {.checkpoint = o->baseline, .batch = o->batch};
+    RCL_TRY(rcl_session_open(rcl_cli_run(), &spec, &b));
+    double clean = 0;
+    rcl_status st = rcl_evaluate(b.model, &ev->test.ds, NULL, 0, &b.norm, NULL, &clean);
+    if (st == RCL_OK)
+        st = corruptions_of(o, ev, b.model, &b.norm, clean, base);
+    rcl_session_close(&b);
+    return st;
+}
+
 /* --corruptions or --corrupt (and --baseline): the clean error is the test set's. */
 static rcl_status evaluate_corruptions(const eval_options *o, evaluation *ev) {
-    if (o->n_corrupt)
-        RCL_TRY(rcl_corrupted_evaluate_generated(ev->s.model, &ev->s.norm, &ev->test.ds, o->corrupt, o->n_corrupt,
-                                                 &o->corrupt_opt, ev->err, &ev->corr));
-    else if (o->corruptions)
-        RCL_TRY(rcl_corrupted_evaluate(ev->s.model, &ev->s.norm, o->corruptions, ev->err, &ev->corr));
-    else
+    if (!o->n_corrupt && !o->corruptions)
         return RCL_OK;
-    if (o->baseline)
-        RCL_TRY(rcl_corrupted_compare(&ev->corr, o->baseline));
+    RCL_TRY(corruptions_of(o, ev, ev->s.model, &ev->s.norm, ev->err, &ev->corr));
+    if (o->baseline) {
+        rcl_corrupted_report base;
+        RCL_TRY(baseline_report(o, ev, &base));
+        RCL_TRY(rcl_corrupted_compare(&ev->corr, &base, o->baseline));
+    }
     rcl_corrupted_report_print(&ev->corr);
     return RCL_OK;
 }

@@ -112,47 +112,63 @@ static const rcl_json *errors_of(const rcl_json *obj, const char *name) {
     return e;
 }
 
-rcl_status rcl_corrupted_compare(rcl_corrupted_report *r, const char *baseline_json) {
+rcl_status rcl_corrupted_report_read(const char *path, rcl_corrupted_report *r) {
+    memset(r, 0, sizeof *r);
     rcl_json *doc = NULL;
-    RCL_TRY(rcl_json_parse_file(baseline_json, &doc));
+    RCL_TRY(rcl_json_parse_file(path, &doc));
     const rcl_json *b = rcl_json_get(doc, "corruptions");
-    double base_clean = rcl_json_get_number(b, "clean_error", NAN);
+    r->clean = rcl_json_get_number(b, "clean_error", NAN);
     rcl_status st = RCL_OK;
-    if (!b || !(base_clean >= 0 && base_clean <= 1))
+    if (!b || !(r->clean >= 0 && r->clean <= 1))
         st = rcl_fail(RCL_ERR_FORMAT, "--baseline %s: no \"corruptions\" object with a clean_error (the --json of an "
-                      "eval --corruptions)", baseline_json);
+                      "eval --corruptions)", path);
+    for (int c = 0; st == RCL_OK && c < RCL_CORRUPTED_NAMES; c++) {
+        const rcl_json *e = errors_of(b, rcl_corrupted_names[c]);
+        if (!e)
+            continue;
+        for (int s = 0; s < RCL_SEVERITIES; s++)
+            r->error[r->n][s] = rcl_json_at(e, (size_t)s)->number;
+        r->index[r->n++] = c;
+    }
+    snprintf(r->dir, sizeof r->dir, "%s", path);
+    rcl_json_free(doc);
+    return st;
+}
+
+/* The row of corruption c in r, or -1. */
+static int row_of(const rcl_corrupted_report *r, int c) {
+    for (int i = 0; i < r->n; i++)
+        if (r->index[i] == c)
+            return i;
+    return -1;
+}
+
+rcl_status rcl_corrupted_compare(rcl_corrupted_report *r, const rcl_corrupted_report *base, const char *label) {
     double norm_sum = 0, rel_sum = 0;
     int n_rel = 0;
-    for (int i = 0; st == RCL_OK && i < r->n; i++) {
-        const char *name = rcl_corrupted_names[r->index[i]];
-        const rcl_json *e = errors_of(b, name);
-        if (!e) {
-            st = rcl_fail(RCL_ERR_FORMAT, "--baseline %s: no 5 errors for %s", baseline_json, name);
-            break;
-        }
-        double mine = 0, base = 0, mine_rel = 0, base_rel = 0;
+    for (int i = 0; i < r->n; i++) {
+        int k = row_of(base, r->index[i]);
+        if (k < 0)
+            return rcl_fail(RCL_ERR_FORMAT, "--baseline %s: no 5 errors for %s", label, rcl_corrupted_names[r->index[i]]);
+        double mine = 0, theirs = 0, mine_rel = 0, theirs_rel = 0;
         for (int s = 0; s < RCL_SEVERITIES; s++) {
-            double be = rcl_json_at(e, (size_t)s)->number;
-            mine += r->error[i][s], base += be;
-            mine_rel += r->error[i][s] - r->clean, base_rel += be - base_clean;
+            mine += r->error[i][s], theirs += base->error[k][s];
+            mine_rel += r->error[i][s] - r->clean, theirs_rel += base->error[k][s] - base->clean;
         }
-        r->ce_normalized[i] = base > 0 ? mine / base : NAN;
+        r->ce_normalized[i] = theirs > 0 ? mine / theirs : NAN;
         /* undefined when the baseline loses nothing to the corruption */
-        r->ce_relative[i] = base_rel > 0 ? mine_rel / base_rel : NAN;
+        r->ce_relative[i] = theirs_rel > 0 ? mine_rel / theirs_rel : NAN;
         if (r->index[i] >= RCL_CORRUPTED_STANDARD)
             continue;
         norm_sum += r->ce_normalized[i];
         if (!isnan(r->ce_relative[i]))
             rel_sum += r->ce_relative[i], n_rel++;
     }
-    if (st == RCL_OK) {
-        snprintf(r->baseline, sizeof r->baseline, "%s", baseline_json);
-        r->mce_normalized = r->n_standard ? norm_sum / r->n_standard : NAN;
-        r->mce_relative = n_rel ? rel_sum / n_rel : NAN;
-        r->n_relative = n_rel;
-    }
-    rcl_json_free(doc);
-    return st;
+    snprintf(r->baseline, sizeof r->baseline, "%s", label);
+    r->mce_normalized = r->n_standard ? norm_sum / r->n_standard : NAN;
+    r->mce_relative = n_rel ? rel_sum / n_rel : NAN;
+    r->n_relative = n_rel;
+    return RCL_OK;
 }
 
 void rcl_corrupted_report_print(const rcl_corrupted_report *r) {
