@@ -50,11 +50,16 @@ static void summarise(rcl_corrupted_report *r) {
     r->extra = count[1] ? sum[1] / count[1] : NAN;
 }
 
-rcl_status rcl_corrupted_evaluate(rcl_model *m, const rcl_normalization *norm, const char *dir, double clean,
-                                  rcl_corrupted_report *r) {
+/* An empty report against the clean error, before any corruption is evaluated. */
+static void report_start(rcl_corrupted_report *r, double clean) {
     memset(r, 0, sizeof *r);
     r->clean = clean;
     r->mce_normalized = r->mce_relative = NAN;
+}
+
+rcl_status rcl_corrupted_evaluate(rcl_model *m, const rcl_normalization *norm, const char *dir, double clean,
+                                  rcl_corrupted_report *r) {
+    report_start(r, clean);
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     char path[1100];
     for (int c = 0; c < RCL_CORRUPTED_NAMES; c++) {
@@ -81,9 +86,7 @@ rcl_status rcl_corrupted_evaluate(rcl_model *m, const rcl_normalization *norm, c
 rcl_status rcl_corrupted_evaluate_generated(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *test,
                                             const int *corruptions, int n, const rcl_corrupt_options *o,
                                             double clean, rcl_corrupted_report *r) {
-    memset(r, 0, sizeof *r);
-    r->clean = clean;
-    r->mce_normalized = r->mce_relative = NAN;
+    report_start(r, clean);
     r->images = test->n;
     snprintf(r->dir, sizeof r->dir, "generated from %s, seed %llu", test->name, (unsigned long long)o->seed);
     for (int i = 0; i < n; i++) {
