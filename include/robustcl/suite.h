@@ -7,6 +7,7 @@
 #define ROBUSTCL_SUITE_H
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "robustcl/session.h"
@@ -87,6 +88,10 @@ typedef struct rcl_suite_config {
     int adv_train_steps, adv_eval_steps;
     /* OOD */
     char ood[1024];               /* extra OOD specs, ';'-separated (synthetic sets always) */
+    /* common corruptions of the clean runs (spec §11.1, §12.1) */
+    int corrupt_per_class;        /* a seeded subset of this many target test images per class, corrupted
+                                     by every standard corruption built without frost photographs (0: none) */
+    uint64_t corrupt_seed;        /* draws that subset and the corruptions' random parts */
     int quick;
     const rcl_run_config *run; /* the device, how it runs, the run record (NULL: the defaults) */
     FILE *table; /* where the results table is printed at the end (NULL: nowhere) */

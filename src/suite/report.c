@@ -94,7 +94,7 @@ static int skip_metric(const char *key) {
 /* +1 when a higher value is better, -1 when lower is, 0 for diagnostics without a direction. */
 static int better_direction(const char *metric) {
     static const char *const higher[] = {"accuracy", "auroc", "aupr", "aurra"};
-    static const char *const lower[] = {"error", "fpr95", "rms", "mad", "ece", "nll"};
+    static const char *const lower[] = {"error", "fpr95", "rms", "mad", "ece", "nll", "mce"};
     for (size_t i = 0; i < sizeof higher / sizeof higher[0]; i++)
         if (strstr(metric, higher[i]))
             return 1;

@@ -26,6 +26,15 @@ double rcl_run_get(const rcl_run_result *r, const char *key, double dflt) {
     return dflt;
 }
 
+void rcl_run_unset(rcl_run_result *r, const char *key) {
+    for (int i = 0; i < r->nmetrics; i++)
+        if (!strcmp(r->metrics[i].key, key)) {
+            memmove(&r->metrics[i], &r->metrics[i + 1], (size_t)(r->nmetrics - i - 1) * sizeof r->metrics[0]);
+            r->nmetrics--;
+            return;
+        }
+}
+
 void rcl_run_series(rcl_run_result *r, const char *name, const double *v, int n) {
     if (r->nseries == RCL_RUN_SERIES || n <= 0)
         return;

@@ -136,3 +136,22 @@ rcl_status rcl_suite_eval(rcl_model *m, const rcl_normalization *norm, const rcl
     free(logits);
     return s;
 }
+
+int rcl_suite_corruptions(int out[RCL_CORRUPTED_NAMES]) {
+    int n = 0, frost = rcl_corrupted_find("frost");
+    for (int i = 0; i < RCL_CORRUPTED_STANDARD; i++)
+        if (i != frost && rcl_corrupt_built(i))
+            out[n++] = i;
+    return n;
+}
+
+rcl_status rcl_suite_corruption_eval(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *images,
+                                     const int *corruptions, int n, uint64_t seed, const char *dir, double clean,
+                                     rcl_run_result *r) {
+    rcl_corrupted_report rep;
+    rcl_corrupt_options o = {seed, NULL};
+    RCL_TRY(dir ? rcl_corrupted_evaluate(m, norm, dir, clean / 100, &rep)
+                : rcl_corrupted_evaluate_generated(m, norm, images, corruptions, n, &o, clean / 100, &rep));
+    rcl_run_set(r, "mce", 100 * rep.mce);
+    return RCL_OK;
+}

@@ -22,4 +22,14 @@ rcl_status rcl_suite_eval(rcl_model *m, const rcl_normalization *norm, const rcl
                           int n_ood, const unsigned char *minority, int calibration, uint64_t seed,
                           const char *dump_path, rcl_run_result *r);
 
+/* The standard corruptions the generator builds without frost photographs (the suite has none), in
+ * the benchmark's order; returns how many. */
+int rcl_suite_corruptions(int out[RCL_CORRUPTED_NAMES]);
+
+/* "mce": the mean corruption error (percent) of m on the generated corruptions corruptions[0..n) of
+ * images (seed), or, with dir, on the released files there (spec §12); clean: its clean error, %. */
+rcl_status rcl_suite_corruption_eval(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *images,
+                                     const int *corruptions, int n, uint64_t seed, const char *dir, double clean,
+                                     rcl_run_result *r);
+
 #endif

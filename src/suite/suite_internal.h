@@ -46,6 +46,7 @@ typedef struct rcl_run_result {
 
 void rcl_run_set(rcl_run_result *r, const char *key, double v);
 double rcl_run_get(const rcl_run_result *r, const char *key, double dflt); /* dflt when absent */
+void rcl_run_unset(rcl_run_result *r, const char *key);
 /* Copies n values under `name`. */
 void rcl_run_series(rcl_run_result *r, const char *name, const double *v, int n);
 const rcl_series *rcl_run_find_series(const rcl_run_result *r, const char *name);
@@ -106,6 +107,13 @@ typedef struct rcl_stage_spec {
     const rcl_attack_config *adv_eval; /* or NULL */
     uint64_t extra_hash;       /* anything else that changes the run (data, labels) */
     const rcl_normalization *norm; /* input normalisation of training and evaluation, or NULL: 0.5/0.5 */
+    /* common corruptions (spec §12): the mean corruption error "mce" of */
+    const rcl_dataset *corrupt_test; /* corruptions[0..n_corruptions) generated from these images (seed
+                                        corrupt_seed), or NULL */
+    const int *corruptions;
+    int n_corruptions;
+    uint64_t corrupt_seed;
+    const char *corrupted_dir;       /* or a released CIFAR-10-C / CIFAR-100-C folder, or NULL */
 } rcl_stage_spec;
 
 /* The imbalanced training set's profile of both suites (spec §6): power law from

@@ -27,6 +27,8 @@ typedef struct {
     rcl_stage_env env;
     rcl_dataset source[2], source_test[2]; /* [RCL_SUITE_SOURCE_*] */
     rcl_dataset target, test;              /* target: the pool every target training set comes from */
+    rcl_dataset corrupt_test;              /* the test subset the clean runs are corrupted from (n 0: none) */
+    int corruptions[RCL_CORRUPTED_NAMES], n_corruptions;
     rcl_dataset ood[MAX_OOD];
     const rcl_dataset *ood_ptr[MAX_OOD];
     const char *ood_names[MAX_OOD];
@@ -82,6 +84,15 @@ static rcl_status split_data(suite *S, int train, const int *src, int ks, const 
     return s;
 }
 
+/* A fixed, seeded subset of the target test set for the corruption row: 70 corrupted copies of the
+ * whole test set would cost more than the rest of a clean run's evaluation (spec §11.1). */
+static rcl_status corruption_subset(suite *S) {
+    const rcl_suite_config *c = S->c;
+    S->n_corruptions = rcl_suite_corruptions(S->corruptions);
+    RCL_TRY(rcl_suite_copy_subset(&S->test, NULL, S->test.n, &S->corrupt_test));
+    return rcl_suite_cap_per_class(&S->corrupt_test, c->corrupt_per_class, c->corrupt_seed);
+}
+
 static rcl_status prepare_data(suite *S) {
     const rcl_suite_config *c = S->c;
     int *src = NULL, *tgt = NULL, ks = 0, kt = 0;
@@ -101,6 +112,8 @@ static rcl_status prepare_data(suite *S) {
     }
     if (s == RCL_OK)
         s = rcl_suite_cap_per_class(&S->test, c->test_per_class, 13);
+    if (s == RCL_OK && c->corrupt_per_class > 0)
+        s = corruption_subset(S);
     RCL_TRY(s);
     const char *synth[3] = {"gaussian", "rademacher", "blobs"};
     for (int i = 0; i < 3; i++) {
@@ -160,6 +173,7 @@ typedef struct {
     int source;                     /* RCL_SUITE_SOURCE_*: the pre-trained arm's source */
     const char *report_as;          /* the experiment it is reported under (NULL: experiment): a run
                                        shared by two experiments is one stage */
+    int corrupt;                    /* the mean corruption error too (the clean runs) */
 } run_spec;
 
 /* Scratch: spec §1 init and dropout at lr scratch_lr; pre-trained: this seed's trunk from the
@@ -193,10 +207,17 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
     sp.calibration = rs->calibration;
     sp.adv_eval = rs->adversarial ? &S->adv_eval : NULL;
     sp.extra_hash = rcl_suite_hash(base_hash(c), "|%" PRIx64, rs->extra_hash);
+    if (rs->corrupt && S->corrupt_test.n > 0) {
+        sp.corrupt_test = &S->corrupt_test;
+        sp.corruptions = S->corruptions, sp.n_corruptions = S->n_corruptions;
+        sp.corrupt_seed = c->corrupt_seed;
+    }
     rcl_run_result r;
     RCL_TRY(rcl_stage_run(&S->env, &sp, &r));
-    if (rs->report_as)
+    if (rs->report_as) { /* the corruption row is the clean experiment's, with both of its arms */
         snprintf(r.experiment, sizeof r.experiment, "%s", rs->report_as);
+        rcl_run_unset(&r, "mce");
+    }
     if (rs->pretrained) /* the recipe the report states: which source was fine-tuned */
         rcl_run_set(&r, "source_excluded", rs->source == RCL_SUITE_SOURCE_EXCLUDED);
     return add_run(S, &r);
@@ -319,7 +340,7 @@ static rcl_status noise_pair(suite *S, int seed, const rcl_dataset *noisy, rcl_n
                        noisy, NULL, 0, NULL, method == RCL_NOISE_NORMAL ? NULL : nr, 0, NULL, is_clean, is_clean,
                        (uint64_t)(fraction * 1e6),
                        method == RCL_NOISE_NORMAL ? RCL_SUITE_RECIPE_NOISE : RCL_SUITE_RECIPE_CORRECTED,
-                       S->c->source, NULL};
+                       S->c->source, NULL, is_clean};
         s = run_one(S, &rs);
     }
     return s;
@@ -360,7 +381,8 @@ static rcl_status uncertainty_experiment(suite *S, int seed, const rcl_dataset *
     rcl_status s = RCL_OK;
     for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
         run_spec rs = {arm ? "uncertainty" : "clean", "normal", 0, seed, arm, clean, NULL, 0, NULL, NULL, 0, NULL,
-                       1, 1, 0, RCL_SUITE_RECIPE_UNCERTAINTY, RCL_SUITE_SOURCE_EXCLUDED, "uncertainty"};
+                       1, 1, 0, RCL_SUITE_RECIPE_UNCERTAINTY, RCL_SUITE_SOURCE_EXCLUDED, "uncertainty",
+                       !arm}; /* the scratch arm is the clean scratch stage: the same key */
         s = run_one(S, &rs);
     }
     return s;
@@ -390,7 +412,7 @@ static rcl_status imbalance_experiment(suite *S, int seed, int exponential) {
             for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
                 run_spec rs = {exponential ? "imbalance-exp" : "imbalance", rcl_imb_method_name(methods[mi]),
                                settings[gi], seed, arm, plan.train, plan.indices, plan.count, plan.class_weights,
-                               NULL, 0, plan.is_minority, 0, 0, 0, RCL_SUITE_RECIPE_IMBALANCE, c->source, NULL};
+                               NULL, 0, plan.is_minority, 0, 0, 0, RCL_SUITE_RECIPE_IMBALANCE, c->source, NULL, 0};
                 s = run_one(S, &rs);
             }
             rcl_imb_plan_free(&plan);
@@ -405,7 +427,7 @@ static rcl_status adversarial_experiment(suite *S, int seed, const rcl_dataset *
     rcl_status s = RCL_OK;
     for (int arm = 0; arm < 2 && s == RCL_OK; arm++) {
         run_spec rs = {"adversarial", "pgd", S->c->adv_eps, seed, arm, clean, NULL, 0, NULL, NULL, 1, NULL, 0, 0, 0,
-                       RCL_SUITE_RECIPE_ADVERSARIAL, S->c->source, NULL};
+                       RCL_SUITE_RECIPE_ADVERSARIAL, S->c->source, NULL, 0};
         s = run_one(S, &rs);
     }
     return s;
@@ -487,7 +509,7 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
     free(S.runs);
     for (int i = 0; i < 2; i++)
         rcl_dataset_free(&S.source[i]), rcl_dataset_free(&S.source_test[i]);
-    rcl_dataset_free(&S.target), rcl_dataset_free(&S.test);
+    rcl_dataset_free(&S.target), rcl_dataset_free(&S.test), rcl_dataset_free(&S.corrupt_test);
     for (int i = 0; i < S.n_ood; i++)
         rcl_dataset_free(&S.ood[i]);
     rcl_session_close(&S.session);

@@ -2,6 +2,7 @@
  * new head), train it (plain, class-weighted, Forward/GLC, adversarial, trunk
  * frozen), evaluate it, and keep the result in the stage cache. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,20 @@ static uint64_t attack_hash(uint64_t h, const rcl_attack_config *a) {
     return a ? rcl_suite_hash(h, "|%s", rcl_attack_describe(a, desc, sizeof desc)) : rcl_suite_hash(h, "|-");
 }
 
+/* Stages without corruptions keep the keys they had before; with them, a stage cached without
+ * the mce (or with other images, corruptions or seed) re-runs. */
+static uint64_t corruption_hash(uint64_t h, const rcl_stage_spec *sp) {
+    if (sp->corrupted_dir)
+        return rcl_suite_hash(h, "|corrupted %s", sp->corrupted_dir);
+    if (!sp->corrupt_test)
+        return h;
+    h = rcl_suite_hash(h, "|corrupt %s %d seed %" PRIu64, sp->corrupt_test->name, sp->corrupt_test->n,
+                       sp->corrupt_seed);
+    for (int i = 0; i < sp->n_corruptions; i++)
+        h = rcl_suite_hash(h, ",%d", sp->corruptions[i]);
+    return h;
+}
+
 uint64_t rcl_stage_hash(const rcl_stage_spec *sp) {
     char id[160];
     stage_id(sp, id, sizeof id);
@@ -65,7 +80,7 @@ uint64_t rcl_stage_hash(const rcl_stage_spec *sp) {
     char name[96];
     if (sp->norm && !rcl_normalization_equal(sp->norm, &half)) /* 0.5/0.5 keeps the keys stages had before */
         h = rcl_suite_hash(h, "|norm %s", rcl_normalization_name(sp->norm, name, sizeof name));
-    return h;
+    return corruption_hash(h, sp);
 }
 
 static rcl_normalization norm_of(const rcl_stage_spec *sp) {
@@ -166,6 +181,9 @@ static rcl_status evaluate(const rcl_stage_spec *sp, rcl_model *m, const char *i
     rcl_normalization norm = norm_of(sp);
     RCL_TRY(rcl_suite_eval(m, &norm, sp->test, sp->val, sp->ood, sp->ood_names, sp->n_ood, sp->minority, sp->calibration,
                            (uint64_t)sp->seed * 31u, dump[0] ? dump : NULL, r));
+    if (sp->corrupt_test || sp->corrupted_dir)
+        RCL_TRY(rcl_suite_corruption_eval(m, &norm, sp->corrupt_test, sp->corruptions, sp->n_corruptions,
+                                          sp->corrupt_seed, sp->corrupted_dir, rcl_run_get(r, "error", NAN), r));
     if (!sp->adv_eval)
         return RCL_OK;
     rcl_adv_result ar;
