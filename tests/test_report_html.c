@@ -1,7 +1,7 @@
 /* The suite's report.html escapes every name that came from outside (experiment, method,
  * metric and OOD set names, the run records of its footer): a name like <script>&"' comes out
  * as text, never as markup. The footer shows the report's own record and names a field in which
- * the stages' records differ. */
+ * the stages' records differ. The clean runs' corruption row (mce) has its cells, verdict and note. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,12 +32,14 @@ int main(void) {
         add(&runs[n++], EVIL, "m" EVIL, "scratch", s);
         add(&runs[n++], EVIL, "m" EVIL, "pretrained", s);
     }
-    /* a clean run pair with ROC curves of an OOD set with that name: the plot titles */
+    /* a clean run pair with ROC curves of an OOD set with that name (the plot titles) and a mean
+     * corruption error 5 lower when pre-trained */
     const double fpr[3] = {0, 0.5, 1}, tpr[3] = {0, 0.8, 1};
     for (int a = 0; a < 2; a++) {
         add(&runs[n], "clean", "normal", a ? "pretrained" : "scratch", 1);
         rcl_run_series(&runs[n], "roc_" EVIL "_fpr", fpr, 3);
         rcl_run_series(&runs[n], "roc_" EVIL "_tpr", tpr, 3);
+        rcl_run_set(&runs[n], "mce", 30 - 5 * a);
         n++;
     }
     rcl_suite_config c;
@@ -57,6 +59,14 @@ int main(void) {
     CHECK(strstr(h, "<td class='l'>m" EVIL_ESCAPED "</td>") != NULL, "method name escaped in its cell");
     CHECK(strstr(h, "auroc_" EVIL_ESCAPED) != NULL, "metric name (OOD set) escaped in its cell");
     CHECK(strstr(h, "ROC, " EVIL_ESCAPED " (clean, 1 seed)") != NULL, "OOD set name escaped in the plot title");
+    CHECK(strstr(h, "<td class='l'>clean</td><td class='l'>normal</td><td>0</td><td class='l'>mce</td>"
+                    "<td>30.00 (n = 1)</td><td>25.00 (n = 1)</td><td>-5.00</td>") &&
+              strstr(h, ">n = 1: better</td><td class='l'></td><td class='l'></td></tr>"),
+          "the corruption row: both arms, the difference, a verdict and no claim of the paper");
+    CHECK(strstr(h, "<p class='corruption'>mce: the mean corruption error") && strstr(h, "Frost is left out"),
+          "the corruption row's note");
+    CHECK(strstr(h, "corruptions (clean runs, both arms): mean corruption error (mce) on 4 target test images"),
+          "the grid states the corruption subset");
     CHECK(strstr(h, "<footer") && strstr(h, "--out " EVIL_ESCAPED) != NULL, "the footer's record, escaped");
     CHECK(strstr(h, "12.5") != NULL, "the footer shows the record's numbers");
     CHECK(strstr(h, "differ in device: &#39;gpu1&#39; (4 stages), &#39;gpu2&#39; (2 stages)") != NULL,

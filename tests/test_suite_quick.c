@@ -1,8 +1,10 @@
 /* End-to-end: `suite mini --quick` through the library. Every evaluation has both
  * arms; every metric is finite and in range; OOD and calibration numbers
  * recomputed from the per-sample score dump match the report; the headline and
- * table.txt are written; a rerun uses the cache; a changed adversarial setting
- * re-runs exactly the stages it affects. */
+ * table.txt are written; the clean runs' corruption row (mce) is in report.json,
+ * table.txt and report.html; a rerun uses the cache; a changed adversarial setting
+ * or corruption seed re-runs exactly the stages it affects, and a cache without the
+ * corruption row re-runs the clean runs. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +150,55 @@ static void check_headline(const char *dir, const rcl_json *j) {
     free(table);
 }
 
+static const rcl_json *summary_row(const rcl_json *j, const char *experiment, const char *metric) {
+    const rcl_json *sum = rcl_json_get(j, "summary");
+    for (size_t i = 0; sum && i < sum->len; i++)
+        if (!strcmp(rcl_json_get_string(&sum->items[i], "experiment"), experiment) &&
+            !strcmp(rcl_json_get_string(&sum->items[i], "metric"), metric))
+            return &sum->items[i];
+    return NULL;
+}
+
+/* The corruption row: the clean runs of both arms have an mce (and no other run has), its summary
+ * row has a verdict and no claim of the paper, and the three reports show it with its note. */
+static void check_corruption(const char *dir, const rcl_json *j) {
+    const rcl_json *row = summary_row(j, "clean", "mce"), *runs = rcl_json_get(j, "runs");
+    for (int arm = 0; arm < 2; arm++) {
+        double v = rcl_json_get_number(rcl_json_get(row, arm ? "pretrained" : "scratch"), "mean", NAN);
+        CHECK(isfinite(v) && v >= 0 && v <= 100, "clean mce of the %s arm: %g", arm ? "pre-trained" : "scratch", v);
+    }
+    const char *verdict = row ? rcl_json_get_string(row, "verdict") : NULL;
+    CHECK(verdict && !strncmp(verdict, "n = 1: ", 7), "the corruption row has a verdict: %s", verdict ? verdict : "-");
+    CHECK(row && !rcl_json_get(row, "paper") && !strcmp(rcl_json_get_string(row, "vs_paper"), ""),
+          "the corruption row: no claim of the paper");
+    CHECK(!summary_row(j, "uncertainty", "mce"), "no corruption row for the uncertainty runs");
+    int with = 0, clean = 0;
+    for (size_t i = 0; runs && i < runs->len; i++) {
+        const rcl_json *r = &runs->items[i];
+        int is_clean = !strcmp(rcl_json_get_string(r, "experiment"), "clean");
+        int has = rcl_json_get(rcl_json_get(r, "metrics"), "mce") != NULL;
+        clean += is_clean, with += has;
+        CHECK(has == is_clean, "run %s: mce %s", rcl_json_get_string(r, "id"), has ? "present" : "absent");
+    }
+    CHECK(clean == 2 && with == 2, "both clean arms have an mce (%d of %d)", with, clean);
+    const char *note = rcl_json_get_string(j, "corruption_note");
+    CHECK(note && strstr(note, "Frost is left out"), "report.json: the corruption note");
+    char path[1024], line[128];
+    unsigned char *text = NULL;
+    size_t size = 0;
+    snprintf(path, sizeof path, "%s/table.txt", dir);
+    CHECK_OK(rcl_file_read(path, &text, &size));
+    snprintf(line, sizeof line, "\n%-12s %-12s %-8s %-22s", "clean", "normal", "0", "mce");
+    CHECK(text && strstr((char *)text, line) && strstr((char *)text, "mce: the mean corruption error"),
+          "table.txt: the corruption row and its note");
+    free(text);
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    CHECK_OK(rcl_file_read(path, &text, &size));
+    CHECK(text && strstr((char *)text, "<td>0</td><td class='l'>mce</td>") &&
+              strstr((char *)text, "<p class='corruption'>mce:"), "report.html: the corruption row and its note");
+    free(text);
+}
+
 /* The suite's record and every stage's: version, device, parameters, time, host. */
 static void check_provenance(const rcl_json *j) {
     static const char *const keys[] = {"robustcl_version", "commit", "clblast_version", "platform", "device", "driver",
@@ -183,6 +234,7 @@ int main(void) {
         check_summary(j);
         check_headline(dir, j);
         check_provenance(j);
+        check_corruption(dir, j);
         check_dump(dir, j, "clean");
         check_dump(dir, j, "uncertainty");
         /* one stage a seed is shared: the uncertainty experiment's scratch arm is the clean one */
@@ -202,6 +254,29 @@ int main(void) {
     CHECK_OK(rcl_suite_run(&c, dir, NULL));
     j = load(dir);
     CHECK(j && stages(j, "stages_run") == 2, "changed attack re-ran %g stages, expected the 2 adversarial runs",
+          j ? stages(j, "stages_run") : -1);
+    rcl_json_free(j);
+
+    /* a changed corruption seed re-runs the two clean runs only (the uncertainty scratch arm is one of them) */
+    c.corrupt_seed += 1;
+    CHECK_OK(rcl_suite_run(&c, dir, NULL));
+    j = load(dir);
+    CHECK(j && stages(j, "stages_run") == 2, "changed corruption seed re-ran %g stages, expected the 2 clean runs",
+          j ? stages(j, "stages_run") : -1);
+    rcl_json_free(j);
+
+    /* stages cached without the corruption row (as before it existed) re-run to add it */
+    c.corrupt_per_class = 0;
+    CHECK_OK(rcl_suite_run(&c, dir, NULL));
+    j = load(dir);
+    CHECK(j && stages(j, "stages_run") == 2 && !summary_row(j, "clean", "mce") && !rcl_json_get(j, "corruption_note"),
+          "without corruptions: the 2 clean runs re-ran (%g), no corruption row", j ? stages(j, "stages_run") : -1);
+    rcl_json_free(j);
+    c.corrupt_per_class = 4;
+    CHECK_OK(rcl_suite_run(&c, dir, NULL));
+    j = load(dir);
+    CHECK(j && stages(j, "stages_run") == 2 && summary_row(j, "clean", "mce"),
+          "a cache without the corruption row: the 2 clean runs re-ran (%g) and report it",
           j ? stages(j, "stages_run") : -1);
     rcl_json_free(j);
     return rcl_test_finish();

@@ -1,7 +1,8 @@
 /* The suite report's verdicts: pre-trained minus scratch paired by seed, a paired t-test at 95%,
  * the metric's direction and the paper's claim, on runs with known numbers; which runs the
  * paper's OOD and calibration claims attach to, the paper's numbers beside each row, the
- * headline, the below-chance flag, the plots' means over seeds and the table file. */
+ * headline, the below-chance flag, the corruption row (mce), the plots' means over seeds and the table
+ * file. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,22 @@ static void check_headline(const rcl_summary_row *rows, int nr) {
     CHECK(h[3].row && !strcmp(h[3].row->experiment, "uncertainty"), "OOD detection: the uncertainty row");
 }
 
+/* The corruption row: lower is better, a verdict like any row, no claim of the paper (mini suite and
+ * suite paper alike). */
+static void check_corruption(const rcl_summary_row *rows, int nr) {
+    const rcl_summary_row *r = row_of(rows, nr, "clean", "mce");
+    CHECK(r && r->better == -1 && r->npaired == 3 && r->verdict == RCL_VERDICT_HELPS,
+          "mce 10 lower on every seed: helps (%s)", r ? rcl_verdict_text(r) : "no row");
+    CHECK(r && fabs(r->mean[0] - 40) < 1e-9 && fabs(r->mean[1] - 30) < 1e-9 && fabs(r->diff + 10) < 1e-9,
+          "mce means 40 -> 30, difference -10");
+    CHECK(r && r->paper.direction == RCL_PAPER_NONE && !strcmp(rcl_verdict_vs_paper(r), ""),
+          "mce: no claim of the paper");
+    r = row_in(rows, nr, "cifar10", "clean", "mce");
+    CHECK(r && r->verdict == RCL_VERDICT_HURTS && r->paper.direction == RCL_PAPER_NONE,
+          "suite paper's mce higher on every seed: hurts, no claim (%s)", r ? rcl_verdict_text(r) : "no row");
+    CHECK(!row_of(rows, nr, "uncertainty", "mce"), "no corruption row outside the clean runs");
+}
+
 static void check_below_chance(const rcl_summary_row *rows, int nr) {
     const rcl_summary_row *r = row_of(rows, nr, "uncertainty", "auroc_blobs");
     CHECK(r && rcl_summary_below_chance(r), "AUROC under 50 is flagged");
@@ -166,6 +183,11 @@ static void check_table(const rcl_run_result *runs, int n) {
               strstr(text, "agrees; paper: helps, error area 28.7 -> 15.9") && strstr(text, "auroc_blobs (!)") &&
               strstr(text, "(!) below chance") && strstr(text, "rms_paper and mad_paper skip"),
           "table: headline, scale, the paper's numbers, the flag, the calibration note:\n%s", text);
+    char mce[128];
+    snprintf(mce, sizeof mce, "\n%-12s %-12s %-8s %-22s    40.00 +-  0.00    30.00 +-  0.50   -10.00 +-  0.29  helps",
+             "clean", "normal", "0", "mce");
+    CHECK(strstr(text, mce) && strstr(text, "mce: the mean corruption error") && strstr(text, "Frost is left out"),
+          "table: the corruption row with its verdict and its note");
     snprintf(path, sizeof path, "%s/table.txt", rcl_test_tmpdir());
     CHECK_OK(rcl_report_table_save(path, runs, n));
     unsigned char *saved = NULL;
@@ -208,6 +230,14 @@ int main(void) {
         add_to(runs, &n, "cifar100", "clean", "normal", "scratch", 0, s + 1, "rms_paper", 10);
         add_to(runs, &n, "cifar100", "clean", "normal", "pretrained", 0, s + 1, "rms_paper", 5);
     }
+    /* mean corruption error: 10 lower on every seed (helps); suite paper's CIFAR-10: higher (hurts) */
+    const double md[3] = {-10.5, -10, -9.5};
+    for (int s = 0; s < 3; s++) {
+        add(runs, &n, "clean", "scratch", 0, s + 1, "mce", 40);
+        add(runs, &n, "clean", "pretrained", 0, s + 1, "mce", 40 + md[s]);
+        add_to(runs, &n, "cifar10", "clean", "normal", "scratch", 0, s + 1, "mce", 20);
+        add_to(runs, &n, "cifar10", "clean", "normal", "pretrained", 0, s + 1, "mce", 25 + s);
+    }
     int without_uncertainty = n;
     /* uncertainty: rms higher by 5, 6, 7 (hurts, disagrees); AUROC within the spread; Blobs below
      * chance; reliability bins of 3 seeds, the second seed without images in bin 1 */
@@ -231,6 +261,7 @@ int main(void) {
     check_claims(rows, nr);
     check_headline(rows, nr);
     check_below_chance(rows, nr);
+    check_corruption(rows, nr);
     free(rows);
     check_plot_inputs(runs, n, without_uncertainty);
     check_table(runs, n);

@@ -275,16 +275,17 @@ static const char usage_mini[] =
     "The paper's design at a size a 2-core machine runs in minutes (spec §11): per seed, models\n"
     "pre-trained on a class-covering source (every class, outside a held-out target pool) and on a\n"
     "class-excluded one (the source classes only), then for each evaluation a scratch and a fine-tuned\n"
-    "model on the target classes, evaluated and compared: clean error, test error under uniform label\n"
-    "noise and its area, class imbalance, PGD robustness (covering source), calibration and OOD\n"
-    "detection on Gaussian, Rademacher and Blobs noise plus any --ood set (excluded source).\n"
+    "model on the target classes, evaluated and compared: clean error, the mean error under generated\n"
+    "common corruptions (mce), test error under uniform label noise and its area, class imbalance, PGD\n"
+    "robustness (covering source), calibration and OOD detection on Gaussian, Rademacher and Blobs\n"
+    "noise plus any --ood set (excluded source).\n"
     "Writes OUT/report.json, OUT/report.html, OUT/table.txt and prints the table.\n"
     "Every run is a stage cached in OUT/stages by a hash of its configuration: a rerun skips finished\n"
     "stages, a changed option re-runs what it affects, an interrupted suite resumes.\n\n";
 
 /* suite mini's options; argv[0] is "mini" (or --help). */
 static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **out, int *describe, int *rc) {
-    int quick = 0, nseeds = 0, finetune_steps = 0;
+    int quick = 0, nseeds = 0, finetune_steps = 0, corrupt_seed = (int)c->corrupt_seed;
     const rcl_cli_option opts[] = {
         RCL_CLI_STRING("--out", "DIR", out, "output directory (default suite-mini)"),
         RCL_CLI_FLAG("--quick", &quick, "CI-sized grid (a few minutes on 2 cores; numbers are not meaningful)"),
@@ -355,6 +356,11 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
                     "adversarial pre-training on a seeded N of those (default 4000;\n"
                     "0 = all): PGD training costs (1 + steps) passes an image"),
         RCL_CLI_BUF("--ood", "SPEC[;SPEC]", c->ood, "extra OOD sets (same image shape as the data)"),
+        RCL_CLI_INT("--corrupt-per-class", "N", &c->corrupt_per_class, 0, 100000,
+                    "the corruption row (mce of the clean runs): generated common corruptions of a\n"
+                    "seeded N target test images per class (default 100, --quick 4; 0 = no row)"),
+        RCL_CLI_INT("--corrupt-seed", "N", &corrupt_seed, 0, 2147483647,
+                    "seed of that subset and of the random corruptions (default 0)"),
         RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
         RCL_CLI_FORCE("run even on a device whose self-test failed (see robustcl selftest)"),
         RCL_CLI_CONV_ALGO,
@@ -365,6 +371,7 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
     const rcl_cli_spec spec = {"suite mini", usage_mini, opts, RCL_CLI_COUNT(opts), 25, NULL, NULL};
     if (rcl_cli_parse(&spec, argc, argv, rc))
         return 1;
+    c->corrupt_seed = (uint64_t)corrupt_seed;
     rcl_suite_config defaults;
     rcl_suite_defaults(&defaults, quick);
     if (finetune_steps && memcmp(defaults.finetune, c->finetune, sizeof defaults.finetune)) {

@@ -322,6 +322,19 @@ const char rcl_report_scale_note[] =
     "only, and the OOD sets are synthetic (Gaussian, Rademacher, Blobs, and any --ood), where most of the "
     "paper's are real images.";
 
+const char rcl_report_corruption_note[] =
+    "mce: the mean corruption error, the test error averaged over 5 severities of each standard common "
+    "corruption the generator builds and then over the corruptions (spec 12), on corruptions generated from a "
+    "fixed, seeded subset of the target test set (its size and seed are in the grid). Frost is left out: the "
+    "suite has no frost photographs. Lower is better; the paper makes no claim on it.";
+
+int rcl_report_has_metric(const rcl_summary_row *rows, int nr, const char *metric) {
+    for (int i = 0; i < nr; i++)
+        if (!strcmp(rows[i].metric, metric))
+            return 1;
+    return 0;
+}
+
 const char rcl_report_calibration_note[] =
     "rms_paper and mad_paper skip the most confident bin of 100 test images and still divide by all N "
     "(spec 9.1, paper mode). A skipped bin whose mean confidence is off its accuracy by g changes RMS^2 by "
@@ -526,6 +539,8 @@ void rcl_report_table(FILE *f, const rcl_run_result *runs, int n) {
     if (below)
         fprintf(f, "(!) below chance: AUROC under 50, the detector ranks this OOD set as more in-distribution than "
                    "the test set\n");
+    if (rcl_report_has_metric(rows, nr, "mce"))
+        print_wrapped(f, rcl_report_corruption_note, 110);
     print_wrapped(f, rcl_report_calibration_note, 110);
     free(rows);
 }
@@ -661,6 +676,8 @@ rcl_status rcl_report_json(const char *path, const rcl_suite_config *c, const ch
     rcl_jw_string(&w, "textbook, except Forward's estimate of C (paper mode, spec 5); calibration also "
                        "reported in paper mode (rms_paper, mad_paper)");
     rcl_jw_key(&w, "calibration_note"), rcl_jw_string(&w, rcl_report_calibration_note);
+    if (c->corrupt_per_class > 0)
+        rcl_jw_key(&w, "corruption_note"), rcl_jw_string(&w, rcl_report_corruption_note);
     if (stages_json) {
         rcl_jw_key(&w, "stages");
         rcl_jw_raw(&w, stages_json);

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 
 #include "core/progress.h"
+#include "robustcl/evaluate.h"
 #include "robustcl/train.h"
+#include "suite_eval.h"
 #include "suite_internal.h"
 
 /* Optimizer steps of a run on n images: whole epochs, at least `epochs` and `floor` steps
@@ -18,6 +20,7 @@ static double run_steps(int n, int batch, int epochs, int floor) {
 
 typedef struct {
     double steps, images; /* optimizer steps (training-step equivalents), eval-mode forward images */
+    double corrupted;     /* images the corruption row generates (and evaluates, counted in images) */
 } cost;
 
 /* Both arms of one run on n training images (factor: training passes, e.g. methods that train
@@ -58,14 +61,19 @@ static void pretrain_work(const rcl_suite_config *c, const int n_source[2], int 
 }
 
 static cost count_work(const rcl_suite_config *c, int k, const int n_source[2], int n_source_test, int n_test) {
-    cost t = {0, 0};
-    int n_target = k * c->target_per_class;
+    cost t = {0, 0, 0};
+    int n_target = k * c->target_per_class, corr[RCL_CORRUPTED_NAMES];
+    /* the corruption row: both clean arms, each corruption at 5 severities of the subset */
+    double n_corrupt = c->corrupt_per_class > 0 && c->corrupt_per_class * k < n_test ? c->corrupt_per_class * k
+                       : c->corrupt_per_class > 0 ? n_test : 0;
+    double corrupted = n_corrupt * RCL_SEVERITIES * rcl_suite_corruptions(corr);
     double adv = 1 + c->adv_train_steps;
     int methods = 1 + !!(c->noise_methods & RCL_SUITE_NOISE_FORWARD) + !!(c->noise_methods & RCL_SUITE_NOISE_GLC);
     double clean_evals = n_test * (4.0 + (c->ood[0] ? 1 : 0)); /* test set, 3 synthetic OOD sets, extras */
     for (int si = 0; si < c->nseeds; si++) {
         pretrain_work(c, n_source, n_source_test, &t);
-        both_arms(c, n_target, RCL_SUITE_RECIPE_NOISE, 1, clean_evals, &t);
+        both_arms(c, n_target, RCL_SUITE_RECIPE_NOISE, 1, clean_evals + corrupted, &t);
+        t.corrupted += 2 * corrupted;
         t.steps += run_steps(n_target, c->batch, 1, c->finetune[RCL_SUITE_RECIPE_UNCERTAINTY].min_steps);
         t.images += clean_evals;
         for (int ni = 0; ni < c->nnoise; ni++)
@@ -119,6 +127,25 @@ static rcl_status data_counts(const rcl_suite_config *c, int *k, int n_source[2]
     return RCL_OK;
 }
 
+/* Seconds to generate one corrupted image: every corruption of the row at severity 3 of a few test
+ * images (the generator runs on the host, not on the device). */
+static rcl_status corrupt_speed(const rcl_suite_config *c, double *seconds) {
+    rcl_dataset few = {0}, out;
+    char spec[1400];
+    int corr[RCL_CORRUPTED_NAMES], n = rcl_suite_corruptions(corr);
+    snprintf(spec, sizeof spec, "%s,classes=%s,split=test,n=20", c->data, c->target_classes);
+    RCL_TRY(rcl_dataset_load(spec, 0, &few));
+    rcl_corrupt_options o = {c->corrupt_seed, NULL};
+    rcl_status s = RCL_OK;
+    double t0 = rcl_now();
+    for (int i = 0; i < n && s == RCL_OK; i++)
+        if ((s = rcl_corrupt_dataset(&few, corr[i], 3, &o, &out)) == RCL_OK)
+            rcl_dataset_free(&out);
+    *seconds = (rcl_now() - t0) / ((double)n * few.n > 0 ? (double)n * few.n : 1);
+    rcl_dataset_free(&few);
+    return s;
+}
+
 rcl_status rcl_suite_estimate(const rcl_suite_config *c, FILE *f) {
     int k, n_source[2], n_source_test, n_test;
     rcl_wrn_config net;
@@ -132,14 +159,17 @@ rcl_status rcl_suite_estimate(const rcl_suite_config *c, FILE *f) {
     fprintf(f, "images: %d class-covering and %d class-excluded source (pre-training), %d target classes x %d "
                "training, %d target test, about %d source test\n", n_source[RCL_SUITE_SOURCE_COVERING],
             n_source[RCL_SUITE_SOURCE_EXCLUDED], k, c->target_per_class, n_test, n_source_test);
-    double step_s = 0, fwd = 0;
+    double step_s = 0, fwd = 0, corrupt_s = 0;
     rcl_status s = rcl_measure_speed(d, &net, c->batch, 20, &step_s, &fwd);
+    if (s == RCL_OK && c->corrupt_per_class > 0)
+        s = corrupt_speed(c, &corrupt_s);
     if (s == RCL_OK) {
         cost t = count_work(c, k, n_source, n_source_test, n_test);
-        double seconds = t.steps * step_s + t.images / fwd;
-        fprintf(f, "estimate on %s: %.0f optimizer steps x %.1f ms + %.0f evaluated images at %.0f/s = %.0f min "
-                   "(measured now on random data; evaluation and start-up add a little)\n",
-                rcl_device_get_info(d)->name, t.steps, 1e3 * step_s, t.images, fwd, ceil(seconds / 60));
+        double seconds = t.steps * step_s + t.images / fwd + t.corrupted * corrupt_s;
+        fprintf(f, "estimate on %s: %.0f optimizer steps x %.1f ms + %.0f evaluated images at %.0f/s + %.0f corrupted "
+                   "images generated at %.0f/s = %.0f min (measured now on random data; evaluation and start-up add "
+                   "a little)\n", rcl_device_get_info(d)->name, t.steps, 1e3 * step_s, t.images, fwd, t.corrupted,
+                corrupt_s > 0 ? 1 / corrupt_s : 0, ceil(seconds / 60));
     }
     rcl_session_close(&session);
     return s;

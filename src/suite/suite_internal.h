@@ -228,8 +228,10 @@ typedef struct rcl_headline {
 void rcl_report_headline(const rcl_summary_row *rows, int nr, rcl_headline out[RCL_HEADLINES]);
 /* "label noise: not shown; noise/normal error at s = 0.4: 12.89 -> 10.89 (-2.00 +- 1.16); paper: helps, ..." */
 void rcl_headline_text(const rcl_headline *h, char *buf, size_t cap);
-/* What mini scale can and cannot show; why rms_paper equals rms there. */
-extern const char rcl_report_scale_note[], rcl_report_calibration_note[];
+/* What mini scale can and cannot show; why rms_paper equals rms there; what the mce row measures. */
+extern const char rcl_report_scale_note[], rcl_report_calibration_note[], rcl_report_corruption_note[];
+/* 1 when a row reports `metric`. */
+int rcl_report_has_metric(const rcl_summary_row *rows, int nr, const char *metric);
 
 /* "summary": [rows...] (a key and its array) into an open JSON object. */
 void rcl_report_summary_json(rcl_json_writer *w, const rcl_run_result *runs, int n);
