@@ -2,7 +2,9 @@
  * ImageNet32 (npz) files: the plan lists every run of every table once with its
  * dependency, --only runs exactly the runs asked for (and refuses a fine-tuning run
  * whose pre-trained model is missing), and the collected report has the paper's
- * tables with the paper's columns and values, our numbers recomputed from the stages. */
+ * tables with the paper's columns and values, our numbers recomputed from the stages;
+ * with a released-style CIFAR-10-C beside the data every CIFAR-10 run has its mean
+ * corruption error, CIFAR-100 (no folder) none, and a broken folder is refused. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +112,29 @@ static void write_npz(const char *path, const char *tmp, int n, int first) {
     fclose(f);
 }
 
+/* DIR/CIFAR-10-C as released, at 2 images a severity: gaussian_noise and contrast, uint8
+ * [10, 32, 32, 3], and their labels. Each error is a multiple of 50% a severity, so an mce of
+ * these files is a multiple of 5%. */
+static void write_corrupted(const char *root) {
+    char path[700];
+    snprintf(path, sizeof path, "%s/CIFAR-10-C", root);
+    mkdir(path, 0755);
+    static unsigned char images[10 * 32 * 32 * 3];
+    int64_t labels[10], shape[4] = {10, 32, 32, 3};
+    for (int i = 0; i < 10; i++) {
+        labels[i] = i % 2 ? 3 : 7;
+        for (int p = 0; p < 32 * 32 * 3; p++)
+            images[i * 32 * 32 * 3 + p] = pixel(p, (int)labels[i], i);
+    }
+    const char *names[2] = {"gaussian_noise", "contrast"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/CIFAR-10-C/%s.npy", root, names[k]);
+        CHECK_OK(rcl_npy_save(path, "|u1", 4, shape, images));
+    }
+    snprintf(path, sizeof path, "%s/CIFAR-10-C/labels.npy", root);
+    CHECK_OK(rcl_npy_save(path, "<i8", 1, shape, labels));
+}
+
 static void make_data(const char *root) {
     char path[600];
     const char *sub[3] = {"cifar10", "cifar100", "imagenet32"};
@@ -142,6 +167,7 @@ static void make_data(const char *root) {
         fprintf(f, "n%08d %d class_%d\n", c + 1, c + 1, c);
     if (f)
         fclose(f);
+    write_corrupted(root);
 }
 
 /* ---- the plan ---- */
@@ -338,6 +364,15 @@ static void check_report(const char *out) {
     }
     CHECK(cell(table(j, "table4"), "cifar100", "Normal", "AUPR (paper)") == 29.7, "Table 4 paper value");
     CHECK(cell(table(j, "table5"), "cifar10", "Pre-training", "MAD (paper)") == 1.2, "Table 5 paper value");
+    const rcl_json *tc = table(j, "corruptions");
+    for (int a = 0; tc && a < 2; a++) {
+        char id[160];
+        snprintf(id, sizeof id, "cifar10/clean/0/normal/%s/seed=1", arm_id[a]);
+        double v = cell(tc, "cifar10", a ? "Pre-training" : "Normal", "mCE");
+        CHECK(close_to(v, stage_metric(out, id, "mce")) && v >= 0 && v <= 100 && fabs(remainder(v, 5)) < 1e-9,
+              "corruption table, CIFAR-10 %s: mCE %g of the released files", arm_id[a], v);
+        CHECK(isnan(cell(tc, "cifar100", a ? "Pre-training" : "Normal", "mCE")), "no CIFAR-100-C: no mCE");
+    }
     const rcl_json *tp = table(j, "pretraining");
     if (tp)
         CHECK(close_to(cell(tp, "imagenet32", "WRN (clean)", "error"), stage_metric(out, "pretrain", "error")),
@@ -408,6 +443,19 @@ int main(void) {
     int want = 1 + 1 + 4 + 2 + 1 + 5 + 4 + 2 + 2;
     CHECK(count_stages(out) == want, "%d stages after the selected runs, expected %d", count_stages(out), want);
     check_report(out);
+    /* every CIFAR-10 model, not only the clean ones; none of CIFAR-100, whose folder is absent */
+    double mce = stage_metric(out, "cifar10/imbalance/0.2/smote/scratch/seed=1", "mce");
+    CHECK(mce >= 0 && mce <= 100, "an imbalance run's mce %g", mce);
+    mce = stage_metric(out, "cifar10/adversarial/8/pgd-last-layer/pretrained/seed=1", "mce");
+    CHECK(mce >= 0 && mce <= 100, "an adversarial run's mce %g", mce);
+    CHECK(isnan(stage_metric(out, "cifar100/clean/0/normal/pretrained/seed=1", "mce")), "no CIFAR-100-C, no mce");
+    /* a CIFAR-100-C folder without the released files is refused, naming it */
+    char broken[700];
+    snprintf(broken, sizeof broken, "%s/CIFAR-100-C", root);
+    mkdir(broken, 0755);
+    CHECK_FAILS(rcl_suite_paper_run(&c, out, "cifar100/clean/0/normal/scratch/seed=1", NULL), RCL_ERR_IO);
+    CHECK(strstr(rcl_last_error(), "CIFAR-100-C") != NULL, "the error names the folder: %s", rcl_last_error());
+    rmdir(broken);
 
     /* a rerun of finished runs loads them from the stage cache: their files stay untouched */
     char stage[700];
@@ -481,7 +529,7 @@ int main(void) {
         size_t len = 0;
         char *txt = (char *)slurp(line, &len);
         CHECK(txt && strstr(txt, "Table 1: label corruption") && strstr(txt, "Table 5: calibration") &&
-                  strstr(txt, "pre-trained (paper)"),
+                  strstr(txt, "pre-trained (paper)") && strstr(txt, "Common corruptions: mean corruption error"),
               "robustcl report prints the tables");
         free(txt);
         snprintf(line, sizeof line, "%s/cli/report.json", out);

@@ -97,7 +97,10 @@ typedef struct {
 
 static int parse_paper(int argc, char **argv, rcl_suite_paper_config *c, paper_options *p, int *rc) {
     const rcl_cli_option opts[] = {
-        RCL_CLI_BUF("--data-root", "DIR", c->data_root, "the datasets (required)"),
+        RCL_CLI_BUF("--data-root", "DIR", c->data_root,
+                    "the datasets (required): cifar10/, cifar100/, imagenet32/; when there, the\n"
+                    "released CIFAR-10-C/ and CIFAR-100-C/ (NAME.npy, labels.npy) give every\n"
+                    "target run of that dataset its mean corruption error (mce)"),
         RCL_CLI_STRING("--out", "DIR", &p->out, "output directory (default suite-paper)"),
         RCL_CLI_FLAG("--plan", &p->plan,
                      "print every run as ID<TAB>DEPENDS<TAB>COMMAND (dependencies first; DEPENDS\n"

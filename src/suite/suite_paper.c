@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hash.h"
 #include "core/fileio.h"
@@ -30,6 +31,7 @@ typedef struct {
     char ood_name_buf[MAX_OOD][48];
     int n_ood;
     int per_class;            /* training images per class (the imbalance profile's largest class) */
+    char corrupted[1100];     /* its released common corruptions (DATA_ROOT/CIFAR-10-C), or "": none */
 } target;
 
 typedef struct {
@@ -85,6 +87,22 @@ static rcl_status load_ood(target *t, const rcl_suite_paper_config *c, int d) {
     return RCL_OK;
 }
 
+/* DATA_ROOT/CIFAR-10-C (CIFAR-100-C) when it is there, its files checked; when not, the runs of d
+ * report no corruption error and the suite says so once. */
+static rcl_status find_corrupted(paper *P, int d) {
+    target *t = &P->t[d];
+    struct stat st;
+    snprintf(t->corrupted, sizeof t->corrupted, "%s/%s", P->c->data_root, rcl_paper_corrupted_dirs[d]);
+    if (stat(t->corrupted, &st) == 0 && S_ISDIR(st.st_mode)) {
+        int found = 0;
+        return rcl_corrupted_scan(t->corrupted, &found);
+    }
+    rcl_device_notice(P->env.d, "suite paper: no %s (the released .npy files): %s's runs report no mean corruption "
+                      "error", t->corrupted, rcl_paper_datasets[d]);
+    t->corrupted[0] = 0;
+    return RCL_OK;
+}
+
 static rcl_status load_target(paper *P, int d) {
     target *t = &P->t[d];
     if (t->loaded)
@@ -110,6 +128,7 @@ static rcl_status load_target(paper *P, int d) {
     RCL_TRY(copy_range(&t->train, 0, t->train.n - nval, &t->fit));
     RCL_TRY(copy_range(&t->train, t->train.n - nval, nval, &t->val));
     RCL_TRY(load_ood(t, c, d));
+    RCL_TRY(find_corrupted(P, d));
     t->loaded = 1;
     return RCL_OK;
 }
@@ -270,6 +289,7 @@ static rcl_status run_target(paper *P, const rcl_paper_run *pr, rcl_run_result *
     sp.experiment = pr->kind == P_NOISE ? (pr->corruption ? "noise-flip" : "noise-uniform")
                     : pr->kind == P_IMBALANCE ? "imbalance" : pr->kind == P_IMBALANCE_EXP ? "imbalance-exp"
                     : pr->kind == P_ADVERSARIAL ? "adversarial" : "clean";
+    sp.corrupted_dir = t->corrupted[0] ? t->corrupted : NULL; /* every model of the target */
     if (pr->kind == P_NOISE)
         return run_noise(P, pr, t, &sp, r);
     if (pr->kind == P_IMBALANCE || pr->kind == P_IMBALANCE_EXP)

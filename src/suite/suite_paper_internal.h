@@ -13,6 +13,9 @@ enum { ADV_NORMAL, ADV_PGD, ADV_LAST_LAYER };
 
 /* The names in run IDs, indexed by the enums above (datasets: 0 cifar10, 1 cifar100). */
 extern const char *const rcl_paper_datasets[2];
+/* The released common corruptions of each target under the data root, as their archives unpack
+ * (spec §12): "CIFAR-10-C", "CIFAR-100-C". */
+extern const char *const rcl_paper_corrupted_dirs[2];
 extern const char *const rcl_paper_noise_methods[4];
 extern const char *const rcl_paper_adv_methods[3];
 

@@ -16,6 +16,7 @@ static const double gammas[7] = {0.2, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0};
 #define LT_RHO 100    /* CIFAR-LT's usual ratio: the exponential profile's one setting */
 
 const char *const rcl_paper_datasets[2] = {"cifar10", "cifar100"};
+const char *const rcl_paper_corrupted_dirs[2] = {"CIFAR-10-C", "CIFAR-100-C"};
 const char *const rcl_paper_noise_methods[4] = {"normal", "forward", "glc5", "glc10"};
 const char *const rcl_paper_adv_methods[3] = {"normal", "pgd", "pgd-last-layer"};
 
@@ -163,6 +164,9 @@ void rcl_suite_paper_describe(const rcl_suite_paper_config *c, FILE *f) {
                                  "Forward/GLC runs the official scripts' CIFAR mean/std)");
     fprintf(f, "OOD: MSP on gaussian, rademacher, blobs%s%s; calibration: RMS/MAD paper mode at T = 1 (T tuned on the "
                "last 10%% of the training set, held out, reported)\n", c->ood[0] ? ", " : "", c->ood);
+    fprintf(f, "common corruptions: every target run's mean corruption error (mce) on the released files in %s/%s and "
+               "%s/%s when they are there (spec §12)\n", c->data_root, rcl_paper_corrupted_dirs[0], c->data_root,
+            rcl_paper_corrupted_dirs[1]);
 }
 
 /* ---- the plan ---- */
