@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the suites declare before running anything: the imbalance profiles and their class
-# sizes in --describe (CIFAR-LT golden count: CIFAR-10 rho 100 = 12406), suite paper's
+# sizes in --describe (CIFAR-LT golden count: CIFAR-10 rho 100 = 12406), the corruption row's
+# subset, seed and cost (suite paper: its CIFAR-10-C/CIFAR-100-C folders), suite paper's
 # normalisation quirk, the SLURM script set of --plan-format slurm (bash -n, every run once,
 # the dependencies, submit.sh against a stand-in sbatch), and the option errors. No training here.
 set -u
@@ -32,6 +33,20 @@ check "paper default: Table 2's power law (CIFAR-10 gamma 0.2 total 7621), no CI
 "$bin" suite paper --data-root "$tmp" --plan --imbalance-profile both > "$tmp/plan.txt" 2>&1
 check "paper plan with both profiles: 446 runs, 10 of them CIFAR-LT" \
     "[ \$(wc -l < $tmp/plan.txt) -eq 446 ] && [ \$(grep -c '^cifar10*/imbalance-exp/100/' $tmp/plan.txt) -eq 10 ]"
+
+# ---- the corruption row: its subset, seed and cost declared (spec §11.1) ----
+check "mini default: mce on 100 test images per class, seed 0, frost left out; 4 seeds x 2 arms x 500 x 5 x 14 generated" \
+    "has $tmp/d0.log 'mean corruption error (mce) on 100 target test images per class (a subset drawn with seed 0)' &&
+     has $tmp/d0.log '(frost left out)' && has $tmp/d0.log '+ 280000 corrupted images generated'"
+"$bin" suite mini --describe --corrupt-per-class 10 --corrupt-seed 7 --seeds 1 > "$tmp/c1.log" 2>&1
+check "mini --corrupt-per-class 10 --corrupt-seed 7: declared, 2 arms x 50 x 5 x 14 generated" \
+    "has $tmp/c1.log 'on 10 target test images per class (a subset drawn with seed 7)' &&
+     has $tmp/c1.log 'corruption seed 7' && has $tmp/c1.log '+ 7000 corrupted images generated'"
+"$bin" suite mini --describe --corrupt-per-class 0 > "$tmp/c0.log" 2>&1
+check "mini --corrupt-per-class 0: no corruption row, nothing generated" \
+    "! has $tmp/c0.log 'mean corruption error' && has $tmp/c0.log '+ 0 corrupted images generated'"
+check "paper: the corruption folders it looks for, declared" \
+    "has $tmp/p0.log 'released files in $tmp/CIFAR-10-C and $tmp/CIFAR-100-C when they are there'"
 
 # ---- the normalisation quirk of suite paper (spec §3) ----
 check "paper default: 0.5/0.5 for every run, declared" "has $tmp/p0.log 'input normalisation: 0.5/0.5 for every run'"
@@ -115,7 +130,8 @@ check "mini --quick runs every method" \
     "has $tmp/d4.log 'methods normal, forward, glc' && has $tmp/d4.log 'methods normal, cost-sensitive, oversampling, SMOTE'"
 
 for args in '--imbalance-profile lt' '--rho 0.5' '--gamma x' '--rho 10,,100' '--noise 1.5' '--noise -0.1' \
-    '--noise-methods glc,bogus' '--noise-methods' '--imbalance-methods cost,,smote' '--imbalance-methods all'; do
+    '--noise-methods glc,bogus' '--noise-methods' '--imbalance-methods cost,,smote' '--imbalance-methods all' \
+    '--corrupt-per-class -1' '--corrupt-per-class x' '--corrupt-seed -2'; do
     # shellcheck disable=SC2086
     "$bin" suite mini --describe $args > "$tmp/u.log" 2>&1; rc=$?
     check "suite mini $args -> exit 2, one line (got $rc: $(head -1 "$tmp/u.log"))" \
