@@ -161,3 +161,13 @@ __kernel void attack_row_stats(__global const float *grad, __global int *zero, _
         maxdiff[r] = fbuf[0];
     }
 }
+
+/* dst = src in the rows whose flag is set (APGD's and Square's bookkeeping). */
+__kernel void attack_copy_rows(__global const float *src, __global float *dst, __global const int *flag,
+                               uint total, uint per) {
+    uint i = get_global_id(0);
+    if (i >= total)
+        return;
+    if (flag[i / per])
+        dst[i] = src[i];
+}

@@ -126,6 +126,15 @@ void rcl_calib_report_json(rcl_json_writer *w, const rcl_calib_report *r);
  * reals as %.17g. ood / ood_report may be NULL / 0 sets. */
 rcl_status rcl_scores_dump(const char *path, const rcl_logit_set *id, const rcl_logit_set *ood, int n_sets,
                            const rcl_ood_report *ood_report, double T);
+/* An extra last column of the dump, named `name`: values[i] for in-distribution image i < n,
+ * "-" for the others and for OOD rows (e.g. eval's per-image AutoAttack outcome). */
+typedef struct rcl_score_column {
+    const char *name;
+    const char *const *values;
+    int n;
+} rcl_score_column;
+rcl_status rcl_scores_dump_column(const char *path, const rcl_logit_set *id, const rcl_logit_set *ood, int n_sets,
+                                  const rcl_ood_report *ood_report, double T, const rcl_score_column *extra);
 
 /* ---- common corruptions (src/eval/corrupted_eval.c, spec §12) ---- */
 

@@ -277,6 +277,59 @@ rcl_status rcl_attack_keep_worst(rcl_device *d, const rcl_tensor *adv, const rcl
 rcl_status rcl_attack_row_stats(rcl_device *d, const rcl_tensor *grad, cl_mem zero, const rcl_tensor *a,
                                 const rcl_tensor *b, rcl_tensor *maxdiff);
 
+/* dst = src in the rows r whose flag[r] (int32) is set. */
+rcl_status rcl_attack_copy_rows(rcl_device *d, const rcl_tensor *src, cl_mem flag, rcl_tensor *dst);
+
+/* ---- APGD's device ops (src/ops/apgd.c, spec §7.4); references in src/ops/ref.h ----
+ * Pixel images [n, c, h, w]; per-row tensors [n]; int32 flags as cl_mem [n]. */
+
+/* adv = clamp(x + eps*t/(max_row |t| + 1e-12), 0, 1), t = 2u - 1 with u keyed as the PGD
+ * start's (robustcl/adversarial.h) by index (device int32 [n]), counter and element. */
+rcl_status rcl_apgd_start(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, float eps, uint32_t seed,
+                          uint32_t counter, rcl_tensor *adv);
+/* With P the projection onto [x - eps, x + eps] and then [0,1], and step[row]:
+ * z = P(adv + step*sign(grad)); adv' = P(adv + momentum*(z - adv) + (1 - momentum)*(adv - old));
+ * old' = adv. momentum is 1 at the first step and 0.75 after. */
+rcl_status rcl_apgd_step(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *grad, const rcl_tensor *step,
+                         float eps, float momentum, rcl_tensor *old, rcl_tensor *adv);
+/* target[r] = the index of row r's rank-th largest logit (ties: the lower index first). */
+rcl_status rcl_apgd_target(rcl_device *d, const rcl_tensor *logits, int rank, cl_mem target);
+/* The DLR loss per row (maximised) and its gradient; target NULL: untargeted
+ * -(z_y - max_{j!=y} z_j)/(z_p1 - z_p3 + 1e-12) (K >= 3); else targeted
+ * -(z_y - z_t)/(z_p1 - (z_p3 + z_p4)/2 + 1e-12) (K >= 4), p_i the i-th largest logit.
+ * row_correct: the first maximum is the label. */
+rcl_status rcl_apgd_dlr(rcl_device *d, const rcl_tensor *logits, cl_mem labels, cl_mem target, rcl_tensor *dlogits,
+                        rcl_tensor *row_loss, cl_mem row_correct);
+/* APGD's per-row state between steps. */
+typedef struct rcl_apgd_state {
+    rcl_tensor loss_best, loss_prev, loss_best_last, step; /* [n] */
+    cl_mem count;        /* loss increases since the last checkpoint */
+    cl_mem reduced_last; /* the step was halved at the last checkpoint */
+    cl_mem fooled;       /* misclassified at some point */
+    cl_mem flag;         /* track: the loss improved; checkpoint: restart from the best point */
+} rcl_apgd_state;
+/* After a forward at the start point (first: resets the state, step = 2 eps, flag = 1) or
+ * at a step: fooled |= !correct, count += loss > loss_prev, flag = loss > loss_best. */
+rcl_status rcl_apgd_track(rcl_device *d, const rcl_tensor *row_loss, cl_mem row_correct, float eps, int first,
+                          rcl_apgd_state *s);
+/* The checkpoint after `window` steps: flag = count <= rho*window or (not reduced last time and
+ * no improvement since); flagged rows halve their step; count restarts. */
+rcl_status rcl_apgd_checkpoint(rcl_device *d, int window, float rho, rcl_apgd_state *s);
+
+/* ---- the Square Attack's device ops (src/ops/square.c, spec §7.4) ---- */
+
+/* best = clamp(x + eps*sign, 0, 1), the sign drawn per (image, channel, column), keyed by
+ * index, counter and (channel*w + column). */
+rcl_status rcl_square_init(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, float eps, uint32_t seed,
+                           uint32_t counter, rcl_tensor *best);
+/* cand = P(best + delta), delta = 2 eps*sign(image, channel) on [vh, vh+s) x [vw, vw+s), else 0. */
+rcl_status rcl_square_propose(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *best, cl_mem index, float eps,
+                              int vh, int vw, int s, uint32_t seed, uint32_t counter, rcl_tensor *cand);
+/* m = -neg_margin[r] (neg_margin: rcl_attack_loss_grad's margin loss). first: margin_min = m,
+ * accept = 0. Else accept = margin_min > 0 and (m < margin_min or m <= 0); accepted rows take m. */
+rcl_status rcl_square_accept(rcl_device *d, const rcl_tensor *neg_margin, int first, rcl_tensor *margin_min,
+                             cl_mem accept);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "robustcl/adversarial.h"
+#include "robustcl/autoattack.h"
 #include "robustcl/checkpoint.h"
 #include "robustcl/evaluate.h"
 
@@ -39,6 +40,8 @@ typedef struct {
     double sweep_eps[MAX_SWEEP];
     rcl_normalization asked;
     rcl_attack_config atk;
+    rcl_autoattack_config aa; /* --attack autoattack[:...] */
+    int autoattack;
     rcl_ood_config ood_cfg;
     rcl_calib_config cal_cfg;
 } eval_options;
@@ -68,7 +71,9 @@ static int add_ood_specs(rcl_args *a, const rcl_cli_option *opt, const char *val
 }
 
 static int parse_attack(rcl_args *a, const rcl_cli_option *opt, const char *v) {
-    if (rcl_attack_parse(v, opt->ptr) != RCL_OK)
+    eval_options *o = opt->ptr;
+    o->autoattack = rcl_autoattack_is_spec(v);
+    if ((o->autoattack ? rcl_autoattack_parse(v, &o->aa) : rcl_attack_parse(v, &o->atk)) != RCL_OK)
         return rcl_cli_usage(a->cmd, "--attack: %s", rcl_last_error());
     return 0;
 }
@@ -153,13 +158,19 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
          .help = "headline RMS/MAD: paper (default) = T = 1, last bin skipped (Table 5);\n"
                  "textbook = the tuned T, every bin; implies --calibration"},
         RCL_CLI_TEXT("\n"),
-        {.kind = RCL_OPT_CALL, .name = "--attack", .metavar = "SPEC", .fn = parse_attack, .ptr = &o->atk,
+        {.kind = RCL_OPT_CALL, .name = "--attack", .metavar = "SPEC", .fn = parse_attack, .ptr = o,
          .given = &o->attack,
          .help = "accuracy under an L-inf attack on the test set (spec §7), pixel space\n"
                  "[0,1], the input normalisation above: pgd|fgsm[:KEY=VALUE,...] with keys\n"
                  "eps=8/255 step=2/255 steps=20 restarts=1 start=random|none\n"
                  "mode=textbook|paper loss=ce|margin seed=N bn=auto|eval|train\n"
-                 "(default pgd: eps 8/255, step 2/255, 20 steps, random start, textbook, ce)"},
+                 "(default pgd: eps 8/255, step 2/255, 20 steps, random start, textbook, ce);\n"
+                 "or AutoAttack (spec §7.4): autoattack[:KEY=VALUE,...] with keys eps=8/255\n"
+                 "norm=linf version=standard|rand n=N (the first N test images; default all)\n"
+                 "seed=N iters=100 restarts=1 targets=9 queries=5000\n"
+                 "attacks=apgd-ce+apgd-t+square (a custom list of apgd-ce, apgd-t, apgd-dlr,\n"
+                 "square); standard = apgd-ce, apgd-t, square (FAB-T is not built),\n"
+                 "rand = apgd-ce, apgd-dlr with 5 restarts; robust accuracy after each attack"},
         RCL_CLI_CALL("--attack-sweep", "LIST", parse_sweep, o,
                      "accuracy vs eps: the --attack settings (default pgd) at each radius of the\n"
                      "comma-separated LIST (numbers or a/b, e.g. 0,1/255,2/255,4/255,8/255,16/255),\n"
@@ -196,7 +207,9 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
                        "name = the dataset's name; index = image index in that set; label and\n"
                        "correct are -1 in OOD rows; predicted = argmax; confidence = max\n"
                        "softmax(z); confidence_t = max softmax(z/T) at the tuned T (= confidence\n"
-                       "without --val); msp_score = -confidence; reals printed with 17 digits"),
+                       "without --val); msp_score = -confidence; reals printed with 17 digits;\n"
+                       "with --attack autoattack a last column autoattack: robust, misclassified\n"
+                       "(clean), the attack that fooled the image first, or - (not attacked)"),
     };
     const rcl_cli_spec spec = {"eval", usage, opts, RCL_CLI_COUNT(opts), 23, NULL, NULL};
     if (rcl_cli_parse(&spec, argc, argv, rc))
@@ -213,6 +226,8 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
     if (o->corruptions && o->n_corrupt)
         return *rc = rcl_cli_usage("eval", "--corrupt: evaluates generated corruptions, --corruptions released ones: "
                                    "give one of them"), 1;
+    if (o->nsweep && o->autoattack)
+        return *rc = rcl_cli_usage("eval", "--attack-sweep: sweeps PGD or FGSM, not autoattack"), 1;
     if (o->nsweep && o->atk.kind == RCL_ATTACK_PGD && !(o->atk.eps > 0))
         return *rc = rcl_cli_usage("eval", "--attack-sweep: the --attack eps sets the step/eps ratio, so it must be > 0"),
                1;
@@ -232,6 +247,7 @@ typedef struct {
     rcl_calib_report cal_rep;
     rcl_attack_config atk; /* --attack with the input normalisation */
     rcl_adv_result adv, *sweep;
+    rcl_autoattack_result aa;
     rcl_corrupted_report corr;
 } evaluation;
 
@@ -376,6 +392,29 @@ static rcl_status evaluate_calibration(const eval_options *o, evaluation *ev) {
     return RCL_OK;
 }
 
+static void print_autoattack(const rcl_autoattack_result *r) {
+    char spec[512];
+    printf("%s on %d images: clean accuracy %.2f%%\n", rcl_autoattack_describe(&r->cfg, spec, sizeof spec), r->count,
+           100 * r->clean_accuracy);
+    printf("  %-10s %16s %10s\n", "attack", "robust accuracy", "seconds");
+    for (int a = 0; a < r->cfg.n_attacks; a++)
+        printf("  %-10s %15.2f%% %10.1f\n", rcl_aa_kind_name(r->cfg.attacks[a]),
+               r->count ? 100.0 * r->robust_after[a] / r->count : 0, r->seconds_of[a]);
+    printf("AutoAttack robust accuracy %.2f%% (%s); max |x_adv - x| %.4f%s\n", 100 * r->robust_accuracy,
+           r->cfg.rand_version ? "rand" : "standard", r->max_linf,
+           r->cfg.rand_version ? "" : "; FAB-T is not built (spec §7.4)");
+}
+
+/* --attack autoattack[:...] on the test set. */
+static rcl_status evaluate_autoattack(const eval_options *o, evaluation *ev) {
+    rcl_autoattack_config cfg = o->aa;
+    cfg.norm = ev->s.norm;
+    rcl_classifier f = rcl_model_classifier(ev->s.model);
+    RCL_TRY(rcl_autoattack_evaluate(&f, &ev->test.ds, NULL, 0, &cfg, &ev->aa));
+    print_autoattack(&ev->aa);
+    return RCL_OK;
+}
+
 /* --attack-sweep, or else --attack, in the input normalisation. */
 static rcl_status evaluate_adversarial(const eval_options *o, evaluation *ev) {
     rcl_attack_config atk = o->atk;
@@ -388,6 +427,8 @@ static rcl_status evaluate_adversarial(const eval_options *o, evaluation *ev) {
             return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the sweep");
         RCL_TRY(rcl_adv_sweep(ev->s.model, &ev->test.ds, NULL, 0, &atk, o->sweep_eps, nsweep, ev->sweep));
         print_sweep(&atk, ev->sweep, nsweep);
+    } else if (o->autoattack) {
+        RCL_TRY(evaluate_autoattack(o, ev));
     } else if (o->attack) {
         rcl_adv_result *adv = &ev->adv;
         RCL_TRY(rcl_adv_evaluate(ev->s.model, &ev->test.ds, NULL, 0, &atk, adv));
@@ -479,6 +520,9 @@ static rcl_status write_json(const eval_options *o, const evaluation *ev) {
     if (o->nsweep) {
         rcl_jw_key(&w, "adversarial_sweep");
         rcl_adv_sweep_json(&w, &ev->atk, ev->sweep, o->nsweep);
+    } else if (o->autoattack) {
+        rcl_jw_key(&w, "autoattack");
+        rcl_autoattack_result_json(&w, &ev->aa);
     } else if (o->attack) {
         rcl_jw_key(&w, "adversarial");
         rcl_adv_result_json(&w, &ev->adv);
@@ -493,19 +537,38 @@ static rcl_status write_json(const eval_options *o, const evaluation *ev) {
     return rcl_jw_save(&w, o->json);
 }
 
+/* --dump-scores, with the per-image AutoAttack outcome as a last column when it ran. */
+static rcl_status dump_scores(const eval_options *o, const evaluation *ev) {
+    const rcl_autoattack_result *r = &ev->aa;
+    double T = o->calibration ? ev->cal_rep.T : 1.0;
+    if (!o->autoattack)
+        return rcl_scores_dump(o->scores_path, &ev->id, ev->ood_ls, o->n_ood, &ev->ood_rep, T);
+    const char **values = malloc((size_t)(r->count ? r->count : 1) * sizeof *values);
+    if (!values)
+        return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for the score dump");
+    for (int i = 0; i < r->count; i++)
+        values[i] = r->outcome[i] == RCL_AA_ROBUST       ? "robust"
+                    : r->outcome[i] == RCL_AA_CLEAN_WRONG ? "misclassified"
+                                                          : rcl_aa_kind_name(r->cfg.attacks[r->outcome[i]]);
+    rcl_score_column col = {"autoattack", values, r->count};
+    rcl_status s = rcl_scores_dump_column(o->scores_path, &ev->id, ev->ood_ls, o->n_ood, &ev->ood_rep, T, &col);
+    free(values);
+    return s;
+}
+
 /* --dump-logits, --dump-scores and --json. */
 static rcl_status write_outputs(const eval_options *o, const evaluation *ev) {
     if (o->logits_path)
         RCL_TRY(rcl_file_write_atomic(o->logits_path, ev->test.logits,
                                       (size_t)ev->test.ds.n * ev->K * sizeof *ev->test.logits));
     if (o->scores_path)
-        RCL_TRY(rcl_scores_dump(o->scores_path, &ev->id, ev->ood_ls, o->n_ood, &ev->ood_rep,
-                                o->calibration ? ev->cal_rep.T : 1.0));
+        RCL_TRY(dump_scores(o, ev));
     return o->json ? write_json(o, ev) : RCL_OK;
 }
 
 static void evaluation_free(evaluation *ev, int n_ood) {
     free(ev->sweep);
+    rcl_autoattack_result_free(&ev->aa);
     rcl_ood_report_free(&ev->ood_rep);
     rcl_calib_report_free(&ev->cal_rep);
     for (int i = 0; i < n_ood; i++) {

@@ -15,4 +15,11 @@ static inline rcl_tensor rcl_attack_rows(const rcl_tensor *t, int n) {
 /* The configuration that runs (FGSM: one step of eps, no start), as rcl_attack_create settled it. */
 const rcl_attack_config *rcl_attack_config_of(const rcl_attack *a);
 
+/* Spec values (src/eval/attack_spec.c), 1 when `v` is wholly one: a number or a fraction a/b;
+ * an integer in [lo, hi]. */
+int rcl_attack_parse_number(const char *v, double *out);
+int rcl_attack_parse_int(const char *v, long lo, long hi, int *out);
+/* A radius as k/255 when it is one, else %.9g. */
+void rcl_attack_format_pixels(char *buf, size_t cap, double v);
+
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "robustcl/adversarial.h"
+#include "eval/attack_internal.h"
 
 rcl_attack_config rcl_attack_defaults(void) {
     rcl_attack_config c;
@@ -27,8 +27,7 @@ rcl_attack_config rcl_attack_defaults(void) {
 
 const char *rcl_attack_mode_name(rcl_attack_mode mode) { return mode == RCL_ATTACK_PAPER ? "paper" : "textbook"; }
 
-/* A number or a fraction a/b, the whole of `v`. */
-static int parse_number(const char *v, double *out) {
+int rcl_attack_parse_number(const char *v, double *out) {
     char *end;
     errno = 0;
     double a = strtod(v, &end);
@@ -47,7 +46,7 @@ static int parse_number(const char *v, double *out) {
     return 1;
 }
 
-static int parse_int(const char *v, long lo, long hi, int *out) {
+int rcl_attack_parse_int(const char *v, long lo, long hi, int *out) {
     char *end;
     errno = 0;
     long x = strtol(v, &end, 10);
@@ -62,18 +61,18 @@ static int parse_int(const char *v, long lo, long hi, int *out) {
 static int parse_option(rcl_attack_config *c, const char *k, const char *v, int *step_given, int *pgd_only) {
     *pgd_only = 0;
     if (!strcmp(k, "eps"))
-        return parse_number(v, &c->eps) && c->eps >= 0 && c->eps <= 1;
+        return rcl_attack_parse_number(v, &c->eps) && c->eps >= 0 && c->eps <= 1;
     if (!strcmp(k, "step")) {
         *step_given = *pgd_only = 1;
-        return parse_number(v, &c->step) && c->step >= 0 && c->step <= 1;
+        return rcl_attack_parse_number(v, &c->step) && c->step >= 0 && c->step <= 1;
     }
     if (!strcmp(k, "steps")) {
         *pgd_only = 1;
-        return parse_int(v, 1, 100000, &c->steps);
+        return rcl_attack_parse_int(v, 1, 100000, &c->steps);
     }
     if (!strcmp(k, "restarts")) {
         *pgd_only = 1;
-        return parse_int(v, 1, 10000, &c->restarts);
+        return rcl_attack_parse_int(v, 1, 10000, &c->restarts);
     }
     if (!strcmp(k, "start")) {
         *pgd_only = 1;
@@ -167,7 +166,7 @@ rcl_status rcl_attack_parse_eps_list(const char *list, double *eps, int cap, int
         item[len] = 0;
         if (*n == cap)
             return rcl_fail(RCL_ERR_INVALID_ARG, "eps list '%s': more than %d values", list, cap);
-        if (!parse_number(item, &eps[*n]) || eps[*n] < 0 || eps[*n] > 1)
+        if (!rcl_attack_parse_number(item, &eps[*n]) || eps[*n] < 0 || eps[*n] > 1)
             return rcl_fail(RCL_ERR_INVALID_ARG, "eps list '%s': '%s' is not a radius in [0,1] (a number or a/b)",
                             list, item);
         (*n)++;
@@ -177,8 +176,7 @@ rcl_status rcl_attack_parse_eps_list(const char *list, double *eps, int cap, int
     }
 }
 
-/* k/255 when the value is one, else %.9g. */
-static void fmt_pixels(char *buf, size_t cap, double v) {
+void rcl_attack_format_pixels(char *buf, size_t cap, double v) {
     double k = v * 255.0;
     if (fabs(k - round(k)) < 1e-9 && v != 0)
         snprintf(buf, cap, "%.0f/255", round(k));
@@ -189,8 +187,8 @@ static void fmt_pixels(char *buf, size_t cap, double v) {
 const char *rcl_attack_describe(const rcl_attack_config *cfg, char *buf, size_t cap) {
     char eps[32], step[32], bn[16] = "";
     const char *loss = cfg->loss == RCL_ATTACK_LOSS_MARGIN ? "margin" : "ce";
-    fmt_pixels(eps, sizeof eps, cfg->eps);
-    fmt_pixels(step, sizeof step, cfg->step);
+    rcl_attack_format_pixels(eps, sizeof eps, cfg->eps);
+    rcl_attack_format_pixels(step, sizeof step, cfg->step);
     if (cfg->bn_train >= 0)
         snprintf(bn, sizeof bn, ",bn=%s", cfg->bn_train ? "train" : "eval");
     if (cfg->kind == RCL_ATTACK_FGSM)

@@ -43,12 +43,14 @@ static rcl_status per_image_compute(const rcl_logit_set *ls, double T, per_image
     return RCL_OK;
 }
 
+/* extra: the row's value of the extra column, or NULL when the dump has none. */
 static rcl_status row(rcl_atomic_file *f, const char *set, const rcl_logit_set *ls, int draw, int i,
-                      const per_image *p) {
+                      const per_image *p, const char *extra) {
     int label = ls->labels && ls->labels[i] >= 0 ? ls->labels[i] : -1;
     char line[512];
-    int len = snprintf(line, sizeof line, "%s\t%s\t%d\t%d\t%d\t%d\t%.17g\t%.17g\t%.17g\t%d\n", set, ls->name, draw, i,
-                       label, p->pred[i], p->conf[i], p->conf_t[i], -p->conf[i], label < 0 ? -1 : p->pred[i] == label);
+    int len = snprintf(line, sizeof line, "%s\t%s\t%d\t%d\t%d\t%d\t%.17g\t%.17g\t%.17g\t%d%s%s\n", set, ls->name, draw,
+                       i, label, p->pred[i], p->conf[i], p->conf_t[i], -p->conf[i],
+                       label < 0 ? -1 : p->pred[i] == label, extra ? "\t" : "", extra ? extra : "");
     return rcl_atomic_write(f, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
 }
 
@@ -57,14 +59,17 @@ static const char *clean_name(const rcl_logit_set *ls) {
 }
 
 static rcl_status write_all(rcl_atomic_file *f, const rcl_logit_set *id, const rcl_logit_set *ood, int n_sets,
-                            const rcl_ood_report *rep, double T) {
-    static const char header[] =
-        "set\tname\tdraw\tindex\tlabel\tpredicted\tconfidence\tconfidence_t\tmsp_score\tcorrect\n";
-    RCL_TRY(rcl_atomic_write(f, header, sizeof header - 1));
+                            const rcl_ood_report *rep, double T, const rcl_score_column *extra) {
+    char header[256];
+    int hl = snprintf(header, sizeof header,
+                      "set\tname\tdraw\tindex\tlabel\tpredicted\tconfidence\tconfidence_t\tmsp_score\tcorrect%s%s\n",
+                      extra ? "\t" : "", extra ? extra->name : "");
+    RCL_TRY(rcl_atomic_write(f, header, (size_t)hl));
+    const char *none = extra ? "-" : NULL;
     per_image p;
     rcl_status s = per_image_compute(id, T, &p);
     for (int i = 0; i < id->n && s == RCL_OK; i++)
-        s = row(f, "id", id, 0, i, &p);
+        s = row(f, "id", id, 0, i, &p, extra && i < extra->n ? extra->values[i] : none);
     per_image_free(&p);
     for (int k = 0; k < n_sets && s == RCL_OK; k++) {
         const rcl_ood_set_result *r = &rep->sets[k];
@@ -76,7 +81,7 @@ static rcl_status write_all(rcl_atomic_file *f, const rcl_logit_set *id, const r
         if ((s = per_image_compute(&ood[k], T, &p)) == RCL_OK)
             for (int d = 0; d < r->n_draws && s == RCL_OK; d++)
                 for (int j = 0; j < r->draw_size && s == RCL_OK; j++)
-                    s = row(f, set, &ood[k], d, r->draw_index[(size_t)d * r->draw_size + j], &p);
+                    s = row(f, set, &ood[k], d, r->draw_index[(size_t)d * r->draw_size + j], &p, none);
         per_image_free(&p);
     }
     return s;
@@ -84,6 +89,11 @@ static rcl_status write_all(rcl_atomic_file *f, const rcl_logit_set *id, const r
 
 rcl_status rcl_scores_dump(const char *path, const rcl_logit_set *id, const rcl_logit_set *ood, int n_sets,
                            const rcl_ood_report *ood_report, double T) {
+    return rcl_scores_dump_column(path, id, ood, n_sets, ood_report, T, NULL);
+}
+
+rcl_status rcl_scores_dump_column(const char *path, const rcl_logit_set *id, const rcl_logit_set *ood, int n_sets,
+                                  const rcl_ood_report *ood_report, double T, const rcl_score_column *extra) {
     if (!path || !id)
         return rcl_fail(RCL_ERR_INVALID_ARG, "score dump: no path or no in-distribution set");
     if (n_sets > 0 && (!ood || !ood_report || ood_report->n_sets != n_sets))
@@ -93,9 +103,13 @@ rcl_status rcl_scores_dump(const char *path, const rcl_logit_set *id, const rcl_
     for (int k = 0; k < n_sets; k++)
         if (!clean_name(&ood[k]))
             return rcl_fail(RCL_ERR_INVALID_ARG, "score dump: OOD set %d needs a name without tabs", k);
+    if (extra && (!extra->name || strpbrk(extra->name, "\t\n\r") || strlen(extra->name) > 64 || extra->n < 0 ||
+                  extra->n > id->n || (extra->n && !extra->values)))
+        return rcl_fail(RCL_ERR_INVALID_ARG, "score dump: the extra column needs a name without tabs and <= %d values",
+                        id->n);
     rcl_atomic_file *f;
     RCL_TRY(rcl_atomic_open(path, &f));
-    rcl_status s = write_all(f, id, ood, n_sets, ood_report, T);
+    rcl_status s = write_all(f, id, ood, n_sets, ood_report, T, extra);
     if (s != RCL_OK) {
         rcl_atomic_abort(f);
         return s;

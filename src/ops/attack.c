@@ -174,3 +174,14 @@ rcl_status rcl_attack_row_stats(rcl_device *d, const rcl_tensor *grad, cl_mem ze
                       RCL_LOCAL(l * sizeof(int))};
     return rcl_kernel_launch(d, RCL_K_attack_row_stats, 1, &g, &l, 9, args);
 }
+
+rcl_status rcl_attack_copy_rows(rcl_device *d, const rcl_tensor *src, cl_mem flag, rcl_tensor *dst) {
+    RCL_TRY(image(src, "attack copy rows source"));
+    RCL_TRY(like(dst, "attack copy rows destination", src));
+    if (!flag)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "attack copy rows: flags missing");
+    size_t g = src->n;
+    rcl_arg a[] = {RCL_MEM(src->buf), RCL_MEM(dst->buf), RCL_MEM(flag), RCL_UINT(g),
+                   RCL_UINT(g / (size_t)src->shape[0])};
+    return rcl_kernel_launch(d, RCL_K_attack_copy_rows, 1, &g, NULL, 5, a);
+}

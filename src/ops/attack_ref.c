@@ -99,3 +99,9 @@ void rcl_ref_attack_keep_worst(int n, int per, const double *adv, const double *
         best_correct[r] = row_correct[r];
     }
 }
+
+void rcl_ref_attack_copy_rows(int n, int per, const double *src, const int32_t *flag, double *dst) {
+    for (int r = 0; r < n; r++)
+        if (flag[r])
+            memcpy(dst + (size_t)r * per, src + (size_t)r * per, (size_t)per * sizeof *dst);
+}

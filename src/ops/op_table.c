@@ -25,7 +25,7 @@ typedef struct {
     rcl_op_run *r;
     pair p[BAG_PAIRS];
     int n;
-    rcl_ibuf ints[4];
+    rcl_ibuf ints[10];
     int nints;
     char shape[48];
 } bag;
@@ -66,9 +66,9 @@ static rcl_status fetch(pair *p) { return rcl_tensor_download(&p->t, p->f); }
 
 /* An int32 device buffer holding v[0..n) (NULL: zeros); kept in the bag, which frees it. */
 static cl_mem ints(bag *b, const int *v, int n, rcl_status *st) {
-    if (*st || b->nints == 4) {
+    if (*st || b->nints == 10) {
         if (!*st)
-            *st = rcl_fail(RCL_ERR_INVALID_ARG, "op check: more than 4 int buffers");
+            *st = rcl_fail(RCL_ERR_INVALID_ARG, "op check: more than 10 int buffers");
         return NULL;
     }
     rcl_ibuf *ib = &b->ints[b->nints];
@@ -698,6 +698,14 @@ static rcl_status check_attack(rcl_op_run *r, const rcl_op_shape *sh) {
     }
     report_pair(&b, "attack row_stats maxdiff", md);
     report_ints(&b, "attack row_stats zero", zero, zero_ref, n);
+    if ((st = fetch(best)) || (st = rcl_attack_copy_rows(r->d, &grad->t, rc, &best->t))) /* rc: the zero flags */
+        goto done;
+    for (size_t i = 0; i < best->t.n; i++)
+        best->h[i] = best->f[i];
+    rcl_ref_attack_copy_rows(n, per, grad->h, zero_ref, best->h);
+    if ((st = fetch(best)))
+        goto done;
+    report_pair(&b, "attack copy_rows", best);
     if ((st = fetch(adv)) || (st = fetch(pix)) || (st = rcl_attack_to_network(r->d, &x->t, &pix->t, &adv->t, sd, &out->t)) ||
         (st = fetch(out)))
         goto done;
@@ -707,6 +715,167 @@ static rcl_status check_attack(rcl_op_run *r, const rcl_op_shape *sh) {
     report_pair(&b, "attack to_network", out);
 done:
     free(lab), free(idx), free(corr), free(corr_ref), free(bcorr), free(bcorr_ref), free(zero), free(zero_ref);
+    bag_free(&b);
+    return st;
+}
+
+/* ---------------------------------------------------------------- APGD, Square */
+
+/* Pixels in [0,1] with some at 0 and 1 exactly (the clamp's edges). */
+static rcl_status put_pixels(pair *p) {
+    for (size_t i = 0; i < p->t.n; i++)
+        p->h[i] = i % 7 == 0 ? (double)(i % 2) : (p->h[i] + 1) / 2;
+    return put(p);
+}
+
+static void sync_host(pair *p) {
+    for (size_t i = 0; i < p->t.n; i++)
+        p->h[i] = p->f[i];
+}
+
+/* The start, a momentum step, targets, both DLR losses and two rounds of the schedule's
+ * bookkeeping. v: n c h k. */
+static rcl_status check_apgd(rcl_op_run *r, const rcl_op_shape *sh) {
+    int n = sh->v[0], c = sh->v[1], hw = sh->v[2], k = sh->v[3], per = c * hw * hw;
+    int xs[4] = {n, c, hw, hw}, ls[2] = {n, k}, ns[1] = {n};
+    rcl_status st = RCL_OK;
+    bag b = {.r = r};
+    snprintf(b.shape, sizeof b.shape, "%dx%dx%dx%d, %d classes", n, c, hw, hw, k);
+    enum { NI = 8 };
+    int *iv[NI] = {0}, *iref[NI] = {0};
+    for (int i = 0; i < NI; i++)
+        iv[i] = calloc((size_t)n, sizeof(int)), iref[i] = calloc((size_t)n, sizeof(int));
+    int *lab = random_labels(&b, n, k);
+    pair *x = make(&b, 4, xs, 1, &st), *adv = make(&b, 4, xs, 0, &st), *old = make(&b, 4, xs, 1, &st);
+    pair *g = make(&b, 4, xs, 1, &st), *step = make(&b, 1, ns, 1, &st), *lg = make(&b, 2, ls, 1, &st);
+    pair *dl = make(&b, 2, ls, 0, &st), *rl = make(&b, 1, ns, 1, &st);
+    pair *sp[4] = {make(&b, 1, ns, 0, &st), make(&b, 1, ns, 0, &st), make(&b, 1, ns, 0, &st), make(&b, 1, ns, 0, &st)};
+    cl_mem m[NI];
+    for (int i = 0; i < NI; i++)
+        m[i] = ints(&b, NULL, n, &st);
+    if (st || !lab || !iv[NI - 1] || !iref[NI - 1]) {
+        st = st ? st : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory in an op check");
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        iv[0][i] = 3 + 11 * i; /* dataset indices */
+    /* m: 0 index, 1 labels, 2 target, 3 correct, 4 count, 5 reduced_last, 6 fooled, 7 flag */
+    if ((st = rcl_ibuf_write(&b.ints[0], iv[0], (size_t)n)) || (st = rcl_ibuf_write(&b.ints[1], lab, (size_t)n)) ||
+        (st = put_pixels(x)))
+        goto done;
+    for (int i = 0; i < n; i++)
+        step->h[i] = 0.01 + 0.02 * fabs(step->h[i]);
+    for (int i = 0; i < n * per; i += 4)
+        g->h[i] = 0; /* sign(0) = 0 */
+    for (int i = 0; i < n * per; i++)
+        old->h[i] = x->h[i] + 0.05 * old->h[i];
+    for (int i = 0; i < n * k; i++)
+        lg->h[i] *= 3;
+    lg->h[0] = lg->h[1]; /* a tie in the ranking */
+    if ((st = put(step)) || (st = put(g)) || (st = put(old)) || (st = put(lg)))
+        goto done;
+    if ((st = rcl_apgd_start(r->d, &x->t, m[0], 8 / 255.0f, 5, 2, &adv->t)) || (st = fetch(adv)))
+        goto done;
+    rcl_ref_apgd_start(n, per, x->h, iv[0], 8 / 255.0f, 5, 2, adv->h);
+    report_pair(&b, "apgd start", adv);
+    sync_host(adv);
+    if ((st = rcl_apgd_step(r->d, &x->t, &g->t, &step->t, 8 / 255.0f, 0.75f, &old->t, &adv->t)) || (st = fetch(adv)) ||
+        (st = fetch(old)))
+        goto done;
+    rcl_ref_apgd_step(n, per, x->h, g->h, step->h, 8 / 255.0f, 0.75, old->h, adv->h);
+    report_pair(&b, "apgd step adv", adv);
+    report_pair(&b, "apgd step previous", old);
+    if ((st = rcl_apgd_target(r->d, &lg->t, 2, m[2])) || (st = read_ints(&b, m[2], iv[2], n)))
+        goto done;
+    rcl_ref_apgd_target(n, k, lg->h, 2, iref[2]);
+    report_ints(&b, "apgd target", iv[2], iref[2], n);
+    for (int targeted = 0; targeted <= 1; targeted++) {
+        if ((st = rcl_apgd_dlr(r->d, &lg->t, m[1], targeted ? m[2] : NULL, &dl->t, &rl->t, m[3])) ||
+            (st = fetch(dl)) || (st = fetch(rl)) || (st = read_ints(&b, m[3], iv[3], n)))
+            goto done;
+        rcl_ref_apgd_dlr(n, k, lg->h, lab, targeted ? iref[2] : NULL, dl->h, rl->h, iref[3]);
+        report_pair(&b, targeted ? "apgd targeted dlr loss" : "apgd dlr loss", rl);
+        report_pair(&b, targeted ? "apgd targeted dlr dlogits" : "apgd dlr dlogits", dl);
+        report_ints(&b, targeted ? "apgd targeted dlr correct" : "apgd dlr correct", iv[3], iref[3], n);
+    }
+    rcl_apgd_state ds = {sp[0]->t, sp[1]->t, sp[2]->t, sp[3]->t, m[4], m[5], m[6], m[7]};
+    rcl_ref_apgd_state hs = {sp[0]->h, sp[1]->h, sp[2]->h, sp[3]->h, iref[4], iref[5], iref[6], iref[7]};
+    for (int round = 0; round < 3; round++) { /* first, a step, a step */
+        sync_host(rl);
+        if ((st = rcl_apgd_track(r->d, &rl->t, m[3], 8 / 255.0f, round == 0, &ds)))
+            goto done;
+        rcl_ref_apgd_track(n, rl->h, iref[3], 8 / 255.0, round == 0, &hs);
+        for (int i = 0; i < n; i++) /* half the rows improve next time */
+            rl->h[i] += i % 2 ? 0.25 : -0.25;
+        if ((st = put(rl)))
+            goto done;
+    }
+    if ((st = rcl_apgd_checkpoint(r->d, 2, 0.75f, &ds)))
+        goto done;
+    rcl_ref_apgd_checkpoint(n, 2, 0.75, &hs);
+    static const char *const fnames[4] = {"apgd best loss", "apgd previous loss", "apgd best loss at checkpoint",
+                                          "apgd step size"};
+    static const char *const inames[4] = {"apgd increases", "apgd reduced", "apgd fooled", "apgd restart flag"};
+    for (int i = 0; i < 4 && !st; i++)
+        if (!(st = fetch(sp[i])))
+            report_pair(&b, fnames[i], sp[i]);
+    for (int i = 4; i < NI && !st; i++)
+        if (!(st = read_ints(&b, m[i], iv[i], n)))
+            report_ints(&b, inames[i - 4], iv[i], iref[i], n);
+done:
+    for (int i = 0; i < NI; i++)
+        free(iv[i]), free(iref[i]);
+    free(lab);
+    bag_free(&b);
+    return st;
+}
+
+/* The stripe start, a proposal, and the acceptance (first, then of better and worse margins).
+ * v: n c h. */
+static rcl_status check_square(rcl_op_run *r, const rcl_op_shape *sh) {
+    int n = sh->v[0], c = sh->v[1], h = sh->v[2], side = h / 2 > 0 ? h / 2 : 1;
+    int xs[4] = {n, c, h, h}, ns[1] = {n};
+    rcl_status st = RCL_OK;
+    bag b = {.r = r};
+    snprintf(b.shape, sizeof b.shape, "%dx%dx%dx%d", n, c, h, h);
+    int *idx = malloc((size_t)n * sizeof *idx), *acc = malloc((size_t)n * sizeof *acc);
+    int *acc_ref = malloc((size_t)n * sizeof *acc_ref);
+    pair *x = make(&b, 4, xs, 1, &st), *best = make(&b, 4, xs, 0, &st), *cand = make(&b, 4, xs, 0, &st);
+    pair *nm = make(&b, 1, ns, 1, &st), *mm = make(&b, 1, ns, 0, &st);
+    cl_mem index = ints(&b, NULL, n, &st), accept = ints(&b, NULL, n, &st);
+    if (st || !idx || !acc || !acc_ref) {
+        st = st ? st : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory in an op check");
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        idx[i] = 40 + 3 * i;
+    if ((st = rcl_ibuf_write(&b.ints[0], idx, (size_t)n)) || (st = put_pixels(x)))
+        goto done;
+    if ((st = rcl_square_init(r->d, &x->t, index, 8 / 255.0f, 7, 1, &best->t)) || (st = fetch(best)))
+        goto done;
+    rcl_ref_square_init(n, c, h, h, x->h, idx, 8 / 255.0f, 7, 1, best->h);
+    report_pair(&b, "square start", best);
+    sync_host(best);
+    if ((st = rcl_square_propose(r->d, &x->t, &best->t, index, 8 / 255.0f, h - side, 0, side, 7, 2, &cand->t)) ||
+        (st = fetch(cand)))
+        goto done;
+    rcl_ref_square_propose(n, c, h, h, x->h, best->h, idx, 8 / 255.0f, h - side, 0, side, 7, 2, cand->h);
+    report_pair(&b, "square proposal", cand);
+    for (int first = 1; first >= 0; first--) {
+        if ((st = rcl_square_accept(r->d, &nm->t, first, &mm->t, accept)))
+            goto done;
+        rcl_ref_square_accept(n, nm->h, first, mm->h, acc_ref);
+        for (int i = 0; i < n; i++) /* lower, higher and negative margins next */
+            nm->h[i] += i % 3 == 0 ? 0.3 : (i % 3 == 1 ? -0.3 : -5);
+        if ((st = put(nm)))
+            goto done;
+    }
+    if ((st = fetch(mm)) || (st = read_ints(&b, accept, acc, n)))
+        goto done;
+    report_pair(&b, "square best margin", mm);
+    report_ints(&b, "square accept", acc, acc_ref, n);
+done:
+    free(idx), free(acc), free(acc_ref);
     bag_free(&b);
     return st;
 }
@@ -759,9 +928,14 @@ const rcl_op_entry rcl_op_table[] = {
      {{{18, 1000}, 0}, {{3, 1}, 0}}, check_finite},
     {"attack", "attack.cl",
      "attack_to_pixels attack_to_network attack_start attack_step attack_loss attack_keep_worst "
-     "attack_keep_worst_rows attack_row_stats",
+     "attack_keep_worst_rows attack_row_stats attack_copy_rows",
      "ops/attack.c", "ops/attack_ref.c", "ops/attack.c image like channels", 0, {{{4, 3, 5, 10}, 0}, {{3, 1, 7, 4}, 0}},
      check_attack},
+    {"apgd", "apgd.cl", "apgd_start apgd_step apgd_target apgd_dlr apgd_track apgd_checkpoint", "ops/apgd.c",
+     "ops/apgd_ref.c", "ops/apgd.c image like rows logits_of state_of", 0, {{{4, 3, 5, 10}, 0}, {{3, 1, 7, 4}, 0}},
+     check_apgd},
+    {"square", "square.cl", "square_init square_propose square_accept", "ops/square.c", "ops/square_ref.c",
+     "ops/square.c images", 0, {{{4, 3, 5}, 0}, {{3, 1, 8}, 0}}, check_square},
     {"tensor", "tensor.cl", "tensor_fill", "core/tensor.c", NULL, "core/tensor.c rcl_tensor_fill", 0,
      {{{1000}, 0}}, check_fill},
 };

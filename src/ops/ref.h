@@ -80,6 +80,31 @@ void rcl_ref_attack_loss(rcl_attack_loss loss, int n, int k, const double *logit
                          double *dlogits, double *row_loss, int32_t *row_correct);
 void rcl_ref_attack_keep_worst(int n, int per, const double *adv, const double *row_loss, const int32_t *row_correct,
                                int first, double *best, double *best_loss, int32_t *best_correct);
+void rcl_ref_attack_copy_rows(int n, int per, const double *src, const int32_t *flag, double *dst);
+
+/* ---- APGD and Square (spec §7.4) ---- */
+void rcl_ref_apgd_start(int n, int per, const double *x_pix, const int32_t *index, double eps, uint32_t seed,
+                        uint32_t counter, double *adv);
+void rcl_ref_apgd_step(int n, int per, const double *x_pix, const double *grad, const double *step, double eps,
+                       double momentum, double *old, double *adv);
+void rcl_ref_apgd_target(int n, int k, const double *logits, int rank, int32_t *target);
+/* target NULL: untargeted. */
+void rcl_ref_apgd_dlr(int n, int k, const double *logits, const int32_t *labels, const int32_t *target,
+                      double *dlogits, double *row_loss, int32_t *row_correct);
+/* The host mirror of rcl_apgd_state. */
+typedef struct rcl_ref_apgd_state {
+    double *loss_best, *loss_prev, *loss_best_last, *step;
+    int32_t *count, *reduced_last, *fooled, *flag;
+} rcl_ref_apgd_state;
+void rcl_ref_apgd_track(int n, const double *row_loss, const int32_t *row_correct, double eps, int first,
+                        rcl_ref_apgd_state *s);
+void rcl_ref_apgd_checkpoint(int n, int window, double rho, rcl_ref_apgd_state *s);
+void rcl_ref_square_init(int n, int c, int h, int w, const double *x_pix, const int32_t *index, double eps,
+                         uint32_t seed, uint32_t counter, double *best);
+void rcl_ref_square_propose(int n, int c, int h, int w, const double *x_pix, const double *best,
+                            const int32_t *index, double eps, int vh, int vw, int s, uint32_t seed, uint32_t counter,
+                            double *cand);
+void rcl_ref_square_accept(int n, const double *neg_margin, int first, double *margin_min, int32_t *accept);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,159 @@
+/* AutoAttack configurations as text: defaults, the autoattack: spec parser and the
+ * canonical description (see robustcl/autoattack.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/attack_internal.h"
+#include "robustcl/autoattack.h"
+
+static const char *const kind_names[RCL_AA_KINDS] = {"apgd-ce", "apgd-t", "apgd-dlr", "square"};
+
+const char *rcl_aa_kind_name(rcl_aa_kind kind) {
+    return kind >= 0 && kind < RCL_AA_KINDS ? kind_names[kind] : "?";
+}
+
+static void set_version(rcl_autoattack_config *c, int rand_version) {
+    c->rand_version = rand_version;
+    c->restarts = rand_version ? 5 : 1;
+    c->n_attacks = 0;
+    c->attacks[c->n_attacks++] = RCL_AA_APGD_CE;
+    if (rand_version) {
+        c->attacks[c->n_attacks++] = RCL_AA_APGD_DLR;
+        return;
+    }
+    c->attacks[c->n_attacks++] = RCL_AA_APGD_T;
+    c->attacks[c->n_attacks++] = RCL_AA_SQUARE;
+}
+
+rcl_autoattack_config rcl_autoattack_defaults(void) {
+    rcl_autoattack_config c;
+    memset(&c, 0, sizeof c);
+    c.eps = 8.0 / 255.0;
+    c.iters = 100;
+    c.targets = 9;
+    c.queries = 5000;
+    c.norm = rcl_normalization_half();
+    set_version(&c, 0);
+    return c;
+}
+
+int rcl_autoattack_is_spec(const char *spec) {
+    return spec && !strncmp(spec, "autoattack", 10) && (spec[10] == 0 || spec[10] == ':');
+}
+
+/* attacks=NAME+NAME: distinct names in the order given. */
+static int parse_attacks(rcl_autoattack_config *c, const char *v) {
+    c->n_attacks = 0;
+    for (const char *p = v;; p++) {
+        size_t len = strcspn(p, "+");
+        int found = -1;
+        for (int k = 0; k < RCL_AA_KINDS; k++)
+            if (strlen(kind_names[k]) == len && !strncmp(p, kind_names[k], len))
+                found = k;
+        for (int i = 0; i < c->n_attacks; i++)
+            if ((int)c->attacks[i] == found)
+                return 0;
+        if (found < 0 || c->n_attacks == RCL_AA_MAX_ATTACKS)
+            return 0;
+        c->attacks[c->n_attacks++] = (rcl_aa_kind)found;
+        p += len;
+        if (!*p)
+            return 1;
+    }
+}
+
+/* Sets option k to v: 0 if v is no value for k, -1 if k is no option. */
+static int parse_option(rcl_autoattack_config *c, const char *k, const char *v, int *custom, int *restarts_given) {
+    if (!strcmp(k, "eps"))
+        return rcl_attack_parse_number(v, &c->eps) && c->eps >= 0 && c->eps <= 1;
+    if (!strcmp(k, "norm"))
+        return !strcmp(v, "linf") || !strcmp(v, "Linf");
+    if (!strcmp(k, "version")) {
+        if (strcmp(v, "standard") && strcmp(v, "rand"))
+            return 0;
+        set_version(c, !strcmp(v, "rand"));
+        return 1;
+    }
+    if (!strcmp(k, "n"))
+        return rcl_attack_parse_int(v, 0, 100000000, &c->n);
+    if (!strcmp(k, "iters"))
+        return rcl_attack_parse_int(v, 1, 100000, &c->iters);
+    if (!strcmp(k, "restarts"))
+        return (*restarts_given = 1) && rcl_attack_parse_int(v, 1, 1000, &c->restarts);
+    if (!strcmp(k, "targets"))
+        return rcl_attack_parse_int(v, 1, 1000, &c->targets);
+    if (!strcmp(k, "queries"))
+        return rcl_attack_parse_int(v, 1, 10000000, &c->queries);
+    if (!strcmp(k, "attacks"))
+        return (*custom = 1) && parse_attacks(c, v);
+    if (!strcmp(k, "seed")) {
+        char *end;
+        errno = 0;
+        c->seed = strtoull(v, &end, 10);
+        return *end == 0 && !errno && isdigit((unsigned char)v[0]);
+    }
+    return -1;
+}
+
+rcl_status rcl_autoattack_parse(const char *spec, rcl_autoattack_config *cfg) {
+    rcl_autoattack_config c = rcl_autoattack_defaults();
+    if (!rcl_autoattack_is_spec(spec))
+        return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': expected autoattack[:OPTIONS]", spec ? spec : "");
+    int custom = 0, restarts_given = 0, restarts = 0;
+    rcl_aa_kind attacks[RCL_AA_MAX_ATTACKS] = {RCL_AA_APGD_CE};
+    int n_attacks = 0;
+    for (const char *p = spec[10] ? spec + 11 : NULL; p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char opt[128];
+        if (len == 0 || len >= sizeof opt)
+            return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': empty or overlong option", spec);
+        memcpy(opt, p, len);
+        opt[len] = 0;
+        char *eq = strchr(opt, '=');
+        if (!eq || eq == opt || !eq[1])
+            return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': option '%s' is not KEY=VALUE", spec, opt);
+        *eq = 0;
+        int ok = parse_option(&c, opt, eq + 1, &custom, &restarts_given);
+        if (ok < 0)
+            return rcl_fail(RCL_ERR_INVALID_ARG,
+                            "attack spec '%s': unknown option '%s' (eps, norm, version, n, seed, iters, restarts, "
+                            "targets, queries, attacks)",
+                            spec, opt);
+        if (!ok)
+            return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': bad value '%s' for %s%s", spec, eq + 1, opt,
+                            !strcmp(opt, "norm") ? " (only linf is built)"
+                            : !strcmp(opt, "attacks") ? " (distinct names of apgd-ce, apgd-t, apgd-dlr, square joined by +)"
+                                                      : "");
+        if (!strcmp(opt, "restarts"))
+            restarts = c.restarts;
+        if (!strcmp(opt, "attacks"))
+            memcpy(attacks, c.attacks, sizeof attacks), n_attacks = c.n_attacks;
+        p = comma ? comma + 1 : NULL;
+    }
+    /* a version given after restarts= or attacks= must not undo them */
+    if (restarts_given)
+        c.restarts = restarts;
+    if (custom)
+        memcpy(c.attacks, attacks, sizeof attacks), c.n_attacks = n_attacks;
+    *cfg = c;
+    return RCL_OK;
+}
+
+const char *rcl_autoattack_describe(const rcl_autoattack_config *cfg, char *buf, size_t cap) {
+    char eps[32], list[64] = "";
+    rcl_attack_format_pixels(eps, sizeof eps, cfg->eps);
+    for (int i = 0; i < cfg->n_attacks; i++) {
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s%s", i ? "+" : "", rcl_aa_kind_name(cfg->attacks[i]));
+    }
+    snprintf(buf, cap,
+             "autoattack:eps=%s,norm=linf,version=%s,n=%d,seed=%llu,iters=%d,restarts=%d,targets=%d,queries=%d,"
+             "attacks=%s",
+             eps, cfg->rand_version ? "rand" : "standard", cfg->n, (unsigned long long)cfg->seed, cfg->iters,
+             cfg->restarts, cfg->targets, cfg->queries, list);
+    return buf;
+}

@@ -1,0 +1,56 @@
+/* Device ops of the Square Attack (kernels/square.cl); declared in robustcl/ops.h. */
+#include <stdint.h>
+
+#include "core/kernel.h"
+#include "robustcl/ops.h"
+
+static rcl_status images(const rcl_tensor *x, const rcl_tensor *y, const char *what) {
+    if (!x || !x->buf || !y || !y->buf)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
+    if (x->ndim != 4 || x->n > UINT32_MAX || x->shape[0] < 1)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: expected [N,C,H,W] of at most 2^32 elements", what);
+    return rcl_tensor_expect(y, what, 4, x->shape[0], x->shape[1], x->shape[2], x->shape[3]);
+}
+
+rcl_status rcl_square_init(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, float eps, uint32_t seed,
+                           uint32_t counter, rcl_tensor *best) {
+    RCL_TRY(images(x_pix, best, "square start"));
+    if (!index || !(eps >= 0.0f))
+        return rcl_fail(RCL_ERR_INVALID_ARG, "square start: dataset indices missing or eps %g < 0", (double)eps);
+    size_t g = x_pix->n;
+    rcl_arg a[] = {RCL_MEM(x_pix->buf),         RCL_MEM(index),           RCL_MEM(best->buf),
+                   RCL_UINT(g),                 RCL_UINT(x_pix->shape[1]), RCL_UINT(x_pix->shape[2]),
+                   RCL_UINT(x_pix->shape[3]),   RCL_FLOAT(eps),           RCL_UINT(seed),
+                   RCL_UINT(counter)};
+    return rcl_kernel_launch(d, RCL_K_square_init, 1, &g, NULL, 10, a);
+}
+
+rcl_status rcl_square_propose(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *best, cl_mem index, float eps,
+                              int vh, int vw, int s, uint32_t seed, uint32_t counter, rcl_tensor *cand) {
+    RCL_TRY(images(x_pix, best, "square proposal best"));
+    RCL_TRY(images(x_pix, cand, "square proposal candidate"));
+    int h = x_pix->shape[2], w = x_pix->shape[3];
+    if (!index || !(eps >= 0.0f) || s < 1 || vh < 0 || vw < 0 || vh + s > h || vw + s > w)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "square proposal: a %d-square at (%d,%d) does not fit %dx%d (eps %g)", s,
+                        vh, vw, h, w, (double)eps);
+    size_t g = x_pix->n;
+    rcl_arg a[] = {RCL_MEM(x_pix->buf), RCL_MEM(best->buf), RCL_MEM(index),  RCL_MEM(cand->buf),
+                   RCL_UINT(g),         RCL_UINT(x_pix->shape[1]),            RCL_UINT(h),
+                   RCL_UINT(w),         RCL_FLOAT(eps),     RCL_UINT(vh),     RCL_UINT(vw),
+                   RCL_UINT(s),         RCL_UINT(seed),     RCL_UINT(counter)};
+    return rcl_kernel_launch(d, RCL_K_square_propose, 1, &g, NULL, 14, a);
+}
+
+rcl_status rcl_square_accept(rcl_device *d, const rcl_tensor *neg_margin, int first, rcl_tensor *margin_min,
+                             cl_mem accept) {
+    if (!neg_margin || !neg_margin->buf || neg_margin->ndim != 1 || !accept)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "square accept: per-row margins or flags missing");
+    int n = neg_margin->shape[0];
+    if (!margin_min || !margin_min->buf)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "square accept: best margins missing");
+    RCL_TRY(rcl_tensor_expect(margin_min, "square best margins", 1, n));
+    size_t g = (size_t)n;
+    rcl_arg a[] = {RCL_MEM(neg_margin->buf), RCL_MEM(margin_min->buf), RCL_MEM(accept), RCL_UINT(n),
+                   RCL_INT(first != 0)};
+    return rcl_kernel_launch(d, RCL_K_square_accept, 1, &g, NULL, 5, a);
+}
