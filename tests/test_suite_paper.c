@@ -307,8 +307,9 @@ static void check_report(const char *out) {
     snprintf(path, sizeof path, "%s/report.html", out);
     size_t len = 0;
     char *html = (char *)slurp(path, &len);
-    CHECK(html && strstr(html, "Table 1") && strstr(html, "Table 5") && strstr(html, "(paper)"),
-          "report.html has the tables with the paper's columns");
+    CHECK(html && strstr(html, "Table 1") && strstr(html, "Table 5") && strstr(html, "(paper)") &&
+              strstr(html, "Common corruptions: mean corruption error"),
+          "report.html has the tables with the paper's columns and the corruption table");
     free(html);
     snprintf(path, sizeof path, "%s/report.json", out);
     rcl_json *j = NULL;
