@@ -64,9 +64,8 @@ static cost count_work(const rcl_suite_config *c, int k, const int n_source[2], 
     cost t = {0, 0, 0};
     int n_target = k * c->target_per_class, corr[RCL_CORRUPTED_NAMES];
     /* the corruption row: both clean arms, each corruption at 5 severities of the subset */
-    double n_corrupt = c->corrupt_per_class > 0 && c->corrupt_per_class * k < n_test ? c->corrupt_per_class * k
-                       : c->corrupt_per_class > 0 ? n_test : 0;
-    double corrupted = n_corrupt * RCL_SEVERITIES * rcl_suite_corruptions(corr);
+    int n_corrupt = c->corrupt_per_class * k < n_test ? c->corrupt_per_class * k : n_test; /* 0: no row */
+    double corrupted = (double)n_corrupt * RCL_SEVERITIES * rcl_suite_corruptions(corr);
     double adv = 1 + c->adv_train_steps;
     int methods = 1 + !!(c->noise_methods & RCL_SUITE_NOISE_FORWARD) + !!(c->noise_methods & RCL_SUITE_NOISE_GLC);
     double clean_evals = n_test * (4.0 + (c->ood[0] ? 1 : 0)); /* test set, 3 synthetic OOD sets, extras */
@@ -141,7 +140,7 @@ static rcl_status corrupt_speed(const rcl_suite_config *c, double *seconds) {
     for (int i = 0; i < n && s == RCL_OK; i++)
         if ((s = rcl_corrupt_dataset(&few, corr[i], 3, &o, &out)) == RCL_OK)
             rcl_dataset_free(&out);
-    *seconds = (rcl_now() - t0) / ((double)n * few.n > 0 ? (double)n * few.n : 1);
+    *seconds = n > 0 && few.n > 0 ? (rcl_now() - t0) / ((double)n * few.n) : 0;
     rcl_dataset_free(&few);
     return s;
 }
@@ -166,10 +165,13 @@ rcl_status rcl_suite_estimate(const rcl_suite_config *c, FILE *f) {
     if (s == RCL_OK) {
         cost t = count_work(c, k, n_source, n_source_test, n_test);
         double seconds = t.steps * step_s + t.images / fwd + t.corrupted * corrupt_s;
-        fprintf(f, "estimate on %s: %.0f optimizer steps x %.1f ms + %.0f evaluated images at %.0f/s + %.0f corrupted "
-                   "images generated at %.0f/s = %.0f min (measured now on random data; evaluation and start-up add "
-                   "a little)\n", rcl_device_get_info(d)->name, t.steps, 1e3 * step_s, t.images, fwd, t.corrupted,
-                corrupt_s > 0 ? 1 / corrupt_s : 0, ceil(seconds / 60));
+        char corrupt[96] = "";
+        if (t.corrupted > 0)
+            snprintf(corrupt, sizeof corrupt, " + %.0f corrupted images generated at %.0f/s", t.corrupted,
+                     corrupt_s > 0 ? 1 / corrupt_s : 0);
+        fprintf(f, "estimate on %s: %.0f optimizer steps x %.1f ms + %.0f evaluated images at %.0f/s%s = %.0f min "
+                   "(measured now on random data; evaluation and start-up add a little)\n",
+                rcl_device_get_info(d)->name, t.steps, 1e3 * step_s, t.images, fwd, corrupt, ceil(seconds / 60));
     }
     rcl_session_close(&session);
     return s;

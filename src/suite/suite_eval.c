@@ -1,5 +1,6 @@
 /* Evaluation of one suite run on the target test set: error, per-class error,
- * and for the clean runs calibration (spec §9) and OOD detection (spec §8). */
+ * and for the clean runs calibration (spec §9), OOD detection (spec §8) and the
+ * mean corruption error (spec §12). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
