@@ -70,7 +70,7 @@ const char *rcl_aa_kind_name(rcl_aa_kind kind); /* "apgd-ce", ... */
 
 typedef struct rcl_autoattack_result {
     rcl_autoattack_config cfg;
-    int count;
+    int count, cap; /* images attacked; room in outcome and index */
     long clean_correct;
     long robust_after[RCL_AA_MAX_ATTACKS]; /* still robust after attacks 0..i */
     double seconds_of[RCL_AA_MAX_ATTACKS];

@@ -187,6 +187,10 @@ static rcl_status run_batches(rcl_aa_work *w, rcl_loader *l, const rcl_autoattac
         int n;
         if ((s = rcl_loader_next(l, &b.xs, &b.ys, &b.idx, &n)) != RCL_OK || n == 0)
             break;
+        if (res->count + n > res->cap) {
+            s = rcl_fail(RCL_ERR_INVALID_ARG, "autoattack: the loader gave more than the %d images asked", res->cap);
+            break;
+        }
         b.n = n;
         b.outcome = res->outcome + res->count;
         memcpy(res->index + res->count, b.idx, (size_t)n * sizeof *b.idx);
@@ -215,6 +219,14 @@ rcl_status rcl_autoattack_evaluate(const rcl_classifier *f, const rcl_dataset *d
         count = ds->n;
     if (cfg->n > 0 && cfg->n < count)
         count = cfg->n;
+    int *first = NULL; /* the loader takes a count only with a list */
+    if (!indices && count < ds->n) {
+        if (!(first = malloc((size_t)count * sizeof *first)))
+            return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for %d image indices", count);
+        for (int i = 0; i < count; i++)
+            first[i] = i;
+        indices = first;
+    }
     if (cfg->targets > f->num_classes - 1) /* every class but the true one, at most */
         res->cfg.targets = f->num_classes - 1;
     rcl_loader_options lo = rcl_loader_defaults();
@@ -227,11 +239,14 @@ rcl_status rcl_autoattack_evaluate(const rcl_classifier *f, const rcl_dataset *d
     res->outcome = malloc((size_t)count * sizeof *res->outcome);
     res->index = malloc((size_t)count * sizeof *res->index);
     if (!res->outcome || !res->index) {
+        free(first);
         rcl_autoattack_result_free(res);
         return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for %d autoattack outcomes", count);
     }
     double t0 = rcl_now();
     rcl_status s = rcl_loader_create(ds, indices, count, &lo, &l);
+    free(first); /* the loader copied the list */
+    res->cap = count;
     if (s == RCL_OK && (s = rcl_aa_work_create(f, &w)) == RCL_OK) {
         w.norm = cfg->norm;
         w.eps = (float)cfg->eps;

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""robustcl's AutoAttack beside torchattacks' attacks, on the same model and images.
+
+  bench/autoattack_peer.py OUTDIR --model CKPT --robustcl BIN [--n 1000] [--eps 4/255]
+                           [--seeds 0,1] [--threads 2] [--reuse]
+
+The model: a robustcl checkpoint of a WRN on Fashion-MNIST, loaded into bench/wrn_torch.py's
+WideResNet (shape read from the tensors) behind the input normalisation (mean = std = 0.5, as
+robustcl's default). The images: the first N test images in file order, which
+`robustcl eval --attack autoattack:n=N` attacks too.
+
+robustcl runs `eval --attack autoattack:eps=E,n=N,seed=0 --dump-scores`: APGD-CE, APGD-T and
+Square. The reference runs torchattacks 3.5.1's APGD (loss ce), APGDT and Square, each on the
+images the ones before it left robust, with the settings of the authors' AutoAttack (standard
+version): 100 steps, 1 restart, 9 targets (classes - 1 at most), 5000 queries, p_init 0.8 and the
+fixed (not rescaled) square schedule. torchattacks' own AutoAttack class is not run: it keeps the
+attacks' default 10 steps and adds FAB, which robustcl does not build.
+
+The reference runs once per seed. Their spread is the attacks' own randomness; robustcl's robust
+accuracy after each attack matches when it lies within the tolerance
+
+    tol = max(2 * (max - min of the reference runs), 100/N percentage points)
+
+of the reference runs' mean, i.e. twice their range, and at least one image. Per image, the
+share of images whose final outcome (robust or not) agrees is reported for robustcl against each
+reference run and between the reference runs.
+
+Writes OUTDIR/autoattack.json and OUTDIR/autoattack.md. Needs python3-torch and torchattacks."""
+import argparse, json, os, platform, subprocess, sys, time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from suite_mini_torch import load_fashion_mnist, read_safetensors  # noqa: E402
+
+
+def parse_eps(text):
+    a, _, b = text.partition("/")
+    return float(a) / float(b) if b else float(a)
+
+
+def net_of(state, torch, WideResNet):
+    """The WideResNet whose tensors `state` holds (depth from the block count, width from conv1);
+    the optimiser's tensors of a training checkpoint are left out."""
+    state = {k: v for k, v in state.items() if not k.startswith("optimizer.")}
+    blocks = {k.split(".")[2] for k in state if k.startswith("block1.layer.")}
+    widen = state["block1.layer.0.conv1.weight"].shape[0] // 16
+    classes, in_c = state["fc.weight"].shape[0], state["conv1.weight"].shape[1]
+    net = WideResNet(6 * len(blocks) + 4, classes, widen, in_c)
+    net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()}, strict=True)
+    return net.eval(), classes
+
+
+class Normalized:
+    """x in [0,1] -> the network on (x - 0.5)/0.5, as a torch module."""
+
+    def __new__(cls, torch, net):
+        class M(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.net = net
+
+            def forward(self, x):
+                return self.net((x - 0.5) / 0.5)
+        return M().eval()
+
+
+def reference_run(torch, ta, model, x, y, k, eps, seed, batch):
+    """torchattacks' APGD-CE, APGD-T and Square in sequence: robust counts after each, seconds,
+    and the outcome per image (-1 clean wrong, a = fooled by attack a, 3 robust)."""
+    with torch.no_grad():
+        pred = torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)])
+    outcome = np.where((pred == y).numpy(), 3, -1)
+    attacks = [("apgd-ce", lambda: ta.APGD(model, norm="Linf", eps=eps, steps=100, n_restarts=1, seed=seed,
+                                           loss="ce")),
+               ("apgd-t", lambda: ta.APGDT(model, norm="Linf", eps=eps, steps=100, n_restarts=1, seed=seed,
+                                           n_classes=k)),
+               ("square", lambda: ta.Square(model, norm="Linf", eps=eps, n_queries=5000, n_restarts=1, p_init=0.8,
+                                            seed=seed, loss="margin", resc_schedule=False))]
+    robust_after, seconds = [], []
+    for a, (name, make) in enumerate(attacks):
+        t0 = time.time()
+        idx = np.nonzero(outcome == 3)[0]
+        for s in range(0, len(idx), batch):
+            part = torch.from_numpy(idx[s:s + batch])
+            adv = make()(x[part], y[part])
+            with torch.no_grad():
+                fooled = (model(adv).argmax(1) != y[part]).numpy()
+            outcome[idx[s:s + batch][fooled]] = a
+        robust_after.append(int((outcome == 3).sum()))
+        seconds.append(time.time() - t0)
+        print("  seed %d %s: robust %d of %d (%.0f s)" % (seed, name, robust_after[-1], len(x), seconds[-1]),
+              flush=True)
+    return {"seed": seed, "clean_correct": int((outcome != -1).sum()), "robust_after": robust_after,
+            "seconds": seconds, "outcome": outcome.tolist()}
+
+
+def robustcl_run(args, outdir):
+    """robustcl's result: its JSON and the per-image outcome of its score dump."""
+    spec = "autoattack:eps=%s,n=%d,seed=0" % (args.eps, args.n)
+    js, tsv = os.path.join(outdir, "robustcl.json"), os.path.join(outdir, "robustcl.tsv")
+    seconds = None
+    if not (args.reuse and os.path.exists(js) and os.path.exists(tsv)):
+        t0 = time.time()
+        subprocess.run([args.robustcl, "eval", "--model", args.model, "--data", "fashion-mnist,split=test", "--attack",
+                        spec, "--json", js, "--dump-scores", tsv], check=True,
+                       env=dict(os.environ, ROBUSTCL_QUIET="1"), stdout=subprocess.DEVNULL)
+        seconds = time.time() - t0
+    with open(js) as f:
+        aa = json.load(f)["autoattack"]
+    names = [a["attack"] for a in aa["after"]]
+    outcome = []
+    with open(tsv) as f:
+        header = f.readline().rstrip("\n").split("\t")
+        col = header.index("autoattack")
+        for line in f:
+            v = line.rstrip("\n").split("\t")
+            if v[0] != "id" or v[col] == "-":
+                continue
+            outcome.append(-1 if v[col] == "misclassified" else 3 if v[col] == "robust" else names.index(v[col]))
+    return {"spec": aa["attack"], "clean_correct": round(aa["clean_accuracy"] * aa["images"]),
+            "robust_after": [round(a["robust_accuracy"] * aa["images"]) for a in aa["after"]],
+            "seconds": [a["seconds"] for a in aa["after"]], "total_seconds": seconds if seconds else aa["seconds"],
+            "outcome": outcome}
+
+
+def agreement(a, b):
+    a, b = np.array(a) == 3, np.array(b) == 3
+    return float((a == b).mean())
+
+
+def compare(ours, refs, n):
+    rows = []
+    names = ["apgd-ce", "apgd-t", "square"]
+    for i, name in enumerate(names):
+        r = [100.0 * x["robust_after"][i] / n for x in refs]
+        mean, spread = float(np.mean(r)), max(r) - min(r)
+        tol = max(2 * spread, 100.0 / n)
+        got = 100.0 * ours["robust_after"][i] / n
+        rows.append({"after": name, "robustcl": got, "reference": r, "reference_mean": mean, "tolerance": tol,
+                     "within": abs(got - mean) <= tol + 1e-9})
+    return rows
+
+
+def write_md(path, res):
+    lines = ["# AutoAttack: robustcl beside torchattacks", "",
+             "Model %s, the first %d Fashion-MNIST test images, L-inf eps %s; %s." % (
+                 res["model"], res["n"], res["eps"], res["machine"]), "",
+             "robustcl: `%s` (%.0f s). Reference: torchattacks %s, APGD-CE, APGD-T and Square with the "
+             "AutoAttack standard settings, seeds %s." % (res["robustcl"]["spec"], res["robustcl"]["total_seconds"],
+                                                          res["torchattacks"], res["seeds"]), "",
+             "Clean accuracy: robustcl %.1f%%, reference %.1f%%." % (
+                 100.0 * res["robustcl"]["clean_correct"] / res["n"],
+                 100.0 * res["reference"][0]["clean_correct"] / res["n"]), "",
+             "| robust accuracy after | robustcl | reference runs | mean | tolerance | within |",
+             "|---|---|---|---|---|---|"]
+    for r in res["rows"]:
+        lines.append("| %s | %.1f%% | %s | %.2f%% | %.2f | %s |" % (
+            r["after"], r["robustcl"], ", ".join("%.1f%%" % v for v in r["reference"]), r["reference_mean"],
+            r["tolerance"], "yes" if r["within"] else "NO"))
+    lines += ["", "Per image (final outcome robust or not): robustcl agrees with the reference runs on %s of the "
+              "images; the reference runs agree with each other on %s." % (
+                  ", ".join("%.1f%%" % (100 * a) for a in res["agreement_robustcl"]),
+                  ", ".join("%.1f%%" % (100 * a) for a in res["agreement_reference"]) or "-"),
+              "", "Seconds per attack: robustcl %s; reference %s." % (
+                  ", ".join("%.0f" % s for s in res["robustcl"]["seconds"]),
+                  "; ".join(", ".join("%.0f" % s for s in r["seconds"]) for r in res["reference"])), ""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("outdir")
+    p.add_argument("--model", required=True)
+    p.add_argument("--robustcl", required=True)
+    p.add_argument("--reuse", action="store_true", help="read robustcl's run from OUTDIR when it is there")
+    p.add_argument("--n", type=int, default=1000)
+    p.add_argument("--eps", default="4/255")
+    p.add_argument("--seeds", default="0,1")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=250)
+    args = p.parse_args()
+    import torch
+    import torchattacks as ta
+    from wrn_torch import WideResNet
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.outdir, exist_ok=True)
+    net, k = net_of(read_safetensors(args.model), torch, WideResNet)
+    model = Normalized(torch, net)
+    xs, ys = load_fashion_mnist("fashion-mnist", False)
+    x = torch.from_numpy(xs[:args.n].astype(np.float32) / 255.0)
+    y = torch.from_numpy(ys[:args.n])
+    eps = parse_eps(args.eps)
+    print("robustcl ...", flush=True)
+    ours = robustcl_run(args, args.outdir)
+    refs = []
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        refs.append(reference_run(torch, ta, model, x, y, k, eps, seed, args.batch))
+    res = {"model": os.path.basename(args.model), "n": args.n, "eps": args.eps,
+           "machine": "%s, %d torch threads" % (platform.processor() or platform.machine(), args.threads),
+           "torchattacks": ta.__version__, "torch": torch.__version__, "seeds": args.seeds,
+           "robustcl": ours, "reference": refs, "rows": compare(ours, refs, args.n),
+           "agreement_robustcl": [agreement(ours["outcome"], r["outcome"]) for r in refs],
+           "agreement_reference": [agreement(refs[i]["outcome"], refs[j]["outcome"])
+                                   for i in range(len(refs)) for j in range(i + 1, len(refs))]}
+    with open(os.path.join(args.outdir, "autoattack.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    write_md(os.path.join(args.outdir, "autoattack.md"), res)
+    print(open(os.path.join(args.outdir, "autoattack.md")).read())
+    sys.exit(0 if all(r["within"] for r in res["rows"]) else 1)
+
+
+if __name__ == "__main__":
+    main()
