@@ -1,0 +1,304 @@
+/* AutoAttack (spec §7.4), tests a no-op or overreaching attack cannot pass:
+ * - a linear softmax model of K classes with known weights, where the strongest L-inf
+ *   perturbation towards each class is known in closed form: no image the closed form keeps
+ *   robust is counted fooled (the projection and box hold), every image a quarter of the
+ *   optimal push already flips is fooled, misclassified images are never attacked;
+ * - eps 0 gives the clean accuracy; robust accuracy never rises from one attack to the next;
+ *   max |x' - x| <= eps; the same seed repeats a run, and APGD's outcome does not depend on
+ *   the batch size; Square alone does something and stays sound;
+ * - the DLR losses' references against finite differences;
+ * - spec parsing and its errors. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "ops/ref.h"
+#include "robustcl/autoattack.h"
+#include "robustcl/loader.h"
+#include "robustcl/tensor.h"
+
+#define NC 2
+#define H 5
+#define W 5
+#define PER (NC * H * W)
+#define K 5
+#define N 120
+
+static const rcl_normalization NORM = {{0.4f, 0.5f, 0.5f}, {0.2f, 0.25f, 0.25f}};
+
+/* ---- a linear softmax classifier: logits = Wt x_flat + b ---- */
+typedef struct {
+    rcl_device *d;
+    rcl_tensor w, b, dw, db, logits, last_x;
+} linear_model;
+
+static rcl_tensor flat(const rcl_tensor *x) {
+    rcl_tensor v = *x;
+    v.ndim = 2;
+    v.shape[1] = (int)(x->n / (size_t)x->shape[0]);
+    v.shape[2] = v.shape[3] = 0;
+    return v;
+}
+
+static rcl_status lin_forward(void *ctx, const rcl_tensor *x, int train, const rcl_tensor **logits) {
+    linear_model *l = ctx;
+    (void)train;
+    l->last_x = flat(x);
+    l->logits.shape[0] = x->shape[0];
+    l->logits.n = (size_t)x->shape[0] * K;
+    *logits = &l->logits;
+    return rcl_linear_forward(l->d, &l->last_x, &l->w, &l->b, &l->logits);
+}
+
+static rcl_status lin_backward(void *ctx, const rcl_tensor *dlogits, rcl_tensor *dx) {
+    linear_model *l = ctx;
+    rcl_tensor dxf = flat(dx);
+    return rcl_linear_backward(l->d, &l->last_x, &l->w, dlogits, &dxf, &l->dw, &l->db);
+}
+
+typedef struct {
+    float w[K * PER], b[K];
+    rcl_dataset ds;
+    double xpix[N * PER];
+} problem;
+
+static void lin_create(rcl_device *d, linear_model *l, const problem *p) {
+    memset(l, 0, sizeof *l);
+    l->d = d;
+    CHECK_OK(rcl_tensor_create(d, &l->w, "w", 2, K, PER));
+    CHECK_OK(rcl_tensor_create(d, &l->dw, "dw", 2, K, PER));
+    CHECK_OK(rcl_tensor_create(d, &l->b, "b", 1, K));
+    CHECK_OK(rcl_tensor_create(d, &l->db, "db", 1, K));
+    CHECK_OK(rcl_tensor_create(d, &l->logits, "logits", 2, N, K));
+    CHECK_OK(rcl_tensor_upload(&l->w, p->w));
+    CHECK_OK(rcl_tensor_upload(&l->b, p->b));
+}
+
+static void lin_free(linear_model *l) {
+    rcl_tensor *ts[] = {&l->w, &l->b, &l->dw, &l->db, &l->logits};
+    for (int i = 0; i < 5; i++)
+        rcl_tensor_release(ts[i]);
+}
+
+static rcl_classifier lin_classifier(linear_model *l, int batch) {
+    rcl_classifier f = {l, l->d, NC, H, W, K, batch, lin_forward, lin_backward};
+    return f;
+}
+
+/* z_j of a pixel image as the network sees it. */
+static double logit(const problem *p, int j, const double *pix) {
+    double z = p->b[j];
+    for (int e = 0; e < PER; e++)
+        z += p->w[j * PER + e] * ((pix[e] - NORM.mean[e / (H * W)]) / NORM.std[e / (H * W)]);
+    return z;
+}
+
+/* The lowest margin z_y - z_j over j != y after `push` times the strongest L-inf move towards
+ * j (each pixel by eps towards the sign of w_j - w_y, inside [0,1]). */
+static double best_margin(const problem *p, int i, double eps, double push) {
+    const double *x = p->xpix + (size_t)i * PER;
+    int y = p->ds.labels[i];
+    double best = INFINITY;
+    for (int j = 0; j < K; j++) {
+        if (j == y)
+            continue;
+        double m = logit(p, y, x) - logit(p, j, x);
+        for (int e = 0; e < PER; e++) {
+            double a = (p->w[y * PER + e] - p->w[j * PER + e]) / NORM.std[e / (H * W)];
+            double room = a > 0 ? fmin(eps, x[e]) : fmin(eps, 1 - x[e]);
+            m -= push * fabs(a) * room;
+        }
+        best = fmin(best, m);
+    }
+    return best;
+}
+
+static int clean_correct(const problem *p, int i) {
+    int am = 0;
+    for (int j = 1; j < K; j++)
+        if (logit(p, j, p->xpix + (size_t)i * PER) > logit(p, am, p->xpix + (size_t)i * PER))
+            am = j;
+    return am == p->ds.labels[i];
+}
+
+static void make_problem(problem *p) {
+    rcl_rng r = rcl_rng_seed(77);
+    CHECK_OK(rcl_dataset_alloc(&p->ds, N, NC, H, W, K, 0));
+    for (int i = 0; i < K * PER; i++)
+        p->w[i] = (float)(0.4 * (rcl_rng_uniform(&r) - 0.5));
+    for (int j = 0; j < K; j++)
+        p->b[j] = (float)(0.2 * (rcl_rng_uniform(&r) - 0.5));
+    for (int i = 0; i < N * PER; i++) {
+        int v = (int)rcl_rng_below(&r, 256);
+        p->ds.pixels[i] = (uint8_t)(i % 11 == 0 ? 0 : (i % 13 == 0 ? 255 : v)); /* pixels at the range ends */
+        p->xpix[i] = p->ds.pixels[i] / 255.0;
+    }
+    for (int i = 0; i < N; i++) { /* the argmax, except every 8th image: misclassified */
+        p->ds.labels[i] = 0;
+        int am = 0;
+        for (int j = 1; j < K; j++)
+            if (logit(p, j, p->xpix + (size_t)i * PER) > logit(p, am, p->xpix + (size_t)i * PER))
+                am = j;
+        p->ds.labels[i] = i % 8 == 7 ? (am + 1) % K : am;
+    }
+}
+
+static rcl_autoattack_config config(const char *spec) {
+    rcl_autoattack_config c;
+    CHECK_OK(rcl_autoattack_parse(spec, &c));
+    c.norm = NORM;
+    return c;
+}
+
+static rcl_autoattack_result run(const rcl_classifier *f, const problem *p, const char *spec) {
+    rcl_autoattack_config c = config(spec);
+    rcl_autoattack_result r;
+    CHECK_OK(rcl_autoattack_evaluate(f, &p->ds, NULL, 0, &c, &r));
+    printf("%-60s clean %.3f robust %.3f (", spec, r.clean_accuracy, r.robust_accuracy);
+    for (int a = 0; a < r.cfg.n_attacks; a++)
+        printf("%s%s %ld", a ? ", " : "", rcl_aa_kind_name(r.cfg.attacks[a]), r.robust_after[a]);
+    printf(") max_linf %.4f, %.1f s\n", r.max_linf, r.seconds);
+    CHECK(r.count == N, "%s: %d images attacked", spec, r.count);
+    CHECK(r.max_linf <= c.eps + 1e-6, "%s: max |x' - x| %g beyond eps %g", spec, r.max_linf, c.eps);
+    for (int a = 1; a < r.cfg.n_attacks; a++)
+        CHECK(r.robust_after[a] <= r.robust_after[a - 1], "%s: robust count rose after %s", spec,
+              rcl_aa_kind_name(r.cfg.attacks[a]));
+    return r;
+}
+
+/* Sound (nothing robust by the closed form is fooled) and effective (what a quarter of the
+ * optimal push flips is fooled); misclassified images are never attacked. */
+static void check_against_closed_form(const problem *p, const rcl_autoattack_result *r, double eps, int effective) {
+    int unsound = 0, missed = 0, wrong = 0, must = 0;
+    for (int i = 0; i < N; i++) {
+        int o = r->outcome[i];
+        if (!clean_correct(p, i)) {
+            wrong += o != RCL_AA_CLEAN_WRONG;
+            continue;
+        }
+        if (o == RCL_AA_CLEAN_WRONG)
+            wrong++;
+        unsound += best_margin(p, i, eps, 1.0) > 1e-4 && o != RCL_AA_ROBUST;
+        if (best_margin(p, i, eps, 0.25) < 0) {
+            must++;
+            missed += o == RCL_AA_ROBUST;
+        }
+    }
+    CHECK(wrong == 0, "eps %g: %d images with the wrong clean outcome", eps, wrong);
+    CHECK(unsound == 0, "eps %g: %d images fooled that no perturbation within eps can fool", eps, unsound);
+    if (effective)
+        CHECK(missed == 0 && must > 5, "eps %g: %d of the %d images a quarter push flips are still robust", eps,
+              missed, must);
+}
+
+static void linear_tests(rcl_device *d) {
+    problem *p = calloc(1, sizeof *p);
+    make_problem(p);
+    linear_model lm;
+    lin_create(d, &lm, p);
+    rcl_classifier f = lin_classifier(&lm, N), small = lin_classifier(&lm, 32);
+    const char *std_spec = "autoattack:eps=8/255,iters=40,queries=300,seed=3";
+    rcl_autoattack_result a = run(&f, p, std_spec);
+    check_against_closed_form(p, &a, 8 / 255.0, 1);
+    long correct = 0;
+    for (int i = 0; i < N; i++)
+        correct += clean_correct(p, i);
+    CHECK(a.clean_correct == correct, "clean correct %ld, the closed form %ld", a.clean_correct, correct);
+    rcl_autoattack_result again = run(&f, p, std_spec);
+    CHECK(!memcmp(a.outcome, again.outcome, N * sizeof *a.outcome), "the same seed repeats the outcomes");
+    rcl_autoattack_result_free(&again);
+    /* APGD's draws are keyed by dataset index: any batch size gives the same outcome */
+    const char *apgd_spec = "autoattack:eps=4/255,iters=40,attacks=apgd-ce+apgd-t,seed=3";
+    rcl_autoattack_result big = run(&f, p, apgd_spec), part = run(&small, p, apgd_spec);
+    CHECK(!memcmp(big.outcome, part.outcome, N * sizeof *big.outcome), "APGD: batches of %d and 32 agree", N);
+    check_against_closed_form(p, &big, 4 / 255.0, 1);
+    rcl_autoattack_result zero = run(&f, p, "autoattack:eps=0,iters=10,queries=20");
+    CHECK(zero.robust_after[zero.cfg.n_attacks - 1] == zero.clean_correct && zero.max_linf == 0,
+          "eps 0: robust %ld = clean %ld", zero.robust_after[zero.cfg.n_attacks - 1], zero.clean_correct);
+    rcl_autoattack_result sq = run(&f, p, "autoattack:eps=8/255,attacks=square,queries=400,seed=1");
+    check_against_closed_form(p, &sq, 8 / 255.0, 0);
+    CHECK(sq.robust_after[0] < sq.clean_correct, "Square alone fools some images (%ld of %ld robust)",
+          sq.robust_after[0], sq.clean_correct);
+    rcl_autoattack_result rnd = run(&f, p, "autoattack:eps=8/255,version=rand,iters=20,restarts=2");
+    check_against_closed_form(p, &rnd, 8 / 255.0, 0);
+    CHECK(rnd.cfg.n_attacks == 2 && rnd.cfg.attacks[1] == RCL_AA_APGD_DLR, "rand: apgd-ce then apgd-dlr");
+    rcl_autoattack_result *all[] = {&a, &big, &part, &zero, &sq, &rnd};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        rcl_autoattack_result_free(all[i]);
+    /* too few classes for the targeted DLR loss */
+    rcl_classifier three = f;
+    three.num_classes = 3;
+    rcl_autoattack_config c = config("autoattack");
+    rcl_autoattack_result r;
+    CHECK_FAILS(rcl_autoattack_evaluate(&three, &p->ds, NULL, 0, &c, &r), RCL_ERR_INVALID_ARG);
+    lin_free(&lm);
+    rcl_dataset_free(&p->ds);
+    free(p);
+}
+
+/* The DLR references' gradients against central differences, untargeted and targeted. */
+static void dlr_finite_differences(void) {
+    rcl_rng r = rcl_rng_seed(5);
+    enum { n = 6, k = 7 };
+    double z[n * k], g[n * k], loss[n], lp[n], lm[n], gd[n * k];
+    int32_t y[n], t[n], corr[n];
+    for (int i = 0; i < n * k; i++)
+        z[i] = 4 * (rcl_rng_uniform(&r) - 0.5);
+    for (int i = 0; i < n; i++) {
+        y[i] = (int)rcl_rng_below(&r, k);
+        t[i] = (y[i] + 1 + (int)rcl_rng_below(&r, k - 1)) % k;
+    }
+    for (int targeted = 0; targeted <= 1; targeted++) {
+        rcl_ref_apgd_dlr(n, k, z, y, targeted ? t : NULL, g, loss, corr);
+        double worst = 0;
+        for (int i = 0; i < n * k; i++) {
+            double h = 1e-6, keep = z[i];
+            z[i] = keep + h;
+            rcl_ref_apgd_dlr(n, k, z, y, targeted ? t : NULL, gd, lp, corr);
+            z[i] = keep - h;
+            rcl_ref_apgd_dlr(n, k, z, y, targeted ? t : NULL, gd, lm, corr);
+            z[i] = keep;
+            double fd = (lp[i / k] - lm[i / k]) / (2 * h);
+            worst = fmax(worst, fabs(fd - g[i]));
+        }
+        CHECK(worst < 1e-5, "%s DLR gradient vs finite differences: largest gap %g", targeted ? "targeted" : "untargeted",
+              worst);
+    }
+}
+
+static void parse_tests(void) {
+    rcl_autoattack_config c;
+    char buf[512];
+    CHECK_OK(rcl_autoattack_parse("autoattack", &c));
+    CHECK(c.n_attacks == 3 && c.attacks[0] == RCL_AA_APGD_CE && c.attacks[1] == RCL_AA_APGD_T &&
+              c.attacks[2] == RCL_AA_SQUARE && c.iters == 100 && c.targets == 9 && c.queries == 5000 &&
+              c.restarts == 1 && fabs(c.eps - 8 / 255.0) < 1e-12,
+          "standard defaults");
+    rcl_autoattack_config back;
+    CHECK_OK(rcl_autoattack_parse(rcl_autoattack_describe(&c, buf, sizeof buf), &back));
+    CHECK(back.n_attacks == c.n_attacks && back.eps == c.eps && back.iters == c.iters, "describe reads back: %s", buf);
+    CHECK_OK(rcl_autoattack_parse("autoattack:restarts=2,version=rand", &c));
+    CHECK(c.rand_version && c.restarts == 2 && c.n_attacks == 2, "restarts= survives a later version=");
+    CHECK_OK(rcl_autoattack_parse("autoattack:attacks=square+apgd-ce,eps=1/255,n=50", &c));
+    CHECK(c.n_attacks == 2 && c.attacks[0] == RCL_AA_SQUARE && c.n == 50, "a custom list in its order");
+    CHECK(rcl_autoattack_is_spec("autoattack:eps=1/255") && !rcl_autoattack_is_spec("autoattackx") &&
+              !rcl_autoattack_is_spec("pgd"),
+          "is_spec");
+    const char *bad[] = {"autoattack:norm=l2",        "autoattack:version=plus", "autoattack:eps=2",
+                         "autoattack:attacks=fab-t",  "autoattack:attacks=apgd-ce+apgd-ce",
+                         "autoattack:iters=0",        "autoattack:seed=-1",      "autoattack:bogus=1",
+                         "autoattack:",               "autoattack:eps",          "pgd:eps=1/255"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_FAILS(rcl_autoattack_parse(bad[i], &c), RCL_ERR_INVALID_ARG);
+}
+
+int main(void) {
+    setenv("ROBUSTCL_QUIET", "1", 0);
+    parse_tests();
+    dlr_finite_differences();
+    rcl_device *d = rcl_test_device(0);
+    linear_tests(d);
+    rcl_device_close(d);
+    return rcl_test_finish();
+}
