@@ -190,7 +190,8 @@ int main(int argc, char **argv) {
     static const char *specs[] = {"fashion-mnist", "cifar10:/data/c10,classes=5-9,n=100,seed=3",
                                   "cifar100:DIR,labels=coarse,split=test", "folder:/x,size=32x48,channels=1,layout=flat",
                                   "gaussian,n=10,shape=3x32x32", "svhn:a.mat,exclude=list.txt,classes=0-3+7",
-                                  "tinyimagenet:/t,size=64"};
+                                  "tinyimagenet:/t,size=64", "pgd:eps=8/255,steps=10,restarts=2,loss=cw",
+                                  "autoattack:eps=4/255,version=rand,attacks=apgd-ce+square,n=10,seed=3"};
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
         char name[16];
         snprintf(name, sizeof name, "spec%zu", i);
@@ -200,6 +201,7 @@ int main(int argc, char **argv) {
                                 "eval\n--model\nx.safetensors\n--json\nr.json",
                                 "eval\n--model\nx.safetensors\n--corruptions\nc\n--baseline\nb.json",
                                 "corrupt\n--out\nd\n--corrupt\nfog,frost\n--frost\nf\n--seed\n3",
+                                "eval\n--model\nx.safetensors\n--attack\nautoattack:eps=1/255,n=4,attacks=square",
                                 "bench\ngemm\n--device\n0:0",
                                 "selftest\n--device\ncpu", "devices", "train\n--lr\n1e-3\n--resume\n--out"};
     for (size_t i = 0; i < sizeof cli / sizeof cli[0]; i++) {
