@@ -35,9 +35,9 @@ check "paper plan with both profiles: 446 runs, 10 of them CIFAR-LT" \
     "[ \$(wc -l < $tmp/plan.txt) -eq 446 ] && [ \$(grep -c '^cifar10*/imbalance-exp/100/' $tmp/plan.txt) -eq 10 ]"
 
 # ---- the corruption row: its subset, seed and cost declared (spec §11.1) ----
-check "mini default: mce on 100 test images per class, seed 0, frost left out; 4 seeds x 2 arms x 500 x 5 x 14 generated" \
-    "has $tmp/d0.log 'mean corruption error (mce) on 100 target test images per class (a subset drawn with seed 0)' &&
-     has $tmp/d0.log '(frost left out)' && has $tmp/d0.log '+ 280000 corrupted images generated'"
+check "mini default: mce on 50 test images per class, seed 0, frost left out; 4 seeds x 2 arms x 250 x 5 x 14 generated" \
+    "has $tmp/d0.log 'mean corruption error (mce) on 50 target test images per class (a subset drawn with seed 0)' &&
+     has $tmp/d0.log '(frost left out)' && has $tmp/d0.log '+ 140000 corrupted images generated'"
 "$bin" suite mini --describe --corrupt-per-class 10 --corrupt-seed 7 --seeds 1 > "$tmp/c1.log" 2>&1
 check "mini --corrupt-per-class 10 --corrupt-seed 7: declared, 2 arms x 50 x 5 x 14 generated" \
     "has $tmp/c1.log 'on 10 target test images per class (a subset drawn with seed 7)' &&

@@ -361,7 +361,7 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
         RCL_CLI_BUF("--ood", "SPEC[;SPEC]", c->ood, "extra OOD sets (same image shape as the data)"),
         RCL_CLI_INT("--corrupt-per-class", "N", &c->corrupt_per_class, 0, 100000,
                     "the corruption row (mce of the clean runs): generated common corruptions of a\n"
-                    "seeded N target test images per class (default 100, --quick 4; 0 = no row)"),
+                    "seeded N target test images per class (default 50, --quick 4; 0 = no row)"),
         RCL_CLI_INT("--corrupt-seed", "N", &corrupt_seed, 0, 2147483647,
                     "seed of that subset and of the random corruptions (default 0)"),
         RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
