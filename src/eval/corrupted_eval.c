@@ -70,7 +70,7 @@ rcl_status rcl_corrupted_evaluate(rcl_model *m, const rcl_normalization *norm, c
         fclose(f);
         rcl_dataset ds;
         RCL_TRY(rcl_corrupted_load(dir, rcl_corrupted_names[c], &ds));
-        rcl_log(RCL_LOG_NOTICE, "corruptions: %s, %d images a severity", rcl_corrupted_names[c], ds.n / RCL_SEVERITIES);
+        rcl_log(RCL_LOG_PROGRESS, "corruptions: %s, %d images a severity", rcl_corrupted_names[c], ds.n / RCL_SEVERITIES);
         rcl_status st = evaluate_file(m, norm, &ds, r->error[r->n]);
         r->images = ds.n / RCL_SEVERITIES;
         rcl_dataset_free(&ds);
@@ -79,6 +79,7 @@ rcl_status rcl_corrupted_evaluate(rcl_model *m, const rcl_normalization *norm, c
     }
     if (!r->n) /* rcl_corrupted_scan names the folder */
         return rcl_corrupted_scan(dir, &r->n);
+    rcl_log(RCL_LOG_PROGRESS_DONE, "corruptions: %d evaluated, %d images a severity", r->n, r->images);
     summarise(r);
     return RCL_OK;
 }
@@ -90,7 +91,8 @@ rcl_status rcl_corrupted_evaluate_generated(rcl_model *m, const rcl_normalizatio
     r->images = test->n;
     snprintf(r->dir, sizeof r->dir, "generated from %s, seed %llu", test->name, (unsigned long long)o->seed);
     for (int i = 0; i < n; i++) {
-        rcl_log(RCL_LOG_NOTICE, "corruptions: %s, %d images a severity", rcl_corrupted_names[corruptions[i]], test->n);
+        rcl_log(i + 1 < n ? RCL_LOG_PROGRESS : RCL_LOG_PROGRESS_DONE, "corruptions: %s (%d of %d), %d images a severity",
+                rcl_corrupted_names[corruptions[i]], i + 1, n, test->n);
         for (int s = 0; s < RCL_SEVERITIES; s++) {
             rcl_dataset ds;
             RCL_TRY(rcl_corrupt_dataset(test, corruptions[i], s + 1, o, &ds));
