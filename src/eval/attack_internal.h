@@ -19,6 +19,9 @@ const rcl_attack_config *rcl_attack_config_of(const rcl_attack *a);
  * an integer in [lo, hi]. */
 int rcl_attack_parse_number(const char *v, double *out);
 int rcl_attack_parse_int(const char *v, long lo, long hi, int *out);
+/* The next KEY=VALUE of an attack spec's option list at *p (advanced to the next one, NULL at the
+ * end): the key into opt[cap], *value into opt after it. Errors name the spec. */
+rcl_status rcl_attack_spec_option(const char *spec, const char **p, char *opt, size_t cap, const char **value);
 /* A radius as k/255 when it is one, else %.9g. */
 void rcl_attack_format_pixels(char *buf, size_t cap, double v);
 

@@ -100,6 +100,22 @@ static int parse_option(rcl_attack_config *c, const char *k, const char *v, int 
     return -1;
 }
 
+rcl_status rcl_attack_spec_option(const char *spec, const char **p, char *opt, size_t cap, const char **value) {
+    const char *comma = strchr(*p, ',');
+    size_t len = comma ? (size_t)(comma - *p) : strlen(*p);
+    if (len == 0 || len >= cap)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': empty or overlong option", spec);
+    memcpy(opt, *p, len);
+    opt[len] = 0;
+    char *eq = strchr(opt, '=');
+    if (!eq || eq == opt || !eq[1])
+        return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': option '%s' is not KEY=VALUE", spec, opt);
+    *eq = 0;
+    *value = eq + 1;
+    *p = comma ? comma + 1 : NULL;
+    return RCL_OK;
+}
+
 rcl_status rcl_attack_parse(const char *spec, rcl_attack_config *cfg) {
     rcl_attack_config c = rcl_attack_defaults();
     if (!spec || !*spec)
@@ -116,18 +132,9 @@ rcl_status rcl_attack_parse(const char *spec, rcl_attack_config *cfg) {
     int step_given = 0;
     const char *p = colon ? colon + 1 : NULL;
     while (p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
         char opt[128];
-        if (len == 0 || len >= sizeof opt)
-            return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': empty or overlong option", spec);
-        memcpy(opt, p, len);
-        opt[len] = 0;
-        char *eq = strchr(opt, '=');
-        if (!eq || eq == opt || !eq[1])
-            return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': option '%s' is not KEY=VALUE", spec, opt);
-        *eq = 0;
-        const char *k = opt, *v = eq + 1;
+        const char *k = opt, *v;
+        RCL_TRY(rcl_attack_spec_option(spec, &p, opt, sizeof opt, &v));
         int pgd_only, ok = parse_option(&c, k, v, &step_given, &pgd_only);
         if (ok < 0)
             return rcl_fail(RCL_ERR_INVALID_ARG,
@@ -139,7 +146,6 @@ rcl_status rcl_attack_parse(const char *spec, rcl_attack_config *cfg) {
         if (pgd_only && c.kind == RCL_ATTACK_FGSM)
             return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': fgsm takes no '%s' (one step of eps, no start)",
                             spec, k);
-        p = comma ? comma + 1 : NULL;
     }
     if (c.kind == RCL_ATTACK_FGSM) {
         c.step = c.eps;

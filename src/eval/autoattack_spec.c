@@ -106,25 +106,17 @@ rcl_status rcl_autoattack_parse(const char *spec, rcl_autoattack_config *cfg) {
     rcl_aa_kind attacks[RCL_AA_MAX_ATTACKS] = {RCL_AA_APGD_CE};
     int n_attacks = 0;
     for (const char *p = spec[10] ? spec + 11 : NULL; p;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
         char opt[128];
-        if (len == 0 || len >= sizeof opt)
-            return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': empty or overlong option", spec);
-        memcpy(opt, p, len);
-        opt[len] = 0;
-        char *eq = strchr(opt, '=');
-        if (!eq || eq == opt || !eq[1])
-            return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': option '%s' is not KEY=VALUE", spec, opt);
-        *eq = 0;
-        int ok = parse_option(&c, opt, eq + 1, &custom, &restarts_given);
+        const char *v;
+        RCL_TRY(rcl_attack_spec_option(spec, &p, opt, sizeof opt, &v));
+        int ok = parse_option(&c, opt, v, &custom, &restarts_given);
         if (ok < 0)
             return rcl_fail(RCL_ERR_INVALID_ARG,
                             "attack spec '%s': unknown option '%s' (eps, norm, version, n, seed, iters, restarts, "
                             "targets, queries, attacks)",
                             spec, opt);
         if (!ok)
-            return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': bad value '%s' for %s%s", spec, eq + 1, opt,
+            return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': bad value '%s' for %s%s", spec, v, opt,
                             !strcmp(opt, "norm") ? " (only linf is built)"
                             : !strcmp(opt, "attacks") ? " (distinct names of apgd-ce, apgd-t, apgd-dlr, square joined by +)"
                                                       : "");
@@ -132,7 +124,6 @@ rcl_status rcl_autoattack_parse(const char *spec, rcl_autoattack_config *cfg) {
             restarts = c.restarts;
         if (!strcmp(opt, "attacks"))
             memcpy(attacks, c.attacks, sizeof attacks), n_attacks = c.n_attacks;
-        p = comma ? comma + 1 : NULL;
     }
     /* a version given after restarts= or attacks= must not undo them */
     if (restarts_given)

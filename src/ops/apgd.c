@@ -2,21 +2,15 @@
 #include <stdint.h>
 
 #include "core/kernel.h"
+#include "ops/op_check.h"
 #include "robustcl/ops.h"
 
+/* A pixel batch [N,C,H,W] (kernels index with uint). */
 static rcl_status image(const rcl_tensor *t, const char *what) {
-    if (!t || !t->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
-    if (t->ndim != 4 || t->n > UINT32_MAX || t->shape[0] < 1)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: expected [N,C,H,W] of at most 2^32 elements (%d dims, %zu)", what,
-                        t->ndim, t->n);
+    RCL_TRY(rcl_op_need(t, what));
+    if (t->ndim != 4 || t->shape[0] < 1)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: expected [N,C,H,W] (%d dims)", what, t->ndim);
     return RCL_OK;
-}
-
-static rcl_status like(const rcl_tensor *t, const char *what, const rcl_tensor *ref) {
-    if (!t || !t->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
-    return rcl_tensor_expect(t, what, 4, ref->shape[0], ref->shape[1], ref->shape[2], ref->shape[3]);
 }
 
 static rcl_status rows(const rcl_tensor *t, const char *what, int n) {
@@ -28,7 +22,7 @@ static rcl_status rows(const rcl_tensor *t, const char *what, int n) {
 rcl_status rcl_apgd_start(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, float eps, uint32_t seed,
                           uint32_t counter, rcl_tensor *adv) {
     RCL_TRY(image(x_pix, "apgd start x"));
-    RCL_TRY(like(adv, "apgd start adv", x_pix));
+    RCL_TRY(rcl_op_like(adv, "apgd start adv", x_pix));
     if (!index || !(eps >= 0.0f))
         return rcl_fail(RCL_ERR_INVALID_ARG, "apgd start: dataset indices missing or eps %g < 0", (double)eps);
     size_t g = (size_t)x_pix->shape[0];
@@ -40,9 +34,9 @@ rcl_status rcl_apgd_start(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, 
 rcl_status rcl_apgd_step(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *grad, const rcl_tensor *step,
                          float eps, float momentum, rcl_tensor *old, rcl_tensor *adv) {
     RCL_TRY(image(x_pix, "apgd step x"));
-    RCL_TRY(like(grad, "apgd step gradient", x_pix));
-    RCL_TRY(like(old, "apgd step previous point", x_pix));
-    RCL_TRY(like(adv, "apgd step adv", x_pix));
+    RCL_TRY(rcl_op_like(grad, "apgd step gradient", x_pix));
+    RCL_TRY(rcl_op_like(old, "apgd step previous point", x_pix));
+    RCL_TRY(rcl_op_like(adv, "apgd step adv", x_pix));
     RCL_TRY(rows(step, "apgd step sizes", x_pix->shape[0]));
     if (!(eps >= 0.0f) || !(momentum >= 0.0f && momentum <= 1.0f))
         return rcl_fail(RCL_ERR_INVALID_ARG, "apgd step: eps %g must be >= 0 and the weight %g in [0,1]",

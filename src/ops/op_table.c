@@ -932,7 +932,7 @@ const rcl_op_entry rcl_op_table[] = {
      "ops/attack.c", "ops/attack_ref.c", "ops/attack.c image like channels", 0, {{{4, 3, 5, 10}, 0}, {{3, 1, 7, 4}, 0}},
      check_attack},
     {"apgd", "apgd.cl", "apgd_start apgd_step apgd_target apgd_dlr apgd_track apgd_checkpoint", "ops/apgd.c",
-     "ops/apgd_ref.c", "ops/apgd.c image like rows logits_of state_of", 0, {{{4, 3, 5, 10}, 0}, {{3, 1, 7, 4}, 0}},
+     "ops/apgd_ref.c", "ops/apgd.c image rows logits_of state_of", 0, {{{4, 3, 5, 10}, 0}, {{3, 1, 7, 4}, 0}},
      check_apgd},
     {"square", "square.cl", "square_init square_propose square_accept", "ops/square.c", "ops/square_ref.c",
      "ops/square.c images", 0, {{{4, 3, 5}, 0}, {{3, 1, 8}, 0}}, check_square},

@@ -2,14 +2,15 @@
 #include <stdint.h>
 
 #include "core/kernel.h"
+#include "ops/op_check.h"
 #include "robustcl/ops.h"
 
+/* x a pixel batch [N,C,H,W] (kernels index with uint) and y of its shape. */
 static rcl_status images(const rcl_tensor *x, const rcl_tensor *y, const char *what) {
-    if (!x || !x->buf || !y || !y->buf)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: tensor missing", what);
-    if (x->ndim != 4 || x->n > UINT32_MAX || x->shape[0] < 1)
-        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: expected [N,C,H,W] of at most 2^32 elements", what);
-    return rcl_tensor_expect(y, what, 4, x->shape[0], x->shape[1], x->shape[2], x->shape[3]);
+    RCL_TRY(rcl_op_need(x, what));
+    if (x->ndim != 4 || x->shape[0] < 1)
+        return rcl_fail(RCL_ERR_INVALID_ARG, "%s: expected [N,C,H,W] (%d dims)", what, x->ndim);
+    return rcl_op_like(y, what, x);
 }
 
 rcl_status rcl_square_init(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, float eps, uint32_t seed,
