@@ -7,6 +7,7 @@
 
 #include "cli/env.h"
 #include "core/fileio.h"
+#include "robustcl/ops.h"
 
 int rcl_test_passed, rcl_test_failed;
 
@@ -215,4 +216,56 @@ int rcl_test_small(void) {
 int rcl_test_finish(void) {
     printf("%d passed, %d failed\n", rcl_test_passed, rcl_test_failed);
     return rcl_test_failed == 0 && rcl_test_passed > 0 ? 0 : 1;
+}
+
+/* ---- the linear classifier of the attack tests ---- */
+
+static rcl_tensor linear_flat(const rcl_tensor *x) {
+    rcl_tensor v = *x;
+    v.ndim = 2;
+    v.shape[1] = (int)(x->n / (size_t)x->shape[0]);
+    v.shape[2] = v.shape[3] = 0;
+    return v;
+}
+
+static rcl_status linear_forward(void *ctx, const rcl_tensor *x, int train, const rcl_tensor **logits) {
+    rcl_test_linear *l = ctx;
+    (void)train;
+    l->last_x = linear_flat(x);
+    l->logits.shape[0] = x->shape[0];
+    l->logits.n = (size_t)x->shape[0] * l->k;
+    *logits = &l->logits;
+    return rcl_linear_forward(l->d, &l->last_x, &l->w, &l->b, &l->logits);
+}
+
+static rcl_status linear_backward(void *ctx, const rcl_tensor *dlogits, rcl_tensor *dx) {
+    rcl_test_linear *l = ctx;
+    rcl_tensor dxf = linear_flat(dx);
+    return rcl_linear_backward(l->d, &l->last_x, &l->w, dlogits, &dxf, &l->dw, &l->db);
+}
+
+void rcl_test_linear_create(rcl_device *d, rcl_test_linear *l, int k, int c, int h, int w, int cap, const float *wt,
+                            const float *b) {
+    memset(l, 0, sizeof *l);
+    l->d = d;
+    l->k = k;
+    int per = c * h * w;
+    CHECK_OK(rcl_tensor_create(d, &l->w, "w", 2, k, per));
+    CHECK_OK(rcl_tensor_create(d, &l->dw, "dw", 2, k, per));
+    CHECK_OK(rcl_tensor_create(d, &l->b, "b", 1, k));
+    CHECK_OK(rcl_tensor_create(d, &l->db, "db", 1, k));
+    CHECK_OK(rcl_tensor_create(d, &l->logits, "logits", 2, cap, k));
+    CHECK_OK(rcl_tensor_upload(&l->w, wt));
+    CHECK_OK(rcl_tensor_upload(&l->b, b));
+}
+
+void rcl_test_linear_free(rcl_test_linear *l) {
+    rcl_tensor *ts[] = {&l->w, &l->b, &l->dw, &l->db, &l->logits};
+    for (int i = 0; i < 5; i++)
+        rcl_tensor_release(ts[i]);
+}
+
+rcl_classifier rcl_test_linear_classifier(rcl_test_linear *l, int c, int h, int w, int batch) {
+    rcl_classifier f = {l, l->d, c, h, w, l->k, batch, linear_forward, linear_backward};
+    return f;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "robustcl/adversarial.h"
 #include "robustcl/device.h"
 #include "robustcl/session.h"
 #include "robustcl/rng.h"
@@ -90,6 +91,20 @@ const char *rcl_test_tmpdir(void);
 /* 1 when RCL_TEST_SMALL is set (not "0"): device tests then keep every tensor small, for
  * the oclgrind run of CI; the reference comparisons stay the same. */
 int rcl_test_small(void);
+
+/* A linear softmax classifier, logits = W x_flat + b, with W [k, c*h*w] and b [k] given: the
+ * model the attack tests know the answer of in closed form. */
+typedef struct rcl_test_linear {
+    rcl_device *d;
+    int k;
+    rcl_tensor w, b, dw, db, logits, last_x;
+} rcl_test_linear;
+/* For batches of up to cap images of c x h x w. */
+void rcl_test_linear_create(rcl_device *d, rcl_test_linear *l, int k, int c, int h, int w, int cap, const float *wt,
+                            const float *b);
+void rcl_test_linear_free(rcl_test_linear *l);
+/* The model as an attack's classifier for images c x h x w, batches of `batch` (<= cap). */
+rcl_classifier rcl_test_linear_classifier(rcl_test_linear *l, int c, int h, int w, int batch);
 
 int rcl_test_finish(void);
 

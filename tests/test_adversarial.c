@@ -30,60 +30,6 @@
 
 static const rcl_normalization NORM = {{0.4f, 0.5f, 0.6f}, {0.2f, 0.25f, 0.3f}};
 
-/* ---- a linear softmax classifier: logits = W x_flat + b ---- */
-typedef struct {
-    rcl_device *d;
-    rcl_tensor w, b, dw, db, logits;
-    rcl_tensor last_x;
-} linear_model;
-
-static rcl_tensor flat(const rcl_tensor *x) {
-    rcl_tensor v = *x;
-    v.ndim = 2;
-    v.shape[1] = (int)(x->n / (size_t)x->shape[0]);
-    v.shape[2] = v.shape[3] = 0;
-    return v;
-}
-
-static rcl_status lin_forward(void *ctx, const rcl_tensor *x, int train, const rcl_tensor **logits) {
-    linear_model *l = ctx;
-    (void)train;
-    l->last_x = flat(x);
-    l->logits.shape[0] = x->shape[0];
-    l->logits.n = (size_t)x->shape[0] * 2;
-    *logits = &l->logits;
-    return rcl_linear_forward(l->d, &l->last_x, &l->w, &l->b, &l->logits);
-}
-
-static rcl_status lin_backward(void *ctx, const rcl_tensor *dlogits, rcl_tensor *dx) {
-    linear_model *l = ctx;
-    rcl_tensor dxf = flat(dx);
-    return rcl_linear_backward(l->d, &l->last_x, &l->w, dlogits, &dxf, &l->dw, &l->db);
-}
-
-static void lin_create(rcl_device *d, linear_model *l, const float *w, const float *b) {
-    memset(l, 0, sizeof *l);
-    l->d = d;
-    CHECK_OK(rcl_tensor_create(d, &l->w, "w", 2, 2, PER));
-    CHECK_OK(rcl_tensor_create(d, &l->dw, "dw", 2, 2, PER));
-    CHECK_OK(rcl_tensor_create(d, &l->b, "b", 1, 2));
-    CHECK_OK(rcl_tensor_create(d, &l->db, "db", 1, 2));
-    CHECK_OK(rcl_tensor_create(d, &l->logits, "logits", 2, N, 2));
-    CHECK_OK(rcl_tensor_upload(&l->w, w));
-    CHECK_OK(rcl_tensor_upload(&l->b, b));
-}
-
-static void lin_free(linear_model *l) {
-    rcl_tensor *ts[] = {&l->w, &l->b, &l->dw, &l->db, &l->logits};
-    for (int i = 0; i < 5; i++)
-        rcl_tensor_release(ts[i]);
-}
-
-static rcl_classifier lin_classifier(linear_model *l) {
-    rcl_classifier f = {l, l->d, NC, H, W, 2, N, lin_forward, lin_backward};
-    return f;
-}
-
 /* ---- the closed form ---- */
 typedef struct {
     float w[2 * PER], b[2];
@@ -259,9 +205,9 @@ static void linear_closed_form(rcl_device *d, problem *p, const rcl_classifier *
 static void linear_tests(rcl_device *d) {
     problem *p = calloc(1, sizeof *p);
     make_problem(p);
-    linear_model lm;
-    lin_create(d, &lm, p->w, p->b);
-    rcl_classifier f = lin_classifier(&lm);
+    rcl_test_linear lm;
+    rcl_test_linear_create(d, &lm, 2, NC, H, W, N, p->w, p->b);
+    rcl_classifier f = rcl_test_linear_classifier(&lm, NC, H, W, N);
     const char *specs[] = {"fgsm:eps=8/255",
                            "fgsm:eps=8/255,loss=margin,mode=paper",
                            "pgd:eps=8/255,steps=20",
@@ -336,12 +282,12 @@ static void linear_tests(rcl_device *d) {
     rcl_adv_result rs;
     CHECK_OK(rcl_adv_evaluate_classifier(&f, &p->ds, sub, 5, &c, &rs));
     CHECK(rs.count == 5, "indices: %d images evaluated", rs.count);
-    lin_free(&lm);
+    rcl_test_linear_free(&lm);
 
     /* constant output: every input gradient is zero, nothing moves beyond the random start */
     float wz[2 * PER] = {0}, bz[2] = {2.0f, 0.0f};
-    lin_create(d, &lm, wz, bz);
-    f = lin_classifier(&lm);
+    rcl_test_linear_create(d, &lm, 2, NC, H, W, N, wz, bz);
+    f = rcl_test_linear_classifier(&lm, NC, H, W, N);
     const char *zs[] = {"pgd:eps=8/255", "pgd:eps=8/255,loss=margin", "fgsm:eps=8/255"};
     for (int i = 0; i < 3; i++) {
         rcl_adv_result rz;
@@ -358,7 +304,7 @@ static void linear_tests(rcl_device *d) {
         CHECK(c.kind == RCL_ATTACK_FGSM ? rz.max_linf == 0 : rz.max_linf <= c.eps + 1e-6,
               "%s: only the random start moves x", zs[i]);
     }
-    lin_free(&lm);
+    rcl_test_linear_free(&lm);
     rcl_dataset_free(&p->ds);
     free(p);
 }

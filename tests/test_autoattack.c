@@ -27,64 +27,11 @@
 
 static const rcl_normalization NORM = {{0.4f, 0.5f, 0.5f}, {0.2f, 0.25f, 0.25f}};
 
-/* ---- a linear softmax classifier: logits = Wt x_flat + b ---- */
-typedef struct {
-    rcl_device *d;
-    rcl_tensor w, b, dw, db, logits, last_x;
-} linear_model;
-
-static rcl_tensor flat(const rcl_tensor *x) {
-    rcl_tensor v = *x;
-    v.ndim = 2;
-    v.shape[1] = (int)(x->n / (size_t)x->shape[0]);
-    v.shape[2] = v.shape[3] = 0;
-    return v;
-}
-
-static rcl_status lin_forward(void *ctx, const rcl_tensor *x, int train, const rcl_tensor **logits) {
-    linear_model *l = ctx;
-    (void)train;
-    l->last_x = flat(x);
-    l->logits.shape[0] = x->shape[0];
-    l->logits.n = (size_t)x->shape[0] * K;
-    *logits = &l->logits;
-    return rcl_linear_forward(l->d, &l->last_x, &l->w, &l->b, &l->logits);
-}
-
-static rcl_status lin_backward(void *ctx, const rcl_tensor *dlogits, rcl_tensor *dx) {
-    linear_model *l = ctx;
-    rcl_tensor dxf = flat(dx);
-    return rcl_linear_backward(l->d, &l->last_x, &l->w, dlogits, &dxf, &l->dw, &l->db);
-}
-
 typedef struct {
     float w[K * PER], b[K];
     rcl_dataset ds;
     double xpix[N * PER];
 } problem;
-
-static void lin_create(rcl_device *d, linear_model *l, const problem *p) {
-    memset(l, 0, sizeof *l);
-    l->d = d;
-    CHECK_OK(rcl_tensor_create(d, &l->w, "w", 2, K, PER));
-    CHECK_OK(rcl_tensor_create(d, &l->dw, "dw", 2, K, PER));
-    CHECK_OK(rcl_tensor_create(d, &l->b, "b", 1, K));
-    CHECK_OK(rcl_tensor_create(d, &l->db, "db", 1, K));
-    CHECK_OK(rcl_tensor_create(d, &l->logits, "logits", 2, N, K));
-    CHECK_OK(rcl_tensor_upload(&l->w, p->w));
-    CHECK_OK(rcl_tensor_upload(&l->b, p->b));
-}
-
-static void lin_free(linear_model *l) {
-    rcl_tensor *ts[] = {&l->w, &l->b, &l->dw, &l->db, &l->logits};
-    for (int i = 0; i < 5; i++)
-        rcl_tensor_release(ts[i]);
-}
-
-static rcl_classifier lin_classifier(linear_model *l, int batch) {
-    rcl_classifier f = {l, l->d, NC, H, W, K, batch, lin_forward, lin_backward};
-    return f;
-}
 
 /* z_j of a pixel image as the network sees it. */
 static double logit(const problem *p, int j, const double *pix) {
@@ -195,9 +142,10 @@ static void check_against_closed_form(const problem *p, const rcl_autoattack_res
 static void linear_tests(rcl_device *d) {
     problem *p = calloc(1, sizeof *p);
     make_problem(p);
-    linear_model lm;
-    lin_create(d, &lm, p);
-    rcl_classifier f = lin_classifier(&lm, N), small = lin_classifier(&lm, 32);
+    rcl_test_linear lm;
+    rcl_test_linear_create(d, &lm, K, NC, H, W, N, p->w, p->b);
+    rcl_classifier f = rcl_test_linear_classifier(&lm, NC, H, W, N);
+    rcl_classifier small = rcl_test_linear_classifier(&lm, NC, H, W, 32);
     const char *std_spec = "autoattack:eps=8/255,iters=40,queries=300,seed=3";
     rcl_autoattack_result a = run(&f, p, std_spec);
     check_against_closed_form(p, &a, 8 / 255.0, 1);
@@ -232,7 +180,7 @@ static void linear_tests(rcl_device *d) {
     rcl_autoattack_config c = config("autoattack");
     rcl_autoattack_result r;
     CHECK_FAILS(rcl_autoattack_evaluate(&three, &p->ds, NULL, 0, &c, &r), RCL_ERR_INVALID_ARG);
-    lin_free(&lm);
+    rcl_test_linear_free(&lm);
     rcl_dataset_free(&p->ds);
     free(p);
 }
