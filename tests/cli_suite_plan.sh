@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the suites declare before running anything: the imbalance profiles and their class
 # sizes in --describe (CIFAR-LT golden count: CIFAR-10 rho 100 = 12406), the corruption row's
-# subset, seed and cost (suite paper: its CIFAR-10-C/CIFAR-100-C folders), suite paper's
+# subset, seed and cost (suite paper: its CIFAR-10-C/CIFAR-100-C folders), the AutoAttack row
+# (opt-in in mini, --autoattack-n in every paper plan command), suite paper's
 # normalisation quirk, the SLURM script set of --plan-format slurm (bash -n, every run once,
 # the dependencies, submit.sh against a stand-in sbatch), and the option errors. No training here.
 set -u
@@ -56,6 +57,25 @@ check "--quirk-normalize cifar: the Forward/GLC runs use the CIFAR mean/std, dec
 "$bin" suite paper --data-root "$tmp" --plan --quirk-normalize cifar > "$tmp/qplan.txt" 2>&1
 check "every plan command carries --quirk-normalize cifar" \
     "[ \$(grep -c ' --quirk-normalize cifar ' $tmp/qplan.txt) -eq 436 ] && ! grep -q quirk-normalize $tmp/plan.txt"
+
+# ---- AutoAttack: opt-in in mini (and why), on the first 1000 test images in paper (spec §7.4, §11.1) ----
+"$bin" suite mini --help > "$tmp/h.log" 2>&1
+check "mini default: no AutoAttack row; --help says why it is opt-in" \
+    "! has $tmp/d0.log AutoAttack && has $tmp/h.log '--autoattack-n N' && has $tmp/h.log 'do not fit the 20 minutes on 2 cores'"
+"$bin" suite mini --describe --autoattack-n 100 --seeds 1 > "$tmp/a1.log" 2>&1
+check "mini --autoattack-n 100: the row declared with its images and its most cost" \
+    "has $tmp/a1.log 'AutoAttack (adversarial runs, both arms): the first 100 target test images' &&
+     has $tmp/a1.log 'FAB-T not built' && has $tmp/a1.log 'AutoAttack row: at most'"
+check "paper default: AutoAttack of the adversarial runs on the first 1000 test images, declared, in every plan command" \
+    "has $tmp/p0.log 'AutoAttack of those models: the first 1000 test images, eps 8/255' &&
+     [ \$(grep -c ' --autoattack-n 1000 ' $tmp/qplan.txt) -eq 436 ]"
+"$bin" suite paper --data-root "$tmp" --describe --autoattack-n 0 > "$tmp/a0.log" 2>&1
+check "paper --autoattack-n 0: no AutoAttack declared" "! has $tmp/a0.log AutoAttack"
+"$bin" suite paper --data-root "$tmp" --help > "$tmp/h.log" 2>&1
+check "paper --help names --autoattack-n" "has $tmp/h.log '--autoattack-n N' && has $tmp/h.log 'FAB-T not built'"
+"$bin" suite paper --data-root "$tmp" --autoattack-n -5 --describe > "$tmp/u.log" 2>&1; rc=$?
+check "suite paper --autoattack-n -5 -> exit 2 (got $rc)" "[ $rc -eq 2 ] && [ \$(wc -l < $tmp/u.log) -eq 1 ]"
+
 "$bin" suite paper --data-root "$tmp" --quirk-normalize paper --describe > "$tmp/u.log" 2>&1; rc=$?
 check "suite paper --quirk-normalize paper -> exit 2 (got $rc)" "[ $rc -eq 2 ] && [ \$(wc -l < $tmp/u.log) -eq 1 ]"
 
@@ -131,7 +151,7 @@ check "mini --quick runs every method" \
 
 for args in '--imbalance-profile lt' '--rho 0.5' '--gamma x' '--rho 10,,100' '--noise 1.5' '--noise -0.1' \
     '--noise-methods glc,bogus' '--noise-methods' '--imbalance-methods cost,,smote' '--imbalance-methods all' \
-    '--corrupt-per-class -1' '--corrupt-per-class x' '--corrupt-seed -2'; do
+    '--corrupt-per-class -1' '--corrupt-per-class x' '--corrupt-seed -2' '--autoattack-n -1' '--autoattack-n 1e3'; do
     # shellcheck disable=SC2086
     "$bin" suite mini --describe $args > "$tmp/u.log" 2>&1; rc=$?
     check "suite mini $args -> exit 2, one line (got $rc: $(head -1 "$tmp/u.log"))" \

@@ -4,7 +4,10 @@
  * whose pre-trained model is missing), and the collected report has the paper's
  * tables with the paper's columns and values, our numbers recomputed from the stages;
  * with a released-style CIFAR-10-C beside the data every CIFAR-10 run has its mean
- * corruption error, CIFAR-100 (no folder) none, and a broken folder is refused. */
+ * corruption error, CIFAR-100 (no folder) none, and a broken folder is refused. The
+ * adversarial runs have their AutoAttack robust accuracy (cheap settings here) in Table 3
+ * beside PGD-20 and a summary row with a verdict and no claim of the paper; with
+ * --autoattack-n 0 a run has none. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +206,8 @@ static void check_plan(const rcl_suite_paper_config *c, const char *out) {
         char want[256];
         snprintf(want, sizeof want, "--only '%s'", line);
         CHECK(strstr(t2 + 1, "robustcl suite paper --data-root ") == t2 + 1 && strstr(t2 + 1, want) &&
-                  strstr(t2 + 1, "--scale 0.001") && strstr(t2 + 1, "--exclude "),
+                  strstr(t2 + 1, "--scale 0.001") && strstr(t2 + 1, "--exclude ") &&
+                  strstr(t2 + 1, " --autoattack-n 1000 "),
               "plan command of %s runs it alone with the same options: %s", line, t2 + 1);
         p[n].line = n;
         n++;
@@ -308,8 +312,9 @@ static void check_report(const char *out) {
     size_t len = 0;
     char *html = (char *)slurp(path, &len);
     CHECK(html && strstr(html, "Table 1") && strstr(html, "Table 5") && strstr(html, "(paper)") &&
-              strstr(html, "Common corruptions: mean corruption error"),
-          "report.html has the tables with the paper's columns and the corruption table");
+              strstr(html, "Common corruptions: mean corruption error") && strstr(html, "<th>AutoAttack</th>") &&
+              strstr(html, "AutoAttack robust accuracy (%), FAB-T not built"),
+          "report.html has the tables with the paper's columns, the AutoAttack column and the corruption table");
     free(html);
     snprintf(path, sizeof path, "%s/report.json", out);
     rcl_json *j = NULL;
@@ -348,7 +353,27 @@ static void check_report(const char *out) {
             CHECK(close_to(adv, stage_metric(out, ids[i], "adversarial_accuracy")) && adv >= 0 && adv <= 100,
                   "Table 3 %s adversarial accuracy %g", rows[i], adv);
             CHECK(stage_metric(out, ids[i], "max_linf") <= 2 * 8.0 / 255 + 1e-6, "paper-mode PGD within 2 eps");
+            double aa = cell(t3, "cifar10", rows[i], "AutoAttack");
+            CHECK(close_to(aa, stage_metric(out, ids[i], "autoattack")) && aa >= 0 && aa <= 100 &&
+                      aa <= stage_metric(out, ids[i], "autoattack_apgd_ce"),
+                  "Table 3 %s AutoAttack robust accuracy %g", rows[i], aa);
         }
+        const char *note = rcl_json_get_string(t3, "note");
+        CHECK(note && strstr(note, "FAB-T not built") && strstr(note, "54.92"), "Table 3's note on AutoAttack");
+        CHECK(isnan(cell(t3, "cifar100", "Adversarial training", "AutoAttack")), "no CIFAR-100 adversarial runs");
+        const rcl_json *sum = rcl_json_get(j, "summary"), *row = NULL;
+        for (size_t i = 0; sum && i < sum->len; i++) {
+            const char *ds = rcl_json_get_string(&sum->items[i], "dataset");
+            const char *method = rcl_json_get_string(&sum->items[i], "method");
+            const char *metric = rcl_json_get_string(&sum->items[i], "metric");
+            if (ds && method && metric && !strcmp(ds, "cifar10") && !strcmp(method, "pgd") &&
+                !strcmp(metric, "autoattack"))
+                row = &sum->items[i];
+        }
+        const char *verdict = row ? rcl_json_get_string(row, "verdict") : NULL;
+        CHECK(verdict && !strncmp(verdict, "n = 1: ", 7) && !rcl_json_get(row, "paper"),
+              "summary: the AutoAttack row of adversarial pre-training has a verdict (%s), no claim of the paper",
+              verdict ? verdict : "-");
         CHECK(cell(t3, "cifar100", "Tuning only the last layer", "adversarial (paper)") == 26.1, "Table 3 paper value");
     }
     const char *t45[2] = {"table4", "table5"}, *col[2] = {"AUROC", "RMS"}, *key[2] = {"auroc", "rms_paper"};
@@ -399,6 +424,7 @@ int main(void) {
     c.batch = 32;
     c.pretrain_batch = 64;
     c.scale = 0.001; /* 5 (C10) / 2 (C100) training and 1 test image per class, 1 epoch */
+    c.autoattack.iters = 4, c.autoattack.targets = 2, c.autoattack.queries = 20; /* seconds, not minutes */
     check_plan(&c, out);
 
     /* --only one run: the pre-training, and nothing else */
@@ -450,6 +476,15 @@ int main(void) {
     mce = stage_metric(out, "cifar10/adversarial/8/pgd-last-layer/pretrained/seed=1", "mce");
     CHECK(mce >= 0 && mce <= 100, "an adversarial run's mce %g", mce);
     CHECK(isnan(stage_metric(out, "cifar100/clean/0/normal/pretrained/seed=1", "mce")), "no CIFAR-100-C, no mce");
+    CHECK(isnan(stage_metric(out, "cifar10/clean/0/normal/pretrained/seed=1", "autoattack")),
+          "AutoAttack: the adversarial runs only");
+    /* --autoattack-n 0: an adversarial run re-runs without it */
+    c.autoattack_n = 0;
+    CHECK_OK(rcl_suite_paper_run(&c, out, "cifar10/adversarial/8/normal/scratch/seed=1", NULL));
+    CHECK(isnan(stage_metric(out, "cifar10/adversarial/8/normal/scratch/seed=1", "autoattack")) &&
+              !isnan(stage_metric(out, "cifar10/adversarial/8/normal/scratch/seed=1", "adversarial_accuracy")),
+          "--autoattack-n 0: PGD-20 only");
+    c.autoattack_n = 1000;
     /* a CIFAR-100-C folder without the released files is refused, naming it */
     char broken[700];
     snprintf(broken, sizeof broken, "%s/CIFAR-100-C", root);

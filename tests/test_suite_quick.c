@@ -4,7 +4,8 @@
  * table.txt are written; the clean runs' corruption row (mce) is in report.json,
  * table.txt and report.html; a rerun uses the cache; a changed adversarial setting
  * or corruption seed re-runs exactly the stages it affects, and a cache without the
- * corruption row re-runs the clean runs. */
+ * corruption row re-runs the clean runs. The opt-in AutoAttack row (cheap settings here)
+ * re-runs the two adversarial runs only and is in report.json, table.txt and report.html. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,48 @@ static void check_corruption(const char *dir, const rcl_json *j) {
     free(text);
 }
 
+/* The AutoAttack row: the adversarial runs of both arms (and no other run) have "autoattack", at most
+ * what APGD-CE alone leaves and equal to what Square, the last attack, leaves; its summary row has a
+ * verdict and no claim of the paper; the three reports show it with its note. */
+static void check_autoattack(const char *dir, const rcl_json *j) {
+    const rcl_json *row = summary_row(j, "adversarial", "autoattack"), *runs = rcl_json_get(j, "runs");
+    const char *verdict = row ? rcl_json_get_string(row, "verdict") : NULL;
+    CHECK(verdict && !strncmp(verdict, "n = 1: ", 7), "the AutoAttack row has a verdict: %s", verdict ? verdict : "-");
+    CHECK(row && !rcl_json_get(row, "paper") && !strcmp(rcl_json_get_string(row, "vs_paper"), ""),
+          "the AutoAttack row: no claim of the paper");
+    int with = 0, adv = 0;
+    for (size_t i = 0; runs && i < runs->len; i++) {
+        const rcl_json *r = &runs->items[i], *m = rcl_json_get(r, "metrics");
+        int is_adv = !strcmp(rcl_json_get_string(r, "experiment"), "adversarial");
+        double aa = rcl_json_get_number(m, "autoattack", NAN), ce = rcl_json_get_number(m, "autoattack_apgd_ce", NAN);
+        double t = rcl_json_get_number(m, "autoattack_apgd_t", NAN), sq = rcl_json_get_number(m, "autoattack_square", NAN);
+        adv += is_adv, with += !isnan(aa);
+        CHECK((!isnan(aa)) == is_adv, "run %s: autoattack %s", rcl_json_get_string(r, "id"), isnan(aa) ? "absent" : "present");
+        if (is_adv)
+            CHECK(aa >= 0 && aa <= t && t <= ce && ce <= 100 && fabs(aa - sq) < 1e-9,
+                  "run %s: robust after APGD-CE %g >= APGD-T %g >= Square %g = AutoAttack %g",
+                  rcl_json_get_string(r, "id"), ce, t, sq, aa);
+    }
+    CHECK(adv == 2 && with == 2, "both adversarial arms have an AutoAttack accuracy (%d of %d)", with, adv);
+    const char *note = rcl_json_get_string(j, "autoattack_note"), *grid = rcl_json_get_string(j, "grid");
+    CHECK(note && strstr(note, "FAB-T not built"), "report.json: the AutoAttack note");
+    CHECK(grid && strstr(grid, "AutoAttack (adversarial runs, both arms): the first 8 target test images"),
+          "the grid states the AutoAttack images");
+    char path[1024];
+    unsigned char *text = NULL;
+    size_t size = 0;
+    snprintf(path, sizeof path, "%s/table.txt", dir);
+    CHECK_OK(rcl_file_read(path, &text, &size));
+    CHECK(text && strstr((char *)text, " autoattack ") && strstr((char *)text, "autoattack: AutoAttack robust accuracy"),
+          "table.txt: the AutoAttack row and its note");
+    free(text);
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    CHECK_OK(rcl_file_read(path, &text, &size));
+    CHECK(text && strstr((char *)text, "<td class='l'>autoattack</td>") &&
+              strstr((char *)text, "<p class='autoattack'>autoattack:"), "report.html: the AutoAttack row and its note");
+    free(text);
+}
+
 /* The suite's record and every stage's: version, device, parameters, time, host. */
 static void check_provenance(const rcl_json *j) {
     static const char *const keys[] = {"robustcl_version", "commit", "clblast_version", "platform", "device", "driver",
@@ -278,6 +321,20 @@ int main(void) {
     CHECK(j && stages(j, "stages_run") == 2 && summary_row(j, "clean", "mce"),
           "a cache without the corruption row: the 2 clean runs re-ran (%g) and report it",
           j ? stages(j, "stages_run") : -1);
+    CHECK(j && !summary_row(j, "adversarial", "autoattack") && !rcl_json_get(j, "autoattack_note"),
+          "no AutoAttack row by default");
+    rcl_json_free(j);
+
+    /* the AutoAttack row, on 8 images with a few steps, targets and queries (seconds): the 2
+     * adversarial runs re-run */
+    c.autoattack_n = 8;
+    c.autoattack.iters = 4, c.autoattack.targets = 2, c.autoattack.queries = 20;
+    CHECK_OK(rcl_suite_run(&c, dir, NULL));
+    j = load(dir);
+    CHECK(j && stages(j, "stages_run") == 2, "AutoAttack on: re-ran %g stages, expected the 2 adversarial runs",
+          j ? stages(j, "stages_run") : -1);
+    if (j)
+        check_autoattack(dir, j);
     rcl_json_free(j);
     return rcl_test_finish();
 }

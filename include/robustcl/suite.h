@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "robustcl/autoattack.h"
 #include "robustcl/session.h"
 
 #ifdef __cplusplus
@@ -92,6 +93,10 @@ typedef struct rcl_suite_config {
     int corrupt_per_class;        /* a seeded subset of this many target test images per class, corrupted
                                      by every standard corruption built without frost photographs (0: none) */
     uint64_t corrupt_seed;        /* draws that subset and the corruptions' random parts */
+    /* AutoAttack of the adversarial runs (spec §7.4, §11.1): opt-in, its 100 APGD steps x 9 targets
+     * do not fit the default run's 20 minutes on 2 cores */
+    int autoattack_n;             /* the first N target test images (0: no AutoAttack row) */
+    rcl_autoattack_config autoattack; /* its settings but n and eps (adv_eps): standard (tests: fewer steps) */
     int quick;
     const rcl_run_config *run; /* the device, how it runs, the run record (NULL: the defaults) */
     FILE *table; /* where the results table is printed at the end (NULL: nowhere) */
@@ -137,6 +142,9 @@ typedef struct rcl_suite_paper_config {
     int quirk_normalize;   /* 1: Forward/GLC runs normalise with the CIFAR mean/std like the official
                             * scripts (spec §3 QUIRK); 0 (default): 0.5/0.5 everywhere */
     char ood[1024];        /* extra OOD sets (';'-separated specs) besides the synthetic ones */
+    int autoattack_n;      /* AutoAttack of the adversarial runs on the first N test images (default
+                            * 1000; 0: none), eps 8/255 like PGD-20 (spec §7.4) */
+    rcl_autoattack_config autoattack; /* its settings but n and eps: standard (tests: fewer steps) */
     const rcl_run_config *run; /* the device, how it runs, the run record (NULL: the defaults); the
                                 * plan's pre-training jobs pass its device selector on */
     FILE *table;           /* where the paper's tables are printed at the end (NULL: nowhere) */

@@ -85,8 +85,9 @@ static const char usage_paper[] =
     "PGD-10), then for CIFAR-10 and CIFAR-100, scratch vs pre-trained: label noise (uniform and flip,\n"
     "s = 0..1 step 0.1; Normal, Forward, GLC 5%/10%), class imbalance (gamma 0.2..2.0; Normal,\n"
     "cost-sensitive, oversampling, SMOTE, pre-training), adversarial robustness (normal training,\n"
-    "adversarial training, adversarial pre-training + fine-tuning, last layer only; PGD-20), OOD\n"
-    "detection and calibration. Every run is a stage, OUT/stages/ID.json, that can run on its own.\n"
+    "adversarial training, adversarial pre-training + fine-tuning, last layer only; PGD-20 and\n"
+    "AutoAttack), OOD detection and calibration. Every run is a stage, OUT/stages/ID.json, that can\n"
+    "run on its own.\n"
     "DIR holds cifar10/ (binary), cifar100/ (binary) and imagenet32/ (npz).\n\n";
 
 /* What `suite paper` does besides running the grid. */
@@ -146,6 +147,10 @@ static int parse_paper(int argc, char **argv, rcl_suite_paper_config *c, paper_o
         RCL_CLI_INT("--pretrain-batch", "N", &c->pretrain_batch, 1, 4096,
                     "pre-training batch (default 256, the paper's)"),
         RCL_CLI_BUF("--ood", "SPEC[;SPEC]", c->ood, "real OOD sets besides Gaussian, Rademacher, Blobs (e.g. svhn:FILE)"),
+        RCL_CLI_INT("--autoattack-n", "N", &c->autoattack_n, 0, 100000000,
+                    "AutoAttack (spec §7.4: APGD-CE, APGD-T, Square; FAB-T not built) of every\n"
+                    "adversarial run's model at PGD-20's eps 8/255 on the first N test images,\n"
+                    "beside its PGD-20 accuracy (default 1000; 0 = none)"),
         RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
         RCL_CLI_FORCE("run even on a device whose self-test failed (see robustcl selftest)"),
         RCL_CLI_CONV_ALGO,
@@ -280,8 +285,8 @@ static const char usage_mini[] =
     "class-excluded one (the source classes only), then for each evaluation a scratch and a fine-tuned\n"
     "model on the target classes, evaluated and compared: clean error, the mean error under generated\n"
     "common corruptions (mce), test error under uniform label noise and its area, class imbalance, PGD\n"
-    "robustness (covering source), calibration and OOD detection on Gaussian, Rademacher and Blobs\n"
-    "noise plus any --ood set (excluded source).\n"
+    "robustness (covering source; AutoAttack with --autoattack-n), calibration and OOD detection on\n"
+    "Gaussian, Rademacher and Blobs noise plus any --ood set (excluded source).\n"
     "Writes OUT/report.json, OUT/report.html, OUT/table.txt and prints the table.\n"
     "Every run is a stage cached in OUT/stages by a hash of its configuration: a rerun skips finished\n"
     "stages, a changed option re-runs what it affects, an interrupted suite resumes.\n\n";
@@ -364,6 +369,11 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
                     "seeded N target test images per class (default 50, --quick 4; 0 = no row)"),
         RCL_CLI_INT("--corrupt-seed", "N", &corrupt_seed, 0, 2147483647,
                     "seed of that subset and of the random corruptions (default 0)"),
+        RCL_CLI_INT("--autoattack-n", "N", &c->autoattack_n, 0, 100000000,
+                    "the AutoAttack row (spec §7.4; FAB-T not built): the adversarial runs'\n"
+                    "robust accuracy on the first N target test images at the PGD eval eps\n"
+                    "(default 0 = no row: 100 APGD steps x 9 targets and 5000 Square queries\n"
+                    "on the 8 adversarial models do not fit the 20 minutes on 2 cores)"),
         RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
         RCL_CLI_FORCE("run even on a device whose self-test failed (see robustcl selftest)"),
         RCL_CLI_CONV_ALGO,

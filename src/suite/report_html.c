@@ -308,6 +308,11 @@ static void html_table(FILE *f, const rcl_run_result *runs, int n, const rcl_sum
         rcl_html_escape(f, rcl_report_corruption_note);
         fprintf(f, "</p>\n");
     }
+    if (rcl_report_has_metric(rows, nr, "autoattack")) {
+        fprintf(f, "<p class='autoattack'>");
+        rcl_html_escape(f, rcl_report_autoattack_note);
+        fprintf(f, "</p>\n");
+    }
     if (below)
         fprintf(f, "<p><b style='color:#b22222'>below chance</b>: AUROC under 50, the detector ranks this OOD set "
                    "as more in-distribution than the test set.</p>\n");

@@ -61,6 +61,8 @@ void rcl_suite_defaults(rcl_suite_config *c, int quick) {
     /* 250 images x 14 corruptions x 5 severities: about 7 s a clean run on 2 cores (spec §11.1) */
     c->corrupt_per_class = 50;
     c->corrupt_seed = 0; /* robustcl corrupt's default */
+    c->autoattack_n = 0; /* opt-in: see suite.h */
+    c->autoattack = rcl_autoattack_defaults();
     if (quick) {
         c->quick = 1;
         c->nseeds = 1;
@@ -203,6 +205,10 @@ void rcl_suite_describe(const rcl_suite_config *c, FILE *f) {
         fprintf(f, "adversarial: L-inf eps %.4g, PGD-%d training (from scratch vs fine-tuning, at least %d steps), "
                    "PGD-%d evaluation, textbook mode\n", c->adv_eps, c->adv_train_steps, c->adv_min_steps,
                 c->adv_eval_steps);
+    if (c->adversarial && c->autoattack_n > 0)
+        fprintf(f, "AutoAttack (adversarial runs, both arms): the first %d target test images, L-inf eps %.4g, "
+                   "APGD-CE, APGD-T and Square (%d steps, %d targets, %d queries; FAB-T not built), seed: the run's\n",
+                c->autoattack_n, c->adv_eps, c->autoattack.iters, c->autoattack.targets, c->autoattack.queries);
     fprintf(f, "OOD: gaussian, rademacher, blobs%s%s; calibration: RMS/MAD (textbook, paper value beside), ECE, AURRA\n",
             c->ood[0] ? ", " : "", c->ood);
     if (c->corrupt_per_class > 0)

@@ -21,6 +21,8 @@ static double run_steps(int n, int batch, int epochs, int floor) {
 typedef struct {
     double steps, images; /* optimizer steps (training-step equivalents), eval-mode forward images */
     double corrupted;     /* images the corruption row generates (and evaluates, counted in images) */
+    double autoattack;    /* forward-image equivalents of the AutoAttack row at most: every image still
+                             robust after every attack (attacks stop on the images they fool) */
 } cost;
 
 /* Both arms of one run on n training images (factor: training passes, e.g. methods that train
@@ -61,7 +63,7 @@ static void pretrain_work(const rcl_suite_config *c, const int n_source[2], int 
 }
 
 static cost count_work(const rcl_suite_config *c, int k, const int n_source[2], int n_source_test, int n_test) {
-    cost t = {0, 0, 0};
+    cost t = {0, 0, 0, 0};
     int n_target = k * c->target_per_class, corr[RCL_CORRUPTED_NAMES];
     /* the corruption row: both clean arms, each corruption at 5 severities of the subset */
     int n_corrupt = c->corrupt_per_class * k < n_test ? c->corrupt_per_class * k : n_test; /* 0: no row */
@@ -93,6 +95,9 @@ static cost count_work(const rcl_suite_config *c, int k, const int n_source[2], 
             t.steps += adv * (run_steps(n_target, c->batch, 1, c->adv_min_steps) +
                               run_steps(n_target, c->batch, 1, c->finetune[RCL_SUITE_RECIPE_ADVERSARIAL].min_steps));
             t.images += 2 * n_test * (2.0 + 3.0 * c->adv_eval_steps);
+            const rcl_autoattack_config *a = &c->autoattack; /* APGD: ~3 forwards a step; Square: 1 a query */
+            double n_aa = c->autoattack_n < n_test ? c->autoattack_n : n_test;
+            t.autoattack += 2 * n_aa * (3.0 * a->iters * a->restarts * (1 + a->targets) + a->queries);
         }
     }
     return t;
@@ -172,6 +177,10 @@ rcl_status rcl_suite_estimate(const rcl_suite_config *c, FILE *f) {
         fprintf(f, "estimate on %s: %.0f optimizer steps x %.1f ms + %.0f evaluated images at %.0f/s%s = %.0f min "
                    "(measured now on random data; evaluation and start-up add a little)\n",
                 rcl_device_get_info(d)->name, t.steps, 1e3 * step_s, t.images, fwd, corrupt, ceil(seconds / 60));
+        if (t.autoattack > 0)
+            fprintf(f, "AutoAttack row: at most %.0f more min (%.0f forward-image equivalents, were every image "
+                       "robust to the last query; its attacks stop on the images they fool)\n",
+                    ceil(t.autoattack / fwd / 60), t.autoattack);
     }
     rcl_session_close(&session);
     return s;

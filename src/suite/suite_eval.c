@@ -1,10 +1,12 @@
 /* Evaluation of one suite run on the target test set: error, per-class error,
  * and for the clean runs calibration (spec §9), OOD detection (spec §8) and the
- * mean corruption error (spec §12). */
+ * mean corruption error (spec §12); AutoAttack of the adversarial runs (spec §7.4). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "robustcl/autoattack.h"
 #include "robustcl/evaluate.h"
 #include "robustcl/train.h"
 #include "suite_eval.h"
@@ -154,5 +156,24 @@ rcl_status rcl_suite_corruption_eval(rcl_model *m, const rcl_normalization *norm
     RCL_TRY(dir ? rcl_corrupted_evaluate(m, norm, dir, clean / 100, &rep)
                 : rcl_corrupted_evaluate_generated(m, norm, images, corruptions, n, &o, clean / 100, &rep));
     rcl_run_set(r, "mce", 100 * rep.mce);
+    return RCL_OK;
+}
+
+rcl_status rcl_suite_autoattack_eval(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *test,
+                                     const rcl_autoattack_config *cfg, rcl_run_result *r) {
+    rcl_autoattack_config ac = *cfg;
+    ac.norm = *norm;
+    rcl_classifier f = rcl_model_classifier(m);
+    rcl_autoattack_result res;
+    RCL_TRY(rcl_autoattack_evaluate(&f, test, NULL, 0, &ac, &res));
+    rcl_run_set(r, "autoattack", 100 * res.robust_accuracy);
+    for (int i = 0; i < res.cfg.n_attacks; i++) { /* "autoattack_apgd_ce": robust after the attacks up to it */
+        char key[40];
+        snprintf(key, sizeof key, "autoattack_%s", rcl_aa_kind_name(res.cfg.attacks[i]));
+        for (char *p = key; *p; p++)
+            *p = *p == '-' ? '_' : *p;
+        rcl_run_set(r, key, res.count ? 100.0 * res.robust_after[i] / res.count : NAN);
+    }
+    rcl_autoattack_result_free(&res);
     return RCL_OK;
 }

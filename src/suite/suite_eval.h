@@ -2,6 +2,7 @@
 #ifndef RCL_SUITE_EVAL_H
 #define RCL_SUITE_EVAL_H
 
+#include "robustcl/autoattack.h"
 #include "robustcl/data.h"
 #include "robustcl/model.h"
 #include "suite_internal.h"
@@ -31,5 +32,11 @@ int rcl_suite_corruptions(int out[RCL_CORRUPTED_NAMES]);
 rcl_status rcl_suite_corruption_eval(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *images,
                                      const int *corruptions, int n, uint64_t seed, const char *dir, double clean,
                                      rcl_run_result *r);
+
+/* "autoattack": the AutoAttack robust accuracy (percent) of m on the first cfg->n images of test
+ * (cfg's seed; its normalisation replaced by norm), and "autoattack_<attack>" (autoattack_apgd_ce,
+ * autoattack_apgd_t, autoattack_square), the accuracy still robust after each attack in turn. */
+rcl_status rcl_suite_autoattack_eval(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *test,
+                                     const rcl_autoattack_config *cfg, rcl_run_result *r);
 
 #endif

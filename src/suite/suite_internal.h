@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "robustcl/adversarial.h"
+#include "robustcl/autoattack.h"
 #include "robustcl/imbalance_methods.h"
 #include "robustcl/json.h"
 #include "robustcl/noise_methods.h"
@@ -114,6 +115,9 @@ typedef struct rcl_stage_spec {
     int n_corruptions;
     uint64_t corrupt_seed;
     const char *corrupted_dir;       /* or a released CIFAR-10-C / CIFAR-100-C folder, or NULL */
+    /* AutoAttack (spec §7.4) on the first n test images, with the run's seed and the stage's
+     * normalisation (metrics "autoattack", "autoattack_<attack>"), or NULL */
+    const rcl_autoattack_config *autoattack;
 } rcl_stage_spec;
 
 /* The imbalanced training set's profile of both suites (spec §6): power law from
@@ -228,8 +232,10 @@ typedef struct rcl_headline {
 void rcl_report_headline(const rcl_summary_row *rows, int nr, rcl_headline out[RCL_HEADLINES]);
 /* "label noise: not shown; noise/normal error at s = 0.4: 12.89 -> 10.89 (-2.00 +- 1.16); paper: helps, ..." */
 void rcl_headline_text(const rcl_headline *h, char *buf, size_t cap);
-/* What mini scale can and cannot show; why rms_paper equals rms there; what the mce row measures. */
-extern const char rcl_report_scale_note[], rcl_report_calibration_note[], rcl_report_corruption_note[];
+/* What mini scale can and cannot show; why rms_paper equals rms there; what the mce and the
+ * autoattack rows measure. */
+extern const char rcl_report_scale_note[], rcl_report_calibration_note[], rcl_report_corruption_note[],
+    rcl_report_autoattack_note[];
 /* 1 when a row reports `metric`. */
 int rcl_report_has_metric(const rcl_summary_row *rows, int nr, const char *metric);
 

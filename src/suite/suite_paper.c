@@ -43,6 +43,7 @@ typedef struct {
     target t[2];
     rcl_wrn_config net, adv_net;
     rcl_attack_config adv_train, adv_eval;
+    rcl_autoattack_config autoattack; /* the adversarial runs' (with c->autoattack_n > 0) */
     rcl_normalization cifar_norm; /* the Forward/GLC runs' with quirk_normalize */
     char pretrain_path[2][4400];
     uint64_t pretrain_hash[2];
@@ -300,6 +301,7 @@ static rcl_status run_target(paper *P, const rcl_paper_run *pr, rcl_run_result *
         sp.adv_train = pr->method == ADV_NORMAL ? NULL : &P->adv_train;
         sp.freeze_trunk = pr->method == ADV_LAST_LAYER;
         sp.adv_eval = &P->adv_eval;
+        sp.autoattack = P->c->autoattack_n > 0 ? &P->autoattack : NULL;
     } else {
         sp.method = "normal";
         sp.train = &t->fit;
@@ -346,6 +348,9 @@ static rcl_status paper_recipes(paper *P) {
     /* spec §7 in paper mode: PGD-10 training, PGD-20 evaluation, eps 8/255, step 2/255 */
     P->adv_train = rcl_suite_paper_attack(10);
     P->adv_eval = rcl_suite_paper_attack(20);
+    P->autoattack = c->autoattack;
+    P->autoattack.eps = P->adv_eval.eps; /* 8/255, PGD-20's radius */
+    P->autoattack.n = c->autoattack_n;
     pretrain_paths(P);
     return s;
 }

@@ -111,6 +111,8 @@ void rcl_suite_paper_defaults(rcl_suite_paper_config *c) {
     c->scale = 1;
     c->nseeds = 1;
     c->imbalance_profiles = RCL_SUITE_PROFILE_POWER;
+    c->autoattack_n = 1000;
+    c->autoattack = rcl_autoattack_defaults();
 }
 
 void rcl_suite_paper_describe(const rcl_suite_paper_config *c, FILE *f) {
@@ -157,6 +159,10 @@ void rcl_suite_paper_describe(const rcl_suite_paper_config *c, FILE *f) {
                "adversarial pre-training + PGD-10 fine-tuning (%d epochs, lr 0.001), last layer only; PGD-20 "
                "evaluation, eps 8/255, step 2/255, paper mode\n", c->adv_arch, rcl_paper_epochs(c, 100),
             rcl_paper_epochs(c, 5));
+    if (c->autoattack_n > 0)
+        fprintf(f, "  AutoAttack of those models: the first %d test images, eps 8/255, APGD-CE, APGD-T and Square "
+                   "(%d steps, %d targets, %d queries; FAB-T not built), seed: the run's (spec §7.4)\n",
+                c->autoattack_n, c->autoattack.iters, c->autoattack.targets, c->autoattack.queries);
     fprintf(f, "input normalisation: %s\n",
             c->quirk_normalize ? "0.5/0.5, but the Forward/GLC runs use the CIFAR mean/std (125.3,123.0,113.9)/255, "
                                  "(63.0,62.1,66.7)/255 like the official scripts (--quirk-normalize cifar)"
@@ -212,6 +218,7 @@ void rcl_suite_paper_command(FILE *f, const rcl_suite_paper_config *c, const cha
         fprintf(f, " --exclude-map "), quoted(f, c->exclude_map);
     if (c->ood[0])
         fprintf(f, " --ood "), quoted(f, c->ood);
+    fprintf(f, " --autoattack-n %d", c->autoattack_n);
     fprintf(f, " --only ");
     quoted(f, id);
 }

@@ -40,6 +40,7 @@ typedef struct {
     char pretrain_path[2][2][4400]; /* [source][adversarial]: the current seed's pre-trained models */
     uint64_t pretrain_hash[2][2];
     rcl_attack_config adv_train, adv_eval;
+    rcl_autoattack_config autoattack;     /* the adversarial runs' (with c->autoattack_n > 0) */
     char scores_dir[4200];
 } suite;
 
@@ -206,6 +207,7 @@ static rcl_status run_one(suite *S, const run_spec *rs) {
     sp.minority = rs->minority;
     sp.calibration = rs->calibration;
     sp.adv_eval = rs->adversarial ? &S->adv_eval : NULL;
+    sp.autoattack = rs->adversarial && c->autoattack_n > 0 ? &S->autoattack : NULL;
     sp.extra_hash = rcl_suite_hash(base_hash(c), "|%" PRIx64, rs->extra_hash);
     if (rs->corrupt && S->corrupt_test.n > 0) {
         sp.corrupt_test = &S->corrupt_test;
@@ -484,6 +486,9 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
     S.adv_train.steps = c->adv_train_steps;
     S.adv_eval = S.adv_train;
     S.adv_eval.steps = c->adv_eval_steps;
+    S.autoattack = c->autoattack;
+    S.autoattack.eps = c->adv_eps; /* the PGD evaluation's radius */
+    S.autoattack.n = c->autoattack_n;
     for (int si = 0; si < c->nseeds && s == RCL_OK; si++) {
         int seed = c->seeds[si];
         rcl_dataset clean = {0};

@@ -64,6 +64,24 @@ static uint64_t corruption_hash(uint64_t h, const rcl_stage_spec *sp) {
     return h;
 }
 
+/* The AutoAttack a stage runs: its settings with the run's seed (the normalisation is the stage's,
+ * set where it runs). */
+static rcl_autoattack_config autoattack_of(const rcl_stage_spec *sp) {
+    rcl_autoattack_config c = *sp->autoattack;
+    c.seed = (uint64_t)sp->seed;
+    return c;
+}
+
+/* Stages without AutoAttack keep the keys they had before; with it, a stage cached without it (or
+ * with other settings) re-runs. */
+static uint64_t autoattack_hash(uint64_t h, const rcl_stage_spec *sp) {
+    if (!sp->autoattack)
+        return h;
+    char desc[256];
+    rcl_autoattack_config c = autoattack_of(sp);
+    return rcl_suite_hash(h, "|%s", rcl_autoattack_describe(&c, desc, sizeof desc));
+}
+
 uint64_t rcl_stage_hash(const rcl_stage_spec *sp) {
     char id[160];
     stage_id(sp, id, sizeof id);
@@ -80,7 +98,7 @@ uint64_t rcl_stage_hash(const rcl_stage_spec *sp) {
     char name[96];
     if (sp->norm && !rcl_normalization_equal(sp->norm, &half)) /* 0.5/0.5 keeps the keys stages had before */
         h = rcl_suite_hash(h, "|norm %s", rcl_normalization_name(sp->norm, name, sizeof name));
-    return corruption_hash(h, sp);
+    return autoattack_hash(corruption_hash(h, sp), sp);
 }
 
 static rcl_normalization norm_of(const rcl_stage_spec *sp) {
@@ -184,16 +202,19 @@ static rcl_status evaluate(const rcl_stage_spec *sp, rcl_model *m, const char *i
     if (sp->corrupt_test || sp->corrupted_dir)
         RCL_TRY(rcl_suite_corruption_eval(m, &norm, sp->corrupt_test, sp->corruptions, sp->n_corruptions,
                                           sp->corrupt_seed, sp->corrupted_dir, rcl_run_get(r, "error", NAN), r));
-    if (!sp->adv_eval)
+    if (sp->adv_eval) {
+        rcl_adv_result ar;
+        rcl_attack_config ac = attack_of(sp, sp->adv_eval);
+        RCL_TRY(rcl_adv_evaluate(m, sp->test, NULL, 0, &ac, &ar));
+        rcl_run_set(r, "clean_accuracy", 100 * ar.clean_accuracy);
+        rcl_run_set(r, "adversarial_accuracy", 100 * ar.adv_accuracy);
+        rcl_run_set(r, "max_linf", ar.max_linf);
+        rcl_run_set(r, "zero_gradient_inputs", (double)ar.zero_grad);
+    }
+    if (!sp->autoattack)
         return RCL_OK;
-    rcl_adv_result ar;
-    rcl_attack_config ac = attack_of(sp, sp->adv_eval);
-    RCL_TRY(rcl_adv_evaluate(m, sp->test, NULL, 0, &ac, &ar));
-    rcl_run_set(r, "clean_accuracy", 100 * ar.clean_accuracy);
-    rcl_run_set(r, "adversarial_accuracy", 100 * ar.adv_accuracy);
-    rcl_run_set(r, "max_linf", ar.max_linf);
-    rcl_run_set(r, "zero_gradient_inputs", (double)ar.zero_grad);
-    return RCL_OK;
+    rcl_autoattack_config aa = autoattack_of(sp);
+    return rcl_suite_autoattack_eval(m, &norm, sp->test, &aa, r);
 }
 
 static void log_run(const rcl_stage_env *env, const rcl_run_result *r, int cached) {
