@@ -1,8 +1,8 @@
 /* The suite report's verdicts: pre-trained minus scratch paired by seed, a paired t-test at 95%,
  * the metric's direction and the paper's claim, on runs with known numbers; which runs the
  * paper's OOD and calibration claims attach to, the paper's numbers beside each row, the
- * headline, the below-chance flag, the corruption row (mce), the plots' means over seeds and the table
- * file. */
+ * headline, the below-chance flag, the corruption row (mce), the AutoAttack rows, the plots' means
+ * over seeds and the table file. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +150,21 @@ static void check_corruption(const rcl_summary_row *rows, int nr) {
     CHECK(!row_of(rows, nr, "uncertainty", "mce"), "no corruption row outside the clean runs");
 }
 
+/* The AutoAttack rows: higher is better, a verdict like any row, no claim of the paper (whose PGD
+ * claim is on adversarial_accuracy only), in the mini suite and suite paper alike. */
+static void check_autoattack(const rcl_summary_row *rows, int nr) {
+    const rcl_summary_row *r = row_of(rows, nr, "adversarial", "autoattack");
+    CHECK(r && r->better == 1 && r->npaired == 3 && r->verdict == RCL_VERDICT_HELPS,
+          "autoattack 5 higher on every seed: helps (%s)", r ? rcl_verdict_text(r) : "no row");
+    CHECK(r && r->paper.direction == RCL_PAPER_NONE && !strcmp(rcl_verdict_vs_paper(r), ""),
+          "autoattack: no claim of the paper");
+    r = row_of(rows, nr, "adversarial", "autoattack_apgd_ce");
+    CHECK(r && r->better == 1 && r->paper.direction == RCL_PAPER_NONE, "autoattack_apgd_ce: higher is better, no claim");
+    r = row_in(rows, nr, "cifar10", "adversarial", "autoattack");
+    CHECK(r && r->verdict == RCL_VERDICT_HURTS && r->paper.direction == RCL_PAPER_NONE,
+          "suite paper's autoattack lower on every seed: hurts, no claim (%s)", r ? rcl_verdict_text(r) : "no row");
+}
+
 static void check_below_chance(const rcl_summary_row *rows, int nr) {
     const rcl_summary_row *r = row_of(rows, nr, "uncertainty", "auroc_blobs");
     CHECK(r && rcl_summary_below_chance(r), "AUROC under 50 is flagged");
@@ -254,6 +269,14 @@ int main(void) {
         rcl_run_series(u, "reliability_accuracy", acc, 3);
         rcl_run_series(u, "reliability_count", cnt, 3);
     }
+    /* AutoAttack: 5 higher on every seed (helps); suite paper's CIFAR-10 pgd: lower (hurts) */
+    for (int s = 0; s < 3; s++) {
+        add_to(runs, &n, "", "adversarial", "pgd", "scratch", 0.03, s + 1, "autoattack", 20);
+        add_to(runs, &n, "", "adversarial", "pgd", "pretrained", 0.03, s + 1, "autoattack", 25 + 0.1 * s);
+        add_to(runs, &n, "", "adversarial", "pgd", "pretrained", 0.03, s + 1, "autoattack_apgd_ce", 30);
+        add_to(runs, &n, "cifar10", "adversarial", "pgd", "scratch", 8, s + 1, "autoattack", 50);
+        add_to(runs, &n, "cifar10", "adversarial", "pgd", "pretrained", 8, s + 1, "autoattack", 45 - s);
+    }
 
     rcl_summary_row *rows;
     int nr = rcl_report_rows(runs, n, &rows);
@@ -262,6 +285,7 @@ int main(void) {
     check_headline(rows, nr);
     check_below_chance(rows, nr);
     check_corruption(rows, nr);
+    check_autoattack(rows, nr);
     free(rows);
     check_plot_inputs(runs, n, without_uncertainty);
     check_table(runs, n);
