@@ -5,7 +5,8 @@
  * table.txt and report.html; a rerun uses the cache; a changed adversarial setting
  * or corruption seed re-runs exactly the stages it affects, and a cache without the
  * corruption row re-runs the clean runs. The opt-in AutoAttack row (cheap settings here)
- * re-runs the two adversarial runs only and is in report.json, table.txt and report.html. */
+ * re-runs the two adversarial runs only and is in report.json, table.txt and report.html; with
+ * fewer than 4 target classes it is refused before anything trains. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,5 +337,9 @@ int main(void) {
     if (j)
         check_autoattack(dir, j);
     rcl_json_free(j);
+    /* 3 target classes: APGD-T cannot run, refused before anything trains */
+    snprintf(c.target_classes, sizeof c.target_classes, "5-7");
+    CHECK_FAILS(rcl_suite_run(&c, dir, NULL), RCL_ERR_INVALID_ARG);
+    CHECK(strstr(rcl_last_error(), "APGD-T needs at least 4 target classes"), "names why: %s", rcl_last_error());
     return rcl_test_finish();
 }

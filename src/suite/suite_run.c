@@ -460,6 +460,15 @@ static rcl_status report(suite *S) {
     return s;
 }
 
+/* APGD-T's loss needs 4 logits: refused before any training, not after the first seed's. */
+static rcl_status check_autoattack(const suite *S) {
+    for (int i = 0; i < S->autoattack.n_attacks; i++)
+        if (S->autoattack.attacks[i] == RCL_AA_APGD_T && S->target.num_classes < 4)
+            return rcl_fail(RCL_ERR_INVALID_ARG, "suite mini --autoattack-n: APGD-T needs at least 4 target "
+                            "classes, the suite has %d", S->target.num_classes);
+    return RCL_OK;
+}
+
 rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatile sig_atomic_t *stop) {
     suite S;
     memset(&S, 0, sizeof S);
@@ -489,6 +498,8 @@ rcl_status rcl_suite_run(const rcl_suite_config *c, const char *out_dir, volatil
     S.autoattack = c->autoattack;
     S.autoattack.eps = c->adv_eps; /* the PGD evaluation's radius */
     S.autoattack.n = c->autoattack_n;
+    if (s == RCL_OK && c->adversarial && c->autoattack_n > 0)
+        s = check_autoattack(&S);
     for (int si = 0; si < c->nseeds && s == RCL_OK; si++) {
         int seed = c->seeds[si];
         rcl_dataset clean = {0};
