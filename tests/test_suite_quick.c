@@ -239,7 +239,9 @@ static void check_autoattack(const char *dir, const rcl_json *j) {
     snprintf(path, sizeof path, "%s/report.html", dir);
     CHECK_OK(rcl_file_read(path, &text, &size));
     CHECK(text && strstr((char *)text, "<td class='l'>autoattack</td>") &&
-              strstr((char *)text, "<p class='autoattack'>autoattack:"), "report.html: the AutoAttack row and its note");
+              strstr((char *)text, "<p class='autoattack'>autoattack:") &&
+              strstr((char *)text, "text-anchor='middle'>AutoAttack</text>"),
+          "report.html: the AutoAttack row, its note and its bars beside PGD's");
     free(text);
 }
 

@@ -126,23 +126,29 @@ static void plot_per_class(FILE *f, const rcl_run_result *runs, int n, const cha
     rcl_svg_end(&p);
 }
 
+/* Clean and PGD accuracy, and AutoAttack's robust accuracy when the row ran. */
 static void plot_adversarial(FILE *f, const rcl_summary_row *rows, int nr) {
-    double v[2][64] = {{NAN, NAN}, {NAN, NAN}}, sd[2][64] = {{NAN, NAN}, {NAN, NAN}};
+    static const char *const metrics[3] = {"clean_accuracy", "adversarial_accuracy", "autoattack"};
+    double v[2][64] = {{NAN, NAN, NAN}, {NAN, NAN, NAN}}, sd[2][64] = {{NAN, NAN, NAN}, {NAN, NAN, NAN}};
+    int k = 2;
     for (int i = 0; i < nr; i++) {
         if (strcmp(rows[i].experiment, "adversarial") || rows[i].dataset[0])
             continue;
-        int which = !strcmp(rows[i].metric, "clean_accuracy") ? 0 : !strcmp(rows[i].metric, "adversarial_accuracy") ? 1 : -1;
-        for (int a = 0; which >= 0 && a < 2; a++)
-            v[a][which] = rows[i].mean[a], sd[a][which] = rows[i].std[a];
+        for (int which = 0; which < 3; which++)
+            if (!strcmp(rows[i].metric, metrics[which])) {
+                for (int a = 0; a < 2; a++)
+                    v[a][which] = rows[i].mean[a], sd[a][which] = rows[i].std[a];
+                k = which == 2 ? 3 : k;
+            }
     }
     if (isnan(v[0][0]) && isnan(v[1][0]))
         return;
     rcl_svg_plot p;
-    static const char *const cats[2] = {"clean", "adversarial (PGD)"};
-    rcl_svg_begin(&p, f, "Clean vs adversarial accuracy", "test inputs", "accuracy (%), mean ± std", 0, 2, 0, 100,
-                  2);
-    rcl_svg_category_ticks(&p, 2, cats);
-    arm_bars(&p, v, sd, 2);
+    static const char *const cats[3] = {"clean", "adversarial (PGD)", "AutoAttack"};
+    rcl_svg_begin(&p, f, "Clean vs adversarial accuracy", "test inputs", "accuracy (%), mean ± std", 0, k, 0, 100,
+                  k);
+    rcl_svg_category_ticks(&p, k, cats);
+    arm_bars(&p, v, sd, k);
     rcl_svg_legend(&p, 0, arm_color[0], "adversarial training from scratch", 0);
     rcl_svg_legend(&p, 1, arm_color[1], "adversarial pre-training + fine-tuning", 0);
     rcl_svg_end(&p);
