@@ -61,11 +61,11 @@ check "every plan command carries --quirk-normalize cifar" \
 # ---- AutoAttack: opt-in in mini (and why), on the first 1000 test images in paper (spec §7.4, §11.1) ----
 "$bin" suite mini --help > "$tmp/h.log" 2>&1
 check "mini default: no AutoAttack row; --help says why it is opt-in" \
-    "! has $tmp/d0.log AutoAttack && has $tmp/h.log '--autoattack-n N' && has $tmp/h.log 'do not fit the 20 minutes on 2 cores'"
+    "! has $tmp/d0.log AutoAttack && has $tmp/h.log '--autoattack-n N' && has $tmp/h.log 'do not fit the 20 minutes on'"
 "$bin" suite mini --describe --autoattack-n 100 --seeds 1 > "$tmp/a1.log" 2>&1
-check "mini --autoattack-n 100: the row declared with its images and its most cost" \
+check "mini --autoattack-n 100: the row declared with its images, APGD-T's targets clamped to the 4 other classes, its most cost" \
     "has $tmp/a1.log 'AutoAttack (adversarial runs, both arms): the first 100 target test images' &&
-     has $tmp/a1.log 'FAB-T not built' && has $tmp/a1.log 'AutoAttack row: at most'"
+     has $tmp/a1.log '(100 steps, 4 targets, 5000 queries; FAB-T not built)' && has $tmp/a1.log 'AutoAttack row: at most'"
 check "paper default: AutoAttack of the adversarial runs on the first 1000 test images, declared, in every plan command" \
     "has $tmp/p0.log 'AutoAttack of those models: the first 1000 test images, eps 8/255' &&
      [ \$(grep -c ' --autoattack-n 1000 ' $tmp/qplan.txt) -eq 436 ]"

@@ -372,8 +372,9 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
         RCL_CLI_INT("--autoattack-n", "N", &c->autoattack_n, 0, 100000000,
                     "the AutoAttack row (spec §7.4; FAB-T not built): the adversarial runs'\n"
                     "robust accuracy on the first N target test images at the PGD eval eps\n"
-                    "(default 0 = no row: 100 APGD steps x 9 targets and 5000 Square queries\n"
-                    "on the 8 adversarial models do not fit the 20 minutes on 2 cores)"),
+                    "(default 0 = no row: 100 APGD steps x (1 + 4 targets) and 5000 Square\n"
+                    "queries an image on the 8 adversarial models do not fit the 20 minutes on\n"
+                    "2 cores; --describe gives the most it adds)"),
         RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
         RCL_CLI_FORCE("run even on a device whose self-test failed (see robustcl selftest)"),
         RCL_CLI_CONV_ALGO,

@@ -205,10 +205,11 @@ void rcl_suite_describe(const rcl_suite_config *c, FILE *f) {
         fprintf(f, "adversarial: L-inf eps %.4g, PGD-%d training (from scratch vs fine-tuning, at least %d steps), "
                    "PGD-%d evaluation, textbook mode\n", c->adv_eps, c->adv_train_steps, c->adv_min_steps,
                 c->adv_eval_steps);
-    if (c->adversarial && c->autoattack_n > 0)
+    if (c->adversarial && c->autoattack_n > 0) /* APGD-T's targets: every class but the true one at most */
         fprintf(f, "AutoAttack (adversarial runs, both arms): the first %d target test images, L-inf eps %.4g, "
                    "APGD-CE, APGD-T and Square (%d steps, %d targets, %d queries; FAB-T not built), seed: the run's\n",
-                c->autoattack_n, c->adv_eps, c->autoattack.iters, c->autoattack.targets, c->autoattack.queries);
+                c->autoattack_n, c->adv_eps, c->autoattack.iters,
+                k > 1 && c->autoattack.targets > k - 1 ? k - 1 : c->autoattack.targets, c->autoattack.queries);
     fprintf(f, "OOD: gaussian, rademacher, blobs%s%s; calibration: RMS/MAD (textbook, paper value beside), ECE, AURRA\n",
             c->ood[0] ? ", " : "", c->ood);
     if (c->corrupt_per_class > 0)

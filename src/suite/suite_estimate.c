@@ -97,7 +97,8 @@ static cost count_work(const rcl_suite_config *c, int k, const int n_source[2], 
             t.images += 2 * n_test * (2.0 + 3.0 * c->adv_eval_steps);
             const rcl_autoattack_config *a = &c->autoattack; /* APGD: ~3 forwards a step; Square: 1 a query */
             double n_aa = c->autoattack_n < n_test ? c->autoattack_n : n_test;
-            t.autoattack += 2 * n_aa * (3.0 * a->iters * a->restarts * (1 + a->targets) + a->queries);
+            int targets = a->targets < k - 1 ? a->targets : k - 1; /* as rcl_autoattack_evaluate clamps */
+            t.autoattack += 2 * n_aa * (3.0 * a->iters * a->restarts * (1 + targets) + a->queries);
         }
     }
     return t;
