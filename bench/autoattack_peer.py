@@ -2,7 +2,7 @@
 """robustcl's AutoAttack beside torchattacks' attacks, on the same model and images.
 
   bench/autoattack_peer.py OUTDIR --model CKPT --robustcl BIN [--n 1000] [--eps 4/255]
-                           [--seeds 0,1] [--threads 2] [--reuse]
+                           [--seeds 0,1] [--threads 2] [--reuse] [--reference JSON ...]
 
 The model: a robustcl checkpoint of a WRN on Fashion-MNIST, loaded into bench/wrn_torch.py's
 WideResNet (shape read from the tensors) behind the input normalisation (mean = std = 0.5, as
@@ -175,6 +175,9 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--robustcl", required=True)
     p.add_argument("--reuse", action="store_true", help="read robustcl's run from OUTDIR when it is there")
+    p.add_argument("--reference", action="append", default=[],
+                   help="take the reference runs of an earlier autoattack.json (repeatable) instead of running "
+                        "--seeds: runs split over processes")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--eps", default="4/255")
     p.add_argument("--seeds", default="0,1")
@@ -195,8 +198,15 @@ def main():
     print("robustcl ...", flush=True)
     ours = robustcl_run(args, args.outdir)
     refs = []
-    for seed in [int(s) for s in args.seeds.split(",")]:
+    for path in args.reference:
+        with open(path) as f:
+            earlier = json.load(f)
+        if earlier["n"] != args.n or earlier["eps"] != args.eps:
+            raise SystemExit("%s: another n or eps" % path)
+        refs += earlier["reference"]
+    for seed in [] if args.reference else [int(s) for s in args.seeds.split(",")]:
         refs.append(reference_run(torch, ta, model, x, y, k, eps, seed, args.batch))
+    args.seeds = ",".join(str(r["seed"]) for r in refs)
     res = {"model": os.path.basename(args.model), "n": args.n, "eps": args.eps,
            "machine": "%s, %d torch threads" % (platform.processor() or platform.machine(), args.threads),
            "torchattacks": ta.__version__, "torch": torch.__version__, "seeds": args.seeds,
