@@ -4,9 +4,12 @@
  *   robust is counted fooled (the projection and box hold), every image a quarter of the
  *   optimal push already flips is fooled, misclassified images are never attacked;
  * - eps 0 gives the clean accuracy; robust accuracy never rises from one attack to the next;
- *   max |x' - x| <= eps; the same seed repeats a run, and APGD's outcome does not depend on
- *   the batch size; Square alone does something and stays sound;
+ *   max |x' - x| <= eps; the same seed repeats a run, and APGD's and FAB-T's outcomes do not
+ *   depend on the batch size; Square alone does something and stays sound; FAB-T alone, whose
+ *   linearisation is exact here, fools everything 0.9 of the optimal push flips;
  * - the DLR losses' references against finite differences;
+ * - FAB's projection reference against a bisection on its radius: on the hyperplane, in the
+ *   box, smallest radius; the nearest corner where the box cannot reach;
  * - spec parsing and its errors. */
 #include <math.h>
 #include <stdlib.h>
@@ -114,9 +117,9 @@ static rcl_autoattack_result run(const rcl_classifier *f, const problem *p, cons
     return r;
 }
 
-/* Sound (nothing robust by the closed form is fooled) and effective (what a quarter of the
- * optimal push flips is fooled); misclassified images are never attacked. */
-static void check_against_closed_form(const problem *p, const rcl_autoattack_result *r, double eps, int effective) {
+/* Sound (nothing robust by the closed form is fooled) and effective (what `push` times the
+ * optimal move flips is fooled; push 0: not checked); misclassified images are never attacked. */
+static void check_against_closed_form(const problem *p, const rcl_autoattack_result *r, double eps, double push) {
     int unsound = 0, missed = 0, wrong = 0, must = 0;
     for (int i = 0; i < N; i++) {
         int o = r->outcome[i];
@@ -127,16 +130,16 @@ static void check_against_closed_form(const problem *p, const rcl_autoattack_res
         if (o == RCL_AA_CLEAN_WRONG)
             wrong++;
         unsound += best_margin(p, i, eps, 1.0) > 1e-4 && o != RCL_AA_ROBUST;
-        if (best_margin(p, i, eps, 0.25) < 0) {
+        if (push > 0 && best_margin(p, i, eps, push) < 0) {
             must++;
             missed += o == RCL_AA_ROBUST;
         }
     }
     CHECK(wrong == 0, "eps %g: %d images with the wrong clean outcome", eps, wrong);
     CHECK(unsound == 0, "eps %g: %d images fooled that no perturbation within eps can fool", eps, unsound);
-    if (effective)
-        CHECK(missed == 0 && must > 5, "eps %g: %d of the %d images a quarter push flips are still robust", eps,
-              missed, must);
+    if (push > 0)
+        CHECK(missed == 0 && must > 5, "eps %g: %d of the %d images %g of the optimal push flips are still robust",
+              eps, missed, must, push);
 }
 
 static void linear_tests(rcl_device *d) {
@@ -148,7 +151,7 @@ static void linear_tests(rcl_device *d) {
     rcl_classifier small = rcl_test_linear_classifier(&lm, NC, H, W, 32);
     const char *std_spec = "autoattack:eps=8/255,iters=40,queries=300,seed=3";
     rcl_autoattack_result a = run(&f, p, std_spec);
-    check_against_closed_form(p, &a, 8 / 255.0, 1);
+    check_against_closed_form(p, &a, 8 / 255.0, 0.25);
     long correct = 0;
     for (int i = 0; i < N; i++)
         correct += clean_correct(p, i);
@@ -160,7 +163,7 @@ static void linear_tests(rcl_device *d) {
     const char *apgd_spec = "autoattack:eps=4/255,iters=40,attacks=apgd-ce+apgd-t,seed=3";
     rcl_autoattack_result big = run(&f, p, apgd_spec), part = run(&small, p, apgd_spec);
     CHECK(!memcmp(big.outcome, part.outcome, N * sizeof *big.outcome), "APGD: batches of %d and 32 agree", N);
-    check_against_closed_form(p, &big, 4 / 255.0, 1);
+    check_against_closed_form(p, &big, 4 / 255.0, 0.25);
     rcl_autoattack_result zero = run(&f, p, "autoattack:eps=0,iters=10,queries=20");
     CHECK(zero.robust_after[zero.cfg.n_attacks - 1] == zero.clean_correct && zero.max_linf == 0,
           "eps 0: robust %ld = clean %ld", zero.robust_after[zero.cfg.n_attacks - 1], zero.clean_correct);
@@ -168,10 +171,18 @@ static void linear_tests(rcl_device *d) {
     check_against_closed_form(p, &sq, 8 / 255.0, 0);
     CHECK(sq.robust_after[0] < sq.clean_correct, "Square alone fools some images (%ld of %ld robust)",
           sq.robust_after[0], sq.clean_correct);
+    /* on a linear model FAB's linearisation is exact: it finds the smallest move to each target
+     * class, so everything 0.9 of the optimal push flips is fooled, at either batch size */
+    const char *fab_spec = "autoattack:eps=4/255,attacks=fab-t,iters=20";
+    rcl_autoattack_result fab = run(&f, p, fab_spec), fab_part = run(&small, p, fab_spec);
+    check_against_closed_form(p, &fab, 4 / 255.0, 0.9);
+    CHECK(!memcmp(fab.outcome, fab_part.outcome, N * sizeof *fab.outcome), "FAB-T: batches of %d and 32 agree", N);
+    rcl_autoattack_result fab_rs = run(&f, p, "autoattack:eps=4/255,attacks=fab-t,iters=10,restarts=2,seed=4");
+    check_against_closed_form(p, &fab_rs, 4 / 255.0, 0);
     rcl_autoattack_result rnd = run(&f, p, "autoattack:eps=8/255,version=rand,iters=20,restarts=2");
     check_against_closed_form(p, &rnd, 8 / 255.0, 0);
     CHECK(rnd.cfg.n_attacks == 2 && rnd.cfg.attacks[1] == RCL_AA_APGD_DLR, "rand: apgd-ce then apgd-dlr");
-    rcl_autoattack_result *all[] = {&a, &big, &part, &zero, &sq, &rnd};
+    rcl_autoattack_result *all[] = {&a, &big, &part, &zero, &sq, &fab, &fab_part, &fab_rs, &rnd};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         rcl_autoattack_result_free(all[i]);
     /* too few classes for the targeted DLR loss */
@@ -215,12 +226,72 @@ static void dlr_finite_differences(void) {
     }
 }
 
+/* The smallest lambda with -sum |w| min(lambda, room) <= need, by bisection on lambda: a
+ * different route to the projection's radius than the reference's scan. */
+static double brute_lambda(int per, const double *t, const double *w, double b) {
+    double side = -b, lo = 0, hi = 1;
+    for (int e = 0; e < per; e++)
+        side += w[e] * t[e];
+    double need = -fabs(side);
+    for (int it = 0; it < 200; it++) {
+        double mid = (lo + hi) / 2, got = 0;
+        for (int e = 0; e < per; e++) {
+            double up = (side >= 0 ? w[e] : -w[e]) < 0, room = up ? 1 - t[e] : t[e];
+            got -= fabs(w[e]) * fmin(mid, room);
+        }
+        *(got <= need ? &hi : &lo) = mid;
+    }
+    return hi;
+}
+
+/* FAB's projection onto a hyperplane inside the box: its point lies on the hyperplane and in
+ * [0,1] with the smallest L-inf radius; where the box cannot reach, the nearest corner. Rows
+ * reached before any pixel saturates, after some do, and never. */
+static void projection_tests(void) {
+    rcl_rng r = rcl_rng_seed(9);
+    enum { per = 40 };
+    double t[per], w[per], d[per];
+    int cases[3] = {0};
+    for (int trial = 0; trial < 300; trial++) {
+        int kind = trial % 3; /* 0: small |f|, interior pixels; 1: pixels at 0 and 1; 2: out of reach */
+        double sg = trial % 2 ? 1 : -1, wt = 0, reach = 0;
+        for (int e = 0; e < per; e++) {
+            w[e] = e % 7 == 3 ? 0 : 2 * rcl_rng_uniform(&r) - 1;
+            t[e] = kind == 0 ? 0.2 + 0.6 * rcl_rng_uniform(&r) : (e % 9 == 0 ? (double)(e % 2) : rcl_rng_uniform(&r));
+            wt += w[e] * t[e];
+            reach += sg * w[e] > 0 ? fabs(w[e]) * t[e] : fabs(w[e]) * (1 - t[e]); /* how far the box moves <w, x> */
+        }
+        double f = sg * (kind == 0 ? 0.01 : kind == 1 ? 0.5 : 1.5) * reach; /* <w, t> - b */
+        double b = wt - f, most = rcl_ref_fab_project(per, t, w, b, d), on = -b, outside = 0, m = 0;
+        for (int e = 0; e < per; e++) {
+            on += w[e] * (t[e] + d[e]);
+            outside = fmax(outside, fmax(-(t[e] + d[e]), t[e] + d[e] - 1));
+            m = fmax(m, fabs(d[e]));
+            CHECK(w[e] != 0 || d[e] == 0, "trial %d: a pixel without weight moved", trial);
+        }
+        CHECK(outside <= 1e-12 && m == most, "trial %d: outside the box by %g, max %g vs %g", trial, outside, m, most);
+        if (kind == 2) {
+            for (int e = 0; e < per; e++)
+                CHECK(w[e] == 0 || fabs(fabs(d[e]) - (sg * w[e] > 0 ? t[e] : 1 - t[e])) < 1e-12,
+                      "trial %d: out of reach, pixel %d is not at its corner", trial, e);
+            cases[2]++;
+            continue;
+        }
+        double lam = brute_lambda(per, t, w, b);
+        CHECK(fabs(on) < 1e-9 && fabs(most - lam) < 1e-9, "trial %d: off the hyperplane by %g, radius %.12f vs %.12f",
+              trial, on, most, lam);
+        cases[kind] += kind == 1 || most < 0.2; /* kind 0 stays inside every pixel's room */
+    }
+    CHECK(cases[0] > 50 && cases[1] > 50 && cases[2] > 50, "projection cases: %d small, %d partly saturated, %d out of reach",
+          cases[0], cases[1], cases[2]);
+}
+
 static void parse_tests(void) {
     rcl_autoattack_config c;
     char buf[512];
     CHECK_OK(rcl_autoattack_parse("autoattack", &c));
-    CHECK(c.n_attacks == 3 && c.attacks[0] == RCL_AA_APGD_CE && c.attacks[1] == RCL_AA_APGD_T &&
-              c.attacks[2] == RCL_AA_SQUARE && c.iters == 100 && c.targets == 9 && c.queries == 5000 &&
+    CHECK(c.n_attacks == 4 && c.attacks[0] == RCL_AA_APGD_CE && c.attacks[1] == RCL_AA_APGD_T &&
+              c.attacks[2] == RCL_AA_FAB_T && c.attacks[3] == RCL_AA_SQUARE && c.iters == 100 && c.targets == 9 && c.queries == 5000 &&
               c.restarts == 1 && fabs(c.eps - 8 / 255.0) < 1e-12,
           "standard defaults");
     rcl_autoattack_config back;
@@ -230,11 +301,13 @@ static void parse_tests(void) {
     CHECK(c.rand_version && c.restarts == 2 && c.n_attacks == 2, "restarts= survives a later version=");
     CHECK_OK(rcl_autoattack_parse("autoattack:attacks=square+apgd-ce,eps=1/255,n=50", &c));
     CHECK(c.n_attacks == 2 && c.attacks[0] == RCL_AA_SQUARE && c.n == 50, "a custom list in its order");
+    CHECK_OK(rcl_autoattack_parse("autoattack:attacks=fab-t+square+apgd-dlr+apgd-t+apgd-ce", &c));
+    CHECK(c.n_attacks == 5 && c.attacks[0] == RCL_AA_FAB_T, "all five attacks in a custom list");
     CHECK(rcl_autoattack_is_spec("autoattack:eps=1/255") && !rcl_autoattack_is_spec("autoattackx") &&
               !rcl_autoattack_is_spec("pgd"),
           "is_spec");
     const char *bad[] = {"autoattack:norm=l2",        "autoattack:version=plus", "autoattack:eps=2",
-                         "autoattack:attacks=fab-t",  "autoattack:attacks=apgd-ce+apgd-ce",
+                         "autoattack:attacks=fab",    "autoattack:attacks=apgd-ce+apgd-ce",
                          "autoattack:iters=0",        "autoattack:seed=-1",      "autoattack:bogus=1",
                          "autoattack:",               "autoattack:eps",          "pgd:eps=1/255"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -245,6 +318,7 @@ int main(void) {
     setenv("ROBUSTCL_QUIET", "1", 0);
     parse_tests();
     dlr_finite_differences();
+    projection_tests();
     rcl_device *d = rcl_test_device(0);
     linear_tests(d);
     rcl_device_close(d);

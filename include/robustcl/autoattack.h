@@ -7,11 +7,13 @@
  *   apgd-t    APGD on the targeted DLR loss, one run per target: the 2nd..(targets+1)-th
  *             largest clean logit (9 targets in "standard")
  *   apgd-dlr  APGD on the untargeted DLR loss ("rand")
+ *   fab-t     targeted FAB, one run per target as APGD-T's: 100 steps towards the linearised
+ *             boundary to the target class from the current and the original point (alpha_max
+ *             0.1, eta 1.05, beta 0.9); fooled when its smallest adversarial point is within eps
  *   square    the Square Attack, a random search on the margin (5000 queries, p_init 0.8)
  *
- * version=standard runs apgd-ce, apgd-t, square; version=rand runs apgd-ce and apgd-dlr with 5
- * restarts. The reference's standard list also has FAB-T, which robustcl does not build yet
- * (spec §7.4 says why that leaves the number an upper bound of the reference's).
+ * version=standard runs apgd-ce, apgd-t, fab-t, square; version=rand runs apgd-ce and apgd-dlr
+ * with 5 restarts.
  *
  * Everything runs in pixel space [0,1] on the device through the classifier's forward and
  * backward (robustcl/adversarial.h's rcl_classifier); the host picks the images still robust
@@ -33,19 +35,20 @@ typedef enum {
     RCL_AA_APGD_T = 1,
     RCL_AA_APGD_DLR = 2,
     RCL_AA_SQUARE = 3,
-    RCL_AA_KINDS = 4
+    RCL_AA_FAB_T = 4,
+    RCL_AA_KINDS = 5
 } rcl_aa_kind;
 
-#define RCL_AA_MAX_ATTACKS 4
+#define RCL_AA_MAX_ATTACKS 5
 
 typedef struct rcl_autoattack_config {
     double eps;         /* L-inf radius in pixel units */
     int rand_version;   /* 0: standard, 1: rand */
     int n;              /* the first n images of the set (0: all) */
     uint64_t seed;
-    int iters;          /* APGD steps (100) */
-    int restarts;       /* APGD restarts (standard 1, rand 5) */
-    int targets;        /* APGD-T targets (9, at most classes - 1) */
+    int iters;          /* APGD's and FAB-T's steps (100) */
+    int restarts;       /* APGD's and FAB-T's restarts (standard 1, rand 5) */
+    int targets;        /* APGD-T's and FAB-T's targets (9, at most classes - 1) */
     int queries;        /* Square queries (5000) */
     rcl_aa_kind attacks[RCL_AA_MAX_ATTACKS];
     int n_attacks;
@@ -89,7 +92,7 @@ rcl_status rcl_autoattack_evaluate(const rcl_classifier *f, const rcl_dataset *d
                                    const rcl_autoattack_config *cfg, rcl_autoattack_result *res);
 
 /* {"attack", "eps", "version", "images", "clean_accuracy", "robust_accuracy", "max_linf",
- *  "seconds", "after": [{"attack", "robust_accuracy", "seconds"}], "not_built": ["fab-t"]} */
+ *  "seconds", "after": [{"attack", "robust_accuracy", "seconds"}]} */
 void rcl_autoattack_result_json(rcl_json_writer *w, const rcl_autoattack_result *r);
 
 #ifdef __cplusplus

@@ -330,6 +330,28 @@ rcl_status rcl_square_propose(rcl_device *d, const rcl_tensor *x_pix, const rcl_
 rcl_status rcl_square_accept(rcl_device *d, const rcl_tensor *neg_margin, int first, rcl_tensor *margin_min,
                              cl_mem accept);
 
+/* ---- FAB-T's device ops (src/ops/fab.c, spec §7.4) ---- */
+
+/* FAB's targeted f = z_t - z_y per row (row_loss) and its logit gradient e_t - e_y;
+ * row_correct: the first maximum is the label. */
+rcl_status rcl_fab_diff(rcl_device *d, const rcl_tensor *logits, cl_mem labels, cl_mem target, rcl_tensor *dlogits,
+                        rcl_tensor *row_loss, cl_mem row_correct);
+/* The projection's scratch: five tensors of the images' shape and int32 order[N*C*H*W]. */
+typedef struct rcl_fab_scratch {
+    rcl_tensor d1, d2, room, s, sb;
+    cl_mem order;
+} rcl_fab_scratch;
+/* One step per row: grad is the network-input gradient of f (pixel gradient = grad/std per
+ * channel); d1, d2 the smallest L-inf steps from x1 and x0 onto the linearised boundary
+ * <w, z> = <w, x1> - f inside [0,1]; x1 = clamp((x1 + eta d1)(1 - a) + (x0 + eta d2) a),
+ * a = min(|d1|/(|d1| + |d2|), alpha_max). */
+rcl_status rcl_fab_step(rcl_device *d, const rcl_tensor *x0, const rcl_tensor *grad, const rcl_tensor *row_loss,
+                        const float *std, float eta, float alpha_max, rcl_fab_scratch *sc, rcl_tensor *x1);
+/* Rows whose x1 is misclassified (!correct): if max|x1 - x0| < dist, best = x1 and dist takes
+ * it; then x1 = x0 + beta (x1 - x0). */
+rcl_status rcl_fab_track(rcl_device *d, const rcl_tensor *x0, cl_mem correct, float beta, rcl_tensor *x1,
+                         rcl_tensor *best, rcl_tensor *dist);
+
 #ifdef __cplusplus
 }
 #endif

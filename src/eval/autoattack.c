@@ -67,7 +67,8 @@ static uint32_t counter_of(rcl_aa_kind kind, int round, int restart) {
 static rcl_status run_attack(rcl_aa_work *w, const rcl_autoattack_config *c, aa_batch *b, int a,
                              double *max_linf) {
     rcl_aa_kind kind = c->attacks[a];
-    int rounds = kind == RCL_AA_APGD_T ? c->targets : 1;
+    int targeted = kind == RCL_AA_APGD_T || kind == RCL_AA_FAB_T;
+    int rounds = targeted ? c->targets : 1;
     int restarts = kind == RCL_AA_SQUARE ? 1 : c->restarts;
     rcl_aa_loss loss = kind == RCL_AA_APGD_CE ? RCL_AA_LOSS_CE
                      : kind == RCL_AA_APGD_DLR ? RCL_AA_LOSS_DLR
@@ -79,16 +80,17 @@ static rcl_status run_attack(rcl_aa_work *w, const rcl_autoattack_config *c, aa_
             if (m == 0)
                 return RCL_OK;
             uint32_t counter = counter_of(kind, t, r);
-            if (kind == RCL_AA_SQUARE) {
-                RCL_TRY(rcl_aa_square(w, m, c->queries, counter, b->gi[0], b->fooled));
-            } else {
-                if (kind == RCL_AA_APGD_T) { /* the (t+2)-th largest clean logit */
-                    rcl_tensor pix = rcl_attack_rows(&w->pix, m);
-                    RCL_TRY(rcl_aa_evaluate_point(w, m, &pix, RCL_AA_LOSS_CE, 0));
-                    RCL_TRY(rcl_apgd_target(w->f.dev, w->logits, t + 2, w->target.buf));
-                }
-                RCL_TRY(rcl_aa_apgd(w, m, loss, c->iters, counter, b->fooled));
+            if (targeted) { /* the (t+2)-th largest clean logit */
+                rcl_tensor pix = rcl_attack_rows(&w->pix, m);
+                RCL_TRY(rcl_aa_evaluate_point(w, m, &pix, RCL_AA_LOSS_CE, 0));
+                RCL_TRY(rcl_apgd_target(w->f.dev, w->logits, t + 2, w->target.buf));
             }
+            if (kind == RCL_AA_SQUARE)
+                RCL_TRY(rcl_aa_square(w, m, c->queries, counter, b->gi[0], b->fooled));
+            else if (kind == RCL_AA_FAB_T)
+                RCL_TRY(rcl_aa_fab(w, m, c->iters, counter, r, b->fooled));
+            else
+                RCL_TRY(rcl_aa_apgd(w, m, loss, c->iters, counter, b->fooled));
             RCL_TRY(mark_fooled(w, b, m, a, max_linf));
         }
     return RCL_OK;

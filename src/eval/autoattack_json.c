@@ -33,10 +33,5 @@ void rcl_autoattack_result_json(rcl_json_writer *w, const rcl_autoattack_result 
         rcl_jw_end_object(w);
     }
     rcl_jw_end_array(w);
-    rcl_jw_key(w, "not_built");
-    rcl_jw_begin_array(w);
-    if (!r->cfg.rand_version)
-        rcl_jw_string(w, "fab-t");
-    rcl_jw_end_array(w);
     rcl_jw_end_object(w);
 }

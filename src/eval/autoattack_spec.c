@@ -9,7 +9,7 @@
 #include "eval/attack_internal.h"
 #include "robustcl/autoattack.h"
 
-static const char *const kind_names[RCL_AA_KINDS] = {"apgd-ce", "apgd-t", "apgd-dlr", "square"};
+static const char *const kind_names[RCL_AA_KINDS] = {"apgd-ce", "apgd-t", "apgd-dlr", "square", "fab-t"};
 
 const char *rcl_aa_kind_name(rcl_aa_kind kind) {
     return kind >= 0 && kind < RCL_AA_KINDS ? kind_names[kind] : "?";
@@ -25,6 +25,7 @@ static void set_version(rcl_autoattack_config *c, int rand_version) {
         return;
     }
     c->attacks[c->n_attacks++] = RCL_AA_APGD_T;
+    c->attacks[c->n_attacks++] = RCL_AA_FAB_T;
     c->attacks[c->n_attacks++] = RCL_AA_SQUARE;
 }
 
@@ -118,7 +119,7 @@ rcl_status rcl_autoattack_parse(const char *spec, rcl_autoattack_config *cfg) {
         if (!ok)
             return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': bad value '%s' for %s%s", spec, v, opt,
                             !strcmp(opt, "norm") ? " (only linf is built)"
-                            : !strcmp(opt, "attacks") ? " (distinct names of apgd-ce, apgd-t, apgd-dlr, square joined by +)"
+                            : !strcmp(opt, "attacks") ? " (distinct names of apgd-ce, apgd-t, apgd-dlr, fab-t, square joined by +)"
                                                       : "");
         if (!strcmp(opt, "restarts"))
             restarts = c.restarts;

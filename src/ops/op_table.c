@@ -880,6 +880,71 @@ done:
     return st;
 }
 
+/* FAB-T's difference, a step (rows whose projection is reached before any pixel saturates,
+ * after some do, and not at all: |f| from tiny to huge; pixels at 0 and 1; zero gradients) and
+ * the tracking of the closest adversarial point. v: n c h k. */
+static rcl_status check_fab(rcl_op_run *r, const rcl_op_shape *sh) {
+    int n = sh->v[0], c = sh->v[1], hw = sh->v[2], k = sh->v[3], per = c * hw * hw;
+    int xs[4] = {n, c, hw, hw}, ls[2] = {n, k}, ns[1] = {n};
+    static const float std[3] = {0.2f, 0.25f, 0.3f};
+    rcl_status st = RCL_OK;
+    bag b = {.r = r};
+    snprintf(b.shape, sizeof b.shape, "%dx%dx%dx%d, %d classes", n, c, hw, hw, k);
+    int *lab = random_labels(&b, n, k), *tgt = malloc((size_t)n * sizeof *tgt);
+    int *corr = malloc((size_t)n * sizeof *corr), *corr_ref = malloc((size_t)n * sizeof *corr_ref);
+    pair *x0 = make(&b, 4, xs, 1, &st), *x1 = make(&b, 4, xs, 1, &st), *g = make(&b, 4, xs, 1, &st);
+    pair *best = make(&b, 4, xs, 1, &st), *rl = make(&b, 1, ns, 1, &st), *dist = make(&b, 1, ns, 1, &st);
+    pair *lg = make(&b, 2, ls, 1, &st), *dl = make(&b, 2, ls, 0, &st), *diff = make(&b, 1, ns, 0, &st);
+    pair *scr[5] = {make(&b, 4, xs, 0, &st), make(&b, 4, xs, 0, &st), make(&b, 4, xs, 0, &st),
+                    make(&b, 4, xs, 0, &st), make(&b, 4, xs, 0, &st)};
+    cl_mem labels = ints(&b, NULL, n, &st), target = ints(&b, NULL, n, &st), correct = ints(&b, NULL, n, &st);
+    cl_mem order = ints(&b, NULL, n * per, &st);
+    if (st || !lab || !tgt || !corr || !corr_ref) {
+        st = st ? st : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory in an op check");
+        goto done;
+    }
+    static const double scale[4] = {0.002, 0.3, 3, 300};
+    for (int i = 0; i < n; i++) {
+        tgt[i] = (lab[i] + 1 + i % (k - 1)) % k;
+        rl->h[i] *= scale[i % 4];
+        dist->h[i] = i % 3 ? 1e10 : 0.0; /* a row already closer keeps its best point */
+    }
+    for (int i = 0; i < n * per; i++) {
+        x1->h[i] = 0.5 + 0.4 * x1->h[i];
+        g->h[i] = i % 5 == 0 ? 0 : g->h[i];
+    }
+    if ((st = rcl_ibuf_write(&b.ints[0], lab, (size_t)n)) || (st = rcl_ibuf_write(&b.ints[1], tgt, (size_t)n)) ||
+        (st = put_pixels(x0)) || (st = put(x1)) || (st = put(g)) || (st = put(rl)) || (st = put(dist)))
+        goto done;
+    if ((st = rcl_fab_diff(r->d, &lg->t, labels, target, &dl->t, &diff->t, correct)) || (st = fetch(dl)) ||
+        (st = fetch(diff)) || (st = read_ints(&b, correct, corr, n)))
+        goto done;
+    rcl_ref_fab_diff(n, k, lg->h, lab, tgt, dl->h, diff->h, corr_ref);
+    report_pair(&b, "fab difference", diff);
+    report_pair(&b, "fab difference dlogits", dl);
+    report_ints(&b, "fab difference correct", corr, corr_ref, n);
+    rcl_fab_scratch sc = {scr[0]->t, scr[1]->t, scr[2]->t, scr[3]->t, scr[4]->t, order};
+    if ((st = rcl_fab_step(r->d, &x0->t, &g->t, &rl->t, std, 1.05f, 0.1f, &sc, &x1->t)) || (st = fetch(x1)))
+        goto done;
+    rcl_ref_fab_step(n, c, hw * hw, x0->h, g->h, rl->h, std, 1.05, 0.1, x1->h);
+    report_pair(&b, "fab step", x1);
+    sync_host(x1);
+    for (int i = 0; i < n; i++)
+        corr[i] = i % 2;
+    if ((st = rcl_ibuf_write(&b.ints[2], corr, (size_t)n)) ||
+        (st = rcl_fab_track(r->d, &x0->t, correct, 0.9f, &x1->t, &best->t, &dist->t)) || (st = fetch(x1)) ||
+        (st = fetch(best)) || (st = fetch(dist)))
+        goto done;
+    rcl_ref_fab_track(n, per, x0->h, corr, 0.9, x1->h, best->h, dist->h);
+    report_pair(&b, "fab track point", x1);
+    report_pair(&b, "fab track best", best);
+    report_pair(&b, "fab track distance", dist);
+done:
+    free(lab), free(tgt), free(corr), free(corr_ref);
+    bag_free(&b);
+    return st;
+}
+
 /* ---------------------------------------------------------------- the table */
 
 const rcl_op_entry rcl_op_table[] = {
@@ -936,6 +1001,8 @@ const rcl_op_entry rcl_op_table[] = {
      check_apgd},
     {"square", "square.cl", "square_init square_propose square_accept", "ops/square.c", "ops/square_ref.c",
      "ops/square.c images", 0, {{{4, 3, 5}, 0}, {{3, 1, 8}, 0}}, check_square},
+    {"fab", "fab.cl", "fab_diff fab_step fab_track", "ops/fab.c", "ops/fab_ref.c", "ops/fab.c images rows", 0,
+     {{{8, 3, 5, 10}, 0}, {{3, 1, 7, 4}, 0}}, check_fab},
     {"tensor", "tensor.cl", "tensor_fill", "core/tensor.c", NULL, "core/tensor.c rcl_tensor_fill", 0,
      {{{1000}, 0}}, check_fill},
 };

@@ -106,6 +106,18 @@ void rcl_ref_square_propose(int n, int c, int h, int w, const double *x_pix, con
                             double *cand);
 void rcl_ref_square_accept(int n, const double *neg_margin, int first, double *margin_min, int32_t *accept);
 
+/* ---- FAB-T (spec §7.4) ---- */
+void rcl_ref_fab_diff(int n, int k, const double *logits, const int32_t *labels, const int32_t *target,
+                      double *dlogits, double *row_loss, int32_t *row_correct);
+/* d = the smallest L-inf step from t[per] onto <w, z> = b with t + d in [0,1] (the nearest
+ * box corner when the box cannot reach it); returns max |d|. */
+double rcl_ref_fab_project(int per, const double *t, const double *w, double b, double *d);
+/* grad: network-input gradients; std per channel (as rcl_fab_step). */
+void rcl_ref_fab_step(int n, int c, int hw, const double *x0, const double *grad, const double *row_loss,
+                      const float *std, double eta, double alpha_max, double *x1);
+void rcl_ref_fab_track(int n, int per, const double *x0, const int32_t *correct, double beta, double *x1, double *best,
+                       double *dist);
+
 #ifdef __cplusplus
 }
 #endif
