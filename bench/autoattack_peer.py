@@ -2,19 +2,21 @@
 """robustcl's AutoAttack beside torchattacks' attacks, on the same model and images.
 
   bench/autoattack_peer.py OUTDIR --model CKPT --robustcl BIN [--n 1000] [--eps 4/255]
-                           [--seeds 0,1] [--threads 2] [--reuse] [--reference JSON ...]
+                           [--attacks apgd-ce,apgd-t,fab-t,square] [--seeds 0,1] [--threads 2]
+                           [--reuse] [--reference JSON ...]
 
 The model: a robustcl checkpoint of a WRN on Fashion-MNIST, loaded into bench/wrn_torch.py's
 WideResNet (shape read from the tensors) behind the input normalisation (mean = std = 0.5, as
 robustcl's default). The images: the first N test images in file order, which
 `robustcl eval --attack autoattack:n=N` attacks too.
 
-robustcl runs `eval --attack autoattack:eps=E,n=N,seed=0 --dump-scores`: APGD-CE, APGD-T and
-Square. The reference runs torchattacks 3.5.1's APGD (loss ce), APGDT and Square, each on the
-images the ones before it left robust, with the settings of the authors' AutoAttack (standard
-version): 100 steps, 1 restart, 9 targets (classes - 1 at most), 5000 queries, p_init 0.8 and the
-fixed (not rescaled) square schedule. torchattacks' own AutoAttack class is not run: it keeps the
-attacks' default 10 steps and adds FAB, which robustcl does not build.
+robustcl runs `eval --attack autoattack:eps=E,n=N,seed=0,attacks=... --dump-scores`: by default
+the standard version, APGD-CE, APGD-T, FAB-T and Square. The reference runs torchattacks 3.5.1's
+APGD (loss ce), APGDT, FAB (multi_targeted) and Square, each on the images the ones before it
+left robust, with the settings of the authors' AutoAttack (standard version): 100 steps, 1
+restart, 9 targets (classes - 1 at most), FAB's alpha_max 0.1, eta 1.05, beta 0.9, 5000 queries,
+p_init 0.8 and the fixed (not rescaled) square schedule. torchattacks' own AutoAttack class is not
+run: it keeps the attacks' default 10 steps and runs untargeted FAB, not the standard ensemble.
 
 The reference runs once per seed. Their spread is the attacks' own randomness; robustcl's robust
 accuracy after each attack matches when it lies within the tolerance
@@ -65,29 +67,40 @@ class Normalized:
         return M().eval()
 
 
-def reference_run(torch, ta, model, x, y, k, eps, seed, batch):
-    """torchattacks' APGD-CE, APGD-T and Square in sequence: robust counts after each, seconds,
-    and the outcome per image (-1 clean wrong, a = fooled by attack a, 3 robust)."""
+ROBUST = 100  # an outcome: no attack fooled the image (else the index of the first that did; -1 clean wrong)
+
+
+def reference_attacks(ta, model, k, eps, seed):
+    """torchattacks' attacks by robustcl's names, with the authors' standard settings."""
+    return {"apgd-ce": lambda: ta.APGD(model, norm="Linf", eps=eps, steps=100, n_restarts=1, seed=seed, loss="ce"),
+            "apgd-t": lambda: ta.APGDT(model, norm="Linf", eps=eps, steps=100, n_restarts=1, seed=seed, n_classes=k),
+            "fab-t": lambda: ta.FAB(model, norm="Linf", eps=eps, steps=100, n_restarts=1, alpha_max=0.1, eta=1.05,
+                                    beta=0.9, seed=seed, multi_targeted=True, n_classes=k),
+            "square": lambda: ta.Square(model, norm="Linf", eps=eps, n_queries=5000, n_restarts=1, p_init=0.8,
+                                        seed=seed, loss="margin", resc_schedule=False)}
+
+
+def reference_run(torch, ta, model, x, y, k, eps, seed, batch, names):
+    """torchattacks' attacks `names` in sequence: robust counts after each, seconds, and the
+    outcome per image. An image counts fooled when the attack's point is misclassified and within
+    eps (FAB returns its smallest adversarial point even beyond eps)."""
     with torch.no_grad():
         pred = torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)])
-    outcome = np.where((pred == y).numpy(), 3, -1)
-    attacks = [("apgd-ce", lambda: ta.APGD(model, norm="Linf", eps=eps, steps=100, n_restarts=1, seed=seed,
-                                           loss="ce")),
-               ("apgd-t", lambda: ta.APGDT(model, norm="Linf", eps=eps, steps=100, n_restarts=1, seed=seed,
-                                           n_classes=k)),
-               ("square", lambda: ta.Square(model, norm="Linf", eps=eps, n_queries=5000, n_restarts=1, p_init=0.8,
-                                            seed=seed, loss="margin", resc_schedule=False))]
+    outcome = np.where((pred == y).numpy(), ROBUST, -1)
+    makers = reference_attacks(ta, model, k, eps, seed)
     robust_after, seconds = [], []
-    for a, (name, make) in enumerate(attacks):
+    for a, name in enumerate(names):
+        make = makers[name]
         t0 = time.time()
-        idx = np.nonzero(outcome == 3)[0]
+        idx = np.nonzero(outcome == ROBUST)[0]
         for s in range(0, len(idx), batch):
             part = torch.from_numpy(idx[s:s + batch])
             adv = make()(x[part], y[part])
             with torch.no_grad():
-                fooled = (model(adv).argmax(1) != y[part]).numpy()
+                dist = (adv - x[part]).abs().reshape(len(part), -1).max(1)[0]
+                fooled = ((model(adv).argmax(1) != y[part]) & (dist <= eps + 1e-6)).numpy()
             outcome[idx[s:s + batch][fooled]] = a
-        robust_after.append(int((outcome == 3).sum()))
+        robust_after.append(int((outcome == ROBUST).sum()))
         seconds.append(time.time() - t0)
         print("  seed %d %s: robust %d of %d (%.0f s)" % (seed, name, robust_after[-1], len(x), seconds[-1]),
               flush=True)
@@ -97,7 +110,7 @@ def reference_run(torch, ta, model, x, y, k, eps, seed, batch):
 
 def robustcl_run(args, outdir):
     """robustcl's result: its JSON and the per-image outcome of its score dump."""
-    spec = "autoattack:eps=%s,n=%d,seed=0" % (args.eps, args.n)
+    spec = "autoattack:eps=%s,n=%d,seed=0,attacks=%s" % (args.eps, args.n, "+".join(args.attacks))
     js, tsv = os.path.join(outdir, "robustcl.json"), os.path.join(outdir, "robustcl.tsv")
     seconds = None
     if not (args.reuse and os.path.exists(js) and os.path.exists(tsv)):
@@ -117,7 +130,7 @@ def robustcl_run(args, outdir):
             v = line.rstrip("\n").split("\t")
             if v[0] != "id" or v[col] == "-":
                 continue
-            outcome.append(-1 if v[col] == "misclassified" else 3 if v[col] == "robust" else names.index(v[col]))
+            outcome.append(-1 if v[col] == "misclassified" else ROBUST if v[col] == "robust" else names.index(v[col]))
     return {"spec": aa["attack"], "clean_correct": round(aa["clean_accuracy"] * aa["images"]),
             "robust_after": [round(a["robust_accuracy"] * aa["images"]) for a in aa["after"]],
             "seconds": [a["seconds"] for a in aa["after"]], "total_seconds": seconds if seconds else aa["seconds"],
@@ -125,13 +138,12 @@ def robustcl_run(args, outdir):
 
 
 def agreement(a, b):
-    a, b = np.array(a) == 3, np.array(b) == 3
+    a, b = np.array(a) == ROBUST, np.array(b) == ROBUST
     return float((a == b).mean())
 
 
-def compare(ours, refs, n):
+def compare(ours, refs, n, names):
     rows = []
-    names = ["apgd-ce", "apgd-t", "square"]
     for i, name in enumerate(names):
         r = [100.0 * x["robust_after"][i] / n for x in refs]
         mean, spread = float(np.mean(r)), max(r) - min(r)
@@ -146,9 +158,9 @@ def write_md(path, res):
     lines = ["# AutoAttack: robustcl beside torchattacks", "",
              "Model %s, the first %d Fashion-MNIST test images, L-inf eps %s; %s." % (
                  res["model"], res["n"], res["eps"], res["machine"]), "",
-             "robustcl: `%s` (%.0f s). Reference: torchattacks %s, APGD-CE, APGD-T and Square with the "
-             "AutoAttack standard settings, seeds %s." % (res["robustcl"]["spec"], res["robustcl"]["total_seconds"],
-                                                          res["torchattacks"], res["seeds"]), "",
+             "robustcl: `%s` (%.0f s). Reference: torchattacks %s, %s with the AutoAttack standard settings, "
+             "seeds %s." % (res["robustcl"]["spec"], res["robustcl"]["total_seconds"], res["torchattacks"],
+                            ", ".join(res["attacks"]), res["seeds"]), "",
              "Clean accuracy: robustcl %.1f%%, reference %.1f%%." % (
                  100.0 * res["robustcl"]["clean_correct"] / res["n"],
                  100.0 * res["reference"][0]["clean_correct"] / res["n"]), "",
@@ -180,10 +192,16 @@ def main():
                         "--seeds: runs split over processes")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--eps", default="4/255")
+    p.add_argument("--attacks", default="apgd-ce,apgd-t,fab-t,square",
+                   help="the attacks in order, of apgd-ce, apgd-t, fab-t, square (default: the standard version)")
     p.add_argument("--seeds", default="0,1")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=250)
     args = p.parse_args()
+    args.attacks = args.attacks.split(",")
+    known = {"apgd-ce", "apgd-t", "fab-t", "square"}
+    if not args.attacks or not set(args.attacks) <= known or len(set(args.attacks)) != len(args.attacks):
+        p.error("--attacks: distinct names of %s" % ", ".join(sorted(known)))
     import torch
     import torchattacks as ta
     from wrn_torch import WideResNet
@@ -201,16 +219,16 @@ def main():
     for path in args.reference:
         with open(path) as f:
             earlier = json.load(f)
-        if earlier["n"] != args.n or earlier["eps"] != args.eps:
-            raise SystemExit("%s: another n or eps" % path)
+        if earlier["n"] != args.n or earlier["eps"] != args.eps or earlier.get("attacks") != args.attacks:
+            raise SystemExit("%s: another n, eps or attack list" % path)
         refs += earlier["reference"]
     for seed in [] if args.reference else [int(s) for s in args.seeds.split(",")]:
-        refs.append(reference_run(torch, ta, model, x, y, k, eps, seed, args.batch))
+        refs.append(reference_run(torch, ta, model, x, y, k, eps, seed, args.batch, args.attacks))
     args.seeds = ",".join(str(r["seed"]) for r in refs)
-    res = {"model": os.path.basename(args.model), "n": args.n, "eps": args.eps,
+    res = {"model": os.path.basename(args.model), "n": args.n, "eps": args.eps, "attacks": args.attacks,
            "machine": "%s, %d torch threads" % (platform.processor() or platform.machine(), args.threads),
            "torchattacks": ta.__version__, "torch": torch.__version__, "seeds": args.seeds,
-           "robustcl": ours, "reference": refs, "rows": compare(ours, refs, args.n),
+           "robustcl": ours, "reference": refs, "rows": compare(ours, refs, args.n, args.attacks),
            "agreement_robustcl": [agreement(ours["outcome"], r["outcome"]) for r in refs],
            "agreement_reference": [agreement(refs[i]["outcome"], refs[j]["outcome"])
                                    for i in range(len(refs)) for j in range(i + 1, len(refs))]}

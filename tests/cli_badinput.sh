@@ -101,7 +101,7 @@ expect 2 "expected an integer" eval --model good.safetensors --batch 0
 expect 2 "paper or textbook" eval --model good.safetensors --calibration-mode foo
 expect 2 "--attack" eval --model good.safetensors --attack nonsense
 expect 2 "only linf is built" eval --model good.safetensors --attack autoattack:norm=l2
-expect 2 "bad value 'fab-t' for attacks" eval --model good.safetensors --attack autoattack:attacks=fab-t
+expect 2 "bad value 'fab' for attacks" eval --model good.safetensors --attack autoattack:attacks=fab
 expect 2 "unknown option 'steps'" eval --model good.safetensors --attack autoattack:steps=3
 expect 2 "not autoattack" eval --model good.safetensors --attack autoattack --attack-sweep 0,1/255
 expect 2 "unknown argument" selftest --bogus
