@@ -19,7 +19,9 @@ test batches (32x32) or PNG files in class folders (64x64) that `robustcl corrup
   - random ones (their draws differ): the mean PSNR against the clean image and the standard
     deviation of (corrupted - clean), for robustcl and for --runs runs of the reference with
     different seeds; robustcl matches when both lie within 3 standard deviations of the
-    reference runs' mean (the tolerance comes from the reference's own randomness).
+    reference runs' mean (the tolerance comes from the reference's own randomness). Spatter,
+    whose drops cover part of the image, adds the share of pixels changed and the mean and
+    standard deviation of the change over the changed values, under the same tolerance.
 
 Deterministic ones match when 99% of values are within 1 (float rounding before the uint8
 truncation), JPEG when the PSNR between the two is at least 30 dB (stb's encoder is not libjpeg).
@@ -33,6 +35,10 @@ from PIL import Image
 warnings.simplefilter("ignore")
 DETERMINISTIC = {"defocus_blur", "zoom_blur", "brightness", "contrast", "pixelate", "jpeg_compression",
                  "gaussian_blur", "saturate"}
+# the statistics compared for every random corruption, and those spatter adds (its drops change
+# part of the image: how much of it, and by how much there)
+COMPARED = ("psnr_vs_clean", "std_change")
+PARTIAL = {"spatter": ("changed_fraction", "changed_mean", "changed_std")}
 
 
 def fashion_images(n, fm_dir):
@@ -112,9 +118,15 @@ def psnr(a, b):
     return float(np.mean([99.0 if m == 0 else 10 * math.log10(255.0 ** 2 / m) for m in mse]))
 
 
-def stats(x, clean):
+def stats(x, clean, partial=False):
     d = x.astype(np.float64) - clean
-    return {"mean_change": float(d.mean()), "std_change": float(d.std()), "psnr_vs_clean": psnr(x, clean)}
+    out = {"mean_change": float(d.mean()), "std_change": float(d.std()), "psnr_vs_clean": psnr(x, clean)}
+    if partial:  # a pixel changed when any of its channels did; the change over the changed values
+        changed = d[d != 0]
+        out.update({"changed_fraction": float((d != 0).any(axis=-1).mean()),
+                    "changed_mean": float(changed.mean()) if changed.size else 0.0,
+                    "changed_std": float(changed.std()) if changed.size else 0.0})
+    return out
 
 
 def compare(name, ours, refs, clean):
@@ -122,9 +134,10 @@ def compare(name, ours, refs, clean):
         d = np.abs(ours.astype(int) - refs[0].astype(int))
         return {"kind": "deterministic", "equal": float((d == 0).mean()), "within_1": float((d <= 1).mean()),
                 "max_diff": int(d.max()), "psnr": psnr(ours, refs[0])}
-    o, r = stats(ours, clean), [stats(x, clean) for x in refs]
-    out = {"kind": "random", "robustcl": o, "reference_runs": r}
-    for key in ("psnr_vs_clean", "std_change"):  # ours within 3 SD of the reference's runs
+    keys = COMPARED + PARTIAL.get(name, ())
+    o, r = stats(ours, clean, name in PARTIAL), [stats(x, clean, name in PARTIAL) for x in refs]
+    out = {"kind": "random", "robustcl": o, "reference_runs": r, "compared": list(keys)}
+    for key in keys:  # ours within 3 SD of the reference's runs
         v = np.array([x[key] for x in r])
         out[key] = {"robustcl": o[key], "reference_mean": float(v.mean()), "reference_sd": float(v.std(ddof=1)),
                     "z": float((o[key] - v.mean()) / max(v.std(ddof=1), 1e-3))}
@@ -168,6 +181,12 @@ def run_size(label, images, labels, fns, args, work):
     return rows
 
 
+LABELS = {"psnr_vs_clean": "PSNR vs clean", "std_change": "SD of the change", "changed_fraction": "pixels changed",
+          "changed_mean": "mean change where changed", "changed_std": "SD where changed"}
+FORMATS = {"psnr_vs_clean": "%.2f", "std_change": "%.2f", "changed_fraction": "%.4f", "changed_mean": "%.2f",
+           "changed_std": "%.2f"}
+
+
 def markdown(rows):
     lines = ["| size | corruption | sev | robustcl vs reference | verdict |", "|---|---|---|---|---|"]
     for r in rows:
@@ -176,11 +195,10 @@ def markdown(rows):
                                                                              r["max_diff"], r["psnr"])
             ok = r["within_1"] >= 0.99 or (r["corruption"] == "jpeg_compression" and r["psnr"] >= 30)
         else:
-            p, d = r["psnr_vs_clean"], r["std_change"]
-            text = "PSNR vs clean %.2f, reference %.2f +- %.2f (z %.1f); SD of the change %.2f, reference %.2f +- %.2f " \
-                   "(z %.1f)" % (p["robustcl"], p["reference_mean"], p["reference_sd"], p["z"], d["robustcl"],
-                                 d["reference_mean"], d["reference_sd"], d["z"])
-            ok = abs(p["z"]) <= 3 and abs(d["z"]) <= 3
+            text = "; ".join("%s %s, reference %s +- %s (z %.1f)" % (
+                LABELS[k], FORMATS[k] % r[k]["robustcl"], FORMATS[k] % r[k]["reference_mean"],
+                FORMATS[k] % r[k]["reference_sd"], r[k]["z"]) for k in r["compared"])
+            ok = all(abs(r[k]["z"]) <= 3 for k in r["compared"])
         r["match"] = bool(ok)
         lines.append("| %s | %s | %d | %s | %s |" % (r["size"], r["corruption"], r["severity"], text,
                                                      "match" if ok else "**differs**"))
@@ -205,7 +223,7 @@ def main():
     images, labels = fashion_images(args.n, args.fashion_mnist)
     built = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur", "zoom_blur",
              "snow", "fog", "brightness", "contrast", "elastic_transform", "pixelate", "jpeg_compression",
-             "speckle_noise", "gaussian_blur", "saturate"] + (["frost"] if args.frost else [])
+             "speckle_noise", "gaussian_blur", "spatter", "saturate"] + (["frost"] if args.frost else [])
     if args.only:
         built = [n for n in built if n in args.only.split(",")]
     mc = load_make_cifar_c(args.make_cifar_c)

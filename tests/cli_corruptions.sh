@@ -118,7 +118,7 @@ check "eval --corruptions of the written files = eval --corrupt" \
     "[ -n \"\$(errs $tmp/g1.json)\" ] && [ \"\$(errs $tmp/g1.json)\" = \"\$(errs $tmp/g2.json)\" ]"
 
 # bad input: one line naming the option or the file, non-zero exit (2 for usage)
-for args in "--corrupt fogg" "--corrupt spatter" "--corrupt fog --corruptions $tmp/c" "--corrupt fog,frost"; do
+for args in "--corrupt fogg" "--corrupt fog,fogg" "--corrupt fog --corruptions $tmp/c" "--corrupt fog,frost"; do
     "$bin" eval --model "$tmp/m.safetensors" $args > "$tmp/x.log" 2>&1
     rc=$?
     check "eval $args: usage, exit 2, one line (rc $rc): $(head -1 "$tmp/x.log")" \

@@ -141,14 +141,14 @@ typedef struct rcl_corrupt_options {
 } rcl_corrupt_options;
 /* Corruption `corruption` (of rcl_corrupted_names) at severity 1..5 of every image of in (8-bit),
  * into out (labels and classes kept; name "IN+NAME:S"). CIFAR-10-C's parameters for images up
- * to 32x32, ImageNet-C's above. RCL_ERR_INVALID_ARG for a corruption not built
- * (rcl_corrupt_built), or frost without frost_dir. */
+ * to 32x32, ImageNet-C's above. RCL_ERR_INVALID_ARG for an unknown corruption or severity,
+ * or frost without frost_dir. */
 rcl_status rcl_corrupt_dataset(const rcl_dataset *in, int corruption, int severity, const rcl_corrupt_options *o,
                                rcl_dataset *out);
-/* 1 when rcl_corrupt_dataset implements the corruption. */
+/* 1 when rcl_corrupt_dataset implements the corruption (every one of rcl_corrupted_names). */
 int rcl_corrupt_built(int corruption);
 /* "all" (every corruption built) or "NAME[,NAME...]" into out[0..*n), each once, in the order
- * given; RCL_ERR_INVALID_ARG names an unknown or unbuilt one. */
+ * given; RCL_ERR_INVALID_ARG names an unknown one. */
 rcl_status rcl_corrupt_parse(const char *list, int out[RCL_CORRUPTED_NAMES], int *n);
 /* rcl_corrupt_parse, then frost: without frost images, "all" leaves it out with a notice and a
  * list naming it fails (naming --frost). */

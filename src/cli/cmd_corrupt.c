@@ -31,7 +31,7 @@ int rcl_cmd_corrupt(int argc, char **argv) {
         RCL_CLI_DATASET("--data", &o.data, "labelled images (default: the test split of fashion-mnist)"),
         RCL_CLI_STRING("--out", "DIR", &o.out, "the folder to write (created; files in it are replaced)"),
         RCL_CLI_CALL("--corrupt", "all|NAME[,NAME]", parse_names, &o,
-                     "which corruptions (default all that are built: eval --help lists them)"),
+                     "which corruptions (default all 19 of spec §12)"),
         RCL_CLI_INT("--seed", "N", &o.seed, 0, 2147483647, "seed of the random corruptions (default 0)"),
         RCL_CLI_STRING("--frost", "DIR", &o.opt.frost_dir,
                        "the references' frost1.png .. frost5.jpg, which frost blends in (without\n"

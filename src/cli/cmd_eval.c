@@ -187,8 +187,9 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
         RCL_CLI_CALL("--corrupt", "all|NAME[,NAME]", parse_corrupt, o,
                      "the same on corruptions generated from --data (each at the 5 severities;\n"
                      "CIFAR-10-C's parameters up to 32x32 images, ImageNet-C's above; --seed sets\n"
-                     "their draws). Every corruption named in --corruptions' list is built\n"
-                     "but the extra spatter; frost needs --frost"),
+                     "their draws): any of spec §12's 19, the 15 standard ones and the 4\n"
+                     "extra ones (speckle_noise, gaussian_blur, spatter, saturate); frost needs\n"
+                     "--frost"),
         RCL_CLI_STRING("--frost", "DIR", &o->corrupt_opt.frost_dir,
                        "the references' frost1.png .. frost5.jpg, which frost blends in (without\n"
                        "it, --corrupt all leaves frost out)"),
