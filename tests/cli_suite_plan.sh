@@ -65,14 +65,14 @@ check "mini default: no AutoAttack row; --help says why it is opt-in" \
 "$bin" suite mini --describe --autoattack-n 100 --seeds 1 > "$tmp/a1.log" 2>&1
 check "mini --autoattack-n 100: the row declared with its images, APGD-T's targets clamped to the 4 other classes, its most cost" \
     "has $tmp/a1.log 'AutoAttack (adversarial runs, both arms): the first 100 target test images' &&
-     has $tmp/a1.log '(100 steps, 4 targets, 5000 queries; FAB-T not built)' && has $tmp/a1.log 'AutoAttack row: at most'"
+     has $tmp/a1.log 'APGD-CE, APGD-T, FAB-T and Square (100 steps, 4 targets, 5000 queries)' && has $tmp/a1.log 'AutoAttack row: at most'"
 check "paper default: AutoAttack of the adversarial runs on the first 1000 test images, declared, in every plan command" \
     "has $tmp/p0.log 'AutoAttack of those models: the first 1000 test images, eps 8/255' &&
      [ \$(grep -c ' --autoattack-n 1000 ' $tmp/qplan.txt) -eq 436 ]"
 "$bin" suite paper --data-root "$tmp" --describe --autoattack-n 0 > "$tmp/a0.log" 2>&1
 check "paper --autoattack-n 0: no AutoAttack declared" "! has $tmp/a0.log AutoAttack"
 "$bin" suite paper --data-root "$tmp" --help > "$tmp/h.log" 2>&1
-check "paper --help names --autoattack-n" "has $tmp/h.log '--autoattack-n N' && has $tmp/h.log 'FAB-T not built'"
+check "paper --help names --autoattack-n" "has $tmp/h.log '--autoattack-n N' && has $tmp/h.log 'APGD-CE, APGD-T, FAB-T, Square'"
 "$bin" suite paper --data-root "$tmp" --autoattack-n -5 --describe > "$tmp/u.log" 2>&1; rc=$?
 check "suite paper --autoattack-n -5 -> exit 2 (got $rc)" "[ $rc -eq 2 ] && [ \$(wc -l < $tmp/u.log) -eq 1 ]"
 

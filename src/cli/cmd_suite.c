@@ -148,7 +148,7 @@ static int parse_paper(int argc, char **argv, rcl_suite_paper_config *c, paper_o
                     "pre-training batch (default 256, the paper's)"),
         RCL_CLI_BUF("--ood", "SPEC[;SPEC]", c->ood, "real OOD sets besides Gaussian, Rademacher, Blobs (e.g. svhn:FILE)"),
         RCL_CLI_INT("--autoattack-n", "N", &c->autoattack_n, 0, 100000000,
-                    "AutoAttack (spec §7.4: APGD-CE, APGD-T, Square; FAB-T not built) of every\n"
+                    "AutoAttack (spec §7.4: APGD-CE, APGD-T, FAB-T, Square) of every\n"
                     "adversarial run's model at PGD-20's eps 8/255 on the first N test images,\n"
                     "beside its PGD-20 accuracy (default 1000; 0 = none)"),
         RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
@@ -370,11 +370,11 @@ static int parse_mini(int argc, char **argv, rcl_suite_config *c, const char **o
         RCL_CLI_INT("--corrupt-seed", "N", &corrupt_seed, 0, 2147483647,
                     "seed of that subset and of the random corruptions (default 0)"),
         RCL_CLI_INT("--autoattack-n", "N", &c->autoattack_n, 0, 100000000,
-                    "the AutoAttack row (spec §7.4; FAB-T not built): the adversarial runs'\n"
-                    "robust accuracy on the first N target test images at the PGD eval eps\n"
-                    "(default 0 = no row: 100 APGD steps x (1 + 4 targets) and 5000 Square\n"
-                    "queries an image on the 8 adversarial models do not fit the 20 minutes on\n"
-                    "2 cores; --describe gives the most it adds)"),
+                    "the AutoAttack row (spec §7.4): the adversarial runs' robust accuracy on\n"
+                    "the first N target test images at the PGD eval eps (default 0 = no row:\n"
+                    "100 APGD steps x (1 + 4 targets), 100 FAB-T steps x 4 targets and 5000\n"
+                    "Square queries an image on the 8 adversarial models\n"
+                    "do not fit the 20 minutes on 2 cores; --describe gives the most it adds)"),
         RCL_CLI_DEVICE("P:D or a name substring (default $ROBUSTCL_DEVICE, first GPU, first device)"),
         RCL_CLI_FORCE("run even on a device whose self-test failed (see robustcl selftest)"),
         RCL_CLI_CONV_ALGO,

@@ -329,9 +329,9 @@ const char rcl_report_corruption_note[] =
     "suite has no frost photographs. Lower is better; the paper makes no claim on it.";
 
 const char rcl_report_autoattack_note[] =
-    "autoattack: AutoAttack robust accuracy (%), FAB-T not built: the test images (the first N of the target test "
-    "set, N in the grid) that APGD-CE, APGD-T and Square at the PGD evaluation's eps all leave correctly "
-    "classified (spec 7.4); without FAB-T it can only be at or above the reference AutoAttack's. "
+    "autoattack: AutoAttack robust accuracy (%): the test images (the first N of the target test set, N in the "
+    "grid) that APGD-CE, APGD-T, FAB-T and Square at the PGD evaluation's eps all leave correctly classified "
+    "(spec 7.4). "
     "autoattack_<attack>: the accuracy still robust after the attacks up to that one. Higher is better; the paper "
     "reports PGD only and makes no claim on it.";
 

@@ -165,9 +165,8 @@ static void table3(table *t, const rcl_run_result *runs, int n) {
             r->v[4] = rcl_paper.adversarial[d][m][1];
         }
     t->note = "accuracy %: clean and under PGD-20 (eps 8/255, paper mode: perturbations reach 2 eps); AutoAttack: "
-              "AutoAttack robust accuracy (%), FAB-T not built: APGD-CE, APGD-T and Square, eps 8/255, on the first "
-              "--autoattack-n test images (spec 7.4; '-' when off), at or above the reference AutoAttack's; the "
-              "paper reports PGD only. For context, RobustBench lists this paper's adversarially pre-trained "
+              "AutoAttack robust accuracy (%): APGD-CE, APGD-T, FAB-T and Square, eps 8/255, on the first "
+              "--autoattack-n test images (spec 7.4; '-' when off); the paper reports PGD only. For context, RobustBench lists this paper's adversarially pre-trained "
               "WRN-28-10 on CIFAR-10 at 54.92% AutoAttack";
 }
 

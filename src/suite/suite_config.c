@@ -207,7 +207,7 @@ void rcl_suite_describe(const rcl_suite_config *c, FILE *f) {
                 c->adv_eval_steps);
     if (c->adversarial && c->autoattack_n > 0) /* APGD-T's targets: every class but the true one at most */
         fprintf(f, "AutoAttack (adversarial runs, both arms): the first %d target test images, L-inf eps %.4g, "
-                   "APGD-CE, APGD-T and Square (%d steps, %d targets, %d queries; FAB-T not built), seed: the run's\n",
+                   "APGD-CE, APGD-T, FAB-T and Square (%d steps, %d targets, %d queries), seed: the run's\n",
                 c->autoattack_n, c->adv_eps, c->autoattack.iters,
                 k > 1 && c->autoattack.targets > k - 1 ? k - 1 : c->autoattack.targets, c->autoattack.queries);
     fprintf(f, "OOD: gaussian, rademacher, blobs%s%s; calibration: RMS/MAD (textbook, paper value beside), ECE, AURRA\n",

@@ -35,7 +35,7 @@ rcl_status rcl_suite_corruption_eval(rcl_model *m, const rcl_normalization *norm
 
 /* "autoattack": the AutoAttack robust accuracy (percent) of m on the first cfg->n images of test
  * (cfg's seed; its normalisation replaced by norm), and "autoattack_<attack>" (autoattack_apgd_ce,
- * autoattack_apgd_t, autoattack_square), the accuracy still robust after each attack in turn. */
+ * autoattack_apgd_t, autoattack_fab_t, autoattack_square), the accuracy still robust after each attack in turn. */
 rcl_status rcl_suite_autoattack_eval(rcl_model *m, const rcl_normalization *norm, const rcl_dataset *test,
                                      const rcl_autoattack_config *cfg, rcl_run_result *r);
 

@@ -160,8 +160,8 @@ void rcl_suite_paper_describe(const rcl_suite_paper_config *c, FILE *f) {
                "evaluation, eps 8/255, step 2/255, paper mode\n", c->adv_arch, rcl_paper_epochs(c, 100),
             rcl_paper_epochs(c, 5));
     if (c->autoattack_n > 0)
-        fprintf(f, "  AutoAttack of those models: the first %d test images, eps 8/255, APGD-CE, APGD-T and Square "
-                   "(%d steps, %d targets, %d queries; FAB-T not built), seed: the run's (spec §7.4)\n",
+        fprintf(f, "  AutoAttack of those models: the first %d test images, eps 8/255, APGD-CE, APGD-T, FAB-T and "
+                   "Square (%d steps, %d targets, %d queries), seed: the run's (spec §7.4)\n",
                 c->autoattack_n, c->autoattack.iters, c->autoattack.targets, c->autoattack.queries);
     fprintf(f, "input normalisation: %s\n",
             c->quirk_normalize ? "0.5/0.5, but the Forward/GLC runs use the CIFAR mean/std (125.3,123.0,113.9)/255, "
