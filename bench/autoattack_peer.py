@@ -137,6 +137,34 @@ def robustcl_run(args, outdir):
             "outcome": outcome}
 
 
+OLD_ATTACKS = ["apgd-ce", "apgd-t", "square"]  # files without "attacks" (robust coded 3)
+STANDARD = ["apgd-ce", "apgd-t", "fab-t", "square"]
+
+
+def load_fab_alone(path, args):
+    """The reference's per-image FAB-T outcome of an --attacks fab-t run (one reference run)."""
+    with open(path) as f:
+        alone = json.load(f)
+    if alone.get("attacks") != ["fab-t"] or alone["n"] != args.n or alone["eps"] != args.eps:
+        raise SystemExit("%s: not a fab-t run at this n and eps" % path)
+    return np.array(alone["reference"][0]["outcome"]) == 0
+
+
+def insert_fab(run, fab_fools):
+    """An APGD-CE, APGD-T, Square reference run with FAB-T inserted after APGD-T: an image still
+    robust after APGD-T is FAB-T's when FAB-T alone fooled it. Exact for FAB-T, whose standard run
+    draws nothing and treats each image alone; Square keeps its outcome on the others (its draws per
+    batch would change only where FAB-T took images from it)."""
+    old = np.array(run["outcome"])
+    out = np.where(old == -1, -1, np.where(old == 3, ROBUST, old))
+    out = np.where(out == 2, 3, out)  # square moves to index 3
+    reach = (out == ROBUST) | (out == 3)
+    out = np.where(reach & fab_fools, 2, out)
+    after = [int(((out == ROBUST) | (out > a)).sum()) for a in range(4)]
+    return dict(run, outcome=out.tolist(), robust_after=after, seconds=run["seconds"][:2] + [None] + run["seconds"][2:],
+                composed="fab-t inserted from a fab-t-alone reference run")
+
+
 def agreement(a, b):
     a, b = np.array(a) == ROBUST, np.array(b) == ROBUST
     return float((a == b).mean())
@@ -170,13 +198,19 @@ def write_md(path, res):
         lines.append("| %s | %.1f%% | %s | %.2f%% | %.2f | %s |" % (
             r["after"], r["robustcl"], ", ".join("%.1f%%" % v for v in r["reference"]), r["reference_mean"],
             r["tolerance"], "yes" if r["within"] else "NO"))
+    if any(r.get("composed") for r in res["reference"]):
+        lines += ["", "The reference runs are earlier APGD-CE, APGD-T and Square runs with FAB-T's stage inserted "
+                  "from a reference run of FAB-T alone (`--with-fab`): FAB-T's standard run draws nothing and "
+                  "attacks each image alone, so its outcome on an image robust after APGD-T is the one it has "
+                  "alone."]
     lines += ["", "Per image (final outcome robust or not): robustcl agrees with the reference runs on %s of the "
               "images; the reference runs agree with each other on %s." % (
                   ", ".join("%.1f%%" % (100 * a) for a in res["agreement_robustcl"]),
                   ", ".join("%.1f%%" % (100 * a) for a in res["agreement_reference"]) or "-"),
               "", "Seconds per attack: robustcl %s; reference %s." % (
                   ", ".join("%.0f" % s for s in res["robustcl"]["seconds"]),
-                  "; ".join(", ".join("%.0f" % s for s in r["seconds"]) for r in res["reference"])), ""]
+                  "; ".join(", ".join("-" if s is None else "%.0f" % s for s in r["seconds"]) for r in res["reference"])),
+              ""]
     with open(path, "w") as f:
         f.write("\n".join(lines))
 
@@ -195,6 +229,10 @@ def main():
     p.add_argument("--attacks", default="apgd-ce,apgd-t,fab-t,square",
                    help="the attacks in order, of apgd-ce, apgd-t, fab-t, square (default: the standard version)")
     p.add_argument("--seeds", default="0,1")
+    p.add_argument("--with-fab", metavar="JSON",
+                   help="with --reference runs of APGD-CE, APGD-T and Square (no fab-t): insert FAB-T's stage from "
+                        "this --attacks fab-t output's reference run (FAB-T's standard run is deterministic per "
+                        "image)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=250)
     args = p.parse_args()
@@ -216,12 +254,18 @@ def main():
     print("robustcl ...", flush=True)
     ours = robustcl_run(args, args.outdir)
     refs = []
+    fab = load_fab_alone(args.with_fab, args) if args.with_fab else None
     for path in args.reference:
         with open(path) as f:
             earlier = json.load(f)
-        if earlier["n"] != args.n or earlier["eps"] != args.eps or earlier.get("attacks") != args.attacks:
+        attacks = earlier.get("attacks", OLD_ATTACKS)
+        if fab and attacks == OLD_ATTACKS and args.attacks == STANDARD:
+            runs = [insert_fab(r, fab) for r in earlier["reference"]]
+        elif earlier["n"] == args.n and earlier["eps"] == args.eps and attacks == args.attacks:
+            runs = earlier["reference"]
+        else:
             raise SystemExit("%s: another n, eps or attack list" % path)
-        refs += earlier["reference"]
+        refs += runs
     for seed in [] if args.reference else [int(s) for s in args.seeds.split(",")]:
         refs.append(reference_run(torch, ta, model, x, y, k, eps, seed, args.batch, args.attacks))
     args.seeds = ",".join(str(r["seed"]) for r in refs)
