@@ -2,18 +2,19 @@
 """robustcl's AutoAttack beside torchattacks' attacks, on the same model and images.
 
   bench/autoattack_peer.py OUTDIR --model CKPT --robustcl BIN [--n 1000] [--eps 4/255]
-                           [--seeds 0,1] [--threads 2] [--reuse] [--reference JSON ...]
+                           [--norm linf|l2] [--seeds 0,1] [--threads 2] [--reuse] [--reference JSON ...]
 
 The model: a robustcl checkpoint of a WRN on Fashion-MNIST, loaded into bench/wrn_torch.py's
 WideResNet (shape read from the tensors) behind the input normalisation (mean = std = 0.5, as
 robustcl's default). The images: the first N test images in file order, which
 `robustcl eval --attack autoattack:n=N` attacks too.
 
-robustcl runs `eval --attack autoattack:eps=E,n=N,seed=0 --dump-scores`: APGD-CE, APGD-T and
-Square. The reference runs torchattacks 3.5.1's APGD (loss ce), APGDT and Square, each on the
-images the ones before it left robust, with the settings of the authors' AutoAttack (standard
-version): 100 steps, 1 restart, 9 targets (classes - 1 at most), 5000 queries, p_init 0.8 and the
-fixed (not rescaled) square schedule. torchattacks' own AutoAttack class is not run: it keeps the
+robustcl runs `eval --attack autoattack:eps=E,norm=NORM,n=N,seed=0 --dump-scores`: APGD-CE, APGD-T
+and Square. The reference runs torchattacks 3.5.1's APGD (loss ce), APGDT and Square with
+norm='Linf' or norm='L2', each on the images the ones before it left robust, with the settings of
+the authors' AutoAttack (standard version, the same for both norms): 100 steps, 1 restart, 9
+targets (classes - 1 at most), 5000 queries, p_init 0.8 and the fixed (not rescaled) square
+schedule. torchattacks' own AutoAttack class is not run: it keeps the
 attacks' default 10 steps and adds FAB, which robustcl does not build.
 
 The reference runs once per seed. Their spread is the attacks' own randomness; robustcl's robust
@@ -25,7 +26,9 @@ of the reference runs' mean, i.e. twice their range, and at least one image. Per
 share of images whose final outcome (robust or not) agrees is reported for robustcl against each
 reference run and between the reference runs.
 
-Writes OUTDIR/autoattack.json and OUTDIR/autoattack.md. Needs python3-torch and torchattacks."""
+Writes OUTDIR/autoattack.json and OUTDIR/autoattack.md (--norm l2: OUTDIR/l2.json and l2.md;
+robustcl's own output robustcl-l2.json/.tsv beside the L-inf robustcl.json/.tsv). Needs
+python3-torch and torchattacks."""
 import argparse, json, os, platform, subprocess, sys, time
 
 import numpy as np
@@ -65,17 +68,26 @@ class Normalized:
         return M().eval()
 
 
-def reference_run(torch, ta, model, x, y, k, eps, seed, batch):
+NORMS = {"linf": "Linf", "l2": "L2"}  # --norm: torchattacks' name
+
+
+def outputs(norm):
+    """The stems of the comparison's files and of robustcl's run for a norm."""
+    return ("autoattack", "robustcl") if norm == "linf" else (norm, "robustcl-" + norm)
+
+
+def reference_run(torch, ta, model, x, y, k, eps, norm, seed, batch):
     """torchattacks' APGD-CE, APGD-T and Square in sequence: robust counts after each, seconds,
     and the outcome per image (-1 clean wrong, a = fooled by attack a, 3 robust)."""
+    norm = NORMS[norm]
     with torch.no_grad():
         pred = torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)])
     outcome = np.where((pred == y).numpy(), 3, -1)
-    attacks = [("apgd-ce", lambda: ta.APGD(model, norm="Linf", eps=eps, steps=100, n_restarts=1, seed=seed,
+    attacks = [("apgd-ce", lambda: ta.APGD(model, norm=norm, eps=eps, steps=100, n_restarts=1, seed=seed,
                                            loss="ce")),
-               ("apgd-t", lambda: ta.APGDT(model, norm="Linf", eps=eps, steps=100, n_restarts=1, seed=seed,
+               ("apgd-t", lambda: ta.APGDT(model, norm=norm, eps=eps, steps=100, n_restarts=1, seed=seed,
                                            n_classes=k)),
-               ("square", lambda: ta.Square(model, norm="Linf", eps=eps, n_queries=5000, n_restarts=1, p_init=0.8,
+               ("square", lambda: ta.Square(model, norm=norm, eps=eps, n_queries=5000, n_restarts=1, p_init=0.8,
                                             seed=seed, loss="margin", resc_schedule=False))]
     robust_after, seconds = [], []
     for a, (name, make) in enumerate(attacks):
@@ -97,8 +109,9 @@ def reference_run(torch, ta, model, x, y, k, eps, seed, batch):
 
 def robustcl_run(args, outdir):
     """robustcl's result: its JSON and the per-image outcome of its score dump."""
-    spec = "autoattack:eps=%s,n=%d,seed=0" % (args.eps, args.n)
-    js, tsv = os.path.join(outdir, "robustcl.json"), os.path.join(outdir, "robustcl.tsv")
+    spec = "autoattack:eps=%s,norm=%s,n=%d,seed=0" % (args.eps, args.norm, args.n)
+    stem = outputs(args.norm)[1]
+    js, tsv = os.path.join(outdir, stem + ".json"), os.path.join(outdir, stem + ".tsv")
     seconds = None
     if not (args.reuse and os.path.exists(js) and os.path.exists(tsv)):
         t0 = time.time()
@@ -144,8 +157,8 @@ def compare(ours, refs, n):
 
 def write_md(path, res):
     lines = ["# AutoAttack: robustcl beside torchattacks", "",
-             "Model %s, the first %d Fashion-MNIST test images, L-inf eps %s; %s." % (
-                 res["model"], res["n"], res["eps"], res["machine"]), "",
+             "Model %s, the first %d Fashion-MNIST test images, %s eps %s; %s." % (
+                 res["model"], res["n"], {"linf": "L-inf", "l2": "L2"}[res["norm"]], res["eps"], res["machine"]), "",
              "robustcl: `%s` (%.0f s). Reference: torchattacks %s, APGD-CE, APGD-T and Square with the "
              "AutoAttack standard settings, seeds %s." % (res["robustcl"]["spec"], res["robustcl"]["total_seconds"],
                                                           res["torchattacks"], res["seeds"]), "",
@@ -180,6 +193,7 @@ def main():
                         "--seeds: runs split over processes")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--eps", default="4/255")
+    p.add_argument("--norm", default="linf", choices=sorted(NORMS))
     p.add_argument("--seeds", default="0,1")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=250)
@@ -201,23 +215,24 @@ def main():
     for path in args.reference:
         with open(path) as f:
             earlier = json.load(f)
-        if earlier["n"] != args.n or earlier["eps"] != args.eps:
-            raise SystemExit("%s: another n or eps" % path)
+        if earlier["n"] != args.n or earlier["eps"] != args.eps or earlier.get("norm", "linf") != args.norm:
+            raise SystemExit("%s: another n, eps or norm" % path)
         refs += earlier["reference"]
     for seed in [] if args.reference else [int(s) for s in args.seeds.split(",")]:
-        refs.append(reference_run(torch, ta, model, x, y, k, eps, seed, args.batch))
+        refs.append(reference_run(torch, ta, model, x, y, k, eps, args.norm, seed, args.batch))
     args.seeds = ",".join(str(r["seed"]) for r in refs)
-    res = {"model": os.path.basename(args.model), "n": args.n, "eps": args.eps,
+    res = {"model": os.path.basename(args.model), "n": args.n, "eps": args.eps, "norm": args.norm,
            "machine": "%s, %d torch threads" % (platform.processor() or platform.machine(), args.threads),
            "torchattacks": ta.__version__, "torch": torch.__version__, "seeds": args.seeds,
            "robustcl": ours, "reference": refs, "rows": compare(ours, refs, args.n),
            "agreement_robustcl": [agreement(ours["outcome"], r["outcome"]) for r in refs],
            "agreement_reference": [agreement(refs[i]["outcome"], refs[j]["outcome"])
                                    for i in range(len(refs)) for j in range(i + 1, len(refs))]}
-    with open(os.path.join(args.outdir, "autoattack.json"), "w") as f:
+    stem = os.path.join(args.outdir, outputs(args.norm)[0])
+    with open(stem + ".json", "w") as f:
         json.dump(res, f, indent=1)
-    write_md(os.path.join(args.outdir, "autoattack.md"), res)
-    print(open(os.path.join(args.outdir, "autoattack.md")).read())
+    write_md(stem + ".md", res)
+    print(open(stem + ".md").read())
     sys.exit(0 if all(r["within"] for r in res["rows"]) else 1)
 
 

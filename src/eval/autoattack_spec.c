@@ -153,7 +153,10 @@ rcl_status rcl_autoattack_parse(const char *spec, rcl_autoattack_config *cfg) {
 
 const char *rcl_autoattack_describe(const rcl_autoattack_config *cfg, char *buf, size_t cap) {
     char eps[32], list[64] = "";
-    rcl_attack_format_pixels(eps, sizeof eps, cfg->eps);
+    if (cfg->l2) /* an L2 radius is no pixel level */
+        snprintf(eps, sizeof eps, "%.9g", cfg->eps);
+    else
+        rcl_attack_format_pixels(eps, sizeof eps, cfg->eps);
     for (int i = 0; i < cfg->n_attacks; i++) {
         size_t len = strlen(list);
         snprintf(list + len, sizeof list - len, "%s%s", i ? "+" : "", rcl_aa_kind_name(cfg->attacks[i]));
