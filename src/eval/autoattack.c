@@ -109,8 +109,8 @@ static rcl_status check_setup(const rcl_classifier *f, const rcl_dataset *ds, co
                         ds->name, f->num_classes, ds->num_classes);
     if (c->n_attacks < 1 || c->iters < 1 || c->restarts < 1 || c->queries < 1 || !(c->eps >= 0) ||
         (!c->l2 && c->eps > 1))
-        return rcl_fail(RCL_ERR_INVALID_ARG, "autoattack: no attack, or a count below 1, or eps %g outside [0,%s]",
-                        c->eps, c->l2 ? "inf)" : "1");
+        return rcl_fail(RCL_ERR_INVALID_ARG, "autoattack: no attack, or a count below 1, or eps %g outside %s",
+                        c->eps, c->l2 ? "[0,inf)" : "[0,1]");
     for (int a = 0; a < c->n_attacks; a++) {
         /* the L2 square start tiles the image with squares of side h/5 */
         if (c->l2 && c->attacks[a] == RCL_AA_SQUARE && f->in_h < 5)
