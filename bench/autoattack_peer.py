@@ -2,20 +2,21 @@
 """robustcl's AutoAttack beside torchattacks' attacks, on the same model and images.
 
   bench/autoattack_peer.py OUTDIR --model CKPT --robustcl BIN [--n 1000] [--eps 4/255]
-                           [--attacks apgd-ce,apgd-t,fab-t,square] [--seeds 0,1] [--threads 2]
-                           [--reuse] [--reference JSON ...]
+                           [--norm linf|l2] [--attacks apgd-ce,apgd-t,fab-t,square] [--seeds 0,1]
+                           [--threads 2] [--reuse] [--reference JSON ...] [--with-fab JSON]
 
 The model: a robustcl checkpoint of a WRN on Fashion-MNIST, loaded into bench/wrn_torch.py's
 WideResNet (shape read from the tensors) behind the input normalisation (mean = std = 0.5, as
 robustcl's default). The images: the first N test images in file order, which
 `robustcl eval --attack autoattack:n=N` attacks too.
 
-robustcl runs `eval --attack autoattack:eps=E,n=N,seed=0,attacks=... --dump-scores`: by default
-the standard version, APGD-CE, APGD-T, FAB-T and Square. The reference runs torchattacks 3.5.1's
-APGD (loss ce), APGDT, FAB (multi_targeted) and Square, each on the images the ones before it
-left robust, with the settings of the authors' AutoAttack (standard version): 100 steps, 1
-restart, 9 targets (classes - 1 at most), FAB's alpha_max 0.1, eta 1.05, beta 0.9, 5000 queries,
-p_init 0.8 and the fixed (not rescaled) square schedule. torchattacks' own AutoAttack class is not
+robustcl runs `eval --attack autoattack:eps=E,norm=NORM,n=N,seed=0,attacks=... --dump-scores`:
+by default the standard version, APGD-CE, APGD-T, FAB-T and Square (L2: without FAB-T, which
+robustcl builds for L-inf only). The reference runs torchattacks 3.5.1's APGD (loss ce), APGDT, FAB
+(multi_targeted) and Square with norm='Linf' or norm='L2', each on the images the ones before it
+left robust, with the settings of the authors' AutoAttack (standard version, the same for both
+norms): 100 steps, 1 restart, 9 targets (classes - 1 at most), FAB's alpha_max 0.1, eta 1.05, beta
+0.9, 5000 queries, p_init 0.8 and the fixed (not rescaled) square schedule. torchattacks' own AutoAttack class is not
 run: it keeps the attacks' default 10 steps and runs untargeted FAB, not the standard ensemble.
 
 The reference runs once per seed. Their spread is the attacks' own randomness; robustcl's robust
@@ -27,7 +28,8 @@ of the reference runs' mean, i.e. twice their range, and at least one image. Per
 share of images whose final outcome (robust or not) agrees is reported for robustcl against each
 reference run and between the reference runs.
 
-Writes OUTDIR/autoattack.json and OUTDIR/autoattack.md. Needs python3-torch and torchattacks."""
+Writes OUTDIR/autoattack.json and OUTDIR/autoattack.md (--norm l2: OUTDIR/l2.json and l2.md;
+robustcl's run as robustcl-l2.json/.tsv). Needs python3-torch and torchattacks."""
 import argparse, json, os, platform, subprocess, sys, time
 
 import numpy as np
@@ -67,27 +69,36 @@ class Normalized:
         return M().eval()
 
 
+NORMS = {"linf": "Linf", "l2": "L2"}  # --norm: torchattacks' name
+
+
+def outputs(norm):
+    """The stems of the comparison's files and of robustcl's run for a norm."""
+    return ("autoattack", "robustcl") if norm == "linf" else (norm, "robustcl-" + norm)
+
+
 ROBUST = 100  # an outcome: no attack fooled the image (else the index of the first that did; -1 clean wrong)
 
 
-def reference_attacks(ta, model, k, eps, seed):
+def reference_attacks(ta, model, k, eps, norm, seed):
     """torchattacks' attacks by robustcl's names, with the authors' standard settings."""
-    return {"apgd-ce": lambda: ta.APGD(model, norm="Linf", eps=eps, steps=100, n_restarts=1, seed=seed, loss="ce"),
-            "apgd-t": lambda: ta.APGDT(model, norm="Linf", eps=eps, steps=100, n_restarts=1, seed=seed, n_classes=k),
-            "fab-t": lambda: ta.FAB(model, norm="Linf", eps=eps, steps=100, n_restarts=1, alpha_max=0.1, eta=1.05,
+    n = NORMS[norm]
+    return {"apgd-ce": lambda: ta.APGD(model, norm=n, eps=eps, steps=100, n_restarts=1, seed=seed, loss="ce"),
+            "apgd-t": lambda: ta.APGDT(model, norm=n, eps=eps, steps=100, n_restarts=1, seed=seed, n_classes=k),
+            "fab-t": lambda: ta.FAB(model, norm=n, eps=eps, steps=100, n_restarts=1, alpha_max=0.1, eta=1.05,
                                     beta=0.9, seed=seed, multi_targeted=True, n_classes=k),
-            "square": lambda: ta.Square(model, norm="Linf", eps=eps, n_queries=5000, n_restarts=1, p_init=0.8,
+            "square": lambda: ta.Square(model, norm=n, eps=eps, n_queries=5000, n_restarts=1, p_init=0.8,
                                         seed=seed, loss="margin", resc_schedule=False)}
 
 
-def reference_run(torch, ta, model, x, y, k, eps, seed, batch, names):
+def reference_run(torch, ta, model, x, y, k, eps, norm, seed, batch, names):
     """torchattacks' attacks `names` in sequence: robust counts after each, seconds, and the
     outcome per image. An image counts fooled when the attack's point is misclassified and within
     eps (FAB returns its smallest adversarial point even beyond eps)."""
     with torch.no_grad():
         pred = torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)])
     outcome = np.where((pred == y).numpy(), ROBUST, -1)
-    makers = reference_attacks(ta, model, k, eps, seed)
+    makers = reference_attacks(ta, model, k, eps, norm, seed)
     robust_after, seconds = [], []
     for a, name in enumerate(names):
         make = makers[name]
@@ -97,7 +108,8 @@ def reference_run(torch, ta, model, x, y, k, eps, seed, batch, names):
             part = torch.from_numpy(idx[s:s + batch])
             adv = make()(x[part], y[part])
             with torch.no_grad():
-                dist = (adv - x[part]).abs().reshape(len(part), -1).max(1)[0]
+                delta = (adv - x[part]).reshape(len(part), -1)
+                dist = delta.abs().max(1)[0] if norm == "linf" else delta.norm(dim=1)
                 fooled = ((model(adv).argmax(1) != y[part]) & (dist <= eps + 1e-6)).numpy()
             outcome[idx[s:s + batch][fooled]] = a
         robust_after.append(int((outcome == ROBUST).sum()))
@@ -110,8 +122,9 @@ def reference_run(torch, ta, model, x, y, k, eps, seed, batch, names):
 
 def robustcl_run(args, outdir):
     """robustcl's result: its JSON and the per-image outcome of its score dump."""
-    spec = "autoattack:eps=%s,n=%d,seed=0,attacks=%s" % (args.eps, args.n, "+".join(args.attacks))
-    js, tsv = os.path.join(outdir, "robustcl.json"), os.path.join(outdir, "robustcl.tsv")
+    spec = "autoattack:eps=%s,norm=%s,n=%d,seed=0,attacks=%s" % (args.eps, args.norm, args.n, "+".join(args.attacks))
+    stem = outputs(args.norm)[1]
+    js, tsv = os.path.join(outdir, stem + ".json"), os.path.join(outdir, stem + ".tsv")
     seconds = None
     if not (args.reuse and os.path.exists(js) and os.path.exists(tsv)):
         t0 = time.time()
@@ -184,8 +197,8 @@ def compare(ours, refs, n, names):
 
 def write_md(path, res):
     lines = ["# AutoAttack: robustcl beside torchattacks", "",
-             "Model %s, the first %d Fashion-MNIST test images, L-inf eps %s; %s." % (
-                 res["model"], res["n"], res["eps"], res["machine"]), "",
+             "Model %s, the first %d Fashion-MNIST test images, %s eps %s; %s." % (
+                 res["model"], res["n"], {"linf": "L-inf", "l2": "L2"}[res["norm"]], res["eps"], res["machine"]), "",
              "robustcl: `%s` (%.0f s). Reference: torchattacks %s, %s with the AutoAttack standard settings, "
              "seeds %s." % (res["robustcl"]["spec"], res["robustcl"]["total_seconds"], res["torchattacks"],
                             ", ".join(res["attacks"]), res["seeds"]), "",
@@ -226,8 +239,9 @@ def main():
                         "--seeds: runs split over processes")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--eps", default="4/255")
-    p.add_argument("--attacks", default="apgd-ce,apgd-t,fab-t,square",
-                   help="the attacks in order, of apgd-ce, apgd-t, fab-t, square (default: the standard version)")
+    p.add_argument("--norm", default="linf", choices=sorted(NORMS))
+    p.add_argument("--attacks", help="the attacks in order, of apgd-ce, apgd-t, fab-t, square (default: the standard "
+                                     "version: all four for linf, all but fab-t for l2)")
     p.add_argument("--seeds", default="0,1")
     p.add_argument("--with-fab", metavar="JSON",
                    help="with --reference runs of APGD-CE, APGD-T and Square (no fab-t): insert FAB-T's stage from "
@@ -236,7 +250,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=250)
     args = p.parse_args()
-    args.attacks = args.attacks.split(",")
+    args.attacks = args.attacks.split(",") if args.attacks else STANDARD if args.norm == "linf" else OLD_ATTACKS
     known = {"apgd-ce", "apgd-t", "fab-t", "square"}
     if not args.attacks or not set(args.attacks) <= known or len(set(args.attacks)) != len(args.attacks):
         p.error("--attacks: distinct names of %s" % ", ".join(sorted(known)))
@@ -259,27 +273,30 @@ def main():
         with open(path) as f:
             earlier = json.load(f)
         attacks = earlier.get("attacks", OLD_ATTACKS)
-        if fab and attacks == OLD_ATTACKS and args.attacks == STANDARD:
+        same = earlier["n"] == args.n and earlier["eps"] == args.eps and earlier.get("norm", "linf") == args.norm
+        if same and fab and attacks == OLD_ATTACKS and args.attacks == STANDARD:
             runs = [insert_fab(r, fab) for r in earlier["reference"]]
-        elif earlier["n"] == args.n and earlier["eps"] == args.eps and attacks == args.attacks:
+        elif same and attacks == args.attacks:
             runs = earlier["reference"]
         else:
-            raise SystemExit("%s: another n, eps or attack list" % path)
+            raise SystemExit("%s: another n, eps, norm or attack list" % path)
         refs += runs
     for seed in [] if args.reference else [int(s) for s in args.seeds.split(",")]:
-        refs.append(reference_run(torch, ta, model, x, y, k, eps, seed, args.batch, args.attacks))
+        refs.append(reference_run(torch, ta, model, x, y, k, eps, args.norm, seed, args.batch, args.attacks))
     args.seeds = ",".join(str(r["seed"]) for r in refs)
-    res = {"model": os.path.basename(args.model), "n": args.n, "eps": args.eps, "attacks": args.attacks,
+    res = {"model": os.path.basename(args.model), "n": args.n, "eps": args.eps, "norm": args.norm,
+           "attacks": args.attacks,
            "machine": "%s, %d torch threads" % (platform.processor() or platform.machine(), args.threads),
            "torchattacks": ta.__version__, "torch": torch.__version__, "seeds": args.seeds,
            "robustcl": ours, "reference": refs, "rows": compare(ours, refs, args.n, args.attacks),
            "agreement_robustcl": [agreement(ours["outcome"], r["outcome"]) for r in refs],
            "agreement_reference": [agreement(refs[i]["outcome"], refs[j]["outcome"])
                                    for i in range(len(refs)) for j in range(i + 1, len(refs))]}
-    with open(os.path.join(args.outdir, "autoattack.json"), "w") as f:
+    stem = os.path.join(args.outdir, outputs(args.norm)[0])
+    with open(stem + ".json", "w") as f:
         json.dump(res, f, indent=1)
-    write_md(os.path.join(args.outdir, "autoattack.md"), res)
-    print(open(os.path.join(args.outdir, "autoattack.md")).read())
+    write_md(stem + ".md", res)
+    print(open(stem + ".md").read())
     sys.exit(0 if all(r["within"] for r in res["rows"]) else 1)
 
 

@@ -1,22 +1,39 @@
 /* The steps of APGD (Croce & Hein 2020, Algorithm 1, as their autoattack code runs it for
- * L-inf): the normalised random start, the momentum step with projection, the DLR losses,
+ * L-inf and L2): the normalised random start, the momentum step with projection, the DLR losses,
  * target selection and the per-row bookkeeping of the step-size schedule (spec §7.4).
  * Elementwise kernels take one work item per element, row kernels one per image. */
 
-/* adv = clamp(x + eps*t/(max|t| + 1e-12), 0, 1), t = 2u - 1 keyed by (seed ^ hash(index),
- * counter, element): one work item per row, as the max is the row's. */
+/* A standard normal draw of element e (Box-Muller on the counter uniforms 2e and 2e+1): the
+ * reference's L2 start draws torch.randn. */
+float apgd_normal(uint key, uint counter, uint e) {
+    float u1 = 1.0f - rcl_counter_uniform(key, counter, 2 * e); /* (0,1]: a finite log */
+    float u2 = rcl_counter_uniform(key, counter, 2 * e + 1);
+    return sqrt(-2.0f * log(u1)) * cos(6.28318530718f * u2);
+}
+
+/* Element e of the start's direction: uniform in [-1,1] for L-inf, normal for L2. */
+float apgd_draw(uint key, uint counter, uint e, int l2) {
+    return l2 ? apgd_normal(key, counter, e) : 2.0f * rcl_counter_uniform(key, counter, e) - 1.0f;
+}
+
+/* adv = clamp(x + eps*t/(|t| + 1e-12), 0, 1), |t| the max norm (L-inf) or the 2-norm (l2) of the
+ * row's draws t keyed by (seed ^ hash(index), counter, element): one work item per row, as the
+ * norm is the row's. */
 __kernel void apgd_start(__global const float *x, __global const int *index, __global float *adv, uint n,
-                         uint per, float eps, uint seed, uint counter) {
+                         uint per, float eps, uint seed, uint counter, int l2) {
     uint r = get_global_id(0);
     if (r >= n)
         return;
     uint key = seed ^ rcl_hash((uint)index[r]);
     size_t base = (size_t)r * per;
     float m = 0.0f;
-    for (uint e = 0; e < per; e++)
-        m = fmax(m, fabs(2.0f * rcl_counter_uniform(key, counter, e) - 1.0f));
     for (uint e = 0; e < per; e++) {
-        float t = 2.0f * rcl_counter_uniform(key, counter, e) - 1.0f;
+        float t = apgd_draw(key, counter, e, l2);
+        m = l2 ? m + t * t : fmax(m, fabs(t));
+    }
+    m = l2 ? sqrt(m) : m;
+    for (uint e = 0; e < per; e++) {
+        float t = apgd_draw(key, counter, e, l2);
         adv[base + e] = clamp(x[base + e] + eps * (t / (m + 1e-12f)), 0.0f, 1.0f);
     }
 }
@@ -36,6 +53,66 @@ __kernel void apgd_step(__global const float *x, __global const float *g, __glob
     float v = apgd_project(xa + (z - xa) * a + (xa - old[i]) * (1.0f - a), xi, eps);
     old[i] = xa;
     adv[i] = v;
+}
+
+/* The reference's L2 projection of v (whose row is at distance dist from x) onto the eps-ball
+ * around x, then [0,1]: x + (v - x)/(dist + 1e-12)*min(eps, dist). */
+float apgd_l2_project(float v, float x, float dist, float eps) {
+    return clamp(x + (v - x) * (fmin(eps, dist) / (dist + 1e-12f)), 0.0f, 1.0f);
+}
+
+/* The momentum point before its projection: z = P(adv + s*g) with the first projection's
+ * distance d1, then adv + a*(z - adv) + (1 - a)*(adv - old). */
+float apgd_l2_momentum(float xa, float xo, float xi, float gv, float s, float d1, float eps, float a) {
+    float z = apgd_l2_project(xa + s * gv, xi, d1, eps);
+    return xa + (z - xa) * a + (xa - xo) * (1.0f - a);
+}
+
+/* APGD's L2 step: z = P(adv + step*g/(|g|_2 + 1e-12)); adv' = P(adv + a*(z - adv) + (1 - a)*(adv -
+ * old)); old' = adv; P the L2 projection above. Each projection needs its row's distance, so one
+ * work item runs a row in four passes (|g|, the distance of the gradient step, the distance of
+ * the momentum point, the writes). */
+__kernel void apgd_step_l2(__global const float *x, __global const float *g, __global const float *step,
+                           __global float *old, __global float *adv, uint n, uint per, float eps, float a) {
+    uint r = get_global_id(0);
+    if (r >= n)
+        return;
+    __global const float *xr = x + (size_t)r * per, *gr = g + (size_t)r * per;
+    __global float *ar = adv + (size_t)r * per, *orow = old + (size_t)r * per;
+    float gn = 0.0f, d1 = 0.0f, d2 = 0.0f;
+    for (uint e = 0; e < per; e++)
+        gn += gr[e] * gr[e];
+    float s = step[r] / (sqrt(gn) + 1e-12f);
+    for (uint e = 0; e < per; e++) {
+        float d = ar[e] + s * gr[e] - xr[e];
+        d1 += d * d;
+    }
+    d1 = sqrt(d1);
+    for (uint e = 0; e < per; e++) {
+        float d = apgd_l2_momentum(ar[e], orow[e], xr[e], gr[e], s, d1, eps, a) - xr[e];
+        d2 += d * d;
+    }
+    d2 = sqrt(d2);
+    for (uint e = 0; e < per; e++) {
+        float v = apgd_l2_momentum(ar[e], orow[e], xr[e], gr[e], s, d1, eps, a);
+        orow[e] = ar[e];
+        ar[e] = apgd_l2_project(v, xr[e], d2, eps);
+    }
+}
+
+/* dist[r] = |a_r - b_r|_2, one work item per row (the L2 size of the points AutoAttack kept). */
+__kernel void apgd_row_l2(__global const float *a, __global const float *b, __global float *dist, uint n,
+                          uint per) {
+    uint r = get_global_id(0);
+    if (r >= n)
+        return;
+    size_t base = (size_t)r * per;
+    float sum = 0.0f;
+    for (uint e = 0; e < per; e++) {
+        float d = a[base + e] - b[base + e];
+        sum += d * d;
+    }
+    dist[r] = sqrt(sum);
 }
 
 /* The rank-th largest logit's index (rank 1: the largest); ties go to the lower index. */

@@ -1,12 +1,15 @@
-/* AutoAttack (spec §7.4), tests a no-op or overreaching attack cannot pass:
- * - a linear softmax model of K classes with known weights, where the strongest L-inf
- *   perturbation towards each class is known in closed form: no image the closed form keeps
- *   robust is counted fooled (the projection and box hold), every image a quarter of the
- *   optimal push already flips is fooled, misclassified images are never attacked;
+/* AutoAttack (spec §7.4), tests a no-op or overreaching attack cannot pass, for L-inf and L2:
+ * - a linear softmax model of K classes with known weights, where the strongest perturbation
+ *   towards each class is known in closed form (L-inf: each pixel eps towards the sign of the
+ *   margin's gradient a, inside [0,1]; L2: at most eps*|a|_2, reached without the box, and at
+ *   least the push along a clipped to the box): no image the closed form keeps robust is counted
+ *   fooled (the projection and box hold), every image a quarter of the feasible push already
+ *   flips is fooled, misclassified images are never attacked;
  * - eps 0 gives the clean accuracy; robust accuracy never rises from one attack to the next;
- *   max |x' - x| <= eps; the same seed repeats a run, and APGD's and FAB-T's outcomes do not
- *   depend on the batch size; Square alone does something and stays sound; FAB-T alone, whose
- *   linearisation is exact here, fools everything 0.9 of the optimal push flips;
+ *   max |x' - x| <= eps (L2: max |x' - x|_2); the same seed repeats a run, and APGD's and
+ *   FAB-T's outcomes do not depend on the batch size; Square alone does something and stays
+ *   sound; FAB-T alone (L-inf), whose linearisation is exact here, fools everything 0.9 of the
+ *   optimal push flips;
  * - the DLR losses' references against finite differences;
  * - FAB's projection reference against a bisection on its radius: on the hyperplane, in the
  *   box, smallest radius; the nearest corner where the box cannot reach;
@@ -44,22 +47,35 @@ static double logit(const problem *p, int j, const double *pix) {
     return z;
 }
 
-/* The lowest margin z_y - z_j over j != y after `push` times the strongest L-inf move towards
- * j (each pixel by eps towards the sign of w_j - w_y, inside [0,1]). */
-static double best_margin(const problem *p, int i, double eps, double push) {
+/* The reduction of the margin z_y - z_j (gradient a) by a perturbation in the ball of radius eps
+ * around x: L-inf, `push` times the strongest (each pixel by eps against the sign of a, inside
+ * [0,1]); L2 with push 1, the bound eps*|a|_2 (the box ignored: no perturbation does more), else
+ * `push` times the move -eps*a/|a|_2 clipped to the box (feasible: the optimum does at least that). */
+static double reduction(const double *a, const double *x, double eps, double push, int l2) {
+    double norm = 0, r = 0;
+    for (int e = 0; e < PER; e++)
+        norm += a[e] * a[e];
+    norm = sqrt(norm);
+    if (l2 && push == 1.0)
+        return eps * norm;
+    for (int e = 0; e < PER; e++) {
+        double room = a[e] > 0 ? x[e] : 1 - x[e], want = l2 ? eps * fabs(a[e]) / (norm + 1e-300) : eps;
+        r += fabs(a[e]) * fmin(want, room);
+    }
+    return push * r;
+}
+
+/* The lowest margin z_y - z_j over j != y after the reduction above towards j. */
+static double best_margin(const problem *p, int i, double eps, double push, int l2) {
     const double *x = p->xpix + (size_t)i * PER;
     int y = p->ds.labels[i];
-    double best = INFINITY;
+    double best = INFINITY, a[PER];
     for (int j = 0; j < K; j++) {
         if (j == y)
             continue;
-        double m = logit(p, y, x) - logit(p, j, x);
-        for (int e = 0; e < PER; e++) {
-            double a = (p->w[y * PER + e] - p->w[j * PER + e]) / NORM.std[e / (H * W)];
-            double room = a > 0 ? fmin(eps, x[e]) : fmin(eps, 1 - x[e]);
-            m -= push * fabs(a) * room;
-        }
-        best = fmin(best, m);
+        for (int e = 0; e < PER; e++)
+            a[e] = (p->w[y * PER + e] - p->w[j * PER + e]) / NORM.std[e / (H * W)];
+        best = fmin(best, logit(p, y, x) - logit(p, j, x) - reduction(a, x, eps, push, l2));
     }
     return best;
 }
@@ -108,9 +124,14 @@ static rcl_autoattack_result run(const rcl_classifier *f, const problem *p, cons
     printf("%-60s clean %.3f robust %.3f (", spec, r.clean_accuracy, r.robust_accuracy);
     for (int a = 0; a < r.cfg.n_attacks; a++)
         printf("%s%s %ld", a ? ", " : "", rcl_aa_kind_name(r.cfg.attacks[a]), r.robust_after[a]);
-    printf(") max_linf %.4f, %.1f s\n", r.max_linf, r.seconds);
+    printf(") max_linf %.4f max_l2 %.4f, %.1f s\n", r.max_linf, r.max_l2, r.seconds);
     CHECK(r.count == N, "%s: %d images attacked", spec, r.count);
-    CHECK(r.max_linf <= c.eps + 1e-6, "%s: max |x' - x| %g beyond eps %g", spec, r.max_linf, c.eps);
+    if (c.l2)
+        CHECK(r.max_l2 <= c.eps + 1e-5, "%s: max |x' - x|_2 %g beyond eps %g", spec, r.max_l2, c.eps);
+    else
+        CHECK(r.max_linf <= c.eps + 1e-6, "%s: max |x' - x| %g beyond eps %g", spec, r.max_linf, c.eps);
+    CHECK(r.max_linf <= r.max_l2 + 1e-6 && r.max_l2 <= r.max_linf * sqrt(PER) + 1e-6,
+          "%s: max_linf %g and max_l2 %g inconsistent", spec, r.max_linf, r.max_l2);
     for (int a = 1; a < r.cfg.n_attacks; a++)
         CHECK(r.robust_after[a] <= r.robust_after[a - 1], "%s: robust count rose after %s", spec,
               rcl_aa_kind_name(r.cfg.attacks[a]));
@@ -119,8 +140,10 @@ static rcl_autoattack_result run(const rcl_classifier *f, const problem *p, cons
 
 /* Sound (nothing robust by the closed form is fooled) and effective (what `push` times the
  * optimal move flips is fooled; push 0: not checked); misclassified images are never attacked. */
-static void check_against_closed_form(const problem *p, const rcl_autoattack_result *r, double eps, double push) {
-    int unsound = 0, missed = 0, wrong = 0, must = 0;
+static void check_against_closed_form(const problem *p, const rcl_autoattack_result *r, double push) {
+    double eps = r->cfg.eps;
+    int l2 = r->cfg.l2;
+    int unsound = 0, missed = 0, wrong = 0, must = 0, safe = 0;
     for (int i = 0; i < N; i++) {
         int o = r->outcome[i];
         if (!clean_correct(p, i)) {
@@ -129,17 +152,46 @@ static void check_against_closed_form(const problem *p, const rcl_autoattack_res
         }
         if (o == RCL_AA_CLEAN_WRONG)
             wrong++;
-        unsound += best_margin(p, i, eps, 1.0) > 1e-4 && o != RCL_AA_ROBUST;
-        if (push > 0 && best_margin(p, i, eps, push) < 0) {
+        safe += best_margin(p, i, eps, 1.0, l2) > 1e-4;
+        unsound += best_margin(p, i, eps, 1.0, l2) > 1e-4 && o != RCL_AA_ROBUST;
+        if (push > 0 && best_margin(p, i, eps, push, l2) < 0) {
             must++;
             missed += o == RCL_AA_ROBUST;
         }
     }
-    CHECK(wrong == 0, "eps %g: %d images with the wrong clean outcome", eps, wrong);
-    CHECK(unsound == 0, "eps %g: %d images fooled that no perturbation within eps can fool", eps, unsound);
+    const char *norm = l2 ? "L2" : "L-inf";
+    printf("  closed form: %d images robust for sure, %d flipped by a quarter push\n", safe, must);
+    CHECK(wrong == 0, "%s eps %g: %d images with the wrong clean outcome", norm, eps, wrong);
+    CHECK(unsound == 0, "%s eps %g: %d images fooled that no perturbation within eps can fool", norm, eps, unsound);
     if (push > 0)
-        CHECK(missed == 0 && must > 5, "eps %g: %d of the %d images %g of the optimal push flips are still robust",
-              eps, missed, must, push);
+        CHECK(missed == 0 && must > 5, "%s eps %g: %d of the %d images %g of the optimal push flips are still robust",
+              norm, eps, missed, must, push);
+}
+
+/* The L2 ball: the same checks as the L-inf runs below, at radii where the ball binds and
+ * quarter pushes flip images. */
+static void l2_tests(const rcl_classifier *f, const rcl_classifier *small, const problem *p) {
+    const char *std_spec = "autoattack:norm=l2,eps=0.25,iters=40,queries=300,seed=3";
+    rcl_autoattack_result a = run(f, p, std_spec), again = run(f, p, std_spec);
+    check_against_closed_form(p, &a, 0.25);
+    CHECK(!memcmp(a.outcome, again.outcome, N * sizeof *a.outcome), "L2: the same seed repeats the outcomes");
+    CHECK(a.max_l2 > 0.25 - 1e-3, "L2: the kept points reach the ball's edge (max_l2 %g)", a.max_l2);
+    const char *apgd_spec = "autoattack:norm=l2,eps=0.15,iters=40,attacks=apgd-ce+apgd-t,seed=3";
+    rcl_autoattack_result big = run(f, p, apgd_spec), part = run(small, p, apgd_spec);
+    CHECK(!memcmp(big.outcome, part.outcome, N * sizeof *big.outcome), "L2 APGD: batches of %d and 32 agree", N);
+    check_against_closed_form(p, &big, 0.25);
+    rcl_autoattack_result zero = run(f, p, "autoattack:norm=l2,eps=0,iters=10,queries=20");
+    CHECK(zero.robust_after[zero.cfg.n_attacks - 1] == zero.clean_correct && zero.max_l2 == 0,
+          "L2 eps 0: robust %ld = clean %ld", zero.robust_after[zero.cfg.n_attacks - 1], zero.clean_correct);
+    rcl_autoattack_result sq = run(f, p, "autoattack:norm=l2,eps=0.25,attacks=square,queries=400,seed=1");
+    check_against_closed_form(p, &sq, 0);
+    CHECK(sq.robust_after[0] < sq.clean_correct, "L2 Square alone fools some images (%ld of %ld robust)",
+          sq.robust_after[0], sq.clean_correct);
+    rcl_autoattack_result rnd = run(f, p, "autoattack:norm=l2,eps=0.25,version=rand,iters=20,restarts=2");
+    check_against_closed_form(p, &rnd, 0);
+    rcl_autoattack_result *all[] = {&a, &again, &big, &part, &zero, &sq, &rnd};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        rcl_autoattack_result_free(all[i]);
 }
 
 static void linear_tests(rcl_device *d) {
@@ -151,7 +203,7 @@ static void linear_tests(rcl_device *d) {
     rcl_classifier small = rcl_test_linear_classifier(&lm, NC, H, W, 32);
     const char *std_spec = "autoattack:eps=8/255,iters=40,queries=300,seed=3";
     rcl_autoattack_result a = run(&f, p, std_spec);
-    check_against_closed_form(p, &a, 8 / 255.0, 0.25);
+    check_against_closed_form(p, &a, 0.25);
     long correct = 0;
     for (int i = 0; i < N; i++)
         correct += clean_correct(p, i);
@@ -163,28 +215,29 @@ static void linear_tests(rcl_device *d) {
     const char *apgd_spec = "autoattack:eps=4/255,iters=40,attacks=apgd-ce+apgd-t,seed=3";
     rcl_autoattack_result big = run(&f, p, apgd_spec), part = run(&small, p, apgd_spec);
     CHECK(!memcmp(big.outcome, part.outcome, N * sizeof *big.outcome), "APGD: batches of %d and 32 agree", N);
-    check_against_closed_form(p, &big, 4 / 255.0, 0.25);
+    check_against_closed_form(p, &big, 0.25);
     rcl_autoattack_result zero = run(&f, p, "autoattack:eps=0,iters=10,queries=20");
     CHECK(zero.robust_after[zero.cfg.n_attacks - 1] == zero.clean_correct && zero.max_linf == 0,
           "eps 0: robust %ld = clean %ld", zero.robust_after[zero.cfg.n_attacks - 1], zero.clean_correct);
     rcl_autoattack_result sq = run(&f, p, "autoattack:eps=8/255,attacks=square,queries=400,seed=1");
-    check_against_closed_form(p, &sq, 8 / 255.0, 0);
+    check_against_closed_form(p, &sq, 0);
     CHECK(sq.robust_after[0] < sq.clean_correct, "Square alone fools some images (%ld of %ld robust)",
           sq.robust_after[0], sq.clean_correct);
     /* on a linear model FAB's linearisation is exact: it finds the smallest move to each target
      * class, so everything 0.9 of the optimal push flips is fooled, at either batch size */
     const char *fab_spec = "autoattack:eps=4/255,attacks=fab-t,iters=20";
     rcl_autoattack_result fab = run(&f, p, fab_spec), fab_part = run(&small, p, fab_spec);
-    check_against_closed_form(p, &fab, 4 / 255.0, 0.9);
+    check_against_closed_form(p, &fab, 0.9);
     CHECK(!memcmp(fab.outcome, fab_part.outcome, N * sizeof *fab.outcome), "FAB-T: batches of %d and 32 agree", N);
     rcl_autoattack_result fab_rs = run(&f, p, "autoattack:eps=4/255,attacks=fab-t,iters=10,restarts=2,seed=4");
-    check_against_closed_form(p, &fab_rs, 4 / 255.0, 0);
+    check_against_closed_form(p, &fab_rs, 0);
     rcl_autoattack_result rnd = run(&f, p, "autoattack:eps=8/255,version=rand,iters=20,restarts=2");
-    check_against_closed_form(p, &rnd, 8 / 255.0, 0);
+    check_against_closed_form(p, &rnd, 0);
     CHECK(rnd.cfg.n_attacks == 2 && rnd.cfg.attacks[1] == RCL_AA_APGD_DLR, "rand: apgd-ce then apgd-dlr");
     rcl_autoattack_result *all[] = {&a, &big, &part, &zero, &sq, &fab, &fab_part, &fab_rs, &rnd};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         rcl_autoattack_result_free(all[i]);
+    l2_tests(&f, &small, p);
     /* too few classes for the targeted DLR loss */
     rcl_classifier three = f;
     three.num_classes = 3;
@@ -306,8 +359,17 @@ static void parse_tests(void) {
     CHECK(rcl_autoattack_is_spec("autoattack:eps=1/255") && !rcl_autoattack_is_spec("autoattackx") &&
               !rcl_autoattack_is_spec("pgd"),
           "is_spec");
-    const char *bad[] = {"autoattack:norm=l2",        "autoattack:version=plus", "autoattack:eps=2",
+    CHECK_OK(rcl_autoattack_parse("autoattack:norm=l2", &c));
+    CHECK(c.l2 && c.eps == 0.5 && c.n_attacks == 3 && c.attacks[2] == RCL_AA_SQUARE,
+          "norm=l2: eps 0.5, the standard attacks but FAB-T (L-inf only)");
+    CHECK_OK(rcl_autoattack_parse(rcl_autoattack_describe(&c, buf, sizeof buf), &back));
+    CHECK(back.l2 && back.eps == 0.5 && strstr(buf, "norm=l2"), "L2 describe reads back: %s", buf);
+    CHECK_OK(rcl_autoattack_parse("autoattack:eps=3,norm=l2", &c));
+    CHECK(c.l2 && c.eps == 3, "an L2 eps beyond 1, given before norm=");
+    const char *bad[] = {"autoattack:norm=l1",        "autoattack:version=plus", "autoattack:eps=2",
+                         "autoattack:norm=l2,eps=-1", "autoattack:eps=2,norm=l2,norm=linf",
                          "autoattack:attacks=fab",    "autoattack:attacks=apgd-ce+apgd-ce",
+                         "autoattack:norm=l2,attacks=fab-t",
                          "autoattack:iters=0",        "autoattack:seed=-1",      "autoattack:bogus=1",
                          "autoattack:",               "autoattack:eps",          "pgd:eps=1/255"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -13,7 +13,9 @@
  *   square    the Square Attack, a random search on the margin (5000 queries, p_init 0.8)
  *
  * version=standard runs apgd-ce, apgd-t, fab-t, square; version=rand runs apgd-ce and apgd-dlr
- * with 5 restarts.
+ * with 5 restarts. Each attack runs in the L-inf ball or (norm=l2) the L2 ball of radius eps, as the
+ * reference's norm='Linf' and norm='L2' branches, except FAB-T, which is built for L-inf only: the
+ * L2 standard version runs apgd-ce, apgd-t, square (spec §7.4).
  *
  * Everything runs in pixel space [0,1] on the device through the classifier's forward and
  * backward (robustcl/adversarial.h's rcl_classifier); the host picks the images still robust
@@ -42,7 +44,8 @@ typedef enum {
 #define RCL_AA_MAX_ATTACKS 5
 
 typedef struct rcl_autoattack_config {
-    double eps;         /* L-inf radius in pixel units */
+    double eps;         /* the ball's radius in pixel units (L-inf: in [0,1]) */
+    int l2;             /* 1: the L2 ball (norm=l2), 0: L-inf */
     int rand_version;   /* 0: standard, 1: rand */
     int n;              /* the first n images of the set (0: all) */
     uint64_t seed;
@@ -55,10 +58,11 @@ typedef struct rcl_autoattack_config {
     rcl_normalization norm; /* the network input's */
 } rcl_autoattack_config;
 
-/* eps 8/255, standard, all images, seed 0, 100 steps, 1 restart, 9 targets, 5000 queries. */
+/* L-inf, eps 8/255, standard, all images, seed 0, 100 steps, 1 restart, 9 targets, 5000 queries. */
 rcl_autoattack_config rcl_autoattack_defaults(void);
-/* Parses autoattack[:KEY=VALUE,...]: eps (number or a/b), norm=linf, version=standard|rand,
- * n, seed, iters, restarts, targets, queries, attacks=NAME+NAME (a custom list, in order).
+/* Parses autoattack[:KEY=VALUE,...]: eps (number or a/b; L-inf in [0,1], default 8/255; L2 >= 0,
+ * default 0.5), norm=linf|l2, version=standard|rand, n, seed, iters, restarts, targets, queries,
+ * attacks=NAME+NAME (a custom list, in order).
  * Errors (RCL_ERR_INVALID_ARG) name the spec and the part. */
 rcl_status rcl_autoattack_parse(const char *spec, rcl_autoattack_config *cfg);
 /* 1 when spec names AutoAttack (starts with "autoattack"). */
@@ -79,6 +83,7 @@ typedef struct rcl_autoattack_result {
     double seconds_of[RCL_AA_MAX_ATTACKS];
     double clean_accuracy, robust_accuracy; /* fractions of count; robust: after the whole ensemble */
     double max_linf;                        /* max |x' - x| over every point an attack kept */
+    double max_l2;                          /* max |x' - x|_2 over the same points */
     double seconds;
     int *outcome;   /* [count] (malloc'd; rcl_autoattack_result_free) */
     int32_t *index; /* [count] the images' dataset indices */
@@ -91,8 +96,9 @@ void rcl_autoattack_result_free(rcl_autoattack_result *r);
 rcl_status rcl_autoattack_evaluate(const rcl_classifier *f, const rcl_dataset *ds, const int *indices, int count,
                                    const rcl_autoattack_config *cfg, rcl_autoattack_result *res);
 
-/* {"attack", "eps", "version", "images", "clean_accuracy", "robust_accuracy", "max_linf",
- *  "seconds", "after": [{"attack", "robust_accuracy", "seconds"}]} */
+/* {"attack", "eps", "norm" ("linf"|"l2"), "version", "images", "clean_accuracy", "robust_accuracy",
+ *  "max_linf", "max_l2" (both measured whatever the norm), "seconds",
+ *  "after": [{"attack", "robust_accuracy", "seconds"}], "not_built": ["fab-t"] under L2's standard version} */
 void rcl_autoattack_result_json(rcl_json_writer *w, const rcl_autoattack_result *r);
 
 #ifdef __cplusplus

@@ -283,15 +283,23 @@ rcl_status rcl_attack_copy_rows(rcl_device *d, const rcl_tensor *src, cl_mem fla
 /* ---- APGD's device ops (src/ops/apgd.c, spec §7.4); references in src/ops/ref.h ----
  * Pixel images [n, c, h, w]; per-row tensors [n]; int32 flags as cl_mem [n]. */
 
-/* adv = clamp(x + eps*t/(max_row |t| + 1e-12), 0, 1), t = 2u - 1 with u keyed as the PGD
- * start's (robustcl/adversarial.h) by index (device int32 [n]), counter and element. */
+/* adv = clamp(x + eps*t/(|t|_row + 1e-12), 0, 1). L-inf (l2 = 0): |t| the max norm, t = 2u - 1
+ * with u keyed as the PGD start's (robustcl/adversarial.h) by index (device int32 [n]), counter
+ * and element; l2: |t| the 2-norm, t standard normal (Box-Muller on the draws 2e and 2e+1). */
 rcl_status rcl_apgd_start(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, float eps, uint32_t seed,
-                          uint32_t counter, rcl_tensor *adv);
+                          uint32_t counter, int l2, rcl_tensor *adv);
 /* With P the projection onto [x - eps, x + eps] and then [0,1], and step[row]:
  * z = P(adv + step*sign(grad)); adv' = P(adv + momentum*(z - adv) + (1 - momentum)*(adv - old));
  * old' = adv. momentum is 1 at the first step and 0.75 after. */
 rcl_status rcl_apgd_step(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *grad, const rcl_tensor *step,
                          float eps, float momentum, rcl_tensor *old, rcl_tensor *adv);
+/* The L2 step, rcl_apgd_step with sign(grad) replaced by grad/(|grad|_2 + 1e-12) and P the
+ * projection of the reference: v -> clamp(x + (v - x)/(|v - x|_2 + 1e-12)*min(eps, |v - x|_2), 0, 1)
+ * (norms per row). */
+rcl_status rcl_apgd_step_l2(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *grad, const rcl_tensor *step,
+                            float eps, float momentum, rcl_tensor *old, rcl_tensor *adv);
+/* dist[r] = |a_r - b_r|_2 for images a, b [n, c, h, w] and dist [n]. */
+rcl_status rcl_apgd_row_l2(rcl_device *d, const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *dist);
 /* target[r] = the index of row r's rank-th largest logit (ties: the lower index first). */
 rcl_status rcl_apgd_target(rcl_device *d, const rcl_tensor *logits, int rank, cl_mem target);
 /* The DLR loss per row (maximised) and its gradient; target NULL: untargeted
@@ -325,6 +333,21 @@ rcl_status rcl_square_init(rcl_device *d, const rcl_tensor *x_pix, cl_mem index,
 /* cand = P(best + delta), delta = 2 eps*sign(image, channel) on [vh, vh+s) x [vw, vw+s), else 0. */
 rcl_status rcl_square_propose(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *best, cl_mem index, float eps,
                               int vh, int vw, int s, uint32_t seed, uint32_t counter, rcl_tensor *cand);
+/* The L2 start (square.py): delta tiles the image with eta(s), s = h/5 (h >= 5), each tile's
+ * eta transposed at random and signed at random per channel; best = clamp(x + eps*delta/|delta|_2,
+ * 0, 1). eta(s): the authors' pattern of nested squares, +1 over the top s/2 rows, -1 below. */
+rcl_status rcl_square_init_l2(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, float eps, uint32_t seed,
+                              uint32_t counter, rcl_tensor *best);
+/* The two s x s windows of an L2 proposal: the one updated at (vh, vw), the one cleared at (vh2, vw2). */
+typedef struct rcl_square_windows {
+    int s, vh, vw, vh2, vw2;
+} rcl_square_windows;
+/* The L2 proposal (square.py): per channel, window 1 of delta = best - x becomes sign*eta(s) +
+ * delta_w1/|delta_w1| rescaled to sqrt(max(eps^2 - |delta|^2, 0)/c + |delta on both windows|^2),
+ * window 2 outside window 1 becomes 0; cand = clamp(x + eps*delta'/|delta'|_2, 0, 1). */
+rcl_status rcl_square_propose_l2(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *best, cl_mem index,
+                                 float eps, const rcl_square_windows *win, uint32_t seed, uint32_t counter,
+                                 rcl_tensor *cand);
 /* m = -neg_margin[r] (neg_margin: rcl_attack_loss_grad's margin loss). first: margin_min = m,
  * accept = 0. Else accept = margin_min > 0 and (m < margin_min or m <= 0); accepted rows take m. */
 rcl_status rcl_square_accept(rcl_device *d, const rcl_tensor *neg_margin, int first, rcl_tensor *margin_min,

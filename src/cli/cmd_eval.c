@@ -160,16 +160,18 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
         RCL_CLI_TEXT("\n"),
         {.kind = RCL_OPT_CALL, .name = "--attack", .metavar = "SPEC", .fn = parse_attack, .ptr = o,
          .given = &o->attack,
-         .help = "accuracy under an L-inf attack on the test set (spec §7), pixel space\n"
+         .help = "accuracy under an attack on the test set (spec §7), pixel space\n"
                  "[0,1], the input normalisation above: pgd|fgsm[:KEY=VALUE,...] with keys\n"
                  "eps=8/255 step=2/255 steps=20 restarts=1 start=random|none\n"
                  "mode=textbook|paper loss=ce|margin seed=N bn=auto|eval|train\n"
                  "(default pgd: eps 8/255, step 2/255, 20 steps, random start, textbook, ce);\n"
                  "or AutoAttack (spec §7.4): autoattack[:KEY=VALUE,...] with keys eps=8/255\n"
-                 "norm=linf version=standard|rand n=N (the first N test images; default all)\n"
+                 "(norm=l2: eps=0.5) norm=linf|l2 (the ball; pgd and fgsm are L-inf)\n"
+                 "version=standard|rand n=N (the first N test images; default all)\n"
                  "seed=N iters=100 restarts=1 targets=9 queries=5000\n"
                  "attacks=apgd-ce+apgd-t+square (a custom list of apgd-ce, apgd-t, apgd-dlr,\n"
-                 "fab-t, square); standard = apgd-ce, apgd-t, fab-t, square,\n"
+                 "fab-t, square); standard = apgd-ce, apgd-t, fab-t, square (L2: no fab-t,\n"
+                 "which is built for L-inf only),\n"
                  "rand = apgd-ce, apgd-dlr with 5 restarts; robust accuracy after each attack"},
         RCL_CLI_CALL("--attack-sweep", "LIST", parse_sweep, o,
                      "accuracy vs eps: the --attack settings (default pgd) at each radius of the\n"
@@ -401,8 +403,10 @@ static void print_autoattack(const rcl_autoattack_result *r) {
     for (int a = 0; a < r->cfg.n_attacks; a++)
         printf("  %-10s %15.2f%% %10.1f\n", rcl_aa_kind_name(r->cfg.attacks[a]),
                r->count ? 100.0 * r->robust_after[a] / r->count : 0, r->seconds_of[a]);
-    printf("AutoAttack robust accuracy %.2f%% (%s); max |x_adv - x| %.4f\n", 100 * r->robust_accuracy,
-           r->cfg.rand_version ? "rand" : "standard", r->max_linf);
+    printf("AutoAttack robust accuracy %.2f%% (%s, %s); max |x_adv - x|%s %.4f%s\n", 100 * r->robust_accuracy,
+           r->cfg.rand_version ? "rand" : "standard", r->cfg.l2 ? "L2" : "L-inf", r->cfg.l2 ? "_2" : "",
+           r->cfg.l2 ? r->max_l2 : r->max_linf,
+           r->cfg.l2 && !r->cfg.rand_version ? "; FAB-T is built for L-inf only (spec §7.4)" : "");
 }
 
 /* --attack autoattack[:...] on the test set. */

@@ -1,6 +1,7 @@
 /* APGD on a batch (spec §7.4): Croce & Hein's Algorithm 1 with the step-size schedule of
- * their autoattack code. Every step runs on the device; the host only counts steps to the
- * checkpoints and reads the fooled flags. */
+ * their autoattack code, L-inf or L2 (w->l2: the start, the step and its projection). Every
+ * step runs on the device; the host only counts steps to the checkpoints and reads the fooled
+ * flags. */
 #include <string.h>
 
 #include "eval/autoattack_internal.h"
@@ -35,7 +36,7 @@ rcl_status rcl_aa_apgd(rcl_aa_work *w, int n, rcl_aa_loss loss, int iters, uint3
     rcl_tensor grad = rcl_attack_rows(&w->grad, n), grad_best = rcl_attack_rows(&w->grad_best, n);
     rcl_tensor rl = rcl_attack_rows(&w->loss, n);
     rcl_apgd_state st = state_rows(w, n);
-    RCL_TRY(rcl_apgd_start(d, &pix, w->index.buf, w->eps, w->seed, counter, &adv));
+    RCL_TRY(rcl_apgd_start(d, &pix, w->index.buf, w->eps, w->seed, counter, w->l2, &adv));
     RCL_TRY(rcl_aa_evaluate_point(w, n, &adv, loss, 1));
     RCL_TRY(rcl_apgd_track(d, &rl, w->correct.buf, w->eps, 1, &st));
     RCL_TRY(rcl_attack_copy_rows(d, &adv, w->flag.buf, &best)); /* the first track flags every row */
@@ -44,7 +45,8 @@ rcl_status rcl_aa_apgd(rcl_aa_work *w, int n, rcl_aa_loss loss, int iters, uint3
     int window = max_int((int)(0.22 * iters), 1), min_window = max_int((int)(0.06 * iters), 1);
     int decrease = max_int((int)(0.03 * iters), 1), since = 0, done = 0;
     for (int i = 0; i < iters && done < n; i++) {
-        RCL_TRY(rcl_apgd_step(d, &pix, &grad, &st.step, w->eps, i ? APGD_MOMENTUM : 1.0f, &old, &adv));
+        RCL_TRY((w->l2 ? rcl_apgd_step_l2 : rcl_apgd_step)(d, &pix, &grad, &st.step, w->eps, i ? APGD_MOMENTUM : 1.0f,
+                                                            &old, &adv));
         RCL_TRY(rcl_aa_evaluate_point(w, n, &adv, loss, 1));
         RCL_TRY(rcl_apgd_track(d, &rl, w->correct.buf, w->eps, 0, &st));
         RCL_TRY(rcl_attack_copy_rows(d, &adv, w->flag.buf, &best));

@@ -17,8 +17,13 @@ typedef struct {
     int *rows;                    /* scratch [cap]: the still-robust rows */
     float *gx;                    /* scratch [cap * per] */
     int32_t *gy, *gi, *fooled;    /* scratch [cap] */
-    float *md;                    /* scratch [cap] */
+    float *md, *md2;              /* scratch [cap] */
 } aa_batch;
+
+/* The largest distances of the points the attacks kept. */
+typedef struct {
+    double linf, l2;
+} aa_dist;
 
 /* Loads the images of b still robust into w (network space, pixels, labels, indices); *m
  * receives how many. */
@@ -41,18 +46,20 @@ static rcl_status load_robust(rcl_aa_work *w, aa_batch *b, int *m) {
     return rcl_attack_to_pixels(w->f.dev, &x, w->norm.mean, w->norm.std, &pix);
 }
 
-/* Marks the loaded rows that b->fooled flags as fooled by attack a; folds the largest distance
- * of the points the attack kept (w->best) into *max_linf. */
-static rcl_status mark_fooled(rcl_aa_work *w, aa_batch *b, int m, int a, double *max_linf) {
+/* Marks the loaded rows that b->fooled flags as fooled by attack a; folds the largest L-inf and
+ * L2 distances of the points the attack kept (w->best) into *far. */
+static rcl_status mark_fooled(rcl_aa_work *w, aa_batch *b, int m, int a, aa_dist *far) {
     rcl_tensor best = rcl_attack_rows(&w->best, m), pix = rcl_attack_rows(&w->pix, m);
-    rcl_tensor md = rcl_attack_rows(&w->maxdiff, m);
+    rcl_tensor md = rcl_attack_rows(&w->maxdiff, m), l2 = rcl_attack_rows(&w->l2dist, m);
     RCL_TRY(rcl_attack_row_stats(w->f.dev, NULL, NULL, &best, &pix, &md));
+    RCL_TRY(rcl_apgd_row_l2(w->f.dev, &best, &pix, &l2));
     RCL_TRY(rcl_tensor_download(&md, b->md));
+    RCL_TRY(rcl_tensor_download(&l2, b->md2));
     for (int r = 0; r < m; r++) {
         if (b->fooled[r])
             b->outcome[b->rows[r]] = a;
-        if (b->md[r] > *max_linf)
-            *max_linf = b->md[r];
+        far->linf = b->md[r] > far->linf ? b->md[r] : far->linf;
+        far->l2 = b->md2[r] > far->l2 ? b->md2[r] : far->l2;
     }
     return RCL_OK;
 }
@@ -64,8 +71,7 @@ static uint32_t counter_of(rcl_aa_kind kind, int round, int restart) {
 
 /* Attack a of the ensemble on the images of b still robust: every restart (and for APGD-T
  * every target) takes the images the runs before it left. */
-static rcl_status run_attack(rcl_aa_work *w, const rcl_autoattack_config *c, aa_batch *b, int a,
-                             double *max_linf) {
+static rcl_status run_attack(rcl_aa_work *w, const rcl_autoattack_config *c, aa_batch *b, int a, aa_dist *far) {
     rcl_aa_kind kind = c->attacks[a];
     int targeted = kind == RCL_AA_APGD_T || kind == RCL_AA_FAB_T;
     int rounds = targeted ? c->targets : 1;
@@ -91,7 +97,7 @@ static rcl_status run_attack(rcl_aa_work *w, const rcl_autoattack_config *c, aa_
                 RCL_TRY(rcl_aa_fab(w, m, c->iters, counter, r, b->fooled));
             else
                 RCL_TRY(rcl_aa_apgd(w, m, loss, c->iters, counter, b->fooled));
-            RCL_TRY(mark_fooled(w, b, m, a, max_linf));
+            RCL_TRY(mark_fooled(w, b, m, a, far));
         }
     return RCL_OK;
 }
@@ -103,10 +109,15 @@ static rcl_status check_setup(const rcl_classifier *f, const rcl_dataset *ds, co
     if (!ds->labels || ds->num_classes < 1 || ds->num_classes > f->num_classes)
         return rcl_fail(RCL_ERR_INVALID_ARG, "%s: autoattack needs labels in [0,%d) (the dataset has %d classes)",
                         ds->name, f->num_classes, ds->num_classes);
-    if (c->n_attacks < 1 || c->iters < 1 || c->restarts < 1 || c->queries < 1 || !(c->eps >= 0 && c->eps <= 1))
-        return rcl_fail(RCL_ERR_INVALID_ARG, "autoattack: no attack, or a count below 1, or eps %g outside [0,1]",
-                        c->eps);
+    if (c->n_attacks < 1 || c->iters < 1 || c->restarts < 1 || c->queries < 1 || !(c->eps >= 0) ||
+        (!c->l2 && c->eps > 1))
+        return rcl_fail(RCL_ERR_INVALID_ARG, "autoattack: no attack, or a count below 1, or eps %g outside %s",
+                        c->eps, c->l2 ? "[0,inf)" : "[0,1]");
     for (int a = 0; a < c->n_attacks; a++) {
+        /* the L2 square start tiles the image with squares of side h/5 */
+        if (c->l2 && c->attacks[a] == RCL_AA_SQUARE && f->in_h < 5)
+            return rcl_fail(RCL_ERR_INVALID_ARG,
+                            "autoattack: the L2 square attack needs images of 5 rows at least (%d)", f->in_h);
         /* the DLR losses divide by the gap to the 3rd (targeted: 3rd and 4th) largest logit */
         int need = c->attacks[a] == RCL_AA_APGD_T ? 4 : c->attacks[a] == RCL_AA_APGD_DLR ? 3 : 2;
         if (f->num_classes < need)
@@ -124,7 +135,7 @@ void rcl_autoattack_result_free(rcl_autoattack_result *r) {
 }
 
 static void batch_free(aa_batch *b) {
-    free(b->rows), free(b->gx), free(b->gy), free(b->gi), free(b->fooled), free(b->md);
+    free(b->rows), free(b->gx), free(b->gy), free(b->gi), free(b->fooled), free(b->md), free(b->md2);
 }
 
 static rcl_status batch_alloc(aa_batch *b, int cap, int per) {
@@ -136,7 +147,8 @@ static rcl_status batch_alloc(aa_batch *b, int cap, int per) {
     b->gi = malloc((size_t)cap * sizeof *b->gi);
     b->fooled = malloc((size_t)cap * sizeof *b->fooled);
     b->md = malloc((size_t)cap * sizeof *b->md);
-    if (b->rows && b->gx && b->gy && b->gi && b->fooled && b->md)
+    b->md2 = malloc((size_t)cap * sizeof *b->md2);
+    if (b->rows && b->gx && b->gy && b->gi && b->fooled && b->md && b->md2)
         return RCL_OK;
     batch_free(b);
     return rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory for an autoattack batch of %d images", cap);
@@ -155,10 +167,13 @@ static rcl_status attack_batch(rcl_aa_work *w, const rcl_autoattack_config *c, a
     for (int i = 0; i < m; i++)
         if (!b->fooled[i])
             b->outcome[i] = RCL_AA_CLEAN_WRONG;
+    aa_dist far = {res->max_linf, res->max_l2};
     for (int a = 0; a < c->n_attacks; a++) {
         double t0 = rcl_now();
-        RCL_TRY(run_attack(w, c, b, a, &res->max_linf));
+        rcl_status s = run_attack(w, c, b, a, &far);
         res->seconds_of[a] += rcl_now() - t0;
+        res->max_linf = far.linf, res->max_l2 = far.l2;
+        RCL_TRY(s);
     }
     return RCL_OK;
 }
@@ -252,6 +267,7 @@ rcl_status rcl_autoattack_evaluate(const rcl_classifier *f, const rcl_dataset *d
     if (s == RCL_OK && (s = rcl_aa_work_create(f, &w)) == RCL_OK) {
         w.norm = cfg->norm;
         w.eps = (float)cfg->eps;
+        w.l2 = cfg->l2;
         w.seed = (uint32_t)(cfg->seed ^ (cfg->seed >> 32));
         s = run_batches(&w, l, &res->cfg, res);
         rcl_aa_work_free(&w);

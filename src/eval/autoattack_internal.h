@@ -12,7 +12,7 @@ typedef struct rcl_aa_work {
     /* images [cap, c, h, w]: the batch (network space), its pixels, the attack's points and
      * gradients, and the network input of the point being evaluated */
     rcl_tensor x_net, pix, adv, old, best, grad, grad_best, net;
-    rcl_tensor dlogits, loss, maxdiff;                /* [cap, k], [cap], [cap] */
+    rcl_tensor dlogits, loss, maxdiff, l2dist;        /* [cap, k], [cap], [cap], [cap] */
     rcl_tensor loss_best, loss_prev, loss_best_last, step; /* APGD's per-row state */
     rcl_ibuf labels, index, target, correct, count, reduced, fooled, flag;
     rcl_tensor fab_room, fab_s, fab_sb; /* FAB's projection scratch (with old and grad_best) */
@@ -20,6 +20,7 @@ typedef struct rcl_aa_work {
     const rcl_tensor *logits; /* the last evaluation's (the classifier owns them) */
     rcl_normalization norm;
     float eps;
+    int l2; /* the L2 ball (else L-inf) */
     uint32_t seed;
 } rcl_aa_work;
 

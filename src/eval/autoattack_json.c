@@ -8,6 +8,8 @@ void rcl_autoattack_result_json(rcl_json_writer *w, const rcl_autoattack_result 
     rcl_jw_string(w, rcl_autoattack_describe(&r->cfg, spec, sizeof spec));
     rcl_jw_key(w, "eps");
     rcl_jw_number(w, r->cfg.eps);
+    rcl_jw_key(w, "norm");
+    rcl_jw_string(w, r->cfg.l2 ? "l2" : "linf");
     rcl_jw_key(w, "version");
     rcl_jw_string(w, r->cfg.rand_version ? "rand" : "standard");
     rcl_jw_key(w, "images");
@@ -18,6 +20,8 @@ void rcl_autoattack_result_json(rcl_json_writer *w, const rcl_autoattack_result 
     rcl_jw_number(w, r->robust_accuracy);
     rcl_jw_key(w, "max_linf");
     rcl_jw_number(w, r->max_linf);
+    rcl_jw_key(w, "max_l2");
+    rcl_jw_number(w, r->max_l2);
     rcl_jw_key(w, "seconds");
     rcl_jw_number(w, r->seconds);
     rcl_jw_key(w, "after");
@@ -33,5 +37,11 @@ void rcl_autoattack_result_json(rcl_json_writer *w, const rcl_autoattack_result 
         rcl_jw_end_object(w);
     }
     rcl_jw_end_array(w);
+    if (r->cfg.l2 && !r->cfg.rand_version) { /* the reference's L2 standard list has FAB-T (L-inf only here) */
+        rcl_jw_key(w, "not_built");
+        rcl_jw_begin_array(w);
+        rcl_jw_string(w, "fab-t");
+        rcl_jw_end_array(w);
+    }
     rcl_jw_end_object(w);
 }

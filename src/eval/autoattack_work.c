@@ -19,7 +19,8 @@ rcl_status rcl_aa_work_create(const rcl_classifier *f, rcl_aa_work *w) {
         s = rcl_ibuf_create(d, &w->fab_order, "fab projection order", (size_t)cap * f->in_c * f->in_h * f->in_w);
     if (s == RCL_OK)
         s = rcl_tensor_create(d, &w->dlogits, "autoattack logit gradient", 2, cap, f->num_classes);
-    rcl_tensor *rows[] = {&w->loss, &w->maxdiff, &w->loss_best, &w->loss_prev, &w->loss_best_last, &w->step};
+    rcl_tensor *rows[] = {&w->loss,      &w->maxdiff,   &w->l2dist,         &w->loss_best,
+                          &w->loss_prev, &w->loss_best_last, &w->step};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0] && s == RCL_OK; i++)
         s = rcl_tensor_create(d, rows[i], "autoattack per-image values", 1, cap);
     rcl_ibuf *flags[] = {&w->labels, &w->index, &w->target, &w->correct,
@@ -34,8 +35,8 @@ rcl_status rcl_aa_work_create(const rcl_classifier *f, rcl_aa_work *w) {
 void rcl_aa_work_free(rcl_aa_work *w) {
     rcl_tensor *ts[] = {&w->x_net,   &w->pix,       &w->adv,       &w->old,       &w->best,
                         &w->grad,    &w->grad_best, &w->net,       &w->fab_room,  &w->fab_s,
-                        &w->fab_sb,  &w->dlogits,   &w->loss,      &w->maxdiff,   &w->loss_best,
-                        &w->loss_prev, &w->loss_best_last, &w->step};
+                        &w->fab_sb,  &w->dlogits,   &w->loss,      &w->maxdiff,   &w->l2dist,
+                        &w->loss_best, &w->loss_prev, &w->loss_best_last, &w->step};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
         rcl_tensor_release(ts[i]);
     rcl_ibuf *fs[] = {&w->labels,  &w->index,  &w->target, &w->correct,

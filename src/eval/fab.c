@@ -32,7 +32,7 @@ static rcl_status start(rcl_aa_work *w, int n, uint32_t counter, int restart) {
     RCL_TRY(rcl_tensor_copy(&pix, &best));
     RCL_TRY(rcl_tensor_fill(&dist, FAB_NOT_FOUND));
     if (restart)
-        return rcl_apgd_start(w->f.dev, &pix, w->index.buf, 0.5f * w->eps, w->seed, counter, &adv);
+        return rcl_apgd_start(w->f.dev, &pix, w->index.buf, 0.5f * w->eps, w->seed, counter, 0, &adv);
     return rcl_tensor_copy(&pix, &adv);
 }
 

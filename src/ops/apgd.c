@@ -20,19 +20,21 @@ static rcl_status rows(const rcl_tensor *t, const char *what, int n) {
 }
 
 rcl_status rcl_apgd_start(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, float eps, uint32_t seed,
-                          uint32_t counter, rcl_tensor *adv) {
+                          uint32_t counter, int l2, rcl_tensor *adv) {
     RCL_TRY(image(x_pix, "apgd start x"));
     RCL_TRY(rcl_op_like(adv, "apgd start adv", x_pix));
     if (!index || !(eps >= 0.0f))
         return rcl_fail(RCL_ERR_INVALID_ARG, "apgd start: dataset indices missing or eps %g < 0", (double)eps);
     size_t g = (size_t)x_pix->shape[0];
-    rcl_arg a[] = {RCL_MEM(x_pix->buf),         RCL_MEM(index), RCL_MEM(adv->buf), RCL_UINT(g),
-                   RCL_UINT(x_pix->n / g),      RCL_FLOAT(eps), RCL_UINT(seed),    RCL_UINT(counter)};
-    return rcl_kernel_launch(d, RCL_K_apgd_start, 1, &g, NULL, 8, a);
+    rcl_arg a[] = {RCL_MEM(x_pix->buf),    RCL_MEM(index), RCL_MEM(adv->buf), RCL_UINT(g),      RCL_UINT(x_pix->n / g),
+                   RCL_FLOAT(eps),         RCL_UINT(seed), RCL_UINT(counter), RCL_INT(l2 != 0)};
+    return rcl_kernel_launch(d, RCL_K_apgd_start, 1, &g, NULL, 9, a);
 }
 
-rcl_status rcl_apgd_step(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *grad, const rcl_tensor *step,
-                         float eps, float momentum, rcl_tensor *old, rcl_tensor *adv) {
+/* The arguments of both steps (checked) and their launch: the L-inf step runs one work item
+ * per element, the L2 step one per row. */
+static rcl_status step_launch(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *grad, const rcl_tensor *step,
+                              float eps, float momentum, rcl_tensor *old, rcl_tensor *adv, int l2) {
     RCL_TRY(image(x_pix, "apgd step x"));
     RCL_TRY(rcl_op_like(grad, "apgd step gradient", x_pix));
     RCL_TRY(rcl_op_like(old, "apgd step previous point", x_pix));
@@ -41,12 +43,30 @@ rcl_status rcl_apgd_step(rcl_device *d, const rcl_tensor *x_pix, const rcl_tenso
     if (!(eps >= 0.0f) || !(momentum >= 0.0f && momentum <= 1.0f))
         return rcl_fail(RCL_ERR_INVALID_ARG, "apgd step: eps %g must be >= 0 and the weight %g in [0,1]",
                         (double)eps, (double)momentum);
-    size_t g = x_pix->n;
-    rcl_arg a[] = {RCL_MEM(x_pix->buf), RCL_MEM(grad->buf), RCL_MEM(step->buf),
-                   RCL_MEM(old->buf),   RCL_MEM(adv->buf),  RCL_UINT(g),
-                   RCL_UINT(g / (size_t)x_pix->shape[0]),   RCL_FLOAT(eps),
+    size_t n = (size_t)x_pix->shape[0], per = x_pix->n / n, g = l2 ? n : x_pix->n;
+    rcl_arg a[] = {RCL_MEM(x_pix->buf), RCL_MEM(grad->buf), RCL_MEM(step->buf), RCL_MEM(old->buf),
+                   RCL_MEM(adv->buf),   RCL_UINT(g),        RCL_UINT(per),      RCL_FLOAT(eps),
                    RCL_FLOAT(momentum)};
-    return rcl_kernel_launch(d, RCL_K_apgd_step, 1, &g, NULL, 9, a);
+    return rcl_kernel_launch(d, l2 ? RCL_K_apgd_step_l2 : RCL_K_apgd_step, 1, &g, NULL, 9, a);
+}
+
+rcl_status rcl_apgd_step(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *grad, const rcl_tensor *step,
+                         float eps, float momentum, rcl_tensor *old, rcl_tensor *adv) {
+    return step_launch(d, x_pix, grad, step, eps, momentum, old, adv, 0);
+}
+
+rcl_status rcl_apgd_step_l2(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *grad, const rcl_tensor *step,
+                            float eps, float momentum, rcl_tensor *old, rcl_tensor *adv) {
+    return step_launch(d, x_pix, grad, step, eps, momentum, old, adv, 1);
+}
+
+rcl_status rcl_apgd_row_l2(rcl_device *d, const rcl_tensor *a, const rcl_tensor *b, rcl_tensor *dist) {
+    RCL_TRY(image(a, "apgd row distance a"));
+    RCL_TRY(rcl_op_like(b, "apgd row distance b", a));
+    RCL_TRY(rows(dist, "apgd row distances", a->shape[0]));
+    size_t g = (size_t)a->shape[0];
+    rcl_arg args[] = {RCL_MEM(a->buf), RCL_MEM(b->buf), RCL_MEM(dist->buf), RCL_UINT(g), RCL_UINT(a->n / g)};
+    return rcl_kernel_launch(d, RCL_K_apgd_row_l2, 1, &g, NULL, 5, args);
 }
 
 static rcl_status logits_of(const rcl_tensor *logits, int min_k, const char *what) {

@@ -1,6 +1,7 @@
 /* Double-precision references of APGD's device ops (src/ops/apgd.c). */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "ops/ref.h"
 #include "robustcl/rng.h"
@@ -10,17 +11,29 @@ static double project(double v, double x, double eps) {
     return v < 0 ? 0 : (v > 1 ? 1 : v);
 }
 
+/* The start's draw of element e: uniform in [-1,1], or (l2) normal by Box-Muller. */
+static double start_draw(uint32_t key, uint32_t counter, int e, int l2) {
+    if (!l2)
+        return 2.0 * rcl_counter_uniform(key, counter, (uint32_t)e) - 1;
+    double u1 = 1.0 - rcl_counter_uniform(key, counter, 2u * (uint32_t)e);
+    double u2 = rcl_counter_uniform(key, counter, 2u * (uint32_t)e + 1);
+    return sqrt(-2 * log(u1)) * cos(2 * 3.14159265358979323846 * u2);
+}
+
 void rcl_ref_apgd_start(int n, int per, const double *x_pix, const int32_t *index, double eps, uint32_t seed,
-                        uint32_t counter, double *adv) {
+                        uint32_t counter, int l2, double *adv) {
     for (int r = 0; r < n; r++) {
         uint32_t key = seed ^ rcl_hash32((uint32_t)index[r]);
-        double m = 0;
-        for (int e = 0; e < per; e++)
-            m = fmax(m, fabs(2.0 * rcl_counter_uniform(key, counter, (uint32_t)e) - 1));
+        double m = 0, sq = 0;
+        for (int e = 0; e < per; e++) {
+            double t = start_draw(key, counter, e, l2);
+            m = fmax(m, fabs(t));
+            sq += t * t;
+        }
+        double norm = l2 ? sqrt(sq) : m;
         for (int e = 0; e < per; e++) {
             size_t i = (size_t)r * per + e;
-            double t = 2.0 * rcl_counter_uniform(key, counter, (uint32_t)e) - 1;
-            adv[i] = project(x_pix[i] + eps * t / (m + 1e-12), x_pix[i], INFINITY);
+            adv[i] = project(x_pix[i] + eps * start_draw(key, counter, e, l2) / (norm + 1e-12), x_pix[i], INFINITY);
         }
     }
 }
@@ -34,6 +47,53 @@ void rcl_ref_apgd_step(int n, int per, const double *x_pix, const double *grad, 
         old[i] = xa;
         adv[i] = v;
     }
+}
+
+/* The 2-norm of a - b over per values. */
+static double dist2(const double *a, const double *b, int per) {
+    double s = 0;
+    for (int e = 0; e < per; e++)
+        s += (a[e] - b[e]) * (a[e] - b[e]);
+    return sqrt(s);
+}
+
+/* out = v projected onto the L2 ball of radius eps around x, then clamped to [0,1] (per values). */
+static void l2_project(int per, const double *x, const double *v, double eps, double *out) {
+    double d = dist2(v, x, per);
+    for (int e = 0; e < per; e++)
+        out[e] = project(x[e] + (v[e] - x[e]) / (d + 1e-12) * fmin(eps, d), x[e], INFINITY);
+}
+
+void rcl_ref_apgd_step_l2(int n, int per, const double *x_pix, const double *grad, const double *step, double eps,
+                          double momentum, double *old, double *adv) {
+    double *z = malloc((size_t)per * sizeof *z), *v = malloc((size_t)per * sizeof *v);
+    if (!z || !v) {
+        free(z), free(v);
+        return;
+    }
+    for (int r = 0; r < n; r++) {
+        size_t o = (size_t)r * per;
+        const double *x = x_pix + o, *g = grad + o;
+        double *a = adv + o, *prev = old + o;
+        double gn = 0;
+        for (int e = 0; e < per; e++)
+            gn += g[e] * g[e];
+        gn = sqrt(gn) + 1e-12;
+        for (int e = 0; e < per; e++)
+            v[e] = a[e] + step[r] * g[e] / gn;
+        l2_project(per, x, v, eps, z);
+        for (int e = 0; e < per; e++)
+            v[e] = a[e] + (z[e] - a[e]) * momentum + (a[e] - prev[e]) * (1 - momentum);
+        l2_project(per, x, v, eps, z);
+        for (int e = 0; e < per; e++)
+            prev[e] = a[e], a[e] = z[e];
+    }
+    free(z), free(v);
+}
+
+void rcl_ref_apgd_row_l2(int n, int per, const double *a, const double *b, double *dist) {
+    for (int r = 0; r < n; r++)
+        dist[r] = dist2(a + (size_t)r * per, b + (size_t)r * per, per);
 }
 
 /* The rank-th largest of z[0..k), ties to the lower index. */

@@ -733,8 +733,37 @@ static void sync_host(pair *p) {
         p->h[i] = p->f[i];
 }
 
-/* The start, a momentum step, targets, both DLR losses and two rounds of the schedule's
- * bookkeeping. v: n c h k. */
+/* The L2 ops on the check's data: the start, two steps (the first without momentum; at eps 0.5
+ * the ball binds some rows, the box others) and the row distances into dist [n]. */
+static rcl_status check_apgd_l2(bag *b, pair *x, pair *g, pair *step, pair *old, pair *adv, cl_mem index,
+                                const int *idx, pair *dist) {
+    rcl_device *d = b->r->d;
+    int n = x->t.shape[0], per = (int)(x->t.n / (size_t)n);
+    rcl_status st;
+    if ((st = rcl_apgd_start(d, &x->t, index, 0.5f, 5, 3, 1, &adv->t)) || (st = fetch(adv)))
+        return st;
+    rcl_ref_apgd_start(n, per, x->h, idx, 0.5, 5, 3, 1, adv->h);
+    report_pair(b, "apgd L2 start", adv);
+    sync_host(adv);
+    for (int i = 0; i < 2; i++) {
+        float a = i ? 0.75f : 1.0f;
+        if ((st = rcl_apgd_step_l2(d, &x->t, &g->t, &step->t, 0.5f, a, &old->t, &adv->t)) || (st = fetch(adv)) ||
+            (st = fetch(old)))
+            return st;
+        rcl_ref_apgd_step_l2(n, per, x->h, g->h, step->h, 0.5, a, old->h, adv->h);
+        report_pair(b, i ? "apgd L2 momentum step adv" : "apgd L2 step adv", adv);
+        report_pair(b, i ? "apgd L2 momentum step previous" : "apgd L2 step previous", old);
+        sync_host(adv), sync_host(old);
+    }
+    if ((st = rcl_apgd_row_l2(d, &adv->t, &x->t, &dist->t)) || (st = fetch(dist)))
+        return st;
+    rcl_ref_apgd_row_l2(n, per, adv->h, x->h, dist->h);
+    report_pair(b, "apgd row L2 distance", dist);
+    return RCL_OK;
+}
+
+/* The start, a momentum step (L-inf and L2), targets, both DLR losses and two rounds of the
+ * schedule's bookkeeping. v: n c h k. */
 static rcl_status check_apgd(rcl_op_run *r, const rcl_op_shape *sh) {
     int n = sh->v[0], c = sh->v[1], hw = sh->v[2], k = sh->v[3], per = c * hw * hw;
     int xs[4] = {n, c, hw, hw}, ls[2] = {n, k}, ns[1] = {n};
@@ -748,7 +777,7 @@ static rcl_status check_apgd(rcl_op_run *r, const rcl_op_shape *sh) {
     int *lab = random_labels(&b, n, k);
     pair *x = make(&b, 4, xs, 1, &st), *adv = make(&b, 4, xs, 0, &st), *old = make(&b, 4, xs, 1, &st);
     pair *g = make(&b, 4, xs, 1, &st), *step = make(&b, 1, ns, 1, &st), *lg = make(&b, 2, ls, 1, &st);
-    pair *dl = make(&b, 2, ls, 0, &st), *rl = make(&b, 1, ns, 1, &st);
+    pair *dl = make(&b, 2, ls, 0, &st), *rl = make(&b, 1, ns, 1, &st), *dist = make(&b, 1, ns, 0, &st);
     pair *sp[4] = {make(&b, 1, ns, 0, &st), make(&b, 1, ns, 0, &st), make(&b, 1, ns, 0, &st), make(&b, 1, ns, 0, &st)};
     cl_mem m[NI];
     for (int i = 0; i < NI; i++)
@@ -774,9 +803,9 @@ static rcl_status check_apgd(rcl_op_run *r, const rcl_op_shape *sh) {
     lg->h[0] = lg->h[1]; /* a tie in the ranking */
     if ((st = put(step)) || (st = put(g)) || (st = put(old)) || (st = put(lg)))
         goto done;
-    if ((st = rcl_apgd_start(r->d, &x->t, m[0], 8 / 255.0f, 5, 2, &adv->t)) || (st = fetch(adv)))
+    if ((st = rcl_apgd_start(r->d, &x->t, m[0], 8 / 255.0f, 5, 2, 0, &adv->t)) || (st = fetch(adv)))
         goto done;
-    rcl_ref_apgd_start(n, per, x->h, iv[0], 8 / 255.0f, 5, 2, adv->h);
+    rcl_ref_apgd_start(n, per, x->h, iv[0], 8 / 255.0f, 5, 2, 0, adv->h);
     report_pair(&b, "apgd start", adv);
     sync_host(adv);
     if ((st = rcl_apgd_step(r->d, &x->t, &g->t, &step->t, 8 / 255.0f, 0.75f, &old->t, &adv->t)) || (st = fetch(adv)) ||
@@ -785,6 +814,9 @@ static rcl_status check_apgd(rcl_op_run *r, const rcl_op_shape *sh) {
     rcl_ref_apgd_step(n, per, x->h, g->h, step->h, 8 / 255.0f, 0.75, old->h, adv->h);
     report_pair(&b, "apgd step adv", adv);
     report_pair(&b, "apgd step previous", old);
+    sync_host(old);
+    if ((st = check_apgd_l2(&b, x, g, step, old, adv, m[0], iv[0], dist)))
+        goto done;
     if ((st = rcl_apgd_target(r->d, &lg->t, 2, m[2])) || (st = read_ints(&b, m[2], iv[2], n)))
         goto done;
     rcl_ref_apgd_target(n, k, lg->h, 2, iref[2]);
@@ -830,6 +862,30 @@ done:
     return st;
 }
 
+/* The L2 start and two proposals from it: windows shifted by a pixel, then in opposite corners (at eps 1 the box
+ * binds some pixels). Needs h >= 5. */
+static rcl_status check_square_l2(bag *b, pair *x, pair *best, pair *cand, cl_mem index, const int *idx) {
+    rcl_device *d = b->r->d;
+    int n = x->t.shape[0], c = x->t.shape[1], h = x->t.shape[2], s = h >= 7 ? 5 : 3;
+    rcl_status st;
+    if ((st = rcl_square_init_l2(d, &x->t, index, 1.0f, 7, 4, &best->t)) || (st = fetch(best)))
+        return st;
+    rcl_ref_square_init_l2(n, c, h, h, x->h, idx, 1.0, 7, 4, best->h);
+    report_pair(b, "square L2 start", best);
+    sync_host(best);
+    const rcl_square_windows wins[2] = {{s, 0, 1, h - s - 1 > 0 ? 1 : 0, 0}, {s, h - s, 0, 0, h - s}};
+    for (int i = 0; i < 2; i++) {
+        const rcl_square_windows *v = &wins[i];
+        if ((st = rcl_square_propose_l2(d, &x->t, &best->t, index, 1.0f, v, 7, 5 + (uint32_t)i, &cand->t)) ||
+            (st = fetch(cand)))
+            return st;
+        rcl_ref_square_propose_l2(n, c, h, h, x->h, best->h, idx, 1.0, v->s, v->vh, v->vw, v->vh2, v->vw2, 7,
+                                  5 + (uint32_t)i, cand->h);
+        report_pair(b, i ? "square L2 proposal, corner windows" : "square L2 proposal, shifted windows", cand);
+    }
+    return RCL_OK;
+}
+
 /* The stripe start, a proposal, and the acceptance (first, then of better and worse margins).
  * v: n c h. */
 static rcl_status check_square(rcl_op_run *r, const rcl_op_shape *sh) {
@@ -861,6 +917,8 @@ static rcl_status check_square(rcl_op_run *r, const rcl_op_shape *sh) {
         goto done;
     rcl_ref_square_propose(n, c, h, h, x->h, best->h, idx, 8 / 255.0f, h - side, 0, side, 7, 2, cand->h);
     report_pair(&b, "square proposal", cand);
+    if ((st = check_square_l2(&b, x, best, cand, index, idx)))
+        goto done;
     for (int first = 1; first >= 0; first--) {
         if ((st = rcl_square_accept(r->d, &nm->t, first, &mm->t, accept)))
             goto done;
@@ -996,11 +1054,13 @@ const rcl_op_entry rcl_op_table[] = {
      "attack_keep_worst_rows attack_row_stats attack_copy_rows",
      "ops/attack.c", "ops/attack_ref.c", "ops/attack.c image like channels", 0, {{{4, 3, 5, 10}, 0}, {{3, 1, 7, 4}, 0}},
      check_attack},
-    {"apgd", "apgd.cl", "apgd_start apgd_step apgd_target apgd_dlr apgd_track apgd_checkpoint", "ops/apgd.c",
-     "ops/apgd_ref.c", "ops/apgd.c image rows logits_of state_of", 0, {{{4, 3, 5, 10}, 0}, {{3, 1, 7, 4}, 0}},
-     check_apgd},
-    {"square", "square.cl", "square_init square_propose square_accept", "ops/square.c", "ops/square_ref.c",
-     "ops/square.c images", 0, {{{4, 3, 5}, 0}, {{3, 1, 8}, 0}}, check_square},
+    {"apgd", "apgd.cl", "apgd_start apgd_step apgd_step_l2 apgd_row_l2 apgd_target apgd_dlr apgd_track apgd_checkpoint",
+     "ops/apgd.c", "ops/apgd_ref.c", "ops/apgd.c image rows step_launch logits_of state_of", 0,
+     {{{4, 3, 5, 10}, 0}, {{3, 1, 7, 4}, 0}}, check_apgd},
+    {"square", "square.cl", "square_init square_propose square_init_l2 square_propose_l2 square_accept", "ops/square.c",
+     "ops/square_ref.c",
+     "ops/square.c images fits", 0, {{{4, 3, 5}, 0}, {{3, 1, 8}, 0}, {{2, 2, 12}, 0}, {{2, 1, 28}, 0}},
+     check_square},
     {"fab", "fab.cl", "fab_diff fab_step fab_track", "ops/fab.c", "ops/fab_ref.c", "ops/fab.c images rows", 0,
      {{{8, 3, 5, 10}, 0}, {{3, 1, 7, 4}, 0}}, check_fab},
     {"tensor", "tensor.cl", "tensor_fill", "core/tensor.c", NULL, "core/tensor.c rcl_tensor_fill", 0,

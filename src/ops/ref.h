@@ -84,7 +84,10 @@ void rcl_ref_attack_copy_rows(int n, int per, const double *src, const int32_t *
 
 /* ---- APGD and Square (spec §7.4) ---- */
 void rcl_ref_apgd_start(int n, int per, const double *x_pix, const int32_t *index, double eps, uint32_t seed,
-                        uint32_t counter, double *adv);
+                        uint32_t counter, int l2, double *adv);
+void rcl_ref_apgd_step_l2(int n, int per, const double *x_pix, const double *grad, const double *step, double eps,
+                          double momentum, double *old, double *adv);
+void rcl_ref_apgd_row_l2(int n, int per, const double *a, const double *b, double *dist);
 void rcl_ref_apgd_step(int n, int per, const double *x_pix, const double *grad, const double *step, double eps,
                        double momentum, double *old, double *adv);
 void rcl_ref_apgd_target(int n, int k, const double *logits, int rank, int32_t *target);
@@ -104,6 +107,11 @@ void rcl_ref_square_init(int n, int c, int h, int w, const double *x_pix, const 
 void rcl_ref_square_propose(int n, int c, int h, int w, const double *x_pix, const double *best,
                             const int32_t *index, double eps, int vh, int vw, int s, uint32_t seed, uint32_t counter,
                             double *cand);
+void rcl_ref_square_init_l2(int n, int c, int h, int w, const double *x_pix, const int32_t *index, double eps,
+                            uint32_t seed, uint32_t counter, double *best);
+void rcl_ref_square_propose_l2(int n, int c, int h, int w, const double *x_pix, const double *best,
+                               const int32_t *index, double eps, int s, int vh, int vw, int vh2, int vw2,
+                               uint32_t seed, uint32_t counter, double *cand);
 void rcl_ref_square_accept(int n, const double *neg_margin, int first, double *margin_min, int32_t *accept);
 
 /* ---- FAB-T (spec §7.4) ---- */

@@ -42,6 +42,42 @@ rcl_status rcl_square_propose(rcl_device *d, const rcl_tensor *x_pix, const rcl_
     return rcl_kernel_launch(d, RCL_K_square_propose, 1, &g, NULL, 14, a);
 }
 
+rcl_status rcl_square_init_l2(rcl_device *d, const rcl_tensor *x_pix, cl_mem index, float eps, uint32_t seed,
+                              uint32_t counter, rcl_tensor *best) {
+    RCL_TRY(images(x_pix, best, "square L2 start"));
+    if (!index || !(eps >= 0.0f) || x_pix->shape[2] < 5)
+        return rcl_fail(RCL_ERR_INVALID_ARG,
+                        "square L2 start: dataset indices missing, eps %g < 0 or images below 5 rows", (double)eps);
+    size_t g = (size_t)x_pix->shape[0];
+    rcl_arg a[] = {RCL_MEM(x_pix->buf),       RCL_MEM(index),            RCL_MEM(best->buf),
+                   RCL_UINT(g),               RCL_UINT(x_pix->shape[1]), RCL_UINT(x_pix->shape[2]),
+                   RCL_UINT(x_pix->shape[3]), RCL_FLOAT(eps),            RCL_UINT(seed),
+                   RCL_UINT(counter)};
+    return rcl_kernel_launch(d, RCL_K_square_init_l2, 1, &g, NULL, 10, a);
+}
+
+static int fits(int v, int s, int size) { return v >= 0 && v + s <= size; }
+
+rcl_status rcl_square_propose_l2(rcl_device *d, const rcl_tensor *x_pix, const rcl_tensor *best, cl_mem index,
+                                 float eps, const rcl_square_windows *win, uint32_t seed, uint32_t counter,
+                                 rcl_tensor *cand) {
+    RCL_TRY(images(x_pix, best, "square L2 proposal best"));
+    RCL_TRY(images(x_pix, cand, "square L2 proposal candidate"));
+    int h = x_pix->shape[2], w = x_pix->shape[3], s = win ? win->s : 0;
+    if (!index || !(eps >= 0.0f) || s < 1 || !fits(win->vh, s, h) || !fits(win->vw, s, w) || !fits(win->vh2, s, h) ||
+        !fits(win->vw2, s, w))
+        return rcl_fail(RCL_ERR_INVALID_ARG,
+                        "square L2 proposal: %d-windows at (%d,%d), (%d,%d) do not fit %dx%d (eps %g)", s,
+                        win ? win->vh : 0, win ? win->vw : 0, win ? win->vh2 : 0, win ? win->vw2 : 0, h, w,
+                        (double)eps);
+    size_t g = (size_t)x_pix->shape[0];
+    rcl_arg a[] = {RCL_MEM(x_pix->buf), RCL_MEM(best->buf),        RCL_MEM(index),    RCL_MEM(cand->buf),
+                   RCL_UINT(g),         RCL_UINT(x_pix->shape[1]), RCL_UINT(h),       RCL_UINT(w),
+                   RCL_FLOAT(eps),      RCL_UINT(win->vh),         RCL_UINT(win->vw), RCL_UINT(win->vh2),
+                   RCL_UINT(win->vw2),  RCL_UINT(s),               RCL_UINT(seed),    RCL_UINT(counter)};
+    return rcl_kernel_launch(d, RCL_K_square_propose_l2, 1, &g, NULL, 16, a);
+}
+
 rcl_status rcl_square_accept(rcl_device *d, const rcl_tensor *neg_margin, int first, rcl_tensor *margin_min,
                              cl_mem accept) {
     if (!neg_margin || !neg_margin->buf || neg_margin->ndim != 1 || !accept)

@@ -191,7 +191,8 @@ int main(int argc, char **argv) {
                                   "cifar100:DIR,labels=coarse,split=test", "folder:/x,size=32x48,channels=1,layout=flat",
                                   "gaussian,n=10,shape=3x32x32", "svhn:a.mat,exclude=list.txt,classes=0-3+7",
                                   "tinyimagenet:/t,size=64", "pgd:eps=8/255,steps=10,restarts=2,loss=cw",
-                                  "autoattack:eps=4/255,version=rand,attacks=apgd-ce+square,n=10,seed=3"};
+                                  "autoattack:eps=4/255,version=rand,attacks=apgd-ce+square,n=10,seed=3",
+                                  "autoattack:norm=l2,eps=0.5,attacks=apgd-t+square,targets=3,queries=50"};
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
         char name[16];
         snprintf(name, sizeof name, "spec%zu", i);
