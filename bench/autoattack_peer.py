@@ -274,7 +274,7 @@ def main():
             earlier = json.load(f)
         attacks = earlier.get("attacks", OLD_ATTACKS)
         same = earlier["n"] == args.n and earlier["eps"] == args.eps and earlier.get("norm", "linf") == args.norm
-        if same and fab and attacks == OLD_ATTACKS and args.attacks == STANDARD:
+        if same and fab is not None and attacks == OLD_ATTACKS and args.attacks == STANDARD:
             runs = [insert_fab(r, fab) for r in earlier["reference"]]
         elif same and attacks == args.attacks:
             runs = earlier["reference"]
