@@ -11,8 +11,7 @@ robustcl's default). The images: the first N test images in file order, which
 `robustcl eval --attack autoattack:n=N` attacks too.
 
 robustcl runs `eval --attack autoattack:eps=E,norm=NORM,n=N,seed=0,attacks=... --dump-scores`:
-by default the standard version, APGD-CE, APGD-T, FAB-T and Square (L2: without FAB-T, which
-robustcl builds for L-inf only). The reference runs torchattacks 3.5.1's APGD (loss ce), APGDT, FAB
+by default the standard version, APGD-CE, APGD-T, FAB-T and Square, for either norm. The reference runs torchattacks 3.5.1's APGD (loss ce), APGDT, FAB
 (multi_targeted) and Square with norm='Linf' or norm='L2', each on the images the ones before it
 left robust, with the settings of the authors' AutoAttack (standard version, the same for both
 norms): 100 steps, 1 restart, 9 targets (classes - 1 at most), FAB's alpha_max 0.1, eta 1.05, beta
@@ -241,7 +240,7 @@ def main():
     p.add_argument("--eps", default="4/255")
     p.add_argument("--norm", default="linf", choices=sorted(NORMS))
     p.add_argument("--attacks", help="the attacks in order, of apgd-ce, apgd-t, fab-t, square (default: the standard "
-                                     "version: all four for linf, all but fab-t for l2)")
+                                     "version, all four)")
     p.add_argument("--seeds", default="0,1")
     p.add_argument("--with-fab", metavar="JSON",
                    help="with --reference runs of APGD-CE, APGD-T and Square (no fab-t): insert FAB-T's stage from "
@@ -250,7 +249,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=250)
     args = p.parse_args()
-    args.attacks = args.attacks.split(",") if args.attacks else STANDARD if args.norm == "linf" else OLD_ATTACKS
+    args.attacks = args.attacks.split(",") if args.attacks else STANDARD
     known = {"apgd-ce", "apgd-t", "fab-t", "square"}
     if not args.attacks or not set(args.attacks) <= known or len(set(args.attacks)) != len(args.attacks):
         p.error("--attacks: distinct names of %s" % ", ".join(sorted(known)))

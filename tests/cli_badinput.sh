@@ -104,7 +104,7 @@ expect 2 "bad value 'l1' for norm (linf or l2)" eval --model good.safetensors --
 expect 2 "bad value '-1' for eps" eval --model good.safetensors --attack autoattack:norm=l2,eps=-1
 expect 2 "eps 2 beyond 1" eval --model good.safetensors --attack autoattack:eps=2
 expect 2 "bad value 'fab' for attacks" eval --model good.safetensors --attack autoattack:attacks=fab
-expect 2 "fab-t is built for norm=linf only" eval --model good.safetensors --attack autoattack:norm=l2,attacks=apgd-ce+fab-t
+expect 2 "bad value 'apgd-ce+fab-l2' for attacks" eval --model good.safetensors --attack autoattack:norm=l2,attacks=apgd-ce+fab-l2
 expect 2 "unknown option 'steps'" eval --model good.safetensors --attack autoattack:steps=3
 expect 2 "not autoattack" eval --model good.safetensors --attack autoattack --attack-sweep 0,1/255
 expect 2 "unknown argument" selftest --bogus

@@ -189,7 +189,14 @@ static void l2_tests(const rcl_classifier *f, const rcl_classifier *small, const
           sq.robust_after[0], sq.clean_correct);
     rcl_autoattack_result rnd = run(f, p, "autoattack:norm=l2,eps=0.25,version=rand,iters=20,restarts=2");
     check_against_closed_form(p, &rnd, 0);
-    rcl_autoattack_result *all[] = {&a, &again, &big, &part, &zero, &sq, &rnd};
+    /* FAB's L2 projection is exact on a linear model, as its L-inf one */
+    const char *fab_spec = "autoattack:norm=l2,eps=0.15,attacks=fab-t,iters=20";
+    rcl_autoattack_result fab = run(f, p, fab_spec), fab_part = run(small, p, fab_spec);
+    check_against_closed_form(p, &fab, 0.9);
+    CHECK(!memcmp(fab.outcome, fab_part.outcome, N * sizeof *fab.outcome), "L2 FAB-T: batches of %d and 32 agree", N);
+    rcl_autoattack_result fab_rs = run(f, p, "autoattack:norm=l2,eps=0.15,attacks=fab-t,iters=10,restarts=2,seed=4");
+    check_against_closed_form(p, &fab_rs, 0);
+    rcl_autoattack_result *all[] = {&a, &again, &big, &part, &zero, &sq, &rnd, &fab, &fab_part, &fab_rs};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         rcl_autoattack_result_free(all[i]);
 }
@@ -339,6 +346,58 @@ static void projection_tests(void) {
           cases[0], cases[1], cases[2]);
 }
 
+/* FAB's L2 projection reference against the optimality conditions of its problem (convex, so
+ * they decide): t + d lies in [0,1] and on the hyperplane, and d_e = clamp(-alpha w_e, -t_e,
+ * 1 - t_e) for one alpha >= 0, read off an unsaturated pixel; out of reach, every moving pixel
+ * sits at the corner on the hyperplane's side. The same three kinds of rows as above. */
+static void projection_l2_tests(void) {
+    rcl_rng r = rcl_rng_seed(11);
+    enum { per = 40 };
+    double t[per], w[per], d[per];
+    int cases[3] = {0};
+    for (int trial = 0; trial < 300; trial++) {
+        int kind = trial % 3;
+        double sg = trial % 2 ? 1 : -1, wt = 0, reach = 0;
+        for (int e = 0; e < per; e++) {
+            w[e] = e % 7 == 3 ? 0 : 2 * rcl_rng_uniform(&r) - 1;
+            t[e] = kind == 0 ? 0.2 + 0.6 * rcl_rng_uniform(&r) : (e % 9 == 0 ? (double)(e % 2) : rcl_rng_uniform(&r));
+            wt += w[e] * t[e];
+            reach += sg * w[e] > 0 ? fabs(w[e]) * t[e] : fabs(w[e]) * (1 - t[e]);
+        }
+        double f = sg * (kind == 0 ? 0.01 : kind == 1 ? 0.5 : 1.5) * reach;
+        double b = wt - f, norm = rcl_ref_fab_project_l2(per, t, w, b, d), on = -b, outside = 0, sq = 0, alpha = -1;
+        int saturated = 0;
+        for (int e = 0; e < per; e++) {
+            on += w[e] * (t[e] + d[e]);
+            outside = fmax(outside, fmax(-(t[e] + d[e]), t[e] + d[e] - 1));
+            sq += d[e] * d[e];
+            int at_bound = fabs(t[e] + d[e]) < 1e-12 || fabs(t[e] + d[e] - 1) < 1e-12;
+            saturated += w[e] != 0 && at_bound;
+            if (w[e] != 0 && !at_bound)
+                alpha = -d[e] * sg / w[e];
+            CHECK(w[e] != 0 || d[e] == 0, "L2 trial %d: a pixel without weight moved", trial);
+        }
+        CHECK(outside <= 1e-12 && fabs(sqrt(sq) - norm) < 1e-12, "L2 trial %d: outside the box by %g, norm %g vs %g",
+              trial, outside, sqrt(sq), norm);
+        if (kind == 2) {
+            for (int e = 0; e < per; e++)
+                CHECK(w[e] == 0 || fabs(fabs(d[e]) - (sg * w[e] > 0 ? t[e] : 1 - t[e])) < 1e-12,
+                      "L2 trial %d: out of reach, pixel %d is not at its corner", trial, e);
+            cases[2]++;
+            continue;
+        }
+        CHECK(fabs(on) < 1e-9 && alpha >= 0, "L2 trial %d: off the hyperplane by %g (alpha %g)", trial, on, alpha);
+        for (int e = 0; e < per; e++) {
+            double want = w[e] != 0 ? fmin(fmax(-alpha * sg * w[e], -t[e]), 1 - t[e]) : 0;
+            CHECK(fabs(d[e] - want) < 1e-9, "L2 trial %d: pixel %d moved %g, not clamp(-alpha w) %g", trial, e, d[e],
+                  want);
+        }
+        cases[kind] += kind == 1 ? saturated > 0 : saturated == 0;
+    }
+    CHECK(cases[0] > 50 && cases[1] > 50 && cases[2] > 50,
+          "L2 projection cases: %d unsaturated, %d partly saturated, %d out of reach", cases[0], cases[1], cases[2]);
+}
+
 static void parse_tests(void) {
     rcl_autoattack_config c;
     char buf[512];
@@ -356,12 +415,14 @@ static void parse_tests(void) {
     CHECK(c.n_attacks == 2 && c.attacks[0] == RCL_AA_SQUARE && c.n == 50, "a custom list in its order");
     CHECK_OK(rcl_autoattack_parse("autoattack:attacks=fab-t+square+apgd-dlr+apgd-t+apgd-ce", &c));
     CHECK(c.n_attacks == 5 && c.attacks[0] == RCL_AA_FAB_T, "all five attacks in a custom list");
+    CHECK_OK(rcl_autoattack_parse("autoattack:norm=l2,attacks=fab-t", &c));
+    CHECK(c.l2 && c.n_attacks == 1 && c.attacks[0] == RCL_AA_FAB_T, "FAB-T alone in the L2 ball");
     CHECK(rcl_autoattack_is_spec("autoattack:eps=1/255") && !rcl_autoattack_is_spec("autoattackx") &&
               !rcl_autoattack_is_spec("pgd"),
           "is_spec");
     CHECK_OK(rcl_autoattack_parse("autoattack:norm=l2", &c));
-    CHECK(c.l2 && c.eps == 0.5 && c.n_attacks == 3 && c.attacks[2] == RCL_AA_SQUARE,
-          "norm=l2: eps 0.5, the standard attacks but FAB-T (L-inf only)");
+    CHECK(c.l2 && c.eps == 0.5 && c.n_attacks == 4 && c.attacks[2] == RCL_AA_FAB_T && c.attacks[3] == RCL_AA_SQUARE,
+          "norm=l2: eps 0.5, the standard attacks");
     CHECK_OK(rcl_autoattack_parse(rcl_autoattack_describe(&c, buf, sizeof buf), &back));
     CHECK(back.l2 && back.eps == 0.5 && strstr(buf, "norm=l2"), "L2 describe reads back: %s", buf);
     CHECK_OK(rcl_autoattack_parse("autoattack:eps=3,norm=l2", &c));
@@ -369,7 +430,6 @@ static void parse_tests(void) {
     const char *bad[] = {"autoattack:norm=l1",        "autoattack:version=plus", "autoattack:eps=2",
                          "autoattack:norm=l2,eps=-1", "autoattack:eps=2,norm=l2,norm=linf",
                          "autoattack:attacks=fab",    "autoattack:attacks=apgd-ce+apgd-ce",
-                         "autoattack:norm=l2,attacks=fab-t",
                          "autoattack:iters=0",        "autoattack:seed=-1",      "autoattack:bogus=1",
                          "autoattack:",               "autoattack:eps",          "pgd:eps=1/255"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -381,6 +441,7 @@ int main(void) {
     parse_tests();
     dlr_finite_differences();
     projection_tests();
+    projection_l2_tests();
     rcl_device *d = rcl_test_device(0);
     linear_tests(d);
     rcl_device_close(d);

@@ -14,8 +14,7 @@
  *
  * version=standard runs apgd-ce, apgd-t, fab-t, square; version=rand runs apgd-ce and apgd-dlr
  * with 5 restarts. Each attack runs in the L-inf ball or (norm=l2) the L2 ball of radius eps, as the
- * reference's norm='Linf' and norm='L2' branches, except FAB-T, which is built for L-inf only: the
- * L2 standard version runs apgd-ce, apgd-t, square (spec §7.4).
+ * reference's norm='Linf' and norm='L2' branches (spec §7.4).
  *
  * Everything runs in pixel space [0,1] on the device through the classifier's forward and
  * backward (robustcl/adversarial.h's rcl_classifier); the host picks the images still robust
@@ -98,7 +97,7 @@ rcl_status rcl_autoattack_evaluate(const rcl_classifier *f, const rcl_dataset *d
 
 /* {"attack", "eps", "norm" ("linf"|"l2"), "version", "images", "clean_accuracy", "robust_accuracy",
  *  "max_linf", "max_l2" (both measured whatever the norm), "seconds",
- *  "after": [{"attack", "robust_accuracy", "seconds"}], "not_built": ["fab-t"] under L2's standard version} */
+ *  "after": [{"attack", "robust_accuracy", "seconds"}]} */
 void rcl_autoattack_result_json(rcl_json_writer *w, const rcl_autoattack_result *r);
 
 #ifdef __cplusplus

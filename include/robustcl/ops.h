@@ -353,7 +353,7 @@ rcl_status rcl_square_propose_l2(rcl_device *d, const rcl_tensor *x_pix, const r
 rcl_status rcl_square_accept(rcl_device *d, const rcl_tensor *neg_margin, int first, rcl_tensor *margin_min,
                              cl_mem accept);
 
-/* ---- FAB-T's device ops (src/ops/fab.c, spec §7.4) ---- */
+/* ---- FAB-T's device ops (src/ops/fab.c, spec §7.4); l2 selects the L2 norm, else L-inf ---- */
 
 /* FAB's targeted f = z_t - z_y per row (row_loss) and its logit gradient e_t - e_y;
  * row_correct: the first maximum is the label. */
@@ -365,14 +365,14 @@ typedef struct rcl_fab_scratch {
     cl_mem order;
 } rcl_fab_scratch;
 /* One step per row: grad is the network-input gradient of f (pixel gradient = grad/std per
- * channel); d1, d2 the smallest L-inf steps from x1 and x0 onto the linearised boundary
- * <w, z> = <w, x1> - f inside [0,1]; x1 = clamp((x1 + eta d1)(1 - a) + (x0 + eta d2) a),
+ * channel); d1, d2 the smallest steps (in the norm) from x1 and x0 onto the linearised
+ * boundary <w, z> = <w, x1> - f inside [0,1]; x1 = clamp((x1 + eta d1)(1 - a) + (x0 + eta d2) a),
  * a = min(|d1|/(|d1| + |d2|), alpha_max). */
 rcl_status rcl_fab_step(rcl_device *d, const rcl_tensor *x0, const rcl_tensor *grad, const rcl_tensor *row_loss,
-                        const float *std, float eta, float alpha_max, rcl_fab_scratch *sc, rcl_tensor *x1);
-/* Rows whose x1 is misclassified (!correct): if max|x1 - x0| < dist, best = x1 and dist takes
- * it; then x1 = x0 + beta (x1 - x0). */
-rcl_status rcl_fab_track(rcl_device *d, const rcl_tensor *x0, cl_mem correct, float beta, rcl_tensor *x1,
+                        const float *std, float eta, float alpha_max, int l2, rcl_fab_scratch *sc, rcl_tensor *x1);
+/* Rows whose x1 is misclassified (!correct): if |x1 - x0| (in the norm) < dist, best = x1 and
+ * dist takes it; then x1 = x0 + beta (x1 - x0). */
+rcl_status rcl_fab_track(rcl_device *d, const rcl_tensor *x0, cl_mem correct, float beta, int l2, rcl_tensor *x1,
                          rcl_tensor *best, rcl_tensor *dist);
 
 #ifdef __cplusplus

@@ -170,8 +170,7 @@ static int parse(int argc, char **argv, eval_options *o, int *rc) {
                  "version=standard|rand n=N (the first N test images; default all)\n"
                  "seed=N iters=100 restarts=1 targets=9 queries=5000\n"
                  "attacks=apgd-ce+apgd-t+square (a custom list of apgd-ce, apgd-t, apgd-dlr,\n"
-                 "fab-t, square); standard = apgd-ce, apgd-t, fab-t, square (L2: no fab-t,\n"
-                 "which is built for L-inf only),\n"
+                 "fab-t, square); standard = apgd-ce, apgd-t, fab-t, square (either norm),\n"
                  "rand = apgd-ce, apgd-dlr with 5 restarts; robust accuracy after each attack"},
         RCL_CLI_CALL("--attack-sweep", "LIST", parse_sweep, o,
                      "accuracy vs eps: the --attack settings (default pgd) at each radius of the\n"
@@ -403,10 +402,9 @@ static void print_autoattack(const rcl_autoattack_result *r) {
     for (int a = 0; a < r->cfg.n_attacks; a++)
         printf("  %-10s %15.2f%% %10.1f\n", rcl_aa_kind_name(r->cfg.attacks[a]),
                r->count ? 100.0 * r->robust_after[a] / r->count : 0, r->seconds_of[a]);
-    printf("AutoAttack robust accuracy %.2f%% (%s, %s); max |x_adv - x|%s %.4f%s\n", 100 * r->robust_accuracy,
+    printf("AutoAttack robust accuracy %.2f%% (%s, %s); max |x_adv - x|%s %.4f\n", 100 * r->robust_accuracy,
            r->cfg.rand_version ? "rand" : "standard", r->cfg.l2 ? "L2" : "L-inf", r->cfg.l2 ? "_2" : "",
-           r->cfg.l2 ? r->max_l2 : r->max_linf,
-           r->cfg.l2 && !r->cfg.rand_version ? "; FAB-T is built for L-inf only (spec §7.4)" : "");
+           r->cfg.l2 ? r->max_l2 : r->max_linf);
 }
 
 /* --attack autoattack[:...] on the test set. */

@@ -37,11 +37,5 @@ void rcl_autoattack_result_json(rcl_json_writer *w, const rcl_autoattack_result 
         rcl_jw_end_object(w);
     }
     rcl_jw_end_array(w);
-    if (r->cfg.l2 && !r->cfg.rand_version) { /* the reference's L2 standard list has FAB-T (L-inf only here) */
-        rcl_jw_key(w, "not_built");
-        rcl_jw_begin_array(w);
-        rcl_jw_string(w, "fab-t");
-        rcl_jw_end_array(w);
-    }
     rcl_jw_end_object(w);
 }

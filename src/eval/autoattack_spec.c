@@ -145,14 +145,6 @@ rcl_status rcl_autoattack_parse(const char *spec, rcl_autoattack_config *cfg) {
         memcpy(c.attacks, attacks, sizeof attacks), c.n_attacks = n_attacks;
     if (c.l2 && !given.eps)
         c.eps = 0.5; /* the authors' L2 radius (CIFAR-10), as 8/255 is their L-inf one */
-    if (c.l2) /* FAB-T is built for L-inf only: L2's standard version runs without it */
-        for (int i = 0; i < c.n_attacks; i++)
-            if (c.attacks[i] == RCL_AA_FAB_T) {
-                if (given.custom)
-                    return rcl_fail(RCL_ERR_INVALID_ARG, "attack spec '%s': fab-t is built for norm=linf only", spec);
-                memmove(c.attacks + i, c.attacks + i + 1, (size_t)(c.n_attacks - i - 1) * sizeof *c.attacks);
-                c.n_attacks--;
-            }
     if (!c.l2 && c.eps > 1)
         return rcl_fail(RCL_ERR_INVALID_ARG,
                         "attack spec '%s': eps %g beyond 1, the L-inf ball's largest (norm=l2 takes more)", spec, c.eps);

@@ -1,5 +1,5 @@
-/* Targeted L-inf FAB on a batch (spec §7.4): Croce & Hein's fast adaptive boundary attack as
- * their autoattack code runs FAB-T. Each step linearises f = z_t - z_y at the current point,
+/* Targeted FAB on a batch, L-inf or L2 (spec §7.4): Croce & Hein's fast adaptive boundary
+ * attack as their autoattack code runs FAB-T. Each step linearises f = z_t - z_y at the current point,
  * projects the current and the original point onto its zero set inside the box, and moves to
  * a biased mix of the two (kernels/fab.cl); a point that crosses is kept when it is the closest
  * so far, and the search steps back towards the original. The host only counts steps and reads
@@ -25,18 +25,18 @@ static rcl_status read_fooled(rcl_aa_work *w, int n, float *dist, int32_t *foole
 }
 
 /* A run's start: the image itself, or (restart > 0) the reference's random start, half of
- * APGD's normalised one. */
+ * APGD's normalised one in the same norm. */
 static rcl_status start(rcl_aa_work *w, int n, uint32_t counter, int restart) {
     rcl_tensor pix = rcl_attack_rows(&w->pix, n), adv = rcl_attack_rows(&w->adv, n);
     rcl_tensor best = rcl_attack_rows(&w->best, n), dist = rcl_attack_rows(&w->loss_best, n);
     RCL_TRY(rcl_tensor_copy(&pix, &best));
     RCL_TRY(rcl_tensor_fill(&dist, FAB_NOT_FOUND));
     if (restart)
-        return rcl_apgd_start(w->f.dev, &pix, w->index.buf, 0.5f * w->eps, w->seed, counter, 0, &adv);
+        return rcl_apgd_start(w->f.dev, &pix, w->index.buf, 0.5f * w->eps, w->seed, counter, w->l2, &adv);
     return rcl_tensor_copy(&pix, &adv);
 }
 
-/* Rows not fooled keep the original image as their point (what max_linf measures). */
+/* Rows not fooled keep the original image as their point (what max_linf and max_l2 measure). */
 static rcl_status finish(rcl_aa_work *w, int n, const int32_t *fooled, int32_t *flag) {
     for (int r = 0; r < n; r++)
         flag[r] = !fooled[r];
@@ -63,11 +63,11 @@ rcl_status rcl_aa_fab(rcl_aa_work *w, int n, int iters, uint32_t counter, int re
     for (int it = 0; it < iters && done < n && s == RCL_OK; it++) {
         s = rcl_aa_evaluate_point(w, n, &adv, RCL_AA_LOSS_FAB_TARGETED, 1);
         if (s == RCL_OK)
-            s = rcl_fab_step(d, &pix, &grad, &rl, w->norm.std, FAB_ETA, FAB_ALPHA_MAX, &sc, &adv);
+            s = rcl_fab_step(d, &pix, &grad, &rl, w->norm.std, FAB_ETA, FAB_ALPHA_MAX, w->l2, &sc, &adv);
         if (s == RCL_OK)
             s = rcl_aa_evaluate_point(w, n, &adv, RCL_AA_LOSS_FAB_TARGETED, 0);
         if (s == RCL_OK)
-            s = rcl_fab_track(d, &pix, w->correct.buf, FAB_BETA, &adv, &best, &dist);
+            s = rcl_fab_track(d, &pix, w->correct.buf, FAB_BETA, w->l2, &adv, &best, &dist);
         if (s == RCL_OK && it % 10 == 9)
             s = read_fooled(w, n, host, fooled, &done);
     }

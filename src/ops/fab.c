@@ -1,4 +1,4 @@
-/* Device ops of FAB-T (kernels/fab.cl); declared in robustcl/ops.h. */
+/* Device ops of FAB-T, L-inf and L2 (kernels/fab.cl); declared in robustcl/ops.h. */
 #include <stdint.h>
 
 #include "core/kernel.h"
@@ -37,7 +37,7 @@ rcl_status rcl_fab_diff(rcl_device *d, const rcl_tensor *logits, cl_mem labels, 
 }
 
 rcl_status rcl_fab_step(rcl_device *d, const rcl_tensor *x0, const rcl_tensor *grad, const rcl_tensor *row_loss,
-                        const float *std, float eta, float alpha_max, rcl_fab_scratch *sc, rcl_tensor *x1) {
+                        const float *std, float eta, float alpha_max, int l2, rcl_fab_scratch *sc, rcl_tensor *x1) {
     RCL_TRY(images(x0, x1, "fab step point"));
     RCL_TRY(images(x0, grad, "fab step gradient"));
     const rcl_tensor *scratch[] = {&sc->d1, &sc->d2, &sc->room, &sc->s, &sc->sb};
@@ -56,11 +56,11 @@ rcl_status rcl_fab_step(rcl_device *d, const rcl_tensor *x0, const rcl_tensor *g
                    RCL_MEM(sc->sb.buf),     RCL_UINT(n),            RCL_UINT(x0->n / g),
                    RCL_UINT(x0->shape[2] * x0->shape[3]),           RCL_UINT(x0->shape[1]),
                    RCL_FLOAT(at(std, 0)),   RCL_FLOAT(at(std, 1)),  RCL_FLOAT(at(std, 2)),
-                   RCL_FLOAT(eta),          RCL_FLOAT(alpha_max)};
-    return rcl_kernel_launch(d, RCL_K_fab_step, 1, &g, NULL, 19, a);
+                   RCL_FLOAT(eta),          RCL_FLOAT(alpha_max),   RCL_UINT(l2 != 0)};
+    return rcl_kernel_launch(d, RCL_K_fab_step, 1, &g, NULL, 20, a);
 }
 
-rcl_status rcl_fab_track(rcl_device *d, const rcl_tensor *x0, cl_mem correct, float beta, rcl_tensor *x1,
+rcl_status rcl_fab_track(rcl_device *d, const rcl_tensor *x0, cl_mem correct, float beta, int l2, rcl_tensor *x1,
                          rcl_tensor *best, rcl_tensor *dist) {
     RCL_TRY(images(x0, x1, "fab track point"));
     RCL_TRY(images(x0, best, "fab track best point"));
@@ -69,7 +69,7 @@ rcl_status rcl_fab_track(rcl_device *d, const rcl_tensor *x0, cl_mem correct, fl
     if (!correct || !(beta >= 0.0f && beta <= 1.0f))
         return rcl_fail(RCL_ERR_INVALID_ARG, "fab track: correctness missing or beta %g outside [0,1]", (double)beta);
     size_t g = (size_t)n;
-    rcl_arg a[] = {RCL_MEM(x0->buf),   RCL_MEM(x1->buf), RCL_MEM(correct),    RCL_MEM(best->buf),
-                   RCL_MEM(dist->buf), RCL_UINT(n),      RCL_UINT(x0->n / g), RCL_FLOAT(beta)};
-    return rcl_kernel_launch(d, RCL_K_fab_track, 1, &g, NULL, 8, a);
+    rcl_arg a[] = {RCL_MEM(x0->buf), RCL_MEM(x1->buf),    RCL_MEM(correct), RCL_MEM(best->buf), RCL_MEM(dist->buf),
+                   RCL_UINT(n),      RCL_UINT(x0->n / g), RCL_FLOAT(beta),  RCL_UINT(l2 != 0)};
+    return rcl_kernel_launch(d, RCL_K_fab_track, 1, &g, NULL, 9, a);
 }

@@ -1,6 +1,7 @@
-/* Double-precision references of FAB-T's device ops (src/ops/fab.c). The projection finds
- * its lambda by a scan over the sorted rooms, not the kernel's bisection: the two agree only
- * if both solve the same problem. */
+/* Double-precision references of FAB-T's device ops (src/ops/fab.c). Each projection takes
+ * another route than its kernel: L-inf finds its lambda by a scan over the sorted rooms (the
+ * kernel bisects), L2 bisects on alpha itself (the kernel scans sorted breakpoints); the two
+ * agree only if both solve the same problem. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -75,8 +76,42 @@ double rcl_ref_fab_project(int per, const double *t, const double *w, double b, 
     return most;
 }
 
+/* c + sum_e w_e clamp(-alpha w_e, -t_e, 1 - t_e): how far the L2 step of alpha leaves to go
+ * to the hyperplane (w's sign turned so that c >= 0); falls as alpha grows. */
+static double l2_left(int per, const double *t, const double *w, double c, double alpha) {
+    for (int e = 0; e < per; e++)
+        if (w[e] != 0) /* alpha may be infinite */
+            c += w[e] * fmin(fmax(-alpha * w[e], -t[e]), 1 - t[e]);
+    return c;
+}
+
+double rcl_ref_fab_project_l2(int per, const double *t, const double *w, double b, double *d) {
+    double side = -b, sq = 0;
+    for (int e = 0; e < per; e++)
+        side += w[e] * t[e];
+    double sg = side < 0 ? -1 : 1, *ws = malloc((size_t)per * sizeof *ws), lo = 0, hi = 1;
+    for (int e = 0; e < per; e++)
+        ws[e] = fabs(w[e]) > 1e-8 ? sg * w[e] : 0;
+    if (l2_left(per, t, ws, sg * side, INFINITY) > 0) { /* unreachable: the nearest corner */
+        hi = INFINITY;
+    } else {
+        while (l2_left(per, t, ws, sg * side, hi) > 0)
+            hi *= 2;
+        for (int it = 0; it < 200; it++) {
+            double mid = 0.5 * (lo + hi);
+            *(l2_left(per, t, ws, sg * side, mid) > 0 ? &lo : &hi) = mid;
+        }
+    }
+    for (int e = 0; e < per; e++) {
+        d[e] = ws[e] != 0 ? fmin(fmax(-hi * ws[e], -t[e]), 1 - t[e]) : 0;
+        sq += d[e] * d[e];
+    }
+    free(ws);
+    return sqrt(sq);
+}
+
 void rcl_ref_fab_step(int n, int c, int hw, const double *x0, const double *grad, const double *row_loss,
-                      const float *std, double eta, double alpha_max, double *x1) {
+                      const float *std, double eta, double alpha_max, int l2, double *x1) {
     int per = c * hw;
     double *w = malloc((size_t)per * 3 * sizeof *w), *d1 = w + per, *d2 = d1 + per;
     for (int r = 0; r < n; r++) {
@@ -86,8 +121,9 @@ void rcl_ref_fab_step(int n, int c, int hw, const double *x0, const double *grad
             w[e] = g[e] / std[e / hw < 3 ? e / hw : 2];
             b += w[e] * p[e];
         }
-        double a1 = fmax(rcl_ref_fab_project(per, p, w, b, d1), 1e-8);
-        double a2 = fmax(rcl_ref_fab_project(per, q, w, b, d2), 1e-8);
+        double (*project)(int, const double *, const double *, double, double *) =
+            l2 ? rcl_ref_fab_project_l2 : rcl_ref_fab_project;
+        double a1 = fmax(project(per, p, w, b, d1), 1e-8), a2 = fmax(project(per, q, w, b, d2), 1e-8);
         double a = fmin(a1 / (a1 + a2), alpha_max);
         for (int e = 0; e < per; e++)
             p[e] = fmin(fmax((p[e] + eta * d1[e]) * (1 - a) + (q[e] + eta * d2[e]) * a, 0), 1);
@@ -95,15 +131,18 @@ void rcl_ref_fab_step(int n, int c, int hw, const double *x0, const double *grad
     free(w);
 }
 
-void rcl_ref_fab_track(int n, int per, const double *x0, const int32_t *correct, double beta, double *x1, double *best,
-                       double *dist) {
+void rcl_ref_fab_track(int n, int per, const double *x0, const int32_t *correct, double beta, int l2, double *x1,
+                       double *best, double *dist) {
     for (int r = 0; r < n; r++) {
         if (correct[r])
             continue;
         size_t o = (size_t)r * per;
         double m = 0;
-        for (int e = 0; e < per; e++)
-            m = fmax(m, fabs(x1[o + e] - x0[o + e]));
+        for (int e = 0; e < per; e++) {
+            double v = x1[o + e] - x0[o + e];
+            m = l2 ? m + v * v : fmax(m, fabs(v));
+        }
+        m = l2 ? sqrt(m) : m;
         if (m < dist[r]) {
             dist[r] = m;
             for (int e = 0; e < per; e++)

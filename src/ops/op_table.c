@@ -938,6 +938,45 @@ done:
     return st;
 }
 
+/* FAB's step and tracking from the same start in both norms (L-inf, then L2), each against
+ * its reference; x1 and dist hold the start on the host. */
+static rcl_status check_fab_norms(bag *b, pair *x0, pair *x1, pair *g, pair *rl, pair *best, pair *dist,
+                                  pair **scr, cl_mem order, cl_mem correct, const float *std) {
+    int n = x0->t.shape[0], c = x0->t.shape[1], hw = x0->t.shape[2] * x0->t.shape[3], per = c * hw;
+    double *start = malloc((size_t)(n * per + n) * sizeof *start);
+    int *corr = malloc((size_t)n * sizeof *corr);
+    rcl_status st = start && corr ? RCL_OK : rcl_fail(RCL_ERR_NO_MEMORY, "out of host memory in an op check");
+    for (int i = 0; i < n; i++)
+        corr[i] = i % 2;
+    if (!st) {
+        memcpy(start, x1->h, (size_t)n * per * sizeof *start);
+        memcpy(start + (size_t)n * per, dist->h, (size_t)n * sizeof *start);
+        st = rcl_ibuf_write(&b->ints[2], corr, (size_t)n);
+    }
+    rcl_fab_scratch sc = {scr[0]->t, scr[1]->t, scr[2]->t, scr[3]->t, scr[4]->t, order};
+    for (int l2 = 0; l2 < 2 && !st; l2++) {
+        memcpy(x1->h, start, (size_t)n * per * sizeof *start);
+        memcpy(dist->h, start + (size_t)n * per, (size_t)n * sizeof *start);
+        memcpy(best->h, x0->h, (size_t)n * per * sizeof *start);
+        if ((st = put(x1)) || (st = put(dist)) || (st = put(best)) ||
+            (st = rcl_fab_step(b->r->d, &x0->t, &g->t, &rl->t, std, 1.05f, 0.1f, l2, &sc, &x1->t)) ||
+            (st = fetch(x1)))
+            break;
+        rcl_ref_fab_step(n, c, hw, x0->h, g->h, rl->h, std, 1.05, 0.1, l2, x1->h);
+        report_pair(b, l2 ? "fab step l2" : "fab step", x1);
+        sync_host(x1);
+        if ((st = rcl_fab_track(b->r->d, &x0->t, correct, 0.9f, l2, &x1->t, &best->t, &dist->t)) ||
+            (st = fetch(x1)) || (st = fetch(best)) || (st = fetch(dist)))
+            break;
+        rcl_ref_fab_track(n, per, x0->h, corr, 0.9, l2, x1->h, best->h, dist->h);
+        report_pair(b, l2 ? "fab track point l2" : "fab track point", x1);
+        report_pair(b, l2 ? "fab track best l2" : "fab track best", best);
+        report_pair(b, l2 ? "fab track distance l2" : "fab track distance", dist);
+    }
+    free(start), free(corr);
+    return st;
+}
+
 /* FAB-T's difference, a step (rows whose projection is reached before any pixel saturates,
  * after some do, and not at all: |f| from tiny to huge; pixels at 0 and 1; zero gradients) and
  * the tracking of the closest adversarial point. v: n c h k. */
@@ -981,22 +1020,8 @@ static rcl_status check_fab(rcl_op_run *r, const rcl_op_shape *sh) {
     report_pair(&b, "fab difference", diff);
     report_pair(&b, "fab difference dlogits", dl);
     report_ints(&b, "fab difference correct", corr, corr_ref, n);
-    rcl_fab_scratch sc = {scr[0]->t, scr[1]->t, scr[2]->t, scr[3]->t, scr[4]->t, order};
-    if ((st = rcl_fab_step(r->d, &x0->t, &g->t, &rl->t, std, 1.05f, 0.1f, &sc, &x1->t)) || (st = fetch(x1)))
+    if ((st = check_fab_norms(&b, x0, x1, g, rl, best, dist, scr, order, correct, std)))
         goto done;
-    rcl_ref_fab_step(n, c, hw * hw, x0->h, g->h, rl->h, std, 1.05, 0.1, x1->h);
-    report_pair(&b, "fab step", x1);
-    sync_host(x1);
-    for (int i = 0; i < n; i++)
-        corr[i] = i % 2;
-    if ((st = rcl_ibuf_write(&b.ints[2], corr, (size_t)n)) ||
-        (st = rcl_fab_track(r->d, &x0->t, correct, 0.9f, &x1->t, &best->t, &dist->t)) || (st = fetch(x1)) ||
-        (st = fetch(best)) || (st = fetch(dist)))
-        goto done;
-    rcl_ref_fab_track(n, per, x0->h, corr, 0.9, x1->h, best->h, dist->h);
-    report_pair(&b, "fab track point", x1);
-    report_pair(&b, "fab track best", best);
-    report_pair(&b, "fab track distance", dist);
 done:
     free(lab), free(tgt), free(corr), free(corr_ref);
     bag_free(&b);

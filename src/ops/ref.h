@@ -120,11 +120,14 @@ void rcl_ref_fab_diff(int n, int k, const double *logits, const int32_t *labels,
 /* d = the smallest L-inf step from t[per] onto <w, z> = b with t + d in [0,1] (the nearest
  * box corner when the box cannot reach it); returns max |d|. */
 double rcl_ref_fab_project(int per, const double *t, const double *w, double b, double *d);
-/* grad: network-input gradients; std per channel (as rcl_fab_step). */
+/* The same in the L2 norm: d_e = clamp(-alpha w_e) for the alpha that lands on the hyperplane
+ * (weights |w_e| <= 1e-8 do not move, as in the reference); returns ||d||_2. */
+double rcl_ref_fab_project_l2(int per, const double *t, const double *w, double b, double *d);
+/* grad: network-input gradients; std per channel; l2: the L2 norm, else L-inf (as rcl_fab_step). */
 void rcl_ref_fab_step(int n, int c, int hw, const double *x0, const double *grad, const double *row_loss,
-                      const float *std, double eta, double alpha_max, double *x1);
-void rcl_ref_fab_track(int n, int per, const double *x0, const int32_t *correct, double beta, double *x1, double *best,
-                       double *dist);
+                      const float *std, double eta, double alpha_max, int l2, double *x1);
+void rcl_ref_fab_track(int n, int per, const double *x0, const int32_t *correct, double beta, int l2, double *x1,
+                       double *best, double *dist);
 
 #ifdef __cplusplus
 }
