@@ -3,7 +3,7 @@
 
   bench/autoattack_peer.py OUTDIR --model CKPT --robustcl BIN [--n 1000] [--eps 4/255]
                            [--norm linf|l2] [--attacks apgd-ce,apgd-t,fab-t,square] [--seeds 0,1]
-                           [--threads 2] [--reuse] [--reference JSON ...] [--with-fab JSON]
+                           [--threads 2] [--reuse] [--reference JSON ...] [--with-fab JSON] [--speed R]
 
 The model: a robustcl checkpoint of a WRN on Fashion-MNIST, loaded into bench/wrn_torch.py's
 WideResNet (shape read from the tensors) behind the input normalisation (mean = std = 0.5, as
@@ -28,8 +28,14 @@ share of images whose final outcome (robust or not) agrees is reported for robus
 reference run and between the reference runs.
 
 Writes OUTDIR/autoattack.json and OUTDIR/autoattack.md (--norm l2: OUTDIR/l2.json and l2.md;
-robustcl's run as robustcl-l2.json/.tsv). Needs python3-torch and torchattacks."""
-import argparse, json, os, platform, subprocess, sys, time
+robustcl's run as robustcl-l2.json/.tsv). Needs python3-torch and torchattacks.
+
+--speed R times instead of comparing: robustcl and the reference alternately R times on the same
+images (seed 0 each time; robustcl's seconds per attack from its JSON, without start-up), then the
+median and the range of each attack's seconds and the reference/robustcl ratio of the medians,
+with uptime before and after (run it on an idle machine): OUTDIR/speed.json and speed.md
+(--norm l2: speed-l2.*)."""
+import argparse, json, os, platform, statistics, subprocess, sys, time
 
 import numpy as np
 
@@ -227,6 +233,54 @@ def write_md(path, res):
         f.write("\n".join(lines))
 
 
+def uptime():
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def cpu_name():
+    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+        if line.startswith("Model name:"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def speed(args, reference):
+    """--speed: R alternating timed runs of robustcl and of reference(); medians and ranges."""
+    res = {"model": os.path.basename(args.model), "n": args.n, "eps": args.eps, "norm": args.norm,
+           "attacks": args.attacks, "cpu": cpu_name(), "torch_threads": args.threads, "repeats": args.speed,
+           "uptime_before": uptime(), "robustcl": [], "reference": []}
+    for r in range(args.speed):
+        print("repeat %d of %d" % (r + 1, args.speed), flush=True)
+        res["robustcl"].append(robustcl_run(args, args.outdir)["seconds"])
+        res["reference"].append(reference()["seconds"])
+    res["uptime_after"] = uptime()
+    rows = []
+    for i, name in enumerate(args.attacks + ["all"]):
+        ours = [sum(t) if name == "all" else t[i] for t in res["robustcl"]]
+        theirs = [sum(t) if name == "all" else t[i] for t in res["reference"]]
+        rows.append({"attack": name, "robustcl": statistics.median(ours), "robustcl_range": [min(ours), max(ours)],
+                     "reference": statistics.median(theirs), "reference_range": [min(theirs), max(theirs)],
+                     "ratio": statistics.median(theirs) / statistics.median(ours)})
+    res["rows"] = rows
+    stem = os.path.join(args.outdir, "speed" if args.norm == "linf" else "speed-" + args.norm)
+    with open(stem + ".json", "w") as f:
+        json.dump(res, f, indent=1)
+    lines = ["# AutoAttack's speed: robustcl beside torchattacks", "",
+             "%s; model %s, the first %d Fashion-MNIST test images, %s eps %s; %d alternating runs each; "
+             "torch %d threads." % (res["cpu"], res["model"], args.n, {"linf": "L-inf", "l2": "L2"}[args.norm],
+                                    args.eps, args.speed, args.threads), "",
+             "| attack | robustcl s, median (range) | torchattacks s, median (range) | torchattacks / robustcl |",
+             "|---|---|---|---|"]
+    for r in rows:
+        lines.append("| %s | %.1f (%.1f-%.1f) | %.1f (%.1f-%.1f) | %.2f |" % (
+            r["attack"], r["robustcl"], r["robustcl_range"][0], r["robustcl_range"][1], r["reference"],
+            r["reference_range"][0], r["reference_range"][1], r["ratio"]))
+    lines += ["", "uptime before: " + res["uptime_before"], "uptime after: " + res["uptime_after"], ""]
+    with open(stem + ".md", "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("outdir")
@@ -248,6 +302,7 @@ def main():
                         "image)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=250)
+    p.add_argument("--speed", type=int, metavar="R", help="time R alternating runs instead of comparing")
     args = p.parse_args()
     args.attacks = args.attacks.split(",") if args.attacks else STANDARD
     known = {"apgd-ce", "apgd-t", "fab-t", "square"}
@@ -264,6 +319,9 @@ def main():
     x = torch.from_numpy(xs[:args.n].astype(np.float32) / 255.0)
     y = torch.from_numpy(ys[:args.n])
     eps = parse_eps(args.eps)
+    if args.speed:
+        return speed(args, lambda: reference_run(torch, ta, model, x, y, k, eps, args.norm, 0, args.batch,
+                                                 args.attacks))
     print("robustcl ...", flush=True)
     ours = robustcl_run(args, args.outdir)
     refs = []
