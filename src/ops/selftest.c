@@ -6,8 +6,10 @@
 
 #include "hash.h"
 #include "core/fileio.h"
+#include "core/kernel_sources.h"
 #include "ops/op_table.h"
 #include "robustcl/rng.h"
+#include "robustcl/version.h"
 
 typedef struct {
     rcl_selftest_row *rows;
@@ -61,6 +63,10 @@ static int verdict_path(const rcl_device *d, char *out, size_t cap) {
     uint64_t h = rcl_fnv1a(RCL_FNV_INIT, inf->name, strlen(inf->name));
     h = rcl_fnv1a(h, inf->driver_version, strlen(inf->driver_version));
     h = rcl_fnv1a(h, inf->platform_version, strlen(inf->platform_version));
+    /* a verdict holds for the kernels and references it ran: another build tests again */
+    h = rcl_fnv1a(h, rcl_version(), strlen(rcl_version()));
+    for (int i = 0; i < rcl_kernel_source_count; i++)
+        h = rcl_fnv1a(h, rcl_kernel_sources[i].text, strlen(rcl_kernel_sources[i].text));
     snprintf(out, cap, "%s/selftest-%016llx.txt", dir, (unsigned long long)h);
     return 1;
 }
