@@ -160,12 +160,15 @@ STANDARD = ["apgd-ce", "apgd-t", "fab-t", "square"]
 
 
 def load_fab_alone(path, args):
-    """The reference's per-image FAB-T outcome of an --attacks fab-t run (one reference run)."""
+    """The reference's per-image FAB-T outcome of an --attacks fab-t run (one reference run) on at
+    least the first n images: FAB-T attacks each image alone, so the first n of a larger run are
+    what a run on n gives."""
     with open(path) as f:
         alone = json.load(f)
-    if alone.get("attacks") != ["fab-t"] or alone["n"] != args.n or alone["eps"] != args.eps:
-        raise SystemExit("%s: not a fab-t run at this n and eps" % path)
-    return np.array(alone["reference"][0]["outcome"]) == 0
+    if (alone.get("attacks") != ["fab-t"] or alone["n"] < args.n or alone["eps"] != args.eps or
+            alone.get("norm", "linf") != args.norm):
+        raise SystemExit("%s: not a fab-t run on at least these n images at this eps and norm" % path)
+    return np.array(alone["reference"][0]["outcome"][:args.n]) == 0
 
 
 def insert_fab(run, fab_fools):
